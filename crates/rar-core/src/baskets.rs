@@ -1,0 +1,210 @@
+//! Baskets in compressed sparse form.
+//!
+//! Items are interned into dense `u32` ids (first seen, first numbered), each
+//! basket becomes a sorted, de-duplicated run of ids in one flat vector, and
+//! `offsets` marks where each run starts (CSR). A line costs 8 bytes while
+//! reading and 4 bytes once built, whatever the item names are.
+
+use rustc_hash::FxHashMap;
+
+/// Baskets of item ids, each sorted ascending and free of repeats.
+#[derive(Debug, Clone, Default)]
+pub struct Baskets {
+    names: Vec<Box<str>>,
+    offsets: Vec<usize>,
+    members: Vec<u32>,
+    lines: u64,
+}
+
+impl Baskets {
+    /// Number of baskets (the `N` of every support).
+    pub fn len(&self) -> usize {
+        self.offsets.len().saturating_sub(1)
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The sorted, distinct item ids of basket `i`.
+    pub fn basket(&self, i: usize) -> &[u32] {
+        &self.members[self.offsets[i]..self.offsets[i + 1]]
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = &[u32]> + '_ {
+        (0..self.len()).map(move |i| self.basket(i))
+    }
+
+    /// Number of distinct items seen.
+    pub fn n_items(&self) -> usize {
+        self.names.len()
+    }
+
+    pub fn item_name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
+    /// Lines read, repeats of an item within a basket included.
+    pub fn lines(&self) -> u64 {
+        self.lines
+    }
+
+    /// Lines that repeated an item already in their basket (counted once).
+    pub fn repeated_lines(&self) -> u64 {
+        self.lines - self.members.len() as u64
+    }
+
+    /// Bytes held by the baskets (names not included).
+    pub fn heap_bytes(&self) -> usize {
+        self.offsets.capacity() * 8 + self.members.capacity() * 4
+    }
+}
+
+/// Collects (basket, item) lines in any order and builds [`Baskets`].
+#[derive(Debug, Default)]
+pub struct BasketsBuilder {
+    item_ids: FxHashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+    basket_ids: FxHashMap<Box<str>, u32>,
+    n_baskets: u32,
+    lines: Vec<(u32, u32)>,
+}
+
+impl BasketsBuilder {
+    fn item_id(&mut self, item: &str) -> u32 {
+        if let Some(&id) = self.item_ids.get(item) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        let name: Box<str> = item.into();
+        self.names.push(name.clone());
+        self.item_ids.insert(name, id);
+        id
+    }
+
+    /// Adds one line of a long-form table: `item` bought in `basket`.
+    pub fn push(&mut self, basket: &str, item: &str) {
+        let b = match self.basket_ids.get(basket) {
+            Some(&b) => b,
+            None => {
+                let b = self.n_baskets;
+                self.n_baskets += 1;
+                self.basket_ids.insert(basket.into(), b);
+                b
+            }
+        };
+        let i = self.item_id(item);
+        self.lines.push((b, i));
+    }
+
+    /// Adds one whole basket (one row of a basket-form table). An empty
+    /// basket still counts as a basket.
+    pub fn push_basket<'a>(&mut self, items: impl IntoIterator<Item = &'a str>) {
+        let b = self.n_baskets;
+        self.n_baskets += 1;
+        for item in items {
+            let i = self.item_id(item);
+            self.lines.push((b, i));
+        }
+    }
+
+    /// Lines pushed so far.
+    pub fn n_lines(&self) -> usize {
+        self.lines.len()
+    }
+
+    /// Bytes held so far, for budget checks while reading.
+    pub fn heap_bytes(&self) -> usize {
+        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 24
+    }
+
+    /// Groups the lines by basket (a counting sort), sorts and de-duplicates
+    /// each basket.
+    pub fn build(self) -> Baskets {
+        let n = self.n_baskets as usize;
+        let mut offsets = vec![0usize; n + 1];
+        for &(b, _) in &self.lines {
+            offsets[b as usize + 1] += 1;
+        }
+        for i in 0..n {
+            offsets[i + 1] += offsets[i];
+        }
+        let mut fill = offsets.clone();
+        let mut members = vec![0u32; self.lines.len()];
+        for &(b, i) in &self.lines {
+            members[fill[b as usize]] = i;
+            fill[b as usize] += 1;
+        }
+        drop(self.lines);
+        // Sort each basket and squeeze out repeats, compacting in place.
+        let mut write = 0usize;
+        let mut start = 0usize;
+        for b in 0..n {
+            let end = offsets[b + 1];
+            members[start..end].sort_unstable();
+            let basket_start = write;
+            for r in start..end {
+                let v = members[r];
+                if write == basket_start || members[write - 1] != v {
+                    members[write] = v;
+                    write += 1;
+                }
+            }
+            offsets[b] = basket_start;
+            start = end;
+        }
+        offsets[n] = write;
+        let lines = members.len() as u64;
+        members.truncate(write);
+        members.shrink_to_fit();
+        Baskets { names: self.names, offsets, members, lines }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_sorts_and_dedups() {
+        let mut b = BasketsBuilder::default();
+        for (t, i) in [("t2", "z"), ("t1", "b"), ("t2", "a"), ("t1", "a"), ("t1", "b"), ("t3", "a")] {
+            b.push(t, i);
+        }
+        let baskets = b.build();
+        assert_eq!(baskets.len(), 3);
+        assert_eq!(baskets.lines(), 6);
+        assert_eq!(baskets.repeated_lines(), 1);
+        let names = |i: usize| -> Vec<&str> {
+            baskets.basket(i).iter().map(|&id| baskets.item_name(id)).collect()
+        };
+        let mut got: Vec<Vec<&str>> = (0..3).map(names).collect();
+        for g in &mut got {
+            g.sort();
+        }
+        assert_eq!(got, vec![vec!["a", "z"], vec!["a", "b"], vec!["a"]]);
+    }
+
+    #[test]
+    fn basket_form_keeps_empty_baskets() {
+        let mut b = BasketsBuilder::default();
+        b.push_basket(["x", "y", "x"]);
+        b.push_basket([]);
+        let baskets = b.build();
+        assert_eq!(baskets.len(), 2);
+        assert_eq!(baskets.basket(0).len(), 2);
+        assert!(baskets.basket(1).is_empty());
+    }
+
+    #[test]
+    fn unicode_and_long_names_round_trip() {
+        let long = "é".repeat(10_000);
+        let mut b = BasketsBuilder::default();
+        b.push("1", &long);
+        b.push("1", "日本茶 🍵");
+        let baskets = b.build();
+        let mut names: Vec<&str> = baskets.basket(0).iter().map(|&i| baskets.item_name(i)).collect();
+        names.sort();
+        assert_eq!(names, vec![long.as_str(), "日本茶 🍵"]);
+    }
+}

@@ -1,0 +1,42 @@
+//! `rar-core`: the part of the `rar` PostgreSQL extension that needs no
+//! PostgreSQL. Plain `cargo test -p rar-core` and `cargo bench -p rar-core`
+//! reach everything here.
+//!
+//! # Layout
+//! - [`baskets`]: interning of basket ids and item names into compact
+//!   integers, and the baskets themselves in compressed sparse (CSR) form.
+//! - [`params`]: the mining thresholds, validated in one place.
+//! - [`itemsets`]: frequent itemset mining (Eclat over sorted tid-lists,
+//!   with a triangular pair-count matrix for the second level). Itemsets are
+//!   kept in a prefix tree so that every subset's count is one walk away.
+//! - [`intersect`]: sorted-list intersection, the inner loop of the miner.
+//! - [`rules`]: association rules read off the itemset tree as it grows, the
+//!   rule budget, the measures and the documented output order.
+//! - [`layout`]: which columns of a source hold baskets and items.
+//! - [`error`]: the one error type of the core.
+//!
+//! # Example
+//! ```
+//! use rar_core::{baskets::BasketsBuilder, params::MineParams, rules::mine_rules};
+//! let mut b = BasketsBuilder::default();
+//! for (basket, item) in [("1", "bread"), ("1", "butter"), ("2", "bread"), ("2", "butter"), ("3", "milk")] {
+//!     b.push(basket, item);
+//! }
+//! let baskets = b.build();
+//! let params = MineParams { min_support: 0.5, min_confidence: 0.9, min_length: 2, ..MineParams::default() };
+//! let rules = mine_rules(baskets, &params, &mut || {}).unwrap();
+//! assert_eq!(rules.len(), 2); // bread => butter and butter => bread
+//! let row = rules.row(0);
+//! assert_eq!((row.antecedent, row.consequent), (vec!["bread"], vec!["butter"]));
+//! assert_eq!(row.count, 2);
+//! ```
+
+pub mod baskets;
+pub mod error;
+pub mod intersect;
+pub mod itemsets;
+pub mod layout;
+pub mod params;
+pub mod rules;
+
+pub use error::MineError;

@@ -1,0 +1,135 @@
+//! Mining thresholds and limits, validated in one place.
+
+use crate::error::MineError;
+
+/// Which itemset `min_support` applies to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SupportOf {
+    /// `A ∪ C`, the textbook definition (arules, mlxtend, MADlib, Spark, and
+    /// Borgelt's programs with option `o`). The default.
+    Rule,
+    /// `A` only: the default of Borgelt's apriori/fpgrowth/eclat (and so of
+    /// pyfim's `arules`/`fpgrowth(target='r')`). The reported support is still
+    /// that of `A ∪ C`, which may then be below `min_support`.
+    Antecedent,
+}
+
+/// What to mine. Supports and confidences are shares in `[0, 1]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MineParams {
+    /// Least share of baskets holding antecedent ∪ consequent, in `(0, 1]`.
+    pub min_support: f64,
+    /// Least confidence of a rule, in `[0, 1]`.
+    pub min_confidence: f64,
+    /// Least lift of a rule, `>= 0`.
+    pub min_lift: f64,
+    /// Fewest items in a rule (antecedent and consequent together). With 1,
+    /// rules with an empty antecedent (`{} => {milk}`) are reported, as
+    /// Borgelt's apriori/fpgrowth and R's arules do by default.
+    pub min_length: usize,
+    /// Most items in a rule, `1..=MAX_LENGTH`.
+    pub max_length: usize,
+    /// Most items on the right-hand side, `>= 1`.
+    pub max_consequent: usize,
+    /// Which itemset must reach `min_support`.
+    pub support_of: SupportOf,
+    /// Rule budget: mining stops with [`MineError::TooManyRules`] past it.
+    pub max_rules: u64,
+    /// Memory budget in bytes for the itemset tree, tid-lists and rules.
+    pub memory_limit: u64,
+}
+
+/// The longest rule the miner accepts (consequents are bit masks over the
+/// items of an itemset).
+pub const MAX_LENGTH: usize = 32;
+
+impl Default for MineParams {
+    fn default() -> Self {
+        MineParams {
+            min_support: 0.01,
+            min_confidence: 0.5,
+            min_lift: 0.0,
+            min_length: 1,
+            max_length: 4,
+            max_consequent: 1,
+            support_of: SupportOf::Rule,
+            max_rules: 10_000_000,
+            memory_limit: 2 << 30,
+        }
+    }
+}
+
+fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> MineError {
+    MineError::InvalidParameter { name, value: value.to_string(), expected }
+}
+
+impl MineParams {
+    /// Checks every field against its range.
+    pub fn validate(&self) -> Result<(), MineError> {
+        let s = self.min_support;
+        if !(s > 0.0 && s <= 1.0) {
+            return Err(invalid("min_support", s, "greater than 0 and at most 1"));
+        }
+        let c = self.min_confidence;
+        if !(0.0..=1.0).contains(&c) {
+            return Err(invalid("min_confidence", c, "between 0 and 1"));
+        }
+        if !(self.min_lift >= 0.0 && self.min_lift.is_finite()) {
+            return Err(invalid("min_lift", self.min_lift, "a finite number of at least 0"));
+        }
+        if !(1..=MAX_LENGTH).contains(&self.max_length) {
+            return Err(invalid("max_length", self.max_length, "between 1 and 32"));
+        }
+        if self.min_length < 1 || self.min_length > self.max_length {
+            return Err(invalid("min_length", self.min_length, "between 1 and max_length"));
+        }
+        if self.max_consequent < 1 {
+            return Err(invalid("max_consequent", self.max_consequent, "at least 1"));
+        }
+        Ok(())
+    }
+
+    /// The least basket count an itemset needs: the smallest integer `c >= 1`
+    /// with `c >= min_support * n`, with a tolerance of 1e-9 so that
+    /// `0.005 * 20000` means 100 and not 101.
+    pub fn min_count(&self, n_baskets: usize) -> u32 {
+        let x = self.min_support * n_baskets as f64;
+        let c = (x - 1e-9).ceil();
+        c.clamp(1.0, u32::MAX as f64) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn min_count_rounds_up_with_tolerance() {
+        let p = |s| MineParams { min_support: s, ..MineParams::default() };
+        assert_eq!(p(0.005).min_count(20000), 100);
+        assert_eq!(p(0.01).min_count(20728), 208);
+        assert_eq!(p(0.001).min_count(9835), 10);
+        assert_eq!(p(1e-9).min_count(10), 1);
+        assert_eq!(p(1.0).min_count(7), 7);
+    }
+
+    #[test]
+    fn rejects_out_of_range() {
+        let bad = [
+            MineParams { min_support: 0.0, ..MineParams::default() },
+            MineParams { min_support: 1.5, ..MineParams::default() },
+            MineParams { min_support: f64::NAN, ..MineParams::default() },
+            MineParams { min_confidence: -0.1, ..MineParams::default() },
+            MineParams { min_confidence: 1.01, ..MineParams::default() },
+            MineParams { min_lift: -1.0, ..MineParams::default() },
+            MineParams { max_length: 0, ..MineParams::default() },
+            MineParams { max_length: 33, ..MineParams::default() },
+            MineParams { min_length: 5, ..MineParams::default() },
+            MineParams { max_consequent: 0, ..MineParams::default() },
+        ];
+        for p in bad {
+            assert!(p.validate().is_err(), "{p:?} should be rejected");
+        }
+        assert!(MineParams::default().validate().is_ok());
+    }
+}

@@ -1,0 +1,279 @@
+//! Association rules, their measures and their output order.
+//!
+//! A rule `A => C` is read off a frequent itemset `X = A ∪ C` the moment the
+//! miner finds `X` (all subsets of `X` are in the tree by then), so the rule
+//! budget stops a job as soon as it is exceeded. A rule is 16 bytes: the
+//! itemset's node, the consequent as a bit mask over the itemset's items,
+//! and the counts of `A` and `C`. Measures are computed from counts when a
+//! row is read, always by [`Measures::from_counts`].
+
+use std::cmp::Ordering;
+
+use crate::baskets::Baskets;
+use crate::error::MineError;
+use crate::itemsets::{mine_itemsets, ItemsetTree, SearchLimits, NODE_BYTES};
+use crate::params::{MineParams, SupportOf};
+
+/// Confidence comparisons allow this much rounding error.
+const CONF_EPSILON: f64 = 1e-12;
+
+#[derive(Debug, Clone, Copy)]
+struct Rule {
+    node: u32,
+    consequent: u32,
+    count_a: u32,
+    count_c: u32,
+}
+
+const RULE_BYTES: u64 = std::mem::size_of::<Rule>() as u64;
+
+/// The standard interest measures of a rule.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Measures {
+    /// Share of baskets holding `A ∪ C`.
+    pub support: f64,
+    /// `support(A ∪ C) / support(A)`.
+    pub confidence: f64,
+    /// `confidence / support(C)`.
+    pub lift: f64,
+    /// `support(A ∪ C) - support(A) · support(C)`.
+    pub leverage: f64,
+    /// `(1 - support(C)) / (1 - confidence)`: `+Infinity` when the confidence
+    /// is 1 (and 1 in the degenerate case where `C` is in every basket).
+    pub conviction: f64,
+}
+
+impl Measures {
+    /// Measures from basket counts: `n` baskets, `ac` holding `A ∪ C`, `a`
+    /// holding `A`, `c` holding `C`.
+    pub fn from_counts(n: u32, ac: u32, a: u32, c: u32) -> Measures {
+        let n = n as f64;
+        let (sac, sa, sc) = (ac as f64 / n, a as f64 / n, c as f64 / n);
+        let confidence = ac as f64 / a as f64;
+        // As a ratio of integer products (exact in f64 below 2^53), so that
+        // `A => C` and `C => A` get bit-identical lifts.
+        let lift = (ac as f64 * n) / (a as f64 * c as f64);
+        let conviction = if ac == a {
+            if c as f64 == n {
+                1.0
+            } else {
+                f64::INFINITY
+            }
+        } else {
+            (1.0 - sc) / (1.0 - confidence)
+        };
+        Measures { support: sac, confidence, lift, leverage: sac - sa * sc, conviction }
+    }
+}
+
+/// One rule as the user sees it: items by name, sorted by name (byte order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RuleRow<'a> {
+    pub antecedent: Vec<&'a str>,
+    pub consequent: Vec<&'a str>,
+    pub support: f64,
+    pub confidence: f64,
+    pub lift: f64,
+    pub leverage: f64,
+    pub conviction: f64,
+    /// Baskets holding `A ∪ C`.
+    pub count: u64,
+}
+
+/// Mined rules, in the documented order (see [`RuleSet::sort`]).
+#[derive(Debug, Clone)]
+pub struct RuleSet {
+    baskets: Baskets,
+    tree: ItemsetTree,
+    rules: Vec<Rule>,
+    /// Rank of each internal item in name order.
+    name_rank: Vec<u32>,
+}
+
+/// Mines the rules of `baskets` under `params`. `tick` is called regularly;
+/// the caller checks for cancellation there.
+pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut()) -> Result<RuleSet, MineError> {
+    params.validate()?;
+    let min_support_count = params.min_count(baskets.len());
+    // With the antecedent's support, `A ∪ C` needs only
+    // `min_confidence * min_support_count` baskets.
+    let itemset_min_count = match params.support_of {
+        SupportOf::Rule => min_support_count,
+        SupportOf::Antecedent => ((params.min_confidence * min_support_count as f64) - 1e-9).ceil().max(1.0) as u32,
+    };
+    let limits = SearchLimits {
+        min_count: itemset_min_count,
+        max_length: params.max_length,
+        memory_limit: params.memory_limit,
+    };
+    let mut rules: Vec<Rule> = Vec::new();
+    let mut items = Vec::new();
+    let mut ante = Vec::new();
+    let mut cons = Vec::new();
+    let n = baskets.len() as u32;
+    let mut visit = |tree: &ItemsetTree, node: u32| -> Result<(), MineError> {
+        tree.items_of(node, &mut items);
+        let k = items.len();
+        if k < params.min_length {
+            return Ok(());
+        }
+        let count_ac = tree.count(node);
+        for size in 1..=params.max_consequent.min(k) {
+            let mut mask: u64 = (1u64 << size) - 1;
+            while mask < (1u64 << k) {
+                ante.clear();
+                cons.clear();
+                for (i, &it) in items.iter().enumerate() {
+                    if mask >> i & 1 == 1 { cons.push(it) } else { ante.push(it) }
+                }
+                // Every subset of a found itemset is in the tree: it is at
+                // least as frequent, and the search order adds it first.
+                let count_a = if ante.is_empty() { n } else { tree.count_of(&ante).unwrap_or(0) };
+                if count_a < min_support_count {
+                    // Only possible with `SupportOf::Antecedent`.
+                    mask = next_same_popcount(mask);
+                    continue;
+                }
+                let count_c = tree.count_of(&cons).unwrap_or(0);
+                let m = Measures::from_counts(n, count_ac, count_a, count_c);
+                if m.confidence + CONF_EPSILON >= params.min_confidence && m.lift + CONF_EPSILON >= params.min_lift {
+                    if rules.len() as u64 >= params.max_rules {
+                        return Err(MineError::TooManyRules { limit: params.max_rules });
+                    }
+                    if (rules.len() as u64 + 1) * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES > params.memory_limit {
+                        return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
+                    }
+                    rules.push(Rule { node, consequent: mask as u32, count_a, count_c });
+                }
+                mask = next_same_popcount(mask);
+            }
+        }
+        Ok(())
+    };
+    let tree = mine_itemsets(&baskets, limits, &mut visit, tick)?;
+    let mut by_name: Vec<u32> = (0..tree.n_items() as u32).collect();
+    by_name.sort_by(|&a, &b| baskets.item_name(tree.vocab_id(a)).cmp(baskets.item_name(tree.vocab_id(b))));
+    let mut name_rank = vec![0u32; tree.n_items()];
+    for (rank, &i) in by_name.iter().enumerate() {
+        name_rank[i as usize] = rank as u32;
+    }
+    let mut set = RuleSet { baskets, tree, rules, name_rank };
+    set.sort(tick);
+    Ok(set)
+}
+
+/// The next larger number with as many bits set (Gosper's hack).
+fn next_same_popcount(mask: u64) -> u64 {
+    let low = mask & mask.wrapping_neg();
+    let ripple = mask + low;
+    (((ripple ^ mask) >> 2) / low) | ripple
+}
+
+impl RuleSet {
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// Number of baskets mined.
+    pub fn n_baskets(&self) -> u32 {
+        self.tree.n_baskets()
+    }
+
+    /// Number of frequent itemsets found.
+    pub fn n_itemsets(&self) -> usize {
+        self.tree.n_itemsets()
+    }
+
+    fn measures(&self, r: &Rule) -> Measures {
+        Measures::from_counts(self.tree.n_baskets(), self.tree.count(r.node), r.count_a, r.count_c)
+    }
+
+    /// Antecedent and consequent as name ranks, each ascending.
+    fn sides_by_rank(&self, r: &Rule, items: &mut Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+        self.tree.items_of(r.node, items);
+        let (mut a, mut c) = (Vec::new(), Vec::new());
+        for (i, &it) in items.iter().enumerate() {
+            let rank = self.name_rank[it as usize];
+            if r.consequent >> i & 1 == 1 { c.push(rank) } else { a.push(rank) }
+        }
+        a.sort_unstable();
+        c.sort_unstable();
+        (a, c)
+    }
+
+    /// Puts the rules in the documented order: lift descending, then
+    /// confidence descending, then count descending, then antecedent and
+    /// consequent ascending (as arrays of names in byte order, element by
+    /// element, a shorter array first when it is a prefix of the other).
+    fn sort(&mut self, tick: &mut dyn FnMut()) {
+        let mut keyed: Vec<(f64, f64, u32, u32)> = self
+            .rules
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let m = self.measures(r);
+                (m.lift, m.confidence, self.tree.count(r.node), i as u32)
+            })
+            .collect();
+        tick();
+        let numeric = |x: &(f64, f64, u32, u32), y: &(f64, f64, u32, u32)| {
+            y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2))
+        };
+        keyed.sort_unstable_by(numeric);
+        tick();
+        // Break the remaining ties by the item names.
+        let mut items = Vec::new();
+        let mut start = 0;
+        while start < keyed.len() {
+            let mut end = start + 1;
+            while end < keyed.len() && numeric(&keyed[start], &keyed[end]) == Ordering::Equal {
+                end += 1;
+            }
+            if end - start > 1 {
+                let mut run: Vec<((Vec<u32>, Vec<u32>), u32)> = keyed[start..end]
+                    .iter()
+                    .map(|k| (self.sides_by_rank(&self.rules[k.3 as usize], &mut items), k.3))
+                    .collect();
+                run.sort_unstable();
+                for (slot, (_, idx)) in keyed[start..end].iter_mut().zip(run) {
+                    slot.3 = idx;
+                }
+            }
+            start = end;
+        }
+        self.rules = keyed.iter().map(|k| self.rules[k.3 as usize]).collect();
+    }
+
+    /// The `i`-th rule in output order.
+    pub fn row(&self, i: usize) -> RuleRow<'_> {
+        let r = &self.rules[i];
+        let mut items = Vec::new();
+        self.tree.items_of(r.node, &mut items);
+        let (mut antecedent, mut consequent) = (Vec::new(), Vec::new());
+        for (k, &it) in items.iter().enumerate() {
+            let name = self.baskets.item_name(self.tree.vocab_id(it));
+            if r.consequent >> k & 1 == 1 { consequent.push(name) } else { antecedent.push(name) }
+        }
+        antecedent.sort_unstable();
+        consequent.sort_unstable();
+        let m = self.measures(r);
+        RuleRow {
+            antecedent,
+            consequent,
+            support: m.support,
+            confidence: m.confidence,
+            lift: m.lift,
+            leverage: m.leverage,
+            conviction: m.conviction,
+            count: self.tree.count(r.node) as u64,
+        }
+    }
+
+    pub fn rows(&self) -> impl Iterator<Item = RuleRow<'_>> + '_ {
+        (0..self.len()).map(move |i| self.row(i))
+    }
+}

@@ -1,0 +1,157 @@
+//! The miner against a brute-force enumerator on many random small data
+//! sets: the same rules, with the same counts and measures, in the
+//! documented order.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use proptest::prelude::*;
+use rar_core::baskets::BasketsBuilder;
+use rar_core::params::{MineParams, SupportOf};
+use rar_core::rules::{mine_rules, Measures};
+
+type Key = (Vec<String>, Vec<String>);
+
+/// Every rule, by enumerating every itemset of the items present.
+fn brute(baskets: &[BTreeSet<String>], p: &MineParams) -> BTreeMap<Key, (u64, Measures)> {
+    let n = baskets.len() as u32;
+    let items: Vec<String> = baskets.iter().flatten().cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let count = |set: &[String]| baskets.iter().filter(|b| set.iter().all(|i| b.contains(i))).count() as u32;
+    let min_count = p.min_count(baskets.len());
+    let mut out = BTreeMap::new();
+    for mask in 1u32..(1 << items.len()) {
+        let set: Vec<String> = (0..items.len()).filter(|i| mask >> i & 1 == 1).map(|i| items[i].clone()).collect();
+        if set.len() > p.max_length || set.len() < p.min_length {
+            continue;
+        }
+        let c_ac = count(&set);
+        if c_ac == 0 || (p.support_of == SupportOf::Rule && c_ac < min_count) {
+            continue;
+        }
+        for cmask in 1u32..(1 << set.len()) {
+            let cons: Vec<String> = (0..set.len()).filter(|i| cmask >> i & 1 == 1).map(|i| set[i].clone()).collect();
+            let ante: Vec<String> = (0..set.len()).filter(|i| cmask >> i & 1 == 0).map(|i| set[i].clone()).collect();
+            if cons.len() > p.max_consequent {
+                continue;
+            }
+            let c_a = if ante.is_empty() { n } else { count(&ante) };
+            if c_a < min_count {
+                continue;
+            }
+            let m = Measures::from_counts(n, c_ac, c_a, count(&cons));
+            if m.confidence + 1e-12 >= p.min_confidence && m.lift + 1e-12 >= p.min_lift {
+                out.insert((ante, cons), (c_ac as u64, m));
+            }
+        }
+    }
+    out
+}
+
+fn data() -> impl Strategy<Value = Vec<BTreeSet<String>>> {
+    let item = (0u8..9).prop_map(|i| format!("i{i}"));
+    proptest::collection::vec(proptest::collection::btree_set(item, 0..7), 1..40)
+}
+
+fn params() -> impl Strategy<Value = MineParams> {
+    (0.01f64..0.6, 0.0f64..1.0, 0.0f64..2.0, 1usize..3, 1usize..6, 1usize..4, any::<bool>()).prop_map(|(s, c, l, minl, maxl, mc, ante)| {
+        MineParams {
+            min_support: s,
+            min_confidence: c,
+            min_lift: l,
+            min_length: minl.min(maxl),
+            max_length: maxl,
+            max_consequent: mc,
+            support_of: if ante { SupportOf::Antecedent } else { SupportOf::Rule },
+            ..MineParams::default()
+        }
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(600))]
+    #[test]
+    fn same_rules_as_brute_force(baskets in data(), p in params()) {
+        let want = brute(&baskets, &p);
+        let mut b = BasketsBuilder::default();
+        for (t, items) in baskets.iter().enumerate() {
+            // Long form, with every line repeated once: repeats count once.
+            for i in items {
+                b.push(&t.to_string(), i);
+                b.push(&t.to_string(), i);
+            }
+        }
+        // Empty baskets still count in N: add them in basket form.
+        let empty = baskets.iter().filter(|s| s.is_empty()).count();
+        let mut built = b;
+        for _ in 0..empty { built.push_basket([]); }
+        let built = built.build();
+        prop_assert_eq!(built.len(), baskets.len());
+        let rules = mine_rules(built, &p, &mut || {}).unwrap();
+        let rows: Vec<_> = rules.rows().collect();
+        let got: BTreeMap<Key, (u64, Measures)> = rows.iter().map(|r| {
+            let key = (r.antecedent.iter().map(|s| s.to_string()).collect(), r.consequent.iter().map(|s| s.to_string()).collect());
+            (key, (r.count, Measures { support: r.support, confidence: r.confidence, lift: r.lift, leverage: r.leverage, conviction: r.conviction }))
+        }).collect();
+        prop_assert_eq!(got.len(), rows.len(), "no rule twice");
+        prop_assert_eq!(&got, &want);
+        // The documented order.
+        for w in rows.windows(2) {
+            let (x, y) = (&w[0], &w[1]);
+            let ord = y.lift.total_cmp(&x.lift)
+                .then(y.confidence.total_cmp(&x.confidence))
+                .then(y.count.cmp(&x.count))
+                .then(x.antecedent.cmp(&y.antecedent))
+                .then(x.consequent.cmp(&y.consequent));
+            prop_assert_eq!(ord, std::cmp::Ordering::Less);
+        }
+    }
+}
+
+#[test]
+fn rule_budget_stops_mining() {
+    let mut b = BasketsBuilder::default();
+    for t in 0..50 {
+        for i in 0..8 {
+            b.push(&t.to_string(), &format!("i{i}"));
+        }
+    }
+    let baskets = b.build();
+    let p = MineParams { min_support: 0.5, min_confidence: 0.0, max_rules: 100, ..MineParams::default() };
+    assert_eq!(
+        mine_rules(baskets.clone(), &p, &mut || {}).unwrap_err(),
+        rar_core::MineError::TooManyRules { limit: 100 }
+    );
+    let p = MineParams { max_rules: 1_000_000, memory_limit: 1000, ..p };
+    assert!(matches!(mine_rules(baskets.clone(), &p, &mut || {}), Err(rar_core::MineError::MemoryLimit { .. })));
+}
+
+#[test]
+fn tick_is_called_and_may_abort() {
+    let mut b = BasketsBuilder::default();
+    for t in 0..2000 {
+        for i in 0..12 {
+            if (t * 7 + i * 13) % 5 != 0 {
+                b.push(&t.to_string(), &format!("i{i}"));
+            }
+        }
+    }
+    let baskets = b.build();
+    let p = MineParams { min_support: 0.01, min_confidence: 0.0, max_length: 6, ..MineParams::default() };
+    let mut ticks = 0u32;
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mine_rules(baskets.clone(), &p, &mut || {
+            ticks += 1;
+            if ticks == 5 {
+                panic!("cancelled");
+            }
+        })
+        .map(|r| r.len())
+    }));
+    assert!(r.is_err(), "a panicking tick (how PostgreSQL cancels) unwinds out of the miner");
+}
+
+#[test]
+fn empty_input_gives_no_rules() {
+    let baskets = BasketsBuilder::default().build();
+    let rules = mine_rules(baskets.clone(), &MineParams::default(), &mut || {}).unwrap();
+    assert!(rules.is_empty());
+}

@@ -1,0 +1,18 @@
+-- The demo's query: the ten strongest rules, with the stock codes of
+-- UCI Online Retail shown with their descriptions.
+\pset footer off
+WITH rules AS (
+    SELECT * FROM rar_mine('sales') LIMIT 10
+), labels AS (
+    SELECT stock_code, min(description) AS label FROM sales GROUP BY stock_code
+)
+SELECT (SELECT string_agg(l.label, ' + ' ORDER BY l.label)
+          FROM unnest(r.antecedent) AS a JOIN labels l ON l.stock_code = a) AS "baskets with",
+       (SELECT string_agg(l.label, ' + ')
+          FROM unnest(r.consequent) AS c JOIN labels l ON l.stock_code = c) AS "also hold",
+       round(r.support::numeric, 4) AS support,
+       round(r.confidence::numeric, 3) AS confidence,
+       round(r.lift::numeric, 1) AS lift,
+       r.count
+FROM rules r;
+SELECT count(*) AS "rules at min_support 0.01, min_confidence 0.5" FROM rar_mine('sales');

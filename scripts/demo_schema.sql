@@ -1,0 +1,13 @@
+-- The demo's table: UCI Online Retail (Chen, Sain and Guo 2012, CC BY 4.0),
+-- one row per invoice line.
+CREATE EXTENSION IF NOT EXISTS rar;
+CREATE TABLE IF NOT EXISTS sales (
+    invoice_no   text,
+    stock_code   text,
+    description  text,
+    quantity     integer,
+    invoice_date timestamp,
+    unit_price   numeric(10, 3),
+    customer_id  text,
+    country      text
+);

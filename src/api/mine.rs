@@ -1,0 +1,92 @@
+//! `rar_mine`: exact association rules of a sales table.
+
+use pgrx::prelude::*;
+use pgrx::PgRelation;
+use rar_core::params::{MineParams, SupportOf};
+use rar_core::rules::mine_rules;
+
+use crate::error::{OrRaise, RarError};
+use crate::{gucs, reader, relation};
+
+fn support_of(s: &str) -> SupportOf {
+    match s {
+        "rule" => SupportOf::Rule,
+        "antecedent" => SupportOf::Antecedent,
+        other => RarError::InvalidOption {
+            name: "support_of",
+            value: other.to_string(),
+            expected: "'rule' (support of antecedent and consequent together, the default) and 'antecedent' (Borgelt's apriori/fpgrowth default)",
+        }
+        .raise(),
+    }
+}
+
+/// Mines the association rules of `source`: every rule `A => C` whose
+/// support, confidence and lift reach the thresholds, ordered by lift,
+/// confidence and count (all descending), then by antecedent and consequent.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(stable, parallel_restricted)]
+fn rar_mine(
+    source: PgRelation,
+    min_support: default!(f64, 0.01),
+    min_confidence: default!(f64, 0.5),
+    max_length: default!(i32, 4),
+    tid_column: default!(Option<&str>, "NULL"),
+    item_column: default!(Option<&str>, "NULL"),
+    max_consequent: default!(i32, 1),
+    min_lift: default!(f64, 0.0),
+    min_length: default!(i32, 1),
+    support_of: default!(&str, "'rule'"),
+) -> TableIterator<
+    'static,
+    (
+        name!(antecedent, Vec<String>),
+        name!(consequent, Vec<String>),
+        name!(support, f64),
+        name!(confidence, f64),
+        name!(lift, f64),
+        name!(leverage, f64),
+        name!(conviction, f64),
+        name!(count, i64),
+    ),
+> {
+    let params = MineParams {
+        min_support,
+        min_confidence,
+        min_lift,
+        min_length: min_length.max(0) as usize,
+        max_length: max_length.max(0) as usize,
+        max_consequent: max_consequent.max(0) as usize,
+        support_of: self::support_of(support_of),
+        max_rules: gucs::max_rules(),
+        memory_limit: gucs::memory_limit_bytes(),
+    };
+    params.validate().or_raise();
+    let src = relation::describe(source.oid());
+    drop(source);
+    let layout = src.layout(tid_column, item_column).or_raise();
+    let (baskets, stats) = reader::read_baskets(&src, &layout, params.memory_limit).or_raise();
+    if stats.null_lines > 0 {
+        pgrx::notice!("rar_mine skipped {} lines with a NULL basket id or item", stats.null_lines);
+    }
+    let rules = mine_rules(baskets, &params, &mut || {
+        check_for_interrupts!();
+    }).or_raise();
+    let n = rules.len();
+    TableIterator::new((0..n).map(move |i| {
+        if i % 4096 == 0 {
+            check_for_interrupts!();
+        }
+        let r = rules.row(i);
+        (
+            r.antecedent.iter().map(|s| s.to_string()).collect(),
+            r.consequent.iter().map(|s| s.to_string()).collect(),
+            r.support,
+            r.confidence,
+            r.lift,
+            r.leverage,
+            r.conviction,
+            r.count as i64,
+        )
+    }))
+}

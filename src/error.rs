@@ -1,0 +1,143 @@
+//! Errors of the extension and their one conversion into SQL errors.
+//!
+//! Every error the user can cause is a [`RarError`]; [`RarError::raise`]
+//! turns it into an `ereport(ERROR)` with a proper SQLSTATE, a message in
+//! PostgreSQL's style (lowercase, no final period), a DETAIL and a HINT.
+
+use pgrx::pg_sys::panic::ErrorReport;
+use pgrx::{PgLogLevel, PgSqlErrorCode};
+use rar_core::MineError;
+
+#[derive(Debug)]
+pub enum RarError {
+    Mine(MineError),
+    /// A named column that the relation does not have.
+    UndefinedColumn { relation: String, column: String, columns: Vec<String> },
+    /// Basket and item columns not given and not detectable.
+    ColumnsNotDetected { relation: String, role: &'static str, candidates: Vec<String>, columns: Vec<String> },
+    /// A column whose type cannot serve.
+    WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
+    /// The baskets read so far outgrow `rar.memory_limit`.
+    InputTooLarge { lines: usize, limit_bytes: u64 },
+    /// An option with a value outside its documented set.
+    InvalidOption { name: &'static str, value: String, expected: &'static str },
+}
+
+impl From<MineError> for RarError {
+    fn from(e: MineError) -> Self {
+        RarError::Mine(e)
+    }
+}
+
+fn pretty_bytes(b: u64) -> String {
+    if b >= 1 << 30 && b % (1 << 30) == 0 {
+        format!("{}GB", b >> 30)
+    } else if b >= 1 << 20 {
+        format!("{}MB", b >> 20)
+    } else {
+        format!("{}kB", b >> 10)
+    }
+}
+
+fn call_example(relation: &str, columns: &[String]) -> String {
+    let (t, i) = match columns {
+        [a, b, ..] => (a.as_str(), b.as_str()),
+        _ => ("basket_id", "item"),
+    };
+    format!(
+        "Name them, for example: SELECT * FROM rar_mine('{}', tid_column => '{}', item_column => '{}').",
+        relation.replace('\'', "''"),
+        t.replace('\'', "''"),
+        i.replace('\'', "''")
+    )
+}
+
+impl RarError {
+    fn report(&self) -> ErrorReport {
+        use PgSqlErrorCode::*;
+        const F: &str = "rar";
+        match self {
+            RarError::Mine(MineError::InvalidParameter { name, value, expected }) => {
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("{name} must be {expected}"), F)
+                    .set_detail(format!("The value given was {value}."))
+                    .set_hint(match *name {
+                        "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
+                        "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
+                        "min_lift" => "Give a min_lift of 0 to keep every rule, or 1 to keep rules above independence.",
+                        "max_length" | "min_length" => "Rules hold at least min_length and at most max_length items in all; 2 to 5 is usual.",
+                        _ => "Give a value in the range above.",
+                    })
+            }
+            RarError::Mine(MineError::TooManyRules { limit }) => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("more than {limit} rules satisfy the thresholds"),
+                F,
+            )
+            .set_detail(format!("rar.max_rules is {limit}; mining stopped as soon as it was passed."))
+            .set_hint("Raise min_support or min_confidence, or lower max_length; or raise rar.max_rules if the rules are really wanted."),
+            RarError::Mine(MineError::MemoryLimit { limit_bytes }) => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "mining needs more memory than rar.memory_limit allows",
+                F,
+            )
+            .set_detail(format!("rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_hint("Raise min_support or lower max_length; or raise rar.memory_limit if the server has the memory."),
+            RarError::InputTooLarge { lines, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the source's baskets do not fit in rar.memory_limit",
+                F,
+            )
+            .set_detail(format!("Reading stopped after {lines} lines; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_hint("Raise rar.memory_limit, or mine a subset of the table (a view with a WHERE clause)."),
+            RarError::UndefinedColumn { relation, column, columns } => ErrorReport::new(
+                ERRCODE_UNDEFINED_COLUMN,
+                format!("column \"{column}\" of relation \"{relation}\" does not exist"),
+                F,
+            )
+            .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
+            .set_hint(call_example(relation, columns)),
+            RarError::ColumnsNotDetected { relation, role, candidates, columns } => {
+                let msg = if candidates.is_empty() {
+                    format!("could not tell which column of \"{relation}\" holds the {role}")
+                } else {
+                    format!("more than one column of \"{relation}\" could hold the {role}: {}", candidates.join(", "))
+                };
+                let code = if candidates.is_empty() { ERRCODE_UNDEFINED_COLUMN } else { ERRCODE_AMBIGUOUS_COLUMN };
+                ErrorReport::new(code, msg, F)
+                    .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
+                    .set_hint(call_example(relation, columns))
+            }
+            RarError::WrongType { column, type_name, role, expected } => ErrorReport::new(
+                ERRCODE_DATATYPE_MISMATCH,
+                format!("column \"{column}\" of type {type_name} cannot hold the {role}"),
+                F,
+            )
+            .set_detail(format!("The {role} must be {expected}."))
+            .set_hint("Name another column, or mine a view that casts this one to text."),
+            RarError::InvalidOption { name, value, expected } => {
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)
+                    .set_hint(format!("Valid values are {expected}."))
+            }
+        }
+    }
+
+    /// Raises the error as an SQL `ERROR`; does not return.
+    pub fn raise(self) -> ! {
+        self.report().report(PgLogLevel::ERROR);
+        unreachable!("ereport(ERROR) returned")
+    }
+}
+
+/// Unwraps a result or raises its error as an SQL error.
+pub trait OrRaise<T> {
+    fn or_raise(self) -> T;
+}
+
+impl<T, E: Into<RarError>> OrRaise<T> for Result<T, E> {
+    fn or_raise(self) -> T {
+        match self {
+            Ok(v) => v,
+            Err(e) => e.into().raise(),
+        }
+    }
+}

@@ -1,0 +1,42 @@
+//! The `rar.*` settings. Any user may change them in a session
+//! (`SET rar.max_rules = ...`); `ALTER SYSTEM` or `ALTER ROLE ... SET` make
+//! a default for everyone.
+
+use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
+
+/// Most rules one mining call may produce before it stops with an error.
+pub static MAX_RULES: GucSetting<i32> = GucSetting::<i32>::new(10_000_000);
+
+/// Memory budget of one mining call in kB: baskets, itemset tree, rules.
+pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(1024 * 1024);
+
+pub fn init() {
+    GucRegistry::define_int_guc(
+        c"rar.max_rules",
+        c"Most association rules one rar_mine call may produce.",
+        c"A call that would produce more stops with an error instead of exhausting memory; raise min_support or min_confidence, or this setting.",
+        &MAX_RULES,
+        1,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
+    GucRegistry::define_int_guc(
+        c"rar.memory_limit",
+        c"Memory budget of one rar_mine call.",
+        c"Covers the baskets read, the frequent itemsets and the rules; a call that would need more stops with an error.",
+        &MEMORY_LIMIT_KB,
+        1024,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_KB,
+    );
+}
+
+pub fn max_rules() -> u64 {
+    MAX_RULES.get() as u64
+}
+
+pub fn memory_limit_bytes() -> u64 {
+    MEMORY_LIMIT_KB.get() as u64 * 1024
+}

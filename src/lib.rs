@@ -1,0 +1,39 @@
+//! `rar`: retail association rules inside PostgreSQL.
+//!
+//! # Layout
+//! - `crates/rar-core`: the pure Rust core (baskets, mining, rules,
+//!   measures); no PostgreSQL, reached by plain `cargo test`.
+//! - [`api`]: every SQL function of the extension, one file per function
+//!   family. This is the SQL surface; the rest is internal.
+//! - [`relation`]: finding a source relation's basket and item columns.
+//! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`error`]: the one place where errors become SQL errors (SQLSTATE,
+//!   message, detail, hint).
+//! - [`gucs`]: the `rar.*` settings.
+//! - `sql/`: hand-written SQL (upgrade scripts, bootstrap objects).
+
+use pgrx::prelude::*;
+
+pub mod api;
+pub mod error;
+pub mod gucs;
+pub mod reader;
+pub mod relation;
+
+::pgrx::pg_module_magic!(name, version);
+
+#[pg_guard]
+pub extern "C-unwind" fn _PG_init() {
+    gucs::init();
+}
+
+/// Required by `cargo pgrx test`.
+#[cfg(test)]
+pub mod pg_test {
+    pub fn setup(_options: Vec<&str>) {}
+
+    #[must_use]
+    pub fn postgresql_conf_options() -> Vec<&'static str> {
+        vec![]
+    }
+}
