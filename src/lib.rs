@@ -24,6 +24,11 @@ pub mod relation;
 
 #[pg_guard]
 pub extern "C-unwind" fn _PG_init() {
+    // pgrx puts a Rust backtrace into the DETAIL of every error raised while
+    // Rust code runs when RUST_BACKTRACE is set in the server's environment;
+    // users should see PostgreSQL's plain message. This runs before any
+    // thread of ours exists.
+    unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
 }
 

@@ -67,7 +67,8 @@ fn rar_mine(
     let layout = src.layout(tid_column, item_column).or_raise();
     let (baskets, stats) = reader::read_baskets(&src, &layout, params.memory_limit).or_raise();
     if stats.null_lines > 0 {
-        pgrx::notice!("rar_mine skipped {} lines with a NULL basket id or item", stats.null_lines);
+        let n = stats.null_lines;
+        pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
     }
     let rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
