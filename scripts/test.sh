@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Set-up (as scripts/setup.sh, demo included) and the whole test suite:
+#   1. the pure Rust core (cargo test: unit, property and doc tests),
+#   2. the SQL regression files (tests/pg_regress) against the local cluster,
+#   3. the Python integration tests (tests/python: exactness against pyfim,
+#      cancellation, the backend's libraries).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/setup.sh
+. scripts/env.sh
+
+step "cargo test -p rar-core"
+cargo test -p rar-core --release
+
+step "SQL regression tests"
+./tests/run_regress.sh
+
+step "Python integration tests"
+pytest -q tests/python
+
+step "All tests passed"
