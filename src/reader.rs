@@ -8,6 +8,7 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
+use pgrx::varlena;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
 
@@ -41,9 +42,44 @@ fn query(src: &Source, layout: &Layout) -> String {
     }
 }
 
+/// A text datum as `&str`, detoasted when needed. The database encoding is
+/// UTF8 (checked by `read_baskets`).
+unsafe fn text_str<'a>(d: pg_sys::Datum) -> &'a str {
+    let mut p = d.cast_mut_ptr::<pg_sys::varlena>();
+    if varlena::varatt_is_4b_c(p) || varlena::varatt_is_1b_e(p) {
+        p = pg_sys::pg_detoast_datum_packed(p);
+    }
+    varlena::text_to_rust_str_unchecked(p)
+}
+
+/// Pushes the (basket, item) text pairs of the current SPI tuple table.
+unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
+    let tt = pg_sys::SPI_tuptable;
+    let desc = (*tt).tupdesc;
+    for r in 0..(*tt).numvals as usize {
+        let tup = *(*tt).vals.add(r);
+        let (mut null_t, mut null_i) = (false, false);
+        let t = pg_sys::heap_getattr(tup, 1, desc, &mut null_t);
+        let i = pg_sys::heap_getattr(tup, 2, desc, &mut null_i);
+        if null_t || null_i {
+            stats.null_lines += 1;
+        } else {
+            builder.push(text_str(t), text_str(i));
+        }
+    }
+}
+
 /// Reads all baskets of `src`. Checks for cancellation after every batch and
 /// stops with an error when the baskets outgrow `memory_limit` bytes.
 pub fn read_baskets(src: &Source, layout: &Layout, memory_limit: u64) -> Result<(Baskets, ReadStats), RarError> {
+    if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "rar_mine needs a database with UTF8 encoding",
+            "Create the database with ENCODING 'UTF8', or mine from a UTF8 database through postgres_fdw."
+        );
+    }
     let sql = query(src, layout);
     let mut builder = BasketsBuilder::default();
     let mut stats = ReadStats::default();
@@ -56,28 +92,27 @@ pub fn read_baskets(src: &Source, layout: &Layout, memory_limit: u64) -> Result<
             if table.is_empty() {
                 break;
             }
-            for row in table {
-                if basket_form {
+            if basket_form {
+                for row in table {
                     let tid: Option<&str> = row.get(1).unwrap_or(None);
                     let items: Option<Array<&str>> = row.get(2).unwrap_or(None);
                     let (Some(items), false) = (items, keyed && tid.is_none()) else {
                         stats.null_lines += 1;
                         continue;
                     };
-                    let nulls = items.iter().filter(Option::is_none).count() as u64;
-                    stats.null_lines += nulls;
+                    stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
                     match tid {
                         Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
                         None => builder.push_basket(items.iter().flatten()),
                     }
-                } else {
-                    let tid: Option<&str> = row.get(1).unwrap_or(None);
-                    let item: Option<&str> = row.get(2).unwrap_or(None);
-                    match (tid, item) {
-                        (Some(t), Some(i)) => builder.push(t, i),
-                        _ => stats.null_lines += 1,
-                    }
                 }
+            } else {
+                // The hot path: two text columns per row, read straight off
+                // the SPI tuple table (pgrx's typed getters cost more than
+                // the mining itself on small jobs).
+                // SAFETY: `table` keeps SPI_tuptable alive; the query makes
+                // both columns text.
+                unsafe { push_text_pairs(&mut builder, &mut stats) };
             }
             check_for_interrupts!();
             if builder.heap_bytes() as u64 > memory_limit {

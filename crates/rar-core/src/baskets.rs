@@ -68,6 +68,8 @@ pub struct BasketsBuilder {
     basket_ids: FxHashMap<Box<str>, u32>,
     n_baskets: u32,
     lines: Vec<(u32, u32)>,
+    /// The last basket pushed: lines of a basket usually come together.
+    last_basket: Option<(Box<str>, u32)>,
 }
 
 impl BasketsBuilder {
@@ -84,12 +86,19 @@ impl BasketsBuilder {
 
     /// Adds one line of a long-form table: `item` bought in `basket`.
     pub fn push(&mut self, basket: &str, item: &str) {
-        let b = match self.basket_ids.get(basket) {
-            Some(&b) => b,
-            None => {
-                let b = self.n_baskets;
-                self.n_baskets += 1;
-                self.basket_ids.insert(basket.into(), b);
+        let b = match &self.last_basket {
+            Some((key, b)) if &**key == basket => *b,
+            _ => {
+                let b = match self.basket_ids.get(basket) {
+                    Some(&b) => b,
+                    None => {
+                        let b = self.n_baskets;
+                        self.n_baskets += 1;
+                        self.basket_ids.insert(basket.into(), b);
+                        b
+                    }
+                };
+                self.last_basket = Some((basket.into(), b));
                 b
             }
         };

@@ -86,6 +86,11 @@ impl ItemsetTree {
     /// Count of the itemset made of `items` (internal numbers, ascending), or
     /// `None` when it is not frequent.
     pub fn count_of(&self, items: &[u32]) -> Option<u32> {
+        self.node_of(items).map(|n| self.nodes[n as usize].count)
+    }
+
+    /// The node of the itemset made of `items` (ascending), if frequent.
+    fn node_of(&self, items: &[u32]) -> Option<u32> {
         let mut node = 0u32;
         for &it in items {
             let n = &self.nodes[node as usize];
@@ -97,7 +102,16 @@ impl ItemsetTree {
             let p = kids.binary_search_by_key(&it, |k| k.item).ok()?;
             node = (lo + p) as u32;
         }
-        Some(self.nodes[node as usize].count)
+        Some(node)
+    }
+
+    /// The children of `node`, as a range of node numbers.
+    fn children(&self, node: u32) -> std::ops::Range<usize> {
+        let n = &self.nodes[node as usize];
+        if n.n_children == 0 {
+            return 0..0;
+        }
+        n.first_child as usize..(n.first_child + n.n_children) as usize
     }
 
     fn add_children(&mut self, parent: u32, kids: impl Iterator<Item = (u32, u32)>) -> std::ops::Range<u32> {
@@ -113,15 +127,33 @@ impl ItemsetTree {
     }
 }
 
-/// Receives each frequent itemset (a node of the tree) as soon as it is
-/// found; an error stops the search.
-pub type Visit<'a> = dyn FnMut(&ItemsetTree, u32) -> Result<(), MineError> + 'a;
+/// A frequent itemset, as the search hands it over.
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    /// Its node in the tree.
+    pub node: u32,
+    /// Its internal items, ascending.
+    pub items: &'a [u32],
+    /// `drop_counts[i]`: the count of the itemset without `items[i]` (the
+    /// search has these at hand; rules with one consequent need nothing else).
+    pub drop_counts: &'a [u32],
+}
+
+/// Receives each frequent itemset as soon as it is found; an error stops the
+/// search.
+pub type Visit<'a> = dyn FnMut(&ItemsetTree, Found<'_>) -> Result<(), MineError> + 'a;
 
 /// What the miner needs to know.
 #[derive(Debug, Clone, Copy)]
 pub struct SearchLimits {
     pub min_count: u32,
     pub max_length: usize,
+    /// When set, only itemsets that can yield a rule whose single-item
+    /// consequent leaves an antecedent of at least this count are searched
+    /// (rules with the antecedent's support; see `SupportOf::Antecedent`).
+    /// An itemset `X` below it extends by `y` only if some `X \ {c} ∪ {y}`
+    /// reaches it: any rule below `X ∪ {y}` needs such an antecedent.
+    pub antecedent_count: Option<u32>,
     /// Bytes the tree and the live tid-lists may take.
     pub memory_limit: u64,
 }
@@ -137,8 +169,14 @@ struct Search<'a, 'b> {
     tick: &'a mut (dyn FnMut() + 'b),
     live_tid_bytes: u64,
     work: u64,
-    prefix: Vec<u32>,
     subset: Vec<u32>,
+}
+
+/// Frequent extensions of one itemset, found together: (item, count,
+/// tid-list) by item, and for each `depth` drop counts (see [`Found`]).
+struct Kids {
+    kids: Vec<(u32, u32, Vec<u32>)>,
+    drops: Vec<u32>,
 }
 
 /// A level of the search: nodes that share a prefix, with their tid-lists
@@ -182,11 +220,10 @@ pub fn mine_itemsets<'b>(
         tick,
         live_tid_bytes: 0,
         work: 0,
-        prefix: Vec::new(),
         subset: Vec::new(),
     };
-    for node in 1..=m as u32 {
-        (s.visit)(&s.tree, node)?;
+    for i in 0..m as u32 {
+        (s.visit)(&s.tree, Found { node: 1 + i, items: &[i], drop_counts: &[n as u32] })?;
     }
     if limits.max_length < 2 || m < 2 {
         return Ok(s.tree);
@@ -226,9 +263,13 @@ pub fn mine_itemsets<'b>(
         (s.tick)();
         let a_node = 1 + a as u32;
         let leaves = limits.max_length == 2;
-        let mut kids: Vec<(u32, u32, Vec<u32>)> = Vec::new();
+        let mut kids = Kids { kids: Vec::new(), drops: Vec::new() };
         let mut buf = Vec::new();
+        let prune = limits.antecedent_count.filter(|&u| s.tree.item_count(a as u32) < u);
         for bb in a + 1..m {
+            if prune.is_some_and(|u| s.tree.item_count(bb as u32) < u) {
+                continue;
+            }
             let count = if use_matrix {
                 let c = pairs[row_start(a) + bb - a - 1];
                 if c < limits.min_count {
@@ -250,9 +291,10 @@ pub fn mine_itemsets<'b>(
                 }
             };
             s.count_work();
-            kids.push((bb as u32, count, std::mem::take(&mut buf)));
+            kids.kids.push((bb as u32, count, std::mem::take(&mut buf)));
+            kids.drops.extend([s.tree.item_count(bb as u32), s.tree.item_count(a as u32)]);
         }
-        s.expand(a_node, 2, kids)?;
+        s.expand(a_node, &[a as u32], kids)?;
     }
     Ok(s.tree)
 }
@@ -273,41 +315,81 @@ impl Search<'_, '_> {
         Ok(())
     }
 
-    /// Adds the frequent extensions `kids` (item, count, tid-list) under
-    /// `parent`, reports them, then expands each, last first. `depth` is the
-    /// size of the kids' itemsets.
-    fn expand(&mut self, parent: u32, depth: usize, kids: Vec<(u32, u32, Vec<u32>)>) -> Result<(), MineError> {
-        if kids.is_empty() {
+    /// Adds the frequent extensions `kids` of the itemset `prefix` (node
+    /// `parent`) to the tree, reports them, then expands each, last first.
+    fn expand(&mut self, parent: u32, prefix: &[u32], kids: Kids) -> Result<(), MineError> {
+        if kids.kids.is_empty() {
             return Ok(());
         }
-        let range = self.tree.add_children(parent, kids.iter().map(|k| (k.0, k.1)));
-        let bytes: u64 = kids.iter().map(|k| k.2.len() as u64 * 4).sum();
+        let depth = prefix.len() + 1;
+        let range = self.tree.add_children(parent, kids.kids.iter().map(|k| (k.0, k.1)));
+        let bytes: u64 = kids.kids.iter().map(|k| k.2.len() as u64 * 4).sum();
         self.live_tid_bytes += bytes;
         self.check_memory()?;
-        for node in range.clone() {
-            (self.visit)(&self.tree, node)?;
+        let mut items = prefix.to_vec();
+        items.push(0);
+        for (idx, node) in range.clone().enumerate() {
+            items[depth - 1] = kids.kids[idx].0;
+            let drop_counts = &kids.drops[idx * depth..(idx + 1) * depth];
+            (self.visit)(&self.tree, Found { node, items: &items, drop_counts })?;
         }
         if depth < self.limits.max_length {
-            let level: Level = range.zip(kids).map(|(node, k)| (node, k.2)).collect();
-            self.descend(&level, depth)?;
+            let level: Level = range.zip(kids.kids).map(|(node, k)| (node, k.2)).collect();
+            self.descend(&level, prefix, depth)?;
         }
         self.live_tid_bytes -= bytes;
         Ok(())
     }
 
-    /// For each node of `level` (itemsets of `depth` items), last first,
-    /// finds its frequent extensions by the later nodes of the level.
-    fn descend(&mut self, level: &Level, depth: usize) -> Result<(), MineError> {
+    /// For each node of `level` (itemsets of `depth` items: `common` plus
+    /// one item), last first, finds its frequent extensions by the items of
+    /// the later nodes of the level.
+    fn descend(&mut self, level: &Level, common: &[u32], depth: usize) -> Result<(), MineError> {
         let leaves = depth + 1 == self.limits.max_length;
         let mut buf = Vec::new();
+        let mut prefix = common.to_vec();
+        prefix.push(0);
+        // For each item of `common`: the node of `prefix` without it, and a
+        // cursor over that node's children (sorted by item, as the later
+        // nodes of the level are).
+        let mut anc: Vec<(usize, usize)> = Vec::with_capacity(depth);
+        let mut anc_counts: Vec<u32> = vec![0; depth];
         for j in (0..level.len()).rev() {
             (self.tick)();
             let (x_node, ref x_tids) = level[j];
-            self.tree.items_of(x_node, &mut self.prefix);
-            let mut kids: Vec<(u32, u32, Vec<u32>)> = Vec::new();
-            for (y_node, y_tids) in &level[j + 1..] {
+            let x = self.tree.nodes[x_node as usize].item;
+            prefix[depth - 1] = x;
+            // Apriori: every `prefix ∪ {y}` without an item of `common` must
+            // be frequent, so `prefix` without it must be too.
+            anc.clear();
+            for skip in 0..depth - 1 {
+                self.subset.clear();
+                self.subset.extend(prefix.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
+                match self.tree.node_of(&self.subset) {
+                    Some(node) => anc.push((self.tree.children(node).start, self.tree.children(node).end)),
+                    None => break,
+                }
+            }
+            if anc.len() < depth - 1 {
+                continue;
+            }
+            let x_count = self.tree.count(x_node);
+            let prune = self.limits.antecedent_count.filter(|&u| x_count < u);
+            let mut kids = Kids { kids: Vec::new(), drops: Vec::new() };
+            'candidates: for (y_node, y_tids) in &level[j + 1..] {
                 let y = self.tree.nodes[*y_node as usize].item;
-                if !self.subsets_frequent(y) {
+                let mut best = self.tree.count(*y_node);
+                for (k, (cur, end)) in anc.iter_mut().enumerate() {
+                    while *cur < *end && self.tree.nodes[*cur].item < y {
+                        *cur += 1;
+                    }
+                    if *cur == *end || self.tree.nodes[*cur].item != y {
+                        continue 'candidates;
+                    }
+                    anc_counts[k] = self.tree.nodes[*cur].count;
+                    best = best.max(anc_counts[k]);
+                }
+                if prune.is_some_and(|u| best < u) {
                     continue;
                 }
                 self.count_work();
@@ -317,30 +399,13 @@ impl Search<'_, '_> {
                     intersect_into(x_tids, y_tids, self.limits.min_count, &mut buf)
                 };
                 if let Some(c) = count {
-                    kids.push((y, c, std::mem::take(&mut buf)));
+                    kids.kids.push((y, c, std::mem::take(&mut buf)));
+                    kids.drops.extend_from_slice(&anc_counts[..depth - 1]);
+                    kids.drops.extend([self.tree.count(*y_node), x_count]);
                 }
             }
-            self.expand(x_node, depth + 1, kids)?;
+            self.expand(x_node, &prefix, kids)?;
         }
         Ok(())
-    }
-
-    /// Apriori pruning: `prefix ∪ {y}` can only be frequent if every subset
-    /// that drops one of the prefix's first items is (dropping the last one
-    /// gives a sibling, known frequent).
-    fn subsets_frequent(&mut self, y: u32) -> bool {
-        let k = self.prefix.len();
-        if k < 2 {
-            return true;
-        }
-        for skip in 0..k - 1 {
-            self.subset.clear();
-            self.subset.extend(self.prefix.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
-            self.subset.push(y);
-            if self.tree.count_of(&self.subset).is_none() {
-                return false;
-            }
-        }
-        true
     }
 }

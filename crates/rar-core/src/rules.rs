@@ -2,16 +2,17 @@
 //!
 //! A rule `A => C` is read off a frequent itemset `X = A ∪ C` the moment the
 //! miner finds `X` (all subsets of `X` are in the tree by then), so the rule
-//! budget stops a job as soon as it is exceeded. A rule is 16 bytes: the
-//! itemset's node, the consequent as a bit mask over the itemset's items,
-//! and the counts of `A` and `C`. Measures are computed from counts when a
+//! budget stops a job as soon as it is exceeded. A rule is 48 bytes: its
+//! sides packed as name ranks (for sorting and output without walking the
+//! tree), the itemset's node and the consequent as a bit mask over its items
+//! (for rules too long to pack), and the counts of `A ∪ C`, `A` and `C`. Measures are computed from counts when a
 //! row is read, always by [`Measures::from_counts`].
 
 use std::cmp::Ordering;
 
 use crate::baskets::Baskets;
 use crate::error::MineError;
-use crate::itemsets::{mine_itemsets, ItemsetTree, SearchLimits, NODE_BYTES};
+use crate::itemsets::{mine_itemsets, Found, ItemsetTree, SearchLimits, NODE_BYTES};
 use crate::params::{MineParams, SupportOf};
 
 /// Confidence comparisons allow this much rounding error.
@@ -19,13 +20,19 @@ const CONF_EPSILON: f64 = 1e-12;
 
 #[derive(Debug, Clone, Copy)]
 struct Rule {
+    /// Both sides as name ranks (see [`pack`]); 0 when they do not fit.
+    names: u128,
     node: u32,
     consequent: u32,
+    /// Counts of `A ∪ C`, `A` and `C`, kept here so that sorting never
+    /// touches the (large) tree.
+    count_ac: u32,
     count_a: u32,
     count_c: u32,
 }
 
 const RULE_BYTES: u64 = std::mem::size_of::<Rule>() as u64;
+
 
 /// The standard interest measures of a rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -86,8 +93,37 @@ pub struct RuleSet {
     baskets: Baskets,
     tree: ItemsetTree,
     rules: Vec<Rule>,
-    /// Rank of each internal item in name order.
-    name_rank: Vec<u32>,
+    /// Rank of each vocabulary item in name order, and its inverse.
+    vocab_rank: Vec<u32>,
+    by_rank: Vec<u32>,
+    /// Whether every rule's sides are packed in `Rule::names`.
+    packed: bool,
+}
+
+/// Packs a rule's sides, as name ranks ascending, into one key: 3
+/// antecedent slots then 4 consequent slots of 16 bits, each `rank + 1` or
+/// 0 for none, most significant first. Comparing keys then compares the
+/// sides as arrays of names (a shorter array first when it is a prefix),
+/// with no walk through the itemset tree. Fits rules of at most 4 items over
+/// fewer than 65,535 distinct items.
+fn pack(ante: &[u32], cons: &[u32]) -> u128 {
+    let slot = |side: &[u32], i: usize| side.get(i).map_or(0, |&r| r as u128 + 1);
+    let mut key = 0u128;
+    for i in 0..3 {
+        key = key << 16 | slot(ante, i);
+    }
+    for i in 0..4 {
+        key = key << 16 | slot(cons, i);
+    }
+    key
+}
+
+/// The name ranks of both sides of a packed key.
+fn unpack(key: u128) -> (Vec<u32>, Vec<u32>) {
+    let slot = |i: u32| (key >> (16 * (6 - i)) & 0xffff) as u32;
+    let ante = (0..3).map(slot).take_while(|&r| r != 0).map(|r| r - 1).collect();
+    let cons = (3..7).map(slot).take_while(|&r| r != 0).map(|r| r - 1).collect();
+    (ante, cons)
 }
 
 /// Mines the rules of `baskets` under `params`. `tick` is called regularly;
@@ -103,16 +139,25 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
     };
     let limits = SearchLimits {
         min_count: itemset_min_count,
+        antecedent_count: (params.support_of == SupportOf::Antecedent && params.max_consequent == 1)
+            .then_some(min_support_count),
         max_length: params.max_length,
         memory_limit: params.memory_limit,
     };
+    let mut by_rank: Vec<u32> = (0..baskets.n_items() as u32).collect();
+    by_rank.sort_unstable_by(|&a, &b| baskets.item_name(a).cmp(baskets.item_name(b)));
+    let mut vocab_rank = vec![0u32; baskets.n_items()];
+    for (rank, &v) in by_rank.iter().enumerate() {
+        vocab_rank[v as usize] = rank as u32;
+    }
+    let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
     let mut rules: Vec<Rule> = Vec::new();
-    let mut items = Vec::new();
     let mut ante = Vec::new();
     let mut cons = Vec::new();
+    let (mut ante_ranks, mut cons_ranks) = (Vec::new(), Vec::new());
     let n = baskets.len() as u32;
-    let mut visit = |tree: &ItemsetTree, node: u32| -> Result<(), MineError> {
-        tree.items_of(node, &mut items);
+    let mut visit = |tree: &ItemsetTree, found: Found<'_>| -> Result<(), MineError> {
+        let Found { node, items, drop_counts } = found;
         let k = items.len();
         if k < params.min_length {
             return Ok(());
@@ -128,13 +173,19 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
                 }
                 // Every subset of a found itemset is in the tree: it is at
                 // least as frequent, and the search order adds it first.
-                let count_a = if ante.is_empty() { n } else { tree.count_of(&ante).unwrap_or(0) };
+                let count_a = if size == 1 {
+                    drop_counts[mask.trailing_zeros() as usize]
+                } else if ante.is_empty() {
+                    n
+                } else {
+                    tree.count_of(&ante).unwrap_or(0)
+                };
                 if count_a < min_support_count {
                     // Only possible with `SupportOf::Antecedent`.
                     mask = next_same_popcount(mask);
                     continue;
                 }
-                let count_c = tree.count_of(&cons).unwrap_or(0);
+                let count_c = if size == 1 { tree.item_count(cons[0]) } else { tree.count_of(&cons).unwrap_or(0) };
                 let m = Measures::from_counts(n, count_ac, count_a, count_c);
                 if m.confidence + CONF_EPSILON >= params.min_confidence && m.lift + CONF_EPSILON >= params.min_lift {
                     if rules.len() as u64 >= params.max_rules {
@@ -143,7 +194,18 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
                     if (rules.len() as u64 + 1) * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES > params.memory_limit {
                         return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
                     }
-                    rules.push(Rule { node, consequent: mask as u32, count_a, count_c });
+                    let names = if packed {
+                        ante_ranks.clear();
+                        ante_ranks.extend(ante.iter().map(|&i| vocab_rank[tree.vocab_id(i) as usize]));
+                        ante_ranks.sort_unstable();
+                        cons_ranks.clear();
+                        cons_ranks.extend(cons.iter().map(|&i| vocab_rank[tree.vocab_id(i) as usize]));
+                        cons_ranks.sort_unstable();
+                        pack(&ante_ranks, &cons_ranks)
+                    } else {
+                        0
+                    };
+                    rules.push(Rule { names, node, consequent: mask as u32, count_ac, count_a, count_c });
                 }
                 mask = next_same_popcount(mask);
             }
@@ -151,13 +213,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         Ok(())
     };
     let tree = mine_itemsets(&baskets, limits, &mut visit, tick)?;
-    let mut by_name: Vec<u32> = (0..tree.n_items() as u32).collect();
-    by_name.sort_by(|&a, &b| baskets.item_name(tree.vocab_id(a)).cmp(baskets.item_name(tree.vocab_id(b))));
-    let mut name_rank = vec![0u32; tree.n_items()];
-    for (rank, &i) in by_name.iter().enumerate() {
-        name_rank[i as usize] = rank as u32;
-    }
-    let mut set = RuleSet { baskets, tree, rules, name_rank };
+    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed };
     set.sort(tick);
     Ok(set)
 }
@@ -189,15 +245,18 @@ impl RuleSet {
     }
 
     fn measures(&self, r: &Rule) -> Measures {
-        Measures::from_counts(self.tree.n_baskets(), self.tree.count(r.node), r.count_a, r.count_c)
+        Measures::from_counts(self.tree.n_baskets(), r.count_ac, r.count_a, r.count_c)
     }
 
     /// Antecedent and consequent as name ranks, each ascending.
     fn sides_by_rank(&self, r: &Rule, items: &mut Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+        if self.packed {
+            return unpack(r.names);
+        }
         self.tree.items_of(r.node, items);
         let (mut a, mut c) = (Vec::new(), Vec::new());
         for (i, &it) in items.iter().enumerate() {
-            let rank = self.name_rank[it as usize];
+            let rank = self.vocab_rank[self.tree.vocab_id(it) as usize];
             if r.consequent >> i & 1 == 1 { c.push(rank) } else { a.push(rank) }
         }
         a.sort_unstable();
@@ -210,22 +269,26 @@ impl RuleSet {
     /// consequent ascending (as arrays of names in byte order, element by
     /// element, a shorter array first when it is a prefix of the other).
     fn sort(&mut self, tick: &mut dyn FnMut()) {
-        let mut keyed: Vec<(f64, f64, u32, u32)> = self
+        let mut keyed: Vec<(f64, f64, u32, u128, u32)> = self
             .rules
             .iter()
             .enumerate()
             .map(|(i, r)| {
                 let m = self.measures(r);
-                (m.lift, m.confidence, self.tree.count(r.node), i as u32)
+                (m.lift, m.confidence, r.count_ac, r.names, i as u32)
             })
             .collect();
         tick();
-        let numeric = |x: &(f64, f64, u32, u32), y: &(f64, f64, u32, u32)| {
-            y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2))
+        let numeric = |x: &(f64, f64, u32, u128, u32), y: &(f64, f64, u32, u128, u32)| {
+            y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2)).then(x.3.cmp(&y.3))
         };
         keyed.sort_unstable_by(numeric);
         tick();
-        // Break the remaining ties by the item names.
+        if self.packed {
+            self.rules = keyed.iter().map(|k| self.rules[k.4 as usize]).collect();
+            return;
+        }
+        // Break the remaining ties by the item names, from the tree.
         let mut items = Vec::new();
         let mut start = 0;
         while start < keyed.len() {
@@ -236,30 +299,25 @@ impl RuleSet {
             if end - start > 1 {
                 let mut run: Vec<((Vec<u32>, Vec<u32>), u32)> = keyed[start..end]
                     .iter()
-                    .map(|k| (self.sides_by_rank(&self.rules[k.3 as usize], &mut items), k.3))
+                    .map(|k| (self.sides_by_rank(&self.rules[k.4 as usize], &mut items), k.4))
                     .collect();
                 run.sort_unstable();
                 for (slot, (_, idx)) in keyed[start..end].iter_mut().zip(run) {
-                    slot.3 = idx;
+                    slot.4 = idx;
                 }
             }
             start = end;
         }
-        self.rules = keyed.iter().map(|k| self.rules[k.3 as usize]).collect();
+        self.rules = keyed.iter().map(|k| self.rules[k.4 as usize]).collect();
     }
 
     /// The `i`-th rule in output order.
     pub fn row(&self, i: usize) -> RuleRow<'_> {
         let r = &self.rules[i];
-        let mut items = Vec::new();
-        self.tree.items_of(r.node, &mut items);
-        let (mut antecedent, mut consequent) = (Vec::new(), Vec::new());
-        for (k, &it) in items.iter().enumerate() {
-            let name = self.baskets.item_name(self.tree.vocab_id(it));
-            if r.consequent >> k & 1 == 1 { consequent.push(name) } else { antecedent.push(name) }
-        }
-        antecedent.sort_unstable();
-        consequent.sort_unstable();
+        let (ante, cons) = self.sides_by_rank(r, &mut Vec::new());
+        let name = |rank: u32| self.baskets.item_name(self.by_rank[rank as usize]);
+        let antecedent = ante.into_iter().map(name).collect();
+        let consequent = cons.into_iter().map(name).collect();
         let m = self.measures(r);
         RuleRow {
             antecedent,
@@ -269,7 +327,7 @@ impl RuleSet {
             lift: m.lift,
             leverage: m.leverage,
             conviction: m.conviction,
-            count: self.tree.count(r.node) as u64,
+            count: r.count_ac as u64,
         }
     }
 
