@@ -23,7 +23,7 @@ export RAR_VENV=/opt/rar/venv
 if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
   . "$HOME/.cargo/env"
 fi
-export PATH=$RAR_VENV/bin:$PATH
+export PATH=$RAR_VENV/bin:$PG_BIN:$PATH
 
 as_postgres() { runuser -u postgres -- "$@"; }
 step() { printf '\n== %s\n' "$*"; }
