@@ -15,28 +15,16 @@ pub fn intersect_into(a: &[u32], b: &[u32], min_count: u32, out: &mut Vec<u32>) 
     if a.len() * 16 < b.len() {
         return gallop(a, b, min_count, Some(out));
     }
-    let (mut i, mut j) = (0usize, 0usize);
-    // `slack`: how many more entries of `a` may miss before min_count is out
-    // of reach.
-    let mut slack = a.len() as i64 - min_count as i64;
-    while i < a.len() && j < b.len() {
-        let (x, y) = (a[i], b[j]);
-        if x == y {
-            out.push(x);
-            i += 1;
-            j += 1;
-        } else if x < y {
-            i += 1;
-            slack -= 1;
-            if slack < 0 {
-                return None;
-            }
-        } else {
-            j += 1;
-        }
-    }
-    let n = out.len() as u32;
-    (n >= min_count).then_some(n)
+    out.reserve(a.len());
+    let dst = out.as_mut_ptr();
+    let n = merge(a, b, min_count, |n, x| {
+        // SAFETY: `n` counts matches so far, at most the entries of `a`
+        // consumed, which is below `a.len()`, the reserved capacity.
+        unsafe { dst.add(n).write(x) }
+    })?;
+    // SAFETY: the first `n` slots were written above.
+    unsafe { out.set_len(n as usize) };
+    Some(n)
 }
 
 /// Counts the common entries of `a` and `b` without storing them.
@@ -48,25 +36,31 @@ pub fn intersect_count(a: &[u32], b: &[u32], min_count: u32) -> Option<u32> {
     if a.len() * 16 < b.len() {
         return gallop(a, b, min_count, None);
     }
-    let (mut i, mut j, mut n) = (0usize, 0usize, 0u32);
-    let mut slack = a.len() as i64 - min_count as i64;
-    while i < a.len() && j < b.len() {
+    merge(a, b, min_count, |_, _| {})
+}
+
+/// Branch-free merge of two sorted lists (the comparison outcomes of
+/// random tid-lists are unpredictable, so the loop advances by arithmetic
+/// instead of branching). `emit(n, x)` is called for every entry with `n`
+/// the matches so far; only matching entries are kept (a candidate is
+/// written, and kept by advancing `n`).
+#[inline(always)]
+fn merge(a: &[u32], b: &[u32], min_count: u32, mut emit: impl FnMut(usize, u32)) -> Option<u32> {
+    let (la, lb) = (a.len(), b.len());
+    let (mut i, mut j, mut n) = (0usize, 0usize, 0usize);
+    let min = min_count as usize;
+    while i < la && j < lb {
         let (x, y) = (a[i], b[j]);
-        if x == y {
-            n += 1;
-            i += 1;
-            j += 1;
-        } else if x < y {
-            i += 1;
-            slack -= 1;
-            if slack < 0 {
-                return None;
-            }
-        } else {
-            j += 1;
+        emit(n, x);
+        n += (x == y) as usize;
+        i += (x <= y) as usize;
+        j += (x >= y) as usize;
+        // At most `la - i` more matches can come.
+        if n + (la - i) < min {
+            return None;
         }
     }
-    (n >= min_count).then_some(n)
+    (n >= min).then_some(n as u32)
 }
 
 /// For a short `a` against a long `b`: binary-search each entry of `a` in
