@@ -19,6 +19,8 @@ pub enum RarError {
     WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
     /// The baskets read so far outgrow `rar.memory_limit`.
     InputTooLarge { lines: usize, limit_bytes: u64 },
+    /// NULL given for an argument that needs a value.
+    NullArgument { name: &'static str, default: &'static str },
     /// An option with a value outside its documented set.
     InvalidOption { name: &'static str, value: String, expected: &'static str },
 }
@@ -114,6 +116,15 @@ impl RarError {
             )
             .set_detail(format!("The {role} must be {expected}."))
             .set_hint("Name another column, or mine a view that casts this one to text."),
+            RarError::NullArgument { name, default } => {
+                ErrorReport::new(ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{name} must not be NULL"), F).set_hint(
+                    if *name == "source" {
+                        "Give the table or view to mine, for example rar_mine('sales').".to_string()
+                    } else {
+                        format!("Leave {name} out to use its default ({default}), or give a value.")
+                    },
+                )
+            }
             RarError::InvalidOption { name, value, expected } => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)
                     .set_hint(format!("Valid values are {expected}."))

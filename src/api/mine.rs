@@ -8,6 +8,11 @@ use rar_core::rules::mine_rules;
 use crate::error::{OrRaise, RarError};
 use crate::{gucs, reader, relation};
 
+/// The value of an argument that must not be NULL.
+fn required<T>(name: &'static str, default: &'static str, value: Option<T>) -> T {
+    value.unwrap_or_else(|| RarError::NullArgument { name, default }.raise())
+}
+
 fn support_of(s: &str) -> SupportOf {
     match s {
         "rule" => SupportOf::Rule,
@@ -27,16 +32,16 @@ fn support_of(s: &str) -> SupportOf {
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(stable, parallel_restricted)]
 fn rar_mine(
-    source: PgRelation,
-    min_support: default!(f64, 0.01),
-    min_confidence: default!(f64, 0.5),
-    max_length: default!(i32, 4),
+    source: Option<PgRelation>,
+    min_support: default!(Option<f64>, 0.01),
+    min_confidence: default!(Option<f64>, 0.5),
+    max_length: default!(Option<i32>, 4),
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
-    max_consequent: default!(i32, 1),
-    min_lift: default!(f64, 0.0),
-    min_length: default!(i32, 1),
-    support_of: default!(&str, "'rule'"),
+    max_consequent: default!(Option<i32>, 1),
+    min_lift: default!(Option<f64>, 0.0),
+    min_length: default!(Option<i32>, 1),
+    support_of: default!(Option<&str>, "'rule'"),
 ) -> TableIterator<
     'static,
     (
@@ -50,14 +55,16 @@ fn rar_mine(
         name!(count, i64),
     ),
 > {
+    let source = required("source", "", source);
+    let int = |name, default, v: Option<i32>| required(name, default, v).max(0) as usize;
     let params = MineParams {
-        min_support,
-        min_confidence,
-        min_lift,
-        min_length: min_length.max(0) as usize,
-        max_length: max_length.max(0) as usize,
-        max_consequent: max_consequent.max(0) as usize,
-        support_of: self::support_of(support_of),
+        min_support: required("min_support", "0.01", min_support),
+        min_confidence: required("min_confidence", "0.5", min_confidence),
+        min_lift: required("min_lift", "0", min_lift),
+        min_length: int("min_length", "1", min_length),
+        max_length: int("max_length", "4", max_length),
+        max_consequent: int("max_consequent", "1", max_consequent),
+        support_of: self::support_of(required("support_of", "'rule'", support_of)),
         max_rules: gucs::max_rules(),
         memory_limit: gucs::memory_limit_bytes(),
     };

@@ -4,6 +4,10 @@ CREATE TABLE err_sales (invoice text, stock_code text, order_id text, descriptio
 INSERT INTO err_sales VALUES ('1', 'a', '1', 'x', '(1,1)', '{a}');
 -- A relation that does not exist (PostgreSQL's own regclass error).
 SELECT show_error($$SELECT * FROM rar_mine('no_such_table')$$);
+-- NULL arguments.
+SELECT show_error($$SELECT * FROM rar_mine(NULL)$$);
+SELECT show_error($$SELECT * FROM rar_mine('tiny', min_support => NULL)$$);
+SELECT show_error($$SELECT * FROM rar_mine('tiny', support_of => NULL)$$);
 -- Thresholds out of range.
 SELECT show_error($$SELECT * FROM rar_mine('tiny', min_support => 0)$$);
 SELECT show_error($$SELECT * FROM rar_mine('tiny', min_support => 1.5)$$);
