@@ -12,6 +12,15 @@ cd "$(dirname "$0")/.."
 step "cargo test -p rar-core"
 cargo test -p rar-core --release
 
+step "The committed SQL surface (sql/) is the one the code generates"
+version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)
+generated=$(mktemp)
+cargo pgrx schema --release --pg-config "$PG_CONFIG" -o "$generated" >/dev/null 2>&1
+if ! diff -u "sql/rar--$version.sql" "$generated"; then
+  echo "sql/rar--$version.sql is out of date: regenerate it with cargo pgrx schema --release -o sql/rar--$version.sql" >&2
+  exit 1
+fi
+
 step "SQL regression tests"
 ./tests/run_regress.sh
 

@@ -7,7 +7,150 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/mine.rs:33
+-- src/lib.rs:27
+-- bootstrap
+-- Catalog of the rar extension, created first by CREATE EXTENSION.
+-- Everything here is in the schema `rar`; the SQL functions stay in the
+-- schema the extension is created in, so that they are callable unqualified.
+CREATE SCHEMA rar;
+COMMENT ON SCHEMA rar IS 'Catalog of the rar extension: cleaning runs, splits, encodings';
+GRANT USAGE ON SCHEMA rar TO PUBLIC;
+
+-- One row per rar_clean call (dry runs included).
+CREATE SEQUENCE rar.clean_run_seq;
+CREATE TABLE rar.clean_log (
+    run          bigint PRIMARY KEY,
+    relation     regclass NOT NULL,
+    quarantine   text NOT NULL,
+    dry_run      boolean NOT NULL,
+    options      jsonb NOT NULL,
+    report       jsonb NOT NULL,
+    lines_before bigint NOT NULL,
+    lines_after  bigint NOT NULL,
+    removed      bigint NOT NULL,
+    changed      bigint NOT NULL,
+    run_by       name NOT NULL DEFAULT current_user,
+    run_at       timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures per rule, lines before and after';
+
+-- The train/validation/test split of a table, by a hash of the basket id.
+CREATE TABLE rar.splits (
+    relation    regclass PRIMARY KEY,
+    tid_column  text NOT NULL,
+    seed        integer NOT NULL,
+    train       float8 NOT NULL,
+    validation  float8 NOT NULL,
+    test        float8 NOT NULL,
+    time_column text,
+    test_from   timestamptz,
+    created_by  name NOT NULL DEFAULT current_user,
+    created_at  timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rar.splits IS 'The split recorded by rar_split for each table, used by later functions';
+
+-- Parameters of rar_encode, so that the same transform applies to new rows.
+CREATE TABLE rar.encodings (
+    relation    regclass NOT NULL,
+    column_name text NOT NULL,
+    method      text NOT NULL,
+    params      jsonb NOT NULL,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (relation, column_name, method)
+);
+COMMENT ON TABLE rar.encodings IS 'How rar_encode encoded each column: one-hot tokens, z-score, min-max or quantile bands';
+
+-- Users see and write only the catalog rows of tables they may read or change.
+ALTER TABLE rar.clean_log ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rar.splits ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rar.encodings ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readers ON rar.clean_log FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
+CREATE POLICY writers ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY readers ON rar.splits FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
+CREATE POLICY writers ON rar.splits FOR ALL USING (pg_catalog.has_table_privilege(relation, 'SELECT'))
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'SELECT'));
+CREATE POLICY readers ON rar.encodings FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
+CREATE POLICY writers ON rar.encodings FOR ALL USING (pg_catalog.has_table_privilege(relation, 'UPDATE'))
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'UPDATE'));
+GRANT SELECT, INSERT ON rar.clean_log TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
+
+-- pg_dump keeps the catalog's rows.
+SELECT pg_catalog.pg_extension_config_dump('rar.clean_log', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.clean_run_seq', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
+
+-- The set a basket falls in: a 64-bit hash of its id and the seed, read as
+-- a number in [0, 1). Deterministic, and the same on every server.
+CREATE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
+RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN CASE
+    WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train THEN 'train'
+    WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
+    ELSE 'test'
+END;
+COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:126
+-- rar::api::clean::rar_clean
+CREATE  FUNCTION "rar_clean"(
+	"target" regclass, /* Option < PgRelation > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"price_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nulls" bool DEFAULT true, /* bool */
+	"cancelled_basket_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nonpositive_quantity" bool DEFAULT true, /* bool */
+	"normalize_items" bool DEFAULT true, /* bool */
+	"case_fold" TEXT DEFAULT 'none', /* & str */
+	"fix_mojibake" bool DEFAULT true, /* bool */
+	"placeholder_items" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < String > > */
+	"placeholder_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"merge_duplicates" bool DEFAULT false, /* bool */
+	"outlier_mad" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_basket_size" INT DEFAULT NULL, /* Option < i32 > */
+	"basket_size_quantile" double precision DEFAULT NULL, /* Option < f64 > */
+	"dry_run" bool DEFAULT false /* bool */
+) RETURNS TABLE (
+	"step" TEXT,  /* String */
+	"action" TEXT,  /* String */
+	"rows" bigint,  /* i64 */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/encode.rs:47
+-- rar::api::encode::rar_encode
+CREATE  FUNCTION "rar_encode"(
+	"target" regclass, /* Option < PgRelation > */
+	"columns" TEXT[], /* :: std :: option :: Option < Vec < String > > */
+	"method" TEXT DEFAULT 'onehot', /* & str */
+	"bins" INT DEFAULT 3, /* i32 */
+	"as_columns" bool DEFAULT false, /* bool */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"column_name" TEXT,  /* String */
+	"method" TEXT,  /* String */
+	"added" TEXT,  /* String */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/mine.rs:34
 -- rar::api::mine::rar_mine
 CREATE  FUNCTION "rar_mine"(
 	"source" regclass, /* Option < PgRelation > */
@@ -19,7 +162,8 @@ CREATE  FUNCTION "rar_mine"(
 	"max_consequent" INT DEFAULT 1, /* Option < i32 > */
 	"min_lift" double precision DEFAULT 0.0, /* Option < f64 > */
 	"min_length" INT DEFAULT 1, /* Option < i32 > */
-	"support_of" TEXT DEFAULT 'rule' /* Option < & str > */
+	"support_of" TEXT DEFAULT 'rule', /* Option < & str > */
+	"split" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  /* Vec < String > */
 	"consequent" TEXT[],  /* Vec < String > */
@@ -33,5 +177,68 @@ CREATE  FUNCTION "rar_mine"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:521
+-- rar::api::clean::rar_normalize_item
+CREATE  FUNCTION "rar_normalize_item"(
+	"item" TEXT, /* & str */
+	"case_fold" TEXT DEFAULT 'none', /* & str */
+	"fix_mojibake" bool DEFAULT true /* bool */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/profile.rs:12
+-- rar::api::profile::rar_profile
+CREATE  FUNCTION "rar_profile"(
+	"source" regclass, /* Option < PgRelation > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"top" INT DEFAULT 10, /* i32 */
+	"rare_below" INT DEFAULT 5 /* i32 */
+) RETURNS jsonb /* JsonB */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:487
+-- rar::api::clean::rar_restore
+CREATE  FUNCTION "rar_restore"(
+	"target" regclass, /* Option < PgRelation > */
+	"run" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS bigint /* i64 */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/split.rs:83
+-- rar::api::split::rar_split
+CREATE  FUNCTION "rar_split"(
+	"target" regclass, /* Option < PgRelation > */
+	"train" double precision DEFAULT 0.8, /* f64 */
+	"validation" double precision DEFAULT 0.1, /* f64 */
+	"test" double precision DEFAULT 0.1, /* f64 */
+	"seed" INT DEFAULT 0, /* i32 */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"time_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"test_days" INT DEFAULT NULL /* Option < i32 > */
+) RETURNS TABLE (
+	"split" TEXT,  /* String */
+	"baskets" bigint,  /* i64 */
+	"lines" bigint  /* i64 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_split_wrapper';
 /* </end connected objects> */
 

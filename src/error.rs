@@ -12,15 +12,25 @@ use rar_core::MineError;
 pub enum RarError {
     Mine(MineError),
     /// A named column that the relation does not have.
-    UndefinedColumn { relation: String, column: String, columns: Vec<String> },
+    UndefinedColumn { function: &'static str, relation: String, column: String, columns: Vec<String> },
     /// Basket and item columns not given and not detectable.
-    ColumnsNotDetected { relation: String, role: &'static str, candidates: Vec<String>, columns: Vec<String> },
+    ColumnsNotDetected { function: &'static str, relation: String, role: &'static str, candidates: Vec<String>, columns: Vec<String> },
     /// A column whose type cannot serve.
     WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
     /// The baskets read so far outgrow `rar.memory_limit`.
     InputTooLarge { lines: usize, limit_bytes: u64 },
     /// NULL given for an argument that needs a value.
     NullArgument { name: &'static str, default: &'static str },
+    /// The caller may not change a table that a function cleans in place.
+    CannotModify { relation: String, user: String },
+    /// `rar_restore` on a table never cleaned.
+    NoQuarantine { relation: String, quarantine: String },
+    /// Too many distinct values to one-hot encode as columns.
+    TooManyValues { column: String, values: i64, limit: i64 },
+    /// A split set asked for on a table never split.
+    NoSplit { relation: String },
+    /// Options that cannot go together, or a source of the wrong shape.
+    ConflictingOptions { message: &'static str, hint: &'static str },
     /// An option with a value outside its documented set.
     InvalidOption { name: &'static str, value: String, expected: &'static str },
 }
@@ -41,13 +51,13 @@ fn pretty_bytes(b: u64) -> String {
     }
 }
 
-fn call_example(relation: &str, columns: &[String]) -> String {
+fn call_example(function: &str, relation: &str, columns: &[String]) -> String {
     let (t, i) = match columns {
         [a, b, ..] => (a.as_str(), b.as_str()),
         _ => ("basket_id", "item"),
     };
     format!(
-        "Name them, for example: SELECT * FROM rar_mine('{}', tid_column => '{}', item_column => '{}').",
+        "Name them, for example: SELECT * FROM {function}('{}', tid_column => '{}', item_column => '{}').",
         relation.replace('\'', "''"),
         t.replace('\'', "''"),
         i.replace('\'', "''")
@@ -91,14 +101,14 @@ impl RarError {
             )
             .set_detail(format!("Reading stopped after {lines} lines; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
             .set_hint("Raise rar.memory_limit, or mine a subset of the table (a view with a WHERE clause)."),
-            RarError::UndefinedColumn { relation, column, columns } => ErrorReport::new(
+            RarError::UndefinedColumn { function, relation, column, columns } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),
                 F,
             )
             .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
-            .set_hint(call_example(relation, columns)),
-            RarError::ColumnsNotDetected { relation, role, candidates, columns } => {
+            .set_hint(call_example(function, relation, columns)),
+            RarError::ColumnsNotDetected { function, relation, role, candidates, columns } => {
                 let msg = if candidates.is_empty() {
                     format!("could not tell which column of \"{relation}\" holds the {role}")
                 } else {
@@ -107,7 +117,7 @@ impl RarError {
                 let code = if candidates.is_empty() { ERRCODE_UNDEFINED_COLUMN } else { ERRCODE_AMBIGUOUS_COLUMN };
                 ErrorReport::new(code, msg, F)
                     .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
-                    .set_hint(call_example(relation, columns))
+                    .set_hint(call_example(function, relation, columns))
             }
             RarError::WrongType { column, type_name, role, expected } => ErrorReport::new(
                 ERRCODE_DATATYPE_MISMATCH,
@@ -115,15 +125,45 @@ impl RarError {
                 F,
             )
             .set_detail(format!("The {role} must be {expected}."))
-            .set_hint("Name another column, or mine a view that casts this one to text."),
+            .set_hint("Name a column of the right type, or use a view that casts this one."),
             RarError::NullArgument { name, default } => {
                 ErrorReport::new(ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{name} must not be NULL"), F).set_hint(
-                    if *name == "source" {
-                        "Give the table or view to mine, for example rar_mine('sales').".to_string()
+                    if *name == "source" || *name == "target" {
+                        format!("Give the table or view to work on, for example {name} => 'sales'.")
                     } else {
                         format!("Leave {name} out to use its default ({default}), or give a value.")
                     },
                 )
+            }
+            RarError::CannotModify { relation, user } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied to clean table {relation}"),
+                F,
+            )
+            .set_detail("rar_clean reads, deletes and updates rows of the table.")
+            .set_hint(format!(
+                "Ask its owner for GRANT SELECT, UPDATE, DELETE ON {relation} TO {user}; the first run also needs CREATE on the schema for the quarantine table."
+            )),
+            RarError::NoQuarantine { relation, quarantine } => ErrorReport::new(
+                ERRCODE_UNDEFINED_TABLE,
+                format!("table {relation} has no quarantine table {quarantine}"),
+                F,
+            )
+            .set_hint("rar_clean creates it on its first run; there is nothing to restore."),
+            RarError::TooManyValues { column, values, limit } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("column \"{column}\" has {values} distinct values, more than {limit} 0/1 columns"),
+                F,
+            )
+            .set_hint("Leave as_columns out: the values become item tokens in the _rar_items view instead of columns."),
+            RarError::NoSplit { relation } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("table {relation} has no recorded split"),
+                F,
+            )
+            .set_hint(format!("Split it first: SELECT * FROM rar_split('{}');", relation.replace('\'', "''"))),
+            RarError::ConflictingOptions { message, hint } => {
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, *message, F).set_hint(*hint)
             }
             RarError::InvalidOption { name, value, expected } => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)

@@ -10,7 +10,9 @@
 //! - [`error`]: the one place where errors become SQL errors (SQLSTATE,
 //!   message, detail, hint).
 //! - [`gucs`]: the `rar.*` settings.
-//! - `sql/`: hand-written SQL (upgrade scripts, bootstrap objects).
+//! - [`sql`]: SPI helpers for statements with parameters.
+//! - `sql/bootstrap.sql`: the catalog schema `rar` (cleaning log, splits,
+//!   encodings), created first by `CREATE EXTENSION`.
 
 use pgrx::prelude::*;
 
@@ -19,6 +21,10 @@ pub mod error;
 pub mod gucs;
 pub mod reader;
 pub mod relation;
+pub mod sql;
+
+// The catalog schema `rar` and its tables, before everything else.
+::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
 
 ::pgrx::pg_module_magic!(name, version);
 

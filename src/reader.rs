@@ -9,6 +9,7 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::varlena;
+use pgrx::datum::DatumWithOid;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
 
@@ -25,8 +26,8 @@ pub struct ReadStats {
     pub null_lines: u64,
 }
 
-fn query(src: &Source, layout: &Layout) -> String {
-    match layout {
+fn query(src: &Source, layout: &Layout, filter: Option<&str>) -> String {
+    let select = match layout {
         Layout::Long { tid, item } => format!(
             "SELECT {}::pg_catalog.text, {}::pg_catalog.text FROM {}",
             quote_identifier(tid),
@@ -39,6 +40,10 @@ fn query(src: &Source, layout: &Layout) -> String {
             quote_identifier(items),
             src.quoted
         ),
+    };
+    match filter {
+        Some(f) => format!("{select} WHERE {f}"),
+        None => select,
     }
 }
 
@@ -71,7 +76,13 @@ unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
 
 /// Reads all baskets of `src`. Checks for cancellation after every batch and
 /// stops with an error when the baskets outgrow `memory_limit` bytes.
-pub fn read_baskets(src: &Source, layout: &Layout, memory_limit: u64) -> Result<(Baskets, ReadStats), RarError> {
+/// `filter`: a WHERE clause with its parameters (a split set).
+pub fn read_baskets(
+    src: &Source,
+    layout: &Layout,
+    filter: Option<(String, Vec<DatumWithOid<'static>>)>,
+    memory_limit: u64,
+) -> Result<(Baskets, ReadStats), RarError> {
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
         ereport!(
             ERROR,
@@ -80,13 +91,17 @@ pub fn read_baskets(src: &Source, layout: &Layout, memory_limit: u64) -> Result<
             "Create the database with ENCODING 'UTF8', or mine from a UTF8 database through postgres_fdw."
         );
     }
-    let sql = query(src, layout);
+    let (cond, args) = match filter {
+        Some((c, a)) => (Some(c), a),
+        None => (None, Vec::new()),
+    };
+    let sql = query(src, layout, cond.as_deref());
     let mut builder = BasketsBuilder::default();
     let mut stats = ReadStats::default();
     let basket_form = matches!(layout, Layout::Baskets { .. });
     let keyed = matches!(layout, Layout::Baskets { tid: Some(_), .. });
     let outcome: Result<(), RarError> = Spi::connect(|client| {
-        let mut cursor = client.open_cursor(sql.as_str(), &[]);
+        let mut cursor = client.open_cursor(sql.as_str(), &args);
         loop {
             let table = cursor.fetch(BATCH).unwrap_or_else(|e| panic!("fetching rows failed: {e}"));
             if table.is_empty() {

@@ -6,6 +6,7 @@ use rar_core::params::{MineParams, SupportOf};
 use rar_core::rules::mine_rules;
 
 use crate::error::{OrRaise, RarError};
+use crate::api::split;
 use crate::{gucs, reader, relation};
 
 /// The value of an argument that must not be NULL.
@@ -42,6 +43,7 @@ fn rar_mine(
     min_lift: default!(Option<f64>, 0.0),
     min_length: default!(Option<i32>, 1),
     support_of: default!(Option<&str>, "'rule'"),
+    split: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -69,10 +71,16 @@ fn rar_mine(
         memory_limit: gucs::memory_limit_bytes(),
     };
     params.validate().or_raise();
-    let src = relation::describe(source.oid());
+    let src = relation::describe(source.oid(), "rar_mine");
     drop(source);
     let layout = src.layout(tid_column, item_column).or_raise();
-    let (baskets, stats) = reader::read_baskets(&src, &layout, params.memory_limit).or_raise();
+    let filter = split.map(|set| {
+        if !matches!(set, "train" | "validation" | "test") {
+            RarError::InvalidOption { name: "split", value: set.to_string(), expected: "'train', 'validation' and 'test'" }.raise();
+        }
+        split::filter(&src, &split::recorded(&src), set)
+    });
+    let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit).or_raise();
     if stats.null_lines > 0 {
         let n = stats.null_lines;
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });

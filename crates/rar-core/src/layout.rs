@@ -23,6 +23,8 @@ pub struct ColumnInfo {
     pub name: String,
     pub type_name: String,
     pub kind: ColumnKind,
+    /// A number type (quantities, prices).
+    pub numeric: bool,
 }
 
 /// The shape of a source, with the columns to read.
@@ -115,6 +117,34 @@ fn layout_for(tid: Option<&ColumnInfo>, item: &ColumnInfo) -> Result<Layout, Lay
     }
 }
 
+/// Conventional names of a quantity column.
+pub const QUANTITY_NAMES: &[&str] = &["quantity", "qty", "units", "quantitysold"];
+/// Conventional names of a unit price column.
+pub const PRICE_NAMES: &[&str] = &["price", "unitprice", "saleprice", "itemprice"];
+
+/// An optional numeric column (quantity, price): the one given, else the
+/// one conventional name found, else none.
+pub fn numeric_column<'a>(
+    columns: &'a [ColumnInfo],
+    given: Option<&str>,
+    names: &[&str],
+    role: &'static str,
+) -> Result<Option<&'a ColumnInfo>, LayoutError> {
+    let col = match given {
+        Some(g) => Some(find(columns, g)?),
+        None => by_convention(columns, names, role, None)?,
+    };
+    match col {
+        Some(c) if !c.numeric => Err(LayoutError::WrongType {
+            column: c.name.clone(),
+            type_name: c.type_name.clone(),
+            role,
+            expected: "of a number type",
+        }),
+        other => Ok(other),
+    }
+}
+
 /// Resolves the layout from the columns and the names the caller gave.
 pub fn resolve(columns: &[ColumnInfo], tid: Option<&str>, item: Option<&str>) -> Result<Layout, LayoutError> {
     let tid_col = tid.map(|t| find(columns, t)).transpose()?;
@@ -163,7 +193,7 @@ mod tests {
     use super::*;
 
     fn cols(spec: &[(&str, ColumnKind)]) -> Vec<ColumnInfo> {
-        spec.iter().map(|(n, k)| ColumnInfo { name: n.to_string(), type_name: "t".into(), kind: *k }).collect()
+        spec.iter().map(|(n, k)| ColumnInfo { name: n.to_string(), type_name: "t".into(), kind: *k, numeric: false }).collect()
     }
     use ColumnKind::*;
 

@@ -13,6 +13,8 @@
 //! - [`rules`]: association rules read off the itemset tree as it grows, the
 //!   rule budget, the measures and the documented output order.
 //! - [`layout`]: which columns of a source hold baskets and items.
+//! - [`profile`]: basket-size and item statistics of a sales table.
+//! - [`text`]: item text normalization and mojibake repair (cleaning).
 //! - [`error`]: the one error type of the core.
 //!
 //! # Example
@@ -37,6 +39,8 @@ pub mod intersect;
 pub mod itemsets;
 pub mod layout;
 pub mod params;
+pub mod profile;
 pub mod rules;
+pub mod text;
 
 pub use error::MineError;

@@ -1,0 +1,84 @@
+//! Item text normalization for cleaning: white space, case, and repair of
+//! UTF-8 text that was once decoded as Latin-1 or Windows-1252 ("mojibake",
+//! such as `Â£` for `£` or `â€™` for `’`).
+
+/// How to fold case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseFold {
+    None,
+    Upper,
+    Lower,
+}
+
+/// Windows-1252 characters in 0x80..=0x9F, by byte.
+const CP1252: [(char, u8); 27] = [
+    ('€', 0x80), ('‚', 0x82), ('ƒ', 0x83), ('„', 0x84), ('…', 0x85), ('†', 0x86), ('‡', 0x87),
+    ('ˆ', 0x88), ('‰', 0x89), ('Š', 0x8A), ('‹', 0x8B), ('Œ', 0x8C), ('Ž', 0x8E), ('‘', 0x91),
+    ('’', 0x92), ('“', 0x93), ('”', 0x94), ('•', 0x95), ('–', 0x96), ('—', 0x97), ('˜', 0x98),
+    ('™', 0x99), ('š', 0x9A), ('›', 0x9B), ('œ', 0x9C), ('ž', 0x9E), ('Ÿ', 0x9F),
+];
+
+fn byte_of(c: char) -> Option<u8> {
+    let u = c as u32;
+    if u <= 0xFF {
+        return Some(u as u8);
+    }
+    CP1252.iter().find(|(ch, _)| *ch == c).map(|(_, b)| *b)
+}
+
+/// Undoes one round of UTF-8-read-as-Latin-1/Windows-1252: when every
+/// character maps back to one byte, those bytes are valid UTF-8 and spell
+/// something else, returns that. Text that was never mangled (any character
+/// beyond the two code pages, or bytes that are not UTF-8) comes back `None`.
+pub fn repair_mojibake(s: &str) -> Option<String> {
+    if s.is_ascii() {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> = s.chars().map(byte_of).collect();
+    let fixed = String::from_utf8(bytes?).ok()?;
+    (fixed != s).then_some(fixed)
+}
+
+/// Trims, collapses inner runs of white space to one space, repairs
+/// mojibake when asked, and folds case.
+pub fn normalize(s: &str, fold: CaseFold, fix_mojibake: bool) -> String {
+    let repaired = if fix_mojibake { repair_mojibake(s) } else { None };
+    let s = repaired.as_deref().unwrap_or(s);
+    let collapsed = s.split_whitespace().collect::<Vec<_>>().join(" ");
+    match fold {
+        CaseFold::None => collapsed,
+        CaseFold::Upper => collapsed.to_uppercase(),
+        CaseFold::Lower => collapsed.to_lowercase(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_driven() {
+        let cases = [
+            ("  WHITE  HANGING\tHEART ", CaseFold::None, true, "WHITE HANGING HEART"),
+            ("Â£ POUND", CaseFold::None, true, "£ POUND"),
+            ("Â£ POUND", CaseFold::None, false, "Â£ POUND"),
+            ("donâ€™t", CaseFold::None, true, "don’t"),
+            ("cafÃ©", CaseFold::Upper, true, "CAFÉ"),
+            ("café", CaseFold::None, true, "café"),          // real Latin-1 letters stay
+            ("日本茶 🍵", CaseFold::None, true, "日本茶 🍵"), // beyond the code pages
+            ("Bread", CaseFold::Lower, true, "bread"),
+            ("", CaseFold::None, true, ""),
+        ];
+        for (input, fold, fix, want) in cases {
+            assert_eq!(normalize(input, fold, fix), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn repair_is_idempotent() {
+        for s in ["Â£", "cafÃ©", "â€™", "plain", "é"] {
+            let once = normalize(s, CaseFold::None, true);
+            assert_eq!(normalize(&once, CaseFold::None, true), once);
+        }
+    }
+}

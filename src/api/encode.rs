@@ -1,0 +1,215 @@
+//! `rar_encode`: categorical and numeric attributes as item tokens
+//! (`country=France`, `price=high`) beside the products, optional 0/1
+//! columns, and normalized numeric columns, with every parameter recorded in
+//! `rar.encodings` so that the same transform applies to new rows.
+//!
+//! Tokens are served by a view `<table>_rar_items (basket, item)` holding
+//! the table's own items plus one token per basket and encoded column; mine
+//! it like any table: `rar_mine('sales_rar_items')`.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+use pgrx::{JsonB, PgRelation};
+use rar_core::layout::Layout;
+use serde_json::json;
+
+use crate::error::{OrRaise, RarError};
+use crate::relation::{self, Source};
+use crate::sql::exec;
+
+/// Most distinct values one-hot encoded as columns.
+const MAX_ONEHOT_COLUMNS: i64 = 100;
+
+fn literal(s: &str) -> String {
+    Spi::get_one_with_args::<String>("SELECT pg_catalog.quote_literal($1)", &[s.to_string().into()])
+        .ok()
+        .flatten()
+        .unwrap_or_default()
+}
+
+fn number(x: f64) -> String {
+    if x.is_finite() { format!("{x:?}") } else { "NULL".into() }
+}
+
+fn band_labels(bins: usize) -> Vec<String> {
+    if bins == 3 {
+        vec!["low".into(), "mid".into(), "high".into()]
+    } else {
+        (1..=bins).map(|i| format!("q{i}")).collect()
+    }
+}
+
+/// Encodes `columns` of `target` with `method`: 'onehot' (tokens
+/// `column=value`; with `as_columns`, also 0/1 columns), 'bins' (quantile
+/// bands as tokens, `bins` of them), 'zscore' or 'minmax' (a new float8
+/// column `<column>_z` or `<column>_minmax`). Returns what was added.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn rar_encode(
+    target: Option<PgRelation>,
+    columns: Option<Vec<String>>,
+    method: default!(&str, "'onehot'"),
+    bins: default!(i32, 3),
+    as_columns: default!(bool, false),
+    tid_column: default!(Option<&str>, "NULL"),
+    item_column: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(column_name, String), name!(method, String), name!(added, String), name!(detail, String))> {
+    let Some(target) = target else {
+        RarError::NullArgument { name: "target", default: "" }.raise()
+    };
+    let Some(columns) = columns.filter(|c| !c.is_empty()) else {
+        RarError::NullArgument { name: "columns", default: "" }.raise()
+    };
+    if !matches!(method, "onehot" | "bins" | "zscore" | "minmax") {
+        RarError::InvalidOption { name: "method", value: method.into(), expected: "'onehot', 'bins', 'zscore' and 'minmax'" }.raise();
+    }
+    if !(2..=20).contains(&bins) {
+        RarError::InvalidOption { name: "bins", value: bins.to_string(), expected: "between 2 and 20" }.raise();
+    }
+    if as_columns && method != "onehot" {
+        RarError::ConflictingOptions { message: "as_columns applies to method 'onehot' only", hint: "Leave as_columns out for this method." }
+            .raise();
+    }
+    let src = relation::describe_table(target.oid(), "rar_encode");
+    drop(target);
+    let Layout::Long { tid, item } = src.layout(tid_column, item_column).or_raise() else {
+        RarError::ConflictingOptions { message: "rar_encode works on tables in long form (one row per basket and item)", hint: "Encode the table the baskets are built from." }
+            .raise()
+    };
+    let mut out = Vec::new();
+    for name in &columns {
+        let Some(col) = src.column(name) else {
+            RarError::UndefinedColumn { function: src.function, relation: src.display.clone(), column: name.clone(), columns: src.columns.iter().map(|c| c.name.clone()).collect() }
+                .raise()
+        };
+        if method != "onehot" && !col.numeric {
+            RarError::WrongType { column: col.name.clone(), type_name: col.type_name.clone(), role: "values to normalize or bin", expected: "of a number type" }
+                .raise();
+        }
+        let q = quote_identifier(&col.name);
+        let tab = &src.quoted;
+        let (params, added, detail) = match method {
+            "onehot" => onehot(&src, &col.name, as_columns),
+            "bins" => {
+                let fractions: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
+                let cuts: Vec<f64> = Spi::get_one_with_args::<Vec<f64>>(
+                    &format!("SELECT percentile_cont($1) WITHIN GROUP (ORDER BY {q}::float8) FROM {tab}"),
+                    &[fractions.into()],
+                )
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+                let labels = band_labels(bins as usize);
+                let detail = format!("cut points {cuts:?}, bands {labels:?}");
+                (json!({"cuts": cuts, "labels": labels}), format!("tokens in {}", items_view_display(&src)), detail)
+            }
+            _ => {
+                let stats = Spi::connect(|c| {
+                    let t = c.select(
+                        &format!("SELECT avg({q})::float8, stddev_pop({q})::float8, min({q})::float8, max({q})::float8 FROM {tab}"),
+                        Some(1),
+                        &[],
+                    )?;
+                    let r = t.first();
+                    Ok::<_, pgrx::spi::SpiError>((r.get::<f64>(1)?, r.get::<f64>(2)?, r.get::<f64>(3)?, r.get::<f64>(4)?))
+                })
+                .unwrap_or_else(|e| panic!("reading column statistics failed: {e}"));
+                let (mean, sd, min, max) = (stats.0.unwrap_or(0.0), stats.1.unwrap_or(0.0), stats.2.unwrap_or(0.0), stats.3.unwrap_or(0.0));
+                let (suffix, expr, params, detail) = if method == "zscore" {
+                    let sd1 = if sd > 0.0 { sd } else { 1.0 };
+                    ("_z", format!("({q} - {})::float8 / {}", number(mean), number(sd1)), json!({"mean": mean, "sd": sd1}), format!("mean {mean}, standard deviation {sd}"))
+                } else {
+                    let span = if max > min { max - min } else { 1.0 };
+                    ("_minmax", format!("({q} - {})::float8 / {}", number(min), number(span)), json!({"min": min, "max": max}), format!("min {min}, max {max}"))
+                };
+                let new_col = format!("{}{suffix}", col.name);
+                if src.column(&new_col).is_none() {
+                    exec(&format!("ALTER TABLE {tab} ADD COLUMN {} float8", quote_identifier(&new_col)), &[]);
+                }
+                exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]);
+                (params, format!("column {new_col}"), detail)
+            }
+        };
+        exec(
+            "INSERT INTO rar.encodings (relation, column_name, method, params) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (relation, column_name, method) DO UPDATE SET params = EXCLUDED.params, created_at = pg_catalog.now()",
+            &[src.oid.into(), col.name.clone().into(), method.to_string().into(), JsonB(params).into()],
+        );
+        out.push((col.name.clone(), method.to_string(), added, detail));
+    }
+    rebuild_items_view(&src, &tid, &item);
+    TableIterator::new(out)
+}
+
+fn items_view_display(src: &Source) -> String {
+    format!("{}.{}_rar_items", src.schema, src.name)
+}
+
+/// One-hot: tokens always; 0/1 columns when asked.
+fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, String, String) {
+    let q = quote_identifier(name);
+    let values: Vec<String> = Spi::connect(|c| {
+        let t = c.select(&format!("SELECT DISTINCT {q}::text FROM {} WHERE {q} IS NOT NULL ORDER BY 1", src.quoted), None, &[])?;
+        t.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+    })
+    .unwrap_or_else(|e| panic!("reading distinct values failed: {e}"));
+    let mut added = format!("tokens in {}", items_view_display(src));
+    if as_columns {
+        if values.len() as i64 > MAX_ONEHOT_COLUMNS {
+            RarError::TooManyValues { column: name.to_string(), values: values.len() as i64, limit: MAX_ONEHOT_COLUMNS }.raise();
+        }
+        let mut names = Vec::new();
+        for v in &values {
+            let col = format!("{}={v}", name.to_lowercase());
+            if src.column(&col).is_none() {
+                exec(&format!("ALTER TABLE {} ADD COLUMN {} smallint", src.quoted, quote_identifier(&col)), &[]);
+            }
+            exec(
+                &format!("UPDATE {} SET {} = ({q}::text IS NOT DISTINCT FROM $1)::int", src.quoted, quote_identifier(&col)),
+                &[v.clone().into()],
+            );
+            names.push(col);
+        }
+        added = format!("{added}; columns {}", names.join(", "));
+    }
+    (json!({"values": values.len()}), added, format!("{} distinct values", values.len()))
+}
+
+/// (Re)creates `<table>_rar_items`: the table's items plus the tokens of
+/// every one-hot or binned column recorded for it.
+fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
+    let (t, i) = (quote_identifier(tid), quote_identifier(item));
+    let mut parts = vec![format!("SELECT {t}::text AS basket, {i}::text AS item FROM {}", src.quoted)];
+    let encodings: Vec<(String, String, JsonB)> = Spi::connect(|c| {
+        let rows = c.select(
+            "SELECT column_name, method, params FROM rar.encodings WHERE relation = $1 AND method IN ('onehot', 'bins') ORDER BY column_name",
+            None,
+            &[src.oid.into()],
+        )?;
+        rows.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<String>(2)?.unwrap_or_default(), r.get::<JsonB>(3)?.unwrap_or(JsonB(json!({}))))))
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| panic!("reading rar.encodings failed: {e}"));
+    for (col, method, params) in encodings {
+        if src.column(&col).is_none() {
+            continue; // dropped since
+        }
+        let q = quote_identifier(&col);
+        let prefix = literal(&format!("{}=", col.to_lowercase()));
+        let value = if method == "onehot" {
+            format!("{q}::text")
+        } else {
+            let cuts: Vec<f64> = serde_json::from_value(params.0["cuts"].clone()).unwrap_or_default();
+            let labels: Vec<String> = serde_json::from_value(params.0["labels"].clone()).unwrap_or_default();
+            let mut case = String::from("CASE");
+            for (cut, label) in cuts.iter().zip(&labels) {
+                case.push_str(&format!(" WHEN {q}::float8 < {} THEN {}", number(*cut), literal(label)));
+            }
+            case.push_str(&format!(" ELSE {} END", literal(labels.last().map_or("high", |s| s))));
+            case
+        };
+        parts.push(format!("SELECT DISTINCT {t}::text, {prefix} || {value} FROM {} WHERE {q} IS NOT NULL", src.quoted));
+    }
+    let view = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&format!("{}_rar_items", src.name)));
+    exec(&format!("CREATE OR REPLACE VIEW {view} AS {}", parts.join(" UNION ALL ")), &[]);
+}
