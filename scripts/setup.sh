@@ -92,7 +92,11 @@ psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_schema.sql
 if [ "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT count(*) FROM sales")" = "0" ]; then
   zcat data/online_retail.csv.gz | psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_load.sql
 fi
-psql -X -d "$RAR_DEMO_DB" -tAc "SELECT format('%s lines, %s invoices, %s stock codes in sales', count(*), count(DISTINCT invoice_no), count(DISTINCT stock_code)) FROM sales"
+psql -X -d "$RAR_DEMO_DB" -tAc "SELECT format('%s lines in sales before cleaning', count(*)) FROM sales"
+
+step "SELECT * FROM rar_clean('sales', cancelled_basket_pattern => '^C')"
+psql -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_clean.sql
+psql -X -d "$RAR_DEMO_DB" -tAc "SELECT format('%s lines, %s invoices, %s stock codes in sales; %s lines kept aside in sales_rar_rejected', count(*), count(DISTINCT invoice_no), count(DISTINCT stock_code), (SELECT count(*) FROM sales_rar_rejected WHERE rar_action = 'removed')) FROM sales"
 
 step "SELECT * FROM rar_mine('sales'): the top rules by lift"
 psql -X -d "$RAR_DEMO_DB" -f scripts/demo_query.sql
