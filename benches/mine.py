@@ -46,7 +46,9 @@ def setup():
         if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone():
             c.execute(f"CREATE DATABASE {DB}")
     with connect() as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS rar")
+        # The bench database holds only bench tables: always the installed build.
+        c.execute("DROP EXTENSION IF EXISTS rar CASCADE")
+        c.execute("CREATE EXTENSION rar")
         if not c.execute("SELECT to_regclass('online_retail')").fetchone()[0]:
             c.execute("CREATE TABLE online_retail (invoice_no text, stock_code text, description text, quantity int,"
                       " invoice_date timestamp, unit_price numeric, customer_id text, country text)")

@@ -16,3 +16,10 @@ SELECT (SELECT string_agg(l.label, ' + ' ORDER BY l.label)
        r.count
 FROM rules r;
 SELECT count(*) AS "rules at min_support 0.01, min_confidence 0.5" FROM rar_mine('sales');
+-- The same rules as a registered rule set, refreshed into the view BI
+-- tools read (CALL rar_refresh is what pg_cron runs every night).
+SELECT name FROM rar_register('sales', 'sales', label_column => 'description');
+CALL rar_refresh('sales');
+SELECT rule_id, antecedent_text, consequent_text, round(confidence::numeric, 2) AS confidence, round(lift::numeric, 1) AS lift
+FROM rar.rules WHERE source = 'sales' ORDER BY rule_id LIMIT 3;
+SELECT explanation FROM rar.rules WHERE source = 'sales' ORDER BY rule_id LIMIT 1;

@@ -1,6 +1,8 @@
 -- The demo's table: UCI Online Retail (Chen, Sain and Guo 2012, CC BY 4.0),
 -- one row per invoice line.
 CREATE EXTENSION IF NOT EXISTS rar;
+-- pg_cron runs its jobs in this database (cron.database_name).
+CREATE EXTENSION IF NOT EXISTS pg_cron;
 CREATE TABLE IF NOT EXISTS sales (
     invoice_no   text,
     stock_code   text,

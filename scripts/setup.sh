@@ -14,7 +14,7 @@ demo=1
 [ "${1:-}" = "--no-demo" ] && demo=0
 
 step "Debian packages"
-pkgs=(postgresql-15 postgresql-contrib postgresql-server-dev-15 libclang-dev clang sudo pkg-config)
+pkgs=(postgresql-15 postgresql-contrib postgresql-server-dev-15 postgresql-15-cron libclang-dev clang sudo pkg-config chromium)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -74,8 +74,21 @@ CONF
 else
   echo "present"
 fi
+# pg_cron for scheduled refreshes: preloaded, its jobs run in the demo database.
+if ! grep -q "^shared_preload_libraries = 'pg_cron'" "$PGDATA/postgresql.conf"; then
+  cat >> "$PGDATA/postgresql.conf" <<CONF
+shared_preload_libraries = 'pg_cron'
+cron.database_name = '$RAR_DEMO_DB'
+CONF
+  echo "configured pg_cron"
+fi
 if as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
-  echo "running"
+  if [ "$(psql -X -d postgres -tAc 'SHOW shared_preload_libraries')" != "pg_cron" ]; then
+    as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$RAR_LOG" -w restart >/dev/null
+    echo "restarted (to load pg_cron)"
+  else
+    echo "running"
+  fi
 else
   as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$RAR_LOG" -w start >/dev/null
   echo "started"
@@ -88,7 +101,17 @@ fi
 step "Demo database $RAR_DEMO_DB with the UCI Online Retail data as table sales"
 psql -q -X -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$RAR_DEMO_DB'" | grep -q 1 \
   || psql -q -X -d postgres -c "CREATE DATABASE $RAR_DEMO_DB"
+# The extension's version stays 0.1.0 while it is developed: recreate it in
+# the demo database when the installed SQL changed since the last set-up.
+version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)
+sql_md5=$(md5sum "$("$PG_CONFIG" --sharedir)/extension/rar--$version.sql" | cut -d' ' -f1)
+if [ "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT sql_md5 FROM rar_demo_build" 2>/dev/null)" != "$sql_md5" ]; then
+  psql -q -X -d "$RAR_DEMO_DB" -c "DROP EXTENSION IF EXISTS rar CASCADE" 2>/dev/null || true
+  echo "extension (re)created in $RAR_DEMO_DB for this build"
+fi
 psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_schema.sql
+psql -q -X -d "$RAR_DEMO_DB" -c "CREATE TABLE IF NOT EXISTS rar_demo_build (sql_md5 text)" \
+  -c "DELETE FROM rar_demo_build" -c "INSERT INTO rar_demo_build VALUES ('$sql_md5')"
 if [ "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT count(*) FROM sales")" = "0" ]; then
   zcat data/online_retail.csv.gz | psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_load.sql
 fi

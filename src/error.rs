@@ -56,8 +56,9 @@ fn call_example(function: &str, relation: &str, columns: &[String]) -> String {
         [a, b, ..] => (a.as_str(), b.as_str()),
         _ => ("basket_id", "item"),
     };
+    let name = if function == "rar_register" { "'<name>', " } else { "" };
     format!(
-        "Name them, for example: SELECT * FROM {function}('{}', tid_column => '{}', item_column => '{}').",
+        "Name them, for example: SELECT * FROM {function}({name}'{}', tid_column => '{}', item_column => '{}').",
         relation.replace('\'', "''"),
         t.replace('\'', "''"),
         i.replace('\'', "''")

@@ -25,6 +25,8 @@ pub mod sql;
 
 // The catalog schema `rar` and its tables, before everything else.
 ::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
+// Rule sets, the refresh procedure and the BI views, after the functions.
+::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", finalize);
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -7,9 +7,11 @@
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
 //! | `rar_encode` | [`encode`] |
+//! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
 
 pub mod clean;
 pub mod encode;
 pub mod mine;
 pub mod profile;
+pub mod rulesets;
 pub mod split;

@@ -15,6 +15,8 @@
 //! - [`layout`]: which columns of a source hold baskets and items.
 //! - [`profile`]: basket-size and item statistics of a sales table.
 //! - [`text`]: item text normalization and mojibake repair (cleaning).
+//! - [`explain`]: rules as English sentences.
+//! - [`plot`]: SVG pictures of rules (scatter, graph).
 //! - [`error`]: the one error type of the core.
 //!
 //! # Example
@@ -35,10 +37,12 @@
 
 pub mod baskets;
 pub mod error;
+pub mod explain;
 pub mod intersect;
 pub mod itemsets;
 pub mod layout;
 pub mod params;
+pub mod plot;
 pub mod profile;
 pub mod rules;
 pub mod text;

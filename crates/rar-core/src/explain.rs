@@ -1,0 +1,113 @@
+//! Rules in plain English, with numbers formatted for people.
+
+/// `1234567` as `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// A share as a percentage: whole numbers from 10%, one decimal below, two
+/// below 0.1%.
+pub fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p >= 10.0 {
+        format!("{p:.0}%")
+    } else if p >= 0.1 {
+        format!("{p:.1}%")
+    } else {
+        format!("{p:.2}%")
+    }
+}
+
+/// `a`, `a and b`, `a, b and c`.
+pub fn list(items: &[&str]) -> String {
+    match items {
+        [] => "anything".into(),
+        [one] => one.to_string(),
+        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+    }
+}
+
+/// The sentence for a rule, for example: "Baskets with PAPER CHAIN KIT 50'S
+/// CHRISTMAS also hold PAPER CHAIN KIT VINTAGE CHRISTMAS in 62% of cases,
+/// 14.3 times as often as usual; seen in 1.2% of 20,728 baskets (251)."
+pub fn explain(
+    antecedent: &[&str],
+    consequent: &[&str],
+    confidence: f64,
+    lift: f64,
+    support: f64,
+    count: u64,
+    baskets: u64,
+    test_confidence: Option<f64>,
+) -> String {
+    let how_often = if lift >= 1.05 {
+        format!("{lift:.1} times as often as usual")
+    } else if lift > 0.95 {
+        "about as often as usual".to_string()
+    } else {
+        format!("only {lift:.1} times as often as usual")
+    };
+    let head = if antecedent.is_empty() {
+        format!("{} of all baskets hold {}", percent(confidence), list(consequent))
+    } else {
+        format!("Baskets with {} also hold {} in {} of cases, {how_often}", list(antecedent), list(consequent), percent(confidence))
+    };
+    let mut s = format!("{head}; seen in {} of {} baskets ({})", percent(support), thousands(baskets), thousands(count));
+    if let Some(t) = test_confidence {
+        s.push_str(&format!("; it held on test data at {}", percent(t)));
+    }
+    s.push('.');
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formats_numbers_for_people() {
+        assert_eq!(thousands(20728), "20,728");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(percent(0.62), "62%");
+        assert_eq!(percent(0.0121), "1.2%");
+        assert_eq!(percent(0.00049), "0.05%");
+        assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+    }
+
+    #[test]
+    fn the_issue_example() {
+        let s = explain(
+            &["PAPER CHAIN KIT 50'S CHRISTMAS"],
+            &["PAPER CHAIN KIT VINTAGE CHRISTMAS"],
+            0.62,
+            14.3,
+            0.0121,
+            251,
+            20728,
+            Some(0.58),
+        );
+        assert_eq!(
+            s,
+            "Baskets with PAPER CHAIN KIT 50'S CHRISTMAS also hold PAPER CHAIN KIT VINTAGE CHRISTMAS in 62% of cases, \
+             14.3 times as often as usual; seen in 1.2% of 20,728 baskets (251); it held on test data at 58%."
+        );
+    }
+
+    #[test]
+    fn weak_and_empty_antecedents() {
+        assert!(explain(&["a"], &["b"], 0.3, 0.5, 0.1, 10, 100, None).contains("only 0.5 times as often as usual"));
+        assert_eq!(
+            explain(&[], &["milk"], 0.25, 1.0, 0.25, 25, 100, None),
+            "25% of all baskets hold milk; seen in 25% of 100 baskets (25)."
+        );
+    }
+}

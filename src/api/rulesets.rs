@@ -1,0 +1,93 @@
+//! The Rust side of rule sets as database objects (the SQL side, with
+//! `rar_register`, `CALL rar_refresh`, `rar_diff` and the views, is in
+//! `sql/rulesets.sql`): column resolution for registration, rule
+//! explanations, and pictures.
+
+use pgrx::prelude::*;
+use pgrx::PgRelation;
+use rar_core::layout::Layout;
+use rar_core::plot::{self, PlotRule};
+
+use crate::error::{OrRaise, RarError};
+use crate::relation;
+
+/// The basket and item columns of `source`, given or detected as
+/// `rar_mine` does.
+#[pg_extern(stable, parallel_safe)]
+fn rar_columns(
+    source: PgRelation,
+    tid_column: default!(Option<&str>, "NULL"),
+    item_column: default!(Option<&str>, "NULL"),
+) -> TableIterator<'static, (name!(tid_column, String), name!(item_column, String))> {
+    let src = relation::describe(source.oid(), "rar_register");
+    drop(source);
+    match src.layout(tid_column, item_column).or_raise() {
+        Layout::Long { tid, item } => TableIterator::once((tid, item)),
+        Layout::Baskets { tid: Some(tid), items } => TableIterator::once((tid, items)),
+        Layout::Baskets { tid: None, .. } => RarError::ConflictingOptions {
+            message: "a registered source needs a basket id column",
+            hint: "Name it with tid_column, or register a view that adds one.",
+        }
+        .raise(),
+    }
+}
+
+/// A rule as an English sentence with numbers formatted for people, for
+/// example "Baskets with A also hold B in 62% of cases, 14.3 times as often
+/// as usual; seen in 1.2% of 20,728 baskets (251)."
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(immutable, parallel_safe)]
+fn rar_explain(
+    antecedent: Vec<String>,
+    consequent: Vec<String>,
+    confidence: f64,
+    lift: f64,
+    support: f64,
+    count: i64,
+    baskets: i64,
+    test_confidence: default!(Option<f64>, "NULL"),
+) -> String {
+    let a: Vec<&str> = antecedent.iter().map(String::as_str).collect();
+    let c: Vec<&str> = consequent.iter().map(String::as_str).collect();
+    rar_core::explain::explain(&a, &c, confidence, lift, support, count.max(0) as u64, baskets.max(0) as u64, test_confidence)
+}
+
+/// An SVG picture of a registered source's current rules: `'scatter'`
+/// (support × confidence, coloured by lift; the `top` rules by lift) or
+/// `'graph'` (items joined by the `top` rules by lift, width by confidence).
+#[pg_extern(stable, parallel_restricted)]
+fn rar_plot(name: &str, kind: default!(&str, "'scatter'"), top: default!(i32, 100)) -> String {
+    if !matches!(kind, "scatter" | "graph") {
+        RarError::InvalidOption { name: "kind", value: kind.into(), expected: "'scatter' and 'graph'" }.raise();
+    }
+    if top < 1 {
+        RarError::InvalidOption { name: "top", value: top.to_string(), expected: "a number of rules of at least 1" }.raise();
+    }
+    let rules: Vec<PlotRule> = Spi::connect(|client| {
+        // rar_source raises the errors for unknown or dropped sources.
+        client.select("SELECT rar_source($1)", None, &[name.to_string().into()])?;
+        let rows = client.select(
+            "SELECT r.antecedent_labels, r.consequent_labels, r.support, r.confidence, r.lift \
+             FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) \
+             WHERE s.source = $1 AND s.current ORDER BY r.lift DESC, r.rule_id LIMIT $2",
+            None,
+            &[name.to_string().into(), (top as i64).into()],
+        )?;
+        rows.map(|r| {
+            Ok(PlotRule {
+                antecedent: r.get::<Vec<String>>(1)?.unwrap_or_default(),
+                consequent: r.get::<Vec<String>>(2)?.unwrap_or_default(),
+                support: r.get::<f64>(3)?.unwrap_or(0.0),
+                confidence: r.get::<f64>(4)?.unwrap_or(0.0),
+                lift: r.get::<f64>(5)?.unwrap_or(0.0),
+            })
+        })
+        .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| panic!("reading the rules failed: {e}"));
+    let title = format!("{name}: top {} rules by lift", rules.len());
+    match kind {
+        "graph" => plot::graph(&title, &rules),
+        _ => plot::scatter(&title, &rules),
+    }
+}
