@@ -58,16 +58,17 @@ pub fn scatter(title: &str, rules: &[PlotRule]) -> String {
     let mut out = String::new();
     header(title, &mut out);
     let max_s = rules.iter().map(|r| r.support).fold(0.0, f64::max).max(1e-9);
+    let min_s = rules.iter().map(|r| r.support).fold(max_s, f64::min).min(max_s * 0.999);
     let (min_c, max_c) = rules.iter().fold((1.0f64, 0.0f64), |(lo, hi), r| (lo.min(r.confidence), hi.max(r.confidence)));
     let (min_c, max_c) = if rules.is_empty() { (0.0, 1.0) } else { (min_c.min(max_c - 1e-9), max_c) };
     let (min_l, max_l) = rules.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r.lift), hi.max(r.lift)));
-    let x = |s: f64| M + (W - 2.0 * M) * s / max_s;
+    let x = |s: f64| M + 10.0 + (W - 2.0 * M - 20.0) * (s - min_s) / (max_s - min_s);
     let y = |c: f64| H - M - (H - 2.0 * M) * (c - min_c) / (max_c - min_c);
     // Axes.
     let _ = write!(
         out,
         "<g stroke=\"#444\"><line x1=\"{M}\" y1=\"{}\" x2=\"{}\" y2=\"{}\"/><line x1=\"{M}\" y1=\"{M}\" x2=\"{M}\" y2=\"{}\"/></g>\
-         <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">support (0 to {max_s:.4})</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">support ({min_s:.4} to {max_s:.4})</text>\
          <text x=\"16\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\" transform=\"rotate(-90 16 {})\">confidence ({min_c:.2} to {max_c:.2})</text>",
         H - M, W - M, H - M, H - M, W / 2.0, H - 20.0, H / 2.0, H / 2.0
     );
@@ -116,7 +117,7 @@ pub fn graph(title: &str, rules: &[PlotRule]) -> String {
     };
     let at = |name: &str| pos(items.iter().position(|i| *i == name).unwrap_or(0));
     out.push_str(
-        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"18\" refY=\"5\" markerWidth=\"6\" markerHeight=\"6\" orient=\"auto\">\
+        "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"22\" refY=\"5\" markerUnits=\"userSpaceOnUse\" markerWidth=\"10\" markerHeight=\"10\" orient=\"auto\">\
          <path d=\"M0,0 L10,5 L0,10 z\" fill=\"#b22\"/></marker></defs><g class=\"rules\">",
     );
     for r in rules {
