@@ -1,0 +1,157 @@
+//! Training settings: every hyperparameter with its default and range.
+
+use serde::{Deserialize, Serialize};
+
+/// How to train. Unknown keys in the JSON are an error (see `from_json`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TrainConfig {
+    /// `mlp`, `autoencoder` or `transformer`.
+    pub model: String,
+    pub hidden: i64,
+    /// Bottleneck of the autoencoder.
+    pub bottleneck: i64,
+    /// Item embedding size of the transformer.
+    pub embedding: i64,
+    /// Transformer layers.
+    pub layers: i64,
+    pub heads: i64,
+    pub epochs: i64,
+    pub batch_size: i64,
+    pub learning_rate: f64,
+    pub weight_decay: f64,
+    /// Share of a basket's items hidden in training.
+    pub mask_rate: f64,
+    pub dropout: f64,
+    pub seed: i64,
+    /// Most items in the vocabulary (the most frequent ones).
+    pub max_vocab: i64,
+    /// Least training baskets an item needs to enter the vocabulary.
+    pub min_item_count: i64,
+    /// `auto`, `cpu` or `cuda`.
+    pub device: String,
+    /// Epochs without a better validation recall@10 before stopping.
+    pub patience: i64,
+    /// CPU threads libtorch may use.
+    pub threads: i64,
+    /// Most items of a basket the transformer reads.
+    pub max_basket_items: i64,
+    /// Memory budget in bytes for weights, optimizer state and one batch.
+    pub memory_limit: u64,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            model: "autoencoder".into(),
+            hidden: 256,
+            bottleneck: 64,
+            embedding: 64,
+            layers: 2,
+            heads: 4,
+            epochs: 10,
+            batch_size: 256,
+            learning_rate: 5e-3,
+            weight_decay: 0.0,
+            mask_rate: 0.3,
+            dropout: 0.1,
+            seed: 0,
+            max_vocab: 5000,
+            min_item_count: 5,
+            device: "auto".into(),
+            patience: 3,
+            threads: 2,
+            max_basket_items: 64,
+            memory_limit: 1 << 30,
+        }
+    }
+}
+
+/// A setting outside its range, as (name, value, expected).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ConfigError {
+    pub name: String,
+    pub value: String,
+    pub expected: String,
+}
+
+impl TrainConfig {
+    /// Parses a JSON object of settings over the defaults.
+    pub fn from_json(s: &str) -> Result<TrainConfig, ConfigError> {
+        let c: TrainConfig = serde_json::from_str(s).map_err(|e| ConfigError {
+            name: "params".into(),
+            value: e.to_string(),
+            expected: "a JSON object of known hyperparameters (see the README)".into(),
+        })?;
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |name: &str, value: String, expected: &str| {
+            Err(ConfigError { name: name.into(), value, expected: expected.into() })
+        };
+        if !matches!(self.model.as_str(), "mlp" | "autoencoder" | "transformer") {
+            return bad("model", self.model.clone(), "'mlp', 'autoencoder' or 'transformer'");
+        }
+        if !matches!(self.device.as_str(), "auto" | "cpu" | "cuda") {
+            return bad("device", self.device.clone(), "'auto', 'cpu' or 'cuda'");
+        }
+        let ints = [
+            ("hidden", self.hidden, 4, 65536),
+            ("bottleneck", self.bottleneck, 2, 65536),
+            ("embedding", self.embedding, 4, 4096),
+            ("layers", self.layers, 1, 12),
+            ("heads", self.heads, 1, 64),
+            ("epochs", self.epochs, 1, 10000),
+            ("batch_size", self.batch_size, 1, 1 << 20),
+            ("max_vocab", self.max_vocab, 2, 10_000_000),
+            ("min_item_count", self.min_item_count, 1, i64::MAX),
+            ("patience", self.patience, 1, 10000),
+            ("threads", self.threads, 1, 1024),
+            ("max_basket_items", self.max_basket_items, 2, 100_000),
+        ];
+        for (name, v, lo, hi) in ints {
+            if v < lo || v > hi {
+                return bad(name, v.to_string(), &format!("an integer from {lo} to {hi}"));
+            }
+        }
+        if self.embedding % self.heads != 0 {
+            return bad("heads", self.heads.to_string(), "a divisor of embedding");
+        }
+        let floats = [
+            ("learning_rate", self.learning_rate, 1e-8, 10.0),
+            ("weight_decay", self.weight_decay, 0.0, 1.0),
+            ("mask_rate", self.mask_rate, 0.01, 0.99),
+            ("dropout", self.dropout, 0.0, 0.9),
+        ];
+        for (name, v, lo, hi) in floats {
+            if !(v >= lo && v <= hi) {
+                return bad(name, v.to_string(), &format!("a number from {lo} to {hi}"));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_over_defaults_and_rejects_bad_values() {
+        let c = TrainConfig::from_json(r#"{"model": "mlp", "epochs": 3}"#).unwrap();
+        assert_eq!((c.model.as_str(), c.epochs, c.hidden), ("mlp", 3, 256));
+        for bad in [
+            r#"{"model": "gpt"}"#,
+            r#"{"epochs": 0}"#,
+            r#"{"learning_rate": -1}"#,
+            r#"{"device": "tpu"}"#,
+            r#"{"hiden": 3}"#,
+            r#"{"embedding": 30, "heads": 4}"#,
+            r#"[1]"#,
+        ] {
+            assert!(TrainConfig::from_json(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,116 @@
+//! The C ABI of the library, called by the extension through `dlopen`.
+//!
+//! Nothing unwinds across it: every call runs under `catch_unwind`, and
+//! libtorch errors come back as a JSON report. The progress callback runs on
+//! the caller's thread and answers 1 to stop (the extension answers 1 when
+//! PostgreSQL has a cancel or timeout pending, then raises the error itself).
+
+use std::ffi::{c_char, c_void, CStr, CString};
+use std::panic::{catch_unwind, AssertUnwindSafe};
+
+use serde_json::json;
+
+use crate::config::TrainConfig;
+use crate::data::SparseBaskets;
+use crate::train::{train, Control, TrainData, TrainError};
+
+/// Progress callback: `(user data, progress JSON) -> 0 to go on, 1 to stop`.
+pub type ProgressFn = extern "C" fn(*mut c_void, *const c_char) -> i32;
+
+/// ABI version; the extension checks it after loading the library.
+#[no_mangle]
+pub extern "C" fn rar_model_abi_version() -> u32 {
+    1
+}
+
+unsafe fn sparse(offsets: *const u64, items: *const u32, n: u64) -> SparseBaskets {
+    let offsets = std::slice::from_raw_parts(offsets, n as usize + 1).to_vec();
+    let len = offsets[n as usize] as usize;
+    let items = if len == 0 { Vec::new() } else { std::slice::from_raw_parts(items, len).to_vec() };
+    SparseBaskets { offsets, items }
+}
+
+fn error_json(e: &TrainError) -> serde_json::Value {
+    match e {
+        TrainError::Config(c) => json!({"error": "config", "name": c.name, "value": c.value, "expected": c.expected}),
+        TrainError::NoCuda => json!({"error": "no_cuda"}),
+        TrainError::TooLarge { needed, limit } => json!({"error": "too_large", "needed": needed, "limit": limit}),
+        TrainError::TooFewBaskets { train, valid } => json!({"error": "too_few_baskets", "train": train, "valid": valid}),
+        TrainError::Cancelled => json!({"error": "cancelled"}),
+        TrainError::Torch(m) => json!({"error": "torch", "message": m}),
+    }
+}
+
+/// Trains a model. Returns 0 and sets `out_report` (JSON) and `out_weights`
+/// on success; 1 with an error report in `out_report` otherwise. Free both
+/// with `rar_model_free`.
+///
+/// # Safety
+/// Pointers must be valid for the lengths given: `*_offsets` has `n + 1`
+/// entries, `*_items` `offsets[n]`, `counts` `vocab`.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_train(
+    config_json: *const c_char,
+    vocab: u32,
+    train_offsets: *const u64,
+    train_items: *const u32,
+    n_train: u64,
+    valid_offsets: *const u64,
+    valid_items: *const u32,
+    n_valid: u64,
+    counts: *const u64,
+    progress: ProgressFn,
+    user: *mut c_void,
+    out_report: *mut *mut c_char,
+    out_weights: *mut *mut u8,
+    out_len: *mut u64,
+) -> i32 {
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<(String, Vec<u8>), serde_json::Value> {
+        let cfg_text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
+        let cfg = TrainConfig::from_json(&cfg_text).map_err(|c| error_json(&TrainError::Config(c)))?;
+        let data = TrainData {
+            vocab: vocab as i64,
+            train: sparse(train_offsets, train_items, n_train),
+            valid: sparse(valid_offsets, valid_items, n_valid),
+            item_counts: std::slice::from_raw_parts(counts, vocab as usize).to_vec(),
+        };
+        let mut on_progress = |p: &crate::train::Progress| {
+            let text = CString::new(serde_json::to_string(p).unwrap_or_default()).unwrap_or_default();
+            if progress(user, text.as_ptr()) == 0 { Control::Continue } else { Control::Stop }
+        };
+        let out = train(&cfg, &data, &mut on_progress).map_err(|e| error_json(&e))?;
+        Ok((serde_json::to_string(&out.report).unwrap_or_default(), out.weights))
+    }));
+    let (status, report, weights) = match result {
+        Ok(Ok((r, w))) => (0, r, w),
+        Ok(Err(e)) => (1, e.to_string(), Vec::new()),
+        Err(panic) => {
+            let msg = panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "unknown panic".into());
+            (1, json!({"error": "torch", "message": msg}).to_string(), Vec::new())
+        }
+    };
+    *out_report = CString::new(report).unwrap_or_default().into_raw();
+    let mut w = weights.into_boxed_slice();
+    *out_len = w.len() as u64;
+    *out_weights = w.as_mut_ptr();
+    std::mem::forget(w);
+    status
+}
+
+/// Frees what `rar_model_train` returned.
+///
+/// # Safety
+/// The pointers must come from one `rar_model_train` call, freed once.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_free(report: *mut c_char, weights: *mut u8, len: u64) {
+    if !report.is_null() {
+        drop(CString::from_raw(report));
+    }
+    if !weights.is_null() {
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(weights, len as usize)));
+    }
+}

@@ -1,0 +1,332 @@
+//! Training by basket completion, evaluation and early stopping.
+//!
+//! Each epoch hides a share (`mask_rate`) of every training basket's items;
+//! the mlp and the transformer learn to find the hidden items from the
+//! visible ones, the autoencoder to rebuild the whole basket from the
+//! visible ones (binary cross-entropy over the vocabulary). Validation hides
+//! one item of each validation basket (the same item in every epoch) and
+//! ranks every item the basket does not show: recall@k, NDCG@k, against the
+//! item-popularity baseline. The weights of the best epoch by validation
+//! recall@10 are kept; training stops after `patience` epochs without a
+//! better one.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use tch::{nn, nn::OptimizerConfig, Device, Tensor};
+
+use crate::config::{ConfigError, TrainConfig};
+use crate::data::{mask, Rng, SparseBaskets};
+use crate::nets::{batch, build, BasketNet};
+
+/// What the extension hands over.
+pub struct TrainData {
+    pub vocab: i64,
+    pub train: SparseBaskets,
+    pub valid: SparseBaskets,
+    /// Training baskets holding each vocabulary item (the popularity baseline).
+    pub item_counts: Vec<u64>,
+}
+
+/// Reported after every batch; the answer can stop training.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    pub epoch: i64,
+    pub epochs: i64,
+    pub batch: usize,
+    pub batches: usize,
+    pub train_loss: f64,
+    pub eta_seconds: f64,
+    /// Set at the end of an epoch.
+    pub valid: Option<Metrics>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    Continue,
+    Stop,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct Metrics {
+    pub loss: f64,
+    pub recall_at_5: f64,
+    pub recall_at_10: f64,
+    pub recall_at_20: f64,
+    pub ndcg_at_10: f64,
+    pub cases: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct EpochStats {
+    pub epoch: i64,
+    pub train_loss: f64,
+    pub valid: Metrics,
+    pub seconds: f64,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub model: String,
+    pub device: String,
+    pub vocab: i64,
+    pub parameters: i64,
+    pub train_baskets: usize,
+    pub valid_baskets: usize,
+    pub epochs_run: i64,
+    pub best_epoch: i64,
+    pub curves: Vec<EpochStats>,
+    /// Validation metrics of the kept (best) epoch.
+    pub metrics: Metrics,
+    /// The same protocol, ranking items by training popularity.
+    pub popularity: Metrics,
+    pub seconds: f64,
+    pub baskets_per_second: f64,
+}
+
+pub struct Outcome {
+    pub report: Report,
+    pub weights: Vec<u8>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum TrainError {
+    Config(ConfigError),
+    NoCuda,
+    TooLarge { needed: u64, limit: u64 },
+    TooFewBaskets { train: usize, valid: usize },
+    Cancelled,
+    Torch(String),
+}
+
+impl From<tch::TchError> for TrainError {
+    fn from(e: tch::TchError) -> Self {
+        TrainError::Torch(e.to_string())
+    }
+}
+
+/// Parameters of the network, for the memory estimate.
+pub fn parameter_count(c: &TrainConfig, vocab: i64) -> i64 {
+    let (h, b, e) = (c.hidden, c.bottleneck, c.embedding);
+    match c.model.as_str() {
+        "mlp" => vocab * h + h + h * h + h + h * vocab + vocab,
+        "transformer" => (vocab + 1) * e + c.layers * (4 * (e * e + e) + 8 * e * e + 5 * e + 4 * e) + e * vocab + vocab,
+        _ => vocab * h + h + h * b + b + b * h + h + h * vocab + vocab,
+    }
+}
+
+/// Weights, gradients and two Adam moments, plus one batch's dense inputs,
+/// targets and logits (and the transformer's attention), in bytes.
+pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
+    let params = parameter_count(c, vocab) as u64 * 4 * 4;
+    let batch = c.batch_size as u64 * vocab as u64 * 4 * 4;
+    let attention = if c.model == "transformer" {
+        c.batch_size as u64 * c.heads as u64 * (c.max_basket_items as u64).pow(2) * 4 * 3 * c.layers as u64
+    } else {
+        0
+    };
+    params + batch + attention
+}
+
+fn pick_device(c: &TrainConfig) -> Result<Device, TrainError> {
+    match c.device.as_str() {
+        "cpu" => Ok(Device::Cpu),
+        "cuda" if tch::Cuda::is_available() => Ok(Device::Cuda(0)),
+        "cuda" => Err(TrainError::NoCuda),
+        _ => Ok(Device::cuda_if_available()),
+    }
+}
+
+/// Fixed validation cases: for each validation basket of two items or more,
+/// one hidden item and the rest visible.
+fn valid_cases(valid: &SparseBaskets, seed: u64) -> Vec<(Vec<u32>, u32)> {
+    let mut rng = Rng::new(seed ^ 0x5EED_0F_7E57);
+    valid
+        .usable()
+        .into_iter()
+        .map(|i| {
+            let b = valid.basket(i);
+            let h = rng.below(b.len());
+            let visible: Vec<u32> = b.iter().enumerate().filter(|&(k, _)| k != h).map(|(_, &x)| x).collect();
+            (visible, b[h])
+        })
+        .collect()
+}
+
+fn add_rank(m: &mut Metrics, rank: usize) {
+    // `rank` is 0-based among the items the basket does not show.
+    if rank < 5 {
+        m.recall_at_5 += 1.0;
+    }
+    if rank < 10 {
+        m.recall_at_10 += 1.0;
+        m.ndcg_at_10 += 1.0 / ((rank + 2) as f64).log2();
+    }
+    if rank < 20 {
+        m.recall_at_20 += 1.0;
+    }
+}
+
+fn finish(m: &mut Metrics, n: usize) {
+    let n = n.max(1) as f64;
+    m.loss /= n;
+    m.recall_at_5 /= n;
+    m.recall_at_10 /= n;
+    m.recall_at_20 /= n;
+    m.ndcg_at_10 /= n;
+}
+
+/// Ranks by training popularity (ties by item index).
+pub fn popularity(cases: &[(Vec<u32>, u32)], counts: &[u64]) -> Metrics {
+    let mut order: Vec<u32> = (0..counts.len() as u32).collect();
+    order.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
+    let mut m = Metrics { cases: cases.len(), ..Default::default() };
+    for (visible, hidden) in cases {
+        let rank = order.iter().filter(|i| !visible.contains(i)).position(|i| i == hidden).unwrap_or(usize::MAX);
+        add_rank(&mut m, rank);
+    }
+    finish(&mut m, cases.len());
+    m
+}
+
+fn evaluate(net: &dyn BasketNet, c: &TrainConfig, vocab: i64, cases: &[(Vec<u32>, u32)], device: Device) -> Metrics {
+    let mut m = Metrics { cases: cases.len(), ..Default::default() };
+    tch::no_grad(|| {
+        for chunk in cases.chunks(c.batch_size as usize) {
+            let visible: Vec<&[u32]> = chunk.iter().map(|(v, _)| v.as_slice()).collect();
+            let b = batch(&visible, vocab, c.max_basket_items, device);
+            let logits = net.logits(&b, false);
+            let mut target = vec![0f32; chunk.len() * vocab as usize];
+            for (r, (_, h)) in chunk.iter().enumerate() {
+                target[r * vocab as usize + *h as usize] = 1.0;
+            }
+            let target = Tensor::from_slice(&target).view([chunk.len() as i64, vocab]).to_device(device);
+            let loss = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::Mean);
+            m.loss += loss.double_value(&[]) * chunk.len() as f64;
+            // The visible items are not candidates.
+            let scores = logits.masked_fill(&b.multi_hot.gt(0.5), f64::NEG_INFINITY).to_device(Device::Cpu);
+            let (_, top) = scores.topk(20.min(vocab), -1, true, true);
+            let top: Vec<i64> = Vec::<i64>::try_from(top.flatten(0, -1)).unwrap_or_default();
+            let k = 20.min(vocab) as usize;
+            for (r, (_, h)) in chunk.iter().enumerate() {
+                let rank = top[r * k..(r + 1) * k].iter().position(|&i| i == *h as i64).unwrap_or(usize::MAX);
+                add_rank(&mut m, rank);
+            }
+        }
+    });
+    finish(&mut m, cases.len());
+    m
+}
+
+/// Trains a model; `on_progress` is called after every batch (and with the
+/// validation metrics after every epoch) and may stop training.
+pub fn train(c: &TrainConfig, data: &TrainData, on_progress: &mut dyn FnMut(&Progress) -> Control) -> Result<Outcome, TrainError> {
+    c.validate().map_err(TrainError::Config)?;
+    let usable = data.train.usable();
+    let cases = valid_cases(&data.valid, c.seed as u64);
+    if usable.len() < 10 || cases.is_empty() {
+        return Err(TrainError::TooFewBaskets { train: usable.len(), valid: cases.len() });
+    }
+    let needed = memory_needed(c, data.vocab);
+    if needed > c.memory_limit {
+        return Err(TrainError::TooLarge { needed, limit: c.memory_limit });
+    }
+    let device = pick_device(c)?;
+    tch::set_num_threads(c.threads as i32);
+    tch::manual_seed(c.seed);
+    let t0 = Instant::now();
+    let vs = nn::VarStore::new(device);
+    let net = build(&vs.root(), data.vocab, c);
+    let mut opt = nn::Adam { wd: c.weight_decay, ..Default::default() }.build(&vs, c.learning_rate)?;
+    let popularity = popularity(&cases, &data.item_counts);
+    let batches = usable.len().div_ceil(c.batch_size as usize);
+    let mut curves: Vec<EpochStats> = Vec::new();
+    let mut best: Option<(i64, Metrics, Vec<u8>)> = None;
+    let mut since_best = 0;
+    let mut seen = 0usize;
+    for epoch in 1..=c.epochs {
+        let te = Instant::now();
+        let mut rng = Rng::new(c.seed as u64 ^ (epoch as u64).wrapping_mul(0x1000_0001));
+        let mut order = usable.clone();
+        rng.shuffle(&mut order);
+        let mut loss_sum = 0.0;
+        for (bi, chunk) in order.chunks(c.batch_size as usize).enumerate() {
+            let masked: Vec<_> = chunk.iter().map(|&i| mask(data.train.basket(i), c.mask_rate, &mut rng)).collect();
+            let visible: Vec<&[u32]> = masked.iter().map(|m| m.visible.as_slice()).collect();
+            let b = batch(&visible, data.vocab, c.max_basket_items, device);
+            let mut target = vec![0f32; chunk.len() * data.vocab as usize];
+            for (r, (m, &i)) in masked.iter().zip(chunk).enumerate() {
+                let wanted: &[u32] = if c.model == "autoencoder" { data.train.basket(i) } else { &m.hidden };
+                for &h in wanted {
+                    target[r * data.vocab as usize + h as usize] = 1.0;
+                }
+            }
+            let target = Tensor::from_slice(&target).view([chunk.len() as i64, data.vocab]).to_device(device);
+            let logits = net.logits(&b, true);
+            let loss = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::Mean);
+            opt.backward_step(&loss);
+            loss_sum += loss.double_value(&[]) * chunk.len() as f64;
+            seen += chunk.len();
+            let elapsed = t0.elapsed().as_secs_f64();
+            let done = (epoch - 1) as f64 * batches as f64 + (bi + 1) as f64;
+            let total = c.epochs as f64 * batches as f64;
+            let p = Progress {
+                epoch,
+                epochs: c.epochs,
+                batch: bi + 1,
+                batches,
+                train_loss: loss_sum / ((bi * c.batch_size as usize + chunk.len()) as f64),
+                eta_seconds: elapsed / done * (total - done),
+                valid: None,
+            };
+            if on_progress(&p) == Control::Stop {
+                return Err(TrainError::Cancelled);
+            }
+        }
+        let valid = evaluate(net.as_ref(), c, data.vocab, &cases, device);
+        let stats = EpochStats { epoch, train_loss: loss_sum / usable.len() as f64, valid: valid.clone(), seconds: te.elapsed().as_secs_f64() };
+        let elapsed = t0.elapsed().as_secs_f64();
+        let p = Progress {
+            epoch,
+            epochs: c.epochs,
+            batch: batches,
+            batches,
+            train_loss: stats.train_loss,
+            eta_seconds: elapsed / epoch as f64 * (c.epochs - epoch) as f64,
+            valid: Some(valid.clone()),
+        };
+        curves.push(stats);
+        if on_progress(&p) == Control::Stop {
+            return Err(TrainError::Cancelled);
+        }
+        if best.as_ref().is_none_or(|(_, m, _)| valid.recall_at_10 > m.recall_at_10) {
+            let mut w = Vec::new();
+            vs.save_to_stream(&mut w)?;
+            best = Some((epoch, valid, w));
+            since_best = 0;
+        } else {
+            since_best += 1;
+            if since_best >= c.patience {
+                break;
+            }
+        }
+    }
+    let (best_epoch, metrics, weights) = best.expect("at least one epoch");
+    let seconds = t0.elapsed().as_secs_f64();
+    let report = Report {
+        model: c.model.clone(),
+        device: format!("{device:?}").to_lowercase(),
+        vocab: data.vocab,
+        parameters: vs.trainable_variables().iter().map(|t| t.numel() as i64).sum(),
+        train_baskets: usable.len(),
+        valid_baskets: cases.len(),
+        epochs_run: curves.len() as i64,
+        best_epoch,
+        curves,
+        metrics,
+        popularity,
+        seconds,
+        baskets_per_second: seen as f64 / seconds,
+    };
+    Ok(Outcome { report, weights })
+}
