@@ -24,6 +24,8 @@ if ! command -v cargo >/dev/null 2>&1 && [ -f "$HOME/.cargo/env" ]; then
   . "$HOME/.cargo/env"
 fi
 export PATH=$RAR_VENV/bin:$PG_BIN:$PATH
+# tch builds against the venv's torch (libtorch 2.13.0), not a download.
+export LIBTORCH_USE_PYTORCH=1
 
 as_postgres() { runuser -u postgres -- "$@"; }
 step() { printf '\n== %s\n' "$*"; }

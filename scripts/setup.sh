@@ -56,6 +56,10 @@ step "Build and install the extension into PostgreSQL 15"
 cargo pgrx install --release --pg-config "$PG_CONFIG" 2>&1 | grep -vE "^\s+(Compiling|Checking)" || true
 test -f "$("$PG_CONFIG" --pkglibdir)/rar.so"
 
+step "Build and install the model library (libtorch) beside the extension"
+cargo build --release -p rar-model 2>&1 | grep -vE "^\s+(Compiling|Checking)" || true
+install -m 755 target/release/librar_model.so "$("$PG_CONFIG" --pkglibdir)/rar_model.so"
+
 step "Local PostgreSQL cluster (port $PGPORT, socket $RAR_SOCKET_DIR)"
 mkdir -p "$RAR_HOME"/{run,log}
 chown -R postgres:postgres "$RAR_HOME"

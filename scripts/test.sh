@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set-up (as scripts/setup.sh, demo included) and the whole test suite:
-#   1. the pure Rust core (cargo test: unit, property and doc tests),
+#   1. the pure Rust core and the model library (cargo test: unit, property,
+#      doc and training tests),
 #   2. the SQL regression files (tests/pg_regress) against the local cluster,
 #   3. the Python integration tests (tests/python: exactness against pyfim,
 #      cancellation, the backend's libraries).
@@ -9,8 +10,9 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . scripts/env.sh
 
-step "cargo test -p rar-core"
+step "cargo test -p rar-core (the pure core) and -p rar-model (the libtorch models)"
 cargo test -p rar-core --release
+cargo test -p rar-model --release
 
 step "The committed SQL surface (sql/) is the one the code generates"
 version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)

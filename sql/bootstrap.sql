@@ -81,3 +81,84 @@ RETURN CASE
     ELSE 'test'
 END;
 COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
+
+-- The model registry: every model rar_train trained, with its weights,
+-- vocabulary, settings, curves and metrics; versions per source, one of
+-- them deployed (the one later calls use).
+CREATE TABLE rar.models (
+    model_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source       regclass NOT NULL,
+    version      integer NOT NULL,
+    architecture text NOT NULL,
+    params       jsonb NOT NULL,
+    vocab        text[] NOT NULL,
+    weights      bytea NOT NULL,
+    curves       jsonb NOT NULL,
+    metrics      jsonb NOT NULL,
+    device       text NOT NULL,
+    seconds      float8 NOT NULL,
+    lines        bigint NOT NULL,
+    train_baskets bigint NOT NULL,
+    valid_baskets bigint NOT NULL,
+    split        text NOT NULL,
+    deployed     boolean NOT NULL DEFAULT false,
+    deployed_at  timestamptz,
+    trained_by   name NOT NULL DEFAULT current_user,
+    trained_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (source, version)
+);
+CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;
+COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
+ALTER TABLE rar.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY readers ON rar.models FOR SELECT USING (pg_catalog.has_table_privilege(source, 'SELECT'));
+CREATE POLICY writers ON rar.models FOR ALL USING (pg_catalog.has_table_privilege(source, 'SELECT'))
+    WITH CHECK (pg_catalog.has_table_privilege(source, 'SELECT'));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
+
+-- Training in progress, from any session: rar_train reports its epoch,
+-- loss and time left as the activity of its backend.
+CREATE VIEW rar.training AS
+SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
+FROM pg_catalog.pg_stat_activity
+WHERE query LIKE 'rar_train:%';
+COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
+GRANT SELECT ON rar.training TO PUBLIC;
+
+-- Marks a model as the one in use for its source.
+CREATE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    src regclass;
+BEGIN
+    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model % does not exist', model_id
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
+    END IF;
+    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
+    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
+                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
+END
+$fn$;
+
+-- Deploys again the model that was deployed before the current one.
+CREATE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    cur rar.models;
+    prev bigint;
+BEGIN
+    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no model of % is deployed', source
+            USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
+    END IF;
+    SELECT m.model_id INTO prev FROM rar.models m
+    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
+    ORDER BY m.deployed_at DESC LIMIT 1;
+    IF prev IS NULL THEN
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
+            USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
+    END IF;
+    RETURN QUERY SELECT * FROM rar_deploy(prev);
+END
+$fn$;

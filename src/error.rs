@@ -27,6 +27,20 @@ pub enum RarError {
     NoQuarantine { relation: String, quarantine: String },
     /// Too many distinct values to one-hot encode as columns.
     TooManyValues { column: String, values: i64, limit: i64 },
+    /// The model library could not be loaded.
+    ModelLibrary { path: String, message: String },
+    /// A hyperparameter outside its range.
+    ModelSetting { name: String, value: String, expected: String },
+    /// `device => 'cuda'` on a server without a GPU.
+    NoCuda,
+    /// The model and one batch would outgrow `rar.memory_limit`.
+    ModelTooLarge { needed: u64, limit: u64 },
+    /// Too few baskets of two items or more to train and validate.
+    TooFewBaskets { relation: String, train: u64, valid: u64 },
+    /// Too few items reach `min_item_count`.
+    TooFewItems { relation: String, items: usize, min_count: u64 },
+    /// An error inside libtorch.
+    Torch { message: String },
     /// A split set asked for on a table never split.
     NoSplit { relation: String },
     /// Options that cannot go together, or a source of the wrong shape.
@@ -157,6 +171,43 @@ impl RarError {
                 F,
             )
             .set_hint("Leave as_columns out: the values become item tokens in the _rar_items view instead of columns."),
+            RarError::ModelLibrary { path, message } => ErrorReport::new(
+                ERRCODE_UNDEFINED_FILE,
+                format!("could not load the model library \"{path}\""),
+                F,
+            )
+            .set_detail(message.clone())
+            .set_hint("Install it with ./scripts/setup.sh, which builds crates/rar-model and copies it beside rar.so."),
+            RarError::ModelSetting { name, value, expected } => {
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: {value}"), F)
+                    .set_hint(format!("Give {expected}."))
+            }
+            RarError::NoCuda => ErrorReport::new(ERRCODE_FEATURE_NOT_SUPPORTED, "no CUDA device is available to this server", F)
+                .set_hint("Use device => 'auto' (the GPU when there is one, else the CPU) or 'cpu'."),
+            RarError::ModelTooLarge { needed, limit } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the model does not fit in rar.memory_limit",
+                F,
+            )
+            .set_detail(format!("Weights, optimizer state and one batch need about {}; rar.memory_limit is {}.", pretty_bytes(*needed), pretty_bytes(*limit)))
+            .set_hint("Lower max_vocab, hidden or batch_size in params, or raise rar.memory_limit."),
+            RarError::TooFewBaskets { relation, train, valid } => ErrorReport::new(
+                ERRCODE_DATA_EXCEPTION,
+                format!("{relation} has too few baskets to train a model"),
+                F,
+            )
+            .set_detail(format!("The training split has {train} baskets of two known items or more (10 needed), the validation split {valid} (1 needed)."))
+            .set_hint("Train on more data, or lower min_item_count in params so that more items are known."),
+            RarError::TooFewItems { relation, items, min_count } => ErrorReport::new(
+                ERRCODE_DATA_EXCEPTION,
+                format!("{relation} has too few items to train a model"),
+                F,
+            )
+            .set_detail(format!("{items} items are in at least {min_count} training baskets; 2 are needed."))
+            .set_hint("Lower min_item_count in params, or train on more data."),
+            RarError::Torch { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, "libtorch failed while training", F)
+                .set_detail(message.chars().take(2000).collect::<String>())
+                .set_hint("The transaction was rolled back and no model was stored; see the server log for details."),
             RarError::NoSplit { relation } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("table {relation} has no recorded split"),

@@ -2,6 +2,8 @@
 //! (`SET rar.max_rules = ...`); `ALTER SYSTEM` or `ALTER ROLE ... SET` make
 //! a default for everyone.
 
+use std::ffi::CString;
+
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 /// Most rules one mining call may produce before it stops with an error.
@@ -10,7 +12,18 @@ pub static MAX_RULES: GucSetting<i32> = GucSetting::<i32>::new(10_000_000);
 /// Memory budget of one mining call in kB: baskets, itemset tree, rules.
 pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(1024 * 1024);
 
+/// Default device of rar_train: 'auto', 'cpu' or 'cuda'.
+pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
+
 pub fn init() {
+    GucRegistry::define_string_guc(
+        c"rar.device",
+        c"Default device of rar_train: auto, cpu or cuda.",
+        c"auto trains on the GPU when libtorch sees one, else on the CPU; params => '{\"device\": ...}' overrides it per call.",
+        &DEVICE,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_int_guc(
         c"rar.max_rules",
         c"Most association rules one rar_mine call may produce.",
@@ -39,4 +52,8 @@ pub fn max_rules() -> u64 {
 
 pub fn memory_limit_bytes() -> u64 {
     MEMORY_LIMIT_KB.get() as u64 * 1024
+}
+
+pub fn device() -> String {
+    DEVICE.get().and_then(|c| c.into_string().ok()).unwrap_or_else(|| "auto".into())
 }

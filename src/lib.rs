@@ -7,6 +7,8 @@
 //!   family. This is the SQL surface; the rest is internal.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`model_lib`]: loading the libtorch model library (`crates/rar-model`)
+//!   on first use, so that mining backends never map libtorch.
 //! - [`error`]: the one place where errors become SQL errors (SQLSTATE,
 //!   message, detail, hint).
 //! - [`gucs`]: the `rar.*` settings.
@@ -19,6 +21,7 @@ use pgrx::prelude::*;
 pub mod api;
 pub mod error;
 pub mod gucs;
+pub mod model_lib;
 pub mod reader;
 pub mod relation;
 pub mod sql;

@@ -23,6 +23,27 @@ pub extern "C" fn rar_model_abi_version() -> u32 {
     1
 }
 
+/// Checks settings without training: NULL when valid, else an error report
+/// (free it with `rar_model_free`).
+///
+/// # Safety
+/// `config_json` must be a valid C string.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_check(config_json: *const c_char) -> *mut c_char {
+    let text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
+    match catch_unwind(|| TrainConfig::from_json(&text)) {
+        Ok(Ok(_)) => std::ptr::null_mut(),
+        Ok(Err(c)) => CString::new(error_json(&TrainError::Config(c)).to_string()).unwrap_or_default().into_raw(),
+        Err(_) => CString::new(json!({"error": "torch", "message": "panic while checking settings"}).to_string()).unwrap_or_default().into_raw(),
+    }
+}
+
+/// Whether libtorch sees a CUDA device.
+#[no_mangle]
+pub extern "C" fn rar_model_cuda_available() -> i32 {
+    catch_unwind(tch::Cuda::is_available).unwrap_or(false) as i32
+}
+
 unsafe fn sparse(offsets: *const u64, items: *const u32, n: u64) -> SparseBaskets {
     let offsets = std::slice::from_raw_parts(offsets, n as usize + 1).to_vec();
     let len = offsets[n as usize] as usize;

@@ -1,0 +1,277 @@
+//! `rar_train`: trains a basket model on a table's training split, inside
+//! the backend, and stores it in the registry `rar.models`.
+//!
+//! The work is done by the model library (`crates/rar-model`), loaded only
+//! here. Progress goes to this backend's activity (visible in
+//! `pg_stat_activity` and the view `rar.training` from any session) and,
+//! once per epoch, to a NOTICE. A cancel or timeout stops training at the
+//! next batch; nothing is written unless training finishes.
+
+use std::collections::HashMap;
+use std::ffi::{c_char, c_void, CStr, CString};
+
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgRelation};
+use rar_core::baskets::Baskets;
+use rar_core::layout::Layout;
+use serde_json::{json, Value};
+
+use crate::api::split::{self, Split};
+use crate::error::{OrRaise, RarError};
+use crate::sql::count;
+use crate::{gucs, model_lib, reader, relation};
+
+struct ProgressState {
+    label: String,
+}
+
+fn report_activity(text: &str) {
+    let c = CString::new(text.replace('\0', " ")).unwrap_or_default();
+    // SAFETY: copies the string into this backend's status entry.
+    unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, c.as_ptr()) };
+}
+
+/// Called by the library after every batch, on this thread.
+extern "C" fn on_progress(user: *mut c_void, json: *const c_char) -> i32 {
+    let outcome = std::panic::catch_unwind(|| {
+        // SAFETY: `user` is the ProgressState of the running rar_train call.
+        let state = unsafe { &mut *(user as *mut ProgressState) };
+        let text = unsafe { CStr::from_ptr(json) }.to_string_lossy();
+        let p: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
+        let valid = &p["valid"];
+        let val = if valid.is_object() {
+            format!(", validation recall@10 {:.4}", valid["recall_at_10"].as_f64().unwrap_or(0.0))
+        } else {
+            String::new()
+        };
+        let line = format!(
+            "epoch {}/{}, batch {}/{}, train loss {:.5}{val}, about {:.0} s left",
+            f("epoch"),
+            f("epochs"),
+            f("batch"),
+            f("batches"),
+            f("train_loss"),
+            f("eta_seconds")
+        );
+        report_activity(&format!("rar_train: {}, {line}", state.label));
+        if valid.is_object() {
+            pgrx::notice!("rar_train: {line}");
+        }
+        // SAFETY: reading a flag the signal handlers set.
+        let pending = unsafe { std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::InterruptPending)) };
+        (pending != 0) as i32
+    });
+    outcome.unwrap_or(1)
+}
+
+/// The vocabulary: items in at least `min_count` training baskets, the
+/// `max_vocab` most frequent (ties by name).
+fn vocabulary(train: &Baskets, min_count: u64, max_vocab: usize) -> (Vec<String>, Vec<u64>) {
+    let mut counts = vec![0u64; train.n_items()];
+    for b in train.iter() {
+        for &i in b {
+            counts[i as usize] += 1;
+        }
+    }
+    let mut items: Vec<u32> = (0..train.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect();
+    items.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(train.item_name(a).cmp(train.item_name(b))));
+    items.truncate(max_vocab);
+    (items.iter().map(|&i| train.item_name(i).to_string()).collect(), items.iter().map(|&i| counts[i as usize]).collect())
+}
+
+/// Baskets as CSR arrays of vocabulary indices.
+fn encode(b: &Baskets, index: &HashMap<&str, u32>) -> (Vec<u64>, Vec<u32>) {
+    let mut offsets = vec![0u64];
+    let mut items = Vec::new();
+    for basket in b.iter() {
+        let mut ids: Vec<u32> = basket.iter().filter_map(|&i| index.get(b.item_name(i)).copied()).collect();
+        ids.sort_unstable();
+        items.extend(ids);
+        offsets.push(items.len() as u64);
+    }
+    (offsets, items)
+}
+
+fn train_error(e: &Value, relation: &str) -> RarError {
+    let s = |k: &str| e[k].as_str().map(str::to_string).unwrap_or_else(|| e[k].to_string());
+    match e["error"].as_str().unwrap_or("") {
+        "config" => RarError::ModelSetting { name: s("name"), value: s("value"), expected: s("expected") },
+        "no_cuda" => RarError::NoCuda,
+        "too_large" => RarError::ModelTooLarge { needed: e["needed"].as_u64().unwrap_or(0), limit: e["limit"].as_u64().unwrap_or(0) },
+        "too_few_baskets" => RarError::TooFewBaskets {
+            relation: relation.to_string(),
+            train: e["train"].as_u64().unwrap_or(0),
+            valid: e["valid"].as_u64().unwrap_or(0),
+        },
+        _ => RarError::Torch { message: s("message") },
+    }
+}
+
+/// Trains a `model` ('mlp', 'autoencoder' or 'transformer') on `source`'s
+/// training split and stores it as a new version in `rar.models`; the first
+/// model of a source is deployed. `params` overrides the hyperparameters
+/// (see the README); `rar.device` gives the default device.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(volatile, parallel_unsafe)]
+fn rar_train(
+    source: Option<PgRelation>,
+    model: default!(Option<&str>, "'autoencoder'"),
+    params: default!(Option<JsonB>, "'{}'"),
+    tid_column: default!(Option<&str>, "NULL"),
+    item_column: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(model_id, i64),
+        name!(version, i32),
+        name!(model, String),
+        name!(device, String),
+        name!(epochs, i64),
+        name!(best_epoch, i64),
+        name!(recall_at_10, f64),
+        name!(ndcg_at_10, f64),
+        name!(popularity_recall_at_10, f64),
+        name!(popularity_ndcg_at_10, f64),
+        name!(valid_loss, f64),
+        name!(baskets_per_second, f64),
+        name!(seconds, f64),
+        name!(deployed, bool),
+    ),
+> {
+    let Some(source) = source else { RarError::NullArgument { name: "source", default: "" }.raise() };
+    let model = model.unwrap_or("autoencoder");
+    let mut cfg = match params.map(|p| p.0).unwrap_or_else(|| json!({})) {
+        Value::Object(m) => m,
+        other => RarError::ModelSetting { name: "params".into(), value: other.to_string(), expected: "a jsonb object".into() }.raise(),
+    };
+    cfg.insert("model".into(), json!(model));
+    cfg.entry("device").or_insert_with(|| json!(gucs::device()));
+    cfg.insert("memory_limit".into(), json!(gucs::memory_limit_bytes()));
+    let cfg = Value::Object(cfg);
+    let lib = model_lib::get().or_raise();
+    if let Some(e) = lib.check(&cfg.to_string()) {
+        train_error(&e, "").raise();
+    }
+
+    let src = relation::describe(source.oid(), "rar_train");
+    drop(source);
+    let layout = src.layout(tid_column, item_column).or_raise();
+    let tid = match &layout {
+        Layout::Long { tid, .. } | Layout::Baskets { tid: Some(tid), .. } => tid.clone(),
+        Layout::Baskets { tid: None, .. } => RarError::ConflictingOptions {
+            message: "rar_train needs a basket id column to split the baskets",
+            hint: "Name it with tid_column.",
+        }
+        .raise(),
+    };
+    let has_split = count("SELECT count(*) FROM rar.splits WHERE relation = $1", &[src.oid.into()]) > 0;
+    let (the_split, split_name) = if has_split {
+        (split::recorded(&src), "recorded by rar_split".to_string())
+    } else {
+        (
+            Split { tid_column: tid, seed: 0, train: 0.8, validation: 0.1, time_column: None, test_from: None },
+            "default: 80/10/10 by a hash of the basket id, seed 0".to_string(),
+        )
+    };
+    let memory = gucs::memory_limit_bytes();
+    let (train_b, stats) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory).or_raise();
+    let (valid_b, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "validation")), memory).or_raise();
+    let min_count = cfg["min_item_count"].as_u64().unwrap_or(5);
+    let max_vocab = cfg["max_vocab"].as_u64().unwrap_or(5000) as usize;
+    let (vocab, counts) = vocabulary(&train_b, min_count, max_vocab);
+    if vocab.len() < 2 {
+        RarError::TooFewItems { relation: src.display.clone(), items: vocab.len(), min_count }.raise();
+    }
+    let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(k, v)| (v.as_str(), k as u32)).collect();
+    let (t_off, t_items) = encode(&train_b, &index);
+    let (v_off, v_items) = encode(&valid_b, &index);
+    let lines = train_b.lines() + valid_b.lines() + stats.null_lines;
+
+    let mut state = ProgressState { label: format!("{model} on {}", src.display) };
+    report_activity(&format!("rar_train: {}, starting", state.label));
+    let config = CString::new(cfg.to_string()).unwrap_or_default();
+    let (mut report_ptr, mut weights_ptr, mut weights_len): (*mut c_char, *mut u8, u64) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    // SAFETY: the arrays outlive the call; the library copies what it keeps.
+    let status = unsafe {
+        (lib.train)(
+            config.as_ptr(),
+            vocab.len() as u32,
+            t_off.as_ptr(),
+            t_items.as_ptr(),
+            train_b.len() as u64,
+            v_off.as_ptr(),
+            v_items.as_ptr(),
+            valid_b.len() as u64,
+            counts.as_ptr(),
+            on_progress,
+            &mut state as *mut ProgressState as *mut c_void,
+            &mut report_ptr,
+            &mut weights_ptr,
+            &mut weights_len,
+        )
+    };
+    // SAFETY: both come from the call above and are freed once, below.
+    let report: Value = serde_json::from_str(&unsafe { CStr::from_ptr(report_ptr) }.to_string_lossy()).unwrap_or(Value::Null);
+    let weights: Vec<u8> = unsafe { std::slice::from_raw_parts(weights_ptr, weights_len as usize) }.to_vec();
+    unsafe { (lib.free)(report_ptr, weights_ptr, weights_len) };
+    // SAFETY: debug_query_string is this backend's current statement.
+    unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, pg_sys::debug_query_string) };
+    if status != 0 {
+        if report["error"] == "cancelled" {
+            check_for_interrupts!();
+        }
+        train_error(&report, &src.display).raise();
+    }
+
+    let m = &report["metrics"];
+    let p = &report["popularity"];
+    let row = Spi::connect_mut(|client| {
+        let t = client.update(
+            "INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds, \
+                                     lines, train_baskets, valid_baskets, split, deployed, deployed_at) \
+             SELECT $1, coalesce((SELECT max(version) FROM rar.models WHERE source = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                    $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END \
+             FROM (SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = $1 AND deployed) AS d) s \
+             RETURNING model_id, version, deployed",
+            None,
+            &[
+                src.oid.into(),
+                model.to_string().into(),
+                JsonB(cfg.clone()).into(),
+                vocab.clone().into(),
+                weights.as_slice().into(),
+                JsonB(report["curves"].clone()).into(),
+                JsonB(json!({"validation": m, "popularity": p, "best_epoch": report["best_epoch"], "epochs_run": report["epochs_run"],
+                             "parameters": report["parameters"], "baskets_per_second": report["baskets_per_second"]}))
+                .into(),
+                report["device"].as_str().unwrap_or("cpu").to_string().into(),
+                report["seconds"].as_f64().unwrap_or(0.0).into(),
+                (lines as i64).into(),
+                report["train_baskets"].as_i64().unwrap_or(0).into(),
+                report["valid_baskets"].as_i64().unwrap_or(0).into(),
+                split_name.clone().into(),
+            ],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((r.get::<i64>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0), r.get::<bool>(3)?.unwrap_or(false)))
+    })
+    .unwrap_or_else(|e| panic!("storing the model failed: {e}"));
+    let num = |v: &Value| v.as_f64().unwrap_or(0.0);
+    TableIterator::once((
+        row.0,
+        row.1,
+        model.to_string(),
+        report["device"].as_str().unwrap_or("cpu").to_string(),
+        report["epochs_run"].as_i64().unwrap_or(0),
+        report["best_epoch"].as_i64().unwrap_or(0),
+        num(&m["recall_at_10"]),
+        num(&m["ndcg_at_10"]),
+        num(&p["recall_at_10"]),
+        num(&p["ndcg_at_10"]),
+        num(&m["loss"]),
+        num(&report["baskets_per_second"]),
+        num(&report["seconds"]),
+        row.2,
+    ))
+}
