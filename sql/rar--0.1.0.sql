@@ -401,6 +401,20 @@ AS 'MODULE_PATHNAME', 'rar_train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/train.rs:282
+-- rar::api::train::rar_tune_plan
+CREATE  FUNCTION "rar_tune_plan"(
+	"grid" jsonb, /* JsonB */
+	"search" TEXT DEFAULT 'grid', /* & str */
+	"trials" INT DEFAULT 10, /* i32 */
+	"seed" bigint DEFAULT 0 /* i64 */
+) RETURNS SETOF jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:32
 -- finalize
 -- Rule sets as database objects: registered sources, rule sets with history,
@@ -718,5 +732,81 @@ END
 $$;
 COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history) and nothing else';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
+
+-- Hyperparameter search: one trial per combination (grid) or per draw
+-- (random), each a full rar_train on the training split scored on the
+-- validation split; every trial is recorded, and only the best model (by
+-- validation recall@10) is kept as a new version.
+CREATE TABLE rar.tuning_trials (
+    tuning_id    bigint NOT NULL,
+    trial        integer NOT NULL,
+    source       regclass NOT NULL,
+    model        text NOT NULL,
+    params       jsonb NOT NULL,
+    recall_at_10 float8 NOT NULL,
+    ndcg_at_10   float8 NOT NULL,
+    valid_loss   float8 NOT NULL,
+    seconds      float8 NOT NULL,
+    best         boolean NOT NULL DEFAULT false,
+    model_id     bigint,
+    tuned_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tuning_id, trial)
+);
+CREATE SEQUENCE rar.tuning_seq;
+ALTER TABLE rar.tuning_trials ENABLE ROW LEVEL SECURITY;
+CREATE POLICY by_relation ON rar.tuning_trials USING (pg_catalog.has_table_privilege(source, 'SELECT'))
+    WITH CHECK (pg_catalog.has_table_privilege(source, 'SELECT'));
+GRANT SELECT, INSERT, UPDATE ON rar.tuning_trials TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
+
+CREATE FUNCTION rar_tune(
+    source regclass,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE plpgsql VOLATILE AS $fn$
+DECLARE
+    t bigint := nextval('rar.tuning_seq');
+    p jsonb;
+    n integer := 0;
+    r record;
+    best_trial integer;
+    had_deployed boolean;
+BEGIN
+    IF jsonb_typeof(coalesce(params, '{}')) <> 'object' THEN
+        RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
+    END IF;
+    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
+    FOR p IN SELECT * FROM rar_tune_plan(grid, search, trials, seed) LOOP
+        n := n + 1;
+        SELECT * INTO r FROM rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
+        INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
+        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
+    END LOOP;
+    IF n = 0 THEN
+        RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
+    END IF;
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
+    ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
+    -- Only the best trial's model stays in the registry.
+    DELETE FROM rar.models m USING rar.tuning_trials tt
+    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
+    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
+        PERFORM rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+    END IF;
+    RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
+                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+END
+$fn$;
 /* </end connected objects> */
 

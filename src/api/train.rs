@@ -275,3 +275,26 @@ fn rar_train(
         row.2,
     ))
 }
+
+/// The trials of a hyperparameter search, as jsonb objects: every
+/// combination of `grid` (`search => 'grid'`) or `trials` of them drawn with
+/// `seed` (`search => 'random'`). Used by `rar_tune`.
+#[pg_extern(immutable, parallel_safe)]
+fn rar_tune_plan(
+    grid: JsonB,
+    search: default!(&str, "'grid'"),
+    trials: default!(i32, 10),
+    seed: default!(i64, 0),
+) -> SetOfIterator<'static, JsonB> {
+    let Value::Object(g) = grid.0 else {
+        RarError::ModelSetting { name: "grid".into(), value: grid.0.to_string(), expected: "a jsonb object of lists, such as '{\"hidden\": [64, 128]}'".into() }
+            .raise()
+    };
+    let random = match search {
+        "grid" => None,
+        "random" if trials >= 1 => Some((trials as usize, seed as u64)),
+        "random" => RarError::InvalidOption { name: "trials", value: trials.to_string(), expected: "a number of trials of at least 1" }.raise(),
+        other => RarError::InvalidOption { name: "search", value: other.into(), expected: "'grid' and 'random'" }.raise(),
+    };
+    SetOfIterator::new(rar_core::tune::plan(&g, random).into_iter().map(|m| JsonB(Value::Object(m))))
+}

@@ -17,6 +17,7 @@
 //! - [`text`]: item text normalization and mojibake repair (cleaning).
 //! - [`explain`]: rules as English sentences.
 //! - [`plot`]: SVG pictures of rules (scatter, graph).
+//! - [`tune`]: hyperparameter search plans (grid, random).
 //! - [`error`]: the one error type of the core.
 //!
 //! # Example
@@ -46,5 +47,6 @@ pub mod plot;
 pub mod profile;
 pub mod rules;
 pub mod text;
+pub mod tune;
 
 pub use error::MineError;

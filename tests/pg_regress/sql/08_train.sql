@@ -31,3 +31,12 @@ SELECT show_error($$SELECT * FROM rar_deploy(999)$$);
 SELECT show_error($$SELECT * FROM rar_rollback('tiny')$$);
 -- A failed training stores nothing.
 SELECT count(*) AS models FROM rar.models;
+-- Tuning: every trial recorded, only the best kept as a new version.
+SELECT trial, trial_params, recall_at_10 > 0 AS scored, (model_id IS NOT NULL) = best AS kept_if_best
+FROM rar_tune('groceries', 'mlp', '{"hidden": [16, 32], "learning_rate": [0.005]}', params => '{"epochs": 1, "device": "cpu"}');
+SELECT count(*) AS models FROM rar.models;
+SELECT count(*) AS trials, count(*) FILTER (WHERE best) AS best FROM rar.tuning_trials;
+SELECT count(*) AS random_trials FROM rar_tune_plan('{"a": [1, 2, 3], "b": [4, 5]}', 'random', trials => 4, seed => 3);
+SELECT show_error($$SELECT * FROM rar_tune('groceries', 'mlp', '{"hidden": []}', search => 'bayes')$$);
+SELECT show_error($$SELECT * FROM rar_tune('groceries', 'mlp', '[16, 32]')$$);
+SELECT show_error($$SELECT * FROM rar_tune('groceries', 'mlp', '{"hidden": [16]}', params => '{"epochs": 0}')$$);
