@@ -23,6 +23,9 @@ use crate::{gucs, model_lib, reader, relation};
 
 struct ProgressState {
     label: String,
+    /// The error PostgreSQL raised while processing interrupts in the
+    /// callback (a cancel, a timeout), raised again once training returns.
+    interrupt: Option<Box<dyn std::any::Any + Send>>,
 }
 
 fn report_activity(text: &str) {
@@ -31,11 +34,14 @@ fn report_activity(text: &str) {
     unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, c.as_ptr()) };
 }
 
-/// Called by the library after every batch, on this thread.
+/// Called by the library after every batch, on this thread. Interrupts are
+/// processed here, as anywhere in PostgreSQL; an error they raise (cancel,
+/// timeout) is caught before it can unwind into the library, training is
+/// told to stop, and the error is raised again when the library returns.
 extern "C" fn on_progress(user: *mut c_void, json: *const c_char) -> i32 {
-    let outcome = std::panic::catch_unwind(|| {
-        // SAFETY: `user` is the ProgressState of the running rar_train call.
-        let state = unsafe { &mut *(user as *mut ProgressState) };
+    // SAFETY: `user` is the ProgressState of the running rar_train call.
+    let state = unsafe { &mut *(user as *mut ProgressState) };
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let text = unsafe { CStr::from_ptr(json) }.to_string_lossy();
         let p: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
@@ -58,11 +64,15 @@ extern "C" fn on_progress(user: *mut c_void, json: *const c_char) -> i32 {
         if valid.is_object() {
             pgrx::notice!("rar_train: {line}");
         }
-        // SAFETY: reading a flag the signal handlers set.
-        let pending = unsafe { std::ptr::read_volatile(std::ptr::addr_of!(pg_sys::InterruptPending)) };
-        (pending != 0) as i32
-    });
-    outcome.unwrap_or(1)
+        check_for_interrupts!();
+    }));
+    match outcome {
+        Ok(()) => 0,
+        Err(e) => {
+            state.interrupt = Some(e);
+            1
+        }
+    }
 }
 
 /// The vocabulary: items in at least `min_count` training baskets, the
@@ -188,7 +198,7 @@ fn rar_train(
     let (v_off, v_items) = encode(&valid_b, &index);
     let lines = train_b.lines() + valid_b.lines() + stats.null_lines;
 
-    let mut state = ProgressState { label: format!("{model} on {}", src.display) };
+    let mut state = ProgressState { label: format!("{model} on {}", src.display), interrupt: None };
     report_activity(&format!("rar_train: {}, starting", state.label));
     let config = CString::new(cfg.to_string()).unwrap_or_default();
     let (mut report_ptr, mut weights_ptr, mut weights_len): (*mut c_char, *mut u8, u64) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
@@ -212,15 +222,16 @@ fn rar_train(
         )
     };
     // SAFETY: both come from the call above and are freed once, below.
-    let report: Value = serde_json::from_str(&unsafe { CStr::from_ptr(report_ptr) }.to_string_lossy()).unwrap_or(Value::Null);
+    let raw = unsafe { CStr::from_ptr(report_ptr) }.to_string_lossy().into_owned();
+    let report: Value = serde_json::from_str(&raw).unwrap_or_else(|_| json!({"error": "torch", "message": raw}));
     let weights: Vec<u8> = unsafe { std::slice::from_raw_parts(weights_ptr, weights_len as usize) }.to_vec();
     unsafe { (lib.free)(report_ptr, weights_ptr, weights_len) };
     // SAFETY: debug_query_string is this backend's current statement.
     unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, pg_sys::debug_query_string) };
+    if let Some(e) = state.interrupt.take() {
+        std::panic::resume_unwind(e);
+    }
     if status != 0 {
-        if report["error"] == "cancelled" {
-            check_for_interrupts!();
-        }
         train_error(&report, &src.display).raise();
     }
 
