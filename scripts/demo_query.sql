@@ -23,3 +23,13 @@ CALL rar_refresh('sales');
 SELECT rule_id, antecedent_text, consequent_text, round(confidence::numeric, 2) AS confidence, round(lift::numeric, 1) AS lift
 FROM rar.rules WHERE source = 'sales' ORDER BY rule_id LIMIT 3;
 SELECT explanation FROM rar.rules WHERE source = 'sales' ORDER BY rule_id LIMIT 1;
+-- A basket model trained in the server (once: later set-ups keep it).
+SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = 'sales'::regclass) AS need_model \gset
+\if :need_model
+SELECT model_id, version, model, device, epochs, round(recall_at_10::numeric, 4) AS recall_at_10,
+       round(popularity_recall_at_10::numeric, 4) AS popularity_recall_at_10, round(seconds::numeric, 1) AS seconds
+FROM rar_train('sales');
+\endif
+SELECT model_id, version, architecture, round((metrics->'validation'->>'recall_at_10')::numeric, 4) AS recall_at_10,
+       round((metrics->'popularity'->>'recall_at_10')::numeric, 4) AS popularity_recall_at_10, deployed
+FROM rar.models WHERE source = 'sales'::regclass ORDER BY model_id;
