@@ -371,7 +371,7 @@ AS 'MODULE_PATHNAME', 'rar_split_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:116
+-- src/api/train.rs:126
 -- rar::api::train::rar_train
 CREATE  FUNCTION "rar_train"(
 	"source" regclass, /* Option < PgRelation > */
@@ -401,7 +401,7 @@ AS 'MODULE_PATHNAME', 'rar_train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:282
+-- src/api/train.rs:293
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* JsonB */
