@@ -32,12 +32,14 @@ type TrainFn = unsafe extern "C" fn(
 type CheckFn = unsafe extern "C" fn(*const c_char) -> *mut c_char;
 type FreeFn = unsafe extern "C" fn(*mut c_char, *mut u8, u64);
 type AbiFn = unsafe extern "C" fn() -> u32;
+type CudaFn = unsafe extern "C" fn() -> i32;
 
 /// The library's entry points.
 pub struct ModelLib {
     _lib: libloading::Library,
     pub train: TrainFn,
     check: CheckFn,
+    cuda: CudaFn,
     pub free: FreeFn,
 }
 
@@ -69,12 +71,19 @@ pub fn get() -> Result<&'static ModelLib, RarError> {
             let train = *lib.get::<TrainFn>(b"rar_model_train").map_err(|e| fail(e.to_string()))?;
             let check = *lib.get::<CheckFn>(b"rar_model_check").map_err(|e| fail(e.to_string()))?;
             let free = *lib.get::<FreeFn>(b"rar_model_free").map_err(|e| fail(e.to_string()))?;
-            Ok(ModelLib { _lib: lib, train, check, free })
+            let cuda = *lib.get::<CudaFn>(b"rar_model_cuda_available").map_err(|e| fail(e.to_string()))?;
+            Ok(ModelLib { _lib: lib, train, check, cuda, free })
         }
     })
 }
 
 impl ModelLib {
+    /// Whether libtorch sees a CUDA device (initializes CUDA in this backend).
+    pub fn cuda_available(&self) -> bool {
+        // SAFETY: no arguments; libtorch's own check.
+        unsafe { (self.cuda)() != 0 }
+    }
+
     /// Checks training settings; the error report as JSON when invalid.
     pub fn check(&self, config: &str) -> Option<serde_json::Value> {
         let c = CString::new(config).unwrap_or_default();

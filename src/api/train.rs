@@ -164,6 +164,10 @@ fn rar_train(
         train_error(&e, "").raise();
     }
 
+    if cfg["device"] == "auto" && !lib.cuda_available() {
+        pgrx::notice!("rar_train: no GPU is available to this server; training on the CPU");
+    }
+
     let src = relation::describe(source.oid(), "rar_train");
     drop(source);
     let layout = src.layout(tid_column, item_column).or_raise();

@@ -109,3 +109,15 @@ def test_pg_dump_keeps_models(db):
     assert "COPY rar.models" in dump
     copied = dump.split("COPY rar.models")[1].split("\\.")[0].strip().splitlines()[1:]
     assert len(copied) == n
+
+
+@pytest.mark.skipif(__import__("os").path.exists("/dev/nvidia0"), reason="a GPU is present")
+def test_auto_falls_back_to_cpu_with_a_notice(db):
+    with db() as c:
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary))
+        device = c.execute(
+            "SELECT device FROM rar_train('online_retail_sales', 'mlp', '{\"epochs\": 1, \"device\": \"auto\"}')"
+        ).fetchone()[0]
+        assert device == "cpu"
+        assert "rar_train: no GPU is available to this server; training on the CPU" in notices
