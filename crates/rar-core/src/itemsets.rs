@@ -302,7 +302,7 @@ pub fn mine_itemsets<'b>(
 impl Search<'_, '_> {
     fn count_work(&mut self) {
         self.work += 1;
-        if self.work % 4096 == 0 {
+        if self.work.is_multiple_of(4096) {
             (self.tick)();
         }
     }

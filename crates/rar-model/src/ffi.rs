@@ -12,7 +12,7 @@ use serde_json::json;
 
 use crate::config::TrainConfig;
 use crate::data::SparseBaskets;
-use crate::train::{train, Control, TrainData, TrainError};
+use crate::train::{train, Control, Scorer, TrainData, TrainError};
 
 /// Progress callback: `(user data, progress JSON) -> 0 to go on, 1 to stop`.
 pub type ProgressFn = extern "C" fn(*mut c_void, *const c_char) -> i32;
@@ -133,5 +133,76 @@ pub unsafe extern "C" fn rar_model_free(report: *mut c_char, weights: *mut u8, l
     }
     if !weights.is_null() {
         drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(weights, len as usize)));
+    }
+}
+
+/// Loads a trained model for scoring; NULL (with an error report in
+/// `out_error`, freed with `rar_model_free`) when it cannot be loaded.
+///
+/// # Safety
+/// `config_json` is a C string; `weights` has `len` bytes.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_load(
+    config_json: *const c_char,
+    vocab: u32,
+    weights: *const u8,
+    len: u64,
+    out_error: *mut *mut c_char,
+) -> *mut c_void {
+    *out_error = std::ptr::null_mut();
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<Scorer, serde_json::Value> {
+        let text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
+        let cfg = TrainConfig::from_json(&text).map_err(|c| error_json(&TrainError::Config(c)))?;
+        let w = std::slice::from_raw_parts(weights, len as usize);
+        Scorer::load(&cfg, vocab as i64, w).map_err(|e| error_json(&e))
+    }));
+    match result {
+        Ok(Ok(s)) => Box::into_raw(Box::new(s)) as *mut c_void,
+        Ok(Err(e)) => {
+            *out_error = CString::new(e.to_string()).unwrap_or_default().into_raw();
+            std::ptr::null_mut()
+        }
+        Err(_) => {
+            *out_error = CString::new(json!({"error": "torch", "message": "panic while loading the model"}).to_string())
+                .unwrap_or_default()
+                .into_raw();
+            std::ptr::null_mut()
+        }
+    }
+}
+
+/// Scores `n` baskets (CSR) with a loaded model into `out` (`n × vocab`
+/// floats). Returns 0, or 1 on a libtorch error.
+///
+/// # Safety
+/// `model` comes from `rar_model_load`; the arrays have the sizes above.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_score(
+    model: *mut c_void,
+    offsets: *const u64,
+    items: *const u32,
+    n: u64,
+    out: *mut f32,
+) -> i32 {
+    let scorer = &*(model as *const Scorer);
+    let b = sparse(offsets, items, n);
+    let lists: Vec<&[u32]> = (0..b.len()).map(|i| b.basket(i)).collect();
+    match catch_unwind(AssertUnwindSafe(|| scorer.score(&lists))) {
+        Ok(scores) => {
+            std::ptr::copy_nonoverlapping(scores.as_ptr(), out, scores.len());
+            0
+        }
+        Err(_) => 1,
+    }
+}
+
+/// Frees a model loaded by `rar_model_load`.
+///
+/// # Safety
+/// `model` comes from `rar_model_load` and is freed once.
+#[no_mangle]
+pub unsafe extern "C" fn rar_model_unload(model: *mut c_void) {
+    if !model.is_null() {
+        drop(Box::from_raw(model as *mut Scorer));
     }
 }

@@ -140,7 +140,7 @@ fn pick_device(c: &TrainConfig) -> Result<Device, TrainError> {
 /// Fixed validation cases: for each validation basket of two items or more,
 /// one hidden item and the rest visible.
 fn valid_cases(valid: &SparseBaskets, seed: u64) -> Vec<(Vec<u32>, u32)> {
-    let mut rng = Rng::new(seed ^ 0x5EED_0F_7E57);
+    let mut rng = Rng::new(seed ^ 0x005E_ED0F_7E57);
     valid
         .usable()
         .into_iter()
@@ -329,4 +329,39 @@ pub fn train(c: &TrainConfig, data: &TrainData, on_progress: &mut dyn FnMut(&Pro
         baskets_per_second: seen as f64 / seconds,
     };
     Ok(Outcome { report, weights })
+}
+
+/// A trained model loaded for scoring.
+pub struct Scorer {
+    _vs: nn::VarStore,
+    net: Box<dyn BasketNet>,
+    config: TrainConfig,
+    vocab: i64,
+}
+
+impl Scorer {
+    /// Rebuilds the network of `config` over `vocab` items and loads the
+    /// weights `rar_train` saved. Always on the CPU: scoring a few baskets is
+    /// latency-bound, and the CPU needs no CUDA context in the backend.
+    pub fn load(config: &TrainConfig, vocab: i64, weights: &[u8]) -> Result<Scorer, TrainError> {
+        config.validate().map_err(TrainError::Config)?;
+        tch::set_num_threads(config.threads as i32);
+        let mut vs = nn::VarStore::new(Device::Cpu);
+        let net = build(&vs.root(), vocab, config);
+        vs.load_from_stream(std::io::Cursor::new(weights))?;
+        Ok(Scorer { _vs: vs, net, config: config.clone(), vocab })
+    }
+
+    /// For each basket, the probability of every vocabulary item
+    /// (`sigmoid(logit)`), row after row.
+    pub fn score(&self, baskets: &[&[u32]]) -> Vec<f32> {
+        if baskets.is_empty() {
+            return Vec::new();
+        }
+        tch::no_grad(|| {
+            let b = batch(baskets, self.vocab, self.config.max_basket_items, Device::Cpu);
+            let p = self.net.logits(&b, false).sigmoid().flatten(0, -1);
+            Vec::<f32>::try_from(p).unwrap_or_default()
+        })
+    }
 }

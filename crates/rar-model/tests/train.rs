@@ -139,3 +139,20 @@ fn budget_and_data_errors() {
     let tiny = TrainData { vocab: 3, train: SparseBaskets::from_lists(&[vec![0, 1]]), valid: SparseBaskets::from_lists(&[vec![1, 2]]), item_counts: vec![1, 1, 0] };
     assert!(matches!(train(&cfg("mlp", 1), &tiny, &mut |_| Control::Continue), Err(TrainError::TooFewBaskets { .. })));
 }
+
+#[test]
+fn a_saved_model_scores_the_same_after_loading() {
+    let _one = TORCH.lock().unwrap_or_else(|e| e.into_inner());
+    let data = themes();
+    let c = TrainConfig { patience: 40, ..cfg("autoencoder", 10) };
+    let out = train(&c, &data, &mut |_| Control::Continue).unwrap();
+    let scorer = rar_model::train::Scorer::load(&c, data.vocab, &out.weights).unwrap();
+    // Theme 3 is items 28..34: a basket with three of them ranks the others high.
+    let scores = scorer.score(&[&[28, 29, 30]]);
+    assert_eq!(scores.len(), 130);
+    let mut order: Vec<usize> = (0..130).filter(|i| ![28, 29, 30].contains(i)).collect();
+    order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let top3: Vec<usize> = order[..3].to_vec();
+    assert!(top3.iter().all(|i| (31..34).contains(i)), "top items {top3:?} are the rest of the theme");
+    assert!(rar_model::train::Scorer::load(&c, data.vocab, b"not weights").is_err());
+}
