@@ -336,6 +336,26 @@ AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/recommend.rs:86
+-- rar::api::recommend::rar_recommend
+CREATE  FUNCTION "rar_recommend"(
+	"items" TEXT[], /* Vec < Option < String > > */
+	"k" INT DEFAULT 10, /* i32 */
+	"source" TEXT DEFAULT NULL, /* Option < & str > */
+	"method" TEXT DEFAULT 'rules', /* & str */
+	"model_id" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS TABLE (
+	"rank" INT,  /* i32 */
+	"item" TEXT,  /* String */
+	"score" double precision,  /* f64 */
+	"evidence" TEXT  /* String */
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/clean.rs:487
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
@@ -401,7 +421,7 @@ AS 'MODULE_PATHNAME', 'rar_train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:293
+-- src/api/train.rs:297
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* JsonB */
@@ -469,6 +489,8 @@ CREATE TABLE rar.rule_store (
     PRIMARY KEY (set_id, rule_id)
 );
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
+-- rar_recommend finds the rules whose antecedent is in a basket.
+CREATE INDEX rule_store_antecedent ON rar.rule_store USING gin (antecedent);
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;

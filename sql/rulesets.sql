@@ -50,6 +50,8 @@ CREATE TABLE rar.rule_store (
     PRIMARY KEY (set_id, rule_id)
 );
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
+-- rar_recommend finds the rules whose antecedent is in a basket.
+CREATE INDEX rule_store_antecedent ON rar.rule_store USING gin (antecedent);
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;

@@ -41,6 +41,10 @@ pub enum RarError {
     TooFewItems { relation: String, items: usize, min_count: u64 },
     /// An error inside libtorch.
     Torch { message: String },
+    /// No deployed (or given) model for a source.
+    NoModel { source: String },
+    /// None of a basket's items is known to the model.
+    UnknownItems { source: String, items: usize },
     /// A split set asked for on a table never split.
     NoSplit { relation: String },
     /// Options that cannot go together, or a source of the wrong shape.
@@ -208,6 +212,18 @@ impl RarError {
             RarError::Torch { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, "libtorch failed while training", F)
                 .set_detail(message.chars().take(2000).collect::<String>())
                 .set_hint("The transaction was rolled back and no model was stored; see the server log for details."),
+            RarError::NoModel { source } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("source \"{source}\" has no deployed model"),
+                F,
+            )
+            .set_hint("Train one on its table with rar_train (the first model is deployed), or give model_id."),
+            RarError::UnknownItems { source, items } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("none of the {items} items of the basket is known to the model of \"{source}\""),
+                F,
+            )
+            .set_hint("Items are compared as text with the item column of the source, for example stock codes."),
             RarError::NoSplit { relation } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("table {relation} has no recorded split"),

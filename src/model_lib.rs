@@ -33,6 +33,8 @@ type CheckFn = unsafe extern "C" fn(*const c_char) -> *mut c_char;
 type FreeFn = unsafe extern "C" fn(*mut c_char, *mut u8, u64);
 type AbiFn = unsafe extern "C" fn() -> u32;
 type CudaFn = unsafe extern "C" fn() -> i32;
+type LoadFn = unsafe extern "C" fn(*const c_char, u32, *const u8, u64, *mut *mut c_char) -> *mut c_void;
+type ScoreFn = unsafe extern "C" fn(*mut c_void, *const u64, *const u32, u64, *mut f32) -> i32;
 
 /// The library's entry points.
 pub struct ModelLib {
@@ -40,6 +42,8 @@ pub struct ModelLib {
     pub train: TrainFn,
     check: CheckFn,
     cuda: CudaFn,
+    load: LoadFn,
+    score: ScoreFn,
     pub free: FreeFn,
 }
 
@@ -72,7 +76,9 @@ pub fn get() -> Result<&'static ModelLib, RarError> {
             let check = *lib.get::<CheckFn>(b"rar_model_check").map_err(|e| fail(e.to_string()))?;
             let free = *lib.get::<FreeFn>(b"rar_model_free").map_err(|e| fail(e.to_string()))?;
             let cuda = *lib.get::<CudaFn>(b"rar_model_cuda_available").map_err(|e| fail(e.to_string()))?;
-            Ok(ModelLib { _lib: lib, train, check, cuda, free })
+            let load = *lib.get::<LoadFn>(b"rar_model_load").map_err(|e| fail(e.to_string()))?;
+            let score = *lib.get::<ScoreFn>(b"rar_model_score").map_err(|e| fail(e.to_string()))?;
+            Ok(ModelLib { _lib: lib, train, check, cuda, load, score, free })
         }
     })
 }
@@ -97,5 +103,64 @@ impl ModelLib {
             (self.free)(out, std::ptr::null_mut(), 0);
             v
         }
+    }
+}
+
+/// A model loaded in this backend for scoring (kept for the backend's life:
+/// model rows never change once stored).
+pub struct LoadedModel {
+    handle: *mut c_void,
+    pub vocab: Vec<String>,
+    pub index: std::collections::HashMap<String, u32>,
+}
+
+thread_local! {
+    static MODELS: std::cell::RefCell<std::collections::HashMap<i64, std::rc::Rc<LoadedModel>>> =
+        std::cell::RefCell::new(std::collections::HashMap::new());
+}
+
+impl ModelLib {
+    /// The model `model_id`, loaded on first use with `fetch` (settings,
+    /// vocabulary, weights) and cached for this backend.
+    pub fn model(
+        &self,
+        model_id: i64,
+        fetch: impl FnOnce() -> (String, Vec<String>, Vec<u8>),
+    ) -> Result<std::rc::Rc<LoadedModel>, RarError> {
+        if let Some(m) = MODELS.with(|c| c.borrow().get(&model_id).cloned()) {
+            return Ok(m);
+        }
+        let (config, vocab, weights) = fetch();
+        let c = CString::new(config).unwrap_or_default();
+        let mut err: *mut c_char = std::ptr::null_mut();
+        // SAFETY: valid buffers in, a handle or an error string out.
+        let handle = unsafe { (self.load)(c.as_ptr(), vocab.len() as u32, weights.as_ptr(), weights.len() as u64, &mut err) };
+        if handle.is_null() {
+            let message = if err.is_null() {
+                "unknown error".to_string()
+            } else {
+                // SAFETY: a string from the library, freed once.
+                let m = unsafe { CStr::from_ptr(err) }.to_string_lossy().into_owned();
+                unsafe { (self.free)(err, std::ptr::null_mut(), 0) };
+                m
+            };
+            return Err(RarError::Torch { message });
+        }
+        let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
+        let m = std::rc::Rc::new(LoadedModel { handle, vocab, index });
+        MODELS.with(|c| c.borrow_mut().insert(model_id, m.clone()));
+        Ok(m)
+    }
+
+    /// Item probabilities for one basket of vocabulary indices.
+    pub fn score(&self, m: &LoadedModel, basket: &[u32]) -> Result<Vec<f32>, RarError> {
+        let offsets = [0u64, basket.len() as u64];
+        let mut out = vec![0f32; m.vocab.len()];
+        // SAFETY: one basket in, `vocab` floats out.
+        let status = unsafe { (self.score)(m.handle, offsets.as_ptr(), basket.as_ptr(), 1, out.as_mut_ptr()) };
+        if status != 0 {
+            return Err(RarError::Torch { message: "scoring failed".into() });
+        }
+        Ok(out)
     }
 }

@@ -6,6 +6,7 @@
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
+//! | `rar_recommend` | [`recommend`] |
 //! | `rar_encode` | [`encode`] |
 //! | `rar_train` (and, in `sql/bootstrap.sql`, `rar_deploy`, `rar_rollback`, `rar.training`) | [`train`] |
 //! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
@@ -14,6 +15,7 @@ pub mod clean;
 pub mod encode;
 pub mod mine;
 pub mod profile;
+pub mod recommend;
 pub mod rulesets;
 pub mod split;
 pub mod train;

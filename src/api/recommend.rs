@@ -1,0 +1,159 @@
+//! `rar_recommend`: the top items for a partial basket, from a registered
+//! source's current rules, its deployed model, or both.
+//!
+//! - `rules`: every current rule whose antecedent is in the basket proposes
+//!   its consequent items; an item's score is the best confidence among the
+//!   rules proposing it (ties by lift), the evidence that rule.
+//! - `model`: the deployed model's probability of each item given the
+//!   basket (the model stays loaded in the backend after the first call).
+//! - `hybrid`: the mean of the two scores (0 where no rule proposes the
+//!   item), so that items both sources back come first.
+//!
+//! Items already in the basket are never recommended.
+
+use std::collections::HashMap;
+
+use pgrx::prelude::*;
+
+use crate::error::RarError;
+use crate::model_lib;
+
+struct Candidate {
+    rule: f64,
+    lift: f64,
+    rule_text: Option<String>,
+    model: Option<f64>,
+}
+
+fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
+    let mut out: HashMap<String, Candidate> = HashMap::new();
+    Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
+             FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) \
+             WHERE s.source = $1 AND s.current AND r.antecedent <@ $2 AND NOT r.consequent && $2",
+            None,
+            &[source.to_string().into(), basket.to_vec().into()],
+        )?;
+        for r in rows {
+            let cons: Vec<String> = r.get(1)?.unwrap_or_default();
+            let conf: f64 = r.get(2)?.unwrap_or(0.0);
+            let lift: f64 = r.get(3)?.unwrap_or(0.0);
+            let a: Vec<String> = r.get(4)?.unwrap_or_default();
+            let c: Vec<String> = r.get(5)?.unwrap_or_default();
+            for item in cons {
+                let better = out.get(&item).is_none_or(|e| (conf, lift) > (e.rule, e.lift));
+                if better {
+                    let text = format!("{{{}}} => {{{}}}: confidence {conf:.3}, lift {lift:.2}", a.join(", "), c.join(", "));
+                    out.insert(item, Candidate { rule: conf, lift, rule_text: Some(text), model: None });
+                }
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>(())
+    })
+    .unwrap_or_else(|e| panic!("reading the rules failed: {e}"));
+    out
+}
+
+/// The deployed (or given) model of the source's table: id, settings,
+/// vocabulary and weights.
+fn model_row(source: &str, model_id: Option<i64>) -> i64 {
+    let id: Option<i64> = Spi::get_one_with_args(
+        "SELECT m.model_id FROM rar.models m JOIN rar.sources s ON m.source = s.relation \
+         WHERE s.name = $1 AND ($2::bigint IS NULL AND m.deployed OR m.model_id = $2)",
+        &[source.to_string().into(), model_id.into()],
+    )
+    .ok()
+    .flatten();
+    id.unwrap_or_else(|| RarError::NoModel { source: source.to_string() }.raise())
+}
+
+fn fetch_model(model_id: i64) -> (String, Vec<String>, Vec<u8>) {
+    Spi::connect(|client| {
+        let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[model_id.into()])?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((
+            r.get::<String>(1)?.unwrap_or_default(),
+            r.get::<Vec<String>>(2)?.unwrap_or_default(),
+            r.get::<Vec<u8>>(3)?.unwrap_or_default(),
+        ))
+    })
+    .unwrap_or_else(|e| panic!("reading the model failed: {e}"))
+}
+
+/// The `k` best items to add to the basket `items`, for the registered
+/// source `source`, by `method` ('rules', 'model' or 'hybrid').
+#[pg_extern(stable, parallel_restricted)]
+fn rar_recommend(
+    items: Vec<Option<String>>,
+    k: default!(i32, 10),
+    source: default!(Option<&str>, "NULL"),
+    method: default!(&str, "'rules'"),
+    model_id: default!(Option<i64>, "NULL"),
+) -> TableIterator<'static, (name!(rank, i32), name!(item, String), name!(score, f64), name!(evidence, String))> {
+    if k <= 0 {
+        RarError::InvalidOption { name: "k", value: k.to_string(), expected: "a number of items of at least 1" }.raise();
+    }
+    if !matches!(method, "rules" | "model" | "hybrid") {
+        RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }.raise();
+    }
+    let Some(source) = source else {
+        RarError::NullArgument { name: "source", default: "" }.raise()
+    };
+    // rar_source raises the errors for unknown or dropped sources.
+    Spi::run_with_args("SELECT rar_source($1)", &[source.to_string().into()]).unwrap_or_else(|e| panic!("{e}"));
+    let mut basket: Vec<String> = items.into_iter().flatten().collect();
+    basket.sort();
+    basket.dedup();
+    if basket.is_empty() {
+        RarError::ConflictingOptions { message: "the basket is empty", hint: "Give at least one item, for example ARRAY['22423']." }.raise();
+    }
+    let mut cands: HashMap<String, Candidate> =
+        if method == "model" { HashMap::new() } else { rule_candidates(source, &basket) };
+    if method != "rules" {
+        let id = model_row(source, model_id);
+        let lib = model_lib::get().unwrap_or_else(|e| e.raise());
+        let model = lib.model(id, || fetch_model(id)).unwrap_or_else(|e| e.raise());
+        let known: Vec<u32> = basket.iter().filter_map(|i| model.index.get(i).copied()).collect();
+        let unknown = basket.len() - known.len();
+        if known.is_empty() {
+            RarError::UnknownItems { source: source.to_string(), items: basket.len() }.raise();
+        }
+        if unknown > 0 {
+            pgrx::notice!("rar_recommend ignored {unknown} item{} the model does not know", if unknown == 1 { "" } else { "s" });
+        }
+        let scores = lib.score(&model, &known).unwrap_or_else(|e| e.raise());
+        for (i, p) in scores.iter().enumerate() {
+            let name = &model.vocab[i];
+            if basket.binary_search(name).is_ok() {
+                continue;
+            }
+            cands
+                .entry(name.clone())
+                .or_insert(Candidate { rule: 0.0, lift: 0.0, rule_text: None, model: None })
+                .model = Some(*p as f64);
+        }
+    }
+    let score = |c: &Candidate| match method {
+        "rules" => c.rule,
+        "model" => c.model.unwrap_or(0.0),
+        _ => (c.rule + c.model.unwrap_or(0.0)) / 2.0,
+    };
+    let mut ranked: Vec<(String, Candidate)> = cands.into_iter().collect();
+    ranked.sort_by(|a, b| score(&b.1).total_cmp(&score(&a.1)).then(b.1.lift.total_cmp(&a.1.lift)).then(a.0.cmp(&b.0)));
+    ranked.truncate(k as usize);
+    let rows: Vec<_> = ranked
+        .into_iter()
+        .enumerate()
+        .map(|(r, (item, c))| {
+            let evidence = match (&c.rule_text, c.model) {
+                (Some(t), Some(p)) => format!("rule {t}; model probability {p:.3}"),
+                (Some(t), None) => format!("rule {t}"),
+                (None, Some(p)) => format!("model probability {p:.3}"),
+                (None, None) => String::new(),
+            };
+            (r as i32 + 1, item, score(&c), evidence)
+        })
+        .collect();
+    TableIterator::new(rows)
+}
