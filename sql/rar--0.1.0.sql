@@ -336,7 +336,7 @@ AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:86
+-- src/api/recommend.rs:123
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* Vec < Option < String > > */
@@ -486,11 +486,14 @@ CREATE TABLE rar.rule_store (
     conviction        float8 NOT NULL,
     count             bigint NOT NULL,
     explanation       text NOT NULL,
+    -- The antecedent's items joined by the unit separator (U+001F): the
+    -- key rar_recommend looks rules up by, one subset of the basket at a time.
+    antecedent_key    text NOT NULL,
     PRIMARY KEY (set_id, rule_id)
 );
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
 -- rar_recommend finds the rules whose antecedent is in a basket.
-CREATE INDEX rule_store_antecedent ON rar.rule_store USING gin (antecedent);
+CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, antecedent_key);
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;
@@ -622,10 +625,11 @@ BEGIN
     VALUES (name, 'exact', p, 0, 0, 0) RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
-                                support, confidence, lift, leverage, conviction, count, explanation)
+                                support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
     SELECT new_set, r.rule_id, r.antecedent, r.consequent, r.antecedent_labels, r.consequent_labels,
            r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-           rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, n_baskets)
+           rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, n_baskets),
+           array_to_string(r.antecedent, E'\x1f')
     FROM rar_labelled_rules(s, p) r;
     GET DIAGNOSTICS n_rules = ROW_COUNT;
     UPDATE rar.rule_sets SET current = false WHERE source = name AND current;

@@ -25,15 +25,52 @@ struct Candidate {
     model: Option<f64>,
 }
 
+/// Every subset of the (sorted) basket with 1 to `max` items, as the keys
+/// rules are stored under (items joined by U+001F), at most `limit` of them.
+fn subset_keys(basket: &[String], max: usize, limit: usize) -> Vec<String> {
+    let mut keys = Vec::new();
+    let mut stack: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new())];
+    while let Some((start, chosen)) = stack.pop() {
+        if !chosen.is_empty() {
+            keys.push(chosen.iter().map(|&i| basket[i].as_str()).collect::<Vec<_>>().join("\u{1f}"));
+            if keys.len() >= limit {
+                break;
+            }
+        }
+        if chosen.len() < max {
+            for i in (start..basket.len()).rev() {
+                let mut next = chosen.clone();
+                next.push(i);
+                stack.push((i + 1, next));
+            }
+        }
+    }
+    keys
+}
+
 fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
     let mut out: HashMap<String, Candidate> = HashMap::new();
     Spi::connect(|client| {
+        let head = client.select(
+            "SELECT s.set_id, coalesce((s.params->>'max_length')::int, 4) - 1 \
+             FROM rar.rule_sets s WHERE s.source = $1 AND s.current",
+            Some(1),
+            &[source.to_string().into()],
+        )?;
+        if head.is_empty() {
+            return Ok(());
+        }
+        let first = head.first();
+        let set_id: i64 = first.get(1)?.unwrap_or(0);
+        let max_len: i32 = first.get(2)?.unwrap_or(0);
+        // Antecedents are item arrays sorted by name; so is the basket, so
+        // its subsets come out in the same order.
+        let keys = subset_keys(basket, max_len.max(0) as usize, 100_000);
         let rows = client.select(
             "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
-             FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) \
-             WHERE s.source = $1 AND s.current AND r.antecedent <@ $2 AND NOT r.consequent && $2",
+             FROM rar.rule_store r WHERE r.set_id = $1 AND r.antecedent_key = ANY($2) AND NOT r.consequent && $3",
             None,
-            &[source.to_string().into(), basket.to_vec().into()],
+            &[set_id.into(), keys.into(), basket.to_vec().into()],
         )?;
         for r in rows {
             let cons: Vec<String> = r.get(1)?.unwrap_or_default();
