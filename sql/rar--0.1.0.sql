@@ -247,6 +247,25 @@ AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/evaluate.rs:66
+-- rar::api::evaluate::rar_evaluate
+CREATE  FUNCTION "rar_evaluate"(
+	"source" TEXT, /* & str */
+	"min_support" double precision DEFAULT NULL, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_length" INT DEFAULT NULL /* Option < i32 > */
+) RETURNS TABLE (
+	"subject" TEXT,  /* String */
+	"metric" TEXT,  /* String */
+	"k" INT,  /* Option < i32 > */
+	"value" double precision  /* f64 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/rulesets.rs:39
 -- rar::api::rulesets::rar_explain
 CREATE  FUNCTION "rar_explain"(

@@ -7,12 +7,14 @@
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
 //! | `rar_recommend` | [`recommend`] |
+//! | `rar_evaluate` | [`evaluate`] |
 //! | `rar_encode` | [`encode`] |
 //! | `rar_train` (and, in `sql/bootstrap.sql`, `rar_deploy`, `rar_rollback`, `rar.training`) | [`train`] |
 //! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
 
 pub mod clean;
 pub mod encode;
+pub mod evaluate;
 pub mod mine;
 pub mod profile;
 pub mod recommend;

@@ -1,0 +1,249 @@
+//! `rar_evaluate`: rules and the model, judged on the test split.
+//!
+//! Exact rules are mined on the training split (the source's defaults or the
+//! thresholds given), then counted on the test split: how many still reach
+//! `min_confidence`, how confidence and lift move, and how many test baskets
+//! some rule applies to. Basket completion hides one item of each test
+//! basket (the same one every run) and ranks the other items three ways: by
+//! the deployed model, by the rules (best confidence, then lift), and by
+//! popularity in the training split; hit rate@k (= recall@k with one hidden
+//! item) and NDCG@k for k = 5, 10, 20. Every figure is a row
+//! `(subject, metric, k, value)` that can be stored and compared.
+
+use std::collections::{HashMap, HashSet};
+
+use pgrx::prelude::*;
+use rar_core::baskets::Baskets;
+use rar_core::params::MineParams;
+use rar_core::rules::mine_rules;
+
+use crate::api::split::{self, Split};
+use crate::error::{OrRaise, RarError};
+use crate::sql::count;
+use crate::{gucs, model_lib, reader, relation};
+
+fn names(b: &Baskets, i: usize) -> Vec<&str> {
+    let mut v: Vec<&str> = b.basket(i).iter().map(|&x| b.item_name(x)).collect();
+    v.sort_unstable();
+    v
+}
+
+#[derive(Default)]
+struct Ranks {
+    hits: [f64; 3],
+    ndcg: [f64; 3],
+    n: usize,
+}
+
+const KS: [usize; 3] = [5, 10, 20];
+
+impl Ranks {
+    fn add(&mut self, rank: Option<usize>) {
+        self.n += 1;
+        if let Some(r) = rank {
+            for (j, &k) in KS.iter().enumerate() {
+                if r < k {
+                    self.hits[j] += 1.0;
+                    self.ndcg[j] += 1.0 / ((r + 2) as f64).log2();
+                }
+            }
+        }
+    }
+
+    fn rows(&self, subject: &str, out: &mut Vec<(String, String, Option<i32>, f64)>) {
+        let n = self.n.max(1) as f64;
+        for (j, &k) in KS.iter().enumerate() {
+            out.push((subject.into(), "hit_rate".into(), Some(k as i32), self.hits[j] / n));
+            out.push((subject.into(), "recall".into(), Some(k as i32), self.hits[j] / n));
+            out.push((subject.into(), "ndcg".into(), Some(k as i32), self.ndcg[j] / n));
+        }
+    }
+}
+
+/// Evaluates a registered source's rules and deployed model on its test
+/// split. Rules are mined on the training split with `min_support` and
+/// `min_confidence` (default: the source's defaults, else 0.01 and 0.5).
+#[pg_extern(volatile, parallel_unsafe)]
+fn rar_evaluate(
+    source: &str,
+    min_support: default!(Option<f64>, "NULL"),
+    min_confidence: default!(Option<f64>, "NULL"),
+    max_length: default!(Option<i32>, "NULL"),
+) -> TableIterator<'static, (name!(subject, String), name!(metric, String), name!(k, Option<i32>), name!(value, f64))> {
+    let head = Spi::connect(|c| {
+        let t = c.select(
+            "SELECT (s).relation::oid, (s).tid_column, (s).item_column, (s).defaults::text FROM (SELECT rar_source($1) AS s) x",
+            Some(1),
+            &[source.to_string().into()],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((
+            r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid),
+            r.get::<String>(2)?.unwrap_or_default(),
+            r.get::<String>(3)?.unwrap_or_default(),
+            r.get::<String>(4)?.unwrap_or_default(),
+        ))
+    })
+    .unwrap_or_else(|e| panic!("{e}"));
+    let (oid, tid, item, defaults) = head;
+    let defaults: serde_json::Value = serde_json::from_str(&defaults).unwrap_or_default();
+    let src = relation::describe(oid, "rar_evaluate");
+    let layout = src.layout(Some(&tid), Some(&item)).or_raise();
+    let the_split = if count("SELECT count(*) FROM rar.splits WHERE relation = $1", &[oid.into()]) > 0 {
+        split::recorded(&src)
+    } else {
+        Split { tid_column: tid.clone(), seed: 0, train: 0.8, validation: 0.1, time_column: None, test_from: None }
+    };
+    let memory = gucs::memory_limit_bytes();
+    let (train, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory).or_raise();
+    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "test")), memory).or_raise();
+    if test.is_empty() || train.is_empty() {
+        RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }.raise();
+    }
+    let params = MineParams {
+        min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(0.01),
+        min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(0.5),
+        max_length: max_length.map(|m| m.max(0) as usize).or(defaults["max_length"].as_u64().map(|m| m as usize)).unwrap_or(4),
+        min_length: 2,
+        max_rules: gucs::max_rules(),
+        memory_limit: memory,
+        ..MineParams::default()
+    };
+    let min_conf = params.min_confidence;
+    let n_train = train.len() as f64;
+    let rules = mine_rules(train.clone(), &params, &mut || {
+        check_for_interrupts!();
+    })
+    .or_raise();
+    let test_sets: Vec<HashSet<&str>> = (0..test.len()).map(|i| names(&test, i).into_iter().collect()).collect();
+    let n_test = test.len() as f64;
+
+    // Rules on the test split.
+    let mut out: Vec<(String, String, Option<i32>, f64)> = Vec::new();
+    let (mut holding, mut d_conf, mut d_lift, mut counted) = (0usize, 0.0, 0.0, 0usize);
+    let mut covered = vec![false; test.len()];
+    let mut consequent_count: HashMap<&str, usize> = HashMap::new();
+    for s in &test_sets {
+        for i in s {
+            *consequent_count.entry(i).or_default() += 1;
+        }
+    }
+    let rows: Vec<_> = rules.rows().collect();
+    for r in &rows {
+        let (mut n_a, mut n_ac) = (0usize, 0usize);
+        for (t, s) in test_sets.iter().enumerate() {
+            if r.antecedent.iter().all(|i| s.contains(i)) {
+                n_a += 1;
+                covered[t] = true;
+                if r.consequent.iter().all(|i| s.contains(i)) {
+                    n_ac += 1;
+                }
+            }
+        }
+        if n_a > 0 {
+            let conf = n_ac as f64 / n_a as f64;
+            let n_c = r.consequent.iter().map(|c| consequent_count.get(c).copied().unwrap_or(0)).min().unwrap_or(0);
+            if conf + 1e-12 >= min_conf {
+                holding += 1;
+            }
+            d_conf += conf - r.confidence;
+            if n_c > 0 {
+                d_lift += conf / (n_c as f64 / n_test) - r.lift;
+            }
+            counted += 1;
+        }
+    }
+    let n_rules = rows.len() as f64;
+    out.push(("rules".into(), "rules".into(), None, n_rules));
+    out.push(("rules".into(), "share_holding_on_test".into(), None, if rows.is_empty() { 0.0 } else { holding as f64 / n_rules }));
+    out.push(("rules".into(), "mean_confidence_change".into(), None, if counted == 0 { 0.0 } else { d_conf / counted as f64 }));
+    out.push(("rules".into(), "mean_lift_change".into(), None, if counted == 0 { 0.0 } else { d_lift / counted as f64 }));
+    out.push(("rules".into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_test));
+
+    // Basket completion: hide one item of each test basket of two or more.
+    let mut popularity: HashMap<&str, usize> = HashMap::new();
+    for i in 0..train.len() {
+        for x in names(&train, i) {
+            *popularity.entry(x).or_default() += 1;
+        }
+    }
+    let mut by_popularity: Vec<(&str, usize)> = popularity.iter().map(|(k, v)| (*k, *v)).collect();
+    by_popularity.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let model = Spi::get_one_with_args::<i64>("SELECT model_id FROM rar.models WHERE source = $1 AND deployed", &[oid.into()]).ok().flatten();
+    let lib_model = model.map(|id| {
+        let lib = model_lib::get().unwrap_or_else(|e| e.raise());
+        let m = lib
+            .model(id, || {
+                Spi::connect(|client| {
+                    let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[id.into()])?;
+                    let r = t.first();
+                    Ok::<_, pgrx::spi::SpiError>((
+                        r.get::<String>(1)?.unwrap_or_default(),
+                        r.get::<Vec<String>>(2)?.unwrap_or_default(),
+                        r.get::<Vec<u8>>(3)?.unwrap_or_default(),
+                    ))
+                })
+                .unwrap_or_else(|e| panic!("{e}"))
+            })
+            .unwrap_or_else(|e| e.raise());
+        (lib, m)
+    });
+    let (mut r_model, mut r_rules, mut r_pop) = (Ranks::default(), Ranks::default(), Ranks::default());
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    for t in 0..test.len() {
+        let items = names(&test, t);
+        if items.len() < 2 {
+            continue;
+        }
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let h = ((state >> 33) as usize) % items.len();
+        let hidden = items[h];
+        let visible: Vec<&str> = items.iter().enumerate().filter(|&(k, _)| k != h).map(|(_, &x)| x).collect();
+        let vis: HashSet<&str> = visible.iter().copied().collect();
+        // Popularity.
+        r_pop.add(by_popularity.iter().filter(|(x, _)| !vis.contains(x)).position(|(x, _)| *x == hidden));
+        // Rules: best (confidence, lift) among applicable rules, per item.
+        let mut best: HashMap<&str, (f64, f64)> = HashMap::new();
+        for r in &rows {
+            if r.antecedent.iter().all(|a| vis.contains(a)) {
+                for c in &r.consequent {
+                    if !vis.contains(c) {
+                        let e = best.entry(c).or_insert((0.0, 0.0));
+                        if (r.confidence, r.lift) > *e {
+                            *e = (r.confidence, r.lift);
+                        }
+                    }
+                }
+            }
+        }
+        let mut ranked: Vec<(&str, (f64, f64))> = best.into_iter().collect();
+        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(a.0.cmp(b.0)));
+        r_rules.add(ranked.iter().position(|(x, _)| *x == hidden));
+        // The model.
+        if let Some((lib, m)) = &lib_model {
+            let known: Vec<u32> = visible.iter().filter_map(|x| m.index.get(*x).copied()).collect();
+            if known.is_empty() {
+                r_model.add(None);
+            } else {
+                let scores = lib.score(m, &known).unwrap_or_else(|e| e.raise());
+                let mut order: Vec<usize> = (0..scores.len()).filter(|&i| !vis.contains(m.vocab[i].as_str())).collect();
+                order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+                r_model.add(order.iter().position(|&i| m.vocab[i] == hidden));
+            }
+        }
+        if t % 256 == 0 {
+            check_for_interrupts!();
+        }
+    }
+    if lib_model.is_some() {
+        r_model.rows("model", &mut out);
+    } else {
+        pgrx::notice!("rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it");
+    }
+    r_rules.rows("rules", &mut out);
+    r_pop.rows("popularity", &mut out);
+    out.push(("split".into(), "train_baskets".into(), None, n_train));
+    out.push(("split".into(), "test_baskets".into(), None, n_test));
+    out.push(("split".into(), "completion_cases".into(), None, r_pop.n as f64));
+    TableIterator::new(out)
+}

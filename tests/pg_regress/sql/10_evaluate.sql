@@ -1,0 +1,17 @@
+-- rar_evaluate: rules and the deployed model on the test split, as rows.
+-- (Values depend on floating point; the structure and ranges are checked
+-- here, the figures on Online Retail in BENCHMARKS.md.)
+CREATE TEMP TABLE ev AS SELECT * FROM rar_evaluate('groceries', min_support => 0.005, min_confidence => 0.2);
+SELECT subject, metric, count(*) AS rows, array_agg(k ORDER BY k) AS ks,
+       bool_and(value >= 0 AND (value <= 1 OR metric IN ('rules', 'mean_lift_change') OR subject = 'split')) AS in_range
+FROM ev GROUP BY subject, metric ORDER BY subject, metric;
+SELECT value > 0 AS has_rules FROM ev WHERE metric = 'rules';
+SELECT (SELECT value FROM ev WHERE subject = 'split' AND metric = 'test_baskets') > 0 AS has_test_baskets;
+-- Hit rate and recall agree with one hidden item; they grow with k.
+SELECT bool_and(h.value = r.value) AS same FROM ev h JOIN ev r USING (subject, k)
+WHERE h.metric = 'hit_rate' AND r.metric = 'recall';
+SELECT subject, bool_and(v5 <= v10 AND v10 <= v20) AS grows_with_k
+FROM (SELECT subject, max(value) FILTER (WHERE k = 5) AS v5, max(value) FILTER (WHERE k = 10) AS v10,
+             max(value) FILTER (WHERE k = 20) AS v20 FROM ev WHERE metric = 'hit_rate' GROUP BY subject) s
+GROUP BY subject ORDER BY subject;
+SELECT show_error($$SELECT * FROM rar_evaluate('nope')$$);
