@@ -297,7 +297,11 @@ CREATE  FUNCTION "rar_mine"(
 	"min_lift" double precision DEFAULT 0.0, /* Option < f64 > */
 	"min_length" INT DEFAULT 1, /* Option < i32 > */
 	"support_of" TEXT DEFAULT 'rule', /* Option < & str > */
-	"split" TEXT DEFAULT NULL /* Option < & str > */
+	"split" TEXT DEFAULT NULL, /* Option < & str > */
+	"method" TEXT DEFAULT 'exact', /* & str */
+	"model" bigint DEFAULT NULL, /* Option < i64 > */
+	"antecedent_threshold" double precision DEFAULT 0.02, /* f64 */
+	"consequent_threshold" double precision DEFAULT 0.1 /* f64 */
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  /* Vec < String > */
 	"consequent" TEXT[],  /* Vec < String > */
@@ -306,7 +310,8 @@ CREATE  FUNCTION "rar_mine"(
 	"lift" double precision,  /* f64 */
 	"leverage" double precision,  /* f64 */
 	"conviction" double precision,  /* f64 */
-	"count" bigint  /* i64 */
+	"count" bigint,  /* i64 */
+	"model_score" double precision  /* Option < f64 > */
 )
 STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
@@ -355,7 +360,7 @@ AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:123
+-- src/api/recommend.rs:110
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* Vec < Option < String > > */

@@ -154,13 +154,38 @@ impl ModelLib {
 
     /// Item probabilities for one basket of vocabulary indices.
     pub fn score(&self, m: &LoadedModel, basket: &[u32]) -> Result<Vec<f32>, RarError> {
-        let offsets = [0u64, basket.len() as u64];
-        let mut out = vec![0f32; m.vocab.len()];
-        // SAFETY: one basket in, `vocab` floats out.
-        let status = unsafe { (self.score)(m.handle, offsets.as_ptr(), basket.as_ptr(), 1, out.as_mut_ptr()) };
+        Ok(self.score_batch(m, &[basket.to_vec()])?.remove(0))
+    }
+
+    /// Item probabilities for many baskets at once, one row per basket.
+    pub fn score_batch(&self, m: &LoadedModel, baskets: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, RarError> {
+        let mut offsets = vec![0u64];
+        let mut items = Vec::new();
+        for b in baskets {
+            items.extend_from_slice(b);
+            offsets.push(items.len() as u64);
+        }
+        let v = m.vocab.len();
+        let mut out = vec![0f32; baskets.len() * v];
+        // SAFETY: `n` baskets in CSR form in, `n × vocab` floats out.
+        let status = unsafe { (self.score)(m.handle, offsets.as_ptr(), items.as_ptr(), baskets.len() as u64, out.as_mut_ptr()) };
         if status != 0 {
             return Err(RarError::Torch { message: "scoring failed".into() });
         }
-        Ok(out)
+        Ok(out.chunks(v.max(1)).map(<[f32]>::to_vec).collect())
     }
+}
+
+/// Settings, vocabulary and weights of a stored model, for `ModelLib::model`.
+pub fn fetch(model_id: i64) -> (String, Vec<String>, Vec<u8>) {
+    pgrx::Spi::connect(|client| {
+        let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[model_id.into()])?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((
+            r.get::<String>(1)?.unwrap_or_default(),
+            r.get::<Vec<String>>(2)?.unwrap_or_default(),
+            r.get::<Vec<u8>>(3)?.unwrap_or_default(),
+        ))
+    })
+    .unwrap_or_else(|e| panic!("reading the model failed: {e}"))
 }

@@ -173,18 +173,7 @@ fn rar_evaluate(
     let lib_model = model.map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
         let m = lib
-            .model(id, || {
-                Spi::connect(|client| {
-                    let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[id.into()])?;
-                    let r = t.first();
-                    Ok::<_, pgrx::spi::SpiError>((
-                        r.get::<String>(1)?.unwrap_or_default(),
-                        r.get::<Vec<String>>(2)?.unwrap_or_default(),
-                        r.get::<Vec<u8>>(3)?.unwrap_or_default(),
-                    ))
-                })
-                .unwrap_or_else(|e| panic!("{e}"))
-            })
+            .model(id, || model_lib::fetch(id))
             .unwrap_or_else(|e| e.raise());
         (lib, m)
     });

@@ -6,7 +6,7 @@ use rar_core::params::{MineParams, SupportOf};
 use rar_core::rules::mine_rules;
 
 use crate::error::{OrRaise, RarError};
-use crate::api::split;
+use crate::api::{neural, split};
 use crate::{gucs, reader, relation};
 
 /// The value of an argument that must not be NULL.
@@ -44,6 +44,10 @@ fn rar_mine(
     min_length: default!(Option<i32>, 1),
     support_of: default!(Option<&str>, "'rule'"),
     split: default!(Option<&str>, "NULL"),
+    method: default!(&str, "'exact'"),
+    model: default!(Option<i64>, "NULL"),
+    antecedent_threshold: default!(f64, 0.02),
+    consequent_threshold: default!(f64, 0.1),
 ) -> TableIterator<
     'static,
     (
@@ -55,6 +59,7 @@ fn rar_mine(
         name!(leverage, f64),
         name!(conviction, f64),
         name!(count, i64),
+        name!(model_score, Option<f64>),
     ),
 > {
     let source = required("source", "", source);
@@ -85,6 +90,13 @@ fn rar_mine(
         let n = stats.null_lines;
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
     }
+    if !matches!(method, "exact" | "neural" | "hybrid") {
+        RarError::InvalidOption { name: "method", value: method.to_string(), expected: "'exact', 'neural' and 'hybrid'" }.raise();
+    }
+    if method != "exact" {
+        let rows = neural::mine(baskets, &params, src.oid, &src.display, method, model, antecedent_threshold, consequent_threshold);
+        return TableIterator::new(rows);
+    }
     let rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
     }).or_raise();
@@ -103,6 +115,7 @@ fn rar_mine(
             r.leverage,
             r.conviction,
             r.count as i64,
+            None,
         )
     }))
 }

@@ -2,7 +2,7 @@
 //!
 //! | function | file |
 //! | --- | --- |
-//! | `rar_mine` | [`mine`] |
+//! | `rar_mine` | [`mine`] (exact), [`neural`] (neural and hybrid) |
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
@@ -16,6 +16,7 @@ pub mod clean;
 pub mod encode;
 pub mod evaluate;
 pub mod mine;
+pub mod neural;
 pub mod profile;
 pub mod recommend;
 pub mod rulesets;

@@ -105,19 +105,6 @@ fn model_row(source: &str, model_id: Option<i64>) -> i64 {
     id.unwrap_or_else(|| RarError::NoModel { source: source.to_string() }.raise())
 }
 
-fn fetch_model(model_id: i64) -> (String, Vec<String>, Vec<u8>) {
-    Spi::connect(|client| {
-        let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[model_id.into()])?;
-        let r = t.first();
-        Ok::<_, pgrx::spi::SpiError>((
-            r.get::<String>(1)?.unwrap_or_default(),
-            r.get::<Vec<String>>(2)?.unwrap_or_default(),
-            r.get::<Vec<u8>>(3)?.unwrap_or_default(),
-        ))
-    })
-    .unwrap_or_else(|e| panic!("reading the model failed: {e}"))
-}
-
 /// The `k` best items to add to the basket `items`, for the registered
 /// source `source`, by `method` ('rules', 'model' or 'hybrid').
 #[pg_extern(stable, parallel_restricted)]
@@ -150,7 +137,7 @@ fn rar_recommend(
     if method != "rules" {
         let id = model_row(source, model_id);
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
-        let model = lib.model(id, || fetch_model(id)).unwrap_or_else(|e| e.raise());
+        let model = lib.model(id, || model_lib::fetch(id)).unwrap_or_else(|e| e.raise());
         let known: Vec<u32> = basket.iter().filter_map(|i| model.index.get(i).copied()).collect();
         let unknown = basket.len() - known.len();
         if known.is_empty() {

@@ -13,6 +13,7 @@
 //! - [`rules`]: association rules read off the itemset tree as it grows, the
 //!   rule budget, the measures and the documented output order.
 //! - [`layout`]: which columns of a source hold baskets and items.
+//! - [`probe`]: rules proposed by probing a trained model (Aerial+ style).
 //! - [`profile`]: basket-size and item statistics of a sales table.
 //! - [`text`]: item text normalization and mojibake repair (cleaning).
 //! - [`explain`]: rules as English sentences.
@@ -44,6 +45,7 @@ pub mod itemsets;
 pub mod layout;
 pub mod params;
 pub mod plot;
+pub mod probe;
 pub mod profile;
 pub mod rules;
 pub mod text;

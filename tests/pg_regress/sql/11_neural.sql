@@ -1,0 +1,30 @@
+-- rar_mine with method 'neural' and 'hybrid': rules from the deployed model
+-- of groceries (trained in 08_train), every one counted exactly: each must
+-- be a rule exact mining finds at the same thresholds, with the same counts.
+-- (Which rules the model proposes depends on floating point; the checks
+-- hold for any.)
+SET client_min_messages = warning;
+CREATE TEMP TABLE exact AS SELECT * FROM rar_mine('groceries', min_support => 0.002, min_confidence => 0.1, min_length => 2);
+CREATE TEMP TABLE neural AS SELECT * FROM rar_mine('groceries', min_support => 0.002, min_confidence => 0.1,
+    method => 'neural', antecedent_threshold => 0, consequent_threshold => 0.05);
+CREATE TEMP TABLE hybrid AS SELECT * FROM rar_mine('groceries', min_support => 0.002, min_confidence => 0.1, min_length => 2,
+    method => 'hybrid', consequent_threshold => 0.05);
+SELECT count(*) > 0 AS neural_rules, count(*) < (SELECT count(*) FROM exact) AS fewer_than_exact FROM neural;
+-- Every neural and hybrid rule is an exact rule with the same figures.
+SELECT count(*) AS neural_not_exact FROM neural n
+WHERE NOT EXISTS (SELECT 1 FROM exact e WHERE e.antecedent = n.antecedent AND e.consequent = n.consequent
+                  AND e.count = n.count AND e.confidence = n.confidence AND e.lift = n.lift);
+SELECT count(*) AS hybrid_not_exact FROM hybrid h
+WHERE NOT EXISTS (SELECT 1 FROM exact e WHERE e.antecedent = h.antecedent AND e.consequent = h.consequent
+                  AND e.count = h.count AND e.confidence = h.confidence);
+SELECT bool_and(model_score BETWEEN 0.05 AND 1) IS NOT FALSE AS scored FROM hybrid;
+SELECT bool_and(model_score >= 0.05) AS scored, bool_and(support >= 0.002 AND confidence >= 0.1) AS thresholds FROM neural;
+SELECT count(*) FILTER (WHERE model_score IS NULL) = count(*) AS exact_has_no_score FROM exact;
+-- The documented order holds for neural rules too.
+SELECT bool_and(ordered) IS NOT FALSE AS ordered FROM (
+  SELECT (lag(lift) OVER w, lag(confidence) OVER w, lag(count) OVER w) >= (lift, confidence, count) AS ordered
+  FROM (SELECT *, row_number() OVER () AS n FROM neural) r WINDOW w AS (ORDER BY n)) s WHERE ordered IS NOT NULL;
+RESET client_min_messages;
+SELECT show_error($$SELECT * FROM rar_mine('groceries', method => 'deep')$$);
+SELECT show_error($$SELECT * FROM rar_mine('groceries', method => 'neural', consequent_threshold => 2)$$);
+SELECT show_error($$SELECT * FROM rar_mine('tiny', method => 'neural')$$);
