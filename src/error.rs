@@ -19,6 +19,12 @@ pub enum RarError {
     WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
     /// The baskets read so far outgrow `rar.memory_limit`.
     InputTooLarge { lines: usize, limit_bytes: u64 },
+    /// The up-front estimate of a scan exceeds `rar.memory_limit`.
+    WouldNotFit { lines: u64, baskets: u64, needed: u64, limit_bytes: u64 },
+    /// A worker's or shard's partial state passes the 1 GB a value may hold.
+    StateTooLarge { bytes: usize },
+    /// Bytes that are not a partial state of this version of rar.
+    BadState { message: String },
     /// NULL given for an argument that needs a value.
     NullArgument { name: &'static str, default: &'static str },
     /// The caller may not change a table that a function cleans in place.
@@ -120,6 +126,34 @@ impl RarError {
             )
             .set_detail(format!("Reading stopped after {lines} lines; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
             .set_hint("Raise rar.memory_limit, or mine a subset of the table (a view with a WHERE clause)."),
+            RarError::WouldNotFit { lines, baskets, needed, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the source's baskets would not fit in rar.memory_limit",
+                F,
+            )
+            .set_detail(format!(
+                "The planner's statistics estimate {lines} lines in {baskets} baskets, about {} to read and encode; rar.memory_limit is {}{}.",
+                pretty_bytes(*needed),
+                pretty_bytes(*limit_bytes),
+                if crate::gucs::memory_limit_follows_maintenance_work_mem() { " (-1: maintenance_work_mem)" } else { "" }
+            ))
+            .set_hint(format!(
+                "SET rar.memory_limit = '{}' if the server has the memory, mine per segment with rar_mine_segments, or mine a subset (a view with a WHERE clause).",
+                pretty_bytes((*needed).next_power_of_two().max(64 << 20))
+            )),
+            RarError::StateTooLarge { bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "a partial basket state is too large to pass between processes",
+                F,
+            )
+            .set_detail(format!("One worker's or shard's baskets take {} as bytes; a value holds at most 1GB.", pretty_bytes(*bytes as u64)))
+            .set_hint("Let more workers share the scan (max_parallel_workers_per_gather), add shards, or mine per segment."),
+            RarError::BadState { message } => ErrorReport::new(
+                ERRCODE_INVALID_BINARY_REPRESENTATION,
+                format!("{message}"),
+                F,
+            )
+            .set_hint("Shards and the coordinator must run the same version of rar."),
             RarError::UndefinedColumn { function, relation, column, columns } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),
@@ -149,6 +183,8 @@ impl RarError {
                 ErrorReport::new(ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{name} must not be NULL"), F).set_hint(
                     if *name == "source" || *name == "target" {
                         format!("Give the table or view to work on, for example {name} => 'sales'.")
+                    } else if *default == "none" {
+                        format!("Give {name} a value.")
                     } else {
                         format!("Leave {name} out to use its default ({default}), or give a value.")
                     },

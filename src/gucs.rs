@@ -10,7 +10,8 @@ use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 pub static MAX_RULES: GucSetting<i32> = GucSetting::<i32>::new(10_000_000);
 
 /// Memory budget of one mining call in kB: baskets, itemset tree, rules.
-pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(1024 * 1024);
+/// -1 (the default): `maintenance_work_mem`, like index builds and VACUUM.
+pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 
 /// Default device of rar_train: 'auto', 'cpu' or 'cuda'.
 pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
@@ -37,9 +38,9 @@ pub fn init() {
     GucRegistry::define_int_guc(
         c"rar.memory_limit",
         c"Memory budget of one rar_mine call.",
-        c"Covers the baskets read, the frequent itemsets and the rules; a call that would need more stops with an error.",
+        c"Covers the baskets read, the frequent itemsets and the rules, checked up front from the planner's statistics and while reading; a call that would need more stops with an error. -1 uses maintenance_work_mem.",
         &MEMORY_LIMIT_KB,
-        1024,
+        -1,
         i32::MAX,
         GucContext::Userset,
         GucFlags::UNIT_KB,
@@ -50,8 +51,19 @@ pub fn max_rules() -> u64 {
     MAX_RULES.get() as u64
 }
 
+/// The budget in bytes: `rar.memory_limit`, or `maintenance_work_mem` when
+/// it is -1. At least 1 MB.
 pub fn memory_limit_bytes() -> u64 {
-    MEMORY_LIMIT_KB.get() as u64 * 1024
+    let kb = match MEMORY_LIMIT_KB.get() {
+        v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
+        v => v,
+    };
+    kb.max(1024) as u64 * 1024
+}
+
+/// Whether the budget is `maintenance_work_mem` (rar.memory_limit = -1).
+pub fn memory_limit_follows_maintenance_work_mem() -> bool {
+    MEMORY_LIMIT_KB.get() < 0
 }
 
 pub fn device() -> String {

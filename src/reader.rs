@@ -2,7 +2,22 @@
 //! batch at a time, so that memory grows with the baskets (8 bytes a line
 //! while reading) and not with the table's rows.
 //!
-//! The query is built from quoted identifiers only and runs with the
+//! Long-form sources (one line per basket and item) are read through the
+//! aggregate `rar.baskets` (see `api::aggregate`), so that PostgreSQL's
+//! parallel workers share the scan and the encoding when the planner
+//! chooses a parallel plan (`max_parallel_workers_per_gather`). A
+//! partitioned table with foreign partitions (shards behind postgres_fdw) is
+//! read one partition at a time with `rar.baskets_state`, which postgres_fdw
+//! pushes down to the shard when the server lists `rar` in its `extensions`
+//! option: each shard encodes its own baskets and sends them as compact
+//! bytes. Basket-form sources (an array of items per row) go through an SPI
+//! cursor.
+//!
+//! Before a scan, the planner's statistics (`reltuples`, `n_distinct` of the
+//! basket column) give an estimate of the memory needed, checked against
+//! `rar.memory_limit`; the budget is checked again while reading.
+//!
+//! The queries are built from quoted identifiers only and run with the
 //! caller's privileges: a caller without SELECT on the source gets
 //! PostgreSQL's own `permission denied`.
 
@@ -12,7 +27,9 @@ use pgrx::varlena;
 use pgrx::datum::DatumWithOid;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
+use rar_core::partial::Partial;
 
+use crate::api::aggregate;
 use crate::error::RarError;
 use crate::relation::Source;
 
@@ -95,6 +112,18 @@ pub fn read_baskets(
         Some((c, a)) => (Some(c), a),
         None => (None, Vec::new()),
     };
+    if let Layout::Long { tid, item } = layout {
+        if cond.is_none() {
+            check_estimate(src, tid, memory_limit)?;
+        }
+        let p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
+        let b = &p.baskets;
+        if (b.heap_bytes() + b.build_bytes()) as u64 > memory_limit {
+            return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });
+        }
+        let stats = ReadStats { null_lines: p.null_lines };
+        return Ok((p.baskets.build(), stats));
+    }
     let sql = query(src, layout, cond.as_deref());
     let mut builder = BasketsBuilder::default();
     let mut stats = ReadStats::default();
@@ -138,4 +167,110 @@ pub fn read_baskets(
     });
     outcome?;
     Ok((builder.build(), stats))
+}
+
+/// Stops before a scan that the planner's statistics say would not fit.
+/// Sources without statistics (views, tables never analyzed) pass.
+fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarError> {
+    let row = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT CASE WHEN c.relkind = 'p' THEN \
+                        (SELECT pg_catalog.sum(GREATEST(l.reltuples, 0))::float8 \
+                         FROM pg_catalog.pg_partition_tree(c.oid) t \
+                         JOIN pg_catalog.pg_class l ON l.oid = t.relid WHERE t.isleaf) \
+                    ELSE GREATEST(c.reltuples, 0)::float8 END, \
+                    (SELECT s.n_distinct::float8 FROM pg_catalog.pg_stats s \
+                     WHERE s.schemaname = n.nspname AND s.tablename = c.relname AND s.attname = $2 \
+                     ORDER BY s.inherited DESC LIMIT 1) \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1",
+            Some(1),
+            &[src.oid.into(), tid.into()],
+        )?;
+        let first = t.first();
+        Ok::<_, pgrx::spi::SpiError>((first.get::<f64>(1)?, first.get::<f64>(2)?))
+    })
+    .unwrap_or((None, None));
+    let lines = row.0.unwrap_or(0.0).max(0.0) as u64;
+    if lines == 0 {
+        return Ok(());
+    }
+    let baskets = match row.1 {
+        Some(d) if d < 0.0 => (-d * lines as f64) as u64,
+        Some(d) if d > 0.0 => d as u64,
+        _ => lines / 10,
+    };
+    let needed = BasketsBuilder::estimate_bytes(lines, baskets);
+    if needed > memory_limit {
+        return Err(RarError::WouldNotFit { lines, baskets, needed, limit_bytes: memory_limit });
+    }
+    Ok(())
+}
+
+/// The leaf partitions of a partitioned source, quoted, with whether each is
+/// a foreign table; empty unless at least one is.
+fn foreign_leaves(src: &Source) -> Vec<(String, bool)> {
+    let leaves: Vec<(String, bool)> = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT t.relid::pg_catalog.regclass::pg_catalog.text, l.relkind = 'f' \
+             FROM pg_catalog.pg_partition_tree($1) t JOIN pg_catalog.pg_class l ON l.oid = t.relid \
+             WHERE t.isleaf ORDER BY 1",
+            None,
+            &[src.oid.into()],
+        )?;
+        t.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<bool>(2)?.unwrap_or(false))))
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| panic!("listing partitions failed: {e}"));
+    if leaves.iter().any(|l| l.1) {
+        leaves
+    } else {
+        Vec::new()
+    }
+}
+
+/// Runs `SELECT rar.baskets(...) ...` and takes what its final function
+/// handed over.
+fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Partial {
+    let _ = aggregate::take_handoff();
+    Spi::connect(|client| client.select(sql, None, args).map(|_| ()))
+        .unwrap_or_else(|e| panic!("reading baskets failed: {e}"));
+    // No row at all: the final function did not run (no input rows).
+    aggregate::take_handoff().unwrap_or_default()
+}
+
+fn read_long(
+    src: &Source,
+    tid: &str,
+    item: &str,
+    cond: Option<&str>,
+    args: &[DatumWithOid<'static>],
+    memory_limit: u64,
+) -> Result<Partial, RarError> {
+    let cols = format!("{}::pg_catalog.text, {}::pg_catalog.text", quote_identifier(tid), quote_identifier(item));
+    let filter = cond.map(|c| format!(" WHERE {c}")).unwrap_or_default();
+    let leaves = foreign_leaves(src);
+    if leaves.is_empty() {
+        return Ok(run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM {}{filter}", src.quoted), args));
+    }
+    let mut all = Partial::default();
+    for (leaf, foreign) in leaves {
+        let part = if foreign {
+            let sql = format!("SELECT rar.baskets_state({cols}) FROM ONLY {leaf}{filter}");
+            let bytes: Option<Vec<u8>> = Spi::connect(|client| client.select(&sql, None, args)?.first().get::<Vec<u8>>(1))
+                .unwrap_or_else(|e| panic!("reading a shard failed: {e}"));
+            match bytes {
+                Some(b) => Partial::from_bytes(&b).map_err(|e| RarError::BadState { message: e.to_string() })?,
+                None => Partial::default(),
+            }
+        } else {
+            run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM ONLY {leaf}{filter}"), args)
+        };
+        all.merge(part);
+        check_for_interrupts!();
+        if all.baskets.heap_bytes() as u64 > memory_limit {
+            return Err(RarError::InputTooLarge { lines: all.baskets.n_lines(), limit_bytes: memory_limit });
+        }
+    }
+    Ok(all)
 }

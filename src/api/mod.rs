@@ -3,6 +3,8 @@
 //! | function | file |
 //! | --- | --- |
 //! | `rar_mine` | [`mine`] (exact), [`neural`] (neural and hybrid) |
+//! | `rar_rules_agg` (and `rar.baskets`, `rar.baskets_state`) | [`aggregate`] |
+//! | `rar_mine_segments` | [`segments`] |
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
@@ -12,6 +14,7 @@
 //! | `rar_train` (and, in `sql/bootstrap.sql`, `rar_deploy`, `rar_rollback`, `rar.training`) | [`train`] |
 //! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
 
+pub mod aggregate;
 pub mod clean;
 pub mod encode;
 pub mod evaluate;
@@ -20,5 +23,6 @@ pub mod neural;
 pub mod profile;
 pub mod recommend;
 pub mod rulesets;
+pub mod segments;
 pub mod split;
 pub mod train;

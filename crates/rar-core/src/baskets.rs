@@ -63,17 +63,17 @@ impl Baskets {
 /// Collects (basket, item) lines in any order and builds [`Baskets`].
 #[derive(Debug, Default)]
 pub struct BasketsBuilder {
-    item_ids: FxHashMap<Box<str>, u32>,
-    names: Vec<Box<str>>,
-    basket_ids: FxHashMap<Box<str>, u32>,
-    n_baskets: u32,
-    lines: Vec<(u32, u32)>,
+    pub(crate) item_ids: FxHashMap<Box<str>, u32>,
+    pub(crate) names: Vec<Box<str>>,
+    pub(crate) basket_ids: FxHashMap<Box<str>, u32>,
+    pub(crate) n_baskets: u32,
+    pub(crate) lines: Vec<(u32, u32)>,
     /// The last basket pushed: lines of a basket usually come together.
-    last_basket: Option<(Box<str>, u32)>,
+    pub(crate) last_basket: Option<(Box<str>, u32)>,
 }
 
 impl BasketsBuilder {
-    fn item_id(&mut self, item: &str) -> u32 {
+    pub(crate) fn item_id(&mut self, item: &str) -> u32 {
         if let Some(&id) = self.item_ids.get(item) {
             return id;
         }
@@ -122,9 +122,28 @@ impl BasketsBuilder {
         self.lines.len()
     }
 
-    /// Bytes held so far, for budget checks while reading.
+    /// Baskets seen so far.
+    pub fn n_baskets(&self) -> usize {
+        self.n_baskets as usize
+    }
+
+    /// Bytes held so far, for budget checks while reading: the lines, and
+    /// about 48 bytes per distinct basket id and item name.
     pub fn heap_bytes(&self) -> usize {
-        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 24
+        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48
+    }
+
+    /// Peak bytes to read and build `lines` lines in `baskets` baskets: the
+    /// up-front estimate checked against the memory budget before a scan.
+    pub fn estimate_bytes(lines: u64, baskets: u64) -> u64 {
+        lines * 12 + baskets * 64
+    }
+
+    /// Bytes [`BasketsBuilder::build`] will need at its peak, on top of
+    /// [`BasketsBuilder::heap_bytes`]: the grouped copy of the lines and the
+    /// basket offsets.
+    pub fn build_bytes(&self) -> usize {
+        self.lines.len() * 4 + (self.n_baskets as usize + 1) * 16
     }
 
     /// Groups the lines by basket (a counting sort), sorts and de-duplicates

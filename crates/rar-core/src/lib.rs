@@ -6,6 +6,8 @@
 //! - [`baskets`]: interning of basket ids and item names into compact
 //!   integers, and the baskets themselves in compressed sparse (CSR) form.
 //! - [`params`]: the mining thresholds, validated in one place.
+//! - [`partial`]: partial baskets of one scan (a parallel worker, a shard,
+//!   a group), merged and shipped as bytes: the state of the aggregates.
 //! - [`itemsets`]: frequent itemset mining (Eclat over sorted tid-lists,
 //!   with a triangular pair-count matrix for the second level). Itemsets are
 //!   kept in a prefix tree so that every subset's count is one walk away.
@@ -44,6 +46,7 @@ pub mod intersect;
 pub mod itemsets;
 pub mod layout;
 pub mod params;
+pub mod partial;
 pub mod plot;
 pub mod probe;
 pub mod profile;

@@ -1,0 +1,326 @@
+//! Partial baskets: what one scan collects (a parallel worker's share of a
+//! table, one shard, one group), merged with others and shipped between
+//! processes as bytes.
+//!
+//! This is the state of the extension's aggregates (`rar_rules_agg` and the
+//! one `rar_mine` reads through): PostgreSQL runs the transition on each
+//! worker, serializes each worker's state with [`Partial::to_bytes`], and
+//! the leader merges them with [`Partial::merge`]. A basket whose lines were
+//! split between workers (or shards) comes out whole: baskets are matched by
+//! their id, items by their name.
+//!
+//! The bytes hold each basket's items as `u32` ids, grouped by basket (4
+//! bytes a line, plus each basket id and item name once), in little-endian
+//! order; a version byte guards against a state of another format.
+
+use crate::baskets::BasketsBuilder;
+
+const MAGIC: &[u8; 4] = b"RARP";
+const VERSION: u8 = 1;
+
+/// Thresholds carried by a `rar_rules_agg` state (the aggregate's per-call
+/// arguments, fixed for a group).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct AggOptions {
+    pub min_support: f64,
+    pub min_confidence: f64,
+    pub max_length: u32,
+}
+
+/// The lines one scan collected.
+#[derive(Debug, Default)]
+pub struct Partial {
+    pub baskets: BasketsBuilder,
+    /// Lines skipped for a NULL basket id or item.
+    pub null_lines: u64,
+    pub options: Option<AggOptions>,
+}
+
+/// Bytes that are not a partial state of this version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadState(pub &'static str);
+
+impl std::fmt::Display for BadState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "invalid rar partial state: {}", self.0)
+    }
+}
+
+impl std::error::Error for BadState {}
+
+impl Partial {
+    /// Adds `other`'s lines. Baskets with the same id become one basket;
+    /// items with the same name one item. Merging into the larger side is
+    /// cheaper, so `self` and `other` may be swapped first.
+    pub fn merge(&mut self, mut other: Partial) {
+        if other.baskets.lines.len() > self.baskets.lines.len() {
+            std::mem::swap(self, &mut other);
+        }
+        self.null_lines += other.null_lines;
+        self.options = self.options.or(other.options);
+        let b = &mut self.baskets;
+        let o = other.baskets;
+        let item_map: Vec<u32> = o.names.iter().map(|n| b.item_id(n)).collect();
+        let mut basket_map = vec![u32::MAX; o.n_baskets as usize];
+        for (key, &ob) in &o.basket_ids {
+            let id = match b.basket_ids.get(key) {
+                Some(&id) => id,
+                None => {
+                    let id = b.n_baskets;
+                    b.n_baskets += 1;
+                    b.basket_ids.insert(key.clone(), id);
+                    id
+                }
+            };
+            basket_map[ob as usize] = id;
+        }
+        // Baskets without an id (basket-form rows) stay distinct.
+        for slot in basket_map.iter_mut().filter(|s| **s == u32::MAX) {
+            *slot = b.n_baskets;
+            b.n_baskets += 1;
+        }
+        b.lines.reserve(o.lines.len());
+        b.lines.extend(o.lines.iter().map(|&(ob, oi)| (basket_map[ob as usize], item_map[oi as usize])));
+    }
+
+    /// Size of [`Partial::to_bytes`]'s result, without building it.
+    pub fn byte_len(&self) -> usize {
+        let b = &self.baskets;
+        let names: usize = b.names.iter().map(|n| 4 + n.len()).sum();
+        let keys: usize = b.basket_ids.keys().map(|k| 4 + k.len()).sum::<usize>()
+            + (b.n_baskets as usize - b.basket_ids.len()) * 4;
+        5 + 8 + 21 + 4 + names + 4 + keys + b.n_baskets as usize * 4 + b.lines.len() * 4
+    }
+
+    /// The state as bytes, baskets grouped (a counting sort of the lines).
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let b = &self.baskets;
+        let mut out = Vec::with_capacity(self.byte_len());
+        out.extend_from_slice(MAGIC);
+        out.push(VERSION);
+        out.extend_from_slice(&self.null_lines.to_le_bytes());
+        match self.options {
+            Some(o) => {
+                out.push(1);
+                out.extend_from_slice(&o.min_support.to_le_bytes());
+                out.extend_from_slice(&o.min_confidence.to_le_bytes());
+                out.extend_from_slice(&o.max_length.to_le_bytes());
+            }
+            None => out.extend_from_slice(&[0u8; 21]),
+        }
+        let put_str = |out: &mut Vec<u8>, s: &str| {
+            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
+            out.extend_from_slice(s.as_bytes());
+        };
+        out.extend_from_slice(&(b.names.len() as u32).to_le_bytes());
+        for n in &b.names {
+            put_str(&mut out, n);
+        }
+        let n = b.n_baskets as usize;
+        let mut keys: Vec<Option<&str>> = vec![None; n];
+        for (k, &id) in &b.basket_ids {
+            keys[id as usize] = Some(k);
+        }
+        out.extend_from_slice(&(n as u32).to_le_bytes());
+        for k in &keys {
+            match k {
+                Some(k) => put_str(&mut out, k),
+                None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+            }
+        }
+        // Group the lines by basket: counts first, then the items.
+        let mut counts = vec![0u32; n];
+        for &(bk, _) in &b.lines {
+            counts[bk as usize] += 1;
+        }
+        let mut start = vec![0usize; n + 1];
+        for i in 0..n {
+            start[i + 1] = start[i] + counts[i] as usize;
+        }
+        let mut grouped = vec![0u32; b.lines.len()];
+        for &(bk, it) in &b.lines {
+            grouped[start[bk as usize]] = it;
+            start[bk as usize] += 1;
+        }
+        for c in &counts {
+            out.extend_from_slice(&c.to_le_bytes());
+        }
+        for it in &grouped {
+            out.extend_from_slice(&it.to_le_bytes());
+        }
+        out
+    }
+
+    /// Reads a state written by [`Partial::to_bytes`].
+    pub fn from_bytes(bytes: &[u8]) -> Result<Partial, BadState> {
+        let mut r = Reader { bytes, at: 0 };
+        if r.take(4)? != MAGIC {
+            return Err(BadState("wrong magic"));
+        }
+        if r.take(1)?[0] != VERSION {
+            return Err(BadState("written by another version of rar"));
+        }
+        let null_lines = r.u64()?;
+        let has = r.take(1)?[0];
+        let (s, c, l) = (r.f64()?, r.f64()?, r.u32()?);
+        let options = (has == 1).then_some(AggOptions { min_support: s, min_confidence: c, max_length: l });
+        let mut b = BasketsBuilder::default();
+        let n_items = r.u32()? as usize;
+        for id in 0..n_items {
+            let name: Box<str> = r.str()?.into();
+            b.names.push(name.clone());
+            if b.item_ids.insert(name, id as u32).is_some() {
+                return Err(BadState("an item name twice"));
+            }
+        }
+        let n = r.u32()? as usize;
+        for id in 0..n {
+            let len = r.u32()?;
+            if len != u32::MAX {
+                let key: Box<str> = r.str_of(len as usize)?.into();
+                if b.basket_ids.insert(key, id as u32).is_some() {
+                    return Err(BadState("a basket id twice"));
+                }
+            }
+        }
+        b.n_baskets = n as u32;
+        let mut counts = Vec::with_capacity(n);
+        for _ in 0..n {
+            counts.push(r.u32()?);
+        }
+        let total: usize = counts.iter().map(|&c| c as usize).sum();
+        if r.bytes.len() - r.at != total * 4 {
+            return Err(BadState("wrong length"));
+        }
+        b.lines.reserve_exact(total);
+        for (bk, &c) in counts.iter().enumerate() {
+            for _ in 0..c {
+                let it = r.u32()?;
+                if it as usize >= n_items {
+                    return Err(BadState("an item id out of range"));
+                }
+                b.lines.push((bk as u32, it));
+            }
+        }
+        Ok(Partial { baskets: b, null_lines, options })
+    }
+}
+
+struct Reader<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], BadState> {
+        let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(BadState("truncated"))?;
+        let s = &self.bytes[self.at..end];
+        self.at = end;
+        Ok(s)
+    }
+    fn u32(&mut self) -> Result<u32, BadState> {
+        Ok(u32::from_le_bytes(self.take(4)?.try_into().unwrap()))
+    }
+    fn u64(&mut self) -> Result<u64, BadState> {
+        Ok(u64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+    }
+    fn f64(&mut self) -> Result<f64, BadState> {
+        Ok(f64::from_le_bytes(self.take(8)?.try_into().unwrap()))
+    }
+    fn str(&mut self) -> Result<&'a str, BadState> {
+        let len = self.u32()? as usize;
+        self.str_of(len)
+    }
+    fn str_of(&mut self, len: usize) -> Result<&'a str, BadState> {
+        std::str::from_utf8(self.take(len)?).map_err(|_| BadState("a name that is not UTF-8"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baskets::Baskets;
+
+    fn partial(lines: &[(&str, &str)]) -> Partial {
+        let mut p = Partial::default();
+        for (b, i) in lines {
+            p.baskets.push(b, i);
+        }
+        p
+    }
+
+    /// Baskets as sorted sets of item names, in sorted order: what mining
+    /// sees, whatever the ids.
+    fn contents(b: &Baskets) -> Vec<Vec<String>> {
+        let mut all: Vec<Vec<String>> = b
+            .iter()
+            .map(|ids| {
+                let mut v: Vec<String> = ids.iter().map(|&i| b.item_name(i).to_string()).collect();
+                v.sort();
+                v
+            })
+            .collect();
+        all.sort();
+        all
+    }
+
+    const LINES: &[(&str, &str)] = &[
+        ("t1", "bread"), ("t1", "milk"), ("t2", "beer"), ("t1", "butter"),
+        ("t3", "milk"), ("t2", "chips"), ("t3", "bread"), ("t4", "é🍵"), ("t2", "beer"),
+    ];
+
+    #[test]
+    fn merging_split_baskets_gives_the_whole() {
+        let whole = contents(&partial(LINES).baskets.build());
+        // Every split point, as parallel workers or shards would cut.
+        for cut in 0..=LINES.len() {
+            let mut a = partial(&LINES[..cut]);
+            a.null_lines = 2;
+            let mut b = partial(&LINES[cut..]);
+            b.null_lines = 3;
+            a.merge(b);
+            assert_eq!(a.null_lines, 5);
+            assert_eq!(contents(&a.baskets.build()), whole, "cut at {cut}");
+        }
+    }
+
+    #[test]
+    fn bytes_round_trip() {
+        let mut p = partial(LINES);
+        p.null_lines = 7;
+        p.options = Some(AggOptions { min_support: 0.25, min_confidence: 0.5, max_length: 3 });
+        let bytes = p.to_bytes();
+        assert_eq!(bytes.len(), p.byte_len());
+        let q = Partial::from_bytes(&bytes).unwrap();
+        assert_eq!(q.null_lines, 7);
+        assert_eq!(q.options, p.options);
+        assert_eq!(contents(&q.baskets.build()), contents(&p.baskets.build()));
+        // Still mergeable with new lines of the same baskets after the trip.
+        let mut q = Partial::from_bytes(&bytes).unwrap();
+        q.merge(partial(&[("t4", "tea"), ("t9", "tea")]));
+        let b = q.baskets.build();
+        assert_eq!(b.len(), 5);
+    }
+
+    #[test]
+    fn empty_state_round_trips() {
+        let p = Partial::default();
+        let q = Partial::from_bytes(&p.to_bytes()).unwrap();
+        assert_eq!(q.baskets.build().len(), 0);
+    }
+
+    #[test]
+    fn damaged_bytes_are_refused_not_trusted() {
+        let bytes = partial(LINES).to_bytes();
+        for cut in [0, 3, 5, 20, bytes.len() - 1] {
+            assert!(Partial::from_bytes(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut wrong = bytes.clone();
+        wrong[4] = 99;
+        assert_eq!(Partial::from_bytes(&wrong).unwrap_err(), BadState("written by another version of rar"));
+        let mut out_of_range = bytes.clone();
+        let n = out_of_range.len();
+        out_of_range[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
+        assert!(Partial::from_bytes(&out_of_range).is_err());
+    }
+}

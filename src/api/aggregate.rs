@@ -1,0 +1,279 @@
+//! The aggregates, parallel-safe with combine, serialize and deserialize
+//! functions, so that PostgreSQL's parallel workers (and Citus workers, and
+//! postgres_fdw shards) do the scan and the encoding:
+//!
+//! - `rar_rules_agg(basket, item, min_support, min_confidence [, max_length])`:
+//!   the rules of each group (`GROUP BY store_id`) as a jsonb array.
+//! - `rar.baskets(basket, item)`: what `rar_mine` reads through; its final
+//!   function hands the merged baskets to the calling `rar_mine` in the same
+//!   backend (see [`take_handoff`]) and returns the number of lines.
+//! - `rar.baskets_state(basket, item)`: the merged baskets as bytes, what a
+//!   shard returns to the coordinator (`rar_mine` on a partitioned table with
+//!   foreign partitions).
+//!
+//! The state ([`Partial`]) is Rust memory owned by the aggregate's memory
+//! context: it is dropped when PostgreSQL resets that context, on success,
+//! error or cancel alike.
+
+use std::cell::RefCell;
+
+use pgrx::datum::Internal;
+use pgrx::prelude::*;
+use pgrx::{JsonB, PgMemoryContexts};
+use rar_core::params::MineParams;
+use rar_core::partial::{AggOptions, Partial};
+use rar_core::rules::mine_rules;
+use serde_json::{json, Value};
+
+use crate::error::{OrRaise, RarError};
+use crate::gucs;
+
+/// How often (in lines) a transition checks the memory budget.
+const BUDGET_EVERY: usize = 1 << 16;
+
+thread_local! {
+    /// Baskets from `rar.baskets`'s final function, for `rar_mine`.
+    static HANDOFF: RefCell<Option<Partial>> = const { RefCell::new(None) };
+}
+
+/// The baskets the last `rar.baskets` aggregate of this backend finished
+/// with, if any.
+pub fn take_handoff() -> Option<Partial> {
+    HANDOFF.with(|h| h.borrow_mut().take())
+}
+
+/// The aggregate's memory context (states must outlive the per-row one).
+unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
+    let mut ctx: pg_sys::MemoryContext = std::ptr::null_mut();
+    if pg_sys::AggCheckCallContext(fcinfo, &mut ctx) == 0 {
+        ereport!(
+            ERROR,
+            PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
+            "rar aggregate support function called in a non-aggregate context",
+            "Call the aggregate (rar_rules_agg), not its support functions."
+        );
+    }
+    ctx
+}
+
+/// A new state in the aggregate's memory context.
+pub(crate) unsafe fn new_state(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> Internal {
+    let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(value);
+    Internal::from(Some(pg_sys::Datum::from(ptr)))
+}
+
+pub(crate) unsafe fn state_mut(state: &mut Internal) -> Option<&mut Partial> {
+    state.get_mut::<Partial>()
+}
+
+pub(crate) fn check_budget(p: &Partial) {
+    let limit = gucs::memory_limit_bytes();
+    if p.baskets.heap_bytes() as u64 > limit {
+        RarError::InputTooLarge { lines: p.baskets.n_lines(), limit_bytes: limit }.raise();
+    }
+}
+
+pub(crate) fn transition(
+    mut state: Internal,
+    basket: Option<&str>,
+    item: Option<&str>,
+    options: Option<AggOptions>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Internal {
+    if !state.initialized() {
+        state = unsafe { new_state(fcinfo, Partial { options, ..Partial::default() }) };
+    }
+    let p = unsafe { state_mut(&mut state) }.expect("initialized above");
+    match (basket, item) {
+        (Some(b), Some(i)) => {
+            p.baskets.push(b, i);
+            if p.baskets.n_lines() % BUDGET_EVERY == 0 {
+                check_budget(p);
+            }
+        }
+        _ => p.null_lines += 1,
+    }
+    state
+}
+
+/// The support functions, in the catalog schema `rar`.
+#[pg_schema]
+mod rar {
+    use super::*;
+
+    #[pg_extern(parallel_safe)]
+    pub fn baskets_sfunc(state: Option<Internal>, basket: Option<&str>, item: Option<&str>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+        transition(state.unwrap_or_default(), basket, item, None, fcinfo)
+    }
+
+    /// The thresholds of `rar_rules_agg`, checked on a group's first row.
+    pub(crate) fn agg_options(min_support: Option<f64>, min_confidence: Option<f64>, max_length: Option<i32>) -> AggOptions {
+        let params = MineParams {
+            min_support: min_support.unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
+            min_confidence: min_confidence
+                .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
+            max_length: max_length.unwrap_or(4).max(0) as usize,
+            ..MineParams::default()
+        };
+        params.validate().or_raise();
+        AggOptions { min_support: params.min_support, min_confidence: params.min_confidence, max_length: params.max_length as u32 }
+    }
+
+    #[pg_extern(parallel_safe)]
+    pub fn rules_sfunc(
+        state: Option<Internal>,
+        basket: Option<&str>,
+        item: Option<&str>,
+        min_support: Option<f64>,
+        min_confidence: Option<f64>,
+        max_length: Option<i32>,
+        fcinfo: pg_sys::FunctionCallInfo,
+    ) -> Internal {
+        let state = state.unwrap_or_default();
+        let options = (!state.initialized()).then(|| agg_options(min_support, min_confidence, max_length));
+        transition(state, basket, item, options, fcinfo)
+    }
+
+    #[pg_extern(parallel_safe)]
+    pub fn rules_sfunc4(
+        state: Option<Internal>,
+        basket: Option<&str>,
+        item: Option<&str>,
+        min_support: Option<f64>,
+        min_confidence: Option<f64>,
+        fcinfo: pg_sys::FunctionCallInfo,
+    ) -> Internal {
+        rules_sfunc(state, basket, item, min_support, min_confidence, Some(4), fcinfo)
+    }
+
+    /// Merges two workers' states (not strict: either may be NULL).
+    #[pg_extern(parallel_safe)]
+    pub fn baskets_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+        let (mut a, mut b) = (a.unwrap_or_default(), b.unwrap_or_default());
+        let taken = unsafe { state_mut(&mut b) }.map(std::mem::take);
+        match (unsafe { state_mut(&mut a) }, taken) {
+            (_, None) => a,
+            (None, Some(other)) => unsafe { new_state(fcinfo, other) },
+            (Some(mine), Some(other)) => {
+                mine.merge(other);
+                check_budget(mine);
+                a
+            }
+        }
+    }
+
+    /// A worker's state as bytes for the leader (also `rar.baskets_state`'s
+    /// final function).
+    #[pg_extern(parallel_safe)]
+    pub fn baskets_serial(state: Option<Internal>) -> Option<Vec<u8>> {
+        let mut state = state.unwrap_or_default();
+        let p = unsafe { state_mut(&mut state) }?;
+        let len = p.byte_len();
+        // A varlena holds at most 1 GB, header included.
+        if len >= (1 << 30) - 8 {
+            RarError::StateTooLarge { bytes: len }.raise();
+        }
+        Some(p.to_bytes())
+    }
+
+    #[pg_extern(parallel_safe)]
+    pub fn baskets_deserial(bytes: Option<&[u8]>, _unused: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+        let Some(bytes) = bytes else { return Internal::default() };
+        let p = Partial::from_bytes(bytes).unwrap_or_else(|e| RarError::BadState { message: e.to_string() }.raise());
+        unsafe { new_state(fcinfo, p) }
+    }
+
+    /// `rar.baskets`'s final function: hands the baskets to `rar_mine`.
+    #[pg_extern(parallel_safe)]
+    pub fn baskets_final(state: Option<Internal>) -> i64 {
+        let mut state = state.unwrap_or_default();
+        let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();
+        let lines = p.baskets.n_lines() as i64;
+        HANDOFF.with(|h| *h.borrow_mut() = Some(p));
+        lines
+    }
+
+    /// The rules of one group as JSON objects, in `rar_mine`'s order.
+    pub fn rules_json(p: Partial) -> Value {
+        let Some(o) = p.options else { return json!([]) };
+        let params = MineParams {
+            min_support: o.min_support,
+            min_confidence: o.min_confidence,
+            max_length: o.max_length as usize,
+            max_rules: gucs::max_rules(),
+            memory_limit: gucs::memory_limit_bytes(),
+            ..MineParams::default()
+        };
+        let rules = mine_rules(p.baskets.build(), &params, &mut || {
+            check_for_interrupts!();
+        })
+        .or_raise();
+        let num = |x: f64| if x.is_finite() { json!(x) } else { json!(if x > 0.0 { "Infinity" } else { "-Infinity" }) };
+        Value::Array(
+            (0..rules.len())
+                .map(|i| {
+                    let r = rules.row(i);
+                    json!({
+                        "antecedent": r.antecedent,
+                        "consequent": r.consequent,
+                        "support": num(r.support),
+                        "confidence": num(r.confidence),
+                        "lift": num(r.lift),
+                        "leverage": num(r.leverage),
+                        "conviction": num(r.conviction),
+                        "count": r.count,
+                    })
+                })
+                .collect(),
+        )
+    }
+
+    /// `rar_rules_agg`'s final function: mines the group's baskets.
+    #[pg_extern(parallel_safe)]
+    pub fn rules_final(state: Option<Internal>) -> Option<JsonB> {
+        let mut state = state.unwrap_or_default();
+        let p = unsafe { state_mut(&mut state) }.map(std::mem::take)?;
+        Some(JsonB(rules_json(p)))
+    }
+}
+
+extension_sql!(
+    r#"
+CREATE AGGREGATE rar.baskets(basket text, item text) (
+    SFUNC = rar.baskets_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+
+CREATE AGGREGATE rar.baskets_state(basket text, item text) (
+    SFUNC = rar.baskets_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+
+CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (rules with one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (rules with one consequent, up to 4 items) as a jsonb array';
+"#,
+    name = "aggregates",
+    requires = [rar::baskets_sfunc, rar::rules_sfunc, rar::rules_sfunc4, rar::baskets_combine, rar::baskets_serial, rar::baskets_deserial, rar::baskets_final, rar::rules_final],
+);

@@ -1,0 +1,136 @@
+//! `rar_mine_segments`: the rules of every segment of a sales table (per
+//! store, region, month...) in one call, as rows.
+//!
+//! It runs `rar_rules_agg` grouped by the segment column, so the scan is
+//! shared by parallel workers like any aggregate query, and only one
+//! segment's baskets are mined at a time.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+use pgrx::{JsonB, PgRelation};
+use rar_core::layout::Layout;
+use serde_json::Value;
+
+use crate::error::{OrRaise, RarError};
+use crate::relation;
+
+type Row = (
+    Option<String>,
+    Vec<String>,
+    Vec<String>,
+    f64,
+    f64,
+    f64,
+    f64,
+    f64,
+    i64,
+);
+
+fn float(v: &Value) -> f64 {
+    match v {
+        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
+        Value::String(s) if s == "Infinity" => f64::INFINITY,
+        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
+        _ => f64::NAN,
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
+}
+
+/// The schema `rar` was installed in (where `rar_rules_agg` lives), quoted.
+fn extension_schema() -> String {
+    Spi::get_one::<String>(
+        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'rar'",
+    )
+    .ok()
+    .flatten()
+    .unwrap_or_else(|| "public".into())
+}
+
+/// Mines the rules of each value of `segment_column` separately: the same
+/// rules as `rar_mine` on that segment's lines alone (rules with one
+/// consequent), segment by segment in the segment's text order.
+#[allow(clippy::too_many_arguments)]
+#[pg_extern(stable, parallel_restricted)]
+fn rar_mine_segments(
+    source: Option<PgRelation>,
+    segment_column: Option<&str>,
+    min_support: default!(Option<f64>, 0.01),
+    min_confidence: default!(Option<f64>, 0.5),
+    max_length: default!(Option<i32>, 4),
+    tid_column: default!(Option<&str>, "NULL"),
+    item_column: default!(Option<&str>, "NULL"),
+) -> TableIterator<
+    'static,
+    (
+        name!(segment, Option<String>),
+        name!(antecedent, Vec<String>),
+        name!(consequent, Vec<String>),
+        name!(support, f64),
+        name!(confidence, f64),
+        name!(lift, f64),
+        name!(leverage, f64),
+        name!(conviction, f64),
+        name!(count, i64),
+    ),
+> {
+    let source = source.unwrap_or_else(|| RarError::NullArgument { name: "source", default: "" }.raise());
+    let segment = segment_column.unwrap_or_else(|| RarError::NullArgument { name: "segment_column", default: "none" }.raise());
+    let src = relation::describe(source.oid(), "rar_mine_segments");
+    drop(source);
+    if src.column(segment).is_none() {
+        RarError::UndefinedColumn {
+            function: "rar_mine_segments",
+            relation: src.display.clone(),
+            column: segment.to_string(),
+            columns: src.columns.iter().map(|c| c.name.clone()).collect(),
+        }
+        .raise();
+    }
+    let (tid, item) = match src.layout(tid_column, item_column).or_raise() {
+        Layout::Long { tid, item } => (tid, item),
+        Layout::Baskets { .. } => RarError::ConflictingOptions {
+            message: "rar_mine_segments needs a long-form source (one row per basket and item)",
+            hint: "Name the basket and item columns with tid_column and item_column, or unnest the item array in a view.",
+        }
+        .raise(),
+    };
+    let sql = format!(
+        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}::pg_catalog.text, {i}::pg_catalog.text, $1, $2, $3) \
+         FROM {src} GROUP BY 1 ORDER BY 1",
+        seg = quote_identifier(segment),
+        ext = extension_schema(),
+        t = quote_identifier(&tid),
+        i = quote_identifier(&item),
+        src = src.quoted,
+    );
+    let groups: Vec<(Option<String>, Value)> = Spi::connect(|client| {
+        let t = client.select(&sql, None, &[min_support.into(), min_confidence.into(), max_length.into()])?;
+        t.map(|r| Ok((r.get::<String>(1)?, r.get::<JsonB>(2)?.map(|j| j.0).unwrap_or(Value::Null))))
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    })
+    .unwrap_or_else(|e| panic!("mining segments failed: {e}"));
+    let rows = groups.into_iter().flat_map(|(seg, rules)| {
+        let list = match rules {
+            Value::Array(a) => a,
+            _ => Vec::new(),
+        };
+        list.into_iter().map(move |r| -> Row {
+            (
+                seg.clone(),
+                strings(&r["antecedent"]),
+                strings(&r["consequent"]),
+                float(&r["support"]),
+                float(&r["confidence"]),
+                float(&r["lift"]),
+                float(&r["leverage"]),
+                float(&r["conviction"]),
+                r["count"].as_i64().unwrap_or(0),
+            )
+        })
+    });
+    TableIterator::new(rows.collect::<Vec<_>>())
+}
