@@ -86,7 +86,15 @@ cron.database_name = '$RAR_DEMO_DB'
 CONF
   echo "configured pg_cron"
 fi
+# rar.memory_limit = -1 (its default) budgets mining at maintenance_work_mem:
+# give this cluster 1GB, as a DBA would on a server that mines.
+if ! grep -q "^maintenance_work_mem" "$PGDATA/postgresql.conf"; then
+  echo "maintenance_work_mem = 1GB" >> "$PGDATA/postgresql.conf"
+  echo "configured maintenance_work_mem"
+  reload=1
+fi
 if as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" status >/dev/null 2>&1; then
+  [ -n "${reload:-}" ] && as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" reload >/dev/null
   if [ "$(psql -X -d postgres -tAc 'SHOW shared_preload_libraries')" != "pg_cron" ]; then
     as_postgres "$PG_BIN/pg_ctl" -D "$PGDATA" -l "$RAR_LOG" -w restart >/dev/null
     echo "restarted (to load pg_cron)"

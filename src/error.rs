@@ -13,6 +13,8 @@ pub enum RarError {
     Mine(MineError),
     /// A named column that the relation does not have.
     UndefinedColumn { function: &'static str, relation: String, column: String, columns: Vec<String> },
+    /// A segment column that the relation does not have.
+    UndefinedSegment { relation: String, column: String, columns: Vec<String> },
     /// Basket and item columns not given and not detectable.
     ColumnsNotDetected { function: &'static str, relation: String, role: &'static str, candidates: Vec<String>, columns: Vec<String> },
     /// A column whose type cannot serve.
@@ -75,6 +77,11 @@ fn pretty_bytes(b: u64) -> String {
     }
 }
 
+/// Bytes rounded up to a whole MB (estimates: never understate).
+fn pretty_bytes_up(b: u64) -> String {
+    format!("{}MB", b.div_ceil(1 << 20).max(1))
+}
+
 fn call_example(function: &str, relation: &str, columns: &[String]) -> String {
     let (t, i) = match columns {
         [a, b, ..] => (a.as_str(), b.as_str()),
@@ -133,13 +140,13 @@ impl RarError {
             )
             .set_detail(format!(
                 "The planner's statistics estimate {lines} lines in {baskets} baskets, about {} to read and encode; rar.memory_limit is {}{}.",
-                pretty_bytes(*needed),
+                pretty_bytes_up(*needed),
                 pretty_bytes(*limit_bytes),
                 if crate::gucs::memory_limit_follows_maintenance_work_mem() { " (-1: maintenance_work_mem)" } else { "" }
             ))
             .set_hint(format!(
                 "SET rar.memory_limit = '{}' if the server has the memory, mine per segment with rar_mine_segments, or mine a subset (a view with a WHERE clause).",
-                pretty_bytes((*needed).next_power_of_two().max(64 << 20))
+                pretty_bytes((*needed).next_power_of_two().max(1 << 20))
             )),
             RarError::StateTooLarge { bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -161,6 +168,17 @@ impl RarError {
             )
             .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
             .set_hint(call_example(function, relation, columns)),
+            RarError::UndefinedSegment { relation, column, columns } => ErrorReport::new(
+                ERRCODE_UNDEFINED_COLUMN,
+                format!("column \"{column}\" of relation \"{relation}\" does not exist"),
+                F,
+            )
+            .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
+            .set_hint(format!(
+                "Give the column that names the segment (a store, a region, a month), for example: SELECT * FROM rar_mine_segments('{}', '{}').",
+                relation.replace('\'', "''"),
+                columns.last().map(String::as_str).unwrap_or("store_id").replace('\'', "''")
+            )),
             RarError::ColumnsNotDetected { function, relation, role, candidates, columns } => {
                 let msg = if candidates.is_empty() {
                     format!("could not tell which column of \"{relation}\" holds the {role}")

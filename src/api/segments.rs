@@ -82,8 +82,7 @@ fn rar_mine_segments(
     let src = relation::describe(source.oid(), "rar_mine_segments");
     drop(source);
     if src.column(segment).is_none() {
-        RarError::UndefinedColumn {
-            function: "rar_mine_segments",
+        RarError::UndefinedSegment {
             relation: src.display.clone(),
             column: segment.to_string(),
             columns: src.columns.iter().map(|c| c.name.clone()).collect(),

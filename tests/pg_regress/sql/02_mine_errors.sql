@@ -38,7 +38,15 @@ RESET rar.max_rules;
 SET rar.memory_limit = '1MB';
 CREATE TABLE wide AS SELECT t AS tid, i AS item FROM generate_series(1, 200) t, generate_series(1, 30) i;
 SELECT show_error($$SELECT * FROM rar_mine('wide', min_support => 0.5, min_confidence => 0, max_length => 6)$$);
-SET rar.memory_limit = '64kB';
 RESET rar.memory_limit;
+-- The default budget (-1) is maintenance_work_mem, checked before the scan
+-- from the planner's statistics: a job that would not fit stops up front.
+SET maintenance_work_mem = '1MB';
+CREATE TABLE tall AS SELECT t AS tid, t % 7 AS item FROM generate_series(1, 25000) t;
+ANALYZE tall;
+SELECT show_error($$SELECT * FROM rar_mine('tall')$$);
+SELECT show_error($$SELECT * FROM rar_mine_segments('tall', 'item')$$);
+RESET maintenance_work_mem;
+SELECT count(*) FROM rar_mine('tall', min_support => 0.1, min_confidence => 0.1);
 SHOW rar.max_rules;
 SHOW rar.memory_limit;

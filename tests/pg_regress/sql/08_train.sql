@@ -24,7 +24,7 @@ SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '[1, 2]')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"device": "cuda"}')$$);
 SELECT show_error($$SELECT * FROM rar_train('tiny', 'mlp', '{"min_item_count": 1}')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"min_item_count": 100000}')$$);
-SET rar.memory_limit = '1MB';
+SET rar.memory_limit = '8MB';
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"hidden": 4096}')$$);
 RESET rar.memory_limit;
 SELECT show_error($$SELECT * FROM rar_deploy(999)$$);
