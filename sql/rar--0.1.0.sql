@@ -319,6 +319,33 @@ AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/segments.rs:57
+-- rar::api::segments::rar_mine_segments
+CREATE  FUNCTION "rar_mine_segments"(
+	"source" regclass, /* Option < PgRelation > */
+	"segment_column" TEXT, /* Option < & str > */
+	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
+	"max_length" INT DEFAULT 4, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"segment" TEXT,  /* Option < String > */
+	"antecedent" TEXT[],  /* Vec < String > */
+	"consequent" TEXT[],  /* Vec < String > */
+	"support" double precision,  /* f64 */
+	"confidence" double precision,  /* f64 */
+	"lift" double precision,  /* f64 */
+	"leverage" double precision,  /* f64 */
+	"conviction" double precision,  /* f64 */
+	"count" bigint  /* i64 */
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/clean.rs:521
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
@@ -456,6 +483,399 @@ CREATE  FUNCTION "rar_tune_plan"(
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:119
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:264
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:199
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:182
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:211
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:219
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:272
+-- requires:
+--   rar::baskets_sfunc
+--   rar::rules_sfunc
+--   rar::rules_sfunc4
+--   rar::baskets_sfunc_bi
+--   rar::rules_sfunc_bi
+--   rar::rules_sfunc4_bi
+--   rar::baskets_sfunc_ib
+--   rar::rules_sfunc_ib
+--   rar::rules_sfunc4_ib
+--   rar::baskets_sfunc_bb
+--   rar::rules_sfunc_bb
+--   rar::rules_sfunc4_bb
+--   rar::baskets_combine
+--   rar::baskets_serial
+--   rar::baskets_deserial
+--   rar::baskets_final
+--   rar::rules_final
+
+
+CREATE AGGREGATE rar.baskets(basket text, item text) (
+    SFUNC = rar.baskets_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket text, item text) (
+    SFUNC = rar.baskets_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket bigint, item text) (
+    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
+    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(bigint, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket text, item bigint) (
+    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
+    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(text, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
+    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
+    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(bigint, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
 /* </end connected objects> */
 
 /* <begin connected objects> */

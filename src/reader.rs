@@ -116,7 +116,9 @@ pub fn read_baskets(
         if cond.is_none() {
             check_estimate(src, tid, memory_limit)?;
         }
-        let p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
+        let mut p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
+        // Parallel workers interleave differently from run to run.
+        p.canonicalize();
         let b = &p.baskets;
         if (b.heap_bytes() + b.build_bytes()) as u64 > memory_limit {
             return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });
@@ -229,6 +231,23 @@ fn foreign_leaves(src: &Source) -> Vec<(String, bool)> {
     }
 }
 
+/// A column as an argument of the `rar.baskets` aggregates: text and
+/// integer columns as they are (the aggregates take text and bigint), any
+/// other type cast to text. No cast keeps the call shippable to a shard:
+/// postgres_fdw does not push down a cast to text.
+pub fn agg_arg(src: &Source, column: &str) -> String {
+    let quoted = quote_identifier(column);
+    let type_name = src.column(column).map(|c| c.type_name.as_str()).unwrap_or("");
+    let plain = matches!(type_name, "text" | "smallint" | "integer" | "bigint")
+        || type_name.starts_with("character varying")
+        || type_name.starts_with("character(");
+    if plain {
+        quoted
+    } else {
+        format!("{quoted}::pg_catalog.text")
+    }
+}
+
 /// Runs `SELECT rar.baskets(...) ...` and takes what its final function
 /// handed over.
 fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Partial {
@@ -247,7 +266,7 @@ fn read_long(
     args: &[DatumWithOid<'static>],
     memory_limit: u64,
 ) -> Result<Partial, RarError> {
-    let cols = format!("{}::pg_catalog.text, {}::pg_catalog.text", quote_identifier(tid), quote_identifier(item));
+    let cols = format!("{}, {}", agg_arg(src, tid), agg_arg(src, item));
     let filter = cond.map(|c| format!(" WHERE {c}")).unwrap_or_default();
     let leaves = foreign_leaves(src);
     if leaves.is_empty() {

@@ -73,10 +73,29 @@ pub(crate) fn check_budget(p: &Partial) {
     }
 }
 
+/// A basket id or an item as the aggregates take it: text, or an integer
+/// (printed in decimal, as `::text` would, without a cast in the query: a
+/// cast to text would keep postgres_fdw from shipping the aggregate).
+pub(crate) trait Key {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+}
+
+impl Key for &str {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(self)
+    }
+}
+
+impl Key for i64 {
+    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
+        f(rar_core::partial::decimal(*self, &mut [0u8; 20]))
+    }
+}
+
 pub(crate) fn transition(
     mut state: Internal,
-    basket: Option<&str>,
-    item: Option<&str>,
+    basket: Option<impl Key>,
+    item: Option<impl Key>,
     options: Option<AggOptions>,
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
@@ -86,7 +105,7 @@ pub(crate) fn transition(
     let p = unsafe { state_mut(&mut state) }.expect("initialized above");
     match (basket, item) {
         (Some(b), Some(i)) => {
-            p.baskets.push(b, i);
+            b.with_str(|b| i.with_str(|i| p.baskets.push(b, i)));
             if p.baskets.n_lines() % BUDGET_EVERY == 0 {
                 check_budget(p);
             }
@@ -101,11 +120,6 @@ pub(crate) fn transition(
 mod rar {
     use super::*;
 
-    #[pg_extern(parallel_safe)]
-    pub fn baskets_sfunc(state: Option<Internal>, basket: Option<&str>, item: Option<&str>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-        transition(state.unwrap_or_default(), basket, item, None, fcinfo)
-    }
-
     /// The thresholds of `rar_rules_agg`, checked on a group's first row.
     pub(crate) fn agg_options(min_support: Option<f64>, min_confidence: Option<f64>, max_length: Option<i32>) -> AggOptions {
         let params = MineParams {
@@ -119,31 +133,49 @@ mod rar {
         AggOptions { min_support: params.min_support, min_confidence: params.min_confidence, max_length: params.max_length as u32 }
     }
 
-    #[pg_extern(parallel_safe)]
-    pub fn rules_sfunc(
-        state: Option<Internal>,
-        basket: Option<&str>,
-        item: Option<&str>,
-        min_support: Option<f64>,
-        min_confidence: Option<f64>,
-        max_length: Option<i32>,
-        fcinfo: pg_sys::FunctionCallInfo,
-    ) -> Internal {
-        let state = state.unwrap_or_default();
-        let options = (!state.initialized()).then(|| agg_options(min_support, min_confidence, max_length));
-        transition(state, basket, item, options, fcinfo)
+    /// The transition functions, one per type pair of (basket, item): text
+    /// or bigint (smaller integers are cast to bigint implicitly).
+    macro_rules! sfuncs {
+        ($($lines:ident, $rules:ident, $rules4:ident: $b:ty, $i:ty;)*) => {$(
+            #[pg_extern(parallel_safe)]
+            pub fn $lines(state: Option<Internal>, basket: Option<$b>, item: Option<$i>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+                transition(state.unwrap_or_default(), basket, item, None, fcinfo)
+            }
+
+            #[pg_extern(parallel_safe)]
+            pub fn $rules(
+                state: Option<Internal>,
+                basket: Option<$b>,
+                item: Option<$i>,
+                min_support: Option<f64>,
+                min_confidence: Option<f64>,
+                max_length: Option<i32>,
+                fcinfo: pg_sys::FunctionCallInfo,
+            ) -> Internal {
+                let state = state.unwrap_or_default();
+                let options = (!state.initialized()).then(|| agg_options(min_support, min_confidence, max_length));
+                transition(state, basket, item, options, fcinfo)
+            }
+
+            #[pg_extern(parallel_safe)]
+            pub fn $rules4(
+                state: Option<Internal>,
+                basket: Option<$b>,
+                item: Option<$i>,
+                min_support: Option<f64>,
+                min_confidence: Option<f64>,
+                fcinfo: pg_sys::FunctionCallInfo,
+            ) -> Internal {
+                $rules(state, basket, item, min_support, min_confidence, Some(4), fcinfo)
+            }
+        )*};
     }
 
-    #[pg_extern(parallel_safe)]
-    pub fn rules_sfunc4(
-        state: Option<Internal>,
-        basket: Option<&str>,
-        item: Option<&str>,
-        min_support: Option<f64>,
-        min_confidence: Option<f64>,
-        fcinfo: pg_sys::FunctionCallInfo,
-    ) -> Internal {
-        rules_sfunc(state, basket, item, min_support, min_confidence, Some(4), fcinfo)
+    sfuncs! {
+        baskets_sfunc, rules_sfunc, rules_sfunc4: &str, &str;
+        baskets_sfunc_bi, rules_sfunc_bi, rules_sfunc4_bi: i64, &str;
+        baskets_sfunc_ib, rules_sfunc_ib, rules_sfunc4_ib: &str, i64;
+        baskets_sfunc_bb, rules_sfunc_bb, rules_sfunc4_bb: i64, i64;
     }
 
     /// Merges two workers' states (not strict: either may be NULL).
@@ -246,8 +278,6 @@ CREATE AGGREGATE rar.baskets(basket text, item text) (
     FINALFUNC = rar.baskets_final,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-
 CREATE AGGREGATE rar.baskets_state(basket text, item text) (
     SFUNC = rar.baskets_sfunc, STYPE = internal,
     COMBINEFUNC = rar.baskets_combine,
@@ -255,8 +285,6 @@ CREATE AGGREGATE rar.baskets_state(basket text, item text) (
     FINALFUNC = rar.baskets_serial,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-
 CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
     SFUNC = rar.rules_sfunc, STYPE = internal,
     COMBINEFUNC = rar.baskets_combine,
@@ -271,9 +299,110 @@ CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_c
     FINALFUNC = rar.rules_final,
     PARALLEL = SAFE
 );
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (rules with one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (rules with one consequent, up to 4 items) as a jsonb array';
+COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket bigint, item text) (
+    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
+    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_bi, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(bigint, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket text, item bigint) (
+    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
+    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_ib, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(text, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+
+CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
+    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
+    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.baskets_serial,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
+    SFUNC = rar.rules_sfunc_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
+    SFUNC = rar.rules_sfunc4_bb, STYPE = internal,
+    COMBINEFUNC = rar.baskets_combine,
+    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
+    FINALFUNC = rar.rules_final,
+    PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
+COMMENT ON AGGREGATE rar.baskets_state(bigint, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
+COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
 "#,
     name = "aggregates",
-    requires = [rar::baskets_sfunc, rar::rules_sfunc, rar::rules_sfunc4, rar::baskets_combine, rar::baskets_serial, rar::baskets_deserial, rar::baskets_final, rar::rules_final],
+    requires = [rar::baskets_sfunc, rar::rules_sfunc, rar::rules_sfunc4, rar::baskets_sfunc_bi, rar::rules_sfunc_bi, rar::rules_sfunc4_bi, rar::baskets_sfunc_ib, rar::rules_sfunc_ib, rar::rules_sfunc4_ib, rar::baskets_sfunc_bb, rar::rules_sfunc_bb, rar::rules_sfunc4_bb, rar::baskets_combine, rar::baskets_serial, rar::baskets_deserial, rar::baskets_final, rar::rules_final],
 );

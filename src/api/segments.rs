@@ -12,7 +12,7 @@ use rar_core::layout::Layout;
 use serde_json::Value;
 
 use crate::error::{OrRaise, RarError};
-use crate::relation;
+use crate::{reader, relation};
 
 type Row = (
     Option<String>,
@@ -98,12 +98,12 @@ fn rar_mine_segments(
         .raise(),
     };
     let sql = format!(
-        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}::pg_catalog.text, {i}::pg_catalog.text, $1, $2, $3) \
+        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1, $2, $3) \
          FROM {src} GROUP BY 1 ORDER BY 1",
         seg = quote_identifier(segment),
         ext = extension_schema(),
-        t = quote_identifier(&tid),
-        i = quote_identifier(&item),
+        t = reader::agg_arg(&src, &tid),
+        i = reader::agg_arg(&src, &item),
         src = src.quoted,
     );
     let groups: Vec<(Option<String>, Value)> = Spi::connect(|client| {

@@ -13,10 +13,10 @@ DATA = ROOT / "data"
 DB = "rar_pytest"
 
 
-def connect(dbname=DB, **kw):
+def connect(dbname=DB, port=None, **kw):
     return psycopg.connect(
         host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-        port=os.environ.get("PGPORT", "5415"),
+        port=port or os.environ.get("PGPORT", "5415"),
         user="postgres",
         dbname=dbname,
         autocommit=True,

@@ -83,6 +83,53 @@ impl Partial {
         b.lines.extend(o.lines.iter().map(|&(ob, oi)| (basket_map[ob as usize], item_map[oi as usize])));
     }
 
+    /// Renumbers items by name and baskets by a hash of their id (ties by
+    /// id), so that the baskets built afterwards come in the same order
+    /// whatever order the lines were read or merged in: parallel workers
+    /// interleave differently from run to run, and training and evaluation
+    /// must not depend on that. Baskets without an id keep their order,
+    /// after the others.
+    pub fn canonicalize(&mut self) {
+        use std::hash::{Hash, Hasher};
+        let b = &mut self.baskets;
+        let mut order: Vec<u32> = (0..b.names.len() as u32).collect();
+        order.sort_unstable_by(|&x, &y| b.names[x as usize].cmp(&b.names[y as usize]));
+        let mut item_map = vec![0u32; order.len()];
+        for (new, &old) in order.iter().enumerate() {
+            item_map[old as usize] = new as u32;
+        }
+        let mut names: Vec<Box<str>> = order.iter().map(|&old| std::mem::take(&mut b.names[old as usize])).collect();
+        std::mem::swap(&mut b.names, &mut names);
+        for id in b.item_ids.values_mut() {
+            *id = item_map[*id as usize];
+        }
+        let hash = |k: &str| {
+            let mut h = rustc_hash::FxHasher::default();
+            k.hash(&mut h);
+            h.finish()
+        };
+        let mut keyed: Vec<(u64, &str, u32)> = b.basket_ids.iter().map(|(k, &id)| (hash(k), &**k, id)).collect();
+        keyed.sort_unstable();
+        let n = b.n_baskets as usize;
+        let mut basket_map = vec![u32::MAX; n];
+        for (new, &(_, _, old)) in keyed.iter().enumerate() {
+            basket_map[old as usize] = new as u32;
+        }
+        let mut next = keyed.len() as u32;
+        drop(keyed);
+        for slot in basket_map.iter_mut().filter(|s| **s == u32::MAX) {
+            *slot = next;
+            next += 1;
+        }
+        for id in b.basket_ids.values_mut() {
+            *id = basket_map[*id as usize];
+        }
+        for line in b.lines.iter_mut() {
+            *line = (basket_map[line.0 as usize], item_map[line.1 as usize]);
+        }
+        b.last_basket = None;
+    }
+
     /// Size of [`Partial::to_bytes`]'s result, without building it.
     pub fn byte_len(&self) -> usize {
         let b = &self.baskets;
@@ -206,6 +253,26 @@ impl Partial {
     }
 }
 
+/// `v` in decimal, as PostgreSQL prints an integer, without allocating:
+/// how the aggregates turn integer basket ids and items into names.
+pub fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
+    let mut at = buf.len();
+    let mut n = v.unsigned_abs();
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if v < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    std::str::from_utf8(&buf[at..]).expect("ASCII digits")
+}
+
 struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
@@ -284,6 +351,34 @@ mod tests {
         }
     }
 
+    /// Built baskets as name lists in built order.
+    fn in_order(b: &Baskets) -> Vec<Vec<String>> {
+        b.iter().map(|ids| ids.iter().map(|&i| b.item_name(i).to_string()).collect()).collect()
+    }
+
+    #[test]
+    fn canonical_order_ignores_read_and_merge_order() {
+        let mut reversed: Vec<(&str, &str)> = LINES.to_vec();
+        reversed.reverse();
+        let mut first = partial(LINES);
+        first.canonicalize();
+        let want = in_order(&first.baskets.build());
+        for cut in 0..=LINES.len() {
+            let mut a = partial(&reversed[..cut]);
+            a.merge(partial(&reversed[cut..]));
+            a.canonicalize();
+            assert_eq!(in_order(&a.baskets.build()), want, "cut at {cut}");
+        }
+        // Items numbered by name.
+        let mut p = partial(LINES);
+        p.canonicalize();
+        let b = p.baskets.build();
+        let names: Vec<&str> = (0..b.n_items() as u32).map(|i| b.item_name(i)).collect();
+        let mut sorted = names.clone();
+        sorted.sort();
+        assert_eq!(names, sorted);
+    }
+
     #[test]
     fn bytes_round_trip() {
         let mut p = partial(LINES);
@@ -300,6 +395,14 @@ mod tests {
         q.merge(partial(&[("t4", "tea"), ("t9", "tea")]));
         let b = q.baskets.build();
         assert_eq!(b.len(), 5);
+    }
+
+    #[test]
+    fn decimal_matches_to_string() {
+        let mut buf = [0u8; 20];
+        for v in [0, 7, -7, 10, 1234567890, -1000, i64::MAX, i64::MIN, i64::MIN + 1] {
+            assert_eq!(decimal(v, &mut buf), v.to_string());
+        }
     }
 
     #[test]

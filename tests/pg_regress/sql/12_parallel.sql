@@ -13,11 +13,13 @@ SET max_parallel_workers_per_gather = 2;
 EXPLAIN (COSTS OFF) SELECT rar.baskets(transaction_id::text, item) FROM par;
 EXPLAIN (COSTS OFF) SELECT rar_rules_agg(transaction_id::text, item, 0.01, 0.3) FROM par;
 -- The aggregate functions are all parallel safe.
-SELECT p.proname, p.proparallel FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
-WHERE p.proname IN ('baskets', 'baskets_state', 'rar_rules_agg', 'baskets_sfunc', 'rules_sfunc', 'baskets_combine',
-                    'baskets_serial', 'baskets_deserial') ORDER BY 1, 2;
-SELECT a.aggfnoid::regprocedure, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn
-FROM pg_aggregate a WHERE a.aggfnoid::regproc::text ~ '(baskets|rules_agg)' ORDER BY 1::text;
+SELECT p.proname, count(*) AS overloads, bool_and(p.proparallel = 's') AS parallel_safe
+FROM pg_proc p
+WHERE p.proname IN ('baskets', 'baskets_state', 'rar_rules_agg') OR p.proname LIKE 'baskets\_%' OR p.proname LIKE 'rules\_%'
+GROUP BY 1 ORDER BY 1;
+-- Text and integer columns go in as they are (no cast).
+SELECT a.aggfnoid::regprocedure::text AS aggregate, a.aggcombinefn, a.aggserialfn, a.aggdeserialfn
+FROM pg_aggregate a WHERE a.aggfnoid::regproc::text ~ '(baskets|rules_agg)' ORDER BY 1;
 -- Same rules with and without workers (rar_mine's own order included).
 CREATE TEMP TABLE rules_parallel AS
 SELECT row_number() OVER () AS n, r.* FROM rar_mine('par', min_support => 0.002, min_confidence => 0.2) r;
@@ -57,7 +59,7 @@ SELECT (SELECT count(*) FROM (
        (SELECT count(*) FROM rar_mine_segments('par_seg', 'store', 0.005, 0.3, 3, tid_column => 'transaction_id', item_column => 'item')) AS rows;
 -- One group's result in plain language.
 SELECT store, (rules->0->>'antecedent') AS antecedent, (rules->0->>'consequent') AS consequent, rules->0->>'count' AS count
-FROM (SELECT store, rar_rules_agg(transaction_id::text, item, 0.005, 0.3, 3) AS rules FROM par_seg GROUP BY store) g ORDER BY 1;
+FROM (SELECT store, rar_rules_agg(transaction_id, item, 0.005, 0.3, 3) AS rules FROM par_seg GROUP BY store) g ORDER BY 1;
 -- A group without lines, and NULL lines, are fine.
 SELECT rar_rules_agg(transaction_id::text, item, 0.1, 0.5) FROM par WHERE false;
 SELECT jsonb_array_length(rar_rules_agg(NULL::text, item, 0.1, 0.5)) FROM par;
