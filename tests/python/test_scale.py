@@ -74,6 +74,7 @@ def shards():
                 s.execute("CREATE EXTENSION rar")
                 s.execute("CREATE TABLE sales (transaction_id int, item text)")
                 s.execute("CREATE TABLE sales_by_item (transaction_id int, item text)")
+                s.execute("CREATE TABLE sales_by_store (transaction_id int, item text, store int)")
         yield SHARD_PORTS
     finally:
         for d in dirs:
@@ -135,3 +136,28 @@ def test_sharded_mining_equals_one_server(db, shards):
                       f" WHERE satisfies_hash_partition('sales_sharded'::regclass, {len(shards)}, {k}, g.transaction_id)")
             local = rules(c, f"SELECT * FROM rar_mine('shard_subset_{k}', min_support => 0.005, min_confidence => 0.3)")
             assert len(local) > 50 and on_shard == local
+
+
+def test_per_segment_mining_runs_on_the_shards(db, shards):
+    """Segments as partitions on two servers: with partitionwise
+    aggregation, PostgreSQL ships rar_rules_agg whole to each shard, and the
+    rules per segment equal rar_mine_segments on one server."""
+    with db() as c:
+        c.execute("DROP TABLE IF EXISTS sales_stores, stores_local")
+        c.execute("CREATE TABLE stores_local AS SELECT transaction_id, item, transaction_id % 2 AS store FROM groceries")
+        c.execute("CREATE TABLE sales_stores (transaction_id int, item text, store int) PARTITION BY LIST (store)")
+        for k in range(len(shards)):
+            c.execute(f"CREATE FOREIGN TABLE sales_stores_{k} PARTITION OF sales_stores FOR VALUES IN ({k})"
+                      f" SERVER shard{k} OPTIONS (table_name 'sales_by_store')")
+        c.execute("INSERT INTO sales_stores SELECT * FROM stores_local")
+        c.execute("SET enable_partitionwise_aggregate = on")
+        q = "SELECT store, rar_rules_agg(transaction_id, item, 0.01, 0.3) FROM sales_stores GROUP BY store ORDER BY store"
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN (VERBOSE, COSTS OFF) " + q))
+        assert plan.count("Remote SQL: SELECT store, public.rar_rules_agg(transaction_id, item") == 2, plan
+        sharded = c.execute(
+            "SELECT g.store::text, r.antecedent, r.consequent, r.count FROM (" + q + ") g,"
+            " jsonb_to_recordset(g.rar_rules_agg) AS r(antecedent text[], consequent text[], count bigint)").fetchall()
+        local = c.execute(
+            "SELECT segment, antecedent, consequent, count FROM rar_mine_segments('stores_local', 'store', 0.01, 0.3,"
+            " tid_column => 'transaction_id', item_column => 'item')").fetchall()
+        assert len(local) > 100 and sharded == local

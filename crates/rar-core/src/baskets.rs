@@ -135,8 +135,12 @@ impl BasketsBuilder {
 
     /// Peak bytes to read and build `lines` lines in `baskets` baskets: the
     /// up-front estimate checked against the memory budget before a scan.
+    /// 20 bytes a line: the lines (8, in a vector that grows by doubling),
+    /// the grouped copy built from them (4), and a parallel worker's share
+    /// arriving as bytes and decoded while the leader's own lines are held;
+    /// 64 bytes a basket for its id. Measured peaks are in BENCHMARKS.md.
     pub fn estimate_bytes(lines: u64, baskets: u64) -> u64 {
-        lines * 12 + baskets * 64
+        lines * 20 + baskets * 64
     }
 
     /// Bytes [`BasketsBuilder::build`] will need at its peak, on top of
