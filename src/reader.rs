@@ -94,11 +94,15 @@ unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
 /// Reads all baskets of `src`. Checks for cancellation after every batch and
 /// stops with an error when the baskets outgrow `memory_limit` bytes.
 /// `filter`: a WHERE clause with its parameters (a split set).
+/// `canonical`: baskets and items in an order that does not depend on how
+/// parallel workers interleaved (training and evaluation need it; exact
+/// mining, whose output order is defined by the rules, does not).
 pub fn read_baskets(
     src: &Source,
     layout: &Layout,
     filter: Option<(String, Vec<DatumWithOid<'static>>)>,
     memory_limit: u64,
+    canonical: bool,
 ) -> Result<(Baskets, ReadStats), RarError> {
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
         ereport!(
@@ -118,7 +122,9 @@ pub fn read_baskets(
         }
         let mut p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
         // Parallel workers interleave differently from run to run.
-        p.canonicalize();
+        if canonical {
+            p.canonicalize();
+        }
         let b = &p.baskets;
         if (b.heap_bytes() + b.build_bytes()) as u64 > memory_limit {
             return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });

@@ -95,8 +95,8 @@ fn rar_evaluate(
         Split { tid_column: tid.clone(), seed: 0, train: 0.8, validation: 0.1, time_column: None, test_from: None }
     };
     let memory = gucs::memory_limit_bytes();
-    let (train, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory).or_raise();
-    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "test")), memory).or_raise();
+    let (train, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory, true).or_raise();
+    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "test")), memory, true).or_raise();
     if test.is_empty() || train.is_empty() {
         RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }.raise();
     }

@@ -85,7 +85,7 @@ fn rar_mine(
         }
         split::filter(&src, &split::recorded(&src), set)
     });
-    let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit).or_raise();
+    let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit, false).or_raise();
     if stats.null_lines > 0 {
         let n = stats.null_lines;
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });

@@ -27,7 +27,7 @@ fn rar_profile(
     let src = relation::describe(source.oid(), "rar_profile");
     drop(source);
     let layout = src.layout(tid_column, item_column).or_raise();
-    let (baskets, stats) = reader::read_baskets(&src, &layout, None, gucs::memory_limit_bytes()).or_raise();
+    let (baskets, stats) = reader::read_baskets(&src, &layout, None, gucs::memory_limit_bytes(), true).or_raise();
     let p = profile(&baskets, top as usize, rare_below as u64);
     let mut v = serde_json::to_value(p).expect("profile serializes");
     v["null_lines"] = stats.null_lines.into();

@@ -189,8 +189,8 @@ fn rar_train(
         )
     };
     let memory = gucs::memory_limit_bytes();
-    let (train_b, stats) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory).or_raise();
-    let (valid_b, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "validation")), memory).or_raise();
+    let (train_b, stats) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory, true).or_raise();
+    let (valid_b, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "validation")), memory, true).or_raise();
     let min_count = cfg["min_item_count"].as_u64().unwrap_or(5);
     let max_vocab = cfg["max_vocab"].as_u64().unwrap_or(5000) as usize;
     let (vocab, counts) = vocabulary(&train_b, min_count, max_vocab);
