@@ -1,14 +1,18 @@
 //! `rar_evaluate`: rules and the model, judged on the test split.
 //!
-//! Exact rules are mined on the training split (the source's defaults or the
-//! thresholds given), then counted on the test split: how many still reach
-//! `min_confidence`, how confidence and lift move, and how many test baskets
-//! some rule applies to. Basket completion hides one item of each test
-//! basket (the same one every run) and ranks the other items three ways: by
-//! the deployed model, by the rules (best confidence, then lift), and by
-//! popularity in the training split; hit rate@k (= recall@k with one hidden
-//! item) and NDCG@k for k = 5, 10, 20. Every figure is a row
-//! `(subject, metric, k, value)` that can be stored and compared.
+//! Rules are mined on the training split (the source's defaults or the
+//! thresholds given) by each method asked for: exact (subject `rules`), and,
+//! with a deployed model, neural (`neural_rules`) and hybrid
+//! (`hybrid_rules`), as `rar_mine` would. Each set is then counted on the
+//! test split (or the validation split, to choose thresholds without
+//! touching the test): how many still reach `min_confidence`, how confidence
+//! and lift move, and how many baskets some rule applies to. Basket
+//! completion hides one item of each held-out basket (the same one every
+//! run) and ranks the other items by the deployed model, by each rule set
+//! (best confidence, then lift), and by popularity in the training split;
+//! hit rate@k (= recall@k with one hidden item) and NDCG@k for k = 5, 10,
+//! 20. Every figure is a row `(subject, metric, k, value)` that can be
+//! stored and compared.
 
 use std::collections::{HashMap, HashSet};
 
@@ -17,6 +21,7 @@ use rar_core::baskets::Baskets;
 use rar_core::params::MineParams;
 use rar_core::rules::mine_rules;
 
+use crate::api::neural;
 use crate::api::split::{self, Split};
 use crate::error::{OrRaise, RarError};
 use crate::sql::count;
@@ -60,16 +65,107 @@ impl Ranks {
     }
 }
 
+/// A rule as the evaluation needs it.
+struct EvalRule {
+    antecedent: Vec<String>,
+    consequent: Vec<String>,
+    confidence: f64,
+    lift: f64,
+}
+
+type Out = Vec<(String, String, Option<i32>, f64)>;
+
+/// How a rule set fares on the held-out baskets: rows for `subject`.
+fn judge_rules(subject: &str, rules: &[EvalRule], held: &[HashSet<&str>], min_conf: f64, out: &mut Out) {
+    let n_held = held.len() as f64;
+    let (mut holding, mut d_conf, mut d_lift, mut counted) = (0usize, 0.0, 0.0, 0usize);
+    let mut covered = vec![false; held.len()];
+    let mut item_count: HashMap<&str, usize> = HashMap::new();
+    for s in held {
+        for i in s {
+            *item_count.entry(i).or_default() += 1;
+        }
+    }
+    for (n, r) in rules.iter().enumerate() {
+        let (mut n_a, mut n_ac) = (0usize, 0usize);
+        for (t, s) in held.iter().enumerate() {
+            if r.antecedent.iter().all(|i| s.contains(i.as_str())) {
+                n_a += 1;
+                covered[t] = true;
+                if r.consequent.iter().all(|i| s.contains(i.as_str())) {
+                    n_ac += 1;
+                }
+            }
+        }
+        if n_a > 0 {
+            let conf = n_ac as f64 / n_a as f64;
+            let n_c = r.consequent.iter().map(|c| item_count.get(c.as_str()).copied().unwrap_or(0)).min().unwrap_or(0);
+            if conf + 1e-12 >= min_conf {
+                holding += 1;
+            }
+            d_conf += conf - r.confidence;
+            if n_c > 0 {
+                d_lift += conf / (n_c as f64 / n_held) - r.lift;
+            }
+            counted += 1;
+        }
+        if n % 256 == 0 {
+            check_for_interrupts!();
+        }
+    }
+    let n_rules = rules.len() as f64;
+    out.push((subject.into(), "rules".into(), None, n_rules));
+    out.push((subject.into(), "share_holding".into(), None, if rules.is_empty() { 0.0 } else { holding as f64 / n_rules }));
+    out.push((subject.into(), "mean_confidence_change".into(), None, if counted == 0 { 0.0 } else { d_conf / counted as f64 }));
+    out.push((subject.into(), "mean_lift_change".into(), None, if counted == 0 { 0.0 } else { d_lift / counted as f64 }));
+    out.push((subject.into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0)));
+}
+
+/// Where `hidden` ranks among the items the rules recommend for `vis`.
+fn rank_by_rules(rules: &[EvalRule], vis: &HashSet<&str>, hidden: &str) -> Option<usize> {
+    let mut best: HashMap<&str, (f64, f64)> = HashMap::new();
+    for r in rules {
+        if r.antecedent.iter().all(|a| vis.contains(a.as_str())) {
+            for c in &r.consequent {
+                if !vis.contains(c.as_str()) {
+                    let e = best.entry(c.as_str()).or_insert((0.0, 0.0));
+                    if (r.confidence, r.lift) > *e {
+                        *e = (r.confidence, r.lift);
+                    }
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<(&str, (f64, f64))> = best.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(a.0.cmp(b.0)));
+    ranked.iter().position(|(x, _)| *x == hidden)
+}
+
 /// Evaluates a registered source's rules and deployed model on its test
-/// split. Rules are mined on the training split with `min_support` and
-/// `min_confidence` (default: the source's defaults, else 0.01 and 0.5).
+/// split (or `on_split => 'validation'`). Rules are mined on the training
+/// split with `min_support` and `min_confidence` (default: the source's
+/// defaults, else 0.01 and 0.5), by each of `methods` (default: exact, and
+/// neural and hybrid when the source's table has a deployed model).
+#[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn rar_evaluate(
     source: &str,
     min_support: default!(Option<f64>, "NULL"),
     min_confidence: default!(Option<f64>, "NULL"),
     max_length: default!(Option<i32>, "NULL"),
+    methods: default!(Option<Vec<String>>, "NULL"),
+    antecedent_threshold: default!(f64, 0.02),
+    consequent_threshold: default!(f64, 0.1),
+    on_split: default!(&str, "'test'"),
 ) -> TableIterator<'static, (name!(subject, String), name!(metric, String), name!(k, Option<i32>), name!(value, f64))> {
+    if !matches!(on_split, "test" | "validation") {
+        RarError::InvalidOption { name: "on_split", value: on_split.to_string(), expected: "'test' and 'validation'" }.raise();
+    }
+    for m in methods.iter().flatten() {
+        if !matches!(m.as_str(), "exact" | "neural" | "hybrid") {
+            RarError::InvalidOption { name: "methods", value: m.clone(), expected: "'exact', 'neural' and 'hybrid'" }.raise();
+        }
+    }
     let head = Spi::connect(|c| {
         let t = c.select(
             "SELECT (s).relation::oid, (s).tid_column, (s).item_column, (s).defaults::text FROM (SELECT rar_source($1) AS s) x",
@@ -96,7 +192,7 @@ fn rar_evaluate(
     };
     let memory = gucs::memory_limit_bytes();
     let (train, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory, true).or_raise();
-    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "test")), memory, true).or_raise();
+    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, on_split)), memory, true).or_raise();
     if test.is_empty() || train.is_empty() {
         RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }.raise();
     }
@@ -111,54 +207,47 @@ fn rar_evaluate(
     };
     let min_conf = params.min_confidence;
     let n_train = train.len() as f64;
-    let rules = mine_rules(train.clone(), &params, &mut || {
-        check_for_interrupts!();
-    })
-    .or_raise();
+    let model = Spi::get_one_with_args::<i64>("SELECT model_id FROM rar.models WHERE source = $1 AND deployed", &[oid.into()]).ok().flatten();
+    let methods: Vec<String> = methods.unwrap_or_else(|| {
+        let mut m = vec!["exact".to_string()];
+        if model.is_some() {
+            m.extend(["neural".to_string(), "hybrid".to_string()]);
+        }
+        m
+    });
+    let mut sets: Vec<(String, Vec<EvalRule>)> = Vec::new();
+    for method in &methods {
+        let rules: Vec<EvalRule> = if method == "exact" {
+            let rules = mine_rules(train.clone(), &params, &mut || {
+                check_for_interrupts!();
+            })
+            .or_raise();
+            rules
+                .rows()
+                .map(|r| EvalRule {
+                    antecedent: r.antecedent.iter().map(|x| x.to_string()).collect(),
+                    consequent: r.consequent.iter().map(|x| x.to_string()).collect(),
+                    confidence: r.confidence,
+                    lift: r.lift,
+                })
+                .collect()
+        } else {
+            neural::mine(train.clone(), &params, oid, &src.display, method, None, antecedent_threshold, consequent_threshold)
+                .into_iter()
+                .map(|r| EvalRule { antecedent: r.0, consequent: r.1, confidence: r.3, lift: r.4 })
+                .collect()
+        };
+        let subject = if method == "exact" { "rules".to_string() } else { format!("{method}_rules") };
+        sets.push((subject, rules));
+    }
     let test_sets: Vec<HashSet<&str>> = (0..test.len()).map(|i| names(&test, i).into_iter().collect()).collect();
     let n_test = test.len() as f64;
 
-    // Rules on the test split.
-    let mut out: Vec<(String, String, Option<i32>, f64)> = Vec::new();
-    let (mut holding, mut d_conf, mut d_lift, mut counted) = (0usize, 0.0, 0.0, 0usize);
-    let mut covered = vec![false; test.len()];
-    let mut consequent_count: HashMap<&str, usize> = HashMap::new();
-    for s in &test_sets {
-        for i in s {
-            *consequent_count.entry(i).or_default() += 1;
-        }
+    // Rules on the held-out split.
+    let mut out: Out = Vec::new();
+    for (subject, rules) in &sets {
+        judge_rules(subject, rules, &test_sets, min_conf, &mut out);
     }
-    let rows: Vec<_> = rules.rows().collect();
-    for r in &rows {
-        let (mut n_a, mut n_ac) = (0usize, 0usize);
-        for (t, s) in test_sets.iter().enumerate() {
-            if r.antecedent.iter().all(|i| s.contains(i)) {
-                n_a += 1;
-                covered[t] = true;
-                if r.consequent.iter().all(|i| s.contains(i)) {
-                    n_ac += 1;
-                }
-            }
-        }
-        if n_a > 0 {
-            let conf = n_ac as f64 / n_a as f64;
-            let n_c = r.consequent.iter().map(|c| consequent_count.get(c).copied().unwrap_or(0)).min().unwrap_or(0);
-            if conf + 1e-12 >= min_conf {
-                holding += 1;
-            }
-            d_conf += conf - r.confidence;
-            if n_c > 0 {
-                d_lift += conf / (n_c as f64 / n_test) - r.lift;
-            }
-            counted += 1;
-        }
-    }
-    let n_rules = rows.len() as f64;
-    out.push(("rules".into(), "rules".into(), None, n_rules));
-    out.push(("rules".into(), "share_holding_on_test".into(), None, if rows.is_empty() { 0.0 } else { holding as f64 / n_rules }));
-    out.push(("rules".into(), "mean_confidence_change".into(), None, if counted == 0 { 0.0 } else { d_conf / counted as f64 }));
-    out.push(("rules".into(), "mean_lift_change".into(), None, if counted == 0 { 0.0 } else { d_lift / counted as f64 }));
-    out.push(("rules".into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_test));
 
     // Basket completion: hide one item of each test basket of two or more.
     let mut popularity: HashMap<&str, usize> = HashMap::new();
@@ -169,7 +258,6 @@ fn rar_evaluate(
     }
     let mut by_popularity: Vec<(&str, usize)> = popularity.iter().map(|(k, v)| (*k, *v)).collect();
     by_popularity.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
-    let model = Spi::get_one_with_args::<i64>("SELECT model_id FROM rar.models WHERE source = $1 AND deployed", &[oid.into()]).ok().flatten();
     let lib_model = model.map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
         let m = lib
@@ -177,7 +265,8 @@ fn rar_evaluate(
             .unwrap_or_else(|e| e.raise());
         (lib, m)
     });
-    let (mut r_model, mut r_rules, mut r_pop) = (Ranks::default(), Ranks::default(), Ranks::default());
+    let (mut r_model, mut r_pop) = (Ranks::default(), Ranks::default());
+    let mut r_sets: Vec<Ranks> = sets.iter().map(|_| Ranks::default()).collect();
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     for t in 0..test.len() {
         let items = names(&test, t);
@@ -191,23 +280,10 @@ fn rar_evaluate(
         let vis: HashSet<&str> = visible.iter().copied().collect();
         // Popularity.
         r_pop.add(by_popularity.iter().filter(|(x, _)| !vis.contains(x)).position(|(x, _)| *x == hidden));
-        // Rules: best (confidence, lift) among applicable rules, per item.
-        let mut best: HashMap<&str, (f64, f64)> = HashMap::new();
-        for r in &rows {
-            if r.antecedent.iter().all(|a| vis.contains(a)) {
-                for c in &r.consequent {
-                    if !vis.contains(c) {
-                        let e = best.entry(c).or_insert((0.0, 0.0));
-                        if (r.confidence, r.lift) > *e {
-                            *e = (r.confidence, r.lift);
-                        }
-                    }
-                }
-            }
+        // Each rule set: best (confidence, lift) among applicable rules, per item.
+        for ((_, rules), ranks) in sets.iter().zip(r_sets.iter_mut()) {
+            ranks.add(rank_by_rules(rules, &vis, hidden));
         }
-        let mut ranked: Vec<(&str, (f64, f64))> = best.into_iter().collect();
-        ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(a.0.cmp(b.0)));
-        r_rules.add(ranked.iter().position(|(x, _)| *x == hidden));
         // The model.
         if let Some((lib, m)) = &lib_model {
             let known: Vec<u32> = visible.iter().filter_map(|x| m.index.get(*x).copied()).collect();
@@ -229,10 +305,12 @@ fn rar_evaluate(
     } else {
         pgrx::notice!("rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it");
     }
-    r_rules.rows("rules", &mut out);
+    for ((subject, _), ranks) in sets.iter().zip(&r_sets) {
+        ranks.rows(subject, &mut out);
+    }
     r_pop.rows("popularity", &mut out);
     out.push(("split".into(), "train_baskets".into(), None, n_train));
-    out.push(("split".into(), "test_baskets".into(), None, n_test));
+    out.push(("split".into(), format!("{on_split}_baskets"), None, n_test));
     out.push(("split".into(), "completion_cases".into(), None, r_pop.n as f64));
     TableIterator::new(out)
 }

@@ -15,3 +15,15 @@ FROM (SELECT subject, max(value) FILTER (WHERE k = 5) AS v5, max(value) FILTER (
              max(value) FILTER (WHERE k = 20) AS v20 FROM ev WHERE metric = 'hit_rate' GROUP BY subject) s
 GROUP BY subject ORDER BY subject;
 SELECT show_error($$SELECT * FROM rar_evaluate('nope')$$);
+-- Neural and hybrid rules are subsets of the exact rules at the same
+-- thresholds (every one is counted on the training split).
+SELECT (SELECT value FROM ev WHERE subject = 'neural_rules' AND metric = 'rules')
+         <= (SELECT value FROM ev WHERE subject = 'rules' AND metric = 'rules') AS neural_not_more,
+       (SELECT value FROM ev WHERE subject = 'hybrid_rules' AND metric = 'rules')
+         <= (SELECT value FROM ev WHERE subject = 'rules' AND metric = 'rules') AS hybrid_not_more;
+-- Thresholds are chosen on the validation split, never on the test split.
+SELECT subject, metric, value > 0 AS positive
+FROM rar_evaluate('groceries', min_support => 0.005, min_confidence => 0.2, methods => '{exact}', on_split => 'validation')
+WHERE subject = 'split' OR metric = 'rules' ORDER BY 1, 2;
+SELECT show_error($$SELECT * FROM rar_evaluate('groceries', methods => '{deep}')$$);
+SELECT show_error($$SELECT * FROM rar_evaluate('groceries', on_split => 'train')$$);
