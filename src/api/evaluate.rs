@@ -5,8 +5,10 @@
 //! with a deployed model, neural (`neural_rules`) and hybrid
 //! (`hybrid_rules`), as `rar_mine` would. Each set is then counted on the
 //! test split (or the validation split, to choose thresholds without
-//! touching the test): how many still reach `min_confidence`, how confidence
-//! and lift move, and how many baskets some rule applies to. Basket
+//! touching the test): how many rules can be judged there (their antecedent
+//! occurs in some held-out basket), the share of those that still reach
+//! `min_confidence`, how confidence and lift move, and how many baskets
+//! some rule applies to. Basket
 //! completion hides one item of each held-out basket (the same one every
 //! run) and ranks the other items by the deployed model, by each rule set
 //! (best confidence, then lift), and by popularity in the training split;
@@ -113,9 +115,11 @@ fn judge_rules(subject: &str, rules: &[EvalRule], held: &[HashSet<&str>], min_co
             check_for_interrupts!();
         }
     }
-    let n_rules = rules.len() as f64;
-    out.push((subject.into(), "rules".into(), None, n_rules));
-    out.push((subject.into(), "share_holding".into(), None, if rules.is_empty() { 0.0 } else { holding as f64 / n_rules }));
+    // A rule whose antecedent no held-out basket has cannot be judged: the
+    // share holding is over the rules that can (`rules_testable`).
+    out.push((subject.into(), "rules".into(), None, rules.len() as f64));
+    out.push((subject.into(), "rules_testable".into(), None, counted as f64));
+    out.push((subject.into(), "share_holding".into(), None, if counted == 0 { 0.0 } else { holding as f64 / counted as f64 }));
     out.push((subject.into(), "mean_confidence_change".into(), None, if counted == 0 { 0.0 } else { d_conf / counted as f64 }));
     out.push((subject.into(), "mean_lift_change".into(), None, if counted == 0 { 0.0 } else { d_lift / counted as f64 }));
     out.push((subject.into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0)));
