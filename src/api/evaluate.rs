@@ -158,7 +158,7 @@ fn rar_evaluate(
     min_confidence: default!(Option<f64>, "NULL"),
     max_length: default!(Option<i32>, "NULL"),
     methods: default!(Option<Vec<String>>, "NULL"),
-    antecedent_threshold: default!(f64, 0.02),
+    antecedent_threshold: default!(f64, 0.01),
     consequent_threshold: default!(f64, 0.1),
     on_split: default!(&str, "'test'"),
 ) -> TableIterator<'static, (name!(subject, String), name!(metric, String), name!(k, Option<i32>), name!(value, f64))> {

@@ -46,7 +46,7 @@ fn rar_mine(
     split: default!(Option<&str>, "NULL"),
     method: default!(&str, "'exact'"),
     model: default!(Option<i64>, "NULL"),
-    antecedent_threshold: default!(f64, 0.02),
+    antecedent_threshold: default!(f64, 0.01),
     consequent_threshold: default!(f64, 0.1),
 ) -> TableIterator<
     'static,
