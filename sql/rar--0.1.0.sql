@@ -495,96 +495,16 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:199
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:264
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:219
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -603,6 +523,18 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:211
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:174
 -- rar::api::aggregate::rar::rules_sfunc4_bi
 CREATE  FUNCTION rar."rules_sfunc4_bi"(
@@ -618,43 +550,14 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:199
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:182
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -675,6 +578,21 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
 -- rar::api::aggregate::rar::rules_sfunc_ib
 CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
@@ -690,15 +608,18 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:211
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -716,15 +637,94 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:219
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:264
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:174
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:182
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -899,7 +899,11 @@ CREATE TABLE rar.sources (
     defaults     jsonb NOT NULL DEFAULT '{}',
     keep_sets    integer NOT NULL DEFAULT 10 CHECK (keep_sets >= 1),
     created_by   name NOT NULL DEFAULT current_user,
-    created_at   timestamptz NOT NULL DEFAULT now()
+    created_at   timestamptz NOT NULL DEFAULT now(),
+    -- Labels from a lookup table (label_table.label_key = item,
+    -- label_table.label_column = label) instead of a column of the source.
+    label_table  regclass,
+    label_key    text
 );
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 
@@ -969,32 +973,47 @@ CREATE FUNCTION rar_register(
     item_column text DEFAULT NULL,
     label_column text DEFAULT NULL,
     defaults jsonb DEFAULT '{}',
-    keep_sets integer DEFAULT 10
+    keep_sets integer DEFAULT 10,
+    label_table regclass DEFAULT NULL,
+    label_key text DEFAULT NULL
 ) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE AS $fn$
 DECLARE
     cols record;
+    labels regclass := coalesce(label_table, source);
 BEGIN
     IF name IS NULL OR source IS NULL THEN
         RAISE EXCEPTION 'name and source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
     END IF;
     SELECT * INTO cols FROM rar_columns(source, tid_column, item_column);
+    IF (label_table IS NOT NULL OR label_key IS NOT NULL) AND label_column IS NULL THEN
+        RAISE EXCEPTION 'label_table and label_key need label_column'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Name the column of the lookup table that holds the labels, for example: label_table => ''products'', label_key => ''product_id'', label_column => ''product_name''.';
+    END IF;
     IF label_column IS NOT NULL AND NOT EXISTS (
         SELECT 1 FROM pg_catalog.pg_attribute a
-        WHERE a.attrelid = source AND a.attname = label_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
-        RAISE EXCEPTION 'column "%" of relation "%" does not exist', label_column, source
-            USING ERRCODE = 'undefined_column', HINT = 'label_column names a column of the source holding a readable label for each item, such as description.';
+        WHERE a.attrelid = labels AND a.attname = label_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', label_column, labels
+            USING ERRCODE = 'undefined_column', HINT = 'label_column names a column holding a readable label for each item, such as description: of the source, or of label_table when one is given.';
+    END IF;
+    IF label_table IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM pg_catalog.pg_attribute a
+        WHERE a.attrelid = label_table AND a.attname = coalesce(label_key, cols.item_column) AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'column "%" of relation "%" does not exist', coalesce(label_key, cols.item_column), label_table
+            USING ERRCODE = 'undefined_column', HINT = 'label_key names the column of label_table that holds the item (the same values as the source''s item column); it defaults to the item column''s name.';
     END IF;
     IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
         RAISE EXCEPTION 'defaults must be a jsonb object'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
     END IF;
     RETURN QUERY
-    INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets)
-    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, coalesce(defaults, '{}'), keep_sets)
+    INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
+    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, coalesce(defaults, '{}'), keep_sets,
+            label_table, CASE WHEN label_table IS NOT NULL THEN coalesce(label_key, cols.item_column) END)
     ON CONFLICT ON CONSTRAINT sources_pkey DO UPDATE SET relation = EXCLUDED.relation, tid_column = EXCLUDED.tid_column,
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
-        keep_sets = EXCLUDED.keep_sets
+        keep_sets = EXCLUDED.keep_sets, label_table = EXCLUDED.label_table, label_key = EXCLUDED.label_key
     RETURNING s.*;
 END
 $fn$;
@@ -1125,7 +1144,8 @@ BEGIN
 END
 $fn$;
 
--- The rules of a source's table, with item labels from the label column.
+-- The rules of a source's table, with item labels from the label column (of
+-- the source, or of its lookup table).
 CREATE FUNCTION rar_labelled_rules(s rar.sources, p jsonb)
 RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent_labels text[], consequent_labels text[],
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
@@ -1142,7 +1162,8 @@ BEGIN
         CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
         TRUNCATE rar_labels;
         EXECUTE format('INSERT INTO rar_labels SELECT %I::text, min(%I::text) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       s.item_column, s.label_column, s.relation, s.item_column);
+                       coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation),
+                       coalesce(s.label_key, s.item_column));
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent,
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN rar_labels l ON l.item = x ORDER BY i),

@@ -54,6 +54,20 @@ SELECT show_error($$CALL rar_refresh('shop', method => 'neural')$$);
 SELECT show_error($$SELECT * FROM rar_register('x', 'shop_lines')$$);
 SELECT show_error($$SELECT * FROM rar_register('x', 'shop_lines', 'receipt', 'code', label_column => 'nope')$$);
 SELECT show_error($$SELECT * FROM rar_register('x', 'shop_lines', 'receipt', 'code', defaults => '[1]')$$);
+-- Labels from a lookup table (Instacart's products, Online Retail's stock
+-- codes) rather than a column of the sales table.
+CREATE TABLE shop_products (sku text PRIMARY KEY, title text);
+INSERT INTO shop_products VALUES ('a', 'Apples'), ('b', 'Bread'), ('c', 'Cheese'), ('d', 'Dates'), ('e', 'Eggs');
+CREATE TABLE shop_bare AS SELECT receipt, code FROM shop_lines;
+SELECT name, label_table, label_key, label_column
+FROM rar_register('bare', 'shop_bare', 'receipt', 'code', label_column => 'title', label_table => 'shop_products',
+                  label_key => 'sku', defaults => '{"min_support": 0.2}');
+CALL rar_refresh('bare');
+SELECT antecedent, consequent, antecedent_text, consequent_text FROM rar.rules WHERE source = 'bare' ORDER BY rule_id LIMIT 3;
+SELECT explanation FROM rar.rules WHERE source = 'bare' AND rule_id = 1;
+SELECT show_error($$SELECT * FROM rar_register('x', 'shop_bare', 'receipt', 'code', label_table => 'shop_products')$$);
+SELECT show_error($$SELECT * FROM rar_register('x', 'shop_bare', 'receipt', 'code', label_column => 'title', label_table => 'shop_products')$$);
+SELECT rar_unregister('bare');
 CREATE TABLE gone (tid int, item text);
 SELECT name FROM rar_register('gone', 'gone');
 DROP TABLE gone;
