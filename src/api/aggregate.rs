@@ -74,21 +74,27 @@ pub(crate) fn check_budget(p: &Partial) {
 }
 
 /// A basket id or an item as the aggregates take it: text, or an integer
-/// (printed in decimal, as `::text` would, without a cast in the query: a
-/// cast to text would keep postgres_fdw from shipping the aggregate).
+/// (named by its decimal text, as `::text` would, without a cast in the
+/// query: a cast to text would keep postgres_fdw from shipping the
+/// aggregate; and integers skip printing and string hashing).
+pub(crate) enum KeyRef<'a> {
+    Text(&'a str),
+    Int(i64),
+}
+
 pub(crate) trait Key {
-    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R;
+    fn key(&self) -> KeyRef<'_>;
 }
 
 impl Key for &str {
-    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        f(self)
+    fn key(&self) -> KeyRef<'_> {
+        KeyRef::Text(self)
     }
 }
 
 impl Key for i64 {
-    fn with_str<R>(&self, f: impl FnOnce(&str) -> R) -> R {
-        f(rar_core::partial::decimal(*self, &mut [0u8; 20]))
+    fn key(&self) -> KeyRef<'_> {
+        KeyRef::Int(*self)
     }
 }
 
@@ -105,7 +111,12 @@ pub(crate) fn transition(
     let p = unsafe { state_mut(&mut state) }.expect("initialized above");
     match (basket, item) {
         (Some(b), Some(i)) => {
-            b.with_str(|b| i.with_str(|i| p.baskets.push(b, i)));
+            match (b.key(), i.key()) {
+                (KeyRef::Text(b), KeyRef::Text(i)) => p.baskets.push(b, i),
+                (KeyRef::Int(b), KeyRef::Int(i)) => p.baskets.push_ints(b, i),
+                (KeyRef::Int(b), KeyRef::Text(i)) => p.baskets.push_int_basket(b, i),
+                (KeyRef::Text(b), KeyRef::Int(i)) => p.baskets.push_int_item(b, i),
+            }
             if p.baskets.n_lines() % BUDGET_EVERY == 0 {
                 check_budget(p);
             }

@@ -70,6 +70,11 @@ pub struct BasketsBuilder {
     pub(crate) lines: Vec<(u32, u32)>,
     /// The last basket pushed: lines of a basket usually come together.
     pub(crate) last_basket: Option<(Box<str>, u32)>,
+    /// Caches for integer basket ids and items (the common case of
+    /// bigint/int columns): they skip printing and hashing the decimal
+    /// text. The names stay the source of truth; renumbering clears them.
+    pub(crate) last_int_basket: Option<(i64, u32)>,
+    pub(crate) int_items: FxHashMap<i64, u32>,
 }
 
 impl BasketsBuilder {
@@ -86,7 +91,35 @@ impl BasketsBuilder {
 
     /// Adds one line of a long-form table: `item` bought in `basket`.
     pub fn push(&mut self, basket: &str, item: &str) {
-        let b = match &self.last_basket {
+        let b = self.basket_of(basket);
+        let i = self.item_id(item);
+        self.lines.push((b, i));
+    }
+
+    /// As [`BasketsBuilder::push`] for an integer basket id and item, named
+    /// by their decimal text.
+    pub fn push_ints(&mut self, basket: i64, item: i64) {
+        let b = self.basket_of_int(basket);
+        let i = self.item_of_int(item);
+        self.lines.push((b, i));
+    }
+
+    /// As [`BasketsBuilder::push`] for an integer basket id.
+    pub fn push_int_basket(&mut self, basket: i64, item: &str) {
+        let b = self.basket_of_int(basket);
+        let i = self.item_id(item);
+        self.lines.push((b, i));
+    }
+
+    /// As [`BasketsBuilder::push`] for an integer item.
+    pub fn push_int_item(&mut self, basket: &str, item: i64) {
+        let b = self.basket_of(basket);
+        let i = self.item_of_int(item);
+        self.lines.push((b, i));
+    }
+
+    fn basket_of(&mut self, basket: &str) -> u32 {
+        match &self.last_basket {
             Some((key, b)) if &**key == basket => *b,
             _ => {
                 let b = match self.basket_ids.get(basket) {
@@ -101,9 +134,27 @@ impl BasketsBuilder {
                 self.last_basket = Some((basket.into(), b));
                 b
             }
-        };
-        let i = self.item_id(item);
-        self.lines.push((b, i));
+        }
+    }
+
+    fn basket_of_int(&mut self, basket: i64) -> u32 {
+        match self.last_int_basket {
+            Some((key, b)) if key == basket => b,
+            _ => {
+                let b = self.basket_of(crate::partial::decimal(basket, &mut [0u8; 20]));
+                self.last_int_basket = Some((basket, b));
+                b
+            }
+        }
+    }
+
+    fn item_of_int(&mut self, item: i64) -> u32 {
+        if let Some(&i) = self.int_items.get(&item) {
+            return i;
+        }
+        let i = self.item_id(crate::partial::decimal(item, &mut [0u8; 20]));
+        self.int_items.insert(item, i);
+        i
     }
 
     /// Adds one whole basket (one row of a basket-form table). An empty
@@ -130,7 +181,7 @@ impl BasketsBuilder {
     /// Bytes held so far, for budget checks while reading: the lines, and
     /// about 48 bytes per distinct basket id and item name.
     pub fn heap_bytes(&self) -> usize {
-        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48
+        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48 + self.int_items.capacity() * 16
     }
 
     /// Peak bytes to read and build `lines` lines in `baskets` baskets: the
@@ -215,6 +266,34 @@ mod tests {
             g.sort();
         }
         assert_eq!(got, vec![vec!["a", "z"], vec!["a", "b"], vec!["a"]]);
+    }
+
+    #[test]
+    fn integer_paths_name_like_text() {
+        let lines = [(7i64, 1i64), (7, -2), (8, 1), (7, 1), (9, 300), (8, -2)];
+        let mut text = BasketsBuilder::default();
+        let mut ints = BasketsBuilder::default();
+        let mut mixed = BasketsBuilder::default();
+        for (k, &(b, i)) in lines.iter().enumerate() {
+            text.push(&b.to_string(), &i.to_string());
+            ints.push_ints(b, i);
+            match k % 3 {
+                0 => mixed.push_int_basket(b, &i.to_string()),
+                1 => mixed.push_int_item(&b.to_string(), i),
+                _ => mixed.push(&b.to_string(), &i.to_string()),
+            }
+        }
+        let show = |b: Baskets| -> Vec<Vec<String>> {
+            b.iter().map(|x| {
+                let mut v: Vec<String> = x.iter().map(|&i| b.item_name(i).to_string()).collect();
+                v.sort();
+                v
+            }).collect()
+        };
+        let want = show(text.build());
+        assert_eq!(want, vec![vec!["-2", "1"], vec!["-2", "1"], vec!["300"]]);
+        assert_eq!(show(ints.build()), want);
+        assert_eq!(show(mixed.build()), want);
     }
 
     #[test]

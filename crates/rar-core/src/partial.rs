@@ -128,6 +128,8 @@ impl Partial {
             *line = (basket_map[line.0 as usize], item_map[line.1 as usize]);
         }
         b.last_basket = None;
+        b.last_int_basket = None;
+        b.int_items.clear();
     }
 
     /// Size of [`Partial::to_bytes`]'s result, without building it.
