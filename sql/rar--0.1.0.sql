@@ -490,94 +490,23 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:119
+-- src/api/aggregate.rs:132
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:211
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:199
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
+-- src/api/aggregate.rs:277
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+) RETURNS jsonb /* Option < JsonB > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
+-- src/api/aggregate.rs:187
 -- rar::api::aggregate::rar::rules_sfunc4_bb
 CREATE  FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, /* Option < Internal > */
@@ -592,7 +521,19 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
+-- src/api/aggregate.rs:195
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
 -- rar::api::aggregate::rar::rules_sfunc_ib
 CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
@@ -608,48 +549,20 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
 	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
+-- src/api/aggregate.rs:187
 -- rar::api::aggregate::rar::rules_sfunc_bb
 CREATE  FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
@@ -665,7 +578,115 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:174
+-- src/api/aggregate.rs:212
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:187
 -- rar::api::aggregate::rar::rules_sfunc_bi
 CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
@@ -681,7 +702,7 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:219
+-- src/api/aggregate.rs:232
 -- rar::api::aggregate::rar::baskets_final
 CREATE  FUNCTION rar."baskets_final"(
 	"state" internal /* Option < Internal > */
@@ -692,43 +713,22 @@ AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:264
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:174
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
+-- src/api/aggregate.rs:187
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:182
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:272
+-- src/api/aggregate.rs:285
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc
@@ -754,6 +754,7 @@ CREATE AGGREGATE rar.baskets(basket text, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket text, item text) (
@@ -761,6 +762,7 @@ CREATE AGGREGATE rar.baskets_state(basket text, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
@@ -768,6 +770,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_c
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
@@ -775,6 +778,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_c
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -787,6 +791,7 @@ CREATE AGGREGATE rar.baskets(basket bigint, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
@@ -794,6 +799,7 @@ CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
@@ -801,6 +807,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
@@ -808,6 +815,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -820,6 +828,7 @@ CREATE AGGREGATE rar.baskets(basket text, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
@@ -827,6 +836,7 @@ CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
@@ -834,6 +844,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
@@ -841,6 +852,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -853,6 +865,7 @@ CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
@@ -860,6 +873,7 @@ CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
@@ -867,6 +881,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, m
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
@@ -874,6 +889,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, m
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';

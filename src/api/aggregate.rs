@@ -13,7 +13,9 @@
 //!
 //! The state ([`Partial`]) is Rust memory owned by the aggregate's memory
 //! context: it is dropped when PostgreSQL resets that context, on success,
-//! error or cancel alike.
+//! error or cancel alike. The final functions consume it
+//! (`FINALFUNC_MODIFY = READ_WRITE`), so PostgreSQL refuses the aggregates
+//! as window functions instead of calling them twice on one state.
 
 use std::cell::RefCell;
 
@@ -287,6 +289,7 @@ CREATE AGGREGATE rar.baskets(basket text, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket text, item text) (
@@ -294,6 +297,7 @@ CREATE AGGREGATE rar.baskets_state(basket text, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
@@ -301,6 +305,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_c
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
@@ -308,6 +313,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_c
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -320,6 +326,7 @@ CREATE AGGREGATE rar.baskets(basket bigint, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
@@ -327,6 +334,7 @@ CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
@@ -334,6 +342,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
@@ -341,6 +350,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -353,6 +363,7 @@ CREATE AGGREGATE rar.baskets(basket text, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
@@ -360,6 +371,7 @@ CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
@@ -367,6 +379,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
@@ -374,6 +387,7 @@ CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
@@ -386,6 +400,7 @@ CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
@@ -393,6 +408,7 @@ CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.baskets_serial,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
@@ -400,6 +416,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, m
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
@@ -407,6 +424,7 @@ CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, m
     COMBINEFUNC = rar.baskets_combine,
     SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
     FINALFUNC = rar.rules_final,
+    FINALFUNC_MODIFY = READ_WRITE,
     PARALLEL = SAFE
 );
 COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';

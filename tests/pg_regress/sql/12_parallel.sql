@@ -67,6 +67,7 @@ SELECT jsonb_array_length(rar_rules_agg(NULL::text, item, 0.1, 0.5)) FROM par;
 SELECT show_error($$SELECT rar_rules_agg(transaction_id::text, item, 0, 0.5) FROM par$$);
 SELECT show_error($$SELECT rar_rules_agg(transaction_id::text, item, NULL, 0.5) FROM par$$);
 SELECT show_error($$SELECT rar_rules_agg(transaction_id::text, item, 0.1, 0.5, 99) FROM par$$);
+SELECT show_error($$SELECT rar_rules_agg(transaction_id, item, 0.1, 0.5) OVER (ORDER BY transaction_id) FROM par$$);
 SELECT show_error($$SELECT * FROM rar_mine_segments('par_seg', 'region')$$);
 SELECT show_error($$SELECT * FROM rar_mine_segments('par_seg', NULL)$$);
 -- A shard's state is compact bytes: about 4 bytes a line.
