@@ -69,3 +69,23 @@ pub fn memory_limit_follows_maintenance_work_mem() -> bool {
 pub fn device() -> String {
     DEVICE.get().and_then(|c| c.into_string().ok()).unwrap_or_else(|| "auto".into())
 }
+
+/// Threads for the counting pass of mining: the backend and as many as
+/// PostgreSQL would give a parallel query (`max_parallel_workers_per_gather`),
+/// at most the machine's cores.
+pub fn mining_threads() -> usize {
+    let workers = unsafe { pgrx::pg_sys::max_parallel_workers_per_gather }.max(0) as usize;
+    let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    (1 + workers).min(cores)
+}
+
+/// Run first by every counting thread: PostgreSQL's signals (cancel,
+/// terminate, latches) must reach the backend's own thread, which checks
+/// for them; the counting threads call no PostgreSQL function.
+pub fn block_signals() {
+    unsafe {
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_BLOCK, &all, std::ptr::null_mut());
+    }
+}

@@ -41,6 +41,7 @@ pub extern "C-unwind" fn _PG_init() {
     // thread of ours exists.
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
+    rar_core::itemsets::set_thread_start(gucs::block_signals);
 }
 
 /// Required by `cargo pgrx test`.

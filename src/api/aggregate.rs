@@ -136,6 +136,7 @@ mod rar {
     /// The thresholds of `rar_rules_agg`, checked on a group's first row.
     pub(crate) fn agg_options(min_support: Option<f64>, min_confidence: Option<f64>, max_length: Option<i32>) -> AggOptions {
         let params = MineParams {
+            threads: gucs::mining_threads(),
             min_support: min_support.unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
             min_confidence: min_confidence
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
@@ -242,6 +243,7 @@ mod rar {
     pub fn rules_json(p: Partial) -> Value {
         let Some(o) = p.options else { return json!([]) };
         let params = MineParams {
+            threads: gucs::mining_threads(),
             min_support: o.min_support,
             min_confidence: o.min_confidence,
             max_length: o.max_length as usize,

@@ -201,6 +201,7 @@ fn rar_evaluate(
         RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }.raise();
     }
     let params = MineParams {
+        threads: gucs::mining_threads(),
         min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(0.01),
         min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(0.5),
         max_length: max_length.map(|m| m.max(0) as usize).or(defaults["max_length"].as_u64().map(|m| m as usize)).unwrap_or(4),

@@ -65,6 +65,7 @@ fn rar_mine(
     let source = required("source", "", source);
     let int = |name, default, v: Option<i32>| required(name, default, v).max(0) as usize;
     let params = MineParams {
+        threads: gucs::mining_threads(),
         min_support: required("min_support", "0.01", min_support),
         min_confidence: required("min_confidence", "0.5", min_confidence),
         min_lift: required("min_lift", "0", min_lift),

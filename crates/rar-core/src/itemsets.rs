@@ -156,6 +156,73 @@ pub struct SearchLimits {
     pub antecedent_count: Option<u32>,
     /// Bytes the tree and the live tid-lists may take.
     pub memory_limit: u64,
+    /// Threads for the counting pass (see [`MineParams::threads`](crate::params::MineParams)).
+    pub threads: usize,
+}
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static THREAD_START: std::sync::OnceLock<fn()> = std::sync::OnceLock::new();
+
+/// A function every counting thread calls first. The PostgreSQL extension
+/// blocks signals there, so that they reach the backend's own thread.
+pub fn set_thread_start(hook: fn()) {
+    let _ = THREAD_START.set(hook);
+}
+
+/// Baskets below which counting stays on one thread.
+const PARALLEL_MIN_BASKETS: usize = 50_000;
+
+/// Tid-lists and pair counts of the baskets in `range` (internal item
+/// numbers; `pairs` empty when the matrix is not used).
+fn count_range(
+    baskets: &Baskets,
+    internal: &[u32],
+    m: usize,
+    use_matrix: bool,
+    range: std::ops::Range<usize>,
+    capacity: impl Fn(usize) -> usize,
+    tick: &mut dyn FnMut(),
+    stop: &AtomicBool,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(capacity(k))).collect();
+    let mut pairs: Vec<u32> = if use_matrix { vec![0; m * (m - 1) / 2] } else { Vec::new() };
+    let row_start = |a: usize| a * m - a * (a + 1) / 2;
+    let mut recoded: Vec<u32> = Vec::new();
+    for t in range {
+        recoded.clear();
+        recoded.extend(baskets.basket(t).iter().map(|&v| internal[v as usize]).filter(|&k| k != NONE));
+        recoded.sort_unstable();
+        for &k in &recoded {
+            tids[k as usize].push(t as u32);
+        }
+        if use_matrix {
+            for (x, &a) in recoded.iter().enumerate() {
+                let base = row_start(a as usize) - a as usize - 1;
+                for &bb in &recoded[x + 1..] {
+                    pairs[base + bb as usize] += 1;
+                }
+            }
+        }
+        if t % 65536 == 0 {
+            tick();
+        }
+        if t % 4096 == 0 && stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    (tids, pairs)
+}
+
+/// Sets the flag when dropped: when the calling thread leaves the counting
+/// (normally, or unwinding from a cancel raised in `tick`), the other
+/// threads stop at their next check instead of finishing their range.
+struct StopOnDrop<'a>(&'a AtomicBool);
+
+impl Drop for StopOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::Relaxed);
+    }
 }
 
 /// Largest pair-count matrix used, in bytes; beyond it, pairs are counted by
@@ -229,33 +296,62 @@ pub fn mine_itemsets<'b>(
         return Ok(s.tree);
     }
 
-    // Tid-lists of the frequent items, and the baskets recoded to internal
-    // item numbers, ascending.
-    let mut tids: Vec<Vec<u32>> = frequent.iter().map(|&v| Vec::with_capacity(counts[v as usize] as usize)).collect();
-    let mut recoded: Vec<u32> = Vec::new();
+    // Tid-lists of the frequent items, and the pair counts, over the
+    // baskets recoded to internal item numbers: on `threads` threads, each
+    // counting a contiguous range of baskets (its own matrix), the calling
+    // thread taking the first range and checking for cancellation.
     let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * 4;
     let use_matrix = pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4);
-    let mut pairs: Vec<u32> = if use_matrix { vec![0; (pair_bytes / 4) as usize] } else { Vec::new() };
     let row_start = |a: usize| a * m - a * (a + 1) / 2;
-    for (t, b) in baskets.iter().enumerate() {
-        recoded.clear();
-        recoded.extend(b.iter().map(|&v| internal[v as usize]).filter(|&k| k != NONE));
-        recoded.sort_unstable();
-        for &k in &recoded {
-            tids[k as usize].push(t as u32);
-        }
-        if use_matrix {
-            for (x, &a) in recoded.iter().enumerate() {
-                let base = row_start(a as usize) - a as usize - 1;
-                for &bb in &recoded[x + 1..] {
-                    pairs[base + bb as usize] += 1;
+    let mut threads = if n < PARALLEL_MIN_BASKETS { 1 } else { limits.threads.max(1) };
+    if use_matrix && pair_bytes > 0 {
+        threads = threads.min(((limits.memory_limit / 4) / pair_bytes).max(1) as usize);
+    }
+    let bounds: Vec<usize> = (0..=threads).map(|k| n * k / threads).collect();
+    let full = |k: usize| counts[frequent[k] as usize] as usize;
+    let (tids, pairs) = if threads == 1 {
+        count_range(baskets, &internal, m, use_matrix, 0..n, full, &mut *s.tick, &AtomicBool::new(false))
+    } else {
+        let share = |k: usize| full(k) / threads + full(k) / 8 + 16;
+        let internal = &internal;
+        let tick = &mut *s.tick;
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..threads)
+                .map(|k| {
+                    let range = bounds[k]..bounds[k + 1];
+                    scope.spawn(move || {
+                        if let Some(hook) = THREAD_START.get() {
+                            hook();
+                        }
+                        count_range(baskets, internal, m, use_matrix, range, share, &mut || {}, stop)
+                    })
+                })
+                .collect();
+            let _stop_others = StopOnDrop(stop);
+            let first = count_range(baskets, internal, m, use_matrix, bounds[0]..bounds[1], share, tick, &AtomicBool::new(false));
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+                .collect()
+        });
+        // Ranges in order: each tid-list comes out sorted.
+        let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(full(k))).collect();
+        let mut pairs: Vec<u32> = Vec::new();
+        for (part_tids, part_pairs) in parts {
+            for (t, part) in tids.iter_mut().zip(part_tids) {
+                t.extend_from_slice(&part);
+            }
+            if pairs.is_empty() {
+                pairs = part_pairs;
+            } else {
+                for (p, q) in pairs.iter_mut().zip(part_pairs) {
+                    *p += q;
                 }
             }
         }
-        if t % 65536 == 0 {
-            (s.tick)();
-        }
-    }
+        (tids, pairs)
+    };
     s.live_tid_bytes = tids.iter().map(|t| t.len() as u64 * 4).sum::<u64>() + pair_bytes * use_matrix as u64;
     s.check_memory()?;
 

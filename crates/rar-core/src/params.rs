@@ -37,6 +37,9 @@ pub struct MineParams {
     pub max_rules: u64,
     /// Memory budget in bytes for the itemset tree, tid-lists and rules.
     pub memory_limit: u64,
+    /// Threads for the counting pass over the baskets (item pairs and
+    /// tid-lists); 1 counts on the calling thread only.
+    pub threads: usize,
 }
 
 /// The longest rule the miner accepts (consequents are bit masks over the
@@ -55,6 +58,7 @@ impl Default for MineParams {
             support_of: SupportOf::Rule,
             max_rules: 10_000_000,
             memory_limit: 2 << 30,
+            threads: 1,
         }
     }
 }

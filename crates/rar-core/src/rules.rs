@@ -143,6 +143,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
             .then_some(min_support_count),
         max_length: params.max_length,
         memory_limit: params.memory_limit,
+        threads: params.threads.max(1),
     };
     let mut by_rank: Vec<u32> = (0..baskets.n_items() as u32).collect();
     by_rank.sort_unstable_by(|&a, &b| baskets.item_name(a).cmp(baskets.item_name(b)));

@@ -1,0 +1,65 @@
+//! Counting on several threads gives exactly the rules of one thread.
+
+use rar_core::baskets::BasketsBuilder;
+use rar_core::params::{MineParams, SupportOf};
+use rar_core::rules::mine_rules;
+
+/// 60,000 baskets (above the size where counting goes parallel) of 2 to 9
+/// items out of 40, with some items bought together.
+fn baskets() -> rar_core::baskets::Baskets {
+    let mut b = BasketsBuilder::default();
+    let mut state = 42u64;
+    let mut next = || {
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        (state >> 33) as usize
+    };
+    for t in 0..60_000 {
+        let len = 2 + next() % 8;
+        for _ in 0..len {
+            let i = next() % 40;
+            b.push(&t.to_string(), &format!("item{i}"));
+            if i % 5 == 0 {
+                b.push(&t.to_string(), &format!("item{}", i + 1));
+            }
+        }
+    }
+    b.build()
+}
+
+#[test]
+fn threads_find_the_same_rules() {
+    let data = baskets();
+    for support_of in [SupportOf::Rule, SupportOf::Antecedent] {
+        let one = MineParams { min_support: 0.002, min_confidence: 0.1, support_of, ..MineParams::default() };
+        let rows = |p: &MineParams| {
+            let rules = mine_rules(data.clone(), p, &mut || {}).unwrap();
+            (0..rules.len())
+                .map(|i| {
+                    let r = rules.row(i);
+                    let a: Vec<String> = r.antecedent.iter().map(|s| s.to_string()).collect();
+                    let c: Vec<String> = r.consequent.iter().map(|s| s.to_string()).collect();
+                    (a, c, r.count, r.confidence.to_bits(), r.lift.to_bits())
+                })
+                .collect::<Vec<_>>()
+        };
+        let want = rows(&one);
+        assert!(want.len() > 1000, "{} rules", want.len());
+        for threads in [2, 3, 8] {
+            assert_eq!(rows(&MineParams { threads, ..one.clone() }), want, "{threads} threads, {support_of:?}");
+        }
+    }
+}
+
+/// A cancel raised in the calling thread's tick (PostgreSQL's
+/// check_for_interrupts unwinds as a panic through Rust) ends the mining:
+/// the other counting threads stop instead of running to the end.
+#[test]
+fn a_cancel_in_tick_stops_every_thread() {
+    let data = baskets();
+    let p = MineParams { min_support: 0.002, min_confidence: 0.1, threads: 4, ..MineParams::default() };
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        mine_rules(data.clone(), &p, &mut || panic!("canceling statement due to user request"))
+    }));
+    let message = result.expect_err("the cancel propagates");
+    assert_eq!(message.downcast_ref::<&str>(), Some(&"canceling statement due to user request"));
+}
