@@ -55,6 +55,13 @@ chmod -R a+rX "$(dirname "$RAR_VENV")"
 step "Build and install the extension into PostgreSQL 15"
 cargo pgrx install --release --pg-config "$PG_CONFIG" 2>&1 | grep -vE "^\s+(Compiling|Checking)" || true
 test -f "$("$PG_CONFIG" --pkglibdir)/rar.so"
+# Earlier versions' scripts and the upgrade scripts (cargo pgrx installs the
+# current version's script only), so that ALTER EXTENSION rar UPDATE and
+# CREATE EXTENSION rar VERSION '<earlier>' work.
+version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)
+for f in sql/rar--*.sql; do
+  [ "$f" = "sql/rar--$version.sql" ] || install -m 644 "$f" "$("$PG_CONFIG" --sharedir)/extension/"
+done
 
 step "Build and install the model library (libtorch) beside the extension"
 cargo build --release -p rar-model 2>&1 | grep -vE "^\s+(Compiling|Checking)" || true
@@ -113,17 +120,13 @@ fi
 step "Demo database $RAR_DEMO_DB with the UCI Online Retail data as table sales"
 psql -q -X -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = '$RAR_DEMO_DB'" | grep -q 1 \
   || psql -q -X -d postgres -c "CREATE DATABASE $RAR_DEMO_DB"
-# The extension's version stays 0.1.0 while it is developed: recreate it in
-# the demo database when the installed SQL changed since the last set-up.
-version=$(grep -m1 '^version' Cargo.toml | cut -d'"' -f2)
-sql_md5=$(md5sum "$("$PG_CONFIG" --sharedir)/extension/rar--$version.sql" | cut -d' ' -f1)
-if [ "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT sql_md5 FROM rar_demo_build" 2>/dev/null)" != "$sql_md5" ]; then
-  psql -q -X -d "$RAR_DEMO_DB" -c "DROP EXTENSION IF EXISTS rar CASCADE" 2>/dev/null || true
-  echo "extension (re)created in $RAR_DEMO_DB for this build"
+# An existing demo database is upgraded in place, never dropped: its
+# models, rule sets and cleaning log stay.
+if [ -n "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT 1 FROM pg_extension WHERE extname = 'rar' AND extversion <> '$version'")" ]; then
+  psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -c "ALTER EXTENSION rar UPDATE"
+  echo "extension rar updated to $version in $RAR_DEMO_DB"
 fi
 psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_schema.sql
-psql -q -X -d "$RAR_DEMO_DB" -c "CREATE TABLE IF NOT EXISTS rar_demo_build (sql_md5 text)" \
-  -c "DELETE FROM rar_demo_build" -c "INSERT INTO rar_demo_build VALUES ('$sql_md5')"
 if [ "$(psql -X -d "$RAR_DEMO_DB" -tAc "SELECT count(*) FROM sales")" = "0" ]; then
   zcat data/online_retail.csv.gz | psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_load.sql
 fi

@@ -10,6 +10,10 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 . scripts/env.sh
 
+step "cargo fmt and cargo clippy (formatting and lints, warnings as errors)"
+cargo fmt --all -- --check
+cargo clippy --all-targets --features pg15 -- -D warnings
+
 step "cargo test -p rar-core (the pure core) and -p rar-model (the libtorch models)"
 cargo test -p rar-core --release
 cargo test -p rar-model --release
@@ -24,6 +28,20 @@ if ! diff -u <(python3 scripts/sql_blocks.py "sql/rar--$version.sql") <(python3 
   echo "sql/rar--$version.sql is out of date: regenerate it with cargo pgrx schema --release -o sql/rar--$version.sql" >&2
   exit 1
 fi
+
+# Every earlier version has an upgrade script to this one, generated from
+# sql/upgrade/ and this version's script (scripts/upgrade_sql.py).
+for old in $(ls sql | sed -n 's/^rar--\([0-9.]*\)\.sql$/\1/p' | grep -vx "$version"); do
+  upgrade="sql/rar--$old--$version.sql"
+  if [ ! -f "$upgrade" ]; then
+    echo "missing $upgrade: ALTER EXTENSION rar UPDATE would have no path from $old" >&2
+    exit 1
+  fi
+  if ! diff -u "$upgrade" <(python3 scripts/upgrade_sql.py "$old" "$version"); then
+    echo "$upgrade is out of date: python3 scripts/upgrade_sql.py $old $version > $upgrade" >&2
+    exit 1
+  fi
+done
 
 step "SQL regression tests"
 ./tests/run_regress.sh

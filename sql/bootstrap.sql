@@ -19,7 +19,10 @@ CREATE TABLE rar.clean_log (
     removed      bigint NOT NULL,
     changed      bigint NOT NULL,
     run_by       name NOT NULL DEFAULT current_user,
-    run_at       timestamptz NOT NULL DEFAULT now()
+    run_at       timestamptz NOT NULL DEFAULT now(),
+    -- Set by rar_restore when the run was undone.
+    restored_at  timestamptz,
+    restored_by  name
 );
 COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures per rule, lines before and after';
 
@@ -49,19 +52,65 @@ CREATE TABLE rar.encodings (
 );
 COMMENT ON TABLE rar.encodings IS 'How rar_encode encoded each column: one-hot tokens, z-score, min-max or quantile bands';
 
--- Users see and write only the catalog rows of tables they may read or change.
+-- Who may do what (SECURITY.md). Catalog rows are data about a table:
+-- everyone who may read the table (and, where the table has row-level
+-- security, sees all of its rows) may read them; only the table's owner
+-- (or a member of the owning role) may write them. These functions are
+-- bound at creation (SQL-standard bodies), so the caller's search_path
+-- cannot stand in for anything they call.
+CREATE FUNCTION rar.may_manage(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = rel), false)
+    OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
+COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
+
+CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN coalesce((
+    SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+        OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
+            AND (NOT c.relrowsecurity
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
+    FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
+COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
+
+-- Rows about a table that was dropped since: writable by the role that made them.
+CREATE FUNCTION rar.orphan_of(rel regclass, creator name) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN creator = CURRENT_USER AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel);
+COMMENT ON FUNCTION rar.orphan_of(regclass, name) IS 'Whether the row is about a dropped table and was made by the current role';
+
+-- Raises the error for a role that may not change what rar keeps about `src`.
+CREATE FUNCTION rar.check_manage(src regclass, what text) RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF NOT rar.may_manage(src) THEN
+        RAISE EXCEPTION 'permission denied to % of table %', what, src
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'Only the owner of the table (or a member of its owning role) may change what rar keeps about it.',
+                  HINT = format('Ask the owner of %s to do it, or to GRANT its owning role to %s.', src, CURRENT_USER);
+    END IF;
+END
+$fn$;
+
 ALTER TABLE rar.clean_log ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.splits ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.encodings ENABLE ROW LEVEL SECURITY;
-CREATE POLICY readers ON rar.clean_log FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
-CREATE POLICY writers ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
-CREATE POLICY readers ON rar.splits FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
-CREATE POLICY writers ON rar.splits FOR ALL USING (pg_catalog.has_table_privilege(relation, 'SELECT'))
-    WITH CHECK (pg_catalog.has_table_privilege(relation, 'SELECT'));
-CREATE POLICY readers ON rar.encodings FOR SELECT USING (pg_catalog.has_table_privilege(relation, 'SELECT'));
-CREATE POLICY writers ON rar.encodings FOR ALL USING (pg_catalog.has_table_privilege(relation, 'UPDATE'))
-    WITH CHECK (pg_catalog.has_table_privilege(relation, 'UPDATE'));
-GRANT SELECT, INSERT ON rar.clean_log TO PUBLIC;
+-- Cleaning needs DELETE on the table (rar_clean checks more); so does
+-- marking a run restored.
+CREATE POLICY read ON rar.clean_log FOR SELECT USING (rar.may_read(relation));
+CREATE POLICY insert ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY update ON rar.clean_log FOR UPDATE USING (pg_catalog.has_table_privilege(relation, 'DELETE'))
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY read ON rar.splits FOR SELECT USING (rar.may_read(relation));
+CREATE POLICY insert ON rar.splits FOR INSERT WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.splits FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY delete ON rar.splits FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
+CREATE POLICY read ON rar.encodings FOR SELECT USING (rar.may_read(relation));
+CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
+GRANT SELECT, INSERT, UPDATE ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 
@@ -82,83 +131,3 @@ RETURN CASE
 END;
 COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
 
--- The model registry: every model rar_train trained, with its weights,
--- vocabulary, settings, curves and metrics; versions per source, one of
--- them deployed (the one later calls use).
-CREATE TABLE rar.models (
-    model_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
-    source       regclass NOT NULL,
-    version      integer NOT NULL,
-    architecture text NOT NULL,
-    params       jsonb NOT NULL,
-    vocab        text[] NOT NULL,
-    weights      bytea NOT NULL,
-    curves       jsonb NOT NULL,
-    metrics      jsonb NOT NULL,
-    device       text NOT NULL,
-    seconds      float8 NOT NULL,
-    lines        bigint NOT NULL,
-    train_baskets bigint NOT NULL,
-    valid_baskets bigint NOT NULL,
-    split        text NOT NULL,
-    deployed     boolean NOT NULL DEFAULT false,
-    deployed_at  timestamptz,
-    trained_by   name NOT NULL DEFAULT current_user,
-    trained_at   timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (source, version)
-);
-CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;
-COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
-ALTER TABLE rar.models ENABLE ROW LEVEL SECURITY;
-CREATE POLICY readers ON rar.models FOR SELECT USING (pg_catalog.has_table_privilege(source, 'SELECT'));
-CREATE POLICY writers ON rar.models FOR ALL USING (pg_catalog.has_table_privilege(source, 'SELECT'))
-    WITH CHECK (pg_catalog.has_table_privilege(source, 'SELECT'));
-GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
-
--- Training in progress, from any session: rar_train reports its epoch,
--- loss and time left as the activity of its backend.
-CREATE VIEW rar.training AS
-SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
-FROM pg_catalog.pg_stat_activity
-WHERE query LIKE 'rar_train:%';
-COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
-GRANT SELECT ON rar.training TO PUBLIC;
-
--- Marks a model as the one in use for its source.
-CREATE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-    src regclass;
-BEGIN
-    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % does not exist', model_id
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
-    END IF;
-    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
-    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
-                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
-END
-$fn$;
-
--- Deploys again the model that was deployed before the current one.
-CREATE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE AS $fn$
-DECLARE
-    cur rar.models;
-    prev bigint;
-BEGIN
-    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', source
-            USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
-    END IF;
-    SELECT m.model_id INTO prev FROM rar.models m
-    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
-    ORDER BY m.deployed_at DESC LIMIT 1;
-    IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
-            USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
-    END IF;
-    RETURN QUERY SELECT * FROM rar_deploy(prev);
-END
-$fn$;

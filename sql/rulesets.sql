@@ -1,6 +1,9 @@
 -- Rule sets as database objects: registered sources, rule sets with history,
 -- the atomic refresh procedure, the views for BI tools and the reporting
 -- role. Runs after the functions it calls (rar_mine, rar_explain).
+-- Every function here pins its search_path and names the extension's own
+-- objects by schema (@extschema@ for the functions, rar for the catalog),
+-- so that nothing on the caller's search_path can stand in for them.
 
 -- Registered sources: a name for a table and how to read it.
 CREATE TABLE rar.sources (
@@ -51,31 +54,88 @@ CREATE TABLE rar.rule_store (
     conviction        float8 NOT NULL,
     count             bigint NOT NULL,
     explanation       text NOT NULL,
-    -- The antecedent's items joined by the unit separator (U+001F): the
-    -- key rar_recommend looks rules up by, one subset of the basket at a time.
+    -- rar.rule_key(antecedent): the key rar_recommend looks rules up by,
+    -- one subset of the basket at a time.
     antecedent_key    text NOT NULL,
     PRIMARY KEY (set_id, rule_id)
 );
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
--- rar_recommend finds the rules whose antecedent is in a basket.
-CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, antecedent_key);
+-- rar_recommend finds the rules whose antecedent is in a basket. A hash of
+-- the key is indexed: items may be of any length.
+CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, pg_catalog.hashtextextended(antecedent_key, 0));
+
+-- The lookup key of an item list: each item prefixed by its length in
+-- characters, so that no two lists share a key whatever their text
+-- (crates/rar-core/src/keys.rs builds the same keys).
+CREATE FUNCTION rar.rule_key(items text[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
+        FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i));
+COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
+
+-- Rules are data of the table they were mined from. Who may read them:
+-- whoever may read the whole table (rar.may_read), and the roles its owner
+-- granted them to with rar_grant (for BI logins without SELECT on the
+-- sales). Who may write them: the table's owner. A source's own row (table,
+-- columns) says no more than pg_catalog does and is readable by everyone,
+-- so that a refusal can give its true reason.
+CREATE TABLE rar.source_grants (
+    source     text NOT NULL REFERENCES rar.sources (name) ON DELETE CASCADE ON UPDATE CASCADE,
+    relation   regclass NOT NULL,
+    grantee    regrole NOT NULL,
+    granted_by name NOT NULL DEFAULT current_user,
+    granted_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (source, grantee)
+);
+COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by rar_grant, without SELECT on its table';
+
+CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN rar.may_read(rel)
+    OR EXISTS (SELECT 1 FROM rar.source_grants g
+               WHERE g.source = may_read_rules.source AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
+ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_store ENABLE ROW LEVEL SECURITY;
-CREATE POLICY by_relation ON rar.sources
-    USING (pg_catalog.has_table_privilege(relation, 'SELECT'))
-    WITH CHECK (pg_catalog.has_table_privilege(relation, 'SELECT'));
-CREATE POLICY by_source ON rar.rule_sets
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source));
-CREATE POLICY by_set ON rar.rule_store
-    USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
-GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.rule_sets, rar.rule_store TO PUBLIC;
+CREATE POLICY read ON rar.sources FOR SELECT USING (true);
+CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
+CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE') OR rar.may_manage(relation));
+CREATE POLICY insert ON rar.source_grants FOR INSERT WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.source_grants FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY delete ON rar.source_grants FOR DELETE USING (rar.may_manage(relation));
+CREATE POLICY read ON rar.rule_sets FOR SELECT
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
+CREATE POLICY insert ON rar.rule_sets FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+CREATE POLICY update ON rar.rule_sets FOR UPDATE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+CREATE POLICY delete ON rar.rule_sets FOR DELETE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+CREATE POLICY read ON rar.rule_store FOR SELECT
+    USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
+CREATE POLICY insert ON rar.rule_store FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                        WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+CREATE POLICY update ON rar.rule_store FOR UPDATE
+    USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                   WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                        WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+CREATE POLICY delete ON rar.rule_store FOR DELETE
+    USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                   WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
@@ -89,7 +149,8 @@ CREATE FUNCTION rar_register(
     keep_sets integer DEFAULT 10,
     label_table regclass DEFAULT NULL,
     label_key text DEFAULT NULL
-) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE AS $fn$
+) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cols record;
     labels regclass := coalesce(label_table, source);
@@ -98,7 +159,17 @@ BEGIN
         RAISE EXCEPTION 'name and source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
     END IF;
-    SELECT * INTO cols FROM rar_columns(source, tid_column, item_column);
+    PERFORM rar.check_manage(source, 'register sources');
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND NOT rar.may_manage(o.relation)) THEN
+        RAISE EXCEPTION 'source "%" is registered by another role', name
+            USING ERRCODE = 'duplicate_object',
+                  HINT = 'Choose another name; only the owner of the table of a source may register it again.';
+    END IF;
+    IF label_table IS NOT NULL AND NOT pg_catalog.has_table_privilege(label_table, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for table %', label_table
+            USING ERRCODE = 'insufficient_privilege', HINT = 'Labels are read from label_table with your rights: it needs SELECT on it.';
+    END IF;
+    SELECT * INTO cols FROM @extschema@.rar_columns(source, tid_column, item_column);
     IF (label_table IS NOT NULL OR label_key IS NOT NULL) AND label_column IS NULL THEN
         RAISE EXCEPTION 'label_table and label_key need label_column'
             USING ERRCODE = 'invalid_parameter_value',
@@ -131,8 +202,16 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE AS $fn$
+CREATE FUNCTION rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    rel regclass;
+    creator name;
 BEGIN
+    SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
+    IF FOUND AND NOT (rar.may_manage(rel) OR rar.orphan_of(rel, creator)) THEN
+        PERFORM rar.check_manage(rel, 'unregister sources');
+    END IF;
     DELETE FROM rar.sources s WHERE s.name = rar_unregister.name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
@@ -143,10 +222,16 @@ END
 $fn$;
 
 -- The registered source `name`, checked: its table must still exist.
-CREATE FUNCTION rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE AS $fn$
+-- A role that may not read its rules is told so (42501), with the remedy.
+CREATE FUNCTION rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
 BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'source must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the name of a registered source: SELECT name FROM rar.sources.';
+    END IF;
     SELECT * INTO s FROM rar.sources WHERE sources.name = rar_source.name;
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
@@ -157,6 +242,12 @@ BEGIN
         RAISE EXCEPTION 'the table of source "%" was dropped', name
             USING ERRCODE = 'undefined_table',
                   HINT = format('Register the source again on its new table: SELECT rar_register(%L, ''<table>'');', name);
+    END IF;
+    IF NOT rar.may_read_rules(s.name, s.relation) THEN
+        RAISE EXCEPTION 'permission denied for the rules of source "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = format('Rules are data of table %s: they are shown to roles that may read all of its rows, and to roles its owner granted them to.', s.relation),
+                  HINT = format('Ask the owner of %s for SELECT on it, or to run SELECT rar_grant(%L, %L);', s.relation, name, CURRENT_USER);
     END IF;
     RETURN s;
 END
@@ -174,7 +265,8 @@ CREATE PROCEDURE rar_refresh(
     min_lift float8 DEFAULT NULL,
     method text DEFAULT NULL,
     wait boolean DEFAULT false
-) LANGUAGE plpgsql AS $fn$
+) LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
     p jsonb;
@@ -184,7 +276,8 @@ DECLARE
     t0 timestamptz := clock_timestamp();
     lock_key bigint;
 BEGIN
-    s := rar_source(name);
+    s := @extschema@.rar_source(name);
+    PERFORM rar.check_manage(s.relation, 'refresh the rules');
     lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
     IF wait THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
@@ -208,9 +301,9 @@ BEGIN
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
     SELECT new_set, r.rule_id, r.antecedent, r.consequent, r.antecedent_labels, r.consequent_labels,
            r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-           rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, n_baskets),
-           array_to_string(r.antecedent, E'\x1f')
-    FROM rar_labelled_rules(s, p) r;
+           @extschema@.rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, n_baskets),
+           rar.rule_key(r.antecedent)
+    FROM @extschema@.rar_labelled_rules(s, p) r;
     GET DIAGNOSTICS n_rules = ROW_COUNT;
     UPDATE rar.rule_sets SET current = false WHERE source = name AND current;
     UPDATE rar.rule_sets SET current = true, rules = n_rules, baskets = n_baskets,
@@ -226,12 +319,13 @@ $fn$;
 CREATE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
 RETURNS TABLE (change text, antecedent text[], consequent text[], old_confidence float8, new_confidence float8,
                old_lift float8, new_lift float8)
-LANGUAGE plpgsql STABLE AS $fn$
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
-    PERFORM rar_source(name);
+    PERFORM @extschema@.rar_source(name);
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
     END IF;
@@ -262,27 +356,28 @@ $fn$;
 CREATE FUNCTION rar_labelled_rules(s rar.sources, p jsonb)
 RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent_labels text[], consequent_labels text[],
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
-LANGUAGE plpgsql VOLATILE AS $fn$
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
     IF s.label_column IS NULL THEN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
         CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
-        TRUNCATE rar_labels;
-        EXECUTE format('INSERT INTO rar_labels SELECT %I::text, min(%I::text) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
+        TRUNCATE pg_temp.rar_labels;
+        EXECUTE format('INSERT INTO pg_temp.rar_labels SELECT %I::text, min(%I::text) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
                        coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation),
                        coalesce(s.label_key, s.item_column));
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent,
-               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN rar_labels l ON l.item = x ORDER BY i),
-               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN rar_labels l ON l.item = x ORDER BY i),
+               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
+               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
@@ -291,7 +386,7 @@ $fn$;
 
 -- The current rules of every registered source, one row per rule, in plain
 -- columns that BI tools filter and sort.
-CREATE VIEW rar.rules AS
+CREATE VIEW rar.rules WITH (security_invoker = true) AS
 SELECT s.source, r.rule_id, r.antecedent, r.consequent,
        array_to_string(r.antecedent_labels, ', ') AS antecedent_text,
        array_to_string(r.consequent_labels, ', ') AS consequent_text,
@@ -304,7 +399,7 @@ COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for 
 
 -- Nodes (items) and edges (antecedent item -> consequent item, one per rule
 -- and antecedent item) of the current rules, for graph panels.
-CREATE VIEW rar.rule_graph AS
+CREATE VIEW rar.rule_graph WITH (security_invoker = true) AS
 WITH cur AS (
     SELECT s.source, r.* FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) WHERE s.current
 ), edges AS (
@@ -326,7 +421,7 @@ SELECT source, 'edge', from_id || '->' || to_id || '#' || rule_id, from_label ||
 FROM edges;
 COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (kind edge, weight = confidence) of the current rules';
 
-CREATE VIEW rar.rule_history AS
+CREATE VIEW rar.rule_history WITH (security_invoker = true) AS
 SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by
 FROM rar.rule_sets;
 
@@ -338,81 +433,52 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history) and nothing else';
+COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
+-- The views run with the reader's rights (security_invoker), so the rules a
+-- role sees through them follow the policies above, whoever it is.
+GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
 
--- Hyperparameter search: one trial per combination (grid) or per draw
--- (random), each a full rar_train on the training split scored on the
--- validation split; every trial is recorded, and only the best model (by
--- validation recall@10) is kept as a new version.
-CREATE TABLE rar.tuning_trials (
-    tuning_id    bigint NOT NULL,
-    trial        integer NOT NULL,
-    source       regclass NOT NULL,
-    model        text NOT NULL,
-    params       jsonb NOT NULL,
-    recall_at_10 float8 NOT NULL,
-    ndcg_at_10   float8 NOT NULL,
-    valid_loss   float8 NOT NULL,
-    seconds      float8 NOT NULL,
-    best         boolean NOT NULL DEFAULT false,
-    model_id     bigint,
-    tuned_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tuning_id, trial)
-);
-CREATE SEQUENCE rar.tuning_seq;
-ALTER TABLE rar.tuning_trials ENABLE ROW LEVEL SECURITY;
-CREATE POLICY by_relation ON rar.tuning_trials USING (pg_catalog.has_table_privilege(source, 'SELECT'))
-    WITH CHECK (pg_catalog.has_table_privilege(source, 'SELECT'));
-GRANT SELECT, INSERT, UPDATE ON rar.tuning_trials TO PUBLIC;
-GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
-SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
-
-CREATE FUNCTION rar_tune(
-    source regclass,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE plpgsql VOLATILE AS $fn$
+-- Lets `role` read the rules (and rule sets) of source `name` without any
+-- right on its table: for BI logins. Only the table's owner may grant.
+CREATE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    t bigint := nextval('rar.tuning_seq');
-    p jsonb;
-    n integer := 0;
-    r record;
-    best_trial integer;
-    had_deployed boolean;
+    s rar.sources;
 BEGIN
-    IF jsonb_typeof(coalesce(params, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
+    IF name IS NULL OR role IS NULL THEN
+        RAISE EXCEPTION 'name and role must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
-    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
-    FOR p IN SELECT * FROM rar_tune_plan(grid, search, trials, seed) LOOP
-        n := n + 1;
-        SELECT * INTO r FROM rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
-        INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
-        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
-    END LOOP;
-    IF n = 0 THEN
-        RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
-            HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
+    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_grant.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" is not registered', name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
-    ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
-    -- Only the best trial's model stays in the registry.
-    DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
-    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+    PERFORM rar.check_manage(s.relation, 'grant the rules');
+    INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
+    ON CONFLICT DO NOTHING;
+    RETURN FOUND;
+END
+$fn$;
+
+-- Takes back what rar_grant gave.
+CREATE FUNCTION rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+BEGIN
+    IF name IS NULL OR role IS NULL THEN
+        RAISE EXCEPTION 'name and role must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_revoke(''sales'', ''metabase'');';
     END IF;
-    RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_revoke.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" is not registered', name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
+    END IF;
+    PERFORM rar.check_manage(s.relation, 'revoke the rules');
+    DELETE FROM rar.source_grants g WHERE g.source = s.name AND g.grantee = role;
+    RETURN FOUND;
 END
 $fn$;

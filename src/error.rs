@@ -12,53 +12,201 @@ use rar_core::MineError;
 pub enum RarError {
     Mine(MineError),
     /// A named column that the relation does not have.
-    UndefinedColumn { function: &'static str, relation: String, column: String, columns: Vec<String> },
+    UndefinedColumn {
+        function: &'static str,
+        relation: String,
+        column: String,
+        columns: Vec<String>,
+    },
     /// A segment column that the relation does not have.
-    UndefinedSegment { relation: String, column: String, columns: Vec<String> },
+    UndefinedSegment {
+        relation: String,
+        column: String,
+        columns: Vec<String>,
+    },
     /// Basket and item columns not given and not detectable.
-    ColumnsNotDetected { function: &'static str, relation: String, role: &'static str, candidates: Vec<String>, columns: Vec<String> },
+    ColumnsNotDetected {
+        function: &'static str,
+        relation: String,
+        role: &'static str,
+        candidates: Vec<String>,
+        columns: Vec<String>,
+    },
     /// A column whose type cannot serve.
-    WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
+    WrongType {
+        column: String,
+        type_name: String,
+        role: &'static str,
+        expected: &'static str,
+    },
     /// The baskets read so far outgrow `rar.memory_limit`.
-    InputTooLarge { lines: usize, limit_bytes: u64 },
+    InputTooLarge {
+        lines: usize,
+        limit_bytes: u64,
+    },
     /// The up-front estimate of a scan exceeds `rar.memory_limit`.
-    WouldNotFit { lines: u64, baskets: u64, needed: u64, limit_bytes: u64 },
+    WouldNotFit {
+        lines: u64,
+        baskets: u64,
+        needed: u64,
+        limit_bytes: u64,
+    },
     /// A worker's or shard's partial state passes the 1 GB a value may hold.
-    StateTooLarge { bytes: usize },
+    StateTooLarge {
+        bytes: usize,
+    },
     /// Bytes that are not a partial state of this version of rar.
-    BadState { message: String },
+    BadState {
+        message: String,
+    },
     /// NULL given for an argument that needs a value.
-    NullArgument { name: &'static str, default: &'static str },
+    NullArgument {
+        name: &'static str,
+        default: &'static str,
+    },
     /// The caller may not change a table that a function cleans in place.
-    CannotModify { relation: String, user: String },
+    CannotModify {
+        relation: String,
+        user: String,
+    },
     /// `rar_restore` on a table never cleaned.
-    NoQuarantine { relation: String, quarantine: String },
+    NoQuarantine {
+        relation: String,
+        quarantine: String,
+    },
     /// Too many distinct values to one-hot encode as columns.
-    TooManyValues { column: String, values: i64, limit: i64 },
+    TooManyValues {
+        column: String,
+        values: i64,
+        limit: i64,
+    },
     /// The model library could not be loaded.
-    ModelLibrary { path: String, message: String },
+    ModelLibrary {
+        path: String,
+        message: String,
+    },
     /// A hyperparameter outside its range.
-    ModelSetting { name: String, value: String, expected: String },
+    ModelSetting {
+        name: String,
+        value: String,
+        expected: String,
+    },
     /// `device => 'cuda'` on a server without a GPU.
     NoCuda,
     /// The model and one batch would outgrow `rar.memory_limit`.
-    ModelTooLarge { needed: u64, limit: u64 },
+    ModelTooLarge {
+        needed: u64,
+        limit: u64,
+    },
     /// Too few baskets of two items or more to train and validate.
-    TooFewBaskets { relation: String, train: u64, valid: u64 },
+    TooFewBaskets {
+        relation: String,
+        train: u64,
+        valid: u64,
+    },
     /// Too few items reach `min_item_count`.
-    TooFewItems { relation: String, items: usize, min_count: u64 },
+    TooFewItems {
+        relation: String,
+        items: usize,
+        min_count: u64,
+    },
     /// An error inside libtorch.
-    Torch { message: String },
+    Torch {
+        message: String,
+    },
     /// No deployed (or given) model for a source.
-    NoModel { source: String },
+    NoModel {
+        source: String,
+    },
     /// None of a basket's items is known to the model.
-    UnknownItems { source: String, items: usize },
+    UnknownItems {
+        source: String,
+        items: usize,
+    },
     /// A split set asked for on a table never split.
-    NoSplit { relation: String },
+    NoSplit {
+        relation: String,
+    },
     /// Options that cannot go together, or a source of the wrong shape.
-    ConflictingOptions { message: &'static str, hint: &'static str },
+    ConflictingOptions {
+        message: &'static str,
+        hint: &'static str,
+    },
     /// An option with a value outside its documented set.
-    InvalidOption { name: &'static str, value: String, expected: &'static str },
+    InvalidOption {
+        name: &'static str,
+        value: String,
+        expected: &'static str,
+    },
+    /// A statement run through SPI failed in a way PostgreSQL did not report
+    /// itself (a type mismatch between a query and its reader: a bug).
+    Spi {
+        message: String,
+    },
+    /// The extension's catalog entry is missing (called during DROP EXTENSION).
+    NotInstalled,
+    /// A cleaning run whose figures do not add up (a bug): rolled back.
+    LostRows {
+        before: i64,
+        after: i64,
+        removed: i64,
+    },
+    /// A run of rar_clean that cannot be undone (out of order, or rows
+    /// changed again since).
+    CannotRestore {
+        relation: String,
+        run: i64,
+        reason: String,
+        hint: String,
+    },
+    /// A plain DROP EXTENSION while the catalog holds user work.
+    DropWouldDelete {
+        work: String,
+    },
+    /// A column with no value to encode.
+    NoValues {
+        column: String,
+        relation: String,
+    },
+    /// A relation of a kind the function cannot take.
+    WrongObject {
+        display: String,
+        what: &'static str,
+        hint: &'static str,
+    },
+    /// A relation OID that names no relation.
+    NoSuchRelation {
+        oid: u32,
+    },
+    /// A change to what rar keeps about a table, by a role that does not own it.
+    NotOwner {
+        relation: String,
+        action: &'static str,
+        user: String,
+    },
+    /// A quarantine table that is not owned by the owner of its table.
+    QuarantineNotOwned {
+        quarantine: String,
+        relation: String,
+    },
+    /// A request whose size passes a named cap before anything is allocated.
+    TooMany {
+        what: &'static str,
+        requested: String,
+        limit: u64,
+        hint: &'static str,
+    },
+    /// A stored model whose settings or weights cannot be used.
+    BadModel {
+        model_id: i64,
+        message: String,
+    },
+}
+
+impl From<pgrx::spi::SpiError> for RarError {
+    fn from(e: pgrx::spi::SpiError) -> Self {
+        RarError::Spi { message: e.to_string() }
+    }
 }
 
 impl From<MineError> for RarError {
@@ -67,8 +215,25 @@ impl From<MineError> for RarError {
     }
 }
 
+/// The first line of a libtorch error, without the C++ backtrace that
+/// follows it.
+pub fn torch_message(message: &str) -> String {
+    let text = serde_json::from_str::<serde_json::Value>(message)
+        .ok()
+        .and_then(|v| v["message"].as_str().map(str::to_string))
+        .unwrap_or_else(|| message.to_string());
+    let cut = text.find("Exception raised from").unwrap_or(text.len());
+    let line = text[..cut].lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error");
+    // Its first sentence: libtorch goes on with advice about checkpoints.
+    let sentence = match line.char_indices().skip(20).find(|&(i, c)| c == '.' && line[i + 1..].starts_with(' ')) {
+        Some((i, _)) => &line[..=i],
+        None => line,
+    };
+    sentence.chars().take(300).collect()
+}
+
 fn pretty_bytes(b: u64) -> String {
-    if b >= 1 << 30 && b % (1 << 30) == 0 {
+    if b >= 1 << 30 && b.is_multiple_of(1 << 30) {
         format!("{}GB", b >> 30)
     } else if b >= 1 << 20 {
         format!("{}MB", b >> 20)
@@ -157,7 +322,7 @@ impl RarError {
             .set_hint("Let more workers share the scan (max_parallel_workers_per_gather), add shards, or mine per segment."),
             RarError::BadState { message } => ErrorReport::new(
                 ERRCODE_INVALID_BINARY_REPRESENTATION,
-                format!("{message}"),
+                message.clone(),
                 F,
             )
             .set_hint("Shards and the coordinator must run the same version of rar."),
@@ -263,9 +428,9 @@ impl RarError {
             )
             .set_detail(format!("{items} items are in at least {min_count} training baskets; 2 are needed."))
             .set_hint("Lower min_item_count in params, or train on more data."),
-            RarError::Torch { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, "libtorch failed while training", F)
-                .set_detail(message.chars().take(2000).collect::<String>())
-                .set_hint("The transaction was rolled back and no model was stored; see the server log for details."),
+            RarError::Torch { message } => ErrorReport::new(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "libtorch failed while training", F)
+                .set_detail(torch_message(message))
+                .set_hint("The transaction was rolled back and no model was stored; lower hidden, batch_size or max_vocab in params if memory ran out."),
             RarError::NoModel { source } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("source \"{source}\" has no deployed model"),
@@ -291,6 +456,70 @@ impl RarError {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)
                     .set_hint(format!("Valid values are {expected}."))
             }
+            RarError::Spi { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, format!("rar could not read a query's result: {message}"), F)
+                .set_hint("This is a bug in rar; please report it with the call that raised it."),
+            RarError::NotInstalled => ErrorReport::new(ERRCODE_UNDEFINED_OBJECT, "extension \"rar\" is not installed in this database", F)
+                .set_hint("CREATE EXTENSION rar;"),
+            RarError::LostRows { before, after, removed } => ErrorReport::new(
+                ERRCODE_INTERNAL_ERROR,
+                "rar_clean would have lost rows: the run was rolled back",
+                F,
+            )
+            .set_detail(format!("{before} lines before, {after} after, {removed} moved to the quarantine."))
+            .set_hint("Nothing was changed. Please report this with the options of the call."),
+            RarError::CannotRestore { relation, run, reason, hint } => ErrorReport::new(
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("run {run} of table {relation} cannot be restored"),
+                F,
+            )
+            .set_detail(reason.clone())
+            .set_hint(hint.clone()),
+            RarError::DropWouldDelete { work } => ErrorReport::new(
+                ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
+                "cannot drop extension rar because its catalog holds user work",
+                F,
+            )
+            .set_detail(format!("The schema rar holds {work}; dropping the extension would delete them."))
+            .set_hint("Keep them with pg_dump first (ALTER EXTENSION rar UPDATE upgrades in place), or use DROP EXTENSION rar CASCADE to delete them."),
+            RarError::NoValues { column, relation } => ErrorReport::new(
+                ERRCODE_DATA_EXCEPTION,
+                format!("column \"{column}\" of relation \"{relation}\" has no values to encode"),
+                F,
+            )
+            .set_hint("Encode it once the table holds rows with a value in it."),
+            RarError::WrongObject { display, what, hint } => {
+                ErrorReport::new(ERRCODE_WRONG_OBJECT_TYPE, format!("\"{display}\" is not {what}"), F).set_hint(*hint)
+            }
+            RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
+                .set_hint("Give the table or view by name, for example 'sales'."),
+            RarError::NotOwner { relation, action, user } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied to {action} of table {relation}"),
+                F,
+            )
+            .set_detail("Only the owner of the table (or a member of its owning role) may change what rar keeps about it.")
+            .set_hint(format!("Ask the owner of {relation} to do it, or to GRANT its owning role to {user}.")),
+            RarError::QuarantineNotOwned { quarantine, relation } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("quarantine table {quarantine} is not owned by the owner of {relation}"),
+                F,
+            )
+            .set_detail("Rows of a table are kept aside only in a table owned like it, so that nobody else can read, change or trigger on them.")
+            .set_hint(format!("Ask the owner of {relation} to drop or take over {quarantine} (ALTER TABLE ... OWNER TO), then run again.")),
+            RarError::TooMany { what, requested, limit, hint } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("too many {what}: {requested}"),
+                F,
+            )
+            .set_detail(format!("At most {limit} are allowed."))
+            .set_hint(*hint),
+            RarError::BadModel { model_id, message } => ErrorReport::new(
+                ERRCODE_INVALID_BINARY_REPRESENTATION,
+                format!("model {model_id} cannot be loaded"),
+                F,
+            )
+            .set_detail(message.chars().take(500).collect::<String>())
+            .set_hint("Train the model again with rar_train, or deploy another one with rar_deploy(model_id)."),
         }
     }
 

@@ -7,27 +7,39 @@
 //!   family. This is the SQL surface; the rest is internal.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`splits`]: recorded and default train/validation/test splits.
+//! - [`neural`]: rules read off a trained model (`rar_mine(method => 'neural' | 'hybrid')`).
 //! - [`model_lib`]: loading the libtorch model library (`crates/rar-model`)
 //!   on first use, so that mining backends never map libtorch.
 //! - [`error`]: the one place where errors become SQL errors (SQLSTATE,
 //!   message, detail, hint).
 //! - [`gucs`]: the `rar.*` settings.
-//! - [`sql`]: SPI helpers for statements with parameters.
 //! - `sql/bootstrap.sql`: the catalog schema `rar` (cleaning log, splits,
-//!   encodings), created first by `CREATE EXTENSION`.
+//!   encodings) and who may read and write it, created first by `CREATE
+//!   EXTENSION`; `sql/models.sql` the model registry and tuning;
+//!   `sql/rulesets.sql` sources, rule sets and the BI views;
+//!   `sql/lifecycle.sql` the DROP guard. SECURITY.md says who may do what.
 
 use pgrx::prelude::*;
 
 pub mod api;
+pub mod args;
 pub mod error;
 pub mod gucs;
+pub mod lifecycle;
 pub mod model_lib;
+pub mod neural;
 pub mod reader;
 pub mod relation;
-pub mod sql;
+pub mod spi;
+pub mod splits;
 
 // The catalog schema `rar` and its tables, before everything else.
 ::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
+// The model registry, deployment and tuning.
+::pgrx::extension_sql_file!("../sql/models.sql", name = "models", requires = ["bootstrap"]);
+// The guard on DROP EXTENSION.
+::pgrx::extension_sql_file!("../sql/lifecycle.sql", name = "lifecycle", requires = ["models"]);
 // Rule sets, the refresh procedure and the BI views, after the functions.
 ::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", finalize);
 

@@ -55,7 +55,9 @@ static LIB: OnceCell<ModelLib> = OnceCell::new();
 
 fn path() -> String {
     // SAFETY: pkglib_path is set by the postmaster before any backend runs.
-    let dir = unsafe { CStr::from_ptr(std::ptr::addr_of!(pg_sys::pkglib_path) as *const c_char) }.to_string_lossy().into_owned();
+    let dir = unsafe { CStr::from_ptr(std::ptr::addr_of!(pg_sys::pkglib_path) as *const c_char) }
+        .to_string_lossy()
+        .into_owned();
     format!("{dir}/rar_model.so")
 }
 
@@ -125,16 +127,20 @@ impl ModelLib {
     pub fn model(
         &self,
         model_id: i64,
-        fetch: impl FnOnce() -> (String, Vec<String>, Vec<u8>),
+        fetch: impl FnOnce() -> Result<(String, Vec<String>, Vec<u8>), RarError>,
     ) -> Result<std::rc::Rc<LoadedModel>, RarError> {
         if let Some(m) = MODELS.with(|c| c.borrow().get(&model_id).cloned()) {
             return Ok(m);
         }
-        let (config, vocab, weights) = fetch();
+        let (config, vocab, weights) = fetch()?;
+        if vocab.len() > u32::MAX as usize {
+            return Err(RarError::BadModel { model_id, message: format!("its vocabulary has {} items", vocab.len()) });
+        }
         let c = CString::new(config).unwrap_or_default();
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: valid buffers in, a handle or an error string out.
-        let handle = unsafe { (self.load)(c.as_ptr(), vocab.len() as u32, weights.as_ptr(), weights.len() as u64, &mut err) };
+        let handle =
+            unsafe { (self.load)(c.as_ptr(), vocab.len() as u32, weights.as_ptr(), weights.len() as u64, &mut err) };
         if handle.is_null() {
             let message = if err.is_null() {
                 "unknown error".to_string()
@@ -144,7 +150,23 @@ impl ModelLib {
                 unsafe { (self.free)(err, std::ptr::null_mut(), 0) };
                 m
             };
-            return Err(RarError::Torch { message });
+            let report: serde_json::Value = serde_json::from_str(&message).unwrap_or(serde_json::Value::Null);
+            return Err(match report["error"].as_str() {
+                Some("too_large") => RarError::ModelTooLarge {
+                    needed: report["needed"].as_u64().unwrap_or(0),
+                    limit: report["limit"].as_u64().unwrap_or(0),
+                },
+                Some("config") => RarError::BadModel {
+                    model_id,
+                    message: format!(
+                        "Its setting {} is {}; expected {}.",
+                        report["name"].as_str().unwrap_or("?"),
+                        report["value"].as_str().unwrap_or("?"),
+                        report["expected"].as_str().unwrap_or("?")
+                    ),
+                },
+                _ => RarError::BadModel { model_id, message: crate::error::torch_message(&message) },
+            });
         }
         let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
         let m = std::rc::Rc::new(LoadedModel { handle, vocab, index });
@@ -168,7 +190,8 @@ impl ModelLib {
         let v = m.vocab.len();
         let mut out = vec![0f32; baskets.len() * v];
         // SAFETY: `n` baskets in CSR form in, `n × vocab` floats out.
-        let status = unsafe { (self.score)(m.handle, offsets.as_ptr(), items.as_ptr(), baskets.len() as u64, out.as_mut_ptr()) };
+        let status =
+            unsafe { (self.score)(m.handle, offsets.as_ptr(), items.as_ptr(), baskets.len() as u64, out.as_mut_ptr()) };
         if status != 0 {
             return Err(RarError::Torch { message: "scoring failed".into() });
         }
@@ -177,15 +200,38 @@ impl ModelLib {
 }
 
 /// Settings, vocabulary and weights of a stored model, for `ModelLib::model`.
-pub fn fetch(model_id: i64) -> (String, Vec<String>, Vec<u8>) {
-    pgrx::Spi::connect(|client| {
-        let t = client.select("SELECT params::text, vocab, weights FROM rar.models WHERE model_id = $1", Some(1), &[model_id.into()])?;
+/// The settings are the stored ones under this session's budget
+/// (`rar.memory_limit`) and thread cap, so that a model whose settings were
+/// edited cannot allocate more than a training run could.
+pub fn fetch(model_id: i64) -> Result<(String, Vec<String>, Vec<u8>), RarError> {
+    let (params, vocab, weights) = pgrx::Spi::connect(|client| {
+        let t = client.select(
+            "SELECT params, vocab, weights FROM rar.models WHERE model_id = $1",
+            Some(1),
+            &[model_id.into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
         let r = t.first();
-        Ok::<_, pgrx::spi::SpiError>((
-            r.get::<String>(1)?.unwrap_or_default(),
-            r.get::<Vec<String>>(2)?.unwrap_or_default(),
+        Ok::<_, pgrx::spi::SpiError>(Some((
+            r.get::<pgrx::JsonB>(1)?.map(|j| j.0).unwrap_or(serde_json::Value::Null),
+            r.get::<Vec<Option<String>>>(2)?.unwrap_or_default(),
             r.get::<Vec<u8>>(3)?.unwrap_or_default(),
-        ))
-    })
-    .unwrap_or_else(|e| panic!("reading the model failed: {e}"))
+        )))
+    })?
+    .ok_or_else(|| RarError::BadModel {
+        model_id,
+        message: "It is not in rar.models, or not readable by this role.".into(),
+    })?;
+    let serde_json::Value::Object(mut config) = params else {
+        return Err(RarError::BadModel { model_id, message: "Its params are not a JSON object.".into() });
+    };
+    config.insert("memory_limit".into(), crate::gucs::memory_limit_bytes().into());
+    config.insert("threads".into(), (crate::gucs::mining_threads() as u64).into());
+    let vocab = vocab
+        .into_iter()
+        .map(|v| v.ok_or_else(|| RarError::BadModel { model_id, message: "Its vocabulary holds NULL.".into() }))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((serde_json::Value::Object(config).to_string(), vocab, weights))
 }

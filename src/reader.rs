@@ -3,7 +3,8 @@
 //! while reading) and not with the table's rows.
 //!
 //! Long-form sources (one line per basket and item) are read through the
-//! aggregate `rar.baskets` (see `api::aggregate`), so that PostgreSQL's
+//! aggregate `rar.baskets` (defined in `api::aggregate`, whose final function
+//! hands its baskets back through [`hand_over`]), so that PostgreSQL's
 //! parallel workers share the scan and the encoding when the planner
 //! chooses a parallel plan (`max_parallel_workers_per_gather`). A
 //! partitioned table with foreign partitions (shards behind postgres_fdw) is
@@ -21,15 +22,14 @@
 //! caller's privileges: a caller without SELECT on the source gets
 //! PostgreSQL's own `permission denied`.
 
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::varlena;
-use pgrx::datum::DatumWithOid;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
 use rar_core::partial::Partial;
 
-use crate::api::aggregate;
 use crate::error::RarError;
 use crate::relation::Source;
 
@@ -53,7 +53,8 @@ fn query(src: &Source, layout: &Layout, filter: Option<&str>) -> String {
         ),
         Layout::Baskets { tid, items } => format!(
             "SELECT {}, {}::pg_catalog.text[] FROM {}",
-            tid.as_deref().map_or("NULL::pg_catalog.text".to_string(), |t| format!("{}::pg_catalog.text", quote_identifier(t))),
+            tid.as_deref()
+                .map_or("NULL::pg_catalog.text".to_string(), |t| format!("{}::pg_catalog.text", quote_identifier(t))),
             quote_identifier(items),
             src.quoted
         ),
@@ -140,14 +141,14 @@ pub fn read_baskets(
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &args);
         loop {
-            let table = cursor.fetch(BATCH).unwrap_or_else(|e| panic!("fetching rows failed: {e}"));
+            let table = cursor.fetch(BATCH)?;
             if table.is_empty() {
                 break;
             }
             if basket_form {
                 for row in table {
-                    let tid: Option<&str> = row.get(1).unwrap_or(None);
-                    let items: Option<Array<&str>> = row.get(2).unwrap_or(None);
+                    let tid: Option<&str> = row.get(1)?;
+                    let items: Option<Array<&str>> = row.get(2)?;
                     let (Some(items), false) = (items, keyed && tid.is_none()) else {
                         stats.null_lines += 1;
                         continue;
@@ -197,8 +198,7 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
         )?;
         let first = t.first();
         Ok::<_, pgrx::spi::SpiError>((first.get::<f64>(1)?, first.get::<f64>(2)?))
-    })
-    .unwrap_or((None, None));
+    })?;
     let lines = row.0.unwrap_or(0.0).max(0.0) as u64;
     if lines == 0 {
         return Ok(());
@@ -221,7 +221,7 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
 
 /// The leaf partitions of a partitioned source, quoted, with whether each is
 /// a foreign table; empty unless at least one is.
-fn foreign_leaves(src: &Source) -> Vec<(String, bool)> {
+fn foreign_leaves(src: &Source) -> Result<Vec<(String, bool)>, RarError> {
     let leaves: Vec<(String, bool)> = Spi::connect(|client| {
         let t = client.select(
             "SELECT t.relid::pg_catalog.regclass::pg_catalog.text, l.relkind = 'f' \
@@ -232,13 +232,8 @@ fn foreign_leaves(src: &Source) -> Vec<(String, bool)> {
         )?;
         t.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<bool>(2)?.unwrap_or(false))))
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
-    })
-    .unwrap_or_else(|e| panic!("listing partitions failed: {e}"));
-    if leaves.iter().any(|l| l.1) {
-        leaves
-    } else {
-        Vec::new()
-    }
+    })?;
+    Ok(if leaves.iter().any(|l| l.1) { leaves } else { Vec::new() })
 }
 
 /// A column as an argument of the `rar.baskets` aggregates: text and
@@ -260,12 +255,27 @@ pub fn agg_arg(src: &Source, column: &str) -> String {
 
 /// Runs `SELECT rar.baskets(...) ...` and takes what its final function
 /// handed over.
-fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Partial {
-    let _ = aggregate::take_handoff();
-    Spi::connect(|client| client.select(sql, None, args).map(|_| ()))
-        .unwrap_or_else(|e| panic!("reading baskets failed: {e}"));
+fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial, RarError> {
+    let _ = take_handoff();
+    Spi::connect(|client| client.select(sql, None, args).map(|_| ()))?;
     // No row at all: the final function did not run (no input rows).
-    aggregate::take_handoff().unwrap_or_default()
+    Ok(take_handoff().unwrap_or_default())
+}
+
+thread_local! {
+    /// Baskets from `rar.baskets`'s final function, for the `rar_mine` call
+    /// that ran the aggregate in this backend ([`run_baskets_agg`]).
+    static HANDOFF: std::cell::RefCell<Option<Partial>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Called by `rar.baskets`'s final function: the merged baskets, for the
+/// reader that ran the aggregate.
+pub fn hand_over(p: Partial) {
+    HANDOFF.with(|h| *h.borrow_mut() = Some(p));
+}
+
+fn take_handoff() -> Option<Partial> {
+    HANDOFF.with(|h| h.borrow_mut().take())
 }
 
 fn read_long(
@@ -278,22 +288,22 @@ fn read_long(
 ) -> Result<Partial, RarError> {
     let cols = format!("{}, {}", agg_arg(src, tid), agg_arg(src, item));
     let filter = cond.map(|c| format!(" WHERE {c}")).unwrap_or_default();
-    let leaves = foreign_leaves(src);
+    let leaves = foreign_leaves(src)?;
     if leaves.is_empty() {
-        return Ok(run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM {}{filter}", src.quoted), args));
+        return run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM {}{filter}", src.quoted), args);
     }
     let mut all = Partial::default();
     for (leaf, foreign) in leaves {
         let part = if foreign {
             let sql = format!("SELECT rar.baskets_state({cols}) FROM ONLY {leaf}{filter}");
-            let bytes: Option<Vec<u8>> = Spi::connect(|client| client.select(&sql, None, args)?.first().get::<Vec<u8>>(1))
-                .unwrap_or_else(|e| panic!("reading a shard failed: {e}"));
+            let bytes: Option<Vec<u8>> =
+                Spi::connect(|client| client.select(&sql, None, args)?.first().get::<Vec<u8>>(1))?;
             match bytes {
                 Some(b) => Partial::from_bytes(&b).map_err(|e| RarError::BadState { message: e.to_string() })?,
                 None => Partial::default(),
             }
         } else {
-            run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM ONLY {leaf}{filter}"), args)
+            run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM ONLY {leaf}{filter}"), args)?
         };
         all.merge(part);
         check_for_interrupts!();

@@ -5,6 +5,7 @@
 use pgrx::prelude::*;
 use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 
+use crate::args::Relation;
 use crate::error::RarError;
 
 /// A relation to read from.
@@ -19,6 +20,10 @@ pub struct Source {
     pub quoted: String,
     /// As `regclass` prints it, for messages.
     pub display: String,
+    /// The owning role's name, and whether the caller has its rights (owns
+    /// the table, or is a member of the owning role).
+    pub owner: String,
+    pub managed: bool,
     pub columns: Vec<ColumnInfo>,
 }
 
@@ -31,48 +36,58 @@ fn kind(category: &str, elem_category: &str) -> ColumnKind {
     }
 }
 
-/// Reads the catalog entry of `rel`. Values are passed as parameters; the
-/// quoting is done by the server's `quote_ident`.
-pub fn describe(rel: pg_sys::Oid, function: &'static str) -> Source {
-    describe_relation(rel, function, false)
+/// Reads the catalog entry of the relation `rel`. Values are passed as
+/// parameters; the quoting is done by the server's `quote_ident`. Call it
+/// before [`crate::spi::pin_search_path`]: `display` is the name as the
+/// caller's search path shows it.
+pub fn describe(rel: Relation, function: &'static str) -> Source {
+    describe_relation(rel.0, function, false).unwrap_or_else(|e| e.raise())
 }
 
 /// As [`describe`], for functions that change a table in place: anything
 /// but a (partitioned) table is an error.
-pub fn describe_table(rel: pg_sys::Oid, function: &'static str) -> Source {
-    describe_relation(rel, function, true)
+pub fn describe_table(rel: Relation, function: &'static str) -> Source {
+    describe_relation(rel.0, function, true).unwrap_or_else(|e| e.raise())
 }
 
-fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Source {
+fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
     Spi::connect(|client| {
-        let head = client
-            .select(
-                "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
-                        c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
-                        n.nspname::pg_catalog.text, c.relname::pg_catalog.text \
-                 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-                 WHERE c.oid = $1",
-                Some(1),
-                &[rel.into()],
-            )?
-            .first();
+        let head = client.select(
+            "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+                    c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
+                    n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
+                    pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             WHERE c.oid = $1",
+            Some(1),
+            &[rel.into()],
+        )?;
+        if head.is_empty() {
+            return Err(RarError::NoSuchRelation { oid: rel.to_u32() });
+        }
+        let head = head.first();
         let quoted: String = head.get(1)?.unwrap_or_default();
         let display: String = head.get(2)?.unwrap_or_default();
         let relkind: String = head.get(3)?.unwrap_or_default();
         let schema: String = head.get(4)?.unwrap_or_default();
         let name: String = head.get(5)?.unwrap_or_default();
-        if !matches!(relkind.as_str(), "r" | "v" | "m" | "p" | "f") || (tables_only && !matches!(relkind.as_str(), "r" | "p")) {
+        let owner: String = head.get(6)?.unwrap_or_default();
+        let managed: bool = head.get(7)?.unwrap_or(false);
+        if !matches!(relkind.as_str(), "r" | "v" | "m" | "p" | "f")
+            || (tables_only && !matches!(relkind.as_str(), "r" | "p"))
+        {
             let (what, hint) = if tables_only {
-                ("a table", "Give the name of the table itself: this function changes rows in place, which a view cannot take.")
+                (
+                    "a table",
+                    "Give the name of the table itself: this function changes rows in place, which a view cannot take.",
+                )
             } else {
-                ("a table, view or materialized view", "Give the name of a table, view, materialized view or foreign table holding the sales lines.")
+                (
+                    "a table, view or materialized view",
+                    "Give the name of a table, view, materialized view or foreign table holding the sales lines.",
+                )
             };
-            ereport!(
-                ERROR,
-                PgSqlErrorCode::ERRCODE_WRONG_OBJECT_TYPE,
-                format!("\"{display}\" is not {what}"),
-                hint
-            );
+            return Err(RarError::WrongObject { display, what, hint });
         }
         let mut columns = Vec::new();
         let rows = client.select(
@@ -92,9 +107,8 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             let elem: String = row.get(4)?.unwrap_or_default();
             columns.push(ColumnInfo { name, type_name, kind: kind(&cat, &elem), numeric: cat == "N" });
         }
-        Ok::<_, pgrx::spi::SpiError>(Source { function, oid: rel, schema, name, quoted, display, columns })
+        Ok(Source { function, oid: rel, schema, name, quoted, display, owner, managed, columns })
     })
-    .unwrap_or_else(|e| panic!("reading the catalog failed: {e}"))
 }
 
 impl Source {
@@ -107,15 +121,34 @@ impl Source {
     pub fn layout_error(&self, e: LayoutError) -> RarError {
         let names = || self.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         match e {
-            LayoutError::UndefinedColumn { column } => {
-                RarError::UndefinedColumn { function: self.function, relation: self.display.clone(), column, columns: names() }
-            }
-            LayoutError::NotDetected { role, candidates } => {
-                RarError::ColumnsNotDetected { function: self.function, relation: self.display.clone(), role, candidates, columns: names() }
-            }
+            LayoutError::UndefinedColumn { column } => RarError::UndefinedColumn {
+                function: self.function,
+                relation: self.display.clone(),
+                column,
+                columns: names(),
+            },
+            LayoutError::NotDetected { role, candidates } => RarError::ColumnsNotDetected {
+                function: self.function,
+                relation: self.display.clone(),
+                role,
+                candidates,
+                columns: names(),
+            },
             LayoutError::WrongType { column, type_name, role, expected } => {
                 RarError::WrongType { column, type_name, role, expected }
             }
+        }
+    }
+
+    /// Raises 42501 unless the caller owns the table (or is a member of
+    /// its owning role): what rar keeps about a table is its owner's.
+    pub fn check_manage(&self, action: &'static str) {
+        if !self.managed {
+            let user = crate::spi::one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])
+                .ok()
+                .flatten()
+                .unwrap_or_default();
+            RarError::NotOwner { relation: self.display.clone(), action, user }.raise();
         }
     }
 

@@ -6,7 +6,7 @@
 //!   the rules of each group (`GROUP BY store_id`) as a jsonb array.
 //! - `rar.baskets(basket, item)`: what `rar_mine` reads through; its final
 //!   function hands the merged baskets to the calling `rar_mine` in the same
-//!   backend (see [`take_handoff`]) and returns the number of lines.
+//!   backend (see `reader::hand_over`) and returns the number of lines.
 //! - `rar.baskets_state(basket, item)`: the merged baskets as bytes, what a
 //!   shard returns to the coordinator (`rar_mine` on a partitioned table with
 //!   foreign partitions).
@@ -16,8 +16,6 @@
 //! error or cancel alike. The final functions consume it
 //! (`FINALFUNC_MODIFY = READ_WRITE`), so PostgreSQL refuses the aggregates
 //! as window functions instead of calling them twice on one state.
-
-use std::cell::RefCell;
 
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
@@ -32,17 +30,6 @@ use crate::gucs;
 
 /// How often (in lines) a transition checks the memory budget.
 const BUDGET_EVERY: usize = 1 << 16;
-
-thread_local! {
-    /// Baskets from `rar.baskets`'s final function, for `rar_mine`.
-    static HANDOFF: RefCell<Option<Partial>> = const { RefCell::new(None) };
-}
-
-/// The baskets the last `rar.baskets` aggregate of this backend finished
-/// with, if any.
-pub fn take_handoff() -> Option<Partial> {
-    HANDOFF.with(|h| h.borrow_mut().take())
-}
 
 /// The aggregate's memory context (states must outlive the per-row one).
 unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
@@ -134,17 +121,26 @@ mod rar {
     use super::*;
 
     /// The thresholds of `rar_rules_agg`, checked on a group's first row.
-    pub(crate) fn agg_options(min_support: Option<f64>, min_confidence: Option<f64>, max_length: Option<i32>) -> AggOptions {
+    pub(crate) fn agg_options(
+        min_support: Option<f64>,
+        min_confidence: Option<f64>,
+        max_length: Option<i32>,
+    ) -> AggOptions {
         let params = MineParams {
             threads: gucs::mining_threads(),
-            min_support: min_support.unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
+            min_support: min_support
+                .unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
             min_confidence: min_confidence
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
             max_length: max_length.unwrap_or(4).max(0) as usize,
             ..MineParams::default()
         };
         params.validate().or_raise();
-        AggOptions { min_support: params.min_support, min_confidence: params.min_confidence, max_length: params.max_length as u32 }
+        AggOptions {
+            min_support: params.min_support,
+            min_confidence: params.min_confidence,
+            max_length: params.max_length as u32,
+        }
     }
 
     /// The transition functions, one per type pair of (basket, item): text
@@ -223,7 +219,11 @@ mod rar {
     }
 
     #[pg_extern(parallel_safe)]
-    pub fn baskets_deserial(bytes: Option<&[u8]>, _unused: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
+    pub fn baskets_deserial(
+        bytes: Option<&[u8]>,
+        _unused: Option<Internal>,
+        fcinfo: pg_sys::FunctionCallInfo,
+    ) -> Internal {
         let Some(bytes) = bytes else { return Internal::default() };
         let p = Partial::from_bytes(bytes).unwrap_or_else(|e| RarError::BadState { message: e.to_string() }.raise());
         unsafe { new_state(fcinfo, p) }
@@ -235,7 +235,7 @@ mod rar {
         let mut state = state.unwrap_or_default();
         let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();
         let lines = p.baskets.n_lines() as i64;
-        HANDOFF.with(|h| *h.borrow_mut() = Some(p));
+        crate::reader::hand_over(p);
         lines
     }
 
@@ -435,5 +435,23 @@ COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS '
 COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
 "#,
     name = "aggregates",
-    requires = [rar::baskets_sfunc, rar::rules_sfunc, rar::rules_sfunc4, rar::baskets_sfunc_bi, rar::rules_sfunc_bi, rar::rules_sfunc4_bi, rar::baskets_sfunc_ib, rar::rules_sfunc_ib, rar::rules_sfunc4_ib, rar::baskets_sfunc_bb, rar::rules_sfunc_bb, rar::rules_sfunc4_bb, rar::baskets_combine, rar::baskets_serial, rar::baskets_deserial, rar::baskets_final, rar::rules_final],
+    requires = [
+        rar::baskets_sfunc,
+        rar::rules_sfunc,
+        rar::rules_sfunc4,
+        rar::baskets_sfunc_bi,
+        rar::rules_sfunc_bi,
+        rar::rules_sfunc4_bi,
+        rar::baskets_sfunc_ib,
+        rar::rules_sfunc_ib,
+        rar::rules_sfunc4_ib,
+        rar::baskets_sfunc_bb,
+        rar::rules_sfunc_bb,
+        rar::rules_sfunc4_bb,
+        rar::baskets_combine,
+        rar::baskets_serial,
+        rar::baskets_deserial,
+        rar::baskets_final,
+        rar::rules_final
+    ],
 );

@@ -1,31 +1,55 @@
 //! `rar_clean` and `rar_restore`: cleaning a sales table in place, in one
-//! transaction, with every removed row kept aside.
+//! transaction, with every removed or changed row kept aside, and undoing a
+//! run exactly.
 //!
-//! Removed rows move to a quarantine table beside the source
-//! (`<table>_rar_rejected`: the same columns plus `rar_reason`,
-//! `rar_action`, `rar_run`, `rar_at`), so that for every run
-//! `lines before = lines after + rows the run moved`. Rows changed in place
-//! (normalized item text, merged quantities) keep their original version in
-//! the quarantine too, with `rar_action = 'changed'`. The table is locked
-//! against concurrent writes (SHARE ROW EXCLUSIVE) for the run; readers go on.
+//! Removed rows move to a quarantine table beside the source (named by
+//! [`quarantine_name`]: `<table>_rar_rejected`, shortened with a hash when
+//! that would pass 63 bytes): the same columns plus `rar_reason`,
+//! `rar_action`, `rar_run`, `rar_at` and `rar_pair`, so that for every run
+//! `lines before = lines after + rows the run moved`. A row changed in place
+//! (normalized item text, merged quantities) is kept twice, before
+//! (`rar_action = 'changed'`) and after (`'changed_to'`), under one
+//! `rar_pair` number, so that `rar_restore` can put the original back. The
+//! quarantine is owned by the table's owner. The table is locked against
+//! concurrent writes (SHARE ROW EXCLUSIVE) for the run; readers go on.
 
+use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
-use pgrx::{JsonB, PgRelation};
+use pgrx::JsonB;
 use rar_core::layout::{self, ColumnKind, Layout, PRICE_NAMES, QUANTITY_NAMES};
 use serde_json::json;
 
+use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::relation::{self, Source};
-use crate::sql::{count, exec, exec_count};
-use pgrx::datum::DatumWithOid;
+use crate::spi::{count, exec, exec_count, ext_schema, one, pin_search_path};
+
+/// Columns the quarantine adds to the table's own.
+const QUARANTINE_COLUMNS: [(&str, &str); 5] = [
+    ("rar_reason", "text"),
+    ("rar_action", "text"),
+    ("rar_run", "bigint"),
+    ("rar_at", "timestamptz"),
+    ("rar_pair", "bigint"),
+];
+
+/// Pair numbers of one step of a run: step `s` numbers its pairs from
+/// `s * PAIRS_PER_STEP`, so that undoing goes step by step, last first.
+const PAIRS_PER_STEP: i64 = 1 << 40;
+
+/// The name of a table's quarantine (see [`rar_core::names::derived_name`]).
+pub fn quarantine_name(table: &str) -> String {
+    rar_core::names::derived_name(table, "_rar_rejected")
+}
 
 /// The columns a run works on, quoted.
 struct Target<'a> {
     src: &'a Source,
     quarantine: String,
     quarantine_display: String,
-    /// All columns of the table, quoted, comma-separated.
+    /// The table's columns: names, and quoted, comma-separated.
+    names: Vec<String>,
     cols: String,
     tid: String,
     item: String,
@@ -46,6 +70,8 @@ struct Run<'a> {
     t: Target<'a>,
     run: i64,
     steps: Vec<Step>,
+    /// Change steps so far (numbers the pairs of the next one).
+    change_steps: i64,
 }
 
 impl Run<'_> {
@@ -66,30 +92,42 @@ impl Run<'_> {
         let mut all = args;
         all.push(step.into());
         all.push(self.run.into());
-        let rows = exec_count(&sql, &all);
+        let rows = exec_count(&sql, &all).or_raise();
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
 
-    /// Keeps the original of the rows matching `cond` in the quarantine,
-    /// then applies `set` to them.
+    /// Applies `set` to the rows matching `cond` (both see the table as
+    /// `rar_t`), keeping each row's version before and after in the
+    /// quarantine under one pair number.
     fn change(&mut self, step: &'static str, set: &str, cond: &str, args: Vec<DatumWithOid<'static>>, detail: String) {
+        self.change_steps += 1;
         let t = &self.t;
         let n = args.len();
-        let keep = format!(
-            "INSERT INTO {q} ({cols}, rar_reason, rar_action, rar_run, rar_at) \
-             SELECT {cols}, ${a}, 'changed', ${b}, pg_catalog.now() FROM {tab} WHERE {cond}",
+        let field = |row: &str| {
+            t.names.iter().map(|c| format!("({row}).{}", quote_identifier(c))).collect::<Vec<_>>().join(", ")
+        };
+        let sql = format!(
+            "WITH changed AS (UPDATE {tab} AS rar_t SET {set} \
+                 FROM (SELECT rar_t.ctid AS rar_ctid, rar_t AS rar_old FROM {tab} AS rar_t WHERE {cond}) AS o \
+                 WHERE rar_t.ctid = o.rar_ctid RETURNING o.rar_old, rar_t AS rar_new), \
+             pairs AS (SELECT ${p}::pg_catalog.int8 + pg_catalog.row_number() OVER () AS pair, rar_old, rar_new FROM changed) \
+             INSERT INTO {q} ({cols}, rar_reason, rar_action, rar_run, rar_at, rar_pair) \
+             SELECT {old}, ${a}, 'changed', ${b}, pg_catalog.now(), pair FROM pairs \
+             UNION ALL SELECT {new}, ${a}, 'changed_to', ${b}, pg_catalog.now(), pair FROM pairs",
             tab = t.src.quoted,
             cols = t.cols,
             q = t.quarantine,
+            old = field("rar_old"),
+            new = field("rar_new"),
             a = n + 1,
             b = n + 2,
+            p = n + 3,
         );
         let mut all = args;
         all.push(step.into());
         all.push(self.run.into());
-        let rows = exec_count(&keep, &all);
-        // The same parameters: the last two are unused here.
-        exec(&format!("UPDATE {} SET {set} WHERE {cond}", t.src.quoted), &all);
+        all.push((self.change_steps * PAIRS_PER_STEP).into());
+        let rows = exec_count(&sql, &all).or_raise() / 2;
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
 }
@@ -114,6 +152,8 @@ struct Options<'a> {
     max_basket_size: Option<i32>,
     basket_size_quantile: Option<f64>,
     dry_run: bool,
+    /// The table's columns at the time of the run (what rar_restore matches).
+    columns: &'a [String],
 }
 
 fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> RarError {
@@ -125,28 +165,34 @@ fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> 
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn rar_clean(
-    target: Option<PgRelation>,
+    target: Option<Relation>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
     quantity_column: default!(Option<&str>, "NULL"),
     price_column: default!(Option<&str>, "NULL"),
-    drop_nulls: default!(bool, true),
+    drop_nulls: default!(Option<bool>, true),
     cancelled_basket_pattern: default!(Option<&str>, "NULL"),
-    drop_nonpositive_quantity: default!(bool, true),
-    normalize_items: default!(bool, true),
-    case_fold: default!(&str, "'none'"),
-    fix_mojibake: default!(bool, true),
-    placeholder_items: default!(Option<Vec<String>>, "NULL"),
+    drop_nonpositive_quantity: default!(Option<bool>, true),
+    normalize_items: default!(Option<bool>, true),
+    case_fold: default!(Option<&str>, "'none'"),
+    fix_mojibake: default!(Option<bool>, true),
+    placeholder_items: default!(Option<Vec<Option<String>>>, "NULL"),
     placeholder_pattern: default!(Option<&str>, "NULL"),
-    merge_duplicates: default!(bool, false),
+    merge_duplicates: default!(Option<bool>, false),
     outlier_mad: default!(Option<f64>, "NULL"),
     max_basket_size: default!(Option<i32>, "NULL"),
     basket_size_quantile: default!(Option<f64>, "NULL"),
-    dry_run: default!(bool, false),
+    dry_run: default!(Option<bool>, false),
 ) -> TableIterator<'static, (name!(step, String), name!(action, String), name!(rows, i64), name!(detail, String))> {
-    let Some(target) = target else {
-        RarError::NullArgument { name: "target", default: "" }.raise()
-    };
+    let target = required("target", "", target);
+    let drop_nulls = required("drop_nulls", "true", drop_nulls);
+    let drop_nonpositive_quantity = required("drop_nonpositive_quantity", "true", drop_nonpositive_quantity);
+    let normalize_items = required("normalize_items", "true", normalize_items);
+    let case_fold = required("case_fold", "'none'", case_fold);
+    let fix_mojibake = required("fix_mojibake", "true", fix_mojibake);
+    let merge_duplicates = required("merge_duplicates", "false", merge_duplicates);
+    let dry_run = required("dry_run", "false", dry_run);
+    let placeholder_items = placeholder_items.map(|v| no_null_elements("placeholder_items", v));
     // Options that contradict each other or are out of range.
     if !matches!(case_fold, "none" | "upper" | "lower") {
         invalid("case_fold", case_fold, "'none', 'upper' and 'lower'").raise();
@@ -174,8 +220,8 @@ fn rar_clean(
         }
     }
 
-    let src = relation::describe_table(target.oid(), "rar_clean");
-    drop(target);
+    let src = relation::describe_table(target, "rar_clean");
+    let _pinned = pin_search_path();
     check_privileges(&src);
     let layout = src.layout(tid_column, item_column).or_raise();
     let Layout::Long { tid, item } = layout else {
@@ -193,9 +239,10 @@ fn rar_clean(
         .map_err(|e| src.layout_error(e))
         .or_raise()
         .map(|c| c.name.clone());
-    let item_info = src.column(&item).expect("resolved column");
-    let item_is_text = item_info.kind == ColumnKind::Scalar
-        && (item_info.type_name == "text" || item_info.type_name.starts_with("character"));
+    let item_is_text = src.column(&item).is_some_and(|c| {
+        c.kind == ColumnKind::Scalar && (c.type_name == "text" || c.type_name.starts_with("character"))
+    });
+    let names: Vec<String> = src.columns.iter().map(|c| c.name.clone()).collect();
 
     let options = Options {
         tid_column: &tid,
@@ -215,85 +262,124 @@ fn rar_clean(
         max_basket_size,
         basket_size_quantile,
         dry_run,
+        columns: &names,
     };
-    let options_json = serde_json::to_value(&options).expect("options serialize");
+    let options_json = serde_json::to_value(&options).unwrap_or(serde_json::Value::Null);
 
-    let quarantine_name = format!("{}_rar_rejected", src.name);
+    let quarantine_name = quarantine_name(&src.name);
     let t = Target {
         src: &src,
         quarantine: format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&quarantine_name)),
         quarantine_display: format!("{}.{}", src.schema, quarantine_name),
-        cols: src.columns.iter().map(|c| quote_identifier(&c.name)).collect::<Vec<_>>().join(", "),
+        cols: names.iter().map(quote_identifier).collect::<Vec<_>>().join(", "),
+        names: names.clone(),
         tid: quote_identifier(&tid),
         item: quote_identifier(&item),
         item_is_text,
         quantity: quantity.as_deref().map(quote_identifier),
         price: price.as_deref().map(quote_identifier),
     };
-    let run: i64 = Spi::get_one("SELECT pg_catalog.nextval('rar.clean_run_seq')").ok().flatten().unwrap_or(0);
-    let mut r = Run { t, run, steps: Vec::new() };
+    let mut r = Run { t, run: 0, steps: Vec::new(), change_steps: 0 };
+    let ext = ext_schema().or_raise();
 
-    // A dry run does the same work in a subtransaction and rolls it back.
-    let sub = dry_run.then(Subtransaction::begin);
-    exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", r.t.src.quoted), &[]);
-    ensure_quarantine(&r.t);
-    let before = count(&format!("SELECT count(*) FROM {}", r.t.src.quoted), &[]);
-
-    if drop_nulls {
-        let blank = if r.t.item_is_text { format!(" OR pg_catalog.btrim({}) = ''", r.t.item) } else { String::new() };
-        let cond = format!("{} IS NULL OR {} IS NULL{blank}", r.t.tid, r.t.item);
-        r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
-    }
-    if let Some(p) = cancelled_basket_pattern {
-        let cond = format!("{}::pg_catalog.text OPERATOR(pg_catalog.~) $1", r.t.tid);
-        r.remove("cancelled_basket", &cond, vec![p.to_string().into()], format!("basket id matches {p}"));
-    }
-    if drop_nonpositive_quantity {
-        if let Some(q) = r.t.quantity.clone() {
-            r.remove("nonpositive_quantity", &format!("{q} <= 0"), vec![], format!("{} <= 0", quantity.as_deref().unwrap_or("")));
+    // The work, in the caller's transaction; a dry run does it in a
+    // subtransaction and rolls it back, on success and on error alike.
+    let work = |r: &mut Run| -> (i64, i64) {
+        exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", r.t.src.quoted), &[]).or_raise();
+        ensure_quarantine(&r.t);
+        r.run = next_run(&r.t).or_raise();
+        let before = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
+        if drop_nulls {
+            let blank =
+                if r.t.item_is_text { format!(" OR pg_catalog.btrim({}) = ''", r.t.item) } else { String::new() };
+            let cond = format!("{} IS NULL OR {} IS NULL{blank}", r.t.tid, r.t.item);
+            r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
         }
-    }
-    if normalize_items && r.t.item_is_text {
-        let norm = format!("rar_normalize_item({}::pg_catalog.text, $1, $2)", r.t.item);
-        let cond = format!("{} IS DISTINCT FROM {norm}", r.t.item);
-        let set = format!("{} = {norm}", r.t.item);
-        let detail = format!("trim, collapse white space{}{}", if fix_mojibake { ", repair mojibake" } else { "" },
-            match case_fold { "upper" => ", upper case", "lower" => ", lower case", _ => "" });
-        r.change("item_normalized", &set, &cond, vec![case_fold.to_string().into(), fix_mojibake.into()], detail);
-    }
-    if placeholder_items.is_some() || placeholder_pattern.is_some() {
-        let list = placeholder_items.clone().unwrap_or_default();
-        let cond = format!(
-            "{item}::pg_catalog.text = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item}::pg_catalog.text OPERATOR(pg_catalog.~) $2)",
-            item = r.t.item
-        );
-        let detail = format!("items {:?}{}", list, placeholder_pattern.map(|p| format!(" or matching {p}")).unwrap_or_default());
-        r.remove("placeholder_item", &cond, vec![list.into(), placeholder_pattern.map(str::to_string).into()], detail);
-    }
-    if merge_duplicates {
-        merge_duplicate_lines(&mut r);
-    }
-    if let Some(k) = outlier_mad {
-        for (col, name, step) in [(r.t.quantity.clone(), quantity.clone(), "outlier_quantity"), (r.t.price.clone(), price.clone(), "outlier_price")] {
-            if let (Some(col), Some(name)) = (col, name) {
-                remove_mad_outliers(&mut r, step, &col, &name, k);
+        if let Some(p) = cancelled_basket_pattern {
+            let cond = format!("{}::pg_catalog.text OPERATOR(pg_catalog.~) $1", r.t.tid);
+            r.remove("cancelled_basket", &cond, vec![p.to_string().into()], format!("basket id matches {p}"));
+        }
+        if drop_nonpositive_quantity {
+            if let Some(q) = r.t.quantity.clone() {
+                let detail = format!("{} <= 0", quantity.as_deref().unwrap_or(""));
+                r.remove("nonpositive_quantity", &format!("{q} <= 0"), vec![], detail);
             }
         }
-    }
-    if max_basket_size.is_some() || basket_size_quantile.is_some() {
-        remove_large_baskets(&mut r, max_basket_size, basket_size_quantile);
-    }
-
-    let after = count(&format!("SELECT count(*) FROM {}", r.t.src.quoted), &[]);
+        if normalize_items && r.t.item_is_text {
+            let norm = format!(
+                "{ext}.rar_normalize_item({}::pg_catalog.text, $1::pg_catalog.text, $2::pg_catalog.bool)",
+                r.t.item
+            );
+            let cond = format!("{} IS DISTINCT FROM {norm}", r.t.item);
+            let set = format!("{} = {norm}", r.t.item);
+            let detail = format!(
+                "trim, collapse white space{}{}",
+                if fix_mojibake { ", repair mojibake" } else { "" },
+                match case_fold {
+                    "upper" => ", upper case",
+                    "lower" => ", lower case",
+                    _ => "",
+                }
+            );
+            r.change("item_normalized", &set, &cond, vec![case_fold.to_string().into(), fix_mojibake.into()], detail);
+        }
+        if placeholder_items.is_some() || placeholder_pattern.is_some() {
+            let list = placeholder_items.clone().unwrap_or_default();
+            let cond = format!(
+                "{item}::pg_catalog.text = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item}::pg_catalog.text OPERATOR(pg_catalog.~) $2)",
+                item = r.t.item
+            );
+            let detail = format!(
+                "items {:?}{}",
+                list,
+                placeholder_pattern.map(|p| format!(" or matching {p}")).unwrap_or_default()
+            );
+            r.remove(
+                "placeholder_item",
+                &cond,
+                vec![list.into(), placeholder_pattern.map(str::to_string).into()],
+                detail,
+            );
+        }
+        if merge_duplicates {
+            merge_duplicate_lines(r);
+        }
+        if let Some(k) = outlier_mad {
+            for (col, name, step) in [
+                (r.t.quantity.clone(), quantity.clone(), "outlier_quantity"),
+                (r.t.price.clone(), price.clone(), "outlier_price"),
+            ] {
+                if let (Some(col), Some(name)) = (col, name) {
+                    remove_mad_outliers(r, step, &col, &name, k);
+                }
+            }
+        }
+        if max_basket_size.is_some() || basket_size_quantile.is_some() {
+            remove_large_baskets(r, max_basket_size, basket_size_quantile);
+        }
+        let after = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
+        (before, after)
+    };
+    let (before, after) = if dry_run {
+        let sub = Subtransaction::begin();
+        let out = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| work(&mut r)))
+            .catch_others(|e| {
+                sub.rollback();
+                e.rethrow()
+            })
+            .execute();
+        sub.rollback();
+        out
+    } else {
+        work(&mut r)
+    };
     let removed: i64 = r.steps.iter().filter(|s| s.action == "removed").map(|s| s.rows).sum();
     let changed: i64 = r.steps.iter().filter(|s| s.action == "changed").map(|s| s.rows).sum();
     if before != after + removed {
         // Would mean a bug in a step: never commit a run that lost rows.
-        ereport!(ERROR, PgSqlErrorCode::ERRCODE_INTERNAL_ERROR, "rar_clean lost rows: the run was rolled back");
+        RarError::LostRows { before, after, removed }.raise();
     }
-    if let Some(sub) = sub {
-        sub.rollback();
-    }
+    let run = r.run;
     let report: Vec<_> = r
         .steps
         .iter()
@@ -314,7 +400,8 @@ fn rar_clean(
             removed.into(),
             changed.into(),
         ],
-    );
+    )
+    .or_raise();
     let mut rows: Vec<(String, String, i64, String)> =
         r.steps.into_iter().map(|s| (s.step.to_string(), s.action.to_string(), s.rows, s.detail)).collect();
     let verb = if dry_run { "would keep" } else { "kept" };
@@ -322,7 +409,12 @@ fn rar_clean(
         "total".into(),
         "removed".into(),
         removed,
-        format!("{verb} {} of {before} lines; removed lines in {} (run {run}){}", before - removed, r.t.quarantine_display, if dry_run { "; dry run, nothing changed" } else { "" }),
+        format!(
+            "{verb} {} of {before} lines; removed lines in {} (run {run}){}",
+            before - removed,
+            r.t.quarantine_display,
+            if dry_run { "; dry run, nothing changed" } else { "" }
+        ),
     ));
     TableIterator::new(rows)
 }
@@ -330,50 +422,91 @@ fn rar_clean(
 /// The caller must be able to read, delete and update the table: checked up
 /// front so that the error says what to grant.
 fn check_privileges(src: &Source) {
-    let ok: bool = Spi::get_one_with_args(
+    let ok: Option<bool> = one(
         "SELECT pg_catalog.has_table_privilege($1, 'SELECT') AND pg_catalog.has_table_privilege($1, 'DELETE') \
          AND pg_catalog.has_table_privilege($1, 'UPDATE')",
         &[src.oid.into()],
     )
-    .ok()
-    .flatten()
-    .unwrap_or(false);
-    if !ok {
-        let user = Spi::get_one::<String>("SELECT current_user::text").ok().flatten().unwrap_or_default();
+    .or_raise();
+    if ok != Some(true) {
+        let user = one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[]).or_raise().unwrap_or_default();
         RarError::CannotModify { relation: src.display.clone(), user }.raise();
     }
 }
 
-/// Creates the quarantine table when missing and adds any column the source
-/// gained since.
+/// The next run number: past every run recorded in the catalog and in the
+/// quarantine (which outlives the catalog when the extension is dropped and
+/// created again).
+fn next_run(t: &Target) -> Result<i64, RarError> {
+    let run = one::<i64>("SELECT pg_catalog.nextval('rar.clean_run_seq')", &[])?.unwrap_or(1);
+    let seen = if exists(&t.quarantine)? {
+        one::<i64>(&format!("SELECT pg_catalog.max(rar_run) FROM {}", t.quarantine), &[])?.unwrap_or(0)
+    } else {
+        0
+    };
+    if seen < run {
+        return Ok(run);
+    }
+    one::<i64>("SELECT pg_catalog.setval('rar.clean_run_seq', $1 + 1)", &[seen.into()]).map(|v| v.unwrap_or(seen + 1))
+}
+
+fn exists(quoted: &str) -> Result<bool, RarError> {
+    Ok(one::<bool>("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[quoted.to_string().into()])?.unwrap_or(false))
+}
+
+/// The quarantine's owner, or None when it does not exist; refuses one
+/// owned by anybody but the table's owner.
+fn quarantine_owner(src: &Source, quarantine: &str, display: &str) -> Result<Option<String>, RarError> {
+    let owner: Option<String> = one(
+        "SELECT pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text FROM pg_catalog.pg_class c \
+         WHERE c.oid = pg_catalog.to_regclass($1)",
+        &[quarantine.to_string().into()],
+    )?;
+    match owner {
+        Some(o) if o != src.owner => {
+            Err(RarError::QuarantineNotOwned { quarantine: display.to_string(), relation: src.display.clone() })
+        }
+        o => Ok(o),
+    }
+}
+
+/// Creates the quarantine table when missing (owned by the table's owner)
+/// and adds any column the source gained since.
 fn ensure_quarantine(t: &Target) {
-    let existing: Vec<String> = Spi::connect(|client| {
+    let owner = quarantine_owner(t.src, &t.quarantine, &t.quarantine_display).or_raise();
+    if owner.is_none() {
+        t.src.check_manage("create the quarantine table");
+        exec(&format!("CREATE TABLE {} (LIKE {})", t.quarantine, t.src.quoted), &[]).or_raise();
+        exec(&format!("ALTER TABLE {} OWNER TO {}", t.quarantine, quote_identifier(&t.src.owner)), &[]).or_raise();
+    }
+    let existing: Vec<(String, bool)> = Spi::connect(|client| {
         let rows = client.select(
-            "SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a \
+            "SELECT a.attname::pg_catalog.text, a.attnotnull FROM pg_catalog.pg_attribute a \
              WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped",
             None,
             &[t.quarantine.clone().into()],
         )?;
-        rows.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+        rows.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<bool>(2)?.unwrap_or(false))))
+            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
-    .unwrap_or_else(|e| panic!("reading the quarantine's columns failed: {e}"));
-    if existing.is_empty() {
-        exec(&format!("CREATE TABLE {} (LIKE {})", t.quarantine, t.src.quoted), &[]);
-    }
+    .or_raise();
     let mut alter = Vec::new();
-    for (name, ty) in [("rar_reason", "text"), ("rar_action", "text"), ("rar_run", "bigint"), ("rar_at", "timestamptz")] {
-        if !existing.iter().any(|e| e == name) {
+    for (name, ty) in QUARANTINE_COLUMNS {
+        if !existing.iter().any(|(e, _)| e == name) {
             alter.push(format!("ADD COLUMN {name} {ty}"));
         }
     }
     for c in &t.src.columns {
-        if !existing.is_empty() && !existing.contains(&c.name) {
-            alter.push(format!("ADD COLUMN {} {}", quote_identifier(&c.name), c.type_name));
+        match existing.iter().find(|(e, _)| e == &c.name) {
+            None => alter.push(format!("ADD COLUMN {} {}", quote_identifier(&c.name), c.type_name)),
+            // Constraints copied by LIKE (NOT NULL) must not stop a row from moving.
+            Some((_, true)) => alter.push(format!("ALTER COLUMN {} DROP NOT NULL", quote_identifier(&c.name))),
+            Some((_, false)) => {}
         }
-        // Constraints copied by LIKE (NOT NULL) must not stop a row from moving.
-        alter.push(format!("ALTER COLUMN {} DROP NOT NULL", quote_identifier(&c.name)));
     }
-    exec(&format!("ALTER TABLE {} {}", t.quarantine, alter.join(", ")), &[]);
+    if !alter.is_empty() {
+        exec(&format!("ALTER TABLE {} {}", t.quarantine, alter.join(", ")), &[]).or_raise();
+    }
 }
 
 /// The same item more than once in a basket: one line kept (the first in
@@ -388,11 +521,13 @@ fn merge_duplicate_lines(r: &mut Run) {
              pg_catalog.count(*) OVER w AS n{total} FROM {tab} WINDOW w AS (PARTITION BY {tid}, {item})) d WHERE n > 1"
         ),
         &[],
-    );
+    )
+    .or_raise();
     if let Some(q) = r.t.quantity.clone() {
-        let cond = format!("ctid IN (SELECT line FROM pg_temp.rar_duplicates WHERE rn = 1)");
-        let set = format!("{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.line = {tab}.ctid)");
-        r.change("duplicate_item", &set, &cond, vec![], "quantity of the kept line set to the sum of the basket's lines of the item".into());
+        let cond = "rar_t.ctid IN (SELECT line FROM pg_temp.rar_duplicates WHERE rn = 1)";
+        let set = format!("{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.line = rar_t.ctid)");
+        let detail = "quantity of the kept line set to the sum of the basket's lines of the item".to_string();
+        r.change("duplicate_item", &set, cond, vec![], detail);
     }
     let cond = "ctid IN (SELECT line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
     r.remove("duplicate_item", &cond, vec![], "item already in the basket: one line kept".into());
@@ -400,9 +535,8 @@ fn merge_duplicate_lines(r: &mut Run) {
 }
 
 fn drop_duplicates_table() {
-    let exists = Spi::get_one::<bool>("SELECT pg_catalog.to_regclass('pg_temp.rar_duplicates') IS NOT NULL").ok().flatten();
-    if exists == Some(true) {
-        exec("DROP TABLE pg_temp.rar_duplicates", &[]);
+    if exists("pg_temp.rar_duplicates").or_raise() {
+        exec("DROP TABLE pg_temp.rar_duplicates", &[]).or_raise();
     }
 }
 
@@ -410,24 +544,28 @@ fn drop_duplicates_table() {
 /// median.
 fn remove_mad_outliers(r: &mut Run, step: &'static str, col: &str, name: &str, k: f64) {
     let tab = r.t.src.quoted.clone();
-    let median: Option<f64> = Spi::get_one(&format!(
-        "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY {col}::float8) FROM {tab}"
-    ))
-    .ok()
-    .flatten();
+    let median: Option<f64> = one(
+        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY {col}::pg_catalog.float8) FROM {tab}"),
+        &[],
+    )
+    .or_raise();
     let Some(median) = median else { return };
-    let mad: f64 = Spi::get_one_with_args(
-        &format!("SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY abs({col}::float8 - $1)) FROM {tab}"),
+    let mad: f64 = one(
+        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY pg_catalog.abs({col}::pg_catalog.float8 - $1)) FROM {tab}"),
         &[median.into()],
     )
-    .ok()
-    .flatten()
+    .or_raise()
     .unwrap_or(0.0);
     if mad == 0.0 {
-        r.steps.push(Step { step, action: "removed", rows: 0, detail: format!("{name}: median absolute deviation is 0, rule skipped") });
+        r.steps.push(Step {
+            step,
+            action: "removed",
+            rows: 0,
+            detail: format!("{name}: median absolute deviation is 0, rule skipped"),
+        });
         return;
     }
-    let cond = format!("abs({col}::float8 - $1) > $2");
+    let cond = format!("pg_catalog.abs({col}::pg_catalog.float8 - $1) > $2");
     let detail = format!("{name} beyond {k} MAD of the median ({median}; MAD {mad})");
     r.remove(step, &cond, vec![median.into(), (k * mad).into()], detail);
 }
@@ -438,16 +576,19 @@ fn remove_large_baskets(r: &mut Run, max: Option<i32>, quantile: Option<f64>) {
     let (tab, tid, item) = (r.t.src.quoted.clone(), r.t.tid.clone(), r.t.item.clone());
     let limit: f64 = match (max, quantile) {
         (Some(m), _) => m as f64,
-        (None, Some(q)) => Spi::get_one_with_args(
-            &format!("SELECT percentile_cont($1) WITHIN GROUP (ORDER BY n) FROM (SELECT pg_catalog.count(DISTINCT {item}) AS n FROM {tab} GROUP BY {tid}) s"),
+        (None, Some(q)) => one(
+            &format!(
+                "SELECT pg_catalog.percentile_cont($1) WITHIN GROUP (ORDER BY n) \
+                 FROM (SELECT pg_catalog.count(DISTINCT {item}) AS n FROM {tab} GROUP BY {tid}) s"
+            ),
             &[q.into()],
         )
-        .ok()
-        .flatten()
+        .or_raise()
         .unwrap_or(f64::INFINITY),
         (None, None) => return,
     };
-    let cond = format!("{tid} IN (SELECT {tid} FROM {tab} GROUP BY {tid} HAVING pg_catalog.count(DISTINCT {item}) > $1)");
+    let cond =
+        format!("{tid} IN (SELECT {tid} FROM {tab} GROUP BY {tid} HAVING pg_catalog.count(DISTINCT {item}) > $1)");
     let detail = match quantile {
         Some(q) => format!("baskets with more than {limit} distinct items (the {q} quantile of basket sizes)"),
         None => format!("baskets with more than {limit} distinct items"),
@@ -455,7 +596,7 @@ fn remove_large_baskets(r: &mut Run, max: Option<i32>, quantile: Option<f64>) {
     r.remove("outlier_basket", &cond, vec![limit.into()], detail);
 }
 
-/// An internal subtransaction for dry runs.
+/// An internal subtransaction for dry runs, rolled back on every path.
 struct Subtransaction {
     context: pg_sys::MemoryContext,
     owner: pg_sys::ResourceOwner,
@@ -463,7 +604,9 @@ struct Subtransaction {
 
 impl Subtransaction {
     fn begin() -> Self {
-        // SAFETY: the standard pattern of PL/pgSQL's exception blocks.
+        // SAFETY: the pattern of PL/pgSQL's exception blocks: remember the
+        // memory context and resource owner, open the subtransaction, and
+        // keep allocating in the caller's context.
         unsafe {
             let s = Subtransaction { context: pg_sys::CurrentMemoryContext, owner: pg_sys::CurrentResourceOwner };
             pg_sys::BeginInternalSubTransaction(std::ptr::null());
@@ -472,8 +615,10 @@ impl Subtransaction {
         }
     }
 
-    fn rollback(self) {
-        // SAFETY: undoes `begin` in the same function call.
+    /// Rolls the subtransaction back (after an error too: PL/pgSQL does the
+    /// same before re-raising) and returns to the caller's context.
+    fn rollback(&self) {
+        // SAFETY: undoes `begin` in the same function call, once.
         unsafe {
             pg_sys::RollbackAndReleaseCurrentSubTransaction();
             pg_sys::MemoryContextSwitchTo(self.context);
@@ -482,37 +627,164 @@ impl Subtransaction {
     }
 }
 
-/// Moves the rows that `rar_clean` removed back into `target`: those of run
-/// `run`, or of every run when NULL. Returns the number of rows restored.
+/// Undoes cleaning runs of `target`: run `run`, which must be the last run
+/// not restored yet, or, when NULL, every run not restored yet, last first.
+/// Removed lines go back, and lines changed in place get their original
+/// values back (merged quantities split back as they were). Returns the
+/// number of lines put back or restored; a NOTICE says it per run.
 #[pg_extern(volatile, parallel_unsafe)]
-fn rar_restore(target: Option<PgRelation>, run: default!(Option<i64>, "NULL")) -> i64 {
-    let Some(target) = target else {
-        RarError::NullArgument { name: "target", default: "" }.raise()
-    };
-    let src = relation::describe_table(target.oid(), "rar_restore");
-    drop(target);
-    let quarantine_name = format!("{}_rar_rejected", src.name);
-    let exists: bool = Spi::get_one_with_args(
-        "SELECT pg_catalog.to_regclass(pg_catalog.quote_ident($1) || '.' || pg_catalog.quote_ident($2)) IS NOT NULL",
-        &[src.schema.clone().into(), quarantine_name.clone().into()],
-    )
-    .ok()
-    .flatten()
-    .unwrap_or(false);
-    if !exists {
-        RarError::NoQuarantine { relation: src.display.clone(), quarantine: format!("{}.{}", src.schema, quarantine_name) }
-            .raise();
+fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> i64 {
+    let target = required("target", "", target);
+    let src = relation::describe_table(target, "rar_restore");
+    let _pinned = pin_search_path();
+    let name = quarantine_name(&src.name);
+    let q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&name));
+    let q_display = format!("{}.{}", src.schema, name);
+    if quarantine_owner(&src, &q, &q_display).or_raise().is_none() {
+        RarError::NoQuarantine { relation: src.display.clone(), quarantine: q_display }.raise();
     }
-    let q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&quarantine_name));
-    let cols = src.columns.iter().map(|c| quote_identifier(&c.name)).collect::<Vec<_>>().join(", ");
-    exec_count(
+    // Runs with something left to undo, last first.
+    let pending: Vec<i64> = Spi::connect(|client| {
+        let rows = client.select(
+            &format!("SELECT DISTINCT rar_run FROM {q} WHERE rar_action IN ('removed', 'changed_to') AND rar_run IS NOT NULL ORDER BY 1 DESC"),
+            None,
+            &[],
+        )?;
+        rows.map(|r| r.get::<i64>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+    })
+    .or_raise();
+    let runs: Vec<i64> = match run {
+        None => pending,
+        Some(r) if pending.first() == Some(&r) => vec![r],
+        Some(r) => {
+            let (reason, hint) = match pending.first() {
+                None => (
+                    "No run of rar_clean on it has anything left to restore.".to_string(),
+                    "SELECT * FROM rar.clean_log lists the runs.".to_string(),
+                ),
+                Some(last) if pending.contains(&r) => (
+                    format!("Run {last} cleaned the table after run {r}; runs are undone last first."),
+                    format!(
+                        "Restore run {last} first, or every run with rar_restore('{}').",
+                        src.display.replace('\'', "''")
+                    ),
+                ),
+                Some(_) => (
+                    format!("Run {r} has nothing left to restore in {q_display}."),
+                    "SELECT DISTINCT rar_run FROM the quarantine table lists the runs that can be restored."
+                        .to_string(),
+                ),
+            };
+            RarError::CannotRestore { relation: src.display.clone(), run: r, reason, hint }.raise()
+        }
+    };
+    let quarantine_cols = column_names(&q).or_raise();
+    let mut total = 0;
+    for r in runs {
+        let (back, reverted) = restore_run(&src, &q, &quarantine_cols, r).or_raise();
+        exec(
+            "UPDATE rar.clean_log SET restored_at = pg_catalog.now(), restored_by = CURRENT_USER WHERE run = $1 AND relation = $2",
+            &[r.into(), src.oid.into()],
+        )
+        .or_raise();
+        pgrx::notice!(
+            "rar_restore: run {r}: {back} removed lines put back, {reverted} changed lines restored to their originals"
+        );
+        total += back + reverted;
+    }
+    total
+}
+
+fn column_names(rel: &str) -> Result<Vec<String>, RarError> {
+    Ok(Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT a.attname::pg_catalog.text FROM pg_catalog.pg_attribute a \
+             WHERE a.attrelid = pg_catalog.to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+            None,
+            &[rel.to_string().into()],
+        )?;
+        rows.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+    })?)
+}
+
+/// Undoes one run: returns (removed lines put back, changed lines restored).
+fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> Result<(i64, i64), RarError> {
+    // The columns the run saw (recorded since 0.2.0), present in both tables.
+    let recorded: Option<Vec<String>> = one::<pgrx::JsonB>(
+        "SELECT options->'columns' FROM rar.clean_log WHERE run = $1 AND relation = $2",
+        &[run.into(), src.oid.into()],
+    )?
+    .and_then(|j| serde_json::from_value(j.0).ok());
+    let cols: Vec<String> = src
+        .columns
+        .iter()
+        .map(|c| c.name.clone())
+        .filter(|c| quarantine_cols.contains(c) && recorded.as_ref().is_none_or(|r| r.contains(c)))
+        .collect();
+    let list = cols.iter().map(quote_identifier).collect::<Vec<_>>().join(", ");
+    let tab = &src.quoted;
+    let back = exec_count(
         &format!(
-            "WITH back AS (DELETE FROM {q} WHERE rar_action = 'removed' AND ($1::bigint IS NULL OR rar_run = $1) RETURNING {cols}) \
-             INSERT INTO {} ({cols}) SELECT {cols} FROM back",
-            src.quoted
+            "WITH back AS (DELETE FROM {q} WHERE rar_action = 'removed' AND rar_run = $1 RETURNING {list}) \
+             INSERT INTO {tab} ({list}) SELECT {list} FROM back"
         ),
         &[run.into()],
-    )
+    )?;
+    // Changes, step by step, the last step first: each line's version after
+    // the step is replaced by its version before it. Lines equal in every
+    // column cannot be told apart, so any one of them serves.
+    let steps: Vec<i64> = Spi::connect(|client| {
+        let rows = client.select(
+            &format!(
+                "SELECT DISTINCT rar_pair / $2 FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' ORDER BY 1 DESC"
+            ),
+            None,
+            &[run.into(), PAIRS_PER_STEP.into()],
+        )?;
+        rows.map(|r| r.get::<i64>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+    })?;
+    let key = |alias: &str| {
+        format!(
+            "ROW({})::pg_catalog.text",
+            cols.iter().map(|c| format!("{alias}.{}", quote_identifier(c))).collect::<Vec<_>>().join(", ")
+        )
+    };
+    let mut reverted = 0;
+    for step in steps {
+        let (lo, hi) = (step * PAIRS_PER_STEP, (step + 1) * PAIRS_PER_STEP);
+        let args: [DatumWithOid; 3] = [run.into(), lo.into(), hi.into()];
+        let expected = count(
+            &format!("SELECT pg_catalog.count(*) FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' AND rar_pair >= $2 AND rar_pair < $3"),
+            &args,
+        )?;
+        let done = exec_count(
+            &format!(
+                "WITH want AS (SELECT w.rar_pair, {wkey} AS key, pg_catalog.row_number() OVER (PARTITION BY {wkey} ORDER BY w.rar_pair) AS k \
+                               FROM {q} w WHERE w.rar_run = $1 AND w.rar_action = 'changed_to' AND w.rar_pair >= $2 AND w.rar_pair < $3), \
+                      have AS (SELECT t.ctid AS line, {tkey} AS key, pg_catalog.row_number() OVER (PARTITION BY {tkey}) AS k \
+                               FROM {tab} t WHERE {tkey} IN (SELECT key FROM want)), \
+                      gone AS (DELETE FROM {tab} t USING want w JOIN have h ON h.key = w.key AND h.k = w.k \
+                               WHERE t.ctid = h.line RETURNING w.rar_pair) \
+                 INSERT INTO {tab} ({list}) SELECT {olist} FROM {q} o JOIN gone g ON o.rar_pair = g.rar_pair \
+                 WHERE o.rar_run = $1 AND o.rar_action = 'changed'",
+                wkey = key("w"),
+                tkey = key("t"),
+                olist = cols.iter().map(|c| format!("o.{}", quote_identifier(c))).collect::<Vec<_>>().join(", "),
+            ),
+            &args,
+        )?;
+        if done != expected {
+            return Err(RarError::CannotRestore {
+                relation: src.display.clone(),
+                run,
+                reason: format!("{} of the {expected} lines the run changed were changed again or deleted since.", expected - done),
+                hint: format!("Nothing was restored. The originals are in {q} (rar_action = 'changed', rar_run = {run}); put them back by hand."),
+            });
+        }
+        exec(&format!("DELETE FROM {q} WHERE rar_run = $1 AND rar_pair >= $2 AND rar_pair < $3"), &args)?;
+        reverted += done;
+    }
+    Ok((back, reverted))
 }
 
 /// The normalized form of an item: trimmed, inner white space collapsed,

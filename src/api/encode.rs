@@ -9,26 +9,30 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
-use pgrx::{JsonB, PgRelation};
+use pgrx::JsonB;
 use rar_core::layout::Layout;
 use serde_json::json;
 
+use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::relation::{self, Source};
-use crate::sql::exec;
+use crate::spi::{count, exec, one, pin_search_path};
 
 /// Most distinct values one-hot encoded as columns.
 const MAX_ONEHOT_COLUMNS: i64 = 100;
 
 fn literal(s: &str) -> String {
-    Spi::get_one_with_args::<String>("SELECT pg_catalog.quote_literal($1)", &[s.to_string().into()])
-        .ok()
-        .flatten()
+    one::<String>("SELECT pg_catalog.quote_literal($1::pg_catalog.text)", &[s.to_string().into()])
+        .or_raise()
         .unwrap_or_default()
 }
 
 fn number(x: f64) -> String {
-    if x.is_finite() { format!("{x:?}") } else { "NULL".into() }
+    if x.is_finite() {
+        format!("{x:?}")
+    } else {
+        "NULL".into()
+    }
 }
 
 fn band_labels(bins: usize) -> Vec<String> {
@@ -46,45 +50,71 @@ fn band_labels(bins: usize) -> Vec<String> {
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn rar_encode(
-    target: Option<PgRelation>,
-    columns: Option<Vec<String>>,
-    method: default!(&str, "'onehot'"),
-    bins: default!(i32, 3),
-    as_columns: default!(bool, false),
+    target: Option<Relation>,
+    columns: Option<Vec<Option<String>>>,
+    method: default!(Option<&str>, "'onehot'"),
+    bins: default!(Option<i32>, 3),
+    as_columns: default!(Option<bool>, false),
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
-) -> TableIterator<'static, (name!(column_name, String), name!(method, String), name!(added, String), name!(detail, String))> {
-    let Some(target) = target else {
-        RarError::NullArgument { name: "target", default: "" }.raise()
-    };
-    let Some(columns) = columns.filter(|c| !c.is_empty()) else {
+) -> TableIterator<
+    'static,
+    (name!(column_name, String), name!(method, String), name!(added, String), name!(detail, String)),
+> {
+    let target = required("target", "", target);
+    let method = required("method", "'onehot'", method);
+    let bins = required("bins", "3", bins);
+    let as_columns = required("as_columns", "false", as_columns);
+    let Some(columns) = columns.map(|c| no_null_elements("columns", c)).filter(|c| !c.is_empty()) else {
         RarError::NullArgument { name: "columns", default: "" }.raise()
     };
     if !matches!(method, "onehot" | "bins" | "zscore" | "minmax") {
-        RarError::InvalidOption { name: "method", value: method.into(), expected: "'onehot', 'bins', 'zscore' and 'minmax'" }.raise();
+        RarError::InvalidOption {
+            name: "method",
+            value: method.into(),
+            expected: "'onehot', 'bins', 'zscore' and 'minmax'",
+        }
+        .raise();
     }
     if !(2..=20).contains(&bins) {
         RarError::InvalidOption { name: "bins", value: bins.to_string(), expected: "between 2 and 20" }.raise();
     }
     if as_columns && method != "onehot" {
-        RarError::ConflictingOptions { message: "as_columns applies to method 'onehot' only", hint: "Leave as_columns out for this method." }
-            .raise();
+        RarError::ConflictingOptions {
+            message: "as_columns applies to method 'onehot' only",
+            hint: "Leave as_columns out for this method.",
+        }
+        .raise();
     }
-    let src = relation::describe_table(target.oid(), "rar_encode");
-    drop(target);
+    let src = relation::describe_table(target, "rar_encode");
+    let _pinned = pin_search_path();
+    src.check_manage("encode columns");
     let Layout::Long { tid, item } = src.layout(tid_column, item_column).or_raise() else {
-        RarError::ConflictingOptions { message: "rar_encode works on tables in long form (one row per basket and item)", hint: "Encode the table the baskets are built from." }
-            .raise()
+        RarError::ConflictingOptions {
+            message: "rar_encode works on tables in long form (one row per basket and item)",
+            hint: "Encode the table the baskets are built from.",
+        }
+        .raise()
     };
     let mut out = Vec::new();
     for name in &columns {
         let Some(col) = src.column(name) else {
-            RarError::UndefinedColumn { function: src.function, relation: src.display.clone(), column: name.clone(), columns: src.columns.iter().map(|c| c.name.clone()).collect() }
-                .raise()
+            RarError::UndefinedColumn {
+                function: src.function,
+                relation: src.display.clone(),
+                column: name.clone(),
+                columns: src.columns.iter().map(|c| c.name.clone()).collect(),
+            }
+            .raise()
         };
         if method != "onehot" && !col.numeric {
-            RarError::WrongType { column: col.name.clone(), type_name: col.type_name.clone(), role: "values to normalize or bin", expected: "of a number type" }
-                .raise();
+            RarError::WrongType {
+                column: col.name.clone(),
+                type_name: col.type_name.clone(),
+                role: "values to normalize or bin",
+                expected: "of a number type",
+            }
+            .raise();
         }
         let q = quote_identifier(&col.name);
         let tab = &src.quoted;
@@ -92,13 +122,20 @@ fn rar_encode(
             "onehot" => onehot(&src, &col.name, as_columns),
             "bins" => {
                 let fractions: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
-                let cuts: Vec<f64> = Spi::get_one_with_args::<Vec<f64>>(
-                    &format!("SELECT percentile_cont($1) WITHIN GROUP (ORDER BY {q}::float8) FROM {tab}"),
+                let cuts: Vec<f64> = one::<Vec<Option<f64>>>(
+                    &format!(
+                        "SELECT pg_catalog.percentile_cont($1::pg_catalog.float8[]) WITHIN GROUP (ORDER BY {q}::pg_catalog.float8) FROM {tab}"
+                    ),
                     &[fractions.into()],
                 )
-                .ok()
+                .or_raise()
+                .unwrap_or_default()
+                .into_iter()
                 .flatten()
-                .unwrap_or_default();
+                .collect();
+                if cuts.is_empty() {
+                    RarError::NoValues { column: col.name.clone(), relation: src.display.clone() }.raise();
+                }
                 let labels = band_labels(bins as usize);
                 let detail = format!("cut points {cuts:?}, bands {labels:?}");
                 (json!({"cuts": cuts, "labels": labels}), format!("tokens in {}", items_view_display(&src)), detail)
@@ -106,27 +143,45 @@ fn rar_encode(
             _ => {
                 let stats = Spi::connect(|c| {
                     let t = c.select(
-                        &format!("SELECT avg({q})::float8, stddev_pop({q})::float8, min({q})::float8, max({q})::float8 FROM {tab}"),
+                        &format!(
+                            "SELECT pg_catalog.avg({q})::pg_catalog.float8, pg_catalog.stddev_pop({q})::pg_catalog.float8, \
+                             pg_catalog.min({q})::pg_catalog.float8, pg_catalog.max({q})::pg_catalog.float8 FROM {tab}"
+                        ),
                         Some(1),
                         &[],
                     )?;
                     let r = t.first();
                     Ok::<_, pgrx::spi::SpiError>((r.get::<f64>(1)?, r.get::<f64>(2)?, r.get::<f64>(3)?, r.get::<f64>(4)?))
                 })
-                .unwrap_or_else(|e| panic!("reading column statistics failed: {e}"));
-                let (mean, sd, min, max) = (stats.0.unwrap_or(0.0), stats.1.unwrap_or(0.0), stats.2.unwrap_or(0.0), stats.3.unwrap_or(0.0));
+                .or_raise();
+                let (mean, sd, min, max) =
+                    (stats.0.unwrap_or(0.0), stats.1.unwrap_or(0.0), stats.2.unwrap_or(0.0), stats.3.unwrap_or(0.0));
                 let (suffix, expr, params, detail) = if method == "zscore" {
                     let sd1 = if sd > 0.0 { sd } else { 1.0 };
-                    ("_z", format!("({q} - {})::float8 / {}", number(mean), number(sd1)), json!({"mean": mean, "sd": sd1}), format!("mean {mean}, standard deviation {sd}"))
+                    (
+                        "_z",
+                        format!("({q} - {})::float8 / {}", number(mean), number(sd1)),
+                        json!({"mean": mean, "sd": sd1}),
+                        format!("mean {mean}, standard deviation {sd}"),
+                    )
                 } else {
                     let span = if max > min { max - min } else { 1.0 };
-                    ("_minmax", format!("({q} - {})::float8 / {}", number(min), number(span)), json!({"min": min, "max": max}), format!("min {min}, max {max}"))
+                    (
+                        "_minmax",
+                        format!("({q} - {})::float8 / {}", number(min), number(span)),
+                        json!({"min": min, "max": max}),
+                        format!("min {min}, max {max}"),
+                    )
                 };
                 let new_col = format!("{}{suffix}", col.name);
                 if src.column(&new_col).is_none() {
-                    exec(&format!("ALTER TABLE {tab} ADD COLUMN {} float8", quote_identifier(&new_col)), &[]);
+                    exec(
+                        &format!("ALTER TABLE {tab} ADD COLUMN {} pg_catalog.float8", quote_identifier(&new_col)),
+                        &[],
+                    )
+                    .or_raise();
                 }
-                exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]);
+                exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]).or_raise();
                 (params, format!("column {new_col}"), detail)
             }
         };
@@ -134,45 +189,62 @@ fn rar_encode(
             "INSERT INTO rar.encodings (relation, column_name, method, params) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (relation, column_name, method) DO UPDATE SET params = EXCLUDED.params, created_at = pg_catalog.now()",
             &[src.oid.into(), col.name.clone().into(), method.to_string().into(), JsonB(params).into()],
-        );
+        )
+        .or_raise();
         out.push((col.name.clone(), method.to_string(), added, detail));
     }
     rebuild_items_view(&src, &tid, &item);
     TableIterator::new(out)
 }
 
+fn items_view_name(src: &Source) -> String {
+    rar_core::names::derived_name(&src.name, "_rar_items")
+}
+
 fn items_view_display(src: &Source) -> String {
-    format!("{}.{}_rar_items", src.schema, src.name)
+    format!("{}.{}", src.schema, items_view_name(src))
 }
 
 /// One-hot: tokens always; 0/1 columns when asked.
 fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, String, String) {
     let q = quote_identifier(name);
-    let values: Vec<String> = Spi::connect(|c| {
-        let t = c.select(&format!("SELECT DISTINCT {q}::text FROM {} WHERE {q} IS NOT NULL ORDER BY 1", src.quoted), None, &[])?;
-        t.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
-    })
-    .unwrap_or_else(|e| panic!("reading distinct values failed: {e}"));
+    let n_values =
+        count(&format!("SELECT pg_catalog.count(DISTINCT {q}::pg_catalog.text) FROM {}", src.quoted), &[]).or_raise();
     let mut added = format!("tokens in {}", items_view_display(src));
     if as_columns {
-        if values.len() as i64 > MAX_ONEHOT_COLUMNS {
-            RarError::TooManyValues { column: name.to_string(), values: values.len() as i64, limit: MAX_ONEHOT_COLUMNS }.raise();
+        if n_values > MAX_ONEHOT_COLUMNS {
+            RarError::TooManyValues { column: name.to_string(), values: n_values, limit: MAX_ONEHOT_COLUMNS }.raise();
         }
+        let values: Vec<String> = Spi::connect(|c| {
+            let t = c.select(
+                &format!("SELECT DISTINCT {q}::pg_catalog.text FROM {} WHERE {q} IS NOT NULL ORDER BY 1", src.quoted),
+                None,
+                &[],
+            )?;
+            t.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
+        })
+        .or_raise();
         let mut names = Vec::new();
         for v in &values {
             let col = format!("{}={v}", name.to_lowercase());
             if src.column(&col).is_none() {
-                exec(&format!("ALTER TABLE {} ADD COLUMN {} smallint", src.quoted, quote_identifier(&col)), &[]);
+                exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
+                    .or_raise();
             }
             exec(
-                &format!("UPDATE {} SET {} = ({q}::text IS NOT DISTINCT FROM $1)::int", src.quoted, quote_identifier(&col)),
+                &format!(
+                    "UPDATE {} SET {} = ({q}::pg_catalog.text IS NOT DISTINCT FROM $1::pg_catalog.text)::pg_catalog.int4",
+                    src.quoted,
+                    quote_identifier(&col)
+                ),
                 &[v.clone().into()],
-            );
+            )
+            .or_raise();
             names.push(col);
         }
         added = format!("{added}; columns {}", names.join(", "));
     }
-    (json!({"values": values.len()}), added, format!("{} distinct values", values.len()))
+    (json!({"values": n_values}), added, format!("{n_values} distinct values"))
 }
 
 /// (Re)creates `<table>_rar_items`: the table's items plus the tokens of
@@ -189,7 +261,7 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         rows.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<String>(2)?.unwrap_or_default(), r.get::<JsonB>(3)?.unwrap_or(JsonB(json!({}))))))
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
-    .unwrap_or_else(|e| panic!("reading rar.encodings failed: {e}"));
+    .or_raise();
     for (col, method, params) in encodings {
         if src.column(&col).is_none() {
             continue; // dropped since
@@ -201,6 +273,9 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         } else {
             let cuts: Vec<f64> = serde_json::from_value(params.0["cuts"].clone()).unwrap_or_default();
             let labels: Vec<String> = serde_json::from_value(params.0["labels"].clone()).unwrap_or_default();
+            if cuts.is_empty() || labels.is_empty() {
+                continue; // nothing to band by
+            }
             let mut case = String::from("CASE");
             for (cut, label) in cuts.iter().zip(&labels) {
                 case.push_str(&format!(" WHEN {q}::float8 < {} THEN {}", number(*cut), literal(label)));
@@ -210,6 +285,6 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         };
         parts.push(format!("SELECT DISTINCT {t}::text, {prefix} || {value} FROM {} WHERE {q} IS NOT NULL", src.quoted));
     }
-    let view = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&format!("{}_rar_items", src.name)));
-    exec(&format!("CREATE OR REPLACE VIEW {view} AS {}", parts.join(" UNION ALL ")), &[]);
+    let view = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(items_view_name(src)));
+    exec(&format!("CREATE OR REPLACE VIEW {view} AS {}", parts.join(" UNION ALL ")), &[]).or_raise();
 }

@@ -23,11 +23,11 @@ use rar_core::baskets::Baskets;
 use rar_core::params::MineParams;
 use rar_core::rules::mine_rules;
 
-use crate::api::neural;
-use crate::api::split::{self, Split};
+use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
-use crate::sql::count;
+use crate::spi::{ext_schema, one, pin_search_path};
 use crate::{gucs, model_lib, reader, relation};
+use crate::{neural, splits};
 
 fn names(b: &Baskets, i: usize) -> Vec<&str> {
     let mut v: Vec<&str> = b.basket(i).iter().map(|&x| b.item_name(x)).collect();
@@ -119,10 +119,30 @@ fn judge_rules(subject: &str, rules: &[EvalRule], held: &[HashSet<&str>], min_co
     // share holding is over the rules that can (`rules_testable`).
     out.push((subject.into(), "rules".into(), None, rules.len() as f64));
     out.push((subject.into(), "rules_testable".into(), None, counted as f64));
-    out.push((subject.into(), "share_holding".into(), None, if counted == 0 { 0.0 } else { holding as f64 / counted as f64 }));
-    out.push((subject.into(), "mean_confidence_change".into(), None, if counted == 0 { 0.0 } else { d_conf / counted as f64 }));
-    out.push((subject.into(), "mean_lift_change".into(), None, if counted == 0 { 0.0 } else { d_lift / counted as f64 }));
-    out.push((subject.into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0)));
+    out.push((
+        subject.into(),
+        "share_holding".into(),
+        None,
+        if counted == 0 { 0.0 } else { holding as f64 / counted as f64 },
+    ));
+    out.push((
+        subject.into(),
+        "mean_confidence_change".into(),
+        None,
+        if counted == 0 { 0.0 } else { d_conf / counted as f64 },
+    ));
+    out.push((
+        subject.into(),
+        "mean_lift_change".into(),
+        None,
+        if counted == 0 { 0.0 } else { d_lift / counted as f64 },
+    ));
+    out.push((
+        subject.into(),
+        "coverage".into(),
+        None,
+        covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0),
+    ));
 }
 
 /// Where `hidden` ranks among the items the rules recommend for `vis`.
@@ -153,26 +173,38 @@ fn rank_by_rules(rules: &[EvalRule], vis: &HashSet<&str>, hidden: &str) -> Optio
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn rar_evaluate(
-    source: &str,
+    source: Option<&str>,
     min_support: default!(Option<f64>, "NULL"),
     min_confidence: default!(Option<f64>, "NULL"),
     max_length: default!(Option<i32>, "NULL"),
-    methods: default!(Option<Vec<String>>, "NULL"),
-    antecedent_threshold: default!(f64, 0.01),
-    consequent_threshold: default!(f64, 0.1),
-    on_split: default!(&str, "'test'"),
+    methods: default!(Option<Vec<Option<String>>>, "NULL"),
+    antecedent_threshold: default!(Option<f64>, 0.01),
+    consequent_threshold: default!(Option<f64>, 0.1),
+    on_split: default!(Option<&str>, "'test'"),
 ) -> TableIterator<'static, (name!(subject, String), name!(metric, String), name!(k, Option<i32>), name!(value, f64))> {
+    let source = required("source", "", source);
+    let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
+    let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
+    let on_split = required("on_split", "'test'", on_split);
+    let methods = methods.map(|m| no_null_elements("methods", m));
     if !matches!(on_split, "test" | "validation") {
-        RarError::InvalidOption { name: "on_split", value: on_split.to_string(), expected: "'test' and 'validation'" }.raise();
+        RarError::InvalidOption { name: "on_split", value: on_split.to_string(), expected: "'test' and 'validation'" }
+            .raise();
     }
     for m in methods.iter().flatten() {
         if !matches!(m.as_str(), "exact" | "neural" | "hybrid") {
-            RarError::InvalidOption { name: "methods", value: m.clone(), expected: "'exact', 'neural' and 'hybrid'" }.raise();
+            RarError::InvalidOption { name: "methods", value: m.clone(), expected: "'exact', 'neural' and 'hybrid'" }
+                .raise();
         }
     }
+    let _pinned = pin_search_path();
+    let ext = ext_schema().or_raise();
     let head = Spi::connect(|c| {
         let t = c.select(
-            "SELECT (s).relation::oid, (s).tid_column, (s).item_column, (s).defaults::text FROM (SELECT rar_source($1) AS s) x",
+            &format!(
+                "SELECT (s).relation::pg_catalog.oid, (s).tid_column, (s).item_column, (s).defaults::pg_catalog.text \
+                 FROM (SELECT {ext}.rar_source($1::pg_catalog.text) AS s) x"
+            ),
             Some(1),
             &[source.to_string().into()],
         )?;
@@ -184,27 +216,29 @@ fn rar_evaluate(
             r.get::<String>(4)?.unwrap_or_default(),
         ))
     })
-    .unwrap_or_else(|e| panic!("{e}"));
+    .or_raise();
     let (oid, tid, item, defaults) = head;
     let defaults: serde_json::Value = serde_json::from_str(&defaults).unwrap_or_default();
-    let src = relation::describe(oid, "rar_evaluate");
+    let src = relation::describe(Relation(oid), "rar_evaluate");
     let layout = src.layout(Some(&tid), Some(&item)).or_raise();
-    let the_split = if count("SELECT count(*) FROM rar.splits WHERE relation = $1", &[oid.into()]) > 0 {
-        split::recorded(&src)
-    } else {
-        Split { tid_column: tid.clone(), seed: 0, train: 0.8, validation: 0.1, time_column: None, test_from: None }
-    };
+    let (the_split, _) = splits::for_source(&src, &tid);
     let memory = gucs::memory_limit_bytes();
-    let (train, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory, true).or_raise();
-    let (test, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, on_split)), memory, true).or_raise();
+    let (train, _) =
+        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true).or_raise();
+    let (test, _) =
+        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, on_split)), memory, true).or_raise();
     if test.is_empty() || train.is_empty() {
-        RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }.raise();
+        RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }
+            .raise();
     }
     let params = MineParams {
         threads: gucs::mining_threads(),
         min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(0.01),
         min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(0.5),
-        max_length: max_length.map(|m| m.max(0) as usize).or(defaults["max_length"].as_u64().map(|m| m as usize)).unwrap_or(4),
+        max_length: max_length
+            .map(|m| m.max(0) as usize)
+            .or(defaults["max_length"].as_u64().map(|m| m as usize))
+            .unwrap_or(4),
         min_length: 2,
         max_rules: gucs::max_rules(),
         memory_limit: memory,
@@ -212,7 +246,7 @@ fn rar_evaluate(
     };
     let min_conf = params.min_confidence;
     let n_train = train.len() as f64;
-    let model = Spi::get_one_with_args::<i64>("SELECT model_id FROM rar.models WHERE source = $1 AND deployed", &[oid.into()]).ok().flatten();
+    let model = one::<i64>("SELECT model_id FROM rar.models WHERE source = $1 AND deployed", &[oid.into()]).or_raise();
     let methods: Vec<String> = methods.unwrap_or_else(|| {
         let mut m = vec!["exact".to_string()];
         if model.is_some() {
@@ -237,10 +271,19 @@ fn rar_evaluate(
                 })
                 .collect()
         } else {
-            neural::mine(train.clone(), &params, oid, &src.display, method, None, antecedent_threshold, consequent_threshold)
-                .into_iter()
-                .map(|r| EvalRule { antecedent: r.0, consequent: r.1, confidence: r.3, lift: r.4 })
-                .collect()
+            neural::mine(
+                train.clone(),
+                &params,
+                oid,
+                &src.display,
+                method,
+                None,
+                antecedent_threshold,
+                consequent_threshold,
+            )
+            .into_iter()
+            .map(|r| EvalRule { antecedent: r.0, consequent: r.1, confidence: r.3, lift: r.4 })
+            .collect()
         };
         let subject = if method == "exact" { "rules".to_string() } else { format!("{method}_rules") };
         sets.push((subject, rules));
@@ -265,9 +308,7 @@ fn rar_evaluate(
     by_popularity.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
     let lib_model = model.map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
-        let m = lib
-            .model(id, || model_lib::fetch(id))
-            .unwrap_or_else(|e| e.raise());
+        let m = lib.model(id, || model_lib::fetch(id)).unwrap_or_else(|e| e.raise());
         (lib, m)
     });
     let (mut r_model, mut r_pop) = (Ranks::default(), Ranks::default());
@@ -308,7 +349,9 @@ fn rar_evaluate(
     if lib_model.is_some() {
         r_model.rows("model", &mut out);
     } else {
-        pgrx::notice!("rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it");
+        pgrx::notice!(
+            "rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it"
+        );
     }
     for ((subject, _), ranks) in sets.iter().zip(&r_sets) {
         ranks.rows(subject, &mut out);

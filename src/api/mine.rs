@@ -1,18 +1,13 @@
 //! `rar_mine`: exact association rules of a sales table.
 
 use pgrx::prelude::*;
-use pgrx::PgRelation;
 use rar_core::params::{MineParams, SupportOf};
 use rar_core::rules::mine_rules;
 
+use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
-use crate::api::{neural, split};
-use crate::{gucs, reader, relation};
-
-/// The value of an argument that must not be NULL.
-fn required<T>(name: &'static str, default: &'static str, value: Option<T>) -> T {
-    value.unwrap_or_else(|| RarError::NullArgument { name, default }.raise())
-}
+use crate::spi::pin_search_path;
+use crate::{gucs, neural, reader, relation, splits};
 
 fn support_of(s: &str) -> SupportOf {
     match s {
@@ -33,7 +28,7 @@ fn support_of(s: &str) -> SupportOf {
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(stable, parallel_restricted)]
 fn rar_mine(
-    source: Option<PgRelation>,
+    source: Option<Relation>,
     min_support: default!(Option<f64>, 0.01),
     min_confidence: default!(Option<f64>, 0.5),
     max_length: default!(Option<i32>, 4),
@@ -44,10 +39,10 @@ fn rar_mine(
     min_length: default!(Option<i32>, 1),
     support_of: default!(Option<&str>, "'rule'"),
     split: default!(Option<&str>, "NULL"),
-    method: default!(&str, "'exact'"),
+    method: default!(Option<&str>, "'exact'"),
     model: default!(Option<i64>, "NULL"),
-    antecedent_threshold: default!(f64, 0.01),
-    consequent_threshold: default!(f64, 0.1),
+    antecedent_threshold: default!(Option<f64>, 0.01),
+    consequent_threshold: default!(Option<f64>, 0.1),
 ) -> TableIterator<
     'static,
     (
@@ -63,7 +58,16 @@ fn rar_mine(
     ),
 > {
     let source = required("source", "", source);
-    let int = |name, default, v: Option<i32>| required(name, default, v).max(0) as usize;
+    let method = required("method", "'exact'", method);
+    let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
+    let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
+    let int = |name: &'static str, default, v: Option<i32>| {
+        let v = required(name, default, v);
+        if v < 0 {
+            RarError::InvalidOption { name, value: v.to_string(), expected: "a number of items of at least 0" }.raise();
+        }
+        v as usize
+    };
     let params = MineParams {
         threads: gucs::mining_threads(),
         min_support: required("min_support", "0.01", min_support),
@@ -77,14 +81,19 @@ fn rar_mine(
         memory_limit: gucs::memory_limit_bytes(),
     };
     params.validate().or_raise();
-    let src = relation::describe(source.oid(), "rar_mine");
-    drop(source);
+    let src = relation::describe(source, "rar_mine");
+    let _pinned = pin_search_path();
     let layout = src.layout(tid_column, item_column).or_raise();
     let filter = split.map(|set| {
         if !matches!(set, "train" | "validation" | "test") {
-            RarError::InvalidOption { name: "split", value: set.to_string(), expected: "'train', 'validation' and 'test'" }.raise();
+            RarError::InvalidOption {
+                name: "split",
+                value: set.to_string(),
+                expected: "'train', 'validation' and 'test'",
+            }
+            .raise();
         }
-        split::filter(&src, &split::recorded(&src), set)
+        splits::filter(&src, &splits::recorded(&src), set)
     });
     let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit, false).or_raise();
     if stats.null_lines > 0 {
@@ -92,15 +101,30 @@ fn rar_mine(
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
     }
     if !matches!(method, "exact" | "neural" | "hybrid") {
-        RarError::InvalidOption { name: "method", value: method.to_string(), expected: "'exact', 'neural' and 'hybrid'" }.raise();
+        RarError::InvalidOption {
+            name: "method",
+            value: method.to_string(),
+            expected: "'exact', 'neural' and 'hybrid'",
+        }
+        .raise();
     }
     if method != "exact" {
-        let rows = neural::mine(baskets, &params, src.oid, &src.display, method, model, antecedent_threshold, consequent_threshold);
+        let rows = neural::mine(
+            baskets,
+            &params,
+            src.oid,
+            &src.display,
+            method,
+            model,
+            antecedent_threshold,
+            consequent_threshold,
+        );
         return TableIterator::new(rows);
     }
     let rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
-    }).or_raise();
+    })
+    .or_raise();
     let n = rules.len();
     TableIterator::new((0..n).map(move |i| {
         if i % 4096 == 0 {

@@ -1,12 +1,13 @@
-//! The SQL surface of the extension: one file per function family.
+//! The SQL surface of the extension: one file per function family. A file
+//! here uses the plumbing (`crate::*`) and the core, never another file here.
 //!
 //! | function | file |
 //! | --- | --- |
-//! | `rar_mine` | [`mine`] (exact), [`neural`] (neural and hybrid) |
+//! | `rar_mine` | [`mine`] (exact; neural and hybrid rules in `crate::neural`) |
 //! | `rar_rules_agg` (and `rar.baskets`, `rar.baskets_state`) | [`aggregate`] |
 //! | `rar_mine_segments` | [`segments`] |
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
-//! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`) | [`split`] |
+//! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`; splits are read by `crate::splits`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
 //! | `rar_recommend` | [`recommend`] |
 //! | `rar_evaluate` | [`evaluate`] |
@@ -19,7 +20,6 @@ pub mod clean;
 pub mod encode;
 pub mod evaluate;
 pub mod mine;
-pub mod neural;
 pub mod profile;
 pub mod recommend;
 pub mod rulesets;

@@ -1,35 +1,41 @@
 //! `rar_profile`: what a sales table looks like before choosing thresholds.
 
 use pgrx::prelude::*;
-use pgrx::{JsonB, PgRelation};
+use pgrx::JsonB;
 use rar_core::profile::profile;
 
+use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::spi::pin_search_path;
 use crate::{gucs, reader, relation};
 
 /// Lines, baskets, distinct items, NULLs, basket sizes (mean, median, p90,
 /// p99, max), the most frequent items and the share of rare items, as jsonb.
 #[pg_extern(stable, parallel_restricted)]
 fn rar_profile(
-    source: Option<PgRelation>,
+    source: Option<Relation>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
-    top: default!(i32, 10),
-    rare_below: default!(i32, 5),
+    top: default!(Option<i32>, 10),
+    rare_below: default!(Option<i32>, 5),
 ) -> JsonB {
-    let Some(source) = source else {
-        RarError::NullArgument { name: "source", default: "" }.raise()
-    };
+    let source = required("source", "", source);
+    let top = required("top", "10", top);
+    let rare_below = required("rare_below", "5", rare_below);
     if top < 0 || rare_below < 0 {
-        RarError::InvalidOption { name: "top and rare_below", value: format!("{top}, {rare_below}"), expected: "counts of at least 0" }
-            .raise();
+        RarError::InvalidOption {
+            name: "top and rare_below",
+            value: format!("{top}, {rare_below}"),
+            expected: "counts of at least 0",
+        }
+        .raise();
     }
-    let src = relation::describe(source.oid(), "rar_profile");
-    drop(source);
+    let src = relation::describe(source, "rar_profile");
+    let _pinned = pin_search_path();
     let layout = src.layout(tid_column, item_column).or_raise();
     let (baskets, stats) = reader::read_baskets(&src, &layout, None, gucs::memory_limit_bytes(), true).or_raise();
     let p = profile(&baskets, top as usize, rare_below as u64);
-    let mut v = serde_json::to_value(p).expect("profile serializes");
+    let mut v = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
     v["null_lines"] = stats.null_lines.into();
     JsonB(v)
 }

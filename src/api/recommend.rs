@@ -15,37 +15,18 @@ use std::collections::HashMap;
 
 use pgrx::prelude::*;
 
-use crate::error::RarError;
+use rar_core::keys::subset_keys;
+
+use crate::args::required;
+use crate::error::{OrRaise, RarError};
 use crate::model_lib;
+use crate::spi::{ext_schema, one, pin_search_path};
 
 struct Candidate {
     rule: f64,
     lift: f64,
     rule_text: Option<String>,
     model: Option<f64>,
-}
-
-/// Every subset of the (sorted) basket with 1 to `max` items, as the keys
-/// rules are stored under (items joined by U+001F), at most `limit` of them.
-fn subset_keys(basket: &[String], max: usize, limit: usize) -> Vec<String> {
-    let mut keys = Vec::new();
-    let mut stack: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new())];
-    while let Some((start, chosen)) = stack.pop() {
-        if !chosen.is_empty() {
-            keys.push(chosen.iter().map(|&i| basket[i].as_str()).collect::<Vec<_>>().join("\u{1f}"));
-            if keys.len() >= limit {
-                break;
-            }
-        }
-        if chosen.len() < max {
-            for i in (start..basket.len()).rev() {
-                let mut next = chosen.clone();
-                next.push(i);
-                stack.push((i + 1, next));
-            }
-        }
-    }
-    keys
 }
 
 fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
@@ -68,7 +49,9 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         let keys = subset_keys(basket, max_len.max(0) as usize, 100_000);
         let rows = client.select(
             "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
-             FROM rar.rule_store r WHERE r.set_id = $1 AND r.antecedent_key = ANY($2) AND NOT r.consequent && $3",
+             FROM rar.rule_store r WHERE r.set_id = $1 \
+               AND pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
+               AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[]",
             None,
             &[set_id.into(), keys.into(), basket.to_vec().into()],
         )?;
@@ -88,20 +71,19 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         }
         Ok::<_, pgrx::spi::SpiError>(())
     })
-    .unwrap_or_else(|e| panic!("reading the rules failed: {e}"));
+    .or_raise();
     out
 }
 
 /// The deployed (or given) model of the source's table: id, settings,
 /// vocabulary and weights.
 fn model_row(source: &str, model_id: Option<i64>) -> i64 {
-    let id: Option<i64> = Spi::get_one_with_args(
+    let id: Option<i64> = one(
         "SELECT m.model_id FROM rar.models m JOIN rar.sources s ON m.source = s.relation \
-         WHERE s.name = $1 AND ($2::bigint IS NULL AND m.deployed OR m.model_id = $2)",
+         WHERE s.name = $1 AND ($2::pg_catalog.int8 IS NULL AND m.deployed OR m.model_id = $2)",
         &[source.to_string().into(), model_id.into()],
     )
-    .ok()
-    .flatten();
+    .or_raise();
     id.unwrap_or_else(|| RarError::NoModel { source: source.to_string() }.raise())
 }
 
@@ -109,28 +91,38 @@ fn model_row(source: &str, model_id: Option<i64>) -> i64 {
 /// source `source`, by `method` ('rules', 'model' or 'hybrid').
 #[pg_extern(stable, parallel_restricted)]
 fn rar_recommend(
-    items: Vec<Option<String>>,
-    k: default!(i32, 10),
+    items: Option<Vec<Option<String>>>,
+    k: default!(Option<i32>, 10),
     source: default!(Option<&str>, "NULL"),
-    method: default!(&str, "'rules'"),
+    method: default!(Option<&str>, "'rules'"),
     model_id: default!(Option<i64>, "NULL"),
 ) -> TableIterator<'static, (name!(rank, i32), name!(item, String), name!(score, f64), name!(evidence, String))> {
+    let items = required("items", "none", items);
+    let k = required("k", "10", k);
+    let method = required("method", "'rules'", method);
     if k <= 0 {
-        RarError::InvalidOption { name: "k", value: k.to_string(), expected: "a number of items of at least 1" }.raise();
+        RarError::InvalidOption { name: "k", value: k.to_string(), expected: "a number of items of at least 1" }
+            .raise();
     }
     if !matches!(method, "rules" | "model" | "hybrid") {
-        RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }.raise();
+        RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }
+            .raise();
     }
-    let Some(source) = source else {
-        RarError::NullArgument { name: "source", default: "" }.raise()
-    };
-    // rar_source raises the errors for unknown or dropped sources.
-    Spi::run_with_args("SELECT rar_source($1)", &[source.to_string().into()]).unwrap_or_else(|e| panic!("{e}"));
+    let Some(source) = source else { RarError::NullArgument { name: "source", default: "" }.raise() };
+    let _pinned = pin_search_path();
+    // rar_source raises the errors for unknown or dropped sources, and for
+    // roles that may not read its rules.
+    let ext = ext_schema().or_raise();
+    crate::spi::exec(&format!("SELECT {ext}.rar_source($1::pg_catalog.text)"), &[source.to_string().into()]).or_raise();
     let mut basket: Vec<String> = items.into_iter().flatten().collect();
     basket.sort();
     basket.dedup();
     if basket.is_empty() {
-        RarError::ConflictingOptions { message: "the basket is empty", hint: "Give at least one item, for example ARRAY['22423']." }.raise();
+        RarError::ConflictingOptions {
+            message: "the basket is empty",
+            hint: "Give at least one item, for example ARRAY['22423'].",
+        }
+        .raise();
     }
     let mut cands: HashMap<String, Candidate> =
         if method == "model" { HashMap::new() } else { rule_candidates(source, &basket) };
@@ -144,7 +136,10 @@ fn rar_recommend(
             RarError::UnknownItems { source: source.to_string(), items: basket.len() }.raise();
         }
         if unknown > 0 {
-            pgrx::notice!("rar_recommend ignored {unknown} item{} the model does not know", if unknown == 1 { "" } else { "s" });
+            pgrx::notice!(
+                "rar_recommend ignored {unknown} item{} the model does not know",
+                if unknown == 1 { "" } else { "s" }
+            );
         }
         let scores = lib.score(&model, &known).unwrap_or_else(|e| e.raise());
         for (i, p) in scores.iter().enumerate() {

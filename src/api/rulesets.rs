@@ -4,23 +4,26 @@
 //! explanations, and pictures.
 
 use pgrx::prelude::*;
-use pgrx::PgRelation;
 use rar_core::layout::Layout;
 use rar_core::plot::{self, PlotRule};
 
+use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::relation;
+use crate::spi::{ext_schema, pin_search_path};
+
+/// Most rules one picture draws.
+const MAX_PLOT_RULES: i32 = 10_000;
 
 /// The basket and item columns of `source`, given or detected as
 /// `rar_mine` does.
 #[pg_extern(stable, parallel_safe)]
 fn rar_columns(
-    source: PgRelation,
+    source: Option<Relation>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(tid_column, String), name!(item_column, String))> {
-    let src = relation::describe(source.oid(), "rar_register");
-    drop(source);
+    let src = relation::describe(required("source", "", source), "rar_register");
     match src.layout(tid_column, item_column).or_raise() {
         Layout::Long { tid, item } => TableIterator::once((tid, item)),
         Layout::Baskets { tid: Some(tid), items } => TableIterator::once((tid, items)),
@@ -38,34 +41,58 @@ fn rar_columns(
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(immutable, parallel_safe)]
 fn rar_explain(
-    antecedent: Vec<String>,
-    consequent: Vec<String>,
-    confidence: f64,
-    lift: f64,
-    support: f64,
-    count: i64,
-    baskets: i64,
+    antecedent: Option<Vec<Option<String>>>,
+    consequent: Option<Vec<Option<String>>>,
+    confidence: Option<f64>,
+    lift: Option<f64>,
+    support: Option<f64>,
+    count: Option<i64>,
+    baskets: Option<i64>,
     test_confidence: default!(Option<f64>, "NULL"),
-) -> String {
+) -> Option<String> {
+    // NULL measures mean no rule to explain: NULL, as a strict function gives.
+    let (Some(antecedent), Some(consequent), Some(confidence), Some(lift), Some(support), Some(count), Some(baskets)) =
+        (antecedent, consequent, confidence, lift, support, count, baskets)
+    else {
+        return None;
+    };
+    let antecedent = no_null_elements("antecedent", antecedent);
+    let consequent = no_null_elements("consequent", consequent);
     let a: Vec<&str> = antecedent.iter().map(String::as_str).collect();
     let c: Vec<&str> = consequent.iter().map(String::as_str).collect();
-    rar_core::explain::explain(&a, &c, confidence, lift, support, count.max(0) as u64, baskets.max(0) as u64, test_confidence)
+    Some(rar_core::explain::explain(
+        &a,
+        &c,
+        confidence,
+        lift,
+        support,
+        count.max(0) as u64,
+        baskets.max(0) as u64,
+        test_confidence,
+    ))
 }
 
 /// An SVG picture of a registered source's current rules: `'scatter'`
 /// (support × confidence, coloured by lift; the `top` rules by lift) or
 /// `'graph'` (items joined by the `top` rules by lift, width by confidence).
 #[pg_extern(stable, parallel_restricted)]
-fn rar_plot(name: &str, kind: default!(&str, "'scatter'"), top: default!(i32, 100)) -> String {
+fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: default!(Option<i32>, 100)) -> String {
+    let name = required("name", "none", name);
+    let kind = required("kind", "'scatter'", kind);
+    let top = required("top", "100", top);
     if !matches!(kind, "scatter" | "graph") {
         RarError::InvalidOption { name: "kind", value: kind.into(), expected: "'scatter' and 'graph'" }.raise();
     }
-    if top < 1 {
-        RarError::InvalidOption { name: "top", value: top.to_string(), expected: "a number of rules of at least 1" }.raise();
+    if !(1..=MAX_PLOT_RULES).contains(&top) {
+        RarError::InvalidOption { name: "top", value: top.to_string(), expected: "a number of rules from 1 to 10000" }
+            .raise();
     }
+    let _pinned = pin_search_path();
+    let ext = ext_schema().or_raise();
     let rules: Vec<PlotRule> = Spi::connect(|client| {
-        // rar_source raises the errors for unknown or dropped sources.
-        client.select("SELECT rar_source($1)", None, &[name.to_string().into()])?;
+        // rar_source raises the errors for unknown or dropped sources, and
+        // for roles that may not read the rules.
+        client.select(&format!("SELECT {ext}.rar_source($1::pg_catalog.text)"), None, &[name.to_string().into()])?;
         let rows = client.select(
             "SELECT r.antecedent_labels, r.consequent_labels, r.support, r.confidence, r.lift \
              FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) \
@@ -84,7 +111,7 @@ fn rar_plot(name: &str, kind: default!(&str, "'scatter'"), top: default!(i32, 10
         })
         .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
-    .unwrap_or_else(|e| panic!("reading the rules failed: {e}"));
+    .or_raise();
     let title = format!("{name}: top {} rules by lift", rules.len());
     match kind {
         "graph" => plot::graph(&title, &rules),

@@ -7,24 +7,16 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
-use pgrx::{JsonB, PgRelation};
+use pgrx::JsonB;
 use rar_core::layout::Layout;
 use serde_json::Value;
 
+use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::spi::{ext_schema, pin_search_path};
 use crate::{reader, relation};
 
-type Row = (
-    Option<String>,
-    Vec<String>,
-    Vec<String>,
-    f64,
-    f64,
-    f64,
-    f64,
-    f64,
-    i64,
-);
+type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64);
 
 fn float(v: &Value) -> f64 {
     match v {
@@ -39,24 +31,13 @@ fn strings(v: &Value) -> Vec<String> {
     v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
 }
 
-/// The schema `rar` was installed in (where `rar_rules_agg` lives), quoted.
-fn extension_schema() -> String {
-    Spi::get_one::<String>(
-        "SELECT pg_catalog.quote_ident(n.nspname) FROM pg_catalog.pg_extension e \
-         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'rar'",
-    )
-    .ok()
-    .flatten()
-    .unwrap_or_else(|| "public".into())
-}
-
 /// Mines the rules of each value of `segment_column` separately: the same
 /// rules as `rar_mine` on that segment's lines alone (rules with one
 /// consequent), segment by segment in the segment's text order.
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(stable, parallel_restricted)]
 fn rar_mine_segments(
-    source: Option<PgRelation>,
+    source: Option<Relation>,
     segment_column: Option<&str>,
     min_support: default!(Option<f64>, 0.01),
     min_confidence: default!(Option<f64>, 0.5),
@@ -77,10 +58,10 @@ fn rar_mine_segments(
         name!(count, i64),
     ),
 > {
-    let source = source.unwrap_or_else(|| RarError::NullArgument { name: "source", default: "" }.raise());
-    let segment = segment_column.unwrap_or_else(|| RarError::NullArgument { name: "segment_column", default: "none" }.raise());
-    let src = relation::describe(source.oid(), "rar_mine_segments");
-    drop(source);
+    let source = required("source", "", source);
+    let segment = required("segment_column", "none", segment_column);
+    let src = relation::describe(source, "rar_mine_segments");
+    let _pinned = pin_search_path();
     if src.column(segment).is_none() {
         RarError::UndefinedSegment {
             relation: src.display.clone(),
@@ -93,15 +74,16 @@ fn rar_mine_segments(
         Layout::Long { tid, item } => (tid, item),
         Layout::Baskets { .. } => RarError::ConflictingOptions {
             message: "rar_mine_segments needs a long-form source (one row per basket and item)",
-            hint: "Name the basket and item columns with tid_column and item_column, or unnest the item array in a view.",
+            hint:
+                "Name the basket and item columns with tid_column and item_column, or unnest the item array in a view.",
         }
         .raise(),
     };
     let sql = format!(
-        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1, $2, $3) \
+        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
          FROM {src} GROUP BY 1 ORDER BY 1",
         seg = quote_identifier(segment),
-        ext = extension_schema(),
+        ext = ext_schema().or_raise(),
         t = reader::agg_arg(&src, &tid),
         i = reader::agg_arg(&src, &item),
         src = src.quoted,
@@ -111,7 +93,7 @@ fn rar_mine_segments(
         t.map(|r| Ok((r.get::<String>(1)?, r.get::<JsonB>(2)?.map(|j| j.0).unwrap_or(Value::Null))))
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
-    .unwrap_or_else(|e| panic!("mining segments failed: {e}"));
+    .or_raise();
     let rows = groups.into_iter().flat_map(|(seg, rules)| {
         let list = match rules {
             Value::Array(a) => a,

@@ -11,14 +11,15 @@ use std::collections::HashMap;
 use std::ffi::{c_char, c_void, CStr, CString};
 
 use pgrx::prelude::*;
-use pgrx::{JsonB, PgRelation};
+use pgrx::JsonB;
 use rar_core::baskets::Baskets;
 use rar_core::layout::Layout;
 use serde_json::{json, Value};
 
-use crate::api::split::{self, Split};
+use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
-use crate::sql::count;
+use crate::spi::pin_search_path;
+use crate::splits;
 use crate::{gucs, model_lib, reader, relation};
 
 struct ProgressState {
@@ -85,9 +86,13 @@ fn vocabulary(train: &Baskets, min_count: u64, max_vocab: usize) -> (Vec<String>
         }
     }
     let mut items: Vec<u32> = (0..train.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect();
-    items.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(train.item_name(a).cmp(train.item_name(b))));
+    items
+        .sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(train.item_name(a).cmp(train.item_name(b))));
     items.truncate(max_vocab);
-    (items.iter().map(|&i| train.item_name(i).to_string()).collect(), items.iter().map(|&i| counts[i as usize]).collect())
+    (
+        items.iter().map(|&i| train.item_name(i).to_string()).collect(),
+        items.iter().map(|&i| counts[i as usize]).collect(),
+    )
 }
 
 /// Baskets as CSR arrays of vocabulary indices.
@@ -108,7 +113,10 @@ fn train_error(e: &Value, relation: &str) -> RarError {
     match e["error"].as_str().unwrap_or("") {
         "config" => RarError::ModelSetting { name: s("name"), value: s("value"), expected: s("expected") },
         "no_cuda" => RarError::NoCuda,
-        "too_large" => RarError::ModelTooLarge { needed: e["needed"].as_u64().unwrap_or(0), limit: e["limit"].as_u64().unwrap_or(0) },
+        "too_large" => RarError::ModelTooLarge {
+            needed: e["needed"].as_u64().unwrap_or(0),
+            limit: e["limit"].as_u64().unwrap_or(0),
+        },
         "too_few_baskets" => RarError::TooFewBaskets {
             relation: relation.to_string(),
             train: e["train"].as_u64().unwrap_or(0),
@@ -125,7 +133,7 @@ fn train_error(e: &Value, relation: &str) -> RarError {
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe)]
 fn rar_train(
-    source: Option<PgRelation>,
+    source: Option<Relation>,
     model: default!(Option<&str>, "'autoencoder'"),
     params: default!(Option<JsonB>, "'{}'"),
     tid_column: default!(Option<&str>, "NULL"),
@@ -149,11 +157,19 @@ fn rar_train(
         name!(deployed, bool),
     ),
 > {
-    let Some(source) = source else { RarError::NullArgument { name: "source", default: "" }.raise() };
+    let source = required("source", "", source);
     let model = model.unwrap_or("autoencoder");
+    let src = relation::describe(source, "rar_train");
+    let _pinned = pin_search_path();
+    src.check_manage("train models");
     let mut cfg = match params.map(|p| p.0).unwrap_or_else(|| json!({})) {
         Value::Object(m) => m,
-        other => RarError::ModelSetting { name: "params".into(), value: other.to_string(), expected: "a jsonb object".into() }.raise(),
+        other => RarError::ModelSetting {
+            name: "params".into(),
+            value: other.to_string(),
+            expected: "a jsonb object".into(),
+        }
+        .raise(),
     };
     cfg.insert("model".into(), json!(model));
     cfg.entry("device").or_insert_with(|| json!(gucs::device()));
@@ -168,8 +184,6 @@ fn rar_train(
         pgrx::notice!("rar_train: no GPU is available to this server; training on the CPU");
     }
 
-    let src = relation::describe(source.oid(), "rar_train");
-    drop(source);
     let layout = src.layout(tid_column, item_column).or_raise();
     let tid = match &layout {
         Layout::Long { tid, .. } | Layout::Baskets { tid: Some(tid), .. } => tid.clone(),
@@ -179,18 +193,13 @@ fn rar_train(
         }
         .raise(),
     };
-    let has_split = count("SELECT count(*) FROM rar.splits WHERE relation = $1", &[src.oid.into()]) > 0;
-    let (the_split, split_name) = if has_split {
-        (split::recorded(&src), "recorded by rar_split".to_string())
-    } else {
-        (
-            Split { tid_column: tid, seed: 0, train: 0.8, validation: 0.1, time_column: None, test_from: None },
-            "default: 80/10/10 by a hash of the basket id, seed 0".to_string(),
-        )
-    };
+    let (the_split, split_name) = splits::for_source(&src, &tid);
     let memory = gucs::memory_limit_bytes();
-    let (train_b, stats) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "train")), memory, true).or_raise();
-    let (valid_b, _) = reader::read_baskets(&src, &layout, Some(split::filter(&src, &the_split, "validation")), memory, true).or_raise();
+    let (train_b, stats) =
+        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true).or_raise();
+    let (valid_b, _) =
+        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "validation")), memory, true)
+            .or_raise();
     let min_count = cfg["min_item_count"].as_u64().unwrap_or(5);
     let max_vocab = cfg["max_vocab"].as_u64().unwrap_or(5000) as usize;
     let (vocab, counts) = vocabulary(&train_b, min_count, max_vocab);
@@ -205,7 +214,8 @@ fn rar_train(
     let mut state = ProgressState { label: format!("{model} on {}", src.display), interrupt: None };
     report_activity(&format!("rar_train: {}, starting", state.label));
     let config = CString::new(cfg.to_string()).unwrap_or_default();
-    let (mut report_ptr, mut weights_ptr, mut weights_len): (*mut c_char, *mut u8, u64) = (std::ptr::null_mut(), std::ptr::null_mut(), 0);
+    let (mut report_ptr, mut weights_ptr, mut weights_len): (*mut c_char, *mut u8, u64) =
+        (std::ptr::null_mut(), std::ptr::null_mut(), 0);
     // SAFETY: the arrays outlive the call; the library copies what it keeps.
     let status = unsafe {
         (lib.train)(
@@ -265,13 +275,13 @@ fn rar_train(
                 (lines as i64).into(),
                 report["train_baskets"].as_i64().unwrap_or(0).into(),
                 report["valid_baskets"].as_i64().unwrap_or(0).into(),
-                split_name.clone().into(),
+                split_name.to_string().into(),
             ],
         )?;
         let r = t.first();
         Ok::<_, pgrx::spi::SpiError>((r.get::<i64>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0), r.get::<bool>(3)?.unwrap_or(false)))
     })
-    .unwrap_or_else(|e| panic!("storing the model failed: {e}"));
+    .or_raise();
     let num = |v: &Value| v.as_f64().unwrap_or(0.0);
     TableIterator::once((
         row.0,
@@ -296,20 +306,44 @@ fn rar_train(
 /// `seed` (`search => 'random'`). Used by `rar_tune`.
 #[pg_extern(immutable, parallel_safe)]
 fn rar_tune_plan(
-    grid: JsonB,
-    search: default!(&str, "'grid'"),
-    trials: default!(i32, 10),
-    seed: default!(i64, 0),
+    grid: Option<JsonB>,
+    search: default!(Option<&str>, "'grid'"),
+    trials: default!(Option<i32>, 10),
+    seed: default!(Option<i64>, 0),
 ) -> SetOfIterator<'static, JsonB> {
+    let grid = required("grid", "none", grid);
+    let search = required("search", "'grid'", search);
+    let trials = required("trials", "10", trials);
+    let seed = required("seed", "0", seed);
     let Value::Object(g) = grid.0 else {
-        RarError::ModelSetting { name: "grid".into(), value: grid.0.to_string(), expected: "a jsonb object of lists, such as '{\"hidden\": [64, 128]}'".into() }
-            .raise()
+        RarError::ModelSetting {
+            name: "grid".into(),
+            value: grid.0.to_string(),
+            expected: "a jsonb object of lists, such as '{\"hidden\": [64, 128]}'".into(),
+        }
+        .raise()
     };
     let random = match search {
         "grid" => None,
         "random" if trials >= 1 => Some((trials as usize, seed as u64)),
-        "random" => RarError::InvalidOption { name: "trials", value: trials.to_string(), expected: "a number of trials of at least 1" }.raise(),
-        other => RarError::InvalidOption { name: "search", value: other.into(), expected: "'grid' and 'random'" }.raise(),
+        "random" => RarError::InvalidOption {
+            name: "trials",
+            value: trials.to_string(),
+            expected: "a number of trials of at least 1",
+        }
+        .raise(),
+        other => {
+            RarError::InvalidOption { name: "search", value: other.into(), expected: "'grid' and 'random'" }.raise()
+        }
     };
-    SetOfIterator::new(rar_core::tune::plan(&g, random).into_iter().map(|m| JsonB(Value::Object(m))))
+    let plan = rar_core::tune::plan(&g, random).unwrap_or_else(|e| {
+        RarError::TooMany {
+            what: "trials",
+            requested: e.trials.to_string(),
+            limit: rar_core::tune::MAX_TRIALS,
+            hint: "Give fewer values per hyperparameter, or use search => 'random' with a number of trials.",
+        }
+        .raise()
+    });
+    SetOfIterator::new(plan.into_iter().map(|m| JsonB(Value::Object(m))))
 }

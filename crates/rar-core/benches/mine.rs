@@ -28,6 +28,11 @@ fn main() {
         let p = MineParams { min_support: s, min_confidence: 0.5, ..MineParams::default() };
         let t = Instant::now();
         let rules = mine_rules(baskets.clone(), &p, &mut || {}).unwrap();
-        println!("min_support {s}: {} itemsets, {} rules in {:.3} s", rules.n_itemsets(), rules.len(), t.elapsed().as_secs_f64());
+        println!(
+            "min_support {s}: {} itemsets, {} rules in {:.3} s",
+            rules.n_itemsets(),
+            rules.len(),
+            t.elapsed().as_secs_f64()
+        );
     }
 }

@@ -28,7 +28,11 @@ fn main() {
         min_support: supp.parse().unwrap(),
         min_confidence: conf.parse().unwrap(),
         max_length: rest.first().map_or(4, |s| s.parse().unwrap()),
-        support_of: if std::env::var("SUPPORT_OF").as_deref() == Ok("antecedent") { SupportOf::Antecedent } else { SupportOf::Rule },
+        support_of: if std::env::var("SUPPORT_OF").as_deref() == Ok("antecedent") {
+            SupportOf::Antecedent
+        } else {
+            SupportOf::Rule
+        },
         ..MineParams::default()
     };
     let rules = mine_rules(baskets, &p, &mut || {}).expect("mining");

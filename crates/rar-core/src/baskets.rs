@@ -181,7 +181,9 @@ impl BasketsBuilder {
     /// Bytes held so far, for budget checks while reading: the lines, and
     /// about 48 bytes per distinct basket id and item name.
     pub fn heap_bytes(&self) -> usize {
-        self.lines.capacity() * 8 + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48 + self.int_items.capacity() * 16
+        self.lines.capacity() * 8
+            + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48
+            + self.int_items.capacity() * 16
     }
 
     /// Peak bytes to read and build `lines` lines in `baskets` baskets: the
@@ -258,9 +260,7 @@ mod tests {
         assert_eq!(baskets.len(), 3);
         assert_eq!(baskets.lines(), 6);
         assert_eq!(baskets.repeated_lines(), 1);
-        let names = |i: usize| -> Vec<&str> {
-            baskets.basket(i).iter().map(|&id| baskets.item_name(id)).collect()
-        };
+        let names = |i: usize| -> Vec<&str> { baskets.basket(i).iter().map(|&id| baskets.item_name(id)).collect() };
         let mut got: Vec<Vec<&str>> = (0..3).map(names).collect();
         for g in &mut got {
             g.sort();
@@ -284,11 +284,13 @@ mod tests {
             }
         }
         let show = |b: Baskets| -> Vec<Vec<String>> {
-            b.iter().map(|x| {
-                let mut v: Vec<String> = x.iter().map(|&i| b.item_name(i).to_string()).collect();
-                v.sort();
-                v
-            }).collect()
+            b.iter()
+                .map(|x| {
+                    let mut v: Vec<String> = x.iter().map(|&i| b.item_name(i).to_string()).collect();
+                    v.sort();
+                    v
+                })
+                .collect()
         };
         let want = show(text.build());
         assert_eq!(want, vec![vec!["-2", "1"], vec!["-2", "1"], vec!["300"]]);

@@ -8,11 +8,7 @@ use thiserror::Error;
 pub enum MineError {
     /// A threshold or limit outside its documented range.
     #[error("{name} must be {expected}, got {value}")]
-    InvalidParameter {
-        name: &'static str,
-        value: String,
-        expected: &'static str,
-    },
+    InvalidParameter { name: &'static str, value: String, expected: &'static str },
     /// More rules than the rule budget allows.
     #[error("more than {limit} rules satisfy the thresholds")]
     TooManyRules { limit: u64 },

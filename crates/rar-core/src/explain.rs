@@ -58,9 +58,15 @@ pub fn explain(
     let head = if antecedent.is_empty() {
         format!("{} of all baskets hold {}", percent(confidence), list(consequent))
     } else {
-        format!("Baskets with {} also hold {} in {} of cases, {how_often}", list(antecedent), list(consequent), percent(confidence))
+        format!(
+            "Baskets with {} also hold {} in {} of cases, {how_often}",
+            list(antecedent),
+            list(consequent),
+            percent(confidence)
+        )
     };
-    let mut s = format!("{head}; seen in {} of {} baskets ({})", percent(support), thousands(baskets), thousands(count));
+    let mut s =
+        format!("{head}; seen in {} of {} baskets ({})", percent(support), thousands(baskets), thousands(count));
     if let Some(t) = test_confidence {
         s.push_str(&format!("; it held on test data at {}", percent(t)));
     }

@@ -280,15 +280,7 @@ pub fn mine_itemsets<'b>(
     let mut tree = ItemsetTree { nodes: vec![root], items: frequent.clone() };
     tree.add_children(0, frequent.iter().map(|&v| counts[v as usize]).enumerate().map(|(k, c)| (k as u32, c)));
 
-    let mut s = Search {
-        tree,
-        limits,
-        visit,
-        tick,
-        live_tid_bytes: 0,
-        work: 0,
-        subset: Vec::new(),
-    };
+    let mut s = Search { tree, limits, visit, tick, live_tid_bytes: 0, work: 0, subset: Vec::new() };
     for i in 0..m as u32 {
         (s.visit)(&s.tree, Found { node: 1 + i, items: &[i], drop_counts: &[n as u32] })?;
     }
@@ -330,7 +322,16 @@ pub fn mine_itemsets<'b>(
                 })
                 .collect();
             let _stop_others = StopOnDrop(stop);
-            let first = count_range(baskets, internal, m, use_matrix, bounds[0]..bounds[1], share, tick, &AtomicBool::new(false));
+            let first = count_range(
+                baskets,
+                internal,
+                m,
+                use_matrix,
+                bounds[0]..bounds[1],
+                share,
+                tick,
+                &AtomicBool::new(false),
+            );
             std::iter::once(first)
                 .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
                 .collect()

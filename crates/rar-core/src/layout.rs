@@ -38,18 +38,53 @@ pub enum Layout {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayoutError {
-    UndefinedColumn { column: String },
+    UndefinedColumn {
+        column: String,
+    },
     /// No column, or more than one (`candidates`), could hold `role`.
-    NotDetected { role: &'static str, candidates: Vec<String> },
-    WrongType { column: String, type_name: String, role: &'static str, expected: &'static str },
+    NotDetected {
+        role: &'static str,
+        candidates: Vec<String>,
+    },
+    WrongType {
+        column: String,
+        type_name: String,
+        role: &'static str,
+        expected: &'static str,
+    },
 }
 
 const TID_NAMES: &[&str] = &[
-    "tid", "transaction", "transactionid", "transactionno", "order", "orderid", "orderno", "invoice", "invoiceid",
-    "invoiceno", "invoicenumber", "basket", "basketid", "receipt", "receiptid", "ticket", "ticketid", "cartid",
+    "tid",
+    "transaction",
+    "transactionid",
+    "transactionno",
+    "order",
+    "orderid",
+    "orderno",
+    "invoice",
+    "invoiceid",
+    "invoiceno",
+    "invoicenumber",
+    "basket",
+    "basketid",
+    "receipt",
+    "receiptid",
+    "ticket",
+    "ticketid",
+    "cartid",
 ];
 const ITEM_NAMES: &[&str] = &[
-    "item", "items", "itemid", "itemname", "product", "products", "productid", "sku", "stockcode", "article",
+    "item",
+    "items",
+    "itemid",
+    "itemname",
+    "product",
+    "products",
+    "productid",
+    "sku",
+    "stockcode",
+    "article",
     "articleid",
 ];
 
@@ -193,7 +228,9 @@ mod tests {
     use super::*;
 
     fn cols(spec: &[(&str, ColumnKind)]) -> Vec<ColumnInfo> {
-        spec.iter().map(|(n, k)| ColumnInfo { name: n.to_string(), type_name: "t".into(), kind: *k, numeric: false }).collect()
+        spec.iter()
+            .map(|(n, k)| ColumnInfo { name: n.to_string(), type_name: "t".into(), kind: *k, numeric: false })
+            .collect()
     }
     use ColumnKind::*;
 
@@ -210,11 +247,17 @@ mod tests {
             ("Quantity", Scalar),
             ("CustomerID", Scalar),
         ]);
-        let instacart = cols(&[("order_id", Scalar), ("user_id", Scalar), ("order_number", Scalar), ("product_id", Scalar)]);
+        let instacart =
+            cols(&[("order_id", Scalar), ("user_id", Scalar), ("order_number", Scalar), ("product_id", Scalar)]);
         let cases: Vec<(Vec<ColumnInfo>, Option<&str>, Option<&str>, Result<Layout, LayoutError>)> = vec![
             (cols(&[("a", Scalar), ("b", Scalar)]), None, None, Ok(long("a", "b"))),
             (cols(&[("items", Array)]), None, None, Ok(Layout::Baskets { tid: None, items: "items".into() })),
-            (cols(&[("x", Array), ("id", Scalar)]), None, None, Ok(Layout::Baskets { tid: Some("id".into()), items: "x".into() })),
+            (
+                cols(&[("x", Array), ("id", Scalar)]),
+                None,
+                None,
+                Ok(Layout::Baskets { tid: Some("id".into()), items: "x".into() }),
+            ),
             (online_retail.clone(), None, None, Ok(long("InvoiceNo", "StockCode"))),
             (online_retail.clone(), None, Some("Description"), Ok(long("InvoiceNo", "Description"))),
             (online_retail.clone(), Some("customerid"), Some("description"), Ok(long("CustomerID", "Description"))),
@@ -236,13 +279,23 @@ mod tests {
                 cols(&[("t", Scalar), ("p", Unusable)]),
                 None,
                 None,
-                Err(LayoutError::WrongType { column: "p".into(), type_name: "t".into(), role: ITEM_ROLE, expected: "of a scalar type, or an array of one in basket form" }),
+                Err(LayoutError::WrongType {
+                    column: "p".into(),
+                    type_name: "t".into(),
+                    role: ITEM_ROLE,
+                    expected: "of a scalar type, or an array of one in basket form",
+                }),
             ),
             (
                 cols(&[("t", Array), ("item", Scalar), ("q", Scalar)]),
                 Some("t"),
                 Some("item"),
-                Err(LayoutError::WrongType { column: "t".into(), type_name: "t".into(), role: TID_ROLE, expected: "of a scalar type (text, a number, a date, ...)" }),
+                Err(LayoutError::WrongType {
+                    column: "t".into(),
+                    type_name: "t".into(),
+                    role: TID_ROLE,
+                    expected: "of a scalar type (text, a number, a date, ...)",
+                }),
             ),
             (cols(&[("b", Scalar)]), None, None, Err(LayoutError::NotDetected { role: TID_ROLE, candidates: vec![] })),
         ];

@@ -20,7 +20,9 @@
 //! - [`text`]: item text normalization and mojibake repair (cleaning).
 //! - [`explain`]: rules as English sentences.
 //! - [`plot`]: SVG pictures of rules (scatter, graph).
-//! - [`tune`]: hyperparameter search plans (grid, random).
+//! - [`tune`]: hyperparameter search plans (grid, random), capped.
+//! - [`names`]: names of the tables and views made beside a user's table.
+//! - [`keys`]: unambiguous lookup keys of item lists (stored rules).
 //! - [`error`]: the one error type of the core.
 //!
 //! # Example
@@ -44,7 +46,9 @@ pub mod error;
 pub mod explain;
 pub mod intersect;
 pub mod itemsets;
+pub mod keys;
 pub mod layout;
+pub mod names;
 pub mod params;
 pub mod partial;
 pub mod plot;

@@ -115,11 +115,10 @@ impl Partial {
         for (new, &(_, _, old)) in keyed.iter().enumerate() {
             basket_map[old as usize] = new as u32;
         }
-        let mut next = keyed.len() as u32;
+        let first_free = keyed.len() as u32;
         drop(keyed);
-        for slot in basket_map.iter_mut().filter(|s| **s == u32::MAX) {
-            *slot = next;
-            next += 1;
+        for (slot, id) in basket_map.iter_mut().filter(|s| **s == u32::MAX).zip(first_free..) {
+            *slot = id;
         }
         for id in b.basket_ids.values_mut() {
             *id = basket_map[*id as usize];
@@ -136,8 +135,8 @@ impl Partial {
     pub fn byte_len(&self) -> usize {
         let b = &self.baskets;
         let names: usize = b.names.iter().map(|n| 4 + n.len()).sum();
-        let keys: usize = b.basket_ids.keys().map(|k| 4 + k.len()).sum::<usize>()
-            + (b.n_baskets as usize - b.basket_ids.len()) * 4;
+        let keys: usize =
+            b.basket_ids.keys().map(|k| 4 + k.len()).sum::<usize>() + (b.n_baskets as usize - b.basket_ids.len()) * 4;
         5 + 8 + 21 + 4 + names + 4 + keys + b.n_baskets as usize * 4 + b.lines.len() * 4
     }
 
@@ -334,8 +333,15 @@ mod tests {
     }
 
     const LINES: &[(&str, &str)] = &[
-        ("t1", "bread"), ("t1", "milk"), ("t2", "beer"), ("t1", "butter"),
-        ("t3", "milk"), ("t2", "chips"), ("t3", "bread"), ("t4", "é🍵"), ("t2", "beer"),
+        ("t1", "bread"),
+        ("t1", "milk"),
+        ("t2", "beer"),
+        ("t1", "butter"),
+        ("t3", "milk"),
+        ("t2", "chips"),
+        ("t3", "bread"),
+        ("t4", "é🍵"),
+        ("t2", "beer"),
     ];
 
     #[test]

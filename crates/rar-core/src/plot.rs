@@ -59,7 +59,8 @@ pub fn scatter(title: &str, rules: &[PlotRule]) -> String {
     header(title, &mut out);
     let max_s = rules.iter().map(|r| r.support).fold(0.0, f64::max).max(1e-9);
     let min_s = rules.iter().map(|r| r.support).fold(max_s, f64::min).min(max_s * 0.999);
-    let (min_c, max_c) = rules.iter().fold((1.0f64, 0.0f64), |(lo, hi), r| (lo.min(r.confidence), hi.max(r.confidence)));
+    let (min_c, max_c) =
+        rules.iter().fold((1.0f64, 0.0f64), |(lo, hi), r| (lo.min(r.confidence), hi.max(r.confidence)));
     let (min_c, max_c) = if rules.is_empty() { (0.0, 1.0) } else { (min_c.min(max_c - 1e-9), max_c) };
     let (min_l, max_l) = rules.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(r.lift), hi.max(r.lift)));
     let x = |s: f64| M + 10.0 + (W - 2.0 * M - 20.0) * (s - min_s) / (max_s - min_s);
@@ -156,8 +157,20 @@ mod tests {
 
     fn rules() -> Vec<PlotRule> {
         vec![
-            PlotRule { antecedent: vec!["bread".into()], consequent: vec!["butter".into()], support: 0.1, confidence: 0.8, lift: 3.0 },
-            PlotRule { antecedent: vec!["a<b&c".into(), "x".into()], consequent: vec!["milk".into()], support: 0.05, confidence: 0.5, lift: 1.2 },
+            PlotRule {
+                antecedent: vec!["bread".into()],
+                consequent: vec!["butter".into()],
+                support: 0.1,
+                confidence: 0.8,
+                lift: 3.0,
+            },
+            PlotRule {
+                antecedent: vec!["a<b&c".into(), "x".into()],
+                consequent: vec!["milk".into()],
+                support: 0.05,
+                confidence: 0.5,
+                lift: 1.2,
+            },
         ]
     }
 

@@ -107,7 +107,8 @@ pub fn probe(
                     grown.sort_unstable();
                     // Apriori: every subset one item smaller must have been kept.
                     let ok = (0..grown.len()).all(|skip| {
-                        let sub: Vec<u32> = grown.iter().enumerate().filter(|&(k, _)| k != skip).map(|(_, &v)| v).collect();
+                        let sub: Vec<u32> =
+                            grown.iter().enumerate().filter(|&(k, _)| k != skip).map(|(_, &v)| v).collect();
                         kept_sets.contains(&sub) || kept_before.contains(&sub)
                     });
                     if ok {

@@ -69,7 +69,11 @@ pub fn profile(b: &Baskets, top: usize, rare_below: u64) -> Profile {
     let top_items: Vec<ItemCount> = order
         .iter()
         .take(top)
-        .map(|&i| ItemCount { item: b.item_name(i).to_string(), baskets: counts[i as usize], support: share(counts[i as usize]) })
+        .map(|&i| ItemCount {
+            item: b.item_name(i).to_string(),
+            baskets: counts[i as usize],
+            support: share(counts[i as usize]),
+        })
         .collect();
     let rare = counts.iter().filter(|&&c| c < rare_below).count() as u64;
     let ranks = [10usize, 100, 1000];

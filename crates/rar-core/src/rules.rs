@@ -33,7 +33,6 @@ struct Rule {
 
 const RULE_BYTES: u64 = std::mem::size_of::<Rule>() as u64;
 
-
 /// The standard interest measures of a rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Measures {
@@ -170,7 +169,11 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
                 ante.clear();
                 cons.clear();
                 for (i, &it) in items.iter().enumerate() {
-                    if mask >> i & 1 == 1 { cons.push(it) } else { ante.push(it) }
+                    if mask >> i & 1 == 1 {
+                        cons.push(it)
+                    } else {
+                        ante.push(it)
+                    }
                 }
                 // Every subset of a found itemset is in the tree: it is at
                 // least as frequent, and the search order adds it first.
@@ -192,7 +195,9 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
                     if rules.len() as u64 >= params.max_rules {
                         return Err(MineError::TooManyRules { limit: params.max_rules });
                     }
-                    if (rules.len() as u64 + 1) * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES > params.memory_limit {
+                    if (rules.len() as u64 + 1) * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES
+                        > params.memory_limit
+                    {
                         return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
                     }
                     let names = if packed {
@@ -258,7 +263,11 @@ impl RuleSet {
         let (mut a, mut c) = (Vec::new(), Vec::new());
         for (i, &it) in items.iter().enumerate() {
             let rank = self.vocab_rank[self.tree.vocab_id(it) as usize];
-            if r.consequent >> i & 1 == 1 { c.push(rank) } else { a.push(rank) }
+            if r.consequent >> i & 1 == 1 {
+                c.push(rank)
+            } else {
+                a.push(rank)
+            }
         }
         a.sort_unstable();
         c.sort_unstable();

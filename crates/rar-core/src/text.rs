@@ -12,10 +12,33 @@ pub enum CaseFold {
 
 /// Windows-1252 characters in 0x80..=0x9F, by byte.
 const CP1252: [(char, u8); 27] = [
-    ('€', 0x80), ('‚', 0x82), ('ƒ', 0x83), ('„', 0x84), ('…', 0x85), ('†', 0x86), ('‡', 0x87),
-    ('ˆ', 0x88), ('‰', 0x89), ('Š', 0x8A), ('‹', 0x8B), ('Œ', 0x8C), ('Ž', 0x8E), ('‘', 0x91),
-    ('’', 0x92), ('“', 0x93), ('”', 0x94), ('•', 0x95), ('–', 0x96), ('—', 0x97), ('˜', 0x98),
-    ('™', 0x99), ('š', 0x9A), ('›', 0x9B), ('œ', 0x9C), ('ž', 0x9E), ('Ÿ', 0x9F),
+    ('€', 0x80),
+    ('‚', 0x82),
+    ('ƒ', 0x83),
+    ('„', 0x84),
+    ('…', 0x85),
+    ('†', 0x86),
+    ('‡', 0x87),
+    ('ˆ', 0x88),
+    ('‰', 0x89),
+    ('Š', 0x8A),
+    ('‹', 0x8B),
+    ('Œ', 0x8C),
+    ('Ž', 0x8E),
+    ('‘', 0x91),
+    ('’', 0x92),
+    ('“', 0x93),
+    ('”', 0x94),
+    ('•', 0x95),
+    ('–', 0x96),
+    ('—', 0x97),
+    ('˜', 0x98),
+    ('™', 0x99),
+    ('š', 0x9A),
+    ('›', 0x9B),
+    ('œ', 0x9C),
+    ('ž', 0x9E),
+    ('Ÿ', 0x9F),
 ];
 
 fn byte_of(c: char) -> Option<u8> {
@@ -64,7 +87,7 @@ mod tests {
             ("Â£ POUND", CaseFold::None, false, "Â£ POUND"),
             ("donâ€™t", CaseFold::None, true, "don’t"),
             ("cafÃ©", CaseFold::Upper, true, "CAFÉ"),
-            ("café", CaseFold::None, true, "café"),          // real Latin-1 letters stay
+            ("café", CaseFold::None, true, "café"), // real Latin-1 letters stay
             ("日本茶 🍵", CaseFold::None, true, "日本茶 🍵"), // beyond the code pages
             ("Bread", CaseFold::Lower, true, "bread"),
             ("", CaseFold::None, true, ""),

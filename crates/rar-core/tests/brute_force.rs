@@ -52,8 +52,8 @@ fn data() -> impl Strategy<Value = Vec<BTreeSet<String>>> {
 }
 
 fn params() -> impl Strategy<Value = MineParams> {
-    (0.01f64..0.6, 0.0f64..1.0, 0.0f64..2.0, 1usize..3, 1usize..6, 1usize..4, any::<bool>()).prop_map(|(s, c, l, minl, maxl, mc, ante)| {
-        MineParams {
+    (0.01f64..0.6, 0.0f64..1.0, 0.0f64..2.0, 1usize..3, 1usize..6, 1usize..4, any::<bool>()).prop_map(
+        |(s, c, l, minl, maxl, mc, ante)| MineParams {
             min_support: s,
             min_confidence: c,
             min_lift: l,
@@ -62,8 +62,8 @@ fn params() -> impl Strategy<Value = MineParams> {
             max_consequent: mc,
             support_of: if ante { SupportOf::Antecedent } else { SupportOf::Rule },
             ..MineParams::default()
-        }
-    })
+        },
+    )
 }
 
 proptest! {

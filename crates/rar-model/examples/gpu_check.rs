@@ -20,30 +20,49 @@ fn main() {
         let (t, i) = (f.next().unwrap().to_string(), f.next().unwrap_or("").trim_matches('"').to_string());
         let n = vocab.len() as u32;
         let id = *vocab.entry(i).or_insert(n);
-        baskets.entry(t.clone()).or_insert_with(|| {
-            order.push(t.clone());
-            Vec::new()
-        }).push(id);
+        baskets
+            .entry(t.clone())
+            .or_insert_with(|| {
+                order.push(t.clone());
+                Vec::new()
+            })
+            .push(id);
     }
     let lists: Vec<Vec<u32>> = order.iter().map(|t| baskets[t].clone()).collect();
-    let train_l: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
+    let train_l: Vec<Vec<u32>> =
+        lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
     let valid: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 == 0).map(|(_, l)| l.clone()).collect();
     let train_b = SparseBaskets::from_lists(&train_l);
     let mut counts = vec![0u64; vocab.len()];
     for &i in &train_b.items {
         counts[i as usize] += 1;
     }
-    let data = TrainData { vocab: vocab.len() as i64, train: train_b, valid: SparseBaskets::from_lists(&valid), item_counts: counts };
+    let data = TrainData {
+        vocab: vocab.len() as i64,
+        train: train_b,
+        valid: SparseBaskets::from_lists(&valid),
+        item_counts: counts,
+    };
     println!("CUDA available: {}, devices: {}", tch::Cuda::is_available(), tch::Cuda::device_count());
     for model in ["mlp", "autoencoder", "transformer"] {
         let mut per_epoch = Vec::new();
         for device in ["cpu", "cuda"] {
-            let c = TrainConfig { model: model.into(), epochs, patience: 1000, device: device.into(), threads: 16, ..TrainConfig::default() };
+            let c = TrainConfig {
+                model: model.into(),
+                epochs,
+                patience: 1000,
+                device: device.into(),
+                threads: 16,
+                ..TrainConfig::default()
+            };
             match train(&c, &data, &mut |_| Control::Continue) {
                 Ok(o) => {
                     let r = o.report;
                     let s = r.seconds / r.epochs_run as f64;
-                    println!("{model} on {}: {s:.2} s/epoch, {:.0} baskets/s, recall@10 {:.4}", r.device, r.baskets_per_second, r.metrics.recall_at_10);
+                    println!(
+                        "{model} on {}: {s:.2} s/epoch, {:.0} baskets/s, recall@10 {:.4}",
+                        r.device, r.baskets_per_second, r.metrics.recall_at_10
+                    );
                     per_epoch.push(s);
                 }
                 Err(e) => println!("{model} on {device}: {e:?}"),

@@ -18,25 +18,39 @@ fn main() {
         let (t, i) = (f.next().unwrap().to_string(), f.next().unwrap().trim_matches('"').to_string());
         let n = vocab.len() as u32;
         let id = *vocab.entry(i).or_insert(n);
-        baskets.entry(t.clone()).or_insert_with(|| {
-            order.push(t.clone());
-            Vec::new()
-        }).push(id);
+        baskets
+            .entry(t.clone())
+            .or_insert_with(|| {
+                order.push(t.clone());
+                Vec::new()
+            })
+            .push(id);
     }
     let lists: Vec<Vec<u32>> = order.iter().map(|t| baskets[t].clone()).collect();
-    let train_l: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
+    let train_l: Vec<Vec<u32>> =
+        lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
     let valid: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 == 0).map(|(_, l)| l.clone()).collect();
     let mut counts = vec![0u64; vocab.len()];
     for b in SparseBaskets::from_lists(&train_l).items {
         counts[b as usize] += 1;
     }
-    let data = TrainData { vocab: vocab.len() as i64, train: SparseBaskets::from_lists(&train_l), valid: SparseBaskets::from_lists(&valid), item_counts: counts };
+    let data = TrainData {
+        vocab: vocab.len() as i64,
+        train: SparseBaskets::from_lists(&train_l),
+        valid: SparseBaskets::from_lists(&valid),
+        item_counts: counts,
+    };
     for cfg in &args[2..] {
         let c = TrainConfig::from_json(cfg).unwrap();
         let r = train(&c, &data, &mut |_| Control::Continue).unwrap().report;
         println!(
             "{cfg}: recall@10 {:.4} ndcg@10 {:.4} (popularity {:.4}) best epoch {} of {}, {:.0} baskets/s",
-            r.metrics.recall_at_10, r.metrics.ndcg_at_10, r.popularity.recall_at_10, r.best_epoch, r.epochs_run, r.baskets_per_second
+            r.metrics.recall_at_10,
+            r.metrics.ndcg_at_10,
+            r.popularity.recall_at_10,
+            r.best_epoch,
+            r.epochs_run,
+            r.baskets_per_second
         );
     }
 }

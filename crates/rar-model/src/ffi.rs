@@ -34,7 +34,9 @@ pub unsafe extern "C" fn rar_model_check(config_json: *const c_char) -> *mut c_c
     match catch_unwind(|| TrainConfig::from_json(&text)) {
         Ok(Ok(_)) => std::ptr::null_mut(),
         Ok(Err(c)) => CString::new(error_json(&TrainError::Config(c)).to_string()).unwrap_or_default().into_raw(),
-        Err(_) => CString::new(json!({"error": "torch", "message": "panic while checking settings"}).to_string()).unwrap_or_default().into_raw(),
+        Err(_) => CString::new(json!({"error": "torch", "message": "panic while checking settings"}).to_string())
+            .unwrap_or_default()
+            .into_raw(),
     }
 }
 
@@ -56,7 +58,9 @@ fn error_json(e: &TrainError) -> serde_json::Value {
         TrainError::Config(c) => json!({"error": "config", "name": c.name, "value": c.value, "expected": c.expected}),
         TrainError::NoCuda => json!({"error": "no_cuda"}),
         TrainError::TooLarge { needed, limit } => json!({"error": "too_large", "needed": needed, "limit": limit}),
-        TrainError::TooFewBaskets { train, valid } => json!({"error": "too_few_baskets", "train": train, "valid": valid}),
+        TrainError::TooFewBaskets { train, valid } => {
+            json!({"error": "too_few_baskets", "train": train, "valid": valid})
+        }
         TrainError::Cancelled => json!({"error": "cancelled"}),
         TrainError::Torch(m) => json!({"error": "torch", "message": m}),
     }
@@ -97,7 +101,11 @@ pub unsafe extern "C" fn rar_model_train(
         };
         let mut on_progress = |p: &crate::train::Progress| {
             let text = CString::new(serde_json::to_string(p).unwrap_or_default()).unwrap_or_default();
-            if progress(user, text.as_ptr()) == 0 { Control::Continue } else { Control::Stop }
+            if progress(user, text.as_ptr()) == 0 {
+                Control::Continue
+            } else {
+                Control::Stop
+            }
         };
         let out = train(&cfg, &data, &mut on_progress).map_err(|e| error_json(&e))?;
         Ok((serde_json::to_string(&out.report).unwrap_or_default(), out.weights))
@@ -163,9 +171,10 @@ pub unsafe extern "C" fn rar_model_load(
             std::ptr::null_mut()
         }
         Err(_) => {
-            *out_error = CString::new(json!({"error": "torch", "message": "panic while loading the model"}).to_string())
-                .unwrap_or_default()
-                .into_raw();
+            *out_error =
+                CString::new(json!({"error": "torch", "message": "panic while loading the model"}).to_string())
+                    .unwrap_or_default()
+                    .into_raw();
             std::ptr::null_mut()
         }
     }

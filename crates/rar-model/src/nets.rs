@@ -139,7 +139,9 @@ impl SetTransformer {
     pub fn new(p: &nn::Path, vocab: i64, c: &TrainConfig) -> Self {
         SetTransformer {
             emb: nn::embedding(p / "emb", vocab + 1, c.embedding, Default::default()),
-            layers: (0..c.layers).map(|i| EncoderLayer::new(&(p / format!("layer{i}")), c.embedding, c.heads)).collect(),
+            layers: (0..c.layers)
+                .map(|i| EncoderLayer::new(&(p / format!("layer{i}")), c.embedding, c.heads))
+                .collect(),
             head: nn::linear(p / "head", c.embedding, vocab, Default::default()),
             dropout: c.dropout,
         }
@@ -154,7 +156,8 @@ impl BasketNet for SetTransformer {
             x = layer.forward(&x, &pad, self.dropout, train);
         }
         let keep = pad.logical_not().unsqueeze(-1).to_kind(Kind::Float);
-        let pooled = (x * &keep).sum_dim_intlist(1, false, Kind::Float) / keep.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
+        let pooled = (x * &keep).sum_dim_intlist(1, false, Kind::Float)
+            / keep.sum_dim_intlist(1, false, Kind::Float).clamp_min(1.0);
         self.head.forward(&pooled)
     }
 }

@@ -220,7 +220,11 @@ fn evaluate(net: &dyn BasketNet, c: &TrainConfig, vocab: i64, cases: &[(Vec<u32>
 
 /// Trains a model; `on_progress` is called after every batch (and with the
 /// validation metrics after every epoch) and may stop training.
-pub fn train(c: &TrainConfig, data: &TrainData, on_progress: &mut dyn FnMut(&Progress) -> Control) -> Result<Outcome, TrainError> {
+pub fn train(
+    c: &TrainConfig,
+    data: &TrainData,
+    on_progress: &mut dyn FnMut(&Progress) -> Control,
+) -> Result<Outcome, TrainError> {
     c.validate().map_err(TrainError::Config)?;
     let usable = data.train.usable();
     let cases = valid_cases(&data.valid, c.seed as u64);
@@ -284,7 +288,12 @@ pub fn train(c: &TrainConfig, data: &TrainData, on_progress: &mut dyn FnMut(&Pro
             }
         }
         let valid = evaluate(net.as_ref(), c, data.vocab, &cases, device);
-        let stats = EpochStats { epoch, train_loss: loss_sum / usable.len() as f64, valid: valid.clone(), seconds: te.elapsed().as_secs_f64() };
+        let stats = EpochStats {
+            epoch,
+            train_loss: loss_sum / usable.len() as f64,
+            valid: valid.clone(),
+            seconds: te.elapsed().as_secs_f64(),
+        };
         let elapsed = t0.elapsed().as_secs_f64();
         let p = Progress {
             epoch,
@@ -345,6 +354,12 @@ impl Scorer {
     /// latency-bound, and the CPU needs no CUDA context in the backend.
     pub fn load(config: &TrainConfig, vocab: i64, weights: &[u8]) -> Result<Scorer, TrainError> {
         config.validate().map_err(TrainError::Config)?;
+        // The same budget as training, checked before anything is built:
+        // settings read back from the registry may have been edited.
+        let needed = memory_needed(config, vocab);
+        if needed > config.memory_limit {
+            return Err(TrainError::TooLarge { needed, limit: config.memory_limit });
+        }
         tch::set_num_threads(config.threads as i32);
         let mut vs = nn::VarStore::new(Device::Cpu);
         let net = build(&vs.root(), vocab, config);

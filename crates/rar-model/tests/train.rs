@@ -49,7 +49,12 @@ fn groceries() -> TrainData {
             counts[i as usize] += 1;
         }
     }
-    TrainData { vocab: vocab.len() as i64, train: SparseBaskets::from_lists(&train_l), valid: SparseBaskets::from_lists(&valid), item_counts: counts }
+    TrainData {
+        vocab: vocab.len() as i64,
+        train: SparseBaskets::from_lists(&train_l),
+        valid: SparseBaskets::from_lists(&valid),
+        item_counts: counts,
+    }
 }
 
 /// 2,000 baskets drawn from 20 themes of 6 items, plus one of 10 popular
@@ -69,7 +74,8 @@ fn themes() -> TrainData {
         lists.push(b);
     }
     let valid: Vec<Vec<u32>> = lists.iter().step_by(10).cloned().collect();
-    let train_l: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
+    let train_l: Vec<Vec<u32>> =
+        lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
     let train = SparseBaskets::from_lists(&train_l);
     let mut counts = vec![0u64; 130];
     for &i in &train.items {
@@ -83,7 +89,17 @@ fn themes() -> TrainData {
 static TORCH: Mutex<()> = Mutex::new(());
 
 fn cfg(model: &str, epochs: i64) -> TrainConfig {
-    TrainConfig { model: model.into(), epochs, device: "cpu".into(), threads: 1, hidden: 128, bottleneck: 32, embedding: 32, layers: 1, ..TrainConfig::default() }
+    TrainConfig {
+        model: model.into(),
+        epochs,
+        device: "cpu".into(),
+        threads: 1,
+        hidden: 128,
+        bottleneck: 32,
+        embedding: 32,
+        layers: 1,
+        ..TrainConfig::default()
+    }
 }
 
 #[test]
@@ -113,7 +129,9 @@ fn same_seed_same_training_on_groceries() {
     let b = train(&c, &data, &mut |_| Control::Continue).unwrap();
     // The saved archive carries a random serialization id: compare what the
     // weights do, epoch by epoch.
-    let curve = |o: &rar_model::train::Outcome| o.report.curves.iter().map(|e| (e.train_loss, e.valid.clone())).collect::<Vec<_>>();
+    let curve = |o: &rar_model::train::Outcome| {
+        o.report.curves.iter().map(|e| (e.train_loss, e.valid.clone())).collect::<Vec<_>>()
+    };
     assert!(curve(&a) == curve(&b), "same seed, same training curve");
     assert!(r.metrics == b.report.metrics, "same seed, same metrics");
 }
@@ -125,7 +143,11 @@ fn progress_can_stop_training() {
     let mut calls = 0;
     let r = train(&cfg("mlp", 5), &data, &mut |_| {
         calls += 1;
-        if calls == 3 { Control::Stop } else { Control::Continue }
+        if calls == 3 {
+            Control::Stop
+        } else {
+            Control::Continue
+        }
     });
     assert_eq!(r.err(), Some(TrainError::Cancelled));
 }
@@ -136,7 +158,12 @@ fn budget_and_data_errors() {
     let data = groceries();
     let c = TrainConfig { memory_limit: 1000, ..cfg("mlp", 1) };
     assert!(matches!(train(&c, &data, &mut |_| Control::Continue), Err(TrainError::TooLarge { .. })));
-    let tiny = TrainData { vocab: 3, train: SparseBaskets::from_lists(&[vec![0, 1]]), valid: SparseBaskets::from_lists(&[vec![1, 2]]), item_counts: vec![1, 1, 0] };
+    let tiny = TrainData {
+        vocab: 3,
+        train: SparseBaskets::from_lists(&[vec![0, 1]]),
+        valid: SparseBaskets::from_lists(&[vec![1, 2]]),
+        item_counts: vec![1, 1, 0],
+    };
     assert!(matches!(train(&cfg("mlp", 1), &tiny, &mut |_| Control::Continue), Err(TrainError::TooFewBaskets { .. })));
 }
 

@@ -38,6 +38,35 @@ FROM rar.clean_log ORDER BY run;
 SELECT rar_restore('dirty', run => 2);
 SELECT count(*) FROM dirty;
 SELECT count(*) FROM dirty_rar_rejected WHERE rar_action = 'removed';
+-- Restoring is an undo: removed lines back, normalized items and merged
+-- quantities back to their originals; the table is what it was.
+SELECT (SELECT count(*) FROM (SELECT * FROM dirty EXCEPT ALL SELECT * FROM dirty_copy) a) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM dirty_copy EXCEPT ALL SELECT * FROM dirty) b) AS missing,
+       (SELECT sum(quantity) FROM dirty) = (SELECT sum(quantity) FROM dirty_copy) AS same_quantity,
+       (SELECT count(*) FROM dirty_rar_rejected) AS left_in_quarantine;
+SELECT run, restored_at IS NOT NULL AS restored FROM rar.clean_log WHERE relation = 'dirty'::regclass ORDER BY run;
+-- Runs are undone last first: an earlier one alone is refused.
+SELECT step, rows FROM rar_clean('dirty', merge_duplicates => true) ORDER BY step;
+SELECT step, rows FROM rar_clean('dirty', placeholder_items => '{NONE,POST}') ORDER BY step;
+SELECT show_error(format('SELECT rar_restore(%L, run => %s)', 'dirty', (SELECT max(run) - 1 FROM rar.clean_log)));
+SET client_min_messages = warning;
+SELECT rar_restore('dirty');
+RESET client_min_messages;
+SELECT (SELECT count(*) FROM (SELECT * FROM dirty EXCEPT ALL SELECT * FROM dirty_copy) a) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM dirty_copy EXCEPT ALL SELECT * FROM dirty) b) AS missing;
+-- A line changed again after the run cannot be restored to its original:
+-- refused, and nothing changes.
+SELECT step, rows FROM rar_clean('dirty', merge_duplicates => true) ORDER BY step;
+UPDATE dirty SET quantity = 99 WHERE invoice = '1' AND item = 'bread';
+SELECT show_error($$SELECT rar_restore('dirty')$$);
+SELECT count(*) AS lines_unchanged FROM dirty;
+-- Once the line is as the run left it, the run restores.
+UPDATE dirty SET quantity = 4 WHERE invoice = '1' AND item = 'bread';
+SET client_min_messages = warning;
+SELECT rar_restore('dirty');
+RESET client_min_messages;
+SELECT (SELECT count(*) FROM (SELECT * FROM dirty EXCEPT ALL SELECT * FROM dirty_copy) a) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM dirty_copy EXCEPT ALL SELECT * FROM dirty) b) AS missing;
 
 -- Other rules: case folding, a quantile of basket sizes, a pattern.
 CREATE TABLE shop (tid int, item varchar(40));

@@ -37,9 +37,16 @@ SELECT left(rar_plot('shop'), 4) AS starts, right(rar_plot('shop'), 6) AS ends,
        xml_is_well_formed_document(rar_plot('shop', 'graph')) AS well_formed;
 SELECT rar_explain(ARRAY['PAPER CHAIN KIT 50''S CHRISTMAS'], ARRAY['PAPER CHAIN KIT VINTAGE CHRISTMAS'],
                    0.62, 14.3, 0.0121, 251, 20728, test_confidence => 0.58);
--- The reporting role reads the views and nothing else.
+-- The reporting role reads the rules of the tables it may read, and of the
+-- sources their owners granted to it, and nothing else.
+SET ROLE rar_reader;
+SELECT count(*) AS rules_before_grant FROM rar.rules;
+SELECT show_error($$SELECT rar_plot('shop')$$);
+RESET ROLE;
+SELECT rar_grant('shop', 'rar_reader');
 SET ROLE rar_reader;
 SELECT count(*) > 0 AS reads_rules FROM rar.rules;
+SELECT left(rar_plot('shop'), 4) AS plots;
 SELECT count(*) > 0 AS reads_graph FROM rar.rule_graph;
 SELECT show_error($$SELECT count(*) FROM shop_lines$$);
 SELECT count(*) AS store_rows_visible FROM rar.rule_store;

@@ -27,7 +27,7 @@ pub type Row = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f
 fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, String) {
     let row = Spi::connect(|c| {
         let t = c.select(
-            "SELECT model_id, architecture FROM rar.models WHERE source = $1 AND ($2::bigint IS NULL AND deployed OR model_id = $2)",
+            "SELECT model_id, architecture FROM rar.models WHERE source = $1 AND ($2::pg_catalog.int8 IS NULL AND deployed OR model_id = $2)",
             Some(1),
             &[rel.into(), model.into()],
         )?;
@@ -37,17 +37,13 @@ fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, Stri
         let r = t.first();
         Ok::<_, pgrx::spi::SpiError>(Some((r.get::<i64>(1)?.unwrap_or(0), r.get::<String>(2)?.unwrap_or_default())))
     })
-    .unwrap_or_else(|e| panic!("{e}"));
+    .or_raise();
     row.unwrap_or_else(|| RarError::NoModel { source: display.to_string() }.raise())
 }
 
 fn sort_rows(rows: &mut [Row]) {
     rows.sort_by(|x, y| {
-        y.4.total_cmp(&x.4)
-            .then(y.3.total_cmp(&x.3))
-            .then(y.7.cmp(&x.7))
-            .then(x.0.cmp(&y.0))
-            .then(x.1.cmp(&y.1))
+        y.4.total_cmp(&x.4).then(y.3.total_cmp(&x.3)).then(y.7.cmp(&x.7)).then(x.0.cmp(&y.0)).then(x.1.cmp(&y.1))
     });
 }
 
@@ -160,8 +156,11 @@ pub fn mine(
         if k % 1024 == 0 {
             check_for_interrupts!();
         }
-        let ante: Option<Vec<u32>> = prop.antecedent.iter().map(|&i| by_name.get(m.vocab[i as usize].as_str()).copied()).collect();
-        let (Some(ante), Some(&cons)) = (ante, by_name.get(m.vocab[prop.consequent as usize].as_str())) else { continue };
+        let ante: Option<Vec<u32>> =
+            prop.antecedent.iter().map(|&i| by_name.get(m.vocab[i as usize].as_str()).copied()).collect();
+        let (Some(ante), Some(&cons)) = (ante, by_name.get(m.vocab[prop.consequent as usize].as_str())) else {
+            continue;
+        };
         if ante.len() + 1 > params.max_length {
             continue;
         }
@@ -186,7 +185,17 @@ pub fn mine(
         }
         let mut a: Vec<String> = ante.iter().map(|&i| baskets.item_name(i).to_string()).collect();
         a.sort();
-        rows.push((a, vec![baskets.item_name(cons).to_string()], ms.support, ms.confidence, ms.lift, ms.leverage, ms.conviction, n_ac as i64, Some(prop.score as f64)));
+        rows.push((
+            a,
+            vec![baskets.item_name(cons).to_string()],
+            ms.support,
+            ms.confidence,
+            ms.lift,
+            ms.leverage,
+            ms.conviction,
+            n_ac as i64,
+            Some(prop.score as f64),
+        ));
     }
     sort_rows(&mut rows);
     rows

@@ -1,0 +1,186 @@
+-- The model lifecycle: the registry `rar.models`, live training progress,
+-- deployment and rollback, and the hyperparameter search `rar_tune` with its
+-- trials. Training itself is the Rust function rar_train (src/api/train.rs).
+-- Every function here pins its search_path and names the extension's own
+-- objects by schema (@extschema@ for the functions, rar for the catalog).
+
+-- The model registry: every model rar_train trained, with its weights,
+-- vocabulary, settings, curves and metrics; versions per source, one of
+-- them deployed (the one later calls use).
+CREATE TABLE rar.models (
+    model_id     bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source       regclass NOT NULL,
+    version      integer NOT NULL,
+    architecture text NOT NULL,
+    params       jsonb NOT NULL,
+    vocab        text[] NOT NULL,
+    weights      bytea NOT NULL,
+    curves       jsonb NOT NULL,
+    metrics      jsonb NOT NULL,
+    device       text NOT NULL,
+    seconds      float8 NOT NULL,
+    lines        bigint NOT NULL,
+    train_baskets bigint NOT NULL,
+    valid_baskets bigint NOT NULL,
+    split        text NOT NULL,
+    deployed     boolean NOT NULL DEFAULT false,
+    deployed_at  timestamptz,
+    trained_by   name NOT NULL DEFAULT current_user,
+    trained_at   timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (source, version)
+);
+CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;
+COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
+-- A model is data of its table: read by those who may read the table,
+-- written (trained, deployed, deleted) by its owner only.
+ALTER TABLE rar.models ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
+CREATE POLICY insert ON rar.models FOR INSERT WITH CHECK (rar.may_manage(source));
+CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.models_model_id_seq', '');
+
+-- Training in progress, from any session: rar_train reports its epoch,
+-- loss and time left as the activity of its backend.
+CREATE VIEW rar.training WITH (security_invoker = true) AS
+SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
+FROM pg_catalog.pg_stat_activity
+WHERE query LIKE 'rar_train:%';
+COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
+GRANT SELECT ON rar.training TO PUBLIC;
+
+-- Marks a model as the one in use for its source.
+CREATE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    src regclass;
+BEGIN
+    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'model % does not exist', coalesce(model_id::text, 'NULL')
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
+    END IF;
+    PERFORM rar.check_manage(src, 'deploy models');
+    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
+    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
+                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
+END
+$fn$;
+
+-- Deploys again the model that was deployed before the current one.
+CREATE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    cur rar.models;
+    prev bigint;
+BEGIN
+    IF source IS NULL THEN
+        RAISE EXCEPTION 'source must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
+    END IF;
+    PERFORM rar.check_manage(source, 'roll back models');
+    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no model of % is deployed', source
+            USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
+    END IF;
+    SELECT m.model_id INTO prev FROM rar.models m
+    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
+    ORDER BY m.deployed_at DESC LIMIT 1;
+    IF prev IS NULL THEN
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
+            USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
+    END IF;
+    RETURN QUERY SELECT * FROM @extschema@.rar_deploy(prev);
+END
+$fn$;
+
+-- Hyperparameter search: one trial per combination (grid) or per draw
+-- (random), each a full rar_train on the training split scored on the
+-- validation split; every trial is recorded, and only the best model (by
+-- validation recall@10) is kept as a new version.
+CREATE TABLE rar.tuning_trials (
+    tuning_id    bigint NOT NULL,
+    trial        integer NOT NULL,
+    source       regclass NOT NULL,
+    model        text NOT NULL,
+    params       jsonb NOT NULL,
+    recall_at_10 float8 NOT NULL,
+    ndcg_at_10   float8 NOT NULL,
+    valid_loss   float8 NOT NULL,
+    seconds      float8 NOT NULL,
+    best         boolean NOT NULL DEFAULT false,
+    model_id     bigint,
+    tuned_at     timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tuning_id, trial)
+);
+CREATE SEQUENCE rar.tuning_seq;
+ALTER TABLE rar.tuning_trials ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
+CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source));
+CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY delete ON rar.tuning_trials FOR DELETE USING (rar.may_manage(source));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
+
+CREATE FUNCTION rar_tune(
+    source regclass,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    t bigint;
+    p jsonb;
+    n integer := 0;
+    r record;
+    best_trial integer;
+    had_deployed boolean;
+BEGIN
+    IF source IS NULL OR model IS NULL OR grid IS NULL THEN
+        RAISE EXCEPTION 'source, model and grid must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed',
+                  HINT = 'For example: SELECT * FROM rar_tune(''sales'', ''mlp'', ''{"hidden": [64, 128]}'');';
+    END IF;
+    IF jsonb_typeof(coalesce(params, '{}')) <> 'object' THEN
+        RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
+    END IF;
+    PERFORM rar.check_manage(source, 'tune models');
+    t := nextval('rar.tuning_seq');
+    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
+    FOR p IN SELECT * FROM @extschema@.rar_tune_plan(grid, coalesce(search, 'grid'), coalesce(trials, 10), coalesce(seed, 0)) LOOP
+        n := n + 1;
+        PERFORM pg_catalog.set_config('application_name', pg_catalog.left(format('rar_tune %s: trial %s', t, n), 63), true);
+        RAISE NOTICE 'rar_tune %: trial % with %', t, n, p;
+        SELECT * INTO r FROM @extschema@.rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
+        INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
+        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
+    END LOOP;
+    IF n = 0 THEN
+        RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
+            HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
+    END IF;
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
+    ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
+    -- Only the best trial's model stays in the registry.
+    DELETE FROM rar.models m USING rar.tuning_trials tt
+    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
+    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
+        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+    END IF;
+    RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
+                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+END
+$fn$;

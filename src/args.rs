@@ -1,0 +1,68 @@
+//! Arguments of the SQL functions: the checks every entry point shares.
+//!
+//! Every argument an SQL caller can pass NULL for is an `Option` in Rust
+//! and goes through [`required`], so that NULL gets a 22004 error naming the
+//! argument and its default instead of an internal error; relations are
+//! passed as [`Relation`] (SQL `regclass`), which is not opened until the
+//! OID was checked.
+
+use pgrx::callconv::ArgAbi;
+use pgrx::datum::{FromDatum, IntoDatum};
+use pgrx::pg_sys;
+
+use crate::error::RarError;
+
+/// The value of an argument that must not be NULL; `default` is shown in the
+/// hint ("none" when the argument has no default).
+pub fn required<T>(name: &'static str, default: &'static str, value: Option<T>) -> T {
+    value.unwrap_or_else(|| RarError::NullArgument { name, default }.raise())
+}
+
+/// An array argument without NULL elements.
+pub fn no_null_elements(name: &'static str, values: Vec<Option<String>>) -> Vec<String> {
+    values
+        .into_iter()
+        .map(|v| {
+            v.unwrap_or_else(|| {
+                RarError::InvalidOption { name, value: "NULL".into(), expected: "non-NULL array elements" }.raise()
+            })
+        })
+        .collect()
+}
+
+/// A relation argument (SQL `regclass`), as its OID: unlike pgrx's
+/// `PgRelation` it is not opened when the call starts, so an OID that names
+/// no relation gets a clear error from [`crate::relation::describe`].
+#[derive(Debug, Clone, Copy)]
+pub struct Relation(pub pg_sys::Oid);
+
+impl FromDatum for Relation {
+    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _typoid: pg_sys::Oid) -> Option<Self> {
+        if is_null {
+            None
+        } else {
+            Some(Relation(pg_sys::Oid::from(datum.value() as u32)))
+        }
+    }
+}
+
+impl IntoDatum for Relation {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        Some(pg_sys::Datum::from(self.0.to_u32()))
+    }
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::REGCLASSOID
+    }
+}
+
+// SAFETY: regclass is a by-value 4-byte OID, read as such; the functions
+// taking a Relation take it as `Option<Relation>` (never unboxed from NULL).
+unsafe impl<'fcx> ArgAbi<'fcx> for Relation {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        // SAFETY: the argument's type is regclass, as declared below.
+        unsafe { arg.unbox_arg_using_from_datum() }
+            .unwrap_or_else(|| RarError::NullArgument { name: "source", default: "none" }.raise())
+    }
+}
+
+pgrx::impl_sql_translatable!(Relation, arg_only = "regclass");

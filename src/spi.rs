@@ -1,0 +1,91 @@
+//! The one way the extension runs SQL. Statements are built from quoted
+//! identifiers, with every value passed as a parameter (`$1`, `$2`, ...);
+//! failures come back as [`RarError`]; and [`pin_search_path`] makes every
+//! statement of a call resolve names in `pg_catalog` (and the session's
+//! own temporary schema) only, whatever the caller's `search_path`, so that
+//! no object a role created can stand in for an operator or function the
+//! extension uses. The extension's own functions are named through
+//! [`ext_schema`], its catalog through the schema `rar`, user relations
+//! schema-qualified.
+
+use pgrx::datum::{DatumWithOid, FromDatum, IntoDatum};
+use pgrx::pg_sys;
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+
+use crate::error::RarError;
+
+/// Runs a statement; returns the number of rows it processed.
+pub fn exec_count(sql: &str, args: &[DatumWithOid]) -> Result<i64, RarError> {
+    Ok(Spi::connect_mut(|client| client.update(sql, None, args).map(|t| t.len() as i64))?)
+}
+
+/// Runs a statement.
+pub fn exec(sql: &str, args: &[DatumWithOid]) -> Result<(), RarError> {
+    exec_count(sql, args).map(|_| ())
+}
+
+/// The first column of the first row of a query (None for no row or NULL).
+pub fn one<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
+    Spi::connect(|client| {
+        let t = client.select(sql, Some(1), args)?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.first().get::<T>(1)
+    })
+    .map_err(RarError::from)
+}
+
+/// A query returning one bigint (a count): 0 when it returns NULL.
+pub fn count(sql: &str, args: &[DatumWithOid]) -> Result<i64, RarError> {
+    Ok(one::<i64>(sql, args)?.unwrap_or(0))
+}
+
+/// The schema the extension's functions live in, quoted for SQL text.
+pub fn ext_schema() -> Result<String, RarError> {
+    let name: Option<String> = one(
+        "SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
+         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'rar'",
+        &[],
+    )?;
+    name.map(|n| quote_identifier(&n)).ok_or(RarError::NotInstalled)
+}
+
+/// While alive, this call's statements see `pg_catalog, pg_temp` as their
+/// search path (PostgreSQL does the same for a function with a `SET
+/// search_path` clause). Dropped at the end of the call; on an error the
+/// transaction's (or subtransaction's) abort restores the setting.
+pub struct PinnedSearchPath {
+    nest_level: i32,
+}
+
+/// Pins the search path for the rest of the calling function.
+pub fn pin_search_path() -> PinnedSearchPath {
+    // SAFETY: the pattern of fmgr_security_definer: a new GUC nest level,
+    // a setting saved at that level, undone by AtEOXact_GUC(true, level).
+    unsafe {
+        let nest_level = pg_sys::NewGUCNestLevel();
+        pg_sys::set_config_option(
+            c"search_path".as_ptr(),
+            c"pg_catalog, pg_temp".as_ptr(),
+            pg_sys::GucContext::PGC_USERSET,
+            pg_sys::GucSource::PGC_S_SESSION,
+            pg_sys::GucAction::GUC_ACTION_SAVE,
+            true,
+            0,
+            false,
+        );
+        PinnedSearchPath { nest_level }
+    }
+}
+
+impl Drop for PinnedSearchPath {
+    fn drop(&mut self) {
+        // On an error PostgreSQL's abort processing pops the nest level.
+        if !std::thread::panicking() {
+            // SAFETY: undoes the nest level opened by pin_search_path.
+            unsafe { pg_sys::AtEOXact_GUC(true, self.nest_level) };
+        }
+    }
+}

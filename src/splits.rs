@@ -1,0 +1,102 @@
+//! Train/validation/test splits of a table: the one `rar_split` recorded in
+//! `rar.splits`, or the default, and the WHERE clause that selects a set.
+//! Used by `rar_mine(..., split => ...)`, `rar_train` and `rar_evaluate`.
+
+use pgrx::prelude::*;
+use pgrx::spi::quote_identifier;
+
+use crate::error::{OrRaise, RarError};
+use crate::relation::Source;
+use crate::spi::{count, ext_schema};
+
+/// The split used when a table has none recorded: 80/10/10 by a hash of the
+/// basket id, seed 0 (as `rar_split`'s defaults).
+pub const DEFAULT_SPLIT: &str = "default: 80/10/10 by a hash of the basket id, seed 0";
+
+/// A recorded split, read back from `rar.splits`.
+pub struct Split {
+    pub tid_column: String,
+    pub seed: i32,
+    pub train: f64,
+    pub validation: f64,
+    pub time_column: Option<String>,
+    pub test_from: Option<pgrx::datum::TimestampWithTimeZone>,
+}
+
+/// A WHERE clause (with its parameters) selecting the lines of `set` under
+/// `split`. Baskets stay whole: the set is a function of the basket id (and,
+/// for a time split, of the basket's first line's time).
+pub fn filter(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
+    let tid = quote_identifier(&split.tid_column);
+    let ext = ext_schema().or_raise();
+    match (&split.time_column, split.test_from) {
+        (Some(time), Some(from)) => {
+            let time = quote_identifier(time);
+            let early = format!(
+                "{tid} IN (SELECT {tid} FROM {tab} GROUP BY {tid} HAVING pg_catalog.min({time}) {op} $1)",
+                tab = src.quoted,
+                op = if set == "test" { ">=" } else { "<" }
+            );
+            if set == "test" {
+                (early, vec![from.into()])
+            } else {
+                let share = split.train / (split.train + split.validation);
+                (
+                    format!("{early} AND {ext}.rar_split_bucket({tid}::pg_catalog.text, $2::pg_catalog.int4, $3::pg_catalog.float8, $4::pg_catalog.float8) = $5"),
+                    vec![from.into(), split.seed.into(), share.into(), (1.0 - share).into(), set.to_string().into()],
+                )
+            }
+        }
+        _ => (
+            format!("{ext}.rar_split_bucket({tid}::pg_catalog.text, $1::pg_catalog.int4, $2::pg_catalog.float8, $3::pg_catalog.float8) = $4"),
+            vec![split.seed.into(), split.train.into(), split.validation.into(), set.to_string().into()],
+        ),
+    }
+}
+
+/// The split recorded for `src`, or an error saying how to make one.
+pub fn recorded(src: &Source) -> Split {
+    let row = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT tid_column, seed, train, validation, time_column, test_from FROM rar.splits WHERE relation = $1",
+            Some(1),
+            &[src.oid.into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>(Some(Split {
+            tid_column: r.get(1)?.unwrap_or_default(),
+            seed: r.get(2)?.unwrap_or(0),
+            train: r.get(3)?.unwrap_or(0.0),
+            validation: r.get(4)?.unwrap_or(0.0),
+            time_column: r.get(5)?,
+            test_from: r.get(6)?,
+        }))
+    })
+    .or_raise();
+    row.unwrap_or_else(|| RarError::NoSplit { relation: src.display.clone() }.raise())
+}
+
+/// The split of `src`: the recorded one, else the default over the basket
+/// column `tid`; with a description for the model registry.
+pub fn for_source(src: &Source, tid: &str) -> (Split, &'static str) {
+    let recorded_one =
+        count("SELECT pg_catalog.count(*) FROM rar.splits WHERE relation = $1", &[src.oid.into()]).or_raise() > 0;
+    if recorded_one {
+        (recorded(src), "recorded by rar_split")
+    } else {
+        (
+            Split {
+                tid_column: tid.to_string(),
+                seed: 0,
+                train: 0.8,
+                validation: 0.1,
+                time_column: None,
+                test_from: None,
+            },
+            DEFAULT_SPLIT,
+        )
+    }
+}

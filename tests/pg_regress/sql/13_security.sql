@@ -1,0 +1,216 @@
+-- A shared server: an owner, a role with SELECT only, a hostile role with
+-- CREATE on a schema on the others' search_path, and a BI login in
+-- rar_reader. Every probe of issue 11; each must fail with a proper SQLSTATE
+-- or have no effect, and nothing of the owner's may change.
+CREATE ROLE rar_sec_owner;
+CREATE ROLE rar_sec_reader;
+CREATE ROLE rar_sec_hostile;
+CREATE ROLE rar_sec_bi IN ROLE rar_reader;
+CREATE SCHEMA sec AUTHORIZATION rar_sec_owner;
+CREATE SCHEMA evil AUTHORIZATION rar_sec_hostile;
+GRANT USAGE ON SCHEMA sec, evil TO PUBLIC;
+GRANT CREATE ON SCHEMA sec TO rar_sec_hostile;
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.sales (tid int, item text, quantity numeric);
+INSERT INTO sec.sales SELECT b, i, 1 FROM generate_series(1, 40) b, unnest(ARRAY['a', 'b', 'c']) i WHERE (b + ascii(i)) % 3 <> 0;
+INSERT INTO sec.sales VALUES (41, 'a ', 1), (41, 'b', -1);
+CREATE TABLE sec.secret (item text, label text);
+INSERT INTO sec.secret VALUES ('a', 'SECRET A');
+GRANT SELECT ON sec.sales TO rar_sec_reader, rar_sec_hostile;
+SELECT name FROM rar_register('sec_sales', 'sec.sales');
+CALL rar_refresh('sec_sales', min_support => 0.1);
+SELECT count(*) > 0 AS owner_sees_rules FROM rar.rules WHERE source = 'sec_sales';
+RESET ROLE;
+
+-- 2. SELECT on a table gives no write access to its catalog rows.
+SET ROLE rar_sec_reader;
+SELECT count(*) > 0 AS reader_sees_rules FROM rar.rules WHERE source = 'sec_sales';
+UPDATE rar.sources SET label_table = 'sec.secret', label_column = 'label' WHERE name = 'sec_sales';
+UPDATE rar.rule_store SET explanation = 'rewritten';
+DELETE FROM rar.rule_sets;
+SELECT show_error($$SELECT rar_unregister('sec_sales')$$);
+SELECT show_error($$SELECT * FROM rar_split('sec.sales')$$);
+SELECT show_error($$CALL rar_refresh('sec_sales')$$);
+SELECT show_error($$SELECT * FROM rar_register('mine', 'sec.sales')$$);
+SELECT show_error($$SELECT rar_grant('sec_sales', 'rar_sec_reader')$$);
+SELECT show_error($$INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds,
+                     lines, train_baskets, valid_baskets, split) VALUES ('sec.sales', 9, 'mlp', '{}', '{}', '', '{}', '{}', 'cpu', 0, 0, 0, 0, '')$$);
+SELECT show_error($$INSERT INTO rar.splits (relation, tid_column, seed, train, validation, test) VALUES ('sec.sales', 'tid', 1, 1, 0, 0)$$);
+SELECT show_error($$SELECT * FROM rar_train('sec.sales')$$);
+RESET ROLE;
+SELECT label_table IS NULL AS labels_untouched FROM rar.sources WHERE name = 'sec_sales';
+SELECT count(*) FILTER (WHERE explanation = 'rewritten') AS rewritten, count(*) > 0 AS rules_kept FROM rar.rule_store;
+SELECT count(*) AS rule_sets FROM rar.rule_sets WHERE source = 'sec_sales';
+
+-- 3. Nothing on the caller's search_path stands in for the extension's SQL.
+SET ROLE rar_sec_hostile;
+CREATE TABLE evil.calls (what text);
+GRANT INSERT ON evil.calls TO PUBLIC;
+CREATE FUNCTION evil.le(numeric, integer) RETURNS boolean LANGUAGE sql AS
+$$ INSERT INTO evil.calls VALUES ('operator <=') RETURNING true $$;
+CREATE OPERATOR evil.<= (FUNCTION = evil.le, LEFTARG = numeric, RIGHTARG = integer);
+CREATE FUNCTION evil.rar_normalize_item(text, text, boolean) RETURNS text LANGUAGE sql AS
+$$ INSERT INTO evil.calls VALUES ('rar_normalize_item') RETURNING $1 $$;
+CREATE FUNCTION evil.rar_source(text) RETURNS rar.sources LANGUAGE sql AS
+$$ INSERT INTO evil.calls VALUES ('rar_source'); SELECT * FROM rar.sources LIMIT 1 $$;
+CREATE FUNCTION evil.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8 DEFAULT NULL) RETURNS text LANGUAGE sql AS
+$$ INSERT INTO evil.calls VALUES ('rar_explain') RETURNING 'hijacked' $$;
+CREATE FUNCTION evil.count(text) RETURNS bigint LANGUAGE sql AS $$ INSERT INTO evil.calls VALUES ('count') RETURNING 0::bigint $$;
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SET search_path = evil, public;
+SELECT step, rows FROM rar_clean('sec.sales', dry_run => true) ORDER BY step;
+CALL rar_refresh('sec_sales', min_support => 0.1);
+SELECT count(*) AS rules FROM rar_mine('sec.sales', min_support => 0.1);
+SELECT count(*) AS hijacked_explanations FROM rar.rules WHERE explanation = 'hijacked';
+RESET search_path;
+RESET ROLE;
+SELECT count(*) AS hostile_calls FROM evil.calls;
+-- Every plpgsql and SQL function of the extension pins its search_path.
+SELECT p.oid::regprocedure AS unpinned
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
+JOIN pg_language l ON l.oid = p.prolang
+WHERE l.lanname = 'plpgsql' AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)
+ORDER BY 1;
+-- No SECURITY DEFINER function.
+SELECT count(*) AS security_definer FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar' WHERE p.prosecdef;
+
+-- 4. A dry run that fails leaves the session usable, and the table whole.
+SET ROLE rar_sec_owner;
+CREATE FUNCTION sec.refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'no deletes today'; END $$;
+CREATE TRIGGER refuse BEFORE DELETE ON sec.sales FOR EACH ROW EXECUTE FUNCTION sec.refuse();
+SELECT count(*) AS lines_before FROM sec.sales;
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales', dry_run => true)$$);
+SELECT 1 AS session_alive;
+SELECT * FROM rar_clean('sec.sales', dry_run => true);
+SELECT 1 AS still_alive;
+SET statement_timeout = '1ms';
+SELECT * FROM rar_clean('sec.sales', dry_run => true);
+RESET statement_timeout;
+SELECT 1 AS alive_after_timeout;
+BEGIN;
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales', dry_run => true)$$);
+SELECT 1 AS alive_in_transaction;
+ROLLBACK;
+DROP TRIGGER refuse ON sec.sales;
+SELECT count(*) AS lines_after FROM sec.sales;
+RESET ROLE;
+
+-- 5. The quarantine belongs to the table's owner.
+GRANT SELECT, UPDATE, DELETE ON sec.sales TO rar_sec_hostile;
+SET ROLE rar_sec_hostile;
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales')$$);
+CREATE TABLE sec.sales_rar_rejected (LIKE sec.sales);
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales')$$);
+SELECT show_error($$SELECT rar_restore('sec.sales')$$);
+RESET ROLE;
+DROP TABLE sec.sales_rar_rejected;
+SET ROLE rar_sec_owner;
+SELECT count(*) AS before FROM sec.sales;
+SELECT step, rows FROM rar_clean('sec.sales') ORDER BY step;
+SELECT pg_get_userbyid(relowner) AS quarantine_owner FROM pg_class WHERE oid = 'sec.sales_rar_rejected'::regclass;
+SELECT (SELECT count(*) FROM sec.sales) + (SELECT count(*) FROM sec.sales_rar_rejected WHERE rar_action = 'removed') AS kept_plus_quarantined;
+-- A 63-character name gets a quarantine that cannot fall onto the table.
+CREATE TABLE sec.t23456789012345678901234567890123456789012345678901234567890123 (tid int, item text, quantity int);
+INSERT INTO sec.t23456789012345678901234567890123456789012345678901234567890123 VALUES (1, 'a', 1), (1, NULL, 1), (2, 'b', 0);
+SELECT step, rows FROM rar_clean('sec.t23456789012345678901234567890123456789012345678901234567890123') ORDER BY step;
+SELECT relname FROM pg_class WHERE relnamespace = 'sec'::regnamespace AND relname LIKE 't2345%' ORDER BY 1;
+SET client_min_messages = warning;
+SELECT rar_restore('sec.t23456789012345678901234567890123456789012345678901234567890123');
+RESET client_min_messages;
+SELECT count(*) AS restored FROM sec.t23456789012345678901234567890123456789012345678901234567890123;
+RESET ROLE;
+
+-- 6. Rules follow the rights on the data.
+SET ROLE rar_sec_bi;
+SELECT count(*) AS bi_rules_without_grant FROM rar.rules WHERE source = 'sec_sales';
+SELECT count(*) AS bi_graph_without_grant FROM rar.rule_graph WHERE source = 'sec_sales';
+SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['a'], source => 'sec_sales')$$);
+SELECT show_error($$SELECT * FROM rar_diff('sec_sales')$$);
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SELECT rar_grant('sec_sales', 'rar_sec_bi');
+RESET ROLE;
+SET ROLE rar_sec_bi;
+SELECT count(*) > 0 AS bi_rules_with_grant FROM rar.rules WHERE source = 'sec_sales';
+SELECT count(*) > 0 AS bi_recommends FROM rar_recommend(ARRAY['a'], source => 'sec_sales');
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SELECT rar_revoke('sec_sales', 'rar_sec_bi');
+RESET ROLE;
+SET ROLE rar_sec_bi;
+SELECT count(*) AS bi_rules_after_revoke FROM rar.rules WHERE source = 'sec_sales';
+RESET ROLE;
+-- A table with row-level security: a tenant that sees some rows does not
+-- see rules mined (by its owner) from all of them.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.tenant_sales (tenant text, tid int, item text);
+INSERT INTO sec.tenant_sales SELECT 'x', b, i FROM generate_series(1, 10) b, unnest(ARRAY['x1', 'x2']) i;
+INSERT INTO sec.tenant_sales SELECT 'y', b, i FROM generate_series(11, 20) b, unnest(ARRAY['y1', 'y2']) i;
+ALTER TABLE sec.tenant_sales ENABLE ROW LEVEL SECURITY;
+CREATE POLICY tenant_x ON sec.tenant_sales FOR SELECT TO rar_sec_reader USING (tenant = 'x');
+GRANT SELECT ON sec.tenant_sales TO rar_sec_reader;
+SELECT name FROM rar_register('tenants', 'sec.tenant_sales', 'tid', 'item');
+CALL rar_refresh('tenants', min_support => 0.1);
+SELECT count(*) AS owner_tenant_rules FROM rar.rules WHERE source = 'tenants';
+RESET ROLE;
+SET ROLE rar_sec_reader;
+SELECT count(*) AS tenant_rules_seen FROM rar.rules WHERE source = 'tenants';
+SELECT count(*) AS rows_seen FROM sec.tenant_sales;
+RESET ROLE;
+
+-- 7. Rule lookup keys are unambiguous for any item text.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.sep (tid int, item text);
+INSERT INTO sec.sep SELECT b, i FROM generate_series(1, 10) b, unnest(ARRAY['a', 'b', 'c']) i;
+SELECT name FROM rar_register('sep', 'sec.sep');
+CALL rar_refresh('sep', min_support => 0.5, max_length => 3);
+SELECT count(*) AS matched_by_joined_text FROM rar_recommend(ARRAY[E'a\x1fb'], source => 'sep');
+SELECT item FROM rar_recommend(ARRAY['a', 'b'], source => 'sep');
+-- Items of any length are stored and found.
+INSERT INTO sec.sep SELECT b, repeat('x', 1000000) FROM generate_series(1, 10) b;
+CALL rar_refresh('sep', min_support => 0.5, max_length => 2);
+SELECT length(item) AS found_item_length FROM rar_recommend(ARRAY['a'], source => 'sep') WHERE item <> 'b' AND item <> 'c';
+RESET ROLE;
+
+-- 1 and 9. Sizes from user input are checked first; NULLs get 22004.
+SELECT show_error($$SELECT count(*) FROM rar_tune_plan('{"hidden":[1,2,3,4,5,6,7,8,9,10],"bottleneck":[1,2,3,4,5,6,7,8,9,10],
+  "embedding":[1,2,3,4,5,6,7,8,9,10],"layers":[1,2,3,4,5,6,7,8,9,10],"heads":[1,2,3,4,5,6,7,8,9,10],"epochs":[1,2,3,4,5,6,7,8,9,10],
+  "seed":[1,2,3,4,5,6,7,8,9,10],"dropout":[1,2,3,4,5,6,7,8,9,10],"patience":[1,2,3,4,5,6,7,8,9,10],"threads":[1,2,3,4,5,6,7,8,9,10]}')$$);
+SELECT count(*) AS random_trials FROM rar_tune_plan('{"hidden":[1,2,3,4,5,6,7,8,9,10],"epochs":[1,2,3,4,5,6,7,8,9,10]}', 'random', 2147483647);
+SELECT show_error($$SELECT * FROM rar_mine(999999::oid::regclass)$$);
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales', dry_run => NULL)$$);
+SELECT show_error($$SELECT * FROM rar_recommend(NULL, source => 'sep')$$);
+SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['a'], k => NULL, source => 'sep')$$);
+SELECT show_error($$SELECT * FROM rar_clean('sec.sales', placeholder_items => '{NULL}')$$);
+SELECT rar_explain(NULL, ARRAY['b'], 0.5, 2, 0.1, 3, 30) IS NULL AS explain_null;
+SELECT show_error($$SELECT * FROM rar_mine('sec.sales', max_length => -1)$$);
+SELECT show_error($$SELECT rar_plot('sep', top => 2147483647)$$);
+
+-- An encoded column (rar_encode adds one) does not break cleaning or
+-- restoring; an empty table has nothing to bin.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.enc (tid int, item text, quantity int, price numeric);
+INSERT INTO sec.enc SELECT b, i, 1, b FROM generate_series(1, 20) b, unnest(ARRAY['a', 'b']) i;
+INSERT INTO sec.enc VALUES (21, NULL, 1, 1);
+SELECT count(*) FROM rar_clean('sec.enc');
+SELECT column_name, method FROM rar_encode('sec.enc', ARRAY['price'], 'zscore');
+INSERT INTO sec.enc VALUES (22, NULL, 1, 1);
+SELECT step, rows FROM rar_clean('sec.enc') WHERE rows > 0 ORDER BY step;
+SET client_min_messages = warning;
+SELECT rar_restore('sec.enc') AS restored;
+RESET client_min_messages;
+SELECT count(*) AS lines FROM sec.enc;
+CREATE TABLE sec.enc_empty (tid int, item text, price numeric);
+SELECT show_error($$SELECT * FROM rar_encode('sec.enc_empty', ARRAY['price'], 'bins')$$);
+RESET ROLE;
+
+-- Tidy up.
+DROP SCHEMA sec CASCADE;
+DROP SCHEMA evil CASCADE;
+SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'sep') ORDER BY name;
+DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;

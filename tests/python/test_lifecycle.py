@@ -1,0 +1,228 @@
+"""The extension's life: upgrade in place from 0.1.0, pg_dump/pg_restore into
+a new database on the same and on a fresh cluster, and DROP EXTENSION, each
+with a populated catalog: nothing lost, every function working first time,
+and an upgraded catalog identical to a fresh one."""
+import os
+import pathlib
+import shutil
+import subprocess
+import tempfile
+
+import psycopg
+import pytest
+
+from conftest import DATA, connect
+
+PG_BIN = pathlib.Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+SOCKETS = os.environ.get("PGHOST", "/var/lib/postgresql/rar/run")
+PORT = os.environ.get("PGPORT", "5415")
+FRESH_HOME = pathlib.Path(os.environ.get("RAR_HOME", "/var/lib/postgresql/rar")) / "fresh"
+FRESH_PORT = 5418
+VERSION = next(
+    line.split('"')[1] for line in (DATA.parent / "Cargo.toml").read_text().splitlines() if line.startswith("version")
+)
+TABLES = ["sources", "source_grants", "rule_sets", "rule_store", "models", "splits", "encodings", "clean_log", "tuning_trials"]
+
+# Every object of the extension with its definition: what a fresh install
+# and an upgraded one must agree on.
+CATALOG = """
+SELECT 'function ' || p.oid::regprocedure || ' ' || pg_get_functiondef(p.oid) || coalesce(p.proacl::text, '')
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.classid = 'pg_proc'::regclass AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar' WHERE p.prokind <> 'a'
+UNION ALL
+SELECT 'aggregate ' || p.oid::regprocedure || ' ' || a.aggtransfn || a.aggfinalfn || a.aggcombinefn || a.aggfinalmodify::text
+FROM pg_aggregate a JOIN pg_proc p ON p.oid = a.aggfnoid JOIN pg_namespace n ON n.oid = p.pronamespace
+JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e' JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
+UNION ALL
+SELECT 'column ' || c.relname || '.' || a.attname || ' ' || format_type(a.atttypid, a.atttypmod) || ' ' || a.attnotnull
+       || coalesce(' default ' || pg_get_expr(ad.adbin, ad.adrelid), '')
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef ad ON ad.adrelid = c.oid AND ad.adnum = a.attnum
+WHERE c.relnamespace = 'rar'::regnamespace
+UNION ALL
+SELECT 'relation ' || c.relname || ' ' || c.relkind::text || ' rls ' || c.relrowsecurity || ' ' || coalesce(c.reloptions::text, '')
+       || ' ' || coalesce(c.relacl::text, '')
+FROM pg_class c WHERE c.relnamespace = 'rar'::regnamespace
+UNION ALL
+SELECT 'index ' || indexname || ' ' || indexdef FROM pg_indexes WHERE schemaname = 'rar'
+UNION ALL
+SELECT 'constraint ' || conrelid::regclass || ' ' || pg_get_constraintdef(oid) FROM pg_constraint
+WHERE connamespace = 'rar'::regnamespace
+UNION ALL
+SELECT 'policy ' || tablename || ' ' || policyname || ' ' || cmd || ' ' || coalesce(qual, '') || ' ' || coalesce(with_check, '')
+FROM pg_policies WHERE schemaname = 'rar'
+UNION ALL
+SELECT 'view ' || viewname || ' ' || definition FROM pg_views WHERE schemaname = 'rar'
+UNION ALL
+SELECT 'dumped ' || c::regclass FROM pg_extension e, unnest(e.extconfig) c WHERE e.extname = 'rar'
+UNION ALL
+SELECT 'event trigger ' || evtname || ' ' || evtevent || ' ' || evtfoid::regproc || ' ' || evttags::text FROM pg_event_trigger
+ORDER BY 1
+"""
+
+
+def catalog(c):
+    return [r[0] for r in c.execute(CATALOG)]
+
+
+def fresh_db(name, version=None):
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {name}")
+        c.execute(f"CREATE DATABASE {name}")
+    with connect(name) as c:
+        c.execute(f"CREATE EXTENSION rar VERSION '{version}'" if version else "CREATE EXTENSION rar")
+
+
+def populate(c, tune=True):
+    """Every catalog table gets rows: a source with rule sets and a grant, a
+    split, a model (deployed), an encoding, a cleaning run with a
+    quarantine, tuning trials."""
+    c.execute("CREATE TABLE g (transaction_id int, item text, qty int, price numeric)")
+    with c.cursor().copy("COPY g (transaction_id, item) FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+        cp.write((DATA / "groceries.csv").read_bytes())
+    c.execute("UPDATE g SET qty = 1 + transaction_id % 3, price = 1 + transaction_id % 7")
+    c.execute("INSERT INTO g VALUES (999999, ' whole milk ', 0, 1), (999999, 'yogurt', 2, 1)")
+    c.execute("SELECT * FROM rar_split('g')")
+    c.execute("SELECT * FROM rar_clean('g', quantity_column => 'qty', price_column => 'price')")
+    c.execute("SELECT * FROM rar_encode('g', ARRAY['price'], 'bins')")
+    c.execute("SELECT rar_register('groceries', 'g', 'transaction_id', 'item')")
+    c.execute("CALL rar_refresh('groceries', min_support => 0.01)")
+    c.execute("CALL rar_refresh('groceries', min_support => 0.02)")
+    c.execute("SELECT * FROM rar_train('g', 'mlp', '{\"epochs\": 1, \"hidden\": 32, \"device\": \"cpu\"}', 'transaction_id', 'item')")
+    if tune:
+        c.execute("SELECT * FROM rar_tune('g', 'mlp', '{\"hidden\": [16, 32]}', '{\"epochs\": 1, \"device\": \"cpu\"}')")
+    if c.execute("SELECT 1 FROM pg_proc WHERE proname = 'rar_grant'").fetchone():
+        c.execute("SELECT rar_grant('groceries', 'rar_reader')")
+
+
+def snapshot(c):
+    """What must survive: row counts of every catalog table, the weights of
+    every model, the rules, the quarantine."""
+    counts = {}
+    for t in TABLES:
+        if c.execute("SELECT to_regclass(%s)", (f"rar.{t}",)).fetchone()[0]:
+            counts[t] = c.execute(f"SELECT count(*) FROM rar.{t}").fetchone()[0]
+    weights = c.execute("SELECT model_id, md5(weights), deployed FROM rar.models ORDER BY model_id").fetchall()
+    rules = c.execute(
+        "SELECT md5(string_agg(antecedent::text || consequent::text || confidence::text, ',' ORDER BY rule_id)) FROM rar.rules"
+    ).fetchone()[0]
+    quarantine = c.execute("SELECT count(*) FROM g_rar_rejected").fetchone()[0]
+    return counts, weights, rules, quarantine
+
+
+def works_first_time(c):
+    """Every function a nightly job or an application calls, first time."""
+    c.execute("CALL rar_refresh('groceries', min_support => 0.01)")
+    model = c.execute(
+        "SELECT model_id FROM rar_train('g', 'mlp', '{\"epochs\": 1, \"hidden\": 16, \"device\": \"cpu\"}', 'transaction_id', 'item')"
+    ).fetchone()[0]
+    assert model > c.execute("SELECT min(model_id) FROM rar.models").fetchone()[0]
+    c.execute("INSERT INTO g VALUES (888888, NULL, 1, 1)")
+    c.execute("SELECT * FROM rar_clean('g', quantity_column => 'qty', price_column => 'price')")
+    assert c.execute(
+        "SELECT count(*) FROM rar_recommend(ARRAY['citrus fruit', 'root vegetables', 'tropical fruit', 'yogurt'], source => 'groceries')"
+    ).fetchone()[0] > 0
+    assert c.execute(
+        "SELECT count(*) FROM rar_recommend(ARRAY['whole milk'], source => 'groceries', method => 'model')"
+    ).fetchone()[0] > 0
+    assert c.execute(
+        "SELECT count(*) FROM rar_mine('g', min_support => 0.01, method => 'neural', tid_column => 'transaction_id', item_column => 'item')"
+    ).fetchone()[0] >= 0
+    assert c.execute("SELECT count(*) FROM rar_mine('g_rar_items', min_support => 0.05, min_confidence => 0.1)").fetchone()[0] > 0
+
+
+def test_upgrade_from_0_1_0_keeps_everything_and_matches_a_fresh_install():
+    fresh_db("rar_fresh")
+    with connect("rar_fresh") as c:
+        want = catalog(c)
+    fresh_db("rar_upgrade", "0.1.0")
+    with connect("rar_upgrade") as c:
+        populate(c, tune=True)
+        before = snapshot(c)
+        c.execute("ALTER EXTENSION rar UPDATE")
+        assert c.execute("SELECT extversion FROM pg_extension WHERE extname = 'rar'").fetchone()[0] == VERSION
+        after = snapshot(c)
+        assert after[0] == {**before[0], "source_grants": 0}
+        assert after[1:] == before[1:]
+        got = catalog(c)
+        assert [x for x in got if x not in want] == [] and [x for x in want if x not in got] == []
+        works_first_time(c)
+        # A cleaning run of 0.1.0 is restored: its removed lines come back.
+        assert c.execute("SELECT rar_restore('g')").fetchone()[0] > 0
+
+
+def dump(db):
+    path = pathlib.Path(tempfile.mkdtemp()) / "rar.dump"
+    subprocess.run(["pg_dump", "-h", SOCKETS, "-p", PORT, "-U", "postgres", "-Fc", "-f", str(path), db], check=True)
+    return path
+
+
+def restore(path, db, port):
+    with connect("postgres", port=port) as c:
+        c.execute(f"DROP DATABASE IF EXISTS {db}")
+        c.execute(f"CREATE DATABASE {db}")
+    subprocess.run(
+        ["pg_restore", "-h", SOCKETS, "-p", str(port), "-U", "postgres", "--exit-on-error", "-d", db, str(path)], check=True
+    )
+
+
+@pytest.fixture(scope="module")
+def fresh_cluster():
+    """A second PostgreSQL cluster, empty, with rar installed in its binaries."""
+    shutil.rmtree(FRESH_HOME, ignore_errors=True)
+    FRESH_HOME.mkdir(parents=True)
+    shutil.chown(FRESH_HOME, "postgres", "postgres")
+    run = lambda *cmd: subprocess.run(["runuser", "-u", "postgres", "--", *map(str, cmd)], check=True, capture_output=True)
+    d = FRESH_HOME / "data"
+    try:
+        run(PG_BIN / "initdb", "-D", d, "-U", "postgres", "--auth-local=trust", "-E", "UTF8", "--locale=C.UTF-8")
+        with open(d / "postgresql.conf", "a") as f:
+            f.write(f"port = {FRESH_PORT}\nunix_socket_directories = '{SOCKETS}'\nlisten_addresses = ''\n")
+        run(PG_BIN / "pg_ctl", "-D", d, "-l", FRESH_HOME / "log", "-w", "start")
+        yield FRESH_PORT
+    finally:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(d), "-m", "fast", "-w", "stop"],
+                       capture_output=True)
+        shutil.rmtree(FRESH_HOME, ignore_errors=True)
+
+
+@pytest.mark.parametrize("where", ["same cluster", "fresh cluster"])
+def test_dump_and_restore_round_trip(where, request):
+    fresh_db("rar_dumped")
+    with connect("rar_dumped") as c:
+        populate(c)
+        before = snapshot(c)
+        assert all(n > 0 for t, n in before[0].items()), before[0]
+    path = dump("rar_dumped")
+    port = int(PORT) if where == "same cluster" else request.getfixturevalue("fresh_cluster")
+    restore(path, "rar_restored", port)
+    with connect("rar_restored", port=port) as c:
+        assert snapshot(c) == before
+        works_first_time(c)
+
+
+def test_drop_refuses_without_cascade_and_a_new_install_does_not_collide():
+    fresh_db("rar_dropped")
+    with connect("rar_dropped") as c:
+        populate(c, tune=False)
+        old_runs = c.execute("SELECT max(rar_run) FROM g_rar_rejected").fetchone()[0]
+        quarantined = c.execute("SELECT count(*) FROM g_rar_rejected WHERE rar_action = 'removed'").fetchone()[0]
+        with pytest.raises(psycopg.errors.DependentObjectsStillExist) as e:
+            c.execute("DROP EXTENSION rar")
+        assert "models" in str(e.value.diag.message_detail)
+        assert c.execute("SELECT count(*) FROM rar.models").fetchone()[0] > 0, "nothing was dropped"
+        c.execute("DROP EXTENSION rar CASCADE")
+        # The quarantine is the table owner's data: it stays.
+        assert c.execute("SELECT count(*) FROM g_rar_rejected").fetchone()[0] > 0
+        c.execute("CREATE EXTENSION rar")
+        c.execute("INSERT INTO g VALUES (777777, NULL, 1, 1)")
+        c.execute("SELECT * FROM rar_clean('g', quantity_column => 'qty', price_column => 'price')")
+        run = c.execute("SELECT max(run) FROM rar.clean_log").fetchone()[0]
+        assert run > old_runs, "run numbers continue past the old quarantine's"
+        assert c.execute("SELECT rar_restore('g', run => %s)", (run,)).fetchone()[0] == 1
+        left = c.execute("SELECT count(*) FROM g_rar_rejected WHERE rar_action = 'removed'").fetchone()[0]
+        assert left == quarantined, "the old run's lines stay in the quarantine"
+        # With nothing left, a plain DROP works.
+        c.execute("DROP EXTENSION rar CASCADE")
+        c.execute("CREATE EXTENSION rar")
+        c.execute("DROP EXTENSION rar")
