@@ -1,6 +1,17 @@
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
 -- schema the extension is created in, so that they are callable unqualified.
+-- Items are text of any language: rar reads them as UTF-8.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() <> 'UTF8' THEN
+        RAISE EXCEPTION 'rar needs a database with UTF8 encoding'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = pg_catalog.format('This database uses %s.', pg_catalog.getdatabaseencoding()),
+                  HINT = 'Create the database with ENCODING ''UTF8'' (CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0).';
+    END IF;
+END
+$$;
 CREATE SCHEMA rar;
 COMMENT ON SCHEMA rar IS 'Catalog of the rar extension: cleaning runs, splits, encodings';
 GRANT USAGE ON SCHEMA rar TO PUBLIC;
@@ -8,7 +19,7 @@ GRANT USAGE ON SCHEMA rar TO PUBLIC;
 -- One row per rar_clean call (dry runs included).
 CREATE SEQUENCE rar.clean_run_seq;
 CREATE TABLE rar.clean_log (
-    run          bigint PRIMARY KEY,
+    run          bigint NOT NULL,
     relation     regclass NOT NULL,
     quarantine   text NOT NULL,
     dry_run      boolean NOT NULL,
@@ -22,7 +33,10 @@ CREATE TABLE rar.clean_log (
     run_at       timestamptz NOT NULL DEFAULT now(),
     -- Set by rar_restore when the run was undone.
     restored_at  timestamptz,
-    restored_by  name
+    restored_by  name,
+    -- Runs are numbered by one sequence; the key is per table, so that rows
+    -- about one table can never block runs on another.
+    PRIMARY KEY (relation, run)
 );
 COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures per rule, lines before and after';
 
@@ -64,12 +78,31 @@ RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_cata
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
 
+-- The relations a view reads, through views, down to tables (a
+-- materialized view is data of its own: the walk stops there).
+CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (
+    WITH RECURSIVE below(oid, relkind, rls) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = rel
+        UNION
+        SELECT c.oid, c.relkind, c.relrowsecurity
+        FROM below b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
+        WHERE b.relkind = 'v'
+    )
+    SELECT 1 FROM below WHERE rls);
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
+
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
     SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
-            AND (NOT c.relrowsecurity
+            AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
@@ -99,7 +132,8 @@ ALTER TABLE rar.encodings ENABLE ROW LEVEL SECURITY;
 -- Cleaning needs DELETE on the table (rar_clean checks more); so does
 -- marking a run restored.
 CREATE POLICY read ON rar.clean_log FOR SELECT USING (rar.may_read(relation));
-CREATE POLICY insert ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY insert ON rar.clean_log FOR INSERT
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE') AND run_by = CURRENT_USER);
 CREATE POLICY update ON rar.clean_log FOR UPDATE USING (pg_catalog.has_table_privilege(relation, 'DELETE'))
     WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
 CREATE POLICY read ON rar.splits FOR SELECT USING (rar.may_read(relation));
@@ -110,7 +144,8 @@ CREATE POLICY read ON rar.encodings FOR SELECT USING (rar.may_read(relation));
 CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(relation));
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
-GRANT SELECT, INSERT, UPDATE ON rar.clean_log TO PUBLIC;
+CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 

@@ -6,6 +6,8 @@
 
 -- rar_restore records when a cleaning run was undone.
 ALTER TABLE rar.clean_log ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by name;
+-- Its key is per table.
+ALTER TABLE rar.clean_log DROP CONSTRAINT clean_log_pkey, ADD PRIMARY KEY (relation, run);
 
 -- 0.1.0's row-level security let any role that could read a table write its
 -- catalog rows; its policies go, the new ones come at the end.
@@ -42,12 +44,28 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = rel), false)
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 
+CREATE OR REPLACE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (
+    WITH RECURSIVE below(oid, relkind, rls) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = rel
+        UNION
+        SELECT c.oid, c.relkind, c.relrowsecurity
+        FROM below b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
+        WHERE b.relkind = 'v'
+    )
+    SELECT 1 FROM below WHERE rls);
+
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
     SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
-            AND (NOT c.relrowsecurity
+            AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 
@@ -439,17 +457,10 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
@@ -462,6 +473,127 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, 
@@ -486,94 +618,6 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, 
 	"basket" bigint, 
@@ -582,171 +626,6 @@ CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE AGGREGATE rar.baskets(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets_state(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets_state(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets_state(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-
-CREATE OR REPLACE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
 
 CREATE OR REPLACE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -757,7 +636,7 @@ CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN rar.may_read(rel)
     OR EXISTS (SELECT 1 FROM rar.source_grants g
-               WHERE g.source = may_read_rules.source AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+               WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
 
 CREATE OR REPLACE FUNCTION rar_register(
     name text,
@@ -900,16 +779,17 @@ BEGIN
             USING ERRCODE = 'lock_not_available',
                   HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
-    p := jsonb_build_object('min_support', 0.01, 'min_confidence', 0.5, 'max_length', 4, 'min_lift', 0, 'method', 'exact')
+    p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults
          || jsonb_strip_nulls(jsonb_build_object('min_support', min_support, 'min_confidence', min_confidence,
                                                  'max_length', max_length, 'min_lift', min_lift, 'method', method));
-    IF p->>'method' <> 'exact' THEN
-        RAISE EXCEPTION 'method "%" is not available yet', p->>'method'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use method => ''exact''; neural and hybrid rules come with the basket model.';
+    IF p->>'method' IS NULL OR p->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method: "%"', p->>'method'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
     INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, 'exact', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -974,7 +854,7 @@ BEGIN
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
         CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -988,7 +868,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
 END
@@ -1087,7 +967,8 @@ EXECUTE FUNCTION rar.drop_guard();
 DROP POLICY IF EXISTS read ON rar.clean_log;
 CREATE POLICY read ON rar.clean_log FOR SELECT USING (rar.may_read(relation));
 DROP POLICY IF EXISTS insert ON rar.clean_log;
-CREATE POLICY insert ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY insert ON rar.clean_log FOR INSERT
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE') AND run_by = CURRENT_USER);
 DROP POLICY IF EXISTS update ON rar.clean_log;
 CREATE POLICY update ON rar.clean_log FOR UPDATE USING (pg_catalog.has_table_privilege(relation, 'DELETE'))
     WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
@@ -1107,6 +988,8 @@ DROP POLICY IF EXISTS update ON rar.encodings;
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 DROP POLICY IF EXISTS delete ON rar.encodings;
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
+DROP POLICY IF EXISTS delete ON rar.clean_log;
+CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
 DROP POLICY IF EXISTS read ON rar.models;
 CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
 DROP POLICY IF EXISTS insert ON rar.models;
@@ -1132,13 +1015,18 @@ CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) 
 DROP POLICY IF EXISTS delete ON rar.sources;
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 DROP POLICY IF EXISTS read ON rar.source_grants;
-CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE') OR rar.may_manage(relation));
+CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
+    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 DROP POLICY IF EXISTS insert ON rar.source_grants;
-CREATE POLICY insert ON rar.source_grants FOR INSERT WITH CHECK (rar.may_manage(relation));
+CREATE POLICY insert ON rar.source_grants FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
 DROP POLICY IF EXISTS update ON rar.source_grants;
-CREATE POLICY update ON rar.source_grants FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.source_grants FOR UPDATE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
 DROP POLICY IF EXISTS delete ON rar.source_grants;
-CREATE POLICY delete ON rar.source_grants FOR DELETE USING (rar.may_manage(relation));
+CREATE POLICY delete ON rar.source_grants FOR DELETE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 DROP POLICY IF EXISTS read ON rar.rule_sets;
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
@@ -1175,9 +1063,10 @@ COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures 
 COMMENT ON TABLE rar.splits IS 'The split recorded by rar_split for each table, used by later functions';
 COMMENT ON TABLE rar.encodings IS 'How rar_encode encoded each column: one-hot tokens, z-score, min-max or quantile bands';
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 COMMENT ON FUNCTION rar.orphan_of(regclass, name) IS 'Whether the row is about a dropped table and was made by the current role';
-GRANT SELECT, INSERT, UPDATE ON rar.clean_log TO PUBLIC;
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.clean_log', '');
@@ -1196,22 +1085,6 @@ GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
-COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';

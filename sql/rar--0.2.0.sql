@@ -7,11 +7,22 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:34
+-- src/lib.rs:38
 -- bootstrap
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
 -- schema the extension is created in, so that they are callable unqualified.
+-- Items are text of any language: rar reads them as UTF-8.
+DO $$
+BEGIN
+    IF pg_catalog.getdatabaseencoding() <> 'UTF8' THEN
+        RAISE EXCEPTION 'rar needs a database with UTF8 encoding'
+            USING ERRCODE = 'feature_not_supported',
+                  DETAIL = pg_catalog.format('This database uses %s.', pg_catalog.getdatabaseencoding()),
+                  HINT = 'Create the database with ENCODING ''UTF8'' (CREATE DATABASE ... ENCODING ''UTF8'' TEMPLATE template0).';
+    END IF;
+END
+$$;
 CREATE SCHEMA rar;
 COMMENT ON SCHEMA rar IS 'Catalog of the rar extension: cleaning runs, splits, encodings';
 GRANT USAGE ON SCHEMA rar TO PUBLIC;
@@ -19,7 +30,7 @@ GRANT USAGE ON SCHEMA rar TO PUBLIC;
 -- One row per rar_clean call (dry runs included).
 CREATE SEQUENCE rar.clean_run_seq;
 CREATE TABLE rar.clean_log (
-    run          bigint PRIMARY KEY,
+    run          bigint NOT NULL,
     relation     regclass NOT NULL,
     quarantine   text NOT NULL,
     dry_run      boolean NOT NULL,
@@ -33,7 +44,10 @@ CREATE TABLE rar.clean_log (
     run_at       timestamptz NOT NULL DEFAULT now(),
     -- Set by rar_restore when the run was undone.
     restored_at  timestamptz,
-    restored_by  name
+    restored_by  name,
+    -- Runs are numbered by one sequence; the key is per table, so that rows
+    -- about one table can never block runs on another.
+    PRIMARY KEY (relation, run)
 );
 COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures per rule, lines before and after';
 
@@ -75,12 +89,31 @@ RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_cata
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
 
+-- The relations a view reads, through views, down to tables (a
+-- materialized view is data of its own: the walk stops there).
+CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN EXISTS (
+    WITH RECURSIVE below(oid, relkind, rls) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = rel
+        UNION
+        SELECT c.oid, c.relkind, c.relrowsecurity
+        FROM below b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
+        WHERE b.relkind = 'v'
+    )
+    SELECT 1 FROM below WHERE rls);
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
+
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
     SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
-            AND (NOT c.relrowsecurity
+            AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
@@ -110,7 +143,8 @@ ALTER TABLE rar.encodings ENABLE ROW LEVEL SECURITY;
 -- Cleaning needs DELETE on the table (rar_clean checks more); so does
 -- marking a run restored.
 CREATE POLICY read ON rar.clean_log FOR SELECT USING (rar.may_read(relation));
-CREATE POLICY insert ON rar.clean_log FOR INSERT WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+CREATE POLICY insert ON rar.clean_log FOR INSERT
+    WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE') AND run_by = CURRENT_USER);
 CREATE POLICY update ON rar.clean_log FOR UPDATE USING (pg_catalog.has_table_privilege(relation, 'DELETE'))
     WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
 CREATE POLICY read ON rar.splits FOR SELECT USING (rar.may_read(relation));
@@ -121,7 +155,8 @@ CREATE POLICY read ON rar.encodings FOR SELECT USING (rar.may_read(relation));
 CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(relation));
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
-GRANT SELECT, INSERT, UPDATE ON rar.clean_log TO PUBLIC;
+CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
+GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 
@@ -144,7 +179,7 @@ COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The spli
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:36
+-- src/lib.rs:40
 -- requires:
 --   bootstrap
 
@@ -337,7 +372,7 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:38
+-- src/lib.rs:42
 -- requires:
 --   models
 
@@ -351,7 +386,7 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:166
+-- src/api/clean.rs:167
 -- rar::api::clean::rar_clean
 CREATE  FUNCTION "rar_clean"(
 	"target" regclass, /* Option < Relation > */
@@ -422,7 +457,7 @@ AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/evaluate.rs:175
+-- src/api/evaluate.rs:47
 -- rar::api::evaluate::rar_evaluate
 CREATE  FUNCTION "rar_evaluate"(
 	"source" TEXT, /* Option < & str > */
@@ -498,7 +533,7 @@ AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/segments.rs:38
+-- src/api/segments.rs:26
 -- rar::api::segments::rar_mine_segments
 CREATE  FUNCTION "rar_mine_segments"(
 	"source" regclass, /* Option < Relation > */
@@ -525,7 +560,7 @@ AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:793
+-- src/api/clean.rs:798
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -586,7 +621,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:635
+-- src/api/clean.rs:639
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" regclass, /* Option < Relation > */
@@ -598,7 +633,7 @@ AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/split.rs:84
+-- src/api/split.rs:19
 -- rar::api::split::rar_split
 CREATE  FUNCTION "rar_split"(
 	"target" regclass, /* Option < Relation > */
@@ -621,7 +656,7 @@ AS 'MODULE_PATHNAME', 'rar_split_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:134
+-- src/api/train.rs:99
 -- rar::api::train::rar_train
 CREATE  FUNCTION "rar_train"(
 	"source" regclass, /* Option < Relation > */
@@ -651,7 +686,7 @@ AS 'MODULE_PATHNAME', 'rar_train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:316
+-- src/api/train.rs:274
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */
@@ -665,28 +700,26 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:119
+-- src/api/rulesets.rs:123
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:132
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:123
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::rules_sfunc_bi
 CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
@@ -702,38 +735,19 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+-- src/api/aggregate.rs:196
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::baskets_sfunc
 CREATE  FUNCTION rar."baskets_sfunc"(
 	"state" internal, /* Option < Internal > */
@@ -746,83 +760,7 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:233
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:221
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:279
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:192
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::rules_sfunc4
 CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
@@ -837,18 +775,22 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:209
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::baskets_sfunc_bi
 CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
@@ -861,33 +803,23 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:184
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:184
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::rules_sfunc
 CREATE  FUNCTION rar."rules_sfunc"(
 	"state" internal, /* Option < Internal > */
@@ -903,7 +835,124 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:287
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:273
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:217
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:230
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:283
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc
@@ -923,158 +972,48 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 --   rar::baskets_final
 --   rar::rules_final
 
-
-CREATE AGGREGATE rar.baskets(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
+-- The aggregates over the support functions of src/api/aggregate.rs, for
+-- each type pair of (basket, item): text or bigint (smaller integers cast to
+-- bigint implicitly). All share one state (partial baskets), one combine,
+-- serialize and deserialize function, and are parallel safe; the final
+-- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
+-- refused as window functions.
+--   rar.baskets(basket, item)        what rar_mine reads through
+--   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
+--   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
+DO $gen$
+DECLARE
+    t record;
+    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
+        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
+        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
+                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
+                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
+                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
+    END LOOP;
+END
+$gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:40
+-- src/lib.rs:44
 -- finalize
 -- Rule sets as database objects: registered sources, rule sets with history,
 -- the atomic refresh procedure, the views for BI tools and the reporting
@@ -1171,7 +1110,7 @@ CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN rar.may_read(rel)
     OR EXISTS (SELECT 1 FROM rar.source_grants g
-               WHERE g.source = may_read_rules.source AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+               WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
@@ -1182,10 +1121,17 @@ CREATE POLICY read ON rar.sources FOR SELECT USING (true);
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
 CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
-CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE') OR rar.may_manage(relation));
-CREATE POLICY insert ON rar.source_grants FOR INSERT WITH CHECK (rar.may_manage(relation));
-CREATE POLICY update ON rar.source_grants FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
-CREATE POLICY delete ON rar.source_grants FOR DELETE USING (rar.may_manage(relation));
+-- A grant is about the source it names, and is the business of the owner of
+-- that source's table: its relation must be the source's.
+CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
+    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+CREATE POLICY insert ON rar.source_grants FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+CREATE POLICY update ON rar.source_grants FOR UPDATE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+CREATE POLICY delete ON rar.source_grants FOR DELETE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
@@ -1364,16 +1310,17 @@ BEGIN
             USING ERRCODE = 'lock_not_available',
                   HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
-    p := jsonb_build_object('min_support', 0.01, 'min_confidence', 0.5, 'max_length', 4, 'min_lift', 0, 'method', 'exact')
+    p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults
          || jsonb_strip_nulls(jsonb_build_object('min_support', min_support, 'min_confidence', min_confidence,
                                                  'max_length', max_length, 'min_lift', min_lift, 'method', method));
-    IF p->>'method' <> 'exact' THEN
-        RAISE EXCEPTION 'method "%" is not available yet', p->>'method'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use method => ''exact''; neural and hybrid rules come with the basket model.';
+    IF p->>'method' IS NULL OR p->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method: "%"', p->>'method'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
     INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, 'exact', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -1442,7 +1389,7 @@ BEGIN
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
         CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -1456,7 +1403,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
 END

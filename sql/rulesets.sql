@@ -93,7 +93,7 @@ CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN rar.may_read(rel)
     OR EXISTS (SELECT 1 FROM rar.source_grants g
-               WHERE g.source = may_read_rules.source AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+               WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
@@ -104,10 +104,17 @@ CREATE POLICY read ON rar.sources FOR SELECT USING (true);
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
 CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
-CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE') OR rar.may_manage(relation));
-CREATE POLICY insert ON rar.source_grants FOR INSERT WITH CHECK (rar.may_manage(relation));
-CREATE POLICY update ON rar.source_grants FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
-CREATE POLICY delete ON rar.source_grants FOR DELETE USING (rar.may_manage(relation));
+-- A grant is about the source it names, and is the business of the owner of
+-- that source's table: its relation must be the source's.
+CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
+    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+CREATE POLICY insert ON rar.source_grants FOR INSERT
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+CREATE POLICY update ON rar.source_grants FOR UPDATE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+CREATE POLICY delete ON rar.source_grants FOR DELETE
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
@@ -286,16 +293,17 @@ BEGIN
             USING ERRCODE = 'lock_not_available',
                   HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
-    p := jsonb_build_object('min_support', 0.01, 'min_confidence', 0.5, 'max_length', 4, 'min_lift', 0, 'method', 'exact')
+    p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults
          || jsonb_strip_nulls(jsonb_build_object('min_support', min_support, 'min_confidence', min_confidence,
                                                  'max_length', max_length, 'min_lift', min_lift, 'method', method));
-    IF p->>'method' <> 'exact' THEN
-        RAISE EXCEPTION 'method "%" is not available yet', p->>'method'
-            USING ERRCODE = 'feature_not_supported', HINT = 'Use method => ''exact''; neural and hybrid rules come with the basket model.';
+    IF p->>'method' IS NULL OR p->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method: "%"', p->>'method'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
     INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, 'exact', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -364,7 +372,7 @@ BEGIN
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
         CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -378,7 +386,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2,
+                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
 END

@@ -217,11 +217,7 @@ impl From<MineError> for RarError {
 
 /// The first line of a libtorch error, without the C++ backtrace that
 /// follows it.
-pub fn torch_message(message: &str) -> String {
-    let text = serde_json::from_str::<serde_json::Value>(message)
-        .ok()
-        .and_then(|v| v["message"].as_str().map(str::to_string))
-        .unwrap_or_else(|| message.to_string());
+pub fn torch_message(text: &str) -> String {
     let cut = text.find("Exception raised from").unwrap_or(text.len());
     let line = text[..cut].lines().map(str::trim).find(|l| !l.is_empty()).unwrap_or("unknown error");
     // Its first sentence: libtorch goes on with advice about checkpoints.

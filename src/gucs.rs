@@ -55,6 +55,7 @@ pub fn max_rules() -> u64 {
 /// it is -1. At least 1 MB.
 pub fn memory_limit_bytes() -> u64 {
     let kb = match MEMORY_LIMIT_KB.get() {
+        // SAFETY: a GUC variable of this backend, read on its own thread.
         v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
         v => v,
     };
@@ -74,6 +75,7 @@ pub fn device() -> String {
 /// PostgreSQL would give a parallel query (`max_parallel_workers_per_gather`),
 /// at most the machine's cores.
 pub fn mining_threads() -> usize {
+    // SAFETY: a GUC variable of this backend, read on its own thread.
     let workers = unsafe { pgrx::pg_sys::max_parallel_workers_per_gather }.max(0) as usize;
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     (1 + workers).min(cores)
@@ -83,6 +85,7 @@ pub fn mining_threads() -> usize {
 /// terminate, latches) must reach the backend's own thread, which checks
 /// for them; the counting threads call no PostgreSQL function.
 pub fn block_signals() {
+    // SAFETY: a zeroed sigset filled by sigfillset, applied to this thread only.
     unsafe {
         let mut all: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);

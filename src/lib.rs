@@ -51,6 +51,7 @@ pub extern "C-unwind" fn _PG_init() {
     // Rust code runs when RUST_BACKTRACE is set in the server's environment;
     // users should see PostgreSQL's plain message. This runs before any
     // thread of ours exists.
+    // SAFETY: no other thread of this process reads the environment yet.
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
     rar_core::itemsets::set_thread_start(gucs::block_signals);

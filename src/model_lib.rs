@@ -9,6 +9,8 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use once_cell::sync::OnceCell;
 use pgrx::pg_sys;
 
+use rar_core::model_protocol::ModelError;
+
 use crate::error::RarError;
 
 pub type ProgressFn = extern "C" fn(*mut c_void, *const c_char) -> i32;
@@ -92,8 +94,8 @@ impl ModelLib {
         unsafe { (self.cuda)() != 0 }
     }
 
-    /// Checks training settings; the error report as JSON when invalid.
-    pub fn check(&self, config: &str) -> Option<serde_json::Value> {
+    /// Checks training settings; the error when invalid.
+    pub fn check(&self, config: &str) -> Option<ModelError> {
         let c = CString::new(config).unwrap_or_default();
         // SAFETY: a valid C string in, a string to free (or NULL) out.
         unsafe {
@@ -101,9 +103,9 @@ impl ModelLib {
             if out.is_null() {
                 return None;
             }
-            let v = serde_json::from_str(&CStr::from_ptr(out).to_string_lossy()).ok();
+            let e = ModelError::parse(&CStr::from_ptr(out).to_string_lossy());
             (self.free)(out, std::ptr::null_mut(), 0);
-            v
+            Some(e)
         }
     }
 }
@@ -150,22 +152,16 @@ impl ModelLib {
                 unsafe { (self.free)(err, std::ptr::null_mut(), 0) };
                 m
             };
-            let report: serde_json::Value = serde_json::from_str(&message).unwrap_or(serde_json::Value::Null);
-            return Err(match report["error"].as_str() {
-                Some("too_large") => RarError::ModelTooLarge {
-                    needed: report["needed"].as_u64().unwrap_or(0),
-                    limit: report["limit"].as_u64().unwrap_or(0),
-                },
-                Some("config") => RarError::BadModel {
+            return Err(match ModelError::parse(&message) {
+                ModelError::TooLarge { needed, limit } => RarError::ModelTooLarge { needed, limit },
+                ModelError::Config { name, value, expected } => RarError::BadModel {
                     model_id,
-                    message: format!(
-                        "Its setting {} is {}; expected {}.",
-                        report["name"].as_str().unwrap_or("?"),
-                        report["value"].as_str().unwrap_or("?"),
-                        report["expected"].as_str().unwrap_or("?")
-                    ),
+                    message: format!("Its setting {name} is {value}; expected {expected}."),
                 },
-                _ => RarError::BadModel { model_id, message: crate::error::torch_message(&message) },
+                ModelError::Torch { message } => {
+                    RarError::BadModel { model_id, message: crate::error::torch_message(&message) }
+                }
+                other => RarError::BadModel { model_id, message: format!("{other:?}") },
             });
         }
         let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();

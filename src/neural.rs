@@ -13,15 +13,13 @@ use std::collections::HashMap;
 
 use pgrx::prelude::*;
 use rar_core::baskets::Baskets;
-use rar_core::intersect::intersect_count;
 use rar_core::params::MineParams;
-use rar_core::probe::{probe, ProbeParams};
-use rar_core::rules::{mine_rules, Measures};
+use rar_core::probe::{bytes_per_scored_row, count_proposals, probe, rows_per_batch, ProbeParams};
+use rar_core::rule::Rule;
+use rar_core::rules::mine_rules;
 
 use crate::error::{OrRaise, RarError};
 use crate::model_lib;
-
-pub type Row = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>);
 
 /// The deployed (or given) model of a table: id and architecture.
 fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, String) {
@@ -41,12 +39,6 @@ fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, Stri
     row.unwrap_or_else(|| RarError::NoModel { source: display.to_string() }.raise())
 }
 
-fn sort_rows(rows: &mut [Row]) {
-    rows.sort_by(|x, y| {
-        y.4.total_cmp(&x.4).then(y.3.total_cmp(&x.3)).then(y.7.cmp(&x.7)).then(x.0.cmp(&y.0)).then(x.1.cmp(&y.1))
-    });
-}
-
 /// Rules of `baskets` by `method` ('neural' or 'hybrid') with the model of
 /// table `rel`.
 #[allow(clippy::too_many_arguments)]
@@ -59,7 +51,7 @@ pub fn mine(
     model: Option<i64>,
     antecedent_threshold: f64,
     consequent_threshold: f64,
-) -> Vec<Row> {
+) -> Vec<Rule> {
     for (name, v) in [("antecedent_threshold", antecedent_threshold), ("consequent_threshold", consequent_threshold)] {
         if !(0.0..=1.0).contains(&v) {
             RarError::InvalidOption { name, value: v.to_string(), expected: "probabilities between 0 and 1" }.raise();
@@ -69,9 +61,14 @@ pub fn mine(
     let (model_id, architecture) = pick_model(rel, display, model);
     let lib = model_lib::get().unwrap_or_else(|e| e.raise());
     let m = lib.model(model_id, || model_lib::fetch(model_id)).unwrap_or_else(|e| e.raise());
-    let n = baskets.len() as u32;
-    let mut rows: Vec<Row> = Vec::new();
+    // A quarter of the budget for rows of probabilities being scored, half
+    // for the proposals.
+    let budget = params.memory_limit;
+    let batch = rows_per_batch(m.vocab.len(), budget / 4).unwrap_or_else(|| {
+        RarError::ModelTooLarge { needed: bytes_per_scored_row(m.vocab.len()) * 4, limit: budget }.raise()
+    });
     if method == "hybrid" {
+        let mut rows: Vec<Rule> = Vec::new();
         let rules = mine_rules(baskets, params, &mut || {
             check_for_interrupts!();
         })
@@ -95,26 +92,28 @@ pub fn mine(
                 _ => None,
             });
         }
-        let mut scores: Vec<Vec<f32>> = Vec::new();
-        for chunk in sets.chunks(1024) {
-            check_for_interrupts!();
-            scores.extend(lib.score_batch(&m, chunk).unwrap_or_else(|e| e.raise()));
+        // Scored a batch at a time; each rule takes the least probability
+        // of its consequent's items given its antecedent.
+        let mut rules_of: Vec<Vec<usize>> = vec![Vec::new(); sets.len()];
+        for (i, key) in keys.iter().enumerate() {
+            if let Some((k, _)) = key {
+                rules_of[*k].push(i);
+            }
         }
-        for (r, key) in all.iter().zip(keys) {
-            let Some((k, cons)) = key else { continue };
-            let s = cons.iter().map(|&c| scores[k][c as usize]).fold(f32::INFINITY, f32::min) as f64;
-            if s + 1e-12 >= consequent_threshold {
-                rows.push((
-                    r.antecedent.iter().map(|x| x.to_string()).collect(),
-                    r.consequent.iter().map(|x| x.to_string()).collect(),
-                    r.support,
-                    r.confidence,
-                    r.lift,
-                    r.leverage,
-                    r.conviction,
-                    r.count as i64,
-                    Some(s),
-                ));
+        let mut score_of: Vec<Option<f64>> = vec![None; all.len()];
+        for (c, chunk) in sets.chunks(batch).enumerate() {
+            check_for_interrupts!();
+            for (j, row) in lib.score_batch(&m, chunk).unwrap_or_else(|e| e.raise()).iter().enumerate() {
+                for &i in &rules_of[c * batch + j] {
+                    if let Some((_, cons)) = &keys[i] {
+                        score_of[i] = Some(cons.iter().map(|&x| row[x as usize]).fold(f32::INFINITY, f32::min) as f64);
+                    }
+                }
+            }
+        }
+        for (r, s) in all.iter().zip(score_of) {
+            if let Some(s) = s.filter(|s| s + 1e-12 >= consequent_threshold) {
+                rows.push(Rule { model_score: Some(s), ..Rule::from(r.clone()) });
             }
         }
         return rows;
@@ -126,77 +125,24 @@ pub fn mine(
         consequent_threshold: consequent_threshold as f32,
         max_antecedent: params.max_length.saturating_sub(1).max(1),
         self_check: architecture == "autoencoder",
+        batch,
+        max_proposals: (budget / 2 / 64) as usize,
         ..ProbeParams::default()
     };
     let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
     let proposals = probe(m.vocab.len(), &p, &mut scorer, &mut || {
         check_for_interrupts!();
+    })
+    .unwrap_or_else(|e| {
+        RarError::TooMany {
+            what: "rules proposed by the model",
+            requested: format!("more than {}", e.limit),
+            limit: e.limit as u64,
+            hint: "Raise consequent_threshold (or antecedent_threshold), or raise rar.memory_limit.",
+        }
+        .raise()
     });
-    // Tid-lists of the data's items, by name.
-    let by_name: HashMap<&str, u32> = (0..baskets.n_items() as u32).map(|i| (baskets.item_name(i), i)).collect();
-    let mut tids: Vec<Vec<u32>> = vec![Vec::new(); baskets.n_items()];
-    for (t, b) in baskets.iter().enumerate() {
-        for &i in b {
-            tids[i as usize].push(t as u32);
-        }
-    }
-    let min_count = params.min_count(baskets.len());
-    let count_of = |items: &[u32]| -> u32 {
-        let mut acc = tids[items[0] as usize].clone();
-        let mut buf = Vec::new();
-        for &i in &items[1..] {
-            match rar_core::intersect::intersect_into(&acc, &tids[i as usize], 0, &mut buf) {
-                Some(_) => std::mem::swap(&mut acc, &mut buf),
-                None => return 0,
-            }
-        }
-        acc.len() as u32
-    };
-    for (k, prop) in proposals.iter().enumerate() {
-        if k % 1024 == 0 {
-            check_for_interrupts!();
-        }
-        let ante: Option<Vec<u32>> =
-            prop.antecedent.iter().map(|&i| by_name.get(m.vocab[i as usize].as_str()).copied()).collect();
-        let (Some(ante), Some(&cons)) = (ante, by_name.get(m.vocab[prop.consequent as usize].as_str())) else {
-            continue;
-        };
-        if ante.len() + 1 > params.max_length {
-            continue;
-        }
-        let n_a = count_of(&ante);
-        if n_a == 0 {
-            continue;
-        }
-        let n_ac = if ante.len() == 1 {
-            intersect_count(&tids[ante[0] as usize], &tids[cons as usize], 0).unwrap_or(0)
-        } else {
-            let mut with = ante.clone();
-            with.push(cons);
-            count_of(&with)
-        };
-        let n_c = tids[cons as usize].len() as u32;
-        if n_ac < min_count.max(1) {
-            continue;
-        }
-        let ms = Measures::from_counts(n, n_ac, n_a, n_c);
-        if ms.confidence + 1e-12 < params.min_confidence || ms.lift + 1e-12 < params.min_lift {
-            continue;
-        }
-        let mut a: Vec<String> = ante.iter().map(|&i| baskets.item_name(i).to_string()).collect();
-        a.sort();
-        rows.push((
-            a,
-            vec![baskets.item_name(cons).to_string()],
-            ms.support,
-            ms.confidence,
-            ms.lift,
-            ms.leverage,
-            ms.conviction,
-            n_ac as i64,
-            Some(prop.score as f64),
-        ));
-    }
-    sort_rows(&mut rows);
-    rows
+    count_proposals(&baskets, &m.vocab, &proposals, params, &mut || {
+        check_for_interrupts!();
+    })
 }

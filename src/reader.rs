@@ -105,6 +105,7 @@ pub fn read_baskets(
     memory_limit: u64,
     canonical: bool,
 ) -> Result<(Baskets, ReadStats), RarError> {
+    // SAFETY: reads the database encoding of this backend.
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
         ereport!(
             ERROR,

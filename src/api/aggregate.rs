@@ -20,8 +20,9 @@
 use pgrx::datum::Internal;
 use pgrx::prelude::*;
 use pgrx::{JsonB, PgMemoryContexts};
-use rar_core::params::MineParams;
+use rar_core::params::{defaults, MineParams};
 use rar_core::partial::{AggOptions, Partial};
+use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
 use serde_json::{json, Value};
 
@@ -95,8 +96,11 @@ pub(crate) fn transition(
     fcinfo: pg_sys::FunctionCallInfo,
 ) -> Internal {
     if !state.initialized() {
+        // SAFETY: called as a transition function, with its fcinfo.
         state = unsafe { new_state(fcinfo, Partial { options, ..Partial::default() }) };
     }
+    // SAFETY: the state holds a Partial: made by new_state above or in an
+    // earlier call of this aggregate.
     let p = unsafe { state_mut(&mut state) }.expect("initialized above");
     match (basket, item) {
         (Some(b), Some(i)) => {
@@ -132,7 +136,7 @@ mod rar {
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
             min_confidence: min_confidence
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
-            max_length: max_length.unwrap_or(4).max(0) as usize,
+            max_length: max_length.unwrap_or(defaults::MAX_LENGTH as i32).max(0) as usize,
             ..MineParams::default()
         };
         params.validate().or_raise();
@@ -176,7 +180,7 @@ mod rar {
                 min_confidence: Option<f64>,
                 fcinfo: pg_sys::FunctionCallInfo,
             ) -> Internal {
-                $rules(state, basket, item, min_support, min_confidence, Some(4), fcinfo)
+                $rules(state, basket, item, min_support, min_confidence, Some(defaults::MAX_LENGTH as i32), fcinfo)
             }
         )*};
     }
@@ -192,9 +196,13 @@ mod rar {
     #[pg_extern(parallel_safe)]
     pub fn baskets_combine(a: Option<Internal>, b: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
         let (mut a, mut b) = (a.unwrap_or_default(), b.unwrap_or_default());
+        // SAFETY: both states were made by new_state (or are empty), and
+        // this is the aggregate's combine function, called with its fcinfo.
         let taken = unsafe { state_mut(&mut b) }.map(std::mem::take);
+        // SAFETY: as above.
         match (unsafe { state_mut(&mut a) }, taken) {
             (_, None) => a,
+            // SAFETY: as above.
             (None, Some(other)) => unsafe { new_state(fcinfo, other) },
             (Some(mine), Some(other)) => {
                 mine.merge(other);
@@ -209,6 +217,7 @@ mod rar {
     #[pg_extern(parallel_safe)]
     pub fn baskets_serial(state: Option<Internal>) -> Option<Vec<u8>> {
         let mut state = state.unwrap_or_default();
+        // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }?;
         let len = p.byte_len();
         // A varlena holds at most 1 GB, header included.
@@ -226,6 +235,7 @@ mod rar {
     ) -> Internal {
         let Some(bytes) = bytes else { return Internal::default() };
         let p = Partial::from_bytes(bytes).unwrap_or_else(|e| RarError::BadState { message: e.to_string() }.raise());
+        // SAFETY: the deserialize function of the aggregate, with its fcinfo.
         unsafe { new_state(fcinfo, p) }
     }
 
@@ -233,6 +243,7 @@ mod rar {
     #[pg_extern(parallel_safe)]
     pub fn baskets_final(state: Option<Internal>) -> i64 {
         let mut state = state.unwrap_or_default();
+        // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();
         let lines = p.baskets.n_lines() as i64;
         crate::reader::hand_over(p);
@@ -255,185 +266,22 @@ mod rar {
             check_for_interrupts!();
         })
         .or_raise();
-        let num = |x: f64| if x.is_finite() { json!(x) } else { json!(if x > 0.0 { "Infinity" } else { "-Infinity" }) };
-        Value::Array(
-            (0..rules.len())
-                .map(|i| {
-                    let r = rules.row(i);
-                    json!({
-                        "antecedent": r.antecedent,
-                        "consequent": r.consequent,
-                        "support": num(r.support),
-                        "confidence": num(r.confidence),
-                        "lift": num(r.lift),
-                        "leverage": num(r.leverage),
-                        "conviction": num(r.conviction),
-                        "count": r.count,
-                    })
-                })
-                .collect(),
-        )
+        Value::Array(rules.rows().map(|r| Rule::from(r).to_json()).collect())
     }
 
     /// `rar_rules_agg`'s final function: mines the group's baskets.
     #[pg_extern(parallel_safe)]
     pub fn rules_final(state: Option<Internal>) -> Option<JsonB> {
         let mut state = state.unwrap_or_default();
+        // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }.map(std::mem::take)?;
         Some(JsonB(rules_json(p)))
     }
 }
 
-extension_sql!(
-    r#"
-CREATE AGGREGATE rar.baskets(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket text, item text) (
-    SFUNC = rar.baskets_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(text, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket bigint, item text) (
-    SFUNC = rar.baskets_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item text, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bi, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(bigint, text) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, text) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, text, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket text, item bigint) (
-    SFUNC = rar.baskets_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket text, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_ib, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(text, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(text, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(text, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-
-CREATE AGGREGATE rar.baskets(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar.baskets_state(basket bigint, item bigint) (
-    SFUNC = rar.baskets_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.baskets_serial,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8, max_length integer) (
-    SFUNC = rar.rules_sfunc_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-CREATE AGGREGATE rar_rules_agg(basket bigint, item bigint, min_support float8, min_confidence float8) (
-    SFUNC = rar.rules_sfunc4_bb, STYPE = internal,
-    COMBINEFUNC = rar.baskets_combine,
-    SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial,
-    FINALFUNC = rar.rules_final,
-    FINALFUNC_MODIFY = READ_WRITE,
-    PARALLEL = SAFE
-);
-COMMENT ON AGGREGATE rar.baskets(bigint, bigint) IS 'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them';
-COMMENT ON AGGREGATE rar.baskets_state(bigint, bigint) IS 'The encoded baskets of a table as bytes: what a shard sends to the coordinator';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8, integer) IS 'Association rules of each group (one consequent, up to max_length items) as a jsonb array';
-COMMENT ON AGGREGATE rar_rules_agg(bigint, bigint, float8, float8) IS 'Association rules of each group (one consequent, up to 4 items) as a jsonb array';
-"#,
+// The aggregates themselves, generated for each type pair: sql/aggregates.sql.
+extension_sql_file!(
+    "../../sql/aggregates.sql",
     name = "aggregates",
     requires = [
         rar::baskets_sfunc,

@@ -108,8 +108,9 @@ impl Run<'_> {
         };
         let sql = format!(
             "WITH changed AS (UPDATE {tab} AS rar_t SET {set} \
-                 FROM (SELECT rar_t.ctid AS rar_ctid, rar_t AS rar_old FROM {tab} AS rar_t WHERE {cond}) AS o \
-                 WHERE rar_t.ctid = o.rar_ctid RETURNING o.rar_old, rar_t AS rar_new), \
+                 FROM (SELECT rar_t.tableoid AS rar_part, rar_t.ctid AS rar_ctid, rar_t AS rar_old \
+                       FROM {tab} AS rar_t WHERE {cond}) AS o \
+                 WHERE rar_t.tableoid = o.rar_part AND rar_t.ctid = o.rar_ctid RETURNING o.rar_old, rar_t AS rar_new), \
              pairs AS (SELECT ${p}::pg_catalog.int8 + pg_catalog.row_number() OVER () AS pair, rar_old, rar_new FROM changed) \
              INSERT INTO {q} ({cols}, rar_reason, rar_action, rar_run, rar_at, rar_pair) \
              SELECT {old}, ${a}, 'changed', ${b}, pg_catalog.now(), pair FROM pairs \
@@ -517,19 +518,22 @@ fn merge_duplicate_lines(r: &mut Run) {
     drop_duplicates_table();
     exec(
         &format!(
-            "CREATE TEMP TABLE rar_duplicates AS SELECT * FROM (SELECT ctid AS line, pg_catalog.row_number() OVER (w ORDER BY ctid) AS rn, \
+            "CREATE TEMP TABLE rar_duplicates AS SELECT * FROM (SELECT tableoid AS part, ctid AS line, \
+             pg_catalog.row_number() OVER (w ORDER BY tableoid, ctid) AS rn, \
              pg_catalog.count(*) OVER w AS n{total} FROM {tab} WINDOW w AS (PARTITION BY {tid}, {item})) d WHERE n > 1"
         ),
         &[],
     )
     .or_raise();
     if let Some(q) = r.t.quantity.clone() {
-        let cond = "rar_t.ctid IN (SELECT line FROM pg_temp.rar_duplicates WHERE rn = 1)";
-        let set = format!("{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.line = rar_t.ctid)");
+        let cond = "(rar_t.tableoid, rar_t.ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn = 1)";
+        let set = format!(
+            "{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.part = rar_t.tableoid AND d.line = rar_t.ctid)"
+        );
         let detail = "quantity of the kept line set to the sum of the basket's lines of the item".to_string();
         r.change("duplicate_item", &set, cond, vec![], detail);
     }
-    let cond = "ctid IN (SELECT line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
+    let cond = "(tableoid, ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
     r.remove("duplicate_item", &cond, vec![], "item already in the basket: one line kept".into());
     drop_duplicates_table();
 }
@@ -761,10 +765,11 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
             &format!(
                 "WITH want AS (SELECT w.rar_pair, {wkey} AS key, pg_catalog.row_number() OVER (PARTITION BY {wkey} ORDER BY w.rar_pair) AS k \
                                FROM {q} w WHERE w.rar_run = $1 AND w.rar_action = 'changed_to' AND w.rar_pair >= $2 AND w.rar_pair < $3), \
-                      have AS (SELECT t.ctid AS line, {tkey} AS key, pg_catalog.row_number() OVER (PARTITION BY {tkey}) AS k \
+                      have AS (SELECT t.tableoid AS part, t.ctid AS line, {tkey} AS key, \
+                                      pg_catalog.row_number() OVER (PARTITION BY {tkey}) AS k \
                                FROM {tab} t WHERE {tkey} IN (SELECT key FROM want)), \
                       gone AS (DELETE FROM {tab} t USING want w JOIN have h ON h.key = w.key AND h.k = w.k \
-                               WHERE t.ctid = h.line RETURNING w.rar_pair) \
+                               WHERE t.tableoid = h.part AND t.ctid = h.line RETURNING w.rar_pair) \
                  INSERT INTO {tab} ({list}) SELECT {olist} FROM {q} o JOIN gone g ON o.rar_pair = g.rar_pair \
                  WHERE o.rar_run = $1 AND o.rar_action = 'changed'",
                 wkey = key("w"),

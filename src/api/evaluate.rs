@@ -18,9 +18,12 @@
 
 use std::collections::{HashMap, HashSet};
 
+use rar_core::evaluate::{judge_rules, rank_by_rules, Ranks};
+use rar_core::rule::Rule;
+
 use pgrx::prelude::*;
 use rar_core::baskets::Baskets;
-use rar_core::params::MineParams;
+use rar_core::params::{defaults as mine_defaults, MineParams};
 use rar_core::rules::mine_rules;
 
 use crate::args::{no_null_elements, required, Relation};
@@ -33,136 +36,6 @@ fn names(b: &Baskets, i: usize) -> Vec<&str> {
     let mut v: Vec<&str> = b.basket(i).iter().map(|&x| b.item_name(x)).collect();
     v.sort_unstable();
     v
-}
-
-#[derive(Default)]
-struct Ranks {
-    hits: [f64; 3],
-    ndcg: [f64; 3],
-    n: usize,
-}
-
-const KS: [usize; 3] = [5, 10, 20];
-
-impl Ranks {
-    fn add(&mut self, rank: Option<usize>) {
-        self.n += 1;
-        if let Some(r) = rank {
-            for (j, &k) in KS.iter().enumerate() {
-                if r < k {
-                    self.hits[j] += 1.0;
-                    self.ndcg[j] += 1.0 / ((r + 2) as f64).log2();
-                }
-            }
-        }
-    }
-
-    fn rows(&self, subject: &str, out: &mut Vec<(String, String, Option<i32>, f64)>) {
-        let n = self.n.max(1) as f64;
-        for (j, &k) in KS.iter().enumerate() {
-            out.push((subject.into(), "hit_rate".into(), Some(k as i32), self.hits[j] / n));
-            out.push((subject.into(), "recall".into(), Some(k as i32), self.hits[j] / n));
-            out.push((subject.into(), "ndcg".into(), Some(k as i32), self.ndcg[j] / n));
-        }
-    }
-}
-
-/// A rule as the evaluation needs it.
-struct EvalRule {
-    antecedent: Vec<String>,
-    consequent: Vec<String>,
-    confidence: f64,
-    lift: f64,
-}
-
-type Out = Vec<(String, String, Option<i32>, f64)>;
-
-/// How a rule set fares on the held-out baskets: rows for `subject`.
-fn judge_rules(subject: &str, rules: &[EvalRule], held: &[HashSet<&str>], min_conf: f64, out: &mut Out) {
-    let n_held = held.len() as f64;
-    let (mut holding, mut d_conf, mut d_lift, mut counted) = (0usize, 0.0, 0.0, 0usize);
-    let mut covered = vec![false; held.len()];
-    let mut item_count: HashMap<&str, usize> = HashMap::new();
-    for s in held {
-        for i in s {
-            *item_count.entry(i).or_default() += 1;
-        }
-    }
-    for (n, r) in rules.iter().enumerate() {
-        let (mut n_a, mut n_ac) = (0usize, 0usize);
-        for (t, s) in held.iter().enumerate() {
-            if r.antecedent.iter().all(|i| s.contains(i.as_str())) {
-                n_a += 1;
-                covered[t] = true;
-                if r.consequent.iter().all(|i| s.contains(i.as_str())) {
-                    n_ac += 1;
-                }
-            }
-        }
-        if n_a > 0 {
-            let conf = n_ac as f64 / n_a as f64;
-            let n_c = r.consequent.iter().map(|c| item_count.get(c.as_str()).copied().unwrap_or(0)).min().unwrap_or(0);
-            if conf + 1e-12 >= min_conf {
-                holding += 1;
-            }
-            d_conf += conf - r.confidence;
-            if n_c > 0 {
-                d_lift += conf / (n_c as f64 / n_held) - r.lift;
-            }
-            counted += 1;
-        }
-        if n % 256 == 0 {
-            check_for_interrupts!();
-        }
-    }
-    // A rule whose antecedent no held-out basket has cannot be judged: the
-    // share holding is over the rules that can (`rules_testable`).
-    out.push((subject.into(), "rules".into(), None, rules.len() as f64));
-    out.push((subject.into(), "rules_testable".into(), None, counted as f64));
-    out.push((
-        subject.into(),
-        "share_holding".into(),
-        None,
-        if counted == 0 { 0.0 } else { holding as f64 / counted as f64 },
-    ));
-    out.push((
-        subject.into(),
-        "mean_confidence_change".into(),
-        None,
-        if counted == 0 { 0.0 } else { d_conf / counted as f64 },
-    ));
-    out.push((
-        subject.into(),
-        "mean_lift_change".into(),
-        None,
-        if counted == 0 { 0.0 } else { d_lift / counted as f64 },
-    ));
-    out.push((
-        subject.into(),
-        "coverage".into(),
-        None,
-        covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0),
-    ));
-}
-
-/// Where `hidden` ranks among the items the rules recommend for `vis`.
-fn rank_by_rules(rules: &[EvalRule], vis: &HashSet<&str>, hidden: &str) -> Option<usize> {
-    let mut best: HashMap<&str, (f64, f64)> = HashMap::new();
-    for r in rules {
-        if r.antecedent.iter().all(|a| vis.contains(a.as_str())) {
-            for c in &r.consequent {
-                if !vis.contains(c.as_str()) {
-                    let e = best.entry(c.as_str()).or_insert((0.0, 0.0));
-                    if (r.confidence, r.lift) > *e {
-                        *e = (r.confidence, r.lift);
-                    }
-                }
-            }
-        }
-    }
-    let mut ranked: Vec<(&str, (f64, f64))> = best.into_iter().collect();
-    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(a.0.cmp(b.0)));
-    ranked.iter().position(|(x, _)| *x == hidden)
 }
 
 /// Evaluates a registered source's rules and deployed model on its test
@@ -233,12 +106,12 @@ fn rar_evaluate(
     }
     let params = MineParams {
         threads: gucs::mining_threads(),
-        min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(0.01),
-        min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(0.5),
+        min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(mine_defaults::MIN_SUPPORT),
+        min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(mine_defaults::MIN_CONFIDENCE),
         max_length: max_length
             .map(|m| m.max(0) as usize)
             .or(defaults["max_length"].as_u64().map(|m| m as usize))
-            .unwrap_or(4),
+            .unwrap_or(mine_defaults::MAX_LENGTH),
         min_length: 2,
         max_rules: gucs::max_rules(),
         memory_limit: memory,
@@ -254,22 +127,14 @@ fn rar_evaluate(
         }
         m
     });
-    let mut sets: Vec<(String, Vec<EvalRule>)> = Vec::new();
+    let mut sets: Vec<(String, Vec<Rule>)> = Vec::new();
     for method in &methods {
-        let rules: Vec<EvalRule> = if method == "exact" {
+        let rules: Vec<Rule> = if method == "exact" {
             let rules = mine_rules(train.clone(), &params, &mut || {
                 check_for_interrupts!();
             })
             .or_raise();
-            rules
-                .rows()
-                .map(|r| EvalRule {
-                    antecedent: r.antecedent.iter().map(|x| x.to_string()).collect(),
-                    consequent: r.consequent.iter().map(|x| x.to_string()).collect(),
-                    confidence: r.confidence,
-                    lift: r.lift,
-                })
-                .collect()
+            rules.rows().map(Rule::from).collect()
         } else {
             neural::mine(
                 train.clone(),
@@ -281,9 +146,6 @@ fn rar_evaluate(
                 antecedent_threshold,
                 consequent_threshold,
             )
-            .into_iter()
-            .map(|r| EvalRule { antecedent: r.0, consequent: r.1, confidence: r.3, lift: r.4 })
-            .collect()
         };
         let subject = if method == "exact" { "rules".to_string() } else { format!("{method}_rules") };
         sets.push((subject, rules));
@@ -292,9 +154,11 @@ fn rar_evaluate(
     let n_test = test.len() as f64;
 
     // Rules on the held-out split.
-    let mut out: Out = Vec::new();
+    let mut out = Vec::new();
     for (subject, rules) in &sets {
-        judge_rules(subject, rules, &test_sets, min_conf, &mut out);
+        out.extend(judge_rules(subject, rules, &test_sets, min_conf, &mut || {
+            check_for_interrupts!();
+        }));
     }
 
     // Basket completion: hide one item of each test basket of two or more.
@@ -347,16 +211,16 @@ fn rar_evaluate(
         }
     }
     if lib_model.is_some() {
-        r_model.rows("model", &mut out);
+        out.extend(r_model.rows("model"));
     } else {
         pgrx::notice!(
             "rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it"
         );
     }
     for ((subject, _), ranks) in sets.iter().zip(&r_sets) {
-        ranks.rows(subject, &mut out);
+        out.extend(ranks.rows(subject));
     }
-    r_pop.rows("popularity", &mut out);
+    out.extend(r_pop.rows("popularity"));
     out.push(("split".into(), "train_baskets".into(), None, n_train));
     out.push(("split".into(), format!("{on_split}_baskets"), None, n_test));
     out.push(("split".into(), "completion_cases".into(), None, r_pop.n as f64));

@@ -2,6 +2,7 @@
 
 use pgrx::prelude::*;
 use rar_core::params::{MineParams, SupportOf};
+use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
 
 use crate::args::{required, Relation};
@@ -61,6 +62,14 @@ fn rar_mine(
     let method = required("method", "'exact'", method);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
+    if !matches!(method, "exact" | "neural" | "hybrid") {
+        RarError::InvalidOption {
+            name: "method",
+            value: method.to_string(),
+            expected: "'exact', 'neural' and 'hybrid'",
+        }
+        .raise();
+    }
     let int = |name: &'static str, default, v: Option<i32>| {
         let v = required(name, default, v);
         if v < 0 {
@@ -100,14 +109,6 @@ fn rar_mine(
         let n = stats.null_lines;
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
     }
-    if !matches!(method, "exact" | "neural" | "hybrid") {
-        RarError::InvalidOption {
-            name: "method",
-            value: method.to_string(),
-            expected: "'exact', 'neural' and 'hybrid'",
-        }
-        .raise();
-    }
     if method != "exact" {
         let rows = neural::mine(
             baskets,
@@ -119,7 +120,7 @@ fn rar_mine(
             antecedent_threshold,
             consequent_threshold,
         );
-        return TableIterator::new(rows);
+        return TableIterator::new(rows.into_iter().map(row));
     }
     let rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
@@ -130,17 +131,23 @@ fn rar_mine(
         if i % 4096 == 0 {
             check_for_interrupts!();
         }
-        let r = rules.row(i);
-        (
-            r.antecedent.iter().map(|s| s.to_string()).collect(),
-            r.consequent.iter().map(|s| s.to_string()).collect(),
-            r.support,
-            r.confidence,
-            r.lift,
-            r.leverage,
-            r.conviction,
-            r.count as i64,
-            None,
-        )
+        row(Rule::from(rules.row(i)))
     }))
 }
+
+/// A rule as a row of `rar_mine`.
+fn row(r: Rule) -> RuleRow {
+    (
+        r.antecedent,
+        r.consequent,
+        r.support,
+        r.confidence,
+        r.lift,
+        r.leverage,
+        r.conviction,
+        r.count as i64,
+        r.model_score,
+    )
+}
+
+type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>);

@@ -118,3 +118,27 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
         _ => plot::scatter(&title, &rules),
     }
 }
+
+/// SQL functions of the catalog schema `rar`.
+#[pg_schema]
+mod rar {
+    use pgrx::prelude::*;
+    use pgrx::JsonB;
+    use rar_core::params::defaults;
+    use serde_json::json;
+
+    /// The defaults of the mining thresholds, as `CALL rar_refresh` applies
+    /// them (under a source's own defaults and the call's arguments).
+    #[pg_extern(immutable, parallel_safe)]
+    fn mine_defaults() -> JsonB {
+        JsonB(json!({
+            "min_support": defaults::MIN_SUPPORT,
+            "min_confidence": defaults::MIN_CONFIDENCE,
+            "max_length": defaults::MAX_LENGTH,
+            "min_lift": defaults::MIN_LIFT,
+            "method": "exact",
+            "antecedent_threshold": defaults::ANTECEDENT_THRESHOLD,
+            "consequent_threshold": defaults::CONSEQUENT_THRESHOLD,
+        }))
+    }
+}

@@ -9,6 +9,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::JsonB;
 use rar_core::layout::Layout;
+use rar_core::rule::Rule;
 use serde_json::Value;
 
 use crate::args::{required, Relation};
@@ -17,19 +18,6 @@ use crate::spi::{ext_schema, pin_search_path};
 use crate::{reader, relation};
 
 type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64);
-
-fn float(v: &Value) -> f64 {
-    match v {
-        Value::Number(n) => n.as_f64().unwrap_or(f64::NAN),
-        Value::String(s) if s == "Infinity" => f64::INFINITY,
-        Value::String(s) if s == "-Infinity" => f64::NEG_INFINITY,
-        _ => f64::NAN,
-    }
-}
-
-fn strings(v: &Value) -> Vec<String> {
-    v.as_array().map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect()).unwrap_or_default()
-}
 
 /// Mines the rules of each value of `segment_column` separately: the same
 /// rules as `rar_mine` on that segment's lines alone (rules with one
@@ -99,17 +87,18 @@ fn rar_mine_segments(
             Value::Array(a) => a,
             _ => Vec::new(),
         };
-        list.into_iter().map(move |r| -> Row {
+        list.into_iter().map(move |v| -> Row {
+            let r = Rule::from_json(&v);
             (
                 seg.clone(),
-                strings(&r["antecedent"]),
-                strings(&r["consequent"]),
-                float(&r["support"]),
-                float(&r["confidence"]),
-                float(&r["lift"]),
-                float(&r["leverage"]),
-                float(&r["conviction"]),
-                r["count"].as_i64().unwrap_or(0),
+                r.antecedent,
+                r.consequent,
+                r.support,
+                r.confidence,
+                r.lift,
+                r.leverage,
+                r.conviction,
+                r.count as i64,
             )
         })
     });

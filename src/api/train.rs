@@ -12,8 +12,9 @@ use std::ffi::{c_char, c_void, CStr, CString};
 
 use pgrx::prelude::*;
 use pgrx::JsonB;
-use rar_core::baskets::Baskets;
 use rar_core::layout::Layout;
+use rar_core::model_protocol::ModelError;
+use rar_core::vocab::{encode, vocabulary};
 use serde_json::{json, Value};
 
 use crate::args::{required, Relation};
@@ -43,6 +44,7 @@ extern "C" fn on_progress(user: *mut c_void, json: *const c_char) -> i32 {
     // SAFETY: `user` is the ProgressState of the running rar_train call.
     let state = unsafe { &mut *(user as *mut ProgressState) };
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        // SAFETY: the library passes a NUL-terminated string that lives for the call.
         let text = unsafe { CStr::from_ptr(json) }.to_string_lossy();
         let p: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         let f = |k: &str| p[k].as_f64().unwrap_or(0.0);
@@ -76,53 +78,16 @@ extern "C" fn on_progress(user: *mut c_void, json: *const c_char) -> i32 {
     }
 }
 
-/// The vocabulary: items in at least `min_count` training baskets, the
-/// `max_vocab` most frequent (ties by name).
-fn vocabulary(train: &Baskets, min_count: u64, max_vocab: usize) -> (Vec<String>, Vec<u64>) {
-    let mut counts = vec![0u64; train.n_items()];
-    for b in train.iter() {
-        for &i in b {
-            counts[i as usize] += 1;
+fn train_error(e: ModelError, relation: &str) -> RarError {
+    match e {
+        ModelError::Config { name, value, expected } => RarError::ModelSetting { name, value, expected },
+        ModelError::NoCuda => RarError::NoCuda,
+        ModelError::TooLarge { needed, limit } => RarError::ModelTooLarge { needed, limit },
+        ModelError::TooFewBaskets { train, valid } => {
+            RarError::TooFewBaskets { relation: relation.to_string(), train, valid }
         }
-    }
-    let mut items: Vec<u32> = (0..train.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect();
-    items
-        .sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(train.item_name(a).cmp(train.item_name(b))));
-    items.truncate(max_vocab);
-    (
-        items.iter().map(|&i| train.item_name(i).to_string()).collect(),
-        items.iter().map(|&i| counts[i as usize]).collect(),
-    )
-}
-
-/// Baskets as CSR arrays of vocabulary indices.
-fn encode(b: &Baskets, index: &HashMap<&str, u32>) -> (Vec<u64>, Vec<u32>) {
-    let mut offsets = vec![0u64];
-    let mut items = Vec::new();
-    for basket in b.iter() {
-        let mut ids: Vec<u32> = basket.iter().filter_map(|&i| index.get(b.item_name(i)).copied()).collect();
-        ids.sort_unstable();
-        items.extend(ids);
-        offsets.push(items.len() as u64);
-    }
-    (offsets, items)
-}
-
-fn train_error(e: &Value, relation: &str) -> RarError {
-    let s = |k: &str| e[k].as_str().map(str::to_string).unwrap_or_else(|| e[k].to_string());
-    match e["error"].as_str().unwrap_or("") {
-        "config" => RarError::ModelSetting { name: s("name"), value: s("value"), expected: s("expected") },
-        "no_cuda" => RarError::NoCuda,
-        "too_large" => RarError::ModelTooLarge {
-            needed: e["needed"].as_u64().unwrap_or(0),
-            limit: e["limit"].as_u64().unwrap_or(0),
-        },
-        "too_few_baskets" => RarError::TooFewBaskets {
-            relation: relation.to_string(),
-            train: e["train"].as_u64().unwrap_or(0),
-            valid: e["valid"].as_u64().unwrap_or(0),
-        },
-        _ => RarError::Torch { message: s("message") },
+        ModelError::Cancelled => RarError::Torch { message: "training was stopped".into() },
+        ModelError::Torch { message } => RarError::Torch { message },
     }
 }
 
@@ -177,7 +142,7 @@ fn rar_train(
     let cfg = Value::Object(cfg);
     let lib = model_lib::get().or_raise();
     if let Some(e) = lib.check(&cfg.to_string()) {
-        train_error(&e, "").raise();
+        train_error(e, "").raise();
     }
 
     if cfg["device"] == "auto" && !lib.cuda_available() {
@@ -237,8 +202,10 @@ fn rar_train(
     };
     // SAFETY: both come from the call above and are freed once, below.
     let raw = unsafe { CStr::from_ptr(report_ptr) }.to_string_lossy().into_owned();
-    let report: Value = serde_json::from_str(&raw).unwrap_or_else(|_| json!({"error": "torch", "message": raw}));
+    let report: Value = if status == 0 { serde_json::from_str(&raw).unwrap_or(Value::Null) } else { Value::Null };
+    // SAFETY: the library returned `weights_len` bytes at `weights_ptr` (or 0 bytes).
     let weights: Vec<u8> = unsafe { std::slice::from_raw_parts(weights_ptr, weights_len as usize) }.to_vec();
+    // SAFETY: freed once, with the library's own allocator.
     unsafe { (lib.free)(report_ptr, weights_ptr, weights_len) };
     // SAFETY: debug_query_string is this backend's current statement.
     unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, pg_sys::debug_query_string) };
@@ -246,7 +213,7 @@ fn rar_train(
         std::panic::resume_unwind(e);
     }
     if status != 0 {
-        train_error(&report, &src.display).raise();
+        train_error(ModelError::parse(&raw), &src.display).raise();
     }
 
     let m = &report["metrics"];

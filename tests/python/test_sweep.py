@@ -146,3 +146,55 @@ def test_no_input_gives_an_internal_error_or_a_crash(sweep_db):
     log = LOG.read_bytes()[log_start:].decode(errors="replace") if LOG.exists() else ""
     assert "terminated by signal" not in log
     assert "was terminated" not in log
+
+
+def test_a_database_that_is_not_utf8_is_refused_at_create_extension():
+    """Items are read as UTF-8; in another encoding every text argument
+    would be an internal error, so the extension refuses to install."""
+    with connect("postgres") as c:
+        c.execute("DROP DATABASE IF EXISTS rar_ascii")
+        c.execute("CREATE DATABASE rar_ascii ENCODING 'SQL_ASCII' LC_COLLATE 'C' LC_CTYPE 'C' TEMPLATE template0")
+    try:
+        with connect("rar_ascii") as c:
+            with pytest.raises(psycopg.errors.FeatureNotSupported) as e:
+                c.execute("CREATE EXTENSION rar")
+            assert "UTF8" in str(e.value)
+            assert c.execute("SELECT count(*) FROM pg_extension WHERE extname = 'rar'").fetchone()[0] == 0
+    finally:
+        with connect("postgres") as c:
+            c.execute("DROP DATABASE IF EXISTS rar_ascii")
+
+
+def test_aggregates_take_any_input_without_an_internal_error(sweep_db):
+    """rar_rules_agg and rar.baskets / rar.baskets_state with NULLs, empty
+    and huge items, extreme thresholds, and as window functions."""
+    thresholds = ["NULL", "0", "-1", "'NaN'::float8", "'Infinity'::float8", "1e-308", "0.5", "2"]
+    lengths = ["NULL", "-1", "0", "33", "2147483647", "4"]
+    items = ["item", "NULL::text", "''", "repeat(item, 10000)", "E'\\\\x01'"]
+    sqls = []
+    for s in thresholds:
+        for c in ["0.1", s]:
+            for m in lengths:
+                sqls.append(f"SELECT rar_rules_agg(tid, item, {s}, {c}, {m}) FROM sweep_sales")
+    for i in items:
+        sqls.append(f"SELECT rar_rules_agg(tid, {i}, 0.1, 0.1) FROM sweep_sales GROUP BY tid % 3")
+        sqls.append(f"SELECT rar_rules_agg(tid::bigint, ascii({i})::bigint, 0.1, 0.1) FROM sweep_sales")
+        sqls.append(f"SELECT length(rar.baskets_state(tid::text, {i})) FROM sweep_sales")
+        sqls.append(f"SELECT rar.baskets(tid::text, {i}) FROM sweep_sales")
+    sqls.append("SELECT rar_rules_agg(tid, item, 0.1, 0.1) OVER () FROM sweep_sales")
+    sqls.append("SELECT rar_rules_agg(tid, item, 0.1, 0.1) FROM sweep_sales WHERE false")
+    internal, states = [], {}
+    with connect(sweep_db) as c:
+        c.execute("SET statement_timeout = '20s'")
+        for sql in sqls:
+            try:
+                c.execute(sql)
+                state = "00000"
+            except psycopg.Error as e:
+                state = e.sqlstate
+                if state == "XX000" or state is None:
+                    internal.append((sql, str(e)[:300]))
+            states[state] = states.get(state, 0) + 1
+        assert c.execute("SELECT 1").fetchone() == (1,)
+    print(f"{len(sqls)} aggregate calls; SQLSTATEs: {sorted(states.items())}")
+    assert internal == [], internal

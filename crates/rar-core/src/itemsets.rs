@@ -506,3 +506,45 @@ impl Search<'_, '_> {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baskets::BasketsBuilder;
+
+    fn baskets(n: usize) -> Baskets {
+        let mut b = BasketsBuilder::default();
+        for t in 0..n {
+            b.push(&t.to_string(), "a");
+            b.push(&t.to_string(), if t % 2 == 0 { "b" } else { "c" });
+        }
+        b.build()
+    }
+
+    /// What a counting thread does when another one stops (a cancel in the
+    /// calling thread's tick): it leaves its range at the next check.
+    #[test]
+    fn a_counting_thread_stops_when_flagged() {
+        let data = baskets(100_000);
+        let internal: Vec<u32> = (0..data.n_items() as u32).collect();
+        let stop = AtomicBool::new(true);
+        let (tids, _) = count_range(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &stop);
+        let seen = tids.iter().map(Vec::len).max().unwrap_or(0);
+        assert!(seen <= 4096, "stopped at its first check, after {seen} baskets");
+        let go = AtomicBool::new(false);
+        let (tids, _) = count_range(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &go);
+        assert_eq!(tids.iter().map(Vec::len).max(), Some(99_999), "unflagged, it counts its whole range");
+    }
+
+    /// The flag is raised when the calling thread leaves the counting by
+    /// unwinding (PostgreSQL's cancel reaches Rust as a panic).
+    #[test]
+    fn unwinding_raises_the_stop_flag() {
+        let stop = AtomicBool::new(false);
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _raise = StopOnDrop(&stop);
+            panic!("canceling statement due to user request");
+        }));
+        assert!(stop.load(Ordering::Relaxed));
+    }
+}

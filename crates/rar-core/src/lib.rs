@@ -15,13 +15,18 @@
 //! - [`rules`]: association rules read off the itemset tree as it grows, the
 //!   rule budget, the measures and the documented output order.
 //! - [`layout`]: which columns of a source hold baskets and items.
-//! - [`probe`]: rules proposed by probing a trained model (Aerial+ style).
+//! - [`probe`]: rules proposed by probing a trained model (Aerial+ style),
+//!   and counted exactly on the baskets.
+//! - [`rule`]: the one owned shape of a rule (rows, JSON, evaluation).
+//! - [`evaluate`]: held-out metrics of rule sets and recommenders.
 //! - [`profile`]: basket-size and item statistics of a sales table.
 //! - [`text`]: item text normalization and mojibake repair (cleaning).
 //! - [`explain`]: rules as English sentences.
 //! - [`plot`]: SVG pictures of rules (scatter, graph).
 //! - [`tune`]: hyperparameter search plans (grid, random), capped.
 //! - [`names`]: names of the tables and views made beside a user's table.
+//! - [`vocab`]: the vocabulary of a basket model, baskets encoded over it.
+//! - [`model_protocol`]: the errors the model library reports across its C ABI.
 //! - [`keys`]: unambiguous lookup keys of item lists (stored rules).
 //! - [`error`]: the one error type of the core.
 //!
@@ -43,19 +48,23 @@
 
 pub mod baskets;
 pub mod error;
+pub mod evaluate;
 pub mod explain;
 pub mod intersect;
 pub mod itemsets;
 pub mod keys;
 pub mod layout;
+pub mod model_protocol;
 pub mod names;
 pub mod params;
 pub mod partial;
 pub mod plot;
 pub mod probe;
 pub mod profile;
+pub mod rule;
 pub mod rules;
 pub mod text;
 pub mod tune;
+pub mod vocab;
 
 pub use error::MineError;

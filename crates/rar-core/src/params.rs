@@ -42,6 +42,21 @@ pub struct MineParams {
     pub threads: usize,
 }
 
+/// The documented defaults of the mining thresholds: `rar_mine`'s
+/// signature, `CALL rar_refresh` (through `rar.mine_defaults()`),
+/// `rar_evaluate` and the aggregates take them from here (a regression test
+/// checks the SQL signatures agree).
+pub mod defaults {
+    pub const MIN_SUPPORT: f64 = 0.01;
+    pub const MIN_CONFIDENCE: f64 = 0.5;
+    pub const MAX_LENGTH: usize = 4;
+    pub const MIN_LIFT: f64 = 0.0;
+    /// Neural rules: the least probability the model gives an antecedent's
+    /// items (autoencoders) and the consequent.
+    pub const ANTECEDENT_THRESHOLD: f64 = 0.01;
+    pub const CONSEQUENT_THRESHOLD: f64 = 0.1;
+}
+
 /// The longest rule the miner accepts (consequents are bit masks over the
 /// items of an itemset).
 pub const MAX_LENGTH: usize = 32;
@@ -49,11 +64,11 @@ pub const MAX_LENGTH: usize = 32;
 impl Default for MineParams {
     fn default() -> Self {
         MineParams {
-            min_support: 0.01,
-            min_confidence: 0.5,
-            min_lift: 0.0,
+            min_support: defaults::MIN_SUPPORT,
+            min_confidence: defaults::MIN_CONFIDENCE,
+            min_lift: defaults::MIN_LIFT,
             min_length: 1,
-            max_length: 4,
+            max_length: defaults::MAX_LENGTH,
             max_consequent: 1,
             support_of: SupportOf::Rule,
             max_rules: 10_000_000,

@@ -14,7 +14,13 @@
 //! The rules proposed here are only proposals: the extension counts each one
 //! exactly on the data before returning it.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
+
+use crate::baskets::Baskets;
+use crate::intersect::{intersect_count, intersect_into};
+use crate::params::MineParams;
+use crate::rule::Rule;
+use crate::rules::Measures;
 
 /// How to probe.
 #[derive(Debug, Clone)]
@@ -29,8 +35,18 @@ pub struct ProbeParams {
     pub self_check: bool,
     /// Most antecedents kept per level (the most confident first).
     pub max_per_level: usize,
-    /// Probes per call of the scorer.
+    /// Probes per call of the scorer (each returns one row of `vocab`
+    /// probabilities: the caller sizes it to its memory budget).
     pub batch: usize,
+    /// Most proposals kept in all; more is [`TooManyProposals`].
+    pub max_proposals: usize,
+}
+
+/// The model proposes more rules than `max_proposals` (the thresholds are
+/// too low for it: an untrained model gives every item some probability).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TooManyProposals {
+    pub limit: usize,
 }
 
 /// The defaults of the thresholds were chosen on the validation splits of
@@ -47,6 +63,7 @@ impl Default for ProbeParams {
             self_check: true,
             max_per_level: 20_000,
             batch: 1024,
+            max_proposals: 10_000_000,
         }
     }
 }
@@ -60,15 +77,33 @@ pub struct Proposal {
     pub score: f32,
 }
 
+/// Bytes one row of `vocab` probabilities costs while scored: the model
+/// library's input, activations and output, and the copies handed back.
+pub fn bytes_per_scored_row(vocab: usize) -> u64 {
+    vocab as u64 * 4 * 8
+}
+
+/// Rows one scoring call may return within `budget` bytes, at most 1024;
+/// None when not even one fits.
+pub fn rows_per_batch(vocab: usize, budget: u64) -> Option<usize> {
+    let rows = budget / bytes_per_scored_row(vocab).max(1);
+    (rows >= 1).then(|| rows.min(1024) as usize)
+}
+
 /// Probes a model over `vocab` items. `score` maps a batch of item sets to
 /// one probability row (`vocab` long) per set; `tick` is called between
-/// batches (the caller checks for cancellation there).
+/// batches (the caller checks for cancellation there). Memory stays bounded
+/// by one batch of rows, the sets of a level and the proposals: each level
+/// is scored twice, once to choose the antecedents worth keeping (only their
+/// own score is kept) and once more for the kept ones, whose rows are read
+/// and dropped one batch at a time.
 pub fn probe(
     vocab: usize,
     p: &ProbeParams,
     score: &mut dyn FnMut(&[Vec<u32>]) -> Vec<Vec<f32>>,
     tick: &mut dyn FnMut(),
-) -> Vec<Proposal> {
+) -> Result<Vec<Proposal>, TooManyProposals> {
+    let own_score = |set: &[u32], row: &[f32]| set.iter().map(|&i| row[i as usize]).fold(f32::INFINITY, f32::min);
     let mut out = Vec::new();
     let mut level: Vec<Vec<u32>> = (0..vocab as u32).map(|i| vec![i]).collect();
     let mut kept_before: HashSet<Vec<u32>> = HashSet::new();
@@ -76,43 +111,51 @@ pub fn probe(
         if level.is_empty() {
             break;
         }
-        let mut kept: Vec<(f32, Vec<u32>, Vec<f32>)> = Vec::new();
-        for chunk in level.chunks(p.batch.max(1)) {
+        // Pass 1: which antecedents to keep (the most confident first).
+        let mut ranked: Vec<(f32, usize)> = Vec::new();
+        for (c, chunk) in level.chunks(p.batch.max(1)).enumerate() {
             tick();
-            let rows = score(chunk);
-            for (set, row) in chunk.iter().zip(rows) {
-                let own = set.iter().map(|&i| row[i as usize]).fold(f32::INFINITY, f32::min);
-                if p.self_check && own < p.antecedent_threshold {
-                    continue;
+            for (k, (set, row)) in chunk.iter().zip(score(chunk)).enumerate() {
+                let own = own_score(set, &row);
+                if !(p.self_check && own < p.antecedent_threshold) {
+                    ranked.push((own, c * p.batch.max(1) + k));
                 }
-                kept.push((own, set.clone(), row));
             }
         }
-        kept.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-        kept.truncate(p.max_per_level);
-        let kept_sets: HashSet<Vec<u32>> = kept.iter().map(|k| k.1.clone()).collect();
+        ranked.sort_by(|a, b| b.0.total_cmp(&a.0).then(level[a.1].cmp(&level[b.1])));
+        ranked.truncate(p.max_per_level);
+        let kept: Vec<Vec<u32>> = ranked.iter().map(|&(_, k)| level[k].clone()).collect();
+        let kept_sets: HashSet<Vec<u32>> = kept.iter().cloned().collect();
+        // Pass 2: the kept antecedents' rows give the proposals and the
+        // next level's candidates.
         let mut next: HashSet<Vec<u32>> = HashSet::new();
-        for (_, set, row) in &kept {
-            for (c, &prob) in row.iter().enumerate() {
-                if prob >= p.consequent_threshold && !set.contains(&(c as u32)) {
-                    out.push(Proposal { antecedent: set.clone(), consequent: c as u32, score: prob });
+        for chunk in kept.chunks(p.batch.max(1)) {
+            tick();
+            for (set, row) in chunk.iter().zip(score(chunk)) {
+                for (c, &prob) in row.iter().enumerate() {
+                    if prob >= p.consequent_threshold && !set.contains(&(c as u32)) {
+                        if out.len() >= p.max_proposals {
+                            return Err(TooManyProposals { limit: p.max_proposals });
+                        }
+                        out.push(Proposal { antecedent: set.clone(), consequent: c as u32, score: prob });
+                    }
                 }
-            }
-            if size < p.max_antecedent {
-                let mut order: Vec<u32> = (0..row.len() as u32).filter(|i| !set.contains(i)).collect();
-                order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
-                for &j in order.iter().take(p.beam) {
-                    let mut grown = set.clone();
-                    grown.push(j);
-                    grown.sort_unstable();
-                    // Apriori: every subset one item smaller must have been kept.
-                    let ok = (0..grown.len()).all(|skip| {
-                        let sub: Vec<u32> =
-                            grown.iter().enumerate().filter(|&(k, _)| k != skip).map(|(_, &v)| v).collect();
-                        kept_sets.contains(&sub) || kept_before.contains(&sub)
-                    });
-                    if ok {
-                        next.insert(grown);
+                if size < p.max_antecedent {
+                    let mut order: Vec<u32> = (0..row.len() as u32).filter(|i| !set.contains(i)).collect();
+                    order.sort_by(|&a, &b| row[b as usize].total_cmp(&row[a as usize]).then(a.cmp(&b)));
+                    for &j in order.iter().take(p.beam) {
+                        let mut grown = set.clone();
+                        grown.push(j);
+                        grown.sort_unstable();
+                        // Apriori: every subset one item smaller must have been kept.
+                        let ok = (0..grown.len()).all(|skip| {
+                            let sub: Vec<u32> =
+                                grown.iter().enumerate().filter(|&(k, _)| k != skip).map(|(_, &v)| v).collect();
+                            kept_sets.contains(&sub) || kept_before.contains(&sub)
+                        });
+                        if ok {
+                            next.insert(grown);
+                        }
                     }
                 }
             }
@@ -122,7 +165,87 @@ pub fn probe(
         next.sort();
         level = next;
     }
-    out
+    Ok(out)
+}
+
+/// Counts every proposal exactly on `baskets` (the model's items, indices
+/// into `vocab`, matched to the baskets' items by name) and keeps the rules
+/// that reach `params`' support, confidence, lift and length: every figure
+/// of a neural rule is true of the data. `model_score` is the proposal's
+/// score; the rules come in the documented order. `tick` is called now and
+/// then (the caller checks for cancellation there).
+pub fn count_proposals(
+    baskets: &Baskets,
+    vocab: &[String],
+    proposals: &[Proposal],
+    params: &MineParams,
+    tick: &mut dyn FnMut(),
+) -> Vec<Rule> {
+    let n = baskets.len() as u32;
+    let by_name: HashMap<&str, u32> = (0..baskets.n_items() as u32).map(|i| (baskets.item_name(i), i)).collect();
+    let mut tids: Vec<Vec<u32>> = vec![Vec::new(); baskets.n_items()];
+    for (t, b) in baskets.iter().enumerate() {
+        for &i in b {
+            tids[i as usize].push(t as u32);
+        }
+    }
+    let min_count = params.min_count(baskets.len()).max(1);
+    let count_of = |items: &[u32]| -> u32 {
+        let mut acc = tids[items[0] as usize].clone();
+        let mut buf = Vec::new();
+        for &i in &items[1..] {
+            match intersect_into(&acc, &tids[i as usize], 0, &mut buf) {
+                Some(_) => std::mem::swap(&mut acc, &mut buf),
+                None => return 0,
+            }
+        }
+        acc.len() as u32
+    };
+    let mut rules = Vec::new();
+    for (k, prop) in proposals.iter().enumerate() {
+        if k % 1024 == 0 {
+            tick();
+        }
+        let name = |i: u32| vocab.get(i as usize).and_then(|v| by_name.get(v.as_str()).copied());
+        let ante: Option<Vec<u32>> = prop.antecedent.iter().map(|&i| name(i)).collect();
+        let (Some(ante), Some(cons)) = (ante, name(prop.consequent)) else { continue };
+        if ante.is_empty() || ante.len() + 1 > params.max_length || ante.contains(&cons) {
+            continue;
+        }
+        let n_a = count_of(&ante);
+        if n_a == 0 {
+            continue;
+        }
+        let n_ac = if ante.len() == 1 {
+            intersect_count(&tids[ante[0] as usize], &tids[cons as usize], 0).unwrap_or(0)
+        } else {
+            let mut with = ante.clone();
+            with.push(cons);
+            count_of(&with)
+        };
+        if n_ac < min_count {
+            continue;
+        }
+        let ms = Measures::from_counts(n, n_ac, n_a, tids[cons as usize].len() as u32);
+        if ms.confidence + 1e-12 < params.min_confidence || ms.lift + 1e-12 < params.min_lift {
+            continue;
+        }
+        let mut antecedent: Vec<String> = ante.iter().map(|&i| baskets.item_name(i).to_string()).collect();
+        antecedent.sort();
+        rules.push(Rule {
+            antecedent,
+            consequent: vec![baskets.item_name(cons).to_string()],
+            support: ms.support,
+            confidence: ms.confidence,
+            lift: ms.lift,
+            leverage: ms.leverage,
+            conviction: ms.conviction,
+            count: n_ac as u64,
+            model_score: Some(prop.score as f64),
+        });
+    }
+    rules.sort_by(Rule::order);
+    rules
 }
 
 #[cfg(test)]
@@ -154,7 +277,7 @@ mod tests {
     #[test]
     fn finds_the_model_s_associations() {
         let p = ProbeParams { consequent_threshold: 0.5, max_antecedent: 2, beam: 3, ..ProbeParams::default() };
-        let rules = probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {});
+        let rules = probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {}).unwrap();
         let has = |a: &[u32], c: u32| rules.iter().any(|r| r.antecedent == a && r.consequent == c);
         assert!(has(&[0], 1) && has(&[1], 2) && has(&[4], 3) && has(&[0, 1], 2));
         assert!(!has(&[3], 4), "the association is one way");
@@ -165,8 +288,56 @@ mod tests {
     #[test]
     fn the_self_check_prunes_antecedents() {
         let p = ProbeParams { antecedent_threshold: 0.95, consequent_threshold: 0.5, ..ProbeParams::default() };
-        assert!(probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {}).is_empty());
+        assert!(probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {}).unwrap().is_empty());
         let p = ProbeParams { self_check: false, ..p };
-        assert!(!probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {}).is_empty());
+        assert!(!probe(6, &p, &mut |s: &[Vec<u32>]| fake(s), &mut || {}).unwrap().is_empty());
+        let capped = ProbeParams { max_proposals: 1, ..p.clone() };
+        assert_eq!(probe(6, &capped, &mut |s: &[Vec<u32>]| fake(s), &mut || {}), Err(TooManyProposals { limit: 1 }));
+    }
+
+    #[test]
+    fn proposals_are_counted_exactly_against_brute_force() {
+        use crate::baskets::BasketsBuilder;
+        let data: &[&[&str]] =
+            &[&["a", "b", "c"], &["a", "b"], &["a", "c"], &["b", "c"], &["a", "b", "c", "d"], &["d"]];
+        let mut bb = BasketsBuilder::default();
+        for (t, items) in data.iter().enumerate() {
+            for i in *items {
+                bb.push(&t.to_string(), i);
+            }
+        }
+        let baskets = bb.build();
+        let vocab: Vec<String> = ["a", "b", "c", "d", "zz"].iter().map(|s| s.to_string()).collect();
+        let prop = |a: &[u32], c: u32| Proposal { antecedent: a.to_vec(), consequent: c, score: 0.5 };
+        // a,b => c; a => b; d => a (confidence 1/2); zz (not in the data) => a; a => a.
+        let proposals = vec![prop(&[0, 1], 2), prop(&[0], 1), prop(&[3], 0), prop(&[4], 0), prop(&[0], 0)];
+        let params = MineParams { min_support: 0.1, min_confidence: 0.5, ..MineParams::default() };
+        let rules = count_proposals(&baskets, &vocab, &proposals, &params, &mut || {});
+        let brute = |ante: &[&str], cons: &str| {
+            let has = |b: &&[&str], xs: &[&str]| xs.iter().all(|x| b.contains(x));
+            let n_a = data.iter().filter(|b| has(b, ante)).count();
+            let n_ac = data.iter().filter(|b| has(b, ante) && b.contains(&cons)).count();
+            (n_ac as u64, n_ac as f64 / n_a as f64)
+        };
+        assert_eq!(rules.len(), 3);
+        for r in &rules {
+            let ante: Vec<&str> = r.antecedent.iter().map(String::as_str).collect();
+            let (count, confidence) = brute(&ante, &r.consequent[0]);
+            assert_eq!((r.count, r.confidence), (count, confidence), "{r:?}");
+            assert_eq!(r.model_score, Some(0.5));
+        }
+        // Below the confidence threshold: dropped.
+        let strict = MineParams { min_confidence: 0.7, ..params };
+        let kept = count_proposals(&baskets, &vocab, &proposals, &strict, &mut || {});
+        assert!(kept.iter().all(|r| r.confidence >= 0.7));
+        assert!(kept.len() < rules.len());
+    }
+
+    #[test]
+    fn scoring_batches_fit_the_budget() {
+        assert_eq!(rows_per_batch(1000, 1 << 30), Some(1024));
+        let rows = rows_per_batch(100_000, 64 << 20).unwrap();
+        assert!(rows as u64 * bytes_per_scored_row(100_000) <= 64 << 20 && rows >= 1);
+        assert_eq!(rows_per_batch(100_000_000, 1 << 20), None);
     }
 }

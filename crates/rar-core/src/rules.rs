@@ -19,7 +19,7 @@ use crate::params::{MineParams, SupportOf};
 const CONF_EPSILON: f64 = 1e-12;
 
 #[derive(Debug, Clone, Copy)]
-struct Rule {
+struct PackedRule {
     /// Both sides as name ranks (see [`pack`]); 0 when they do not fit.
     names: u128,
     node: u32,
@@ -31,7 +31,7 @@ struct Rule {
     count_c: u32,
 }
 
-const RULE_BYTES: u64 = std::mem::size_of::<Rule>() as u64;
+const RULE_BYTES: u64 = std::mem::size_of::<PackedRule>() as u64;
 
 /// The standard interest measures of a rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -91,11 +91,11 @@ pub struct RuleRow<'a> {
 pub struct RuleSet {
     baskets: Baskets,
     tree: ItemsetTree,
-    rules: Vec<Rule>,
+    rules: Vec<PackedRule>,
     /// Rank of each vocabulary item in name order, and its inverse.
     vocab_rank: Vec<u32>,
     by_rank: Vec<u32>,
-    /// Whether every rule's sides are packed in `Rule::names`.
+    /// Whether every rule's sides are packed in `PackedRule::names`.
     packed: bool,
 }
 
@@ -151,7 +151,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         vocab_rank[v as usize] = rank as u32;
     }
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
-    let mut rules: Vec<Rule> = Vec::new();
+    let mut rules: Vec<PackedRule> = Vec::new();
     let mut ante = Vec::new();
     let mut cons = Vec::new();
     let (mut ante_ranks, mut cons_ranks) = (Vec::new(), Vec::new());
@@ -211,7 +211,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
                     } else {
                         0
                     };
-                    rules.push(Rule { names, node, consequent: mask as u32, count_ac, count_a, count_c });
+                    rules.push(PackedRule { names, node, consequent: mask as u32, count_ac, count_a, count_c });
                 }
                 mask = next_same_popcount(mask);
             }
@@ -250,12 +250,12 @@ impl RuleSet {
         self.tree.n_itemsets()
     }
 
-    fn measures(&self, r: &Rule) -> Measures {
+    fn measures(&self, r: &PackedRule) -> Measures {
         Measures::from_counts(self.tree.n_baskets(), r.count_ac, r.count_a, r.count_c)
     }
 
     /// Antecedent and consequent as name ranks, each ascending.
-    fn sides_by_rank(&self, r: &Rule, items: &mut Vec<u32>) -> (Vec<u32>, Vec<u32>) {
+    fn sides_by_rank(&self, r: &PackedRule, items: &mut Vec<u32>) -> (Vec<u32>, Vec<u32>) {
         if self.packed {
             return unpack(r.names);
         }

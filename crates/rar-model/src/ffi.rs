@@ -8,7 +8,7 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use serde_json::json;
+use rar_core::model_protocol::ModelError;
 
 use crate::config::TrainConfig;
 use crate::data::SparseBaskets;
@@ -33,10 +33,8 @@ pub unsafe extern "C" fn rar_model_check(config_json: *const c_char) -> *mut c_c
     let text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
     match catch_unwind(|| TrainConfig::from_json(&text)) {
         Ok(Ok(_)) => std::ptr::null_mut(),
-        Ok(Err(c)) => CString::new(error_json(&TrainError::Config(c)).to_string()).unwrap_or_default().into_raw(),
-        Err(_) => CString::new(json!({"error": "torch", "message": "panic while checking settings"}).to_string())
-            .unwrap_or_default()
-            .into_raw(),
+        Ok(Err(c)) => CString::new(error_json(&TrainError::Config(c)).to_json()).unwrap_or_default().into_raw(),
+        Err(_) => CString::new(torch("panic while checking settings")).unwrap_or_default().into_raw(),
     }
 }
 
@@ -53,17 +51,23 @@ unsafe fn sparse(offsets: *const u64, items: *const u32, n: u64) -> SparseBasket
     SparseBaskets { offsets, items }
 }
 
-fn error_json(e: &TrainError) -> serde_json::Value {
+fn error_json(e: &TrainError) -> ModelError {
     match e {
-        TrainError::Config(c) => json!({"error": "config", "name": c.name, "value": c.value, "expected": c.expected}),
-        TrainError::NoCuda => json!({"error": "no_cuda"}),
-        TrainError::TooLarge { needed, limit } => json!({"error": "too_large", "needed": needed, "limit": limit}),
-        TrainError::TooFewBaskets { train, valid } => {
-            json!({"error": "too_few_baskets", "train": train, "valid": valid})
+        TrainError::Config(c) => {
+            ModelError::Config { name: c.name.clone(), value: c.value.clone(), expected: c.expected.clone() }
         }
-        TrainError::Cancelled => json!({"error": "cancelled"}),
-        TrainError::Torch(m) => json!({"error": "torch", "message": m}),
+        TrainError::NoCuda => ModelError::NoCuda,
+        TrainError::TooLarge { needed, limit } => ModelError::TooLarge { needed: *needed, limit: *limit },
+        TrainError::TooFewBaskets { train, valid } => {
+            ModelError::TooFewBaskets { train: *train as u64, valid: *valid as u64 }
+        }
+        TrainError::Cancelled => ModelError::Cancelled,
+        TrainError::Torch(m) => ModelError::Torch { message: m.clone() },
     }
+}
+
+fn torch(message: &str) -> String {
+    ModelError::Torch { message: message.into() }.to_json()
 }
 
 /// Trains a model. Returns 0 and sets `out_report` (JSON) and `out_weights`
@@ -90,7 +94,7 @@ pub unsafe extern "C" fn rar_model_train(
     out_weights: *mut *mut u8,
     out_len: *mut u64,
 ) -> i32 {
-    let result = catch_unwind(AssertUnwindSafe(|| -> Result<(String, Vec<u8>), serde_json::Value> {
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<(String, Vec<u8>), ModelError> {
         let cfg_text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
         let cfg = TrainConfig::from_json(&cfg_text).map_err(|c| error_json(&TrainError::Config(c)))?;
         let data = TrainData {
@@ -112,14 +116,14 @@ pub unsafe extern "C" fn rar_model_train(
     }));
     let (status, report, weights) = match result {
         Ok(Ok((r, w))) => (0, r, w),
-        Ok(Err(e)) => (1, e.to_string(), Vec::new()),
+        Ok(Err(e)) => (1, e.to_json(), Vec::new()),
         Err(panic) => {
             let msg = panic
                 .downcast_ref::<String>()
                 .cloned()
                 .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
                 .unwrap_or_else(|| "unknown panic".into());
-            (1, json!({"error": "torch", "message": msg}).to_string(), Vec::new())
+            (1, torch(&msg), Vec::new())
         }
     };
     *out_report = CString::new(report).unwrap_or_default().into_raw();
@@ -158,7 +162,7 @@ pub unsafe extern "C" fn rar_model_load(
     out_error: *mut *mut c_char,
 ) -> *mut c_void {
     *out_error = std::ptr::null_mut();
-    let result = catch_unwind(AssertUnwindSafe(|| -> Result<Scorer, serde_json::Value> {
+    let result = catch_unwind(AssertUnwindSafe(|| -> Result<Scorer, ModelError> {
         let text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
         let cfg = TrainConfig::from_json(&text).map_err(|c| error_json(&TrainError::Config(c)))?;
         let w = std::slice::from_raw_parts(weights, len as usize);
@@ -167,14 +171,11 @@ pub unsafe extern "C" fn rar_model_load(
     match result {
         Ok(Ok(s)) => Box::into_raw(Box::new(s)) as *mut c_void,
         Ok(Err(e)) => {
-            *out_error = CString::new(e.to_string()).unwrap_or_default().into_raw();
+            *out_error = CString::new(e.to_json()).unwrap_or_default().into_raw();
             std::ptr::null_mut()
         }
         Err(_) => {
-            *out_error =
-                CString::new(json!({"error": "torch", "message": "panic while loading the model"}).to_string())
-                    .unwrap_or_default()
-                    .into_raw();
+            *out_error = CString::new(torch("panic while loading the model")).unwrap_or_default().into_raw();
             std::ptr::null_mut()
         }
     }

@@ -17,3 +17,7 @@ END $$;
 -- The function is callable unqualified and labelled as a reader of tables.
 SELECT p.provolatile, p.proparallel, p.prosecdef, p.proretset
 FROM pg_proc p WHERE p.proname = 'rar_mine';
+-- The Groceries data (9,835 baskets, 169 items), read by several files;
+-- each file that changes anything works on its own copy.
+CREATE TABLE groceries (transaction_id int, item text);
+\copy groceries FROM '../../data/groceries.csv' WITH (FORMAT csv, HEADER true)

@@ -77,3 +77,13 @@ SELECT bool_and(ordered) FROM (
   FROM (SELECT *, row_number() OVER () AS n FROM rar_mine('typed', min_support => 0.1, min_confidence => 0)) r
   WINDOW w AS (ORDER BY n)
 ) s WHERE ordered IS NOT NULL;
+-- One definition of the defaults: the SQL signatures say what the core's
+-- defaults are (rar.mine_defaults(), which CALL rar_refresh applies).
+SELECT f.proname, f.key, d.value AS core_default,
+       pg_get_function_arguments(f.proname::regproc) ~ (f.key || ' (double precision|integer) DEFAULT ' || replace(d.value, '.', '\.') || '(,|$)') AS signature_agrees
+FROM (VALUES ('rar_mine', 'min_support'), ('rar_mine', 'min_confidence'), ('rar_mine', 'max_length'),
+             ('rar_mine', 'antecedent_threshold'), ('rar_mine', 'consequent_threshold'),
+             ('rar_mine_segments', 'min_support'), ('rar_mine_segments', 'min_confidence'), ('rar_mine_segments', 'max_length'),
+             ('rar_evaluate', 'antecedent_threshold'), ('rar_evaluate', 'consequent_threshold')) AS f(proname, key)
+JOIN jsonb_each_text(rar.mine_defaults()) d ON d.key = f.key
+ORDER BY 1, 2;

@@ -1,7 +1,6 @@
 -- The arules Groceries data (9,835 baskets, 169 items): counts checked
 -- against Borgelt's pyfim 6.28 (fpgrowth, target 'r', zmax 4).
-CREATE TABLE groceries (transaction_id int, item text);
-\copy groceries FROM '../../data/groceries.csv' WITH (FORMAT csv, HEADER true)
+-- (The table groceries is loaded by 00_setup, for the files that use it.)
 -- Support of antecedent and consequent together (pyfim mode 'o'): 30,851.
 SELECT count(*) FROM rar_mine('groceries', min_support => 0.001, min_confidence => 0.1);
 -- Support of the antecedent (pyfim's default): 352,167, as in

@@ -163,6 +163,39 @@ SELECT count(*) AS tenant_rules_seen FROM rar.rules WHERE source = 'tenants';
 SELECT count(*) AS rows_seen FROM sec.tenant_sales;
 RESET ROLE;
 
+-- A grant names the source's own table: a role cannot grant itself the
+-- rules of a source through a table of its own.
+SET ROLE rar_sec_reader;
+CREATE TEMP TABLE mine (i int);
+SELECT show_error($$INSERT INTO rar.source_grants (source, relation, grantee) VALUES ('sec_sales', 'pg_temp.mine', 'rar_sec_reader')$$);
+SELECT show_error($$INSERT INTO rar.source_grants (source, relation, grantee) VALUES ('sec_sales', 'sec.sales', 'rar_sec_reader')$$);
+SELECT count(*) AS rules_seen_by_reader FROM rar.rules WHERE source = 'tenants';
+DROP TABLE mine;
+RESET ROLE;
+-- A view over a table with row-level security is no way around it.
+SET ROLE rar_sec_owner;
+CREATE VIEW sec.tenant_view WITH (security_invoker = true) AS SELECT tid, item FROM sec.tenant_sales;
+GRANT SELECT ON sec.tenant_view TO rar_sec_reader;
+SELECT name FROM rar_register('tenant_view', 'sec.tenant_view', 'tid', 'item');
+CALL rar_refresh('tenant_view', min_support => 0.1);
+SELECT count(*) AS owner_view_rules FROM rar.rules WHERE source = 'tenant_view';
+RESET ROLE;
+SET ROLE rar_sec_reader;
+SELECT count(*) AS tenant_view_rules_seen FROM rar.rules WHERE source = 'tenant_view';
+RESET ROLE;
+-- Rows a role writes into the cleaning log about its own (temporary)
+-- table cannot block anybody's runs.
+SET ROLE rar_sec_hostile;
+CREATE TEMP TABLE t (i int);
+INSERT INTO rar.clean_log (run, relation, quarantine, dry_run, options, report, lines_before, lines_after, removed, changed)
+SELECT g, 'pg_temp.t'::regclass, 'x', true, '{}', '[]', 0, 0, 0, 0 FROM generate_series(1, 1000) g;
+SELECT show_error($$INSERT INTO rar.clean_log (run, relation, quarantine, dry_run, options, report, lines_before, lines_after, removed, changed, run_by)
+                    VALUES (1, 'pg_temp.t', 'x', true, '{}', '[]', 0, 0, 0, 0, 'rar_sec_owner')$$);
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SELECT count(*) > 0 AS owner_cleans FROM rar_clean('sec.sales', dry_run => true);
+RESET ROLE;
+
 -- 7. Rule lookup keys are unambiguous for any item text.
 SET ROLE rar_sec_owner;
 CREATE TABLE sec.sep (tid int, item text);
@@ -209,8 +242,43 @@ CREATE TABLE sec.enc_empty (tid int, item text, price numeric);
 SELECT show_error($$SELECT * FROM rar_encode('sec.enc_empty', ARRAY['price'], 'bins')$$);
 RESET ROLE;
 
+-- Cleaning and restoring a partitioned table: rows of different partitions
+-- share ctids, and are never taken for one another.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.pt (tid int, item text, quantity int) PARTITION BY RANGE (tid);
+CREATE TABLE sec.pt1 PARTITION OF sec.pt FOR VALUES FROM (0) TO (100);
+CREATE TABLE sec.pt2 PARTITION OF sec.pt FOR VALUES FROM (100) TO (200);
+INSERT INTO sec.pt1 VALUES (1, ' apple', 1), (1, 'bread', 1), (2, 'cheese', 1), (2, 'cheese', 2);
+INSERT INTO sec.pt2 VALUES (101, 'eggs', 1), (101, 'figs', 1), (102, 'grapes', 1), (102, 'honey', 1);
+CREATE TABLE sec.pt_before AS SELECT * FROM sec.pt;
+SELECT step, action, rows FROM rar_clean('sec.pt', merge_duplicates => true) WHERE rows > 0 ORDER BY step, action;
+SELECT * FROM sec.pt ORDER BY tid, item;
+SET client_min_messages = warning;
+SELECT rar_restore('sec.pt') AS restored;
+RESET client_min_messages;
+SELECT (SELECT count(*) FROM (SELECT * FROM sec.pt EXCEPT ALL SELECT * FROM sec.pt_before) a) AS extra,
+       (SELECT count(*) FROM (SELECT * FROM sec.pt_before EXCEPT ALL SELECT * FROM sec.pt) b) AS missing;
+RESET ROLE;
+
+-- 4. A model over many items is probed within rar.memory_limit: the rule
+-- proposals of an (almost untrained) model are capped, and scoring goes in
+-- batches sized to the budget; an error, never a killed backend.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.wide (tid int, item text);
+INSERT INTO sec.wide SELECT b, 'it' || ((b * 7919 + k * 104729) % 20000) FROM generate_series(1, 2000) b, generate_series(1, 10) k;
+SET client_min_messages = warning;
+SELECT count(*) AS trained FROM
+  rar_train('sec.wide', 'mlp', '{"epochs": 1, "hidden": 4, "min_item_count": 1, "max_vocab": 20000, "device": "cpu"}');
+RESET client_min_messages;
+SELECT array_length(vocab, 1) > 1000 AS wide_vocab FROM rar.models WHERE source = 'sec.wide'::regclass;
+SET rar.memory_limit = '256MB';
+SELECT show_error($$SELECT count(*) FROM rar_mine('sec.wide', min_support => 0.0005, method => 'neural', consequent_threshold => 0)$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('sec.wide', min_support => 0.0005, method => 'hybrid', consequent_threshold => 0)$$);
+RESET rar.memory_limit;
+RESET ROLE;
+
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
-SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'sep') ORDER BY name;
+SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep') ORDER BY name;
 DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;

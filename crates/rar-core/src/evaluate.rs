@@ -1,0 +1,194 @@
+//! Held-out evaluation (`rar_evaluate`): how a rule set fares on baskets it
+//! was not mined on, and how well a recommender (rules, a model, popularity)
+//! completes a basket with one item hidden.
+
+use std::collections::{HashMap, HashSet};
+
+use crate::rule::Rule;
+
+/// The cut-offs of the completion metrics.
+pub const KS: [usize; 3] = [5, 10, 20];
+
+/// One row of `rar_evaluate`: subject, metric, k (for ranking metrics), value.
+pub type Row = (String, String, Option<i32>, f64);
+
+/// Ranks of the hidden item over the completion cases of one recommender.
+#[derive(Debug, Default, Clone)]
+pub struct Ranks {
+    hits: [f64; 3],
+    ndcg: [f64; 3],
+    /// Completion cases seen.
+    pub n: usize,
+}
+
+impl Ranks {
+    /// One case: the hidden item's rank (0 = first), or None when it was
+    /// not recommended at all.
+    pub fn add(&mut self, rank: Option<usize>) {
+        self.n += 1;
+        if let Some(r) = rank {
+            for (j, &k) in KS.iter().enumerate() {
+                if r < k {
+                    self.hits[j] += 1.0;
+                    self.ndcg[j] += 1.0 / ((r + 2) as f64).log2();
+                }
+            }
+        }
+    }
+
+    /// Hit rate, recall and NDCG at each k. With one hidden item per case,
+    /// hit rate and recall are the same number (both are reported, under
+    /// the names the two literatures use).
+    pub fn rows(&self, subject: &str) -> Vec<Row> {
+        let n = self.n.max(1) as f64;
+        let mut out = Vec::new();
+        for (j, &k) in KS.iter().enumerate() {
+            out.push((subject.into(), "hit_rate".into(), Some(k as i32), self.hits[j] / n));
+            out.push((subject.into(), "recall".into(), Some(k as i32), self.hits[j] / n));
+            out.push((subject.into(), "ndcg".into(), Some(k as i32), self.ndcg[j] / n));
+        }
+        out
+    }
+}
+
+/// How a rule set fares on the held-out baskets `held`: how many rules, how
+/// many can be judged (their antecedent is in some held-out basket), the
+/// share of those still reaching `min_conf`, the mean change of confidence
+/// and lift, and the share of baskets some rule applies to. `tick` is called
+/// now and then (the caller checks for cancellation there).
+pub fn judge_rules(
+    subject: &str,
+    rules: &[Rule],
+    held: &[HashSet<&str>],
+    min_conf: f64,
+    tick: &mut dyn FnMut(),
+) -> Vec<Row> {
+    let n_held = held.len() as f64;
+    let (mut holding, mut d_conf, mut d_lift, mut counted) = (0usize, 0.0, 0.0, 0usize);
+    let mut covered = vec![false; held.len()];
+    let mut item_count: HashMap<&str, usize> = HashMap::new();
+    for s in held {
+        for i in s {
+            *item_count.entry(i).or_default() += 1;
+        }
+    }
+    for (n, r) in rules.iter().enumerate() {
+        let (mut n_a, mut n_ac) = (0usize, 0usize);
+        for (t, s) in held.iter().enumerate() {
+            if r.antecedent.iter().all(|i| s.contains(i.as_str())) {
+                n_a += 1;
+                covered[t] = true;
+                if r.consequent.iter().all(|i| s.contains(i.as_str())) {
+                    n_ac += 1;
+                }
+            }
+        }
+        if n_a > 0 {
+            let conf = n_ac as f64 / n_a as f64;
+            let n_c = r.consequent.iter().map(|c| item_count.get(c.as_str()).copied().unwrap_or(0)).min().unwrap_or(0);
+            if conf + 1e-12 >= min_conf {
+                holding += 1;
+            }
+            d_conf += conf - r.confidence;
+            if n_c > 0 {
+                d_lift += conf / (n_c as f64 / n_held) - r.lift;
+            }
+            counted += 1;
+        }
+        if n % 256 == 0 {
+            tick();
+        }
+    }
+    let mean = |x: f64| if counted == 0 { 0.0 } else { x / counted as f64 };
+    vec![
+        (subject.into(), "rules".into(), None, rules.len() as f64),
+        (subject.into(), "rules_testable".into(), None, counted as f64),
+        (subject.into(), "share_holding".into(), None, mean(holding as f64)),
+        (subject.into(), "mean_confidence_change".into(), None, mean(d_conf)),
+        (subject.into(), "mean_lift_change".into(), None, mean(d_lift)),
+        (subject.into(), "coverage".into(), None, covered.iter().filter(|&&c| c).count() as f64 / n_held.max(1.0)),
+    ]
+}
+
+/// Where `hidden` ranks among the items the rules recommend for the visible
+/// items `vis`: each item scored by the best (confidence, lift) of the rules
+/// whose antecedent is visible, ties by name.
+pub fn rank_by_rules(rules: &[Rule], vis: &HashSet<&str>, hidden: &str) -> Option<usize> {
+    let mut best: HashMap<&str, (f64, f64)> = HashMap::new();
+    for r in rules {
+        if r.antecedent.iter().all(|a| vis.contains(a.as_str())) {
+            for c in &r.consequent {
+                if !vis.contains(c.as_str()) {
+                    let e = best.entry(c.as_str()).or_insert((0.0, 0.0));
+                    if (r.confidence, r.lift) > *e {
+                        *e = (r.confidence, r.lift);
+                    }
+                }
+            }
+        }
+    }
+    let mut ranked: Vec<(&str, (f64, f64))> = best.into_iter().collect();
+    ranked.sort_by(|a, b| b.1 .0.total_cmp(&a.1 .0).then(b.1 .1.total_cmp(&a.1 .1)).then(a.0.cmp(b.0)));
+    ranked.iter().position(|(x, _)| *x == hidden)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rule(a: &[&str], c: &str, confidence: f64, lift: f64) -> Rule {
+        Rule {
+            antecedent: a.iter().map(|s| s.to_string()).collect(),
+            consequent: vec![c.to_string()],
+            support: 0.1,
+            confidence,
+            lift,
+            leverage: 0.0,
+            conviction: 1.0,
+            count: 1,
+            model_score: None,
+        }
+    }
+
+    fn value(rows: &[Row], metric: &str, k: Option<i32>) -> f64 {
+        rows.iter().find(|r| r.1 == metric && r.2 == k).map(|r| r.3).unwrap()
+    }
+
+    #[test]
+    fn ranks_count_hits_within_each_cut_off() {
+        let mut r = Ranks::default();
+        for rank in [Some(0), Some(7), Some(15), None] {
+            r.add(rank);
+        }
+        let rows = r.rows("x");
+        assert_eq!(value(&rows, "recall", Some(5)), 0.25);
+        assert_eq!(value(&rows, "recall", Some(10)), 0.5);
+        assert_eq!(value(&rows, "recall", Some(20)), 0.75);
+        // A hit at rank 0 counts 1, at rank 7 counts 1/log2(9).
+        let want = (1.0 + 1.0 / 9f64.log2()) / 4.0;
+        assert!((value(&rows, "ndcg", Some(10)) - want).abs() < 1e-12);
+        assert!(value(&rows, "ndcg", Some(20)) <= value(&rows, "recall", Some(20)));
+    }
+
+    #[test]
+    fn rules_are_judged_on_the_held_out_baskets() {
+        let held: Vec<HashSet<&str>> = vec![["a", "b"].into(), ["a"].into(), ["c"].into(), ["a", "b", "c"].into()];
+        // a => b holds in 2 of the 3 baskets with a; d => a cannot be judged.
+        let rules = vec![rule(&["a"], "b", 0.5, 1.0), rule(&["d"], "a", 0.9, 2.0)];
+        let rows = judge_rules("r", &rules, &held, 0.6, &mut || {});
+        assert_eq!(value(&rows, "rules", None), 2.0);
+        assert_eq!(value(&rows, "rules_testable", None), 1.0);
+        assert_eq!(value(&rows, "share_holding", None), 1.0);
+        assert!((value(&rows, "mean_confidence_change", None) - (2.0 / 3.0 - 0.5)).abs() < 1e-12);
+        assert_eq!(value(&rows, "coverage", None), 0.75);
+    }
+
+    #[test]
+    fn rules_rank_by_confidence_then_lift_then_name() {
+        let rules = vec![rule(&["a"], "x", 0.5, 1.0), rule(&["a"], "y", 0.5, 2.0), rule(&["b"], "z", 0.9, 1.0)];
+        let vis: HashSet<&str> = ["a"].into();
+        assert_eq!(rank_by_rules(&rules, &vis, "y"), Some(0));
+        assert_eq!(rank_by_rules(&rules, &vis, "x"), Some(1));
+        assert_eq!(rank_by_rules(&rules, &vis, "z"), None, "b is not visible");
+    }
+}
