@@ -203,430 +203,6 @@ $fn$;
 CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
 
-CREATE OR REPLACE FUNCTION "rar_clean"(
-	"target" regclass, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"quantity_column" TEXT DEFAULT NULL, 
-	"price_column" TEXT DEFAULT NULL, 
-	"drop_nulls" bool DEFAULT true, 
-	"cancelled_basket_pattern" TEXT DEFAULT NULL, 
-	"drop_nonpositive_quantity" bool DEFAULT true, 
-	"normalize_items" bool DEFAULT true, 
-	"case_fold" TEXT DEFAULT 'none', 
-	"fix_mojibake" bool DEFAULT true, 
-	"placeholder_items" TEXT[] DEFAULT NULL, 
-	"placeholder_pattern" TEXT DEFAULT NULL, 
-	"merge_duplicates" bool DEFAULT false, 
-	"outlier_mad" double precision DEFAULT NULL, 
-	"max_basket_size" INT DEFAULT NULL, 
-	"basket_size_quantile" double precision DEFAULT NULL, 
-	"dry_run" bool DEFAULT false 
-) RETURNS TABLE (
-	"step" TEXT,  
-	"action" TEXT,  
-	"rows" bigint,  
-	"detail" TEXT  
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_columns"(
-	"source" regclass, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"tid_column" TEXT,  
-	"item_column" TEXT  
-)
-STABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_encode"(
-	"target" regclass, 
-	"columns" TEXT[], 
-	"method" TEXT DEFAULT 'onehot', 
-	"bins" INT DEFAULT 3, 
-	"as_columns" bool DEFAULT false, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"column_name" TEXT,  
-	"method" TEXT,  
-	"added" TEXT,  
-	"detail" TEXT  
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_evaluate"(
-	"source" TEXT, 
-	"min_support" double precision DEFAULT NULL, 
-	"min_confidence" double precision DEFAULT NULL, 
-	"max_length" INT DEFAULT NULL, 
-	"methods" TEXT[] DEFAULT NULL, 
-	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT 0.1, 
-	"on_split" TEXT DEFAULT 'test' 
-) RETURNS TABLE (
-	"subject" TEXT,  
-	"metric" TEXT,  
-	"k" INT,  
-	"value" double precision  
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_explain"(
-	"antecedent" TEXT[], 
-	"consequent" TEXT[], 
-	"confidence" double precision, 
-	"lift" double precision, 
-	"support" double precision, 
-	"count" bigint, 
-	"baskets" bigint, 
-	"test_confidence" double precision DEFAULT NULL 
-) RETURNS TEXT 
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" regclass, 
-	"min_support" double precision DEFAULT 0.01, 
-	"min_confidence" double precision DEFAULT 0.5, 
-	"max_length" INT DEFAULT 4, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"max_consequent" INT DEFAULT 1, 
-	"min_lift" double precision DEFAULT 0.0, 
-	"min_length" INT DEFAULT 1, 
-	"support_of" TEXT DEFAULT 'rule', 
-	"split" TEXT DEFAULT NULL, 
-	"method" TEXT DEFAULT 'exact', 
-	"model" bigint DEFAULT NULL, 
-	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT 0.1 
-) RETURNS TABLE (
-	"antecedent" TEXT[],  
-	"consequent" TEXT[],  
-	"support" double precision,  
-	"confidence" double precision,  
-	"lift" double precision,  
-	"leverage" double precision,  
-	"conviction" double precision,  
-	"count" bigint,  
-	"model_score" double precision  
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_mine_segments"(
-	"source" regclass, 
-	"segment_column" TEXT, 
-	"min_support" double precision DEFAULT 0.01, 
-	"min_confidence" double precision DEFAULT 0.5, 
-	"max_length" INT DEFAULT 4, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"segment" TEXT,  
-	"antecedent" TEXT[],  
-	"consequent" TEXT[],  
-	"support" double precision,  
-	"confidence" double precision,  
-	"lift" double precision,  
-	"leverage" double precision,  
-	"conviction" double precision,  
-	"count" bigint  
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_normalize_item"(
-	"item" TEXT, 
-	"case_fold" TEXT DEFAULT 'none', 
-	"fix_mojibake" bool DEFAULT true 
-) RETURNS TEXT 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_plot"(
-	"name" TEXT, 
-	"kind" TEXT DEFAULT 'scatter', 
-	"top" INT DEFAULT 100 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_profile"(
-	"source" regclass, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"top" INT DEFAULT 10, 
-	"rare_below" INT DEFAULT 5 
-) RETURNS jsonb 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_recommend"(
-	"items" TEXT[], 
-	"k" INT DEFAULT 10, 
-	"source" TEXT DEFAULT NULL, 
-	"method" TEXT DEFAULT 'rules', 
-	"model_id" bigint DEFAULT NULL 
-) RETURNS TABLE (
-	"rank" INT,  
-	"item" TEXT,  
-	"score" double precision,  
-	"evidence" TEXT  
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_restore"(
-	"target" regclass, 
-	"run" bigint DEFAULT NULL 
-) RETURNS bigint 
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_split"(
-	"target" regclass, 
-	"train" double precision DEFAULT 0.8, 
-	"validation" double precision DEFAULT 0.1, 
-	"test" double precision DEFAULT 0.1, 
-	"seed" INT DEFAULT 0, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"time_column" TEXT DEFAULT NULL, 
-	"test_days" INT DEFAULT NULL 
-) RETURNS TABLE (
-	"split" TEXT,  
-	"baskets" bigint,  
-	"lines" bigint  
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_split_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_train"(
-	"source" regclass, 
-	"model" TEXT DEFAULT 'autoencoder', 
-	"params" jsonb DEFAULT '{}', 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"model_id" bigint,  
-	"version" INT,  
-	"model" TEXT,  
-	"device" TEXT,  
-	"epochs" bigint,  
-	"best_epoch" bigint,  
-	"recall_at_10" double precision,  
-	"ndcg_at_10" double precision,  
-	"popularity_recall_at_10" double precision,  
-	"popularity_ndcg_at_10" double precision,  
-	"valid_loss" double precision,  
-	"baskets_per_second" double precision,  
-	"seconds" double precision,  
-	"deployed" bool  
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_train_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_tune_plan"(
-	"grid" jsonb, 
-	"search" TEXT DEFAULT 'grid', 
-	"trials" INT DEFAULT 10, 
-	"seed" bigint DEFAULT 0 
-) RETURNS SETOF jsonb 
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
 CREATE OR REPLACE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
@@ -950,6 +526,430 @@ BEGIN
 END
 $fn$;
 
+CREATE OR REPLACE FUNCTION "rar_clean"(
+	"target" regclass, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"quantity_column" TEXT DEFAULT NULL, 
+	"price_column" TEXT DEFAULT NULL, 
+	"drop_nulls" bool DEFAULT true, 
+	"cancelled_basket_pattern" TEXT DEFAULT NULL, 
+	"drop_nonpositive_quantity" bool DEFAULT true, 
+	"normalize_items" bool DEFAULT true, 
+	"case_fold" TEXT DEFAULT 'none', 
+	"fix_mojibake" bool DEFAULT true, 
+	"placeholder_items" TEXT[] DEFAULT NULL, 
+	"placeholder_pattern" TEXT DEFAULT NULL, 
+	"merge_duplicates" bool DEFAULT false, 
+	"outlier_mad" double precision DEFAULT NULL, 
+	"max_basket_size" INT DEFAULT NULL, 
+	"basket_size_quantile" double precision DEFAULT NULL, 
+	"dry_run" bool DEFAULT false 
+) RETURNS TABLE (
+	"step" TEXT,  
+	"action" TEXT,  
+	"rows" bigint,  
+	"detail" TEXT  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_columns"(
+	"source" regclass, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"tid_column" TEXT,  
+	"item_column" TEXT  
+)
+STABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_encode"(
+	"target" regclass, 
+	"columns" TEXT[], 
+	"method" TEXT DEFAULT 'onehot', 
+	"bins" INT DEFAULT 3, 
+	"as_columns" bool DEFAULT false, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"column_name" TEXT,  
+	"method" TEXT,  
+	"added" TEXT,  
+	"detail" TEXT  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_evaluate"(
+	"source" TEXT, 
+	"min_support" double precision DEFAULT NULL, 
+	"min_confidence" double precision DEFAULT NULL, 
+	"max_length" INT DEFAULT NULL, 
+	"methods" TEXT[] DEFAULT NULL, 
+	"antecedent_threshold" double precision DEFAULT 0.01, 
+	"consequent_threshold" double precision DEFAULT 0.1, 
+	"on_split" TEXT DEFAULT 'test' 
+) RETURNS TABLE (
+	"subject" TEXT,  
+	"metric" TEXT,  
+	"k" INT,  
+	"value" double precision  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_explain"(
+	"antecedent" TEXT[], 
+	"consequent" TEXT[], 
+	"confidence" double precision, 
+	"lift" double precision, 
+	"support" double precision, 
+	"count" bigint, 
+	"baskets" bigint, 
+	"test_confidence" double precision DEFAULT NULL 
+) RETURNS TEXT 
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_mine"(
+	"source" regclass, 
+	"min_support" double precision DEFAULT 0.01, 
+	"min_confidence" double precision DEFAULT 0.5, 
+	"max_length" INT DEFAULT 4, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"max_consequent" INT DEFAULT 1, 
+	"min_lift" double precision DEFAULT 0.0, 
+	"min_length" INT DEFAULT 1, 
+	"support_of" TEXT DEFAULT 'rule', 
+	"split" TEXT DEFAULT NULL, 
+	"method" TEXT DEFAULT 'exact', 
+	"model" bigint DEFAULT NULL, 
+	"antecedent_threshold" double precision DEFAULT 0.01, 
+	"consequent_threshold" double precision DEFAULT 0.1 
+) RETURNS TABLE (
+	"antecedent" TEXT[],  
+	"consequent" TEXT[],  
+	"support" double precision,  
+	"confidence" double precision,  
+	"lift" double precision,  
+	"leverage" double precision,  
+	"conviction" double precision,  
+	"count" bigint,  
+	"model_score" double precision  
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_mine_segments"(
+	"source" regclass, 
+	"segment_column" TEXT, 
+	"min_support" double precision DEFAULT 0.01, 
+	"min_confidence" double precision DEFAULT 0.5, 
+	"max_length" INT DEFAULT 4, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"segment" TEXT,  
+	"antecedent" TEXT[],  
+	"consequent" TEXT[],  
+	"support" double precision,  
+	"confidence" double precision,  
+	"lift" double precision,  
+	"leverage" double precision,  
+	"conviction" double precision,  
+	"count" bigint  
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_normalize_item"(
+	"item" TEXT, 
+	"case_fold" TEXT DEFAULT 'none', 
+	"fix_mojibake" bool DEFAULT true 
+) RETURNS TEXT 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_plot"(
+	"name" TEXT, 
+	"kind" TEXT DEFAULT 'scatter', 
+	"top" INT DEFAULT 100 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_profile"(
+	"source" regclass, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"top" INT DEFAULT 10, 
+	"rare_below" INT DEFAULT 5 
+) RETURNS jsonb 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_recommend"(
+	"items" TEXT[], 
+	"k" INT DEFAULT 10, 
+	"source" TEXT DEFAULT NULL, 
+	"method" TEXT DEFAULT 'rules', 
+	"model_id" bigint DEFAULT NULL 
+) RETURNS TABLE (
+	"rank" INT,  
+	"item" TEXT,  
+	"score" double precision,  
+	"evidence" TEXT  
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_restore"(
+	"target" regclass, 
+	"run" bigint DEFAULT NULL 
+) RETURNS bigint 
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_split"(
+	"target" regclass, 
+	"train" double precision DEFAULT 0.8, 
+	"validation" double precision DEFAULT 0.1, 
+	"test" double precision DEFAULT 0.1, 
+	"seed" INT DEFAULT 0, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"time_column" TEXT DEFAULT NULL, 
+	"test_days" INT DEFAULT NULL 
+) RETURNS TABLE (
+	"split" TEXT,  
+	"baskets" bigint,  
+	"lines" bigint  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_split_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_train"(
+	"source" regclass, 
+	"model" TEXT DEFAULT 'autoencoder', 
+	"params" jsonb DEFAULT '{}', 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"model_id" bigint,  
+	"version" INT,  
+	"model" TEXT,  
+	"device" TEXT,  
+	"epochs" bigint,  
+	"best_epoch" bigint,  
+	"recall_at_10" double precision,  
+	"ndcg_at_10" double precision,  
+	"popularity_recall_at_10" double precision,  
+	"popularity_ndcg_at_10" double precision,  
+	"valid_loss" double precision,  
+	"baskets_per_second" double precision,  
+	"seconds" double precision,  
+	"deployed" bool  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_train_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_tune_plan"(
+	"grid" jsonb, 
+	"search" TEXT DEFAULT 'grid', 
+	"trials" INT DEFAULT 10, 
+	"seed" bigint DEFAULT 0 
+) RETURNS SETOF jsonb 
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
 
@@ -1102,3 +1102,223 @@ COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (
 COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
+COMMENT ON FUNCTION @extschema@.rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine_segments(regclass, text, float8, float8, integer, text, text) IS
+'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
+COMMENT ON FUNCTION @extschema@.rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
+'Cleans a sales table in place (NULLs, cancellations, non-positive quantities, item text, placeholders, duplicates, outliers, huge baskets), keeping every removed or changed line in <table>_rar_rejected; one report row per rule. dry_run => true changes nothing.';
+COMMENT ON FUNCTION @extschema@.rar_restore(regclass, bigint) IS
+'Undoes a rar_clean run (the last one not restored yet, or all of them, last first): removed lines back, changed lines back to their originals. Returns the lines put back.';
+COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
+'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
+COMMENT ON FUNCTION @extschema@.rar_split(regclass, float8, float8, float8, integer, text, text, text, integer) IS
+'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
+COMMENT ON FUNCTION @extschema@.rar_profile(regclass, text, text, integer, integer) IS
+'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
+COMMENT ON FUNCTION @extschema@.rar_encode(regclass, text[], text, integer, boolean, text, text) IS
+'Encodes attribute columns as item tokens (onehot, bins) in the view <table>_rar_items, or as normalized columns (zscore, minmax); parameters kept in rar.encodings. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_columns(regclass, text, text) IS
+'The basket and item columns rar_mine would use for a relation (given, or detected by name and shape).';
+COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8) IS
+'A rule as an English sentence with its numbers formatted for people.';
+COMMENT ON FUNCTION @extschema@.rar_plot(text, text, integer) IS
+'An SVG picture of a registered source''s current rules: scatter (support x confidence, coloured by lift) or graph (items joined by the top rules).';
+COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint) IS
+'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
+COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
+'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
+COMMENT ON FUNCTION @extschema@.rar_train(regclass, text, jsonb, text, text) IS
+'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
+'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
+COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
+'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
+'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
+'Deploys again the model that was deployed before the current one. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
+'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_unregister(text) IS
+'Forgets a registered source and its rule sets.';
+COMMENT ON FUNCTION @extschema@.rar_source(text) IS
+'A registered source, checked: an error says what is wrong (not registered, table dropped, or no right to read its rules).';
+COMMENT ON PROCEDURE @extschema@.rar_refresh(text, float8, float8, integer, float8, text, boolean) IS
+'Mines a registered source and makes the result its current rule set, in the caller''s transaction (readers see the old set or the new one). For pg_cron: CALL rar_refresh(''sales'').';
+COMMENT ON FUNCTION @extschema@.rar_diff(text, bigint, bigint) IS
+'Rules added, dropped or changed between two rule sets of a source (by default the previous and the current one).';
+COMMENT ON FUNCTION @extschema@.rar_labelled_rules(rar.sources, jsonb) IS
+'Internal to CALL rar_refresh: a source''s rules with their item labels.';
+COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
+'Lets a role (a BI login) read the rules of a source without any right on its table. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
+'Takes back what rar_grant gave.';
+COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
+COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';
+COMMENT ON FUNCTION rar.baskets_sfunc_bi(internal, bigint, text) IS 'Internal: transition function of rar.baskets (bigint, text)';
+COMMENT ON FUNCTION rar.baskets_sfunc_ib(internal, text, bigint) IS 'Internal: transition function of rar.baskets (text, bigint)';
+COMMENT ON FUNCTION rar.baskets_sfunc_bb(internal, bigint, bigint) IS 'Internal: transition function of rar.baskets (bigint, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc(internal, text, text, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (text, text)';
+COMMENT ON FUNCTION rar.rules_sfunc_bi(internal, bigint, text, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (bigint, text)';
+COMMENT ON FUNCTION rar.rules_sfunc_ib(internal, text, bigint, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (text, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc_bb(internal, bigint, bigint, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (bigint, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc4(internal, text, text, float8, float8) IS 'Internal: transition function of rar_rules_agg (text, text), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_bi(internal, bigint, text, float8, float8) IS 'Internal: transition function of rar_rules_agg (bigint, text), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_ib(internal, text, bigint, float8, float8) IS 'Internal: transition function of rar_rules_agg (text, bigint), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_bb(internal, bigint, bigint, float8, float8) IS 'Internal: transition function of rar_rules_agg (bigint, bigint), max_length 4';
+COMMENT ON FUNCTION rar.baskets_combine(internal, internal) IS 'Internal: merges two parallel workers'' partial baskets';
+COMMENT ON FUNCTION rar.baskets_serial(internal) IS 'Internal: partial baskets as bytes (between workers, and what a shard returns)';
+COMMENT ON FUNCTION rar.baskets_deserial(bytea, internal) IS 'Internal: partial baskets from bytes';
+COMMENT ON FUNCTION rar.baskets_final(internal) IS 'Internal: hands the merged baskets to the rar_mine call that ran rar.baskets';
+COMMENT ON FUNCTION rar.rules_final(internal) IS 'Internal: mines one group''s baskets for rar_rules_agg';
+COMMENT ON TABLE rar.tuning_trials IS 'Every trial of every rar_tune search: settings and validation metrics; only the best trial keeps its model';
+COMMENT ON VIEW rar.rule_history IS 'The kept rule sets of every registered source, current or not';
+COMMENT ON SEQUENCE rar.clean_run_seq IS 'Numbers the runs of rar_clean';
+COMMENT ON SEQUENCE rar.tuning_seq IS 'Numbers the searches of rar_tune';
+COMMENT ON SEQUENCE rar.models_model_id_seq IS 'Numbers the models of rar.models';
+COMMENT ON SEQUENCE rar.rule_sets_set_id_seq IS 'Numbers the rule sets of rar.rule_sets';
+COMMENT ON COLUMN rar.clean_log.run IS 'Run number (rar_restore takes it)';
+COMMENT ON COLUMN rar.clean_log.relation IS 'The table cleaned';
+COMMENT ON COLUMN rar.clean_log.quarantine IS 'The table that holds the lines the run removed or changed';
+COMMENT ON COLUMN rar.clean_log.dry_run IS 'Whether the run changed nothing (dry_run => true)';
+COMMENT ON COLUMN rar.clean_log.options IS 'The options of the call, and the table''s columns at the time';
+COMMENT ON COLUMN rar.clean_log.report IS 'One object per rule applied: step, action, rows, detail';
+COMMENT ON COLUMN rar.clean_log.lines_before IS 'Lines of the table before the run';
+COMMENT ON COLUMN rar.clean_log.lines_after IS 'Lines after the run (= lines_before - removed)';
+COMMENT ON COLUMN rar.clean_log.removed IS 'Lines moved to the quarantine';
+COMMENT ON COLUMN rar.clean_log.changed IS 'Lines changed in place (their originals are in the quarantine)';
+COMMENT ON COLUMN rar.clean_log.run_by IS 'The role that ran it';
+COMMENT ON COLUMN rar.clean_log.run_at IS 'When it ran';
+COMMENT ON COLUMN rar.clean_log.restored_at IS 'When rar_restore undid it (NULL: not undone)';
+COMMENT ON COLUMN rar.clean_log.restored_by IS 'The role that undid it';
+COMMENT ON COLUMN rar.encodings.relation IS 'The table encoded';
+COMMENT ON COLUMN rar.encodings.column_name IS 'The column encoded';
+COMMENT ON COLUMN rar.encodings.method IS 'onehot, bins, zscore or minmax';
+COMMENT ON COLUMN rar.encodings.params IS 'What the encoding needs to apply to new rows: values, cut points, mean and deviation, minimum and maximum';
+COMMENT ON COLUMN rar.encodings.created_at IS 'When it was last computed';
+COMMENT ON COLUMN rar.models.model_id IS 'Model number (rar_deploy takes it)';
+COMMENT ON COLUMN rar.models.source IS 'The table the model was trained on';
+COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its table (1, 2, ...)';
+COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder or transformer';
+COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
+COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
+COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
+COMMENT ON COLUMN rar.models.curves IS 'Per epoch: training loss, validation metrics, time';
+COMMENT ON COLUMN rar.models.metrics IS 'Validation metrics of the kept epoch, and of the popularity baseline';
+COMMENT ON COLUMN rar.models.device IS 'cpu or cuda';
+COMMENT ON COLUMN rar.models.seconds IS 'Training time';
+COMMENT ON COLUMN rar.models.lines IS 'Lines read';
+COMMENT ON COLUMN rar.models.train_baskets IS 'Baskets trained on';
+COMMENT ON COLUMN rar.models.valid_baskets IS 'Baskets validated on';
+COMMENT ON COLUMN rar.models.split IS 'Which split was used (recorded by rar_split, or the default)';
+COMMENT ON COLUMN rar.models.deployed IS 'Whether it is the model in use for its table (one per table)';
+COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
+COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
+COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
+COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
+COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rule_sets.params IS 'The thresholds it was mined with';
+COMMENT ON COLUMN rar.rule_sets.rules IS 'Number of rules';
+COMMENT ON COLUMN rar.rule_sets.baskets IS 'Baskets of the table when mined';
+COMMENT ON COLUMN rar.rule_sets.current IS 'Whether it is the set the views show (one per source)';
+COMMENT ON COLUMN rar.rule_sets.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_sets.seconds IS 'How long the refresh took';
+COMMENT ON COLUMN rar.rule_sets.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_store.set_id IS 'The rule set';
+COMMENT ON COLUMN rar.rule_store.rule_id IS 'Rank of the rule in its set (by lift, confidence, count)';
+COMMENT ON COLUMN rar.rule_store.antecedent IS 'Items of the left-hand side (as in the table)';
+COMMENT ON COLUMN rar.rule_store.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rule_store.antecedent_labels IS 'Labels of the left-hand side''s items';
+COMMENT ON COLUMN rar.rule_store.consequent_labels IS 'Labels of the right-hand side''s items';
+COMMENT ON COLUMN rar.rule_store.support IS 'Share of baskets holding both sides';
+COMMENT ON COLUMN rar.rule_store.confidence IS 'Share of the baskets holding the left side that hold the right side too';
+COMMENT ON COLUMN rar.rule_store.lift IS 'Confidence divided by the right side''s support (1: independent)';
+COMMENT ON COLUMN rar.rule_store.leverage IS 'Support minus what independence predicts';
+COMMENT ON COLUMN rar.rule_store.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
+COMMENT ON COLUMN rar.rule_store.count IS 'Baskets holding both sides';
+COMMENT ON COLUMN rar.rule_store.explanation IS 'The rule as an English sentence';
+COMMENT ON COLUMN rar.rule_store.antecedent_key IS 'Internal: lookup key of the left side (rar.rule_key)';
+COMMENT ON COLUMN rar.source_grants.source IS 'The registered source';
+COMMENT ON COLUMN rar.source_grants.relation IS 'Its table (a grant is about that table''s rules)';
+COMMENT ON COLUMN rar.source_grants.grantee IS 'The role that may read the rules';
+COMMENT ON COLUMN rar.source_grants.granted_by IS 'The role that granted them';
+COMMENT ON COLUMN rar.source_grants.granted_at IS 'When';
+COMMENT ON COLUMN rar.sources.name IS 'The source''s name (rar_refresh, rar_recommend, rar_plot... take it)';
+COMMENT ON COLUMN rar.sources.relation IS 'Its table or view';
+COMMENT ON COLUMN rar.sources.tid_column IS 'The basket id column';
+COMMENT ON COLUMN rar.sources.item_column IS 'The item column';
+COMMENT ON COLUMN rar.sources.label_column IS 'The column with a readable label per item (of the table, or of label_table)';
+COMMENT ON COLUMN rar.sources.defaults IS 'Mining thresholds of its refreshes (over rar.mine_defaults())';
+COMMENT ON COLUMN rar.sources.keep_sets IS 'How many rule sets to keep';
+COMMENT ON COLUMN rar.sources.created_by IS 'The role that registered it';
+COMMENT ON COLUMN rar.sources.created_at IS 'When';
+COMMENT ON COLUMN rar.sources.label_table IS 'A lookup table holding the labels, when they are not in the table itself';
+COMMENT ON COLUMN rar.sources.label_key IS 'The column of label_table that holds the item';
+COMMENT ON COLUMN rar.splits.relation IS 'The table split';
+COMMENT ON COLUMN rar.splits.tid_column IS 'The basket id column hashed';
+COMMENT ON COLUMN rar.splits.seed IS 'Seed of the hash';
+COMMENT ON COLUMN rar.splits.train IS 'Share of baskets for training';
+COMMENT ON COLUMN rar.splits.validation IS 'Share for validation';
+COMMENT ON COLUMN rar.splits.test IS 'Share for test';
+COMMENT ON COLUMN rar.splits.time_column IS 'For a time split: the time column';
+COMMENT ON COLUMN rar.splits.test_from IS 'For a time split: baskets from this time on are the test set';
+COMMENT ON COLUMN rar.splits.created_by IS 'The role that recorded it';
+COMMENT ON COLUMN rar.splits.created_at IS 'When';
+COMMENT ON COLUMN rar.tuning_trials.tuning_id IS 'The search';
+COMMENT ON COLUMN rar.tuning_trials.trial IS 'Trial number within the search';
+COMMENT ON COLUMN rar.tuning_trials.source IS 'The table';
+COMMENT ON COLUMN rar.tuning_trials.model IS 'The architecture';
+COMMENT ON COLUMN rar.tuning_trials.params IS 'The trial''s hyperparameters';
+COMMENT ON COLUMN rar.tuning_trials.recall_at_10 IS 'Validation recall@10';
+COMMENT ON COLUMN rar.tuning_trials.ndcg_at_10 IS 'Validation NDCG@10';
+COMMENT ON COLUMN rar.tuning_trials.valid_loss IS 'Validation loss';
+COMMENT ON COLUMN rar.tuning_trials.seconds IS 'Training time';
+COMMENT ON COLUMN rar.tuning_trials.best IS 'Whether it was the best trial (its model is kept)';
+COMMENT ON COLUMN rar.tuning_trials.model_id IS 'The kept model (best trial only)';
+COMMENT ON COLUMN rar.tuning_trials.tuned_at IS 'When';
+COMMENT ON COLUMN rar.rules.source IS 'The registered source';
+COMMENT ON COLUMN rar.rules.rule_id IS 'Rank of the rule (by lift, confidence, count)';
+COMMENT ON COLUMN rar.rules.antecedent IS 'Items of the left-hand side';
+COMMENT ON COLUMN rar.rules.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.antecedent_labels IS 'Labels of the left-hand side, as an array';
+COMMENT ON COLUMN rar.rules.consequent_labels IS 'Labels of the right-hand side, as an array';
+COMMENT ON COLUMN rar.rules.support IS 'Share of baskets holding both sides';
+COMMENT ON COLUMN rar.rules.confidence IS 'Share of the baskets holding the left side that hold the right side too';
+COMMENT ON COLUMN rar.rules.lift IS 'Confidence divided by the right side''s support (1: independent)';
+COMMENT ON COLUMN rar.rules.leverage IS 'Support minus what independence predicts';
+COMMENT ON COLUMN rar.rules.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
+COMMENT ON COLUMN rar.rules.count IS 'Baskets holding both sides';
+COMMENT ON COLUMN rar.rules.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rules.model_version IS 'Reserved: the model version of neural and hybrid rules (NULL)';
+COMMENT ON COLUMN rar.rules.refreshed_at IS 'When the rule set was mined';
+COMMENT ON COLUMN rar.rules.explanation IS 'The rule as an English sentence';
+COMMENT ON COLUMN rar.rule_graph.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_graph.kind IS 'node (an item) or edge (an item of a rule''s left side to an item of its right side)';
+COMMENT ON COLUMN rar.rule_graph.id IS 'Item, or from->to#rule';
+COMMENT ON COLUMN rar.rule_graph.label IS 'Label of the item, or from -> to';
+COMMENT ON COLUMN rar.rule_graph.from_id IS 'Edges: the left-hand item';
+COMMENT ON COLUMN rar.rule_graph.to_id IS 'Edges: the right-hand item';
+COMMENT ON COLUMN rar.rule_graph.rule_id IS 'Edges: the rule';
+COMMENT ON COLUMN rar.rule_graph.weight IS 'Nodes: rules the item is in; edges: confidence';
+COMMENT ON COLUMN rar.rule_graph.lift IS 'Edges: lift of the rule';
+COMMENT ON COLUMN rar.rule_history.set_id IS 'Rule set number';
+COMMENT ON COLUMN rar.rule_history.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_history.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rule_history.params IS 'The thresholds it was mined with';
+COMMENT ON COLUMN rar.rule_history.rules IS 'Number of rules';
+COMMENT ON COLUMN rar.rule_history.baskets IS 'Baskets of the table when mined';
+COMMENT ON COLUMN rar.rule_history.current IS 'Whether it is the set the views show';
+COMMENT ON COLUMN rar.rule_history.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_history.seconds IS 'How long the refresh took';
+COMMENT ON COLUMN rar.rule_history.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.training.pid IS 'The training backend';
+COMMENT ON COLUMN rar.training.usename IS 'Its role';
+COMMENT ON COLUMN rar.training.datname IS 'Its database';
+COMMENT ON COLUMN rar.training.query_start IS 'When the call started';
+COMMENT ON COLUMN rar.training.running_for IS 'How long it has run';
+COMMENT ON COLUMN rar.training.progress IS 'Epoch, batch, loss, validation recall@10 and time left';

@@ -386,635 +386,10 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:167
--- rar::api::clean::rar_clean
-CREATE  FUNCTION "rar_clean"(
-	"target" regclass, /* Option < Relation > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"price_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"drop_nulls" bool DEFAULT true, /* Option < bool > */
-	"cancelled_basket_pattern" TEXT DEFAULT NULL, /* Option < & str > */
-	"drop_nonpositive_quantity" bool DEFAULT true, /* Option < bool > */
-	"normalize_items" bool DEFAULT true, /* Option < bool > */
-	"case_fold" TEXT DEFAULT 'none', /* Option < & str > */
-	"fix_mojibake" bool DEFAULT true, /* Option < bool > */
-	"placeholder_items" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
-	"placeholder_pattern" TEXT DEFAULT NULL, /* Option < & str > */
-	"merge_duplicates" bool DEFAULT false, /* Option < bool > */
-	"outlier_mad" double precision DEFAULT NULL, /* Option < f64 > */
-	"max_basket_size" INT DEFAULT NULL, /* Option < i32 > */
-	"basket_size_quantile" double precision DEFAULT NULL, /* Option < f64 > */
-	"dry_run" bool DEFAULT false /* Option < bool > */
-) RETURNS TABLE (
-	"step" TEXT,  /* String */
-	"action" TEXT,  /* String */
-	"rows" bigint,  /* i64 */
-	"detail" TEXT  /* String */
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:20
--- rar::api::rulesets::rar_columns
-CREATE  FUNCTION "rar_columns"(
-	"source" regclass, /* Option < Relation > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"tid_column" TEXT,  /* String */
-	"item_column" TEXT  /* String */
-)
-STABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/encode.rs:51
--- rar::api::encode::rar_encode
-CREATE  FUNCTION "rar_encode"(
-	"target" regclass, /* Option < Relation > */
-	"columns" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"method" TEXT DEFAULT 'onehot', /* Option < & str > */
-	"bins" INT DEFAULT 3, /* Option < i32 > */
-	"as_columns" bool DEFAULT false, /* Option < bool > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"column_name" TEXT,  /* String */
-	"method" TEXT,  /* String */
-	"added" TEXT,  /* String */
-	"detail" TEXT  /* String */
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/evaluate.rs:47
--- rar::api::evaluate::rar_evaluate
-CREATE  FUNCTION "rar_evaluate"(
-	"source" TEXT, /* Option < & str > */
-	"min_support" double precision DEFAULT NULL, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT NULL, /* Option < f64 > */
-	"max_length" INT DEFAULT NULL, /* Option < i32 > */
-	"methods" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
-	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
-	"on_split" TEXT DEFAULT 'test' /* Option < & str > */
-) RETURNS TABLE (
-	"subject" TEXT,  /* String */
-	"metric" TEXT,  /* String */
-	"k" INT,  /* Option < i32 > */
-	"value" double precision  /* f64 */
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:42
--- rar::api::rulesets::rar_explain
-CREATE  FUNCTION "rar_explain"(
-	"antecedent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"consequent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"confidence" double precision, /* Option < f64 > */
-	"lift" double precision, /* Option < f64 > */
-	"support" double precision, /* Option < f64 > */
-	"count" bigint, /* Option < i64 > */
-	"baskets" bigint, /* Option < i64 > */
-	"test_confidence" double precision DEFAULT NULL /* Option < f64 > */
-) RETURNS TEXT /* Option < String > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/mine.rs:30
--- rar::api::mine::rar_mine
-CREATE  FUNCTION "rar_mine"(
-	"source" regclass, /* Option < Relation > */
-	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
-	"max_length" INT DEFAULT 4, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"max_consequent" INT DEFAULT 1, /* Option < i32 > */
-	"min_lift" double precision DEFAULT 0.0, /* Option < f64 > */
-	"min_length" INT DEFAULT 1, /* Option < i32 > */
-	"support_of" TEXT DEFAULT 'rule', /* Option < & str > */
-	"split" TEXT DEFAULT NULL, /* Option < & str > */
-	"method" TEXT DEFAULT 'exact', /* Option < & str > */
-	"model" bigint DEFAULT NULL, /* Option < i64 > */
-	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT 0.1 /* Option < f64 > */
-) RETURNS TABLE (
-	"antecedent" TEXT[],  /* Vec < String > */
-	"consequent" TEXT[],  /* Vec < String > */
-	"support" double precision,  /* f64 */
-	"confidence" double precision,  /* f64 */
-	"lift" double precision,  /* f64 */
-	"leverage" double precision,  /* f64 */
-	"conviction" double precision,  /* f64 */
-	"count" bigint,  /* i64 */
-	"model_score" double precision  /* Option < f64 > */
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/segments.rs:26
--- rar::api::segments::rar_mine_segments
-CREATE  FUNCTION "rar_mine_segments"(
-	"source" regclass, /* Option < Relation > */
-	"segment_column" TEXT, /* Option < & str > */
-	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
-	"max_length" INT DEFAULT 4, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"segment" TEXT,  /* Option < String > */
-	"antecedent" TEXT[],  /* Vec < String > */
-	"consequent" TEXT[],  /* Vec < String > */
-	"support" double precision,  /* f64 */
-	"confidence" double precision,  /* f64 */
-	"lift" double precision,  /* f64 */
-	"leverage" double precision,  /* f64 */
-	"conviction" double precision,  /* f64 */
-	"count" bigint  /* i64 */
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/clean.rs:798
--- rar::api::clean::rar_normalize_item
-CREATE  FUNCTION "rar_normalize_item"(
-	"item" TEXT, /* & str */
-	"case_fold" TEXT DEFAULT 'none', /* & str */
-	"fix_mojibake" bool DEFAULT true /* bool */
-) RETURNS TEXT /* String */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:78
--- rar::api::rulesets::rar_plot
-CREATE  FUNCTION "rar_plot"(
-	"name" TEXT, /* Option < & str > */
-	"kind" TEXT DEFAULT 'scatter', /* Option < & str > */
-	"top" INT DEFAULT 100 /* Option < i32 > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/profile.rs:14
--- rar::api::profile::rar_profile
-CREATE  FUNCTION "rar_profile"(
-	"source" regclass, /* Option < Relation > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"top" INT DEFAULT 10, /* Option < i32 > */
-	"rare_below" INT DEFAULT 5 /* Option < i32 > */
-) RETURNS jsonb /* JsonB */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/recommend.rs:92
--- rar::api::recommend::rar_recommend
-CREATE  FUNCTION "rar_recommend"(
-	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"k" INT DEFAULT 10, /* Option < i32 > */
-	"source" TEXT DEFAULT NULL, /* Option < & str > */
-	"method" TEXT DEFAULT 'rules', /* Option < & str > */
-	"model_id" bigint DEFAULT NULL /* Option < i64 > */
-) RETURNS TABLE (
-	"rank" INT,  /* i32 */
-	"item" TEXT,  /* String */
-	"score" double precision,  /* f64 */
-	"evidence" TEXT  /* String */
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/clean.rs:639
--- rar::api::clean::rar_restore
-CREATE  FUNCTION "rar_restore"(
-	"target" regclass, /* Option < Relation > */
-	"run" bigint DEFAULT NULL /* Option < i64 > */
-) RETURNS bigint /* i64 */
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/split.rs:19
--- rar::api::split::rar_split
-CREATE  FUNCTION "rar_split"(
-	"target" regclass, /* Option < Relation > */
-	"train" double precision DEFAULT 0.8, /* Option < f64 > */
-	"validation" double precision DEFAULT 0.1, /* Option < f64 > */
-	"test" double precision DEFAULT 0.1, /* Option < f64 > */
-	"seed" INT DEFAULT 0, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"time_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"test_days" INT DEFAULT NULL /* Option < i32 > */
-) RETURNS TABLE (
-	"split" TEXT,  /* String */
-	"baskets" bigint,  /* i64 */
-	"lines" bigint  /* i64 */
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_split_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/train.rs:99
--- rar::api::train::rar_train
-CREATE  FUNCTION "rar_train"(
-	"source" regclass, /* Option < Relation > */
-	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
-	"params" jsonb DEFAULT '{}', /* Option < JsonB > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"model_id" bigint,  /* i64 */
-	"version" INT,  /* i32 */
-	"model" TEXT,  /* String */
-	"device" TEXT,  /* String */
-	"epochs" bigint,  /* i64 */
-	"best_epoch" bigint,  /* i64 */
-	"recall_at_10" double precision,  /* f64 */
-	"ndcg_at_10" double precision,  /* f64 */
-	"popularity_recall_at_10" double precision,  /* f64 */
-	"popularity_ndcg_at_10" double precision,  /* f64 */
-	"valid_loss" double precision,  /* f64 */
-	"baskets_per_second" double precision,  /* f64 */
-	"seconds" double precision,  /* f64 */
-	"deployed" bool  /* bool */
-)
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_train_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/train.rs:274
--- rar::api::train::rar_tune_plan
-CREATE  FUNCTION "rar_tune_plan"(
-	"grid" jsonb, /* Option < JsonB > */
-	"search" TEXT DEFAULT 'grid', /* Option < & str > */
-	"trials" INT DEFAULT 10, /* Option < i32 > */
-	"seed" bigint DEFAULT 0 /* Option < i64 > */
-) RETURNS SETOF jsonb /* JsonB */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:123
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:132
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:123
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:196
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:273
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:217
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:230
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:283
--- requires:
---   rar::baskets_sfunc
---   rar::rules_sfunc
---   rar::rules_sfunc4
---   rar::baskets_sfunc_bi
---   rar::rules_sfunc_bi
---   rar::rules_sfunc4_bi
---   rar::baskets_sfunc_ib
---   rar::rules_sfunc_ib
---   rar::rules_sfunc4_ib
---   rar::baskets_sfunc_bb
---   rar::rules_sfunc_bb
---   rar::rules_sfunc4_bb
---   rar::baskets_combine
---   rar::baskets_serial
---   rar::baskets_deserial
---   rar::baskets_final
---   rar::rules_final
-
--- The aggregates over the support functions of src/api/aggregate.rs, for
--- each type pair of (basket, item): text or bigint (smaller integers cast to
--- bigint implicitly). All share one state (partial baskets), one combine,
--- serialize and deserialize function, and are parallel safe; the final
--- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
--- refused as window functions.
---   rar.baskets(basket, item)        what rar_mine reads through
---   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
---   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
-DO $gen$
-DECLARE
-    t record;
-    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
-        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
-        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
-                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
-                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
-                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
-    END LOOP;
-END
-$gen$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:44
--- finalize
+-- requires:
+--   lifecycle
+
 -- Rule sets as database objects: registered sources, rule sets with history,
 -- the atomic refresh procedure, the views for BI tools and the reporting
 -- role. Runs after the functions it calls (rar_mine, rar_explain).
@@ -1507,5 +882,864 @@ BEGIN
     RETURN FOUND;
 END
 $fn$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:167
+-- rar::api::clean::rar_clean
+CREATE  FUNCTION "rar_clean"(
+	"target" regclass, /* Option < Relation > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"price_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nulls" bool DEFAULT true, /* Option < bool > */
+	"cancelled_basket_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nonpositive_quantity" bool DEFAULT true, /* Option < bool > */
+	"normalize_items" bool DEFAULT true, /* Option < bool > */
+	"case_fold" TEXT DEFAULT 'none', /* Option < & str > */
+	"fix_mojibake" bool DEFAULT true, /* Option < bool > */
+	"placeholder_items" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
+	"placeholder_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"merge_duplicates" bool DEFAULT false, /* Option < bool > */
+	"outlier_mad" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_basket_size" INT DEFAULT NULL, /* Option < i32 > */
+	"basket_size_quantile" double precision DEFAULT NULL, /* Option < f64 > */
+	"dry_run" bool DEFAULT false /* Option < bool > */
+) RETURNS TABLE (
+	"step" TEXT,  /* String */
+	"action" TEXT,  /* String */
+	"rows" bigint,  /* i64 */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:20
+-- rar::api::rulesets::rar_columns
+CREATE  FUNCTION "rar_columns"(
+	"source" regclass, /* Option < Relation > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"tid_column" TEXT,  /* String */
+	"item_column" TEXT  /* String */
+)
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/encode.rs:51
+-- rar::api::encode::rar_encode
+CREATE  FUNCTION "rar_encode"(
+	"target" regclass, /* Option < Relation > */
+	"columns" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"method" TEXT DEFAULT 'onehot', /* Option < & str > */
+	"bins" INT DEFAULT 3, /* Option < i32 > */
+	"as_columns" bool DEFAULT false, /* Option < bool > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"column_name" TEXT,  /* String */
+	"method" TEXT,  /* String */
+	"added" TEXT,  /* String */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/evaluate.rs:47
+-- rar::api::evaluate::rar_evaluate
+CREATE  FUNCTION "rar_evaluate"(
+	"source" TEXT, /* Option < & str > */
+	"min_support" double precision DEFAULT NULL, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_length" INT DEFAULT NULL, /* Option < i32 > */
+	"methods" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
+	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
+	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
+	"on_split" TEXT DEFAULT 'test' /* Option < & str > */
+) RETURNS TABLE (
+	"subject" TEXT,  /* String */
+	"metric" TEXT,  /* String */
+	"k" INT,  /* Option < i32 > */
+	"value" double precision  /* f64 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:42
+-- rar::api::rulesets::rar_explain
+CREATE  FUNCTION "rar_explain"(
+	"antecedent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"consequent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"confidence" double precision, /* Option < f64 > */
+	"lift" double precision, /* Option < f64 > */
+	"support" double precision, /* Option < f64 > */
+	"count" bigint, /* Option < i64 > */
+	"baskets" bigint, /* Option < i64 > */
+	"test_confidence" double precision DEFAULT NULL /* Option < f64 > */
+) RETURNS TEXT /* Option < String > */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/mine.rs:30
+-- rar::api::mine::rar_mine
+CREATE  FUNCTION "rar_mine"(
+	"source" regclass, /* Option < Relation > */
+	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
+	"max_length" INT DEFAULT 4, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"max_consequent" INT DEFAULT 1, /* Option < i32 > */
+	"min_lift" double precision DEFAULT 0.0, /* Option < f64 > */
+	"min_length" INT DEFAULT 1, /* Option < i32 > */
+	"support_of" TEXT DEFAULT 'rule', /* Option < & str > */
+	"split" TEXT DEFAULT NULL, /* Option < & str > */
+	"method" TEXT DEFAULT 'exact', /* Option < & str > */
+	"model" bigint DEFAULT NULL, /* Option < i64 > */
+	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
+	"consequent_threshold" double precision DEFAULT 0.1 /* Option < f64 > */
+) RETURNS TABLE (
+	"antecedent" TEXT[],  /* Vec < String > */
+	"consequent" TEXT[],  /* Vec < String > */
+	"support" double precision,  /* f64 */
+	"confidence" double precision,  /* f64 */
+	"lift" double precision,  /* f64 */
+	"leverage" double precision,  /* f64 */
+	"conviction" double precision,  /* f64 */
+	"count" bigint,  /* i64 */
+	"model_score" double precision  /* Option < f64 > */
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/segments.rs:26
+-- rar::api::segments::rar_mine_segments
+CREATE  FUNCTION "rar_mine_segments"(
+	"source" regclass, /* Option < Relation > */
+	"segment_column" TEXT, /* Option < & str > */
+	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
+	"max_length" INT DEFAULT 4, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"segment" TEXT,  /* Option < String > */
+	"antecedent" TEXT[],  /* Vec < String > */
+	"consequent" TEXT[],  /* Vec < String > */
+	"support" double precision,  /* f64 */
+	"confidence" double precision,  /* f64 */
+	"lift" double precision,  /* f64 */
+	"leverage" double precision,  /* f64 */
+	"conviction" double precision,  /* f64 */
+	"count" bigint  /* i64 */
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:798
+-- rar::api::clean::rar_normalize_item
+CREATE  FUNCTION "rar_normalize_item"(
+	"item" TEXT, /* & str */
+	"case_fold" TEXT DEFAULT 'none', /* & str */
+	"fix_mojibake" bool DEFAULT true /* bool */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:78
+-- rar::api::rulesets::rar_plot
+CREATE  FUNCTION "rar_plot"(
+	"name" TEXT, /* Option < & str > */
+	"kind" TEXT DEFAULT 'scatter', /* Option < & str > */
+	"top" INT DEFAULT 100 /* Option < i32 > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/profile.rs:14
+-- rar::api::profile::rar_profile
+CREATE  FUNCTION "rar_profile"(
+	"source" regclass, /* Option < Relation > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"top" INT DEFAULT 10, /* Option < i32 > */
+	"rare_below" INT DEFAULT 5 /* Option < i32 > */
+) RETURNS jsonb /* JsonB */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/recommend.rs:92
+-- rar::api::recommend::rar_recommend
+CREATE  FUNCTION "rar_recommend"(
+	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"k" INT DEFAULT 10, /* Option < i32 > */
+	"source" TEXT DEFAULT NULL, /* Option < & str > */
+	"method" TEXT DEFAULT 'rules', /* Option < & str > */
+	"model_id" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS TABLE (
+	"rank" INT,  /* i32 */
+	"item" TEXT,  /* String */
+	"score" double precision,  /* f64 */
+	"evidence" TEXT  /* String */
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:639
+-- rar::api::clean::rar_restore
+CREATE  FUNCTION "rar_restore"(
+	"target" regclass, /* Option < Relation > */
+	"run" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS bigint /* i64 */
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/split.rs:19
+-- rar::api::split::rar_split
+CREATE  FUNCTION "rar_split"(
+	"target" regclass, /* Option < Relation > */
+	"train" double precision DEFAULT 0.8, /* Option < f64 > */
+	"validation" double precision DEFAULT 0.1, /* Option < f64 > */
+	"test" double precision DEFAULT 0.1, /* Option < f64 > */
+	"seed" INT DEFAULT 0, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"time_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"test_days" INT DEFAULT NULL /* Option < i32 > */
+) RETURNS TABLE (
+	"split" TEXT,  /* String */
+	"baskets" bigint,  /* i64 */
+	"lines" bigint  /* i64 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_split_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/train.rs:99
+-- rar::api::train::rar_train
+CREATE  FUNCTION "rar_train"(
+	"source" regclass, /* Option < Relation > */
+	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
+	"params" jsonb DEFAULT '{}', /* Option < JsonB > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"model_id" bigint,  /* i64 */
+	"version" INT,  /* i32 */
+	"model" TEXT,  /* String */
+	"device" TEXT,  /* String */
+	"epochs" bigint,  /* i64 */
+	"best_epoch" bigint,  /* i64 */
+	"recall_at_10" double precision,  /* f64 */
+	"ndcg_at_10" double precision,  /* f64 */
+	"popularity_recall_at_10" double precision,  /* f64 */
+	"popularity_ndcg_at_10" double precision,  /* f64 */
+	"valid_loss" double precision,  /* f64 */
+	"baskets_per_second" double precision,  /* f64 */
+	"seconds" double precision,  /* f64 */
+	"deployed" bool  /* bool */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_train_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/train.rs:274
+-- rar::api::train::rar_tune_plan
+CREATE  FUNCTION "rar_tune_plan"(
+	"grid" jsonb, /* Option < JsonB > */
+	"search" TEXT DEFAULT 'grid', /* Option < & str > */
+	"trials" INT DEFAULT 10, /* Option < i32 > */
+	"seed" bigint DEFAULT 0 /* Option < i64 > */
+) RETURNS SETOF jsonb /* JsonB */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:123
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:132
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:123
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:230
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:217
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:196
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:273
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:283
+-- requires:
+--   rar::baskets_sfunc
+--   rar::rules_sfunc
+--   rar::rules_sfunc4
+--   rar::baskets_sfunc_bi
+--   rar::rules_sfunc_bi
+--   rar::rules_sfunc4_bi
+--   rar::baskets_sfunc_ib
+--   rar::rules_sfunc_ib
+--   rar::rules_sfunc4_ib
+--   rar::baskets_sfunc_bb
+--   rar::rules_sfunc_bb
+--   rar::rules_sfunc4_bb
+--   rar::baskets_combine
+--   rar::baskets_serial
+--   rar::baskets_deserial
+--   rar::baskets_final
+--   rar::rules_final
+
+-- The aggregates over the support functions of src/api/aggregate.rs, for
+-- each type pair of (basket, item): text or bigint (smaller integers cast to
+-- bigint implicitly). All share one state (partial baskets), one combine,
+-- serialize and deserialize function, and are parallel safe; the final
+-- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
+-- refused as window functions.
+--   rar.baskets(basket, item)        what rar_mine reads through
+--   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
+--   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
+DO $gen$
+DECLARE
+    t record;
+    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
+        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
+        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
+                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
+                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
+                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
+    END LOOP;
+END
+$gen$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:46
+-- finalize
+-- Help inside the database: a COMMENT on every function, procedure,
+-- aggregate, table, view and column of the extension, for \df+ and \d+.
+-- Runs last, once everything it describes exists. (tests/pg_regress
+-- 13_security checks that nothing of the extension is left without one.)
+
+COMMENT ON FUNCTION @extschema@.rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine_segments(regclass, text, float8, float8, integer, text, text) IS
+'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
+COMMENT ON FUNCTION @extschema@.rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
+'Cleans a sales table in place (NULLs, cancellations, non-positive quantities, item text, placeholders, duplicates, outliers, huge baskets), keeping every removed or changed line in <table>_rar_rejected; one report row per rule. dry_run => true changes nothing.';
+COMMENT ON FUNCTION @extschema@.rar_restore(regclass, bigint) IS
+'Undoes a rar_clean run (the last one not restored yet, or all of them, last first): removed lines back, changed lines back to their originals. Returns the lines put back.';
+COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
+'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
+COMMENT ON FUNCTION @extschema@.rar_split(regclass, float8, float8, float8, integer, text, text, text, integer) IS
+'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
+COMMENT ON FUNCTION @extschema@.rar_profile(regclass, text, text, integer, integer) IS
+'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
+COMMENT ON FUNCTION @extschema@.rar_encode(regclass, text[], text, integer, boolean, text, text) IS
+'Encodes attribute columns as item tokens (onehot, bins) in the view <table>_rar_items, or as normalized columns (zscore, minmax); parameters kept in rar.encodings. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_columns(regclass, text, text) IS
+'The basket and item columns rar_mine would use for a relation (given, or detected by name and shape).';
+COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8) IS
+'A rule as an English sentence with its numbers formatted for people.';
+COMMENT ON FUNCTION @extschema@.rar_plot(text, text, integer) IS
+'An SVG picture of a registered source''s current rules: scatter (support x confidence, coloured by lift) or graph (items joined by the top rules).';
+COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint) IS
+'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
+COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
+'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
+COMMENT ON FUNCTION @extschema@.rar_train(regclass, text, jsonb, text, text) IS
+'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
+'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
+COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
+'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
+'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
+'Deploys again the model that was deployed before the current one. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
+'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_unregister(text) IS
+'Forgets a registered source and its rule sets.';
+COMMENT ON FUNCTION @extschema@.rar_source(text) IS
+'A registered source, checked: an error says what is wrong (not registered, table dropped, or no right to read its rules).';
+COMMENT ON PROCEDURE @extschema@.rar_refresh(text, float8, float8, integer, float8, text, boolean) IS
+'Mines a registered source and makes the result its current rule set, in the caller''s transaction (readers see the old set or the new one). For pg_cron: CALL rar_refresh(''sales'').';
+COMMENT ON FUNCTION @extschema@.rar_diff(text, bigint, bigint) IS
+'Rules added, dropped or changed between two rule sets of a source (by default the previous and the current one).';
+COMMENT ON FUNCTION @extschema@.rar_labelled_rules(rar.sources, jsonb) IS
+'Internal to CALL rar_refresh: a source''s rules with their item labels.';
+COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
+'Lets a role (a BI login) read the rules of a source without any right on its table. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
+'Takes back what rar_grant gave.';
+COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
+COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';
+COMMENT ON FUNCTION rar.baskets_sfunc_bi(internal, bigint, text) IS 'Internal: transition function of rar.baskets (bigint, text)';
+COMMENT ON FUNCTION rar.baskets_sfunc_ib(internal, text, bigint) IS 'Internal: transition function of rar.baskets (text, bigint)';
+COMMENT ON FUNCTION rar.baskets_sfunc_bb(internal, bigint, bigint) IS 'Internal: transition function of rar.baskets (bigint, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc(internal, text, text, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (text, text)';
+COMMENT ON FUNCTION rar.rules_sfunc_bi(internal, bigint, text, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (bigint, text)';
+COMMENT ON FUNCTION rar.rules_sfunc_ib(internal, text, bigint, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (text, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc_bb(internal, bigint, bigint, float8, float8, integer) IS 'Internal: transition function of rar_rules_agg (bigint, bigint)';
+COMMENT ON FUNCTION rar.rules_sfunc4(internal, text, text, float8, float8) IS 'Internal: transition function of rar_rules_agg (text, text), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_bi(internal, bigint, text, float8, float8) IS 'Internal: transition function of rar_rules_agg (bigint, text), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_ib(internal, text, bigint, float8, float8) IS 'Internal: transition function of rar_rules_agg (text, bigint), max_length 4';
+COMMENT ON FUNCTION rar.rules_sfunc4_bb(internal, bigint, bigint, float8, float8) IS 'Internal: transition function of rar_rules_agg (bigint, bigint), max_length 4';
+COMMENT ON FUNCTION rar.baskets_combine(internal, internal) IS 'Internal: merges two parallel workers'' partial baskets';
+COMMENT ON FUNCTION rar.baskets_serial(internal) IS 'Internal: partial baskets as bytes (between workers, and what a shard returns)';
+COMMENT ON FUNCTION rar.baskets_deserial(bytea, internal) IS 'Internal: partial baskets from bytes';
+COMMENT ON FUNCTION rar.baskets_final(internal) IS 'Internal: hands the merged baskets to the rar_mine call that ran rar.baskets';
+COMMENT ON FUNCTION rar.rules_final(internal) IS 'Internal: mines one group''s baskets for rar_rules_agg';
+
+COMMENT ON TABLE rar.tuning_trials IS 'Every trial of every rar_tune search: settings and validation metrics; only the best trial keeps its model';
+COMMENT ON VIEW rar.rule_history IS 'The kept rule sets of every registered source, current or not';
+COMMENT ON SEQUENCE rar.clean_run_seq IS 'Numbers the runs of rar_clean';
+COMMENT ON SEQUENCE rar.tuning_seq IS 'Numbers the searches of rar_tune';
+COMMENT ON SEQUENCE rar.models_model_id_seq IS 'Numbers the models of rar.models';
+COMMENT ON SEQUENCE rar.rule_sets_set_id_seq IS 'Numbers the rule sets of rar.rule_sets';
+
+COMMENT ON COLUMN rar.clean_log.run IS 'Run number (rar_restore takes it)';
+COMMENT ON COLUMN rar.clean_log.relation IS 'The table cleaned';
+COMMENT ON COLUMN rar.clean_log.quarantine IS 'The table that holds the lines the run removed or changed';
+COMMENT ON COLUMN rar.clean_log.dry_run IS 'Whether the run changed nothing (dry_run => true)';
+COMMENT ON COLUMN rar.clean_log.options IS 'The options of the call, and the table''s columns at the time';
+COMMENT ON COLUMN rar.clean_log.report IS 'One object per rule applied: step, action, rows, detail';
+COMMENT ON COLUMN rar.clean_log.lines_before IS 'Lines of the table before the run';
+COMMENT ON COLUMN rar.clean_log.lines_after IS 'Lines after the run (= lines_before - removed)';
+COMMENT ON COLUMN rar.clean_log.removed IS 'Lines moved to the quarantine';
+COMMENT ON COLUMN rar.clean_log.changed IS 'Lines changed in place (their originals are in the quarantine)';
+COMMENT ON COLUMN rar.clean_log.run_by IS 'The role that ran it';
+COMMENT ON COLUMN rar.clean_log.run_at IS 'When it ran';
+COMMENT ON COLUMN rar.clean_log.restored_at IS 'When rar_restore undid it (NULL: not undone)';
+COMMENT ON COLUMN rar.clean_log.restored_by IS 'The role that undid it';
+COMMENT ON COLUMN rar.encodings.relation IS 'The table encoded';
+COMMENT ON COLUMN rar.encodings.column_name IS 'The column encoded';
+COMMENT ON COLUMN rar.encodings.method IS 'onehot, bins, zscore or minmax';
+COMMENT ON COLUMN rar.encodings.params IS 'What the encoding needs to apply to new rows: values, cut points, mean and deviation, minimum and maximum';
+COMMENT ON COLUMN rar.encodings.created_at IS 'When it was last computed';
+COMMENT ON COLUMN rar.models.model_id IS 'Model number (rar_deploy takes it)';
+COMMENT ON COLUMN rar.models.source IS 'The table the model was trained on';
+COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its table (1, 2, ...)';
+COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder or transformer';
+COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
+COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
+COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
+COMMENT ON COLUMN rar.models.curves IS 'Per epoch: training loss, validation metrics, time';
+COMMENT ON COLUMN rar.models.metrics IS 'Validation metrics of the kept epoch, and of the popularity baseline';
+COMMENT ON COLUMN rar.models.device IS 'cpu or cuda';
+COMMENT ON COLUMN rar.models.seconds IS 'Training time';
+COMMENT ON COLUMN rar.models.lines IS 'Lines read';
+COMMENT ON COLUMN rar.models.train_baskets IS 'Baskets trained on';
+COMMENT ON COLUMN rar.models.valid_baskets IS 'Baskets validated on';
+COMMENT ON COLUMN rar.models.split IS 'Which split was used (recorded by rar_split, or the default)';
+COMMENT ON COLUMN rar.models.deployed IS 'Whether it is the model in use for its table (one per table)';
+COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
+COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
+COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
+COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
+COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rule_sets.params IS 'The thresholds it was mined with';
+COMMENT ON COLUMN rar.rule_sets.rules IS 'Number of rules';
+COMMENT ON COLUMN rar.rule_sets.baskets IS 'Baskets of the table when mined';
+COMMENT ON COLUMN rar.rule_sets.current IS 'Whether it is the set the views show (one per source)';
+COMMENT ON COLUMN rar.rule_sets.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_sets.seconds IS 'How long the refresh took';
+COMMENT ON COLUMN rar.rule_sets.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_store.set_id IS 'The rule set';
+COMMENT ON COLUMN rar.rule_store.rule_id IS 'Rank of the rule in its set (by lift, confidence, count)';
+COMMENT ON COLUMN rar.rule_store.antecedent IS 'Items of the left-hand side (as in the table)';
+COMMENT ON COLUMN rar.rule_store.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rule_store.antecedent_labels IS 'Labels of the left-hand side''s items';
+COMMENT ON COLUMN rar.rule_store.consequent_labels IS 'Labels of the right-hand side''s items';
+COMMENT ON COLUMN rar.rule_store.support IS 'Share of baskets holding both sides';
+COMMENT ON COLUMN rar.rule_store.confidence IS 'Share of the baskets holding the left side that hold the right side too';
+COMMENT ON COLUMN rar.rule_store.lift IS 'Confidence divided by the right side''s support (1: independent)';
+COMMENT ON COLUMN rar.rule_store.leverage IS 'Support minus what independence predicts';
+COMMENT ON COLUMN rar.rule_store.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
+COMMENT ON COLUMN rar.rule_store.count IS 'Baskets holding both sides';
+COMMENT ON COLUMN rar.rule_store.explanation IS 'The rule as an English sentence';
+COMMENT ON COLUMN rar.rule_store.antecedent_key IS 'Internal: lookup key of the left side (rar.rule_key)';
+COMMENT ON COLUMN rar.source_grants.source IS 'The registered source';
+COMMENT ON COLUMN rar.source_grants.relation IS 'Its table (a grant is about that table''s rules)';
+COMMENT ON COLUMN rar.source_grants.grantee IS 'The role that may read the rules';
+COMMENT ON COLUMN rar.source_grants.granted_by IS 'The role that granted them';
+COMMENT ON COLUMN rar.source_grants.granted_at IS 'When';
+COMMENT ON COLUMN rar.sources.name IS 'The source''s name (rar_refresh, rar_recommend, rar_plot... take it)';
+COMMENT ON COLUMN rar.sources.relation IS 'Its table or view';
+COMMENT ON COLUMN rar.sources.tid_column IS 'The basket id column';
+COMMENT ON COLUMN rar.sources.item_column IS 'The item column';
+COMMENT ON COLUMN rar.sources.label_column IS 'The column with a readable label per item (of the table, or of label_table)';
+COMMENT ON COLUMN rar.sources.defaults IS 'Mining thresholds of its refreshes (over rar.mine_defaults())';
+COMMENT ON COLUMN rar.sources.keep_sets IS 'How many rule sets to keep';
+COMMENT ON COLUMN rar.sources.created_by IS 'The role that registered it';
+COMMENT ON COLUMN rar.sources.created_at IS 'When';
+COMMENT ON COLUMN rar.sources.label_table IS 'A lookup table holding the labels, when they are not in the table itself';
+COMMENT ON COLUMN rar.sources.label_key IS 'The column of label_table that holds the item';
+COMMENT ON COLUMN rar.splits.relation IS 'The table split';
+COMMENT ON COLUMN rar.splits.tid_column IS 'The basket id column hashed';
+COMMENT ON COLUMN rar.splits.seed IS 'Seed of the hash';
+COMMENT ON COLUMN rar.splits.train IS 'Share of baskets for training';
+COMMENT ON COLUMN rar.splits.validation IS 'Share for validation';
+COMMENT ON COLUMN rar.splits.test IS 'Share for test';
+COMMENT ON COLUMN rar.splits.time_column IS 'For a time split: the time column';
+COMMENT ON COLUMN rar.splits.test_from IS 'For a time split: baskets from this time on are the test set';
+COMMENT ON COLUMN rar.splits.created_by IS 'The role that recorded it';
+COMMENT ON COLUMN rar.splits.created_at IS 'When';
+COMMENT ON COLUMN rar.tuning_trials.tuning_id IS 'The search';
+COMMENT ON COLUMN rar.tuning_trials.trial IS 'Trial number within the search';
+COMMENT ON COLUMN rar.tuning_trials.source IS 'The table';
+COMMENT ON COLUMN rar.tuning_trials.model IS 'The architecture';
+COMMENT ON COLUMN rar.tuning_trials.params IS 'The trial''s hyperparameters';
+COMMENT ON COLUMN rar.tuning_trials.recall_at_10 IS 'Validation recall@10';
+COMMENT ON COLUMN rar.tuning_trials.ndcg_at_10 IS 'Validation NDCG@10';
+COMMENT ON COLUMN rar.tuning_trials.valid_loss IS 'Validation loss';
+COMMENT ON COLUMN rar.tuning_trials.seconds IS 'Training time';
+COMMENT ON COLUMN rar.tuning_trials.best IS 'Whether it was the best trial (its model is kept)';
+COMMENT ON COLUMN rar.tuning_trials.model_id IS 'The kept model (best trial only)';
+COMMENT ON COLUMN rar.tuning_trials.tuned_at IS 'When';
+COMMENT ON COLUMN rar.rules.source IS 'The registered source';
+COMMENT ON COLUMN rar.rules.rule_id IS 'Rank of the rule (by lift, confidence, count)';
+COMMENT ON COLUMN rar.rules.antecedent IS 'Items of the left-hand side';
+COMMENT ON COLUMN rar.rules.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.antecedent_labels IS 'Labels of the left-hand side, as an array';
+COMMENT ON COLUMN rar.rules.consequent_labels IS 'Labels of the right-hand side, as an array';
+COMMENT ON COLUMN rar.rules.support IS 'Share of baskets holding both sides';
+COMMENT ON COLUMN rar.rules.confidence IS 'Share of the baskets holding the left side that hold the right side too';
+COMMENT ON COLUMN rar.rules.lift IS 'Confidence divided by the right side''s support (1: independent)';
+COMMENT ON COLUMN rar.rules.leverage IS 'Support minus what independence predicts';
+COMMENT ON COLUMN rar.rules.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
+COMMENT ON COLUMN rar.rules.count IS 'Baskets holding both sides';
+COMMENT ON COLUMN rar.rules.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rules.model_version IS 'Reserved: the model version of neural and hybrid rules (NULL)';
+COMMENT ON COLUMN rar.rules.refreshed_at IS 'When the rule set was mined';
+COMMENT ON COLUMN rar.rules.explanation IS 'The rule as an English sentence';
+COMMENT ON COLUMN rar.rule_graph.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_graph.kind IS 'node (an item) or edge (an item of a rule''s left side to an item of its right side)';
+COMMENT ON COLUMN rar.rule_graph.id IS 'Item, or from->to#rule';
+COMMENT ON COLUMN rar.rule_graph.label IS 'Label of the item, or from -> to';
+COMMENT ON COLUMN rar.rule_graph.from_id IS 'Edges: the left-hand item';
+COMMENT ON COLUMN rar.rule_graph.to_id IS 'Edges: the right-hand item';
+COMMENT ON COLUMN rar.rule_graph.rule_id IS 'Edges: the rule';
+COMMENT ON COLUMN rar.rule_graph.weight IS 'Nodes: rules the item is in; edges: confidence';
+COMMENT ON COLUMN rar.rule_graph.lift IS 'Edges: lift of the rule';
+COMMENT ON COLUMN rar.rule_history.set_id IS 'Rule set number';
+COMMENT ON COLUMN rar.rule_history.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_history.method IS 'exact, neural or hybrid';
+COMMENT ON COLUMN rar.rule_history.params IS 'The thresholds it was mined with';
+COMMENT ON COLUMN rar.rule_history.rules IS 'Number of rules';
+COMMENT ON COLUMN rar.rule_history.baskets IS 'Baskets of the table when mined';
+COMMENT ON COLUMN rar.rule_history.current IS 'Whether it is the set the views show';
+COMMENT ON COLUMN rar.rule_history.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_history.seconds IS 'How long the refresh took';
+COMMENT ON COLUMN rar.rule_history.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.training.pid IS 'The training backend';
+COMMENT ON COLUMN rar.training.usename IS 'Its role';
+COMMENT ON COLUMN rar.training.datname IS 'Its database';
+COMMENT ON COLUMN rar.training.query_start IS 'When the call started';
+COMMENT ON COLUMN rar.training.running_for IS 'How long it has run';
+COMMENT ON COLUMN rar.training.progress IS 'Epoch, batch, loss, validation recall@10 and time left';
 /* </end connected objects> */
 

@@ -40,8 +40,10 @@ pub mod splits;
 ::pgrx::extension_sql_file!("../sql/models.sql", name = "models", requires = ["bootstrap"]);
 // The guard on DROP EXTENSION.
 ::pgrx::extension_sql_file!("../sql/lifecycle.sql", name = "lifecycle", requires = ["models"]);
-// Rule sets, the refresh procedure and the BI views, after the functions.
-::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", finalize);
+// Rule sets, the refresh procedure and the BI views.
+::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", requires = ["lifecycle"]);
+// Help for \df+ and \d+ on everything above: last.
+::pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", finalize);
 
 ::pgrx::pg_module_magic!(name, version);
 

@@ -277,6 +277,18 @@ SELECT show_error($$SELECT count(*) FROM rar_mine('sec.wide', min_support => 0.0
 RESET rar.memory_limit;
 RESET ROLE;
 
+-- Help inside the database: every function, table, view and column of the
+-- extension has a COMMENT (what \df+ and \d+ show).
+SELECT p.oid::regprocedure AS function_without_comment
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
+WHERE obj_description(p.oid, 'pg_proc') IS NULL ORDER BY 1;
+SELECT c.relname AS relation_without_comment FROM pg_class c
+WHERE c.relnamespace = 'rar'::regnamespace AND c.relkind IN ('r', 'v', 'S') AND obj_description(c.oid, 'pg_class') IS NULL;
+SELECT c.relname || '.' || a.attname AS column_without_comment
+FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+WHERE c.relnamespace = 'rar'::regnamespace AND c.relkind IN ('r', 'v') AND col_description(c.oid, a.attnum) IS NULL ORDER BY 1;
+
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
