@@ -132,6 +132,11 @@ pub enum RarError {
         message: &'static str,
         hint: &'static str,
     },
+    /// Something rar does not do, with what to do instead.
+    Unsupported {
+        message: &'static str,
+        hint: &'static str,
+    },
     /// An option with a value outside its documented set.
     InvalidOption {
         name: &'static str,
@@ -448,6 +453,9 @@ impl RarError {
             RarError::ConflictingOptions { message, hint } => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, *message, F).set_hint(*hint)
             }
+            RarError::Unsupported { message, hint } => {
+                ErrorReport::new(ERRCODE_FEATURE_NOT_SUPPORTED, *message, F).set_hint(*hint)
+            }
             RarError::InvalidOption { name, value, expected } => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)
                     .set_hint(format!("Valid values are {expected}."))
@@ -517,6 +525,12 @@ impl RarError {
             .set_detail(message.chars().take(500).collect::<String>())
             .set_hint("Train the model again with rar_train, or deploy another one with rar_deploy(model_id)."),
         }
+    }
+
+    /// Raises the error with a DETAIL of its own; does not return.
+    pub fn raise_with_detail(self, detail: String) -> ! {
+        self.report().set_detail(detail).report(PgLogLevel::ERROR);
+        unreachable!("ereport(ERROR) returned")
     }
 
     /// Raises the error as an SQL `ERROR`; does not return.

@@ -37,9 +37,10 @@ fn kind(category: &str, elem_category: &str) -> ColumnKind {
 }
 
 /// Reads the catalog entry of the relation `rel`. Values are passed as
-/// parameters; the quoting is done by the server's `quote_ident`. Call it
-/// before [`crate::spi::pin_search_path`]: `display` is the name as the
-/// caller's search path shows it.
+/// parameters; the quoting is done by the server's `quote_ident`. Called
+/// before [`crate::spi::pin_search_path`], so that `display` is the name as
+/// the caller's search path shows it: its queries name every function and
+/// operator by schema, so that this path cannot stand in for them either.
 pub fn describe(rel: Relation, function: &'static str) -> Source {
     describe_relation(rel.0, function, false).unwrap_or_else(|e| e.raise())
 }
@@ -53,12 +54,12 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
     Spi::connect(|client| {
         let head = client.select(
-            "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), \
+            "SELECT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)), \
                     c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
                     n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
                     pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.pg_has_role(c.relowner, 'USAGE') \
-             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
-             WHERE c.oid = $1",
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
+             WHERE c.oid OPERATOR(pg_catalog.=) $1",
             Some(1),
             &[rel.into()],
         )?;
@@ -94,9 +95,11 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
                     t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, '') \
              FROM pg_catalog.pg_attribute a \
-             JOIN pg_catalog.pg_type t ON t.oid = a.atttypid \
-             LEFT JOIN pg_catalog.pg_type e ON e.oid = t.typelem AND t.typcategory = 'A' \
-             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum",
+             JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid \
+             LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
+                  AND t.typcategory OPERATOR(pg_catalog.=) 'A'::pg_catalog.\"char\" \
+             WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 \
+                   AND NOT a.attisdropped ORDER BY a.attnum",
             None,
             &[rel.into()],
         )?;

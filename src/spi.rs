@@ -54,8 +54,10 @@ pub fn ext_schema() -> Result<String, RarError> {
 
 /// While alive, this call's statements see `pg_catalog, pg_temp` as their
 /// search path (PostgreSQL does the same for a function with a `SET
-/// search_path` clause). Dropped at the end of the call; on an error the
-/// transaction's (or subtransaction's) abort restores the setting.
+/// search_path` clause), and print floats exactly (`extra_float_digits =
+/// 1`: rows compared by their text, as `rar_restore` does, must not collide).
+/// Dropped at the end of the call; on an error the transaction's (or
+/// subtransaction's) abort restores the settings.
 pub struct PinnedSearchPath {
     nest_level: i32,
 }
@@ -66,16 +68,18 @@ pub fn pin_search_path() -> PinnedSearchPath {
     // a setting saved at that level, undone by AtEOXact_GUC(true, level).
     unsafe {
         let nest_level = pg_sys::NewGUCNestLevel();
-        pg_sys::set_config_option(
-            c"search_path".as_ptr(),
-            c"pg_catalog, pg_temp".as_ptr(),
-            pg_sys::GucContext::PGC_USERSET,
-            pg_sys::GucSource::PGC_S_SESSION,
-            pg_sys::GucAction::GUC_ACTION_SAVE,
-            true,
-            0,
-            false,
-        );
+        for (name, value) in [(c"search_path", c"pg_catalog, pg_temp"), (c"extra_float_digits", c"1")] {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
         PinnedSearchPath { nest_level }
     }
 }

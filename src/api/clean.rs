@@ -194,36 +194,12 @@ fn rar_clean(
     let merge_duplicates = required("merge_duplicates", "false", merge_duplicates);
     let dry_run = required("dry_run", "false", dry_run);
     let placeholder_items = placeholder_items.map(|v| no_null_elements("placeholder_items", v));
-    // Options that contradict each other or are out of range.
-    if !matches!(case_fold, "none" | "upper" | "lower") {
-        invalid("case_fold", case_fold, "'none', 'upper' and 'lower'").raise();
-    }
-    if max_basket_size.is_some() && basket_size_quantile.is_some() {
-        RarError::ConflictingOptions {
-            message: "max_basket_size and basket_size_quantile cannot both be given",
-            hint: "Give a fixed size limit or a quantile of basket sizes, not both.",
-        }
-        .raise();
-    }
-    if let Some(q) = basket_size_quantile {
-        if !(q > 0.0 && q < 1.0) {
-            invalid("basket_size_quantile", q, "a number between 0 and 1, such as 0.99").raise();
-        }
-    }
-    if let Some(m) = max_basket_size {
-        if m < 1 {
-            invalid("max_basket_size", m, "a size of at least 1").raise();
-        }
-    }
-    if let Some(k) = outlier_mad {
-        if !(k > 0.0 && k.is_finite()) {
-            invalid("outlier_mad", k, "a positive number of median absolute deviations, such as 5").raise();
-        }
-    }
+    check_options(case_fold, max_basket_size, basket_size_quantile, outlier_mad);
 
     let src = relation::describe_table(target, "rar_clean");
     let _pinned = pin_search_path();
     check_privileges(&src);
+    check_cleanable(&src);
     let layout = src.layout(tid_column, item_column).or_raise();
     let Layout::Long { tid, item } = layout else {
         RarError::ConflictingOptions {
@@ -285,82 +261,7 @@ fn rar_clean(
 
     // The work, in the caller's transaction; a dry run does it in a
     // subtransaction and rolls it back, on success and on error alike.
-    let work = |r: &mut Run| -> (i64, i64) {
-        exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", r.t.src.quoted), &[]).or_raise();
-        ensure_quarantine(&r.t);
-        r.run = next_run(&r.t).or_raise();
-        let before = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
-        if drop_nulls {
-            let blank =
-                if r.t.item_is_text { format!(" OR pg_catalog.btrim({}) = ''", r.t.item) } else { String::new() };
-            let cond = format!("{} IS NULL OR {} IS NULL{blank}", r.t.tid, r.t.item);
-            r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
-        }
-        if let Some(p) = cancelled_basket_pattern {
-            let cond = format!("{}::pg_catalog.text OPERATOR(pg_catalog.~) $1", r.t.tid);
-            r.remove("cancelled_basket", &cond, vec![p.to_string().into()], format!("basket id matches {p}"));
-        }
-        if drop_nonpositive_quantity {
-            if let Some(q) = r.t.quantity.clone() {
-                let detail = format!("{} <= 0", quantity.as_deref().unwrap_or(""));
-                r.remove("nonpositive_quantity", &format!("{q} <= 0"), vec![], detail);
-            }
-        }
-        if normalize_items && r.t.item_is_text {
-            let norm = format!(
-                "{ext}.rar_normalize_item({}::pg_catalog.text, $1::pg_catalog.text, $2::pg_catalog.bool)",
-                r.t.item
-            );
-            let cond = format!("{} IS DISTINCT FROM {norm}", r.t.item);
-            let set = format!("{} = {norm}", r.t.item);
-            let detail = format!(
-                "trim, collapse white space{}{}",
-                if fix_mojibake { ", repair mojibake" } else { "" },
-                match case_fold {
-                    "upper" => ", upper case",
-                    "lower" => ", lower case",
-                    _ => "",
-                }
-            );
-            r.change("item_normalized", &set, &cond, vec![case_fold.to_string().into(), fix_mojibake.into()], detail);
-        }
-        if placeholder_items.is_some() || placeholder_pattern.is_some() {
-            let list = placeholder_items.clone().unwrap_or_default();
-            let cond = format!(
-                "{item}::pg_catalog.text = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item}::pg_catalog.text OPERATOR(pg_catalog.~) $2)",
-                item = r.t.item
-            );
-            let detail = format!(
-                "items {:?}{}",
-                list,
-                placeholder_pattern.map(|p| format!(" or matching {p}")).unwrap_or_default()
-            );
-            r.remove(
-                "placeholder_item",
-                &cond,
-                vec![list.into(), placeholder_pattern.map(str::to_string).into()],
-                detail,
-            );
-        }
-        if merge_duplicates {
-            merge_duplicate_lines(r);
-        }
-        if let Some(k) = outlier_mad {
-            for (col, name, step) in [
-                (r.t.quantity.clone(), quantity.clone(), "outlier_quantity"),
-                (r.t.price.clone(), price.clone(), "outlier_price"),
-            ] {
-                if let (Some(col), Some(name)) = (col, name) {
-                    remove_mad_outliers(r, step, &col, &name, k);
-                }
-            }
-        }
-        if max_basket_size.is_some() || basket_size_quantile.is_some() {
-            remove_large_baskets(r, max_basket_size, basket_size_quantile);
-        }
-        let after = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
-        (before, after)
-    };
+    let work = |r: &mut Run| apply_rules(r, &options, &ext);
     let (before, after) = if dry_run {
         let sub = Subtransaction::begin();
         let out = PgTryBuilder::new(std::panic::AssertUnwindSafe(|| work(&mut r)))
@@ -380,7 +281,121 @@ fn rar_clean(
         // Would mean a bug in a step: never commit a run that lost rows.
         RarError::LostRows { before, after, removed }.raise();
     }
-    let run = r.run;
+    log_run(&r, options_json, dry_run, before, after, removed, changed);
+    let rows = report_rows(r, dry_run, before, removed);
+    TableIterator::new(rows)
+}
+
+/// Options that contradict each other or are out of range.
+fn check_options(
+    case_fold: &str,
+    max_basket_size: Option<i32>,
+    basket_size_quantile: Option<f64>,
+    outlier_mad: Option<f64>,
+) {
+    if !matches!(case_fold, "none" | "upper" | "lower") {
+        invalid("case_fold", case_fold, "'none', 'upper' and 'lower'").raise();
+    }
+    if max_basket_size.is_some() && basket_size_quantile.is_some() {
+        RarError::ConflictingOptions {
+            message: "max_basket_size and basket_size_quantile cannot both be given",
+            hint: "Give a fixed size limit or a quantile of basket sizes, not both.",
+        }
+        .raise();
+    }
+    if let Some(q) = basket_size_quantile {
+        if !(q > 0.0 && q < 1.0) {
+            invalid("basket_size_quantile", q, "a number between 0 and 1, such as 0.99").raise();
+        }
+    }
+    if let Some(m) = max_basket_size {
+        if m < 1 {
+            invalid("max_basket_size", m, "a size of at least 1").raise();
+        }
+    }
+    if let Some(k) = outlier_mad {
+        if !(k > 0.0 && k.is_finite()) {
+            invalid("outlier_mad", k, "a positive number of median absolute deviations, such as 5").raise();
+        }
+    }
+}
+
+/// Applies the rules `o` asks for, in their documented order; returns the
+/// lines before and after.
+fn apply_rules(r: &mut Run, o: &Options, ext: &str) -> (i64, i64) {
+    exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", r.t.src.quoted), &[]).or_raise();
+    ensure_quarantine(&r.t);
+    r.run = next_run(&r.t).or_raise();
+    let before = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
+    if o.drop_nulls {
+        let blank = if r.t.item_is_text { format!(" OR pg_catalog.btrim({}) = ''", r.t.item) } else { String::new() };
+        let cond = format!("{} IS NULL OR {} IS NULL{blank}", r.t.tid, r.t.item);
+        r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
+    }
+    if let Some(p) = o.cancelled_basket_pattern {
+        let cond = format!("{}::pg_catalog.text OPERATOR(pg_catalog.~) $1", r.t.tid);
+        r.remove("cancelled_basket", &cond, vec![p.to_string().into()], format!("basket id matches {p}"));
+    }
+    if o.drop_nonpositive_quantity {
+        if let Some(q) = r.t.quantity.clone() {
+            let detail = format!("{} <= 0", o.quantity_column.unwrap_or(""));
+            r.remove("nonpositive_quantity", &format!("{q} <= 0"), vec![], detail);
+        }
+    }
+    if o.normalize_items && r.t.item_is_text {
+        normalize_items(r, o, ext);
+    }
+    if o.placeholder_items.is_some() || o.placeholder_pattern.is_some() {
+        let list = o.placeholder_items.map(<[String]>::to_vec).unwrap_or_default();
+        let cond = format!(
+            "{item}::pg_catalog.text = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item}::pg_catalog.text OPERATOR(pg_catalog.~) $2)",
+            item = r.t.item
+        );
+        let pattern = o.placeholder_pattern;
+        let detail = format!("items {:?}{}", list, pattern.map(|p| format!(" or matching {p}")).unwrap_or_default());
+        r.remove("placeholder_item", &cond, vec![list.into(), pattern.map(str::to_string).into()], detail);
+    }
+    if o.merge_duplicates {
+        merge_duplicate_lines(r);
+    }
+    if let Some(k) = o.outlier_mad {
+        for (col, name, step) in [
+            (r.t.quantity.clone(), o.quantity_column, "outlier_quantity"),
+            (r.t.price.clone(), o.price_column, "outlier_price"),
+        ] {
+            if let (Some(col), Some(name)) = (col, name) {
+                remove_mad_outliers(r, step, &col, name, k);
+            }
+        }
+    }
+    if o.max_basket_size.is_some() || o.basket_size_quantile.is_some() {
+        remove_large_baskets(r, o.max_basket_size, o.basket_size_quantile);
+    }
+    let after = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
+    (before, after)
+}
+
+/// Trims, collapses white space, repairs mojibake and folds case of text
+/// items, with `rar_normalize_item`.
+fn normalize_items(r: &mut Run, o: &Options, ext: &str) {
+    let norm =
+        format!("{ext}.rar_normalize_item({}::pg_catalog.text, $1::pg_catalog.text, $2::pg_catalog.bool)", r.t.item);
+    let cond = format!("{} IS DISTINCT FROM {norm}", r.t.item);
+    let set = format!("{} = {norm}", r.t.item);
+    let detail = format!(
+        "trim, collapse white space{}{}",
+        if o.fix_mojibake { ", repair mojibake" } else { "" },
+        match o.case_fold {
+            "upper" => ", upper case",
+            "lower" => ", lower case",
+            _ => "",
+        }
+    );
+    r.change("item_normalized", &set, &cond, vec![o.case_fold.to_string().into(), o.fix_mojibake.into()], detail);
+}
+
+/// Records the run in `rar.clean_log`.
+fn log_run(r: &Run, options: serde_json::Value, dry_run: bool, before: i64, after: i64, removed: i64, changed: i64) {
     let report: Vec<_> = r
         .steps
         .iter()
@@ -390,11 +405,11 @@ fn rar_clean(
         "INSERT INTO rar.clean_log (run, relation, quarantine, dry_run, options, report, lines_before, lines_after, removed, changed) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
         &[
-            run.into(),
-            src.oid.into(),
+            r.run.into(),
+            r.t.src.oid.into(),
             r.t.quarantine_display.clone().into(),
             dry_run.into(),
-            JsonB(options_json).into(),
+            JsonB(options).into(),
             JsonB(serde_json::Value::Array(report)).into(),
             before.into(),
             (if dry_run { before } else { after }).into(),
@@ -403,6 +418,11 @@ fn rar_clean(
         ],
     )
     .or_raise();
+}
+
+/// The rows `rar_clean` returns: one per rule applied, then the total.
+fn report_rows(r: Run, dry_run: bool, before: i64, removed: i64) -> Vec<(String, String, i64, String)> {
+    let (run, quarantine) = (r.run, r.t.quarantine_display.clone());
     let mut rows: Vec<(String, String, i64, String)> =
         r.steps.into_iter().map(|s| (s.step.to_string(), s.action.to_string(), s.rows, s.detail)).collect();
     let verb = if dry_run { "would keep" } else { "kept" };
@@ -411,13 +431,39 @@ fn rar_clean(
         "removed".into(),
         removed,
         format!(
-            "{verb} {} of {before} lines; removed lines in {} (run {run}){}",
+            "{verb} {} of {before} lines; removed lines in {quarantine} (run {run}){}",
             before - removed,
-            r.t.quarantine_display,
             if dry_run { "; dry run, nothing changed" } else { "" }
         ),
     ));
-    TableIterator::new(rows)
+    rows
+}
+
+/// Tables whose rows the quarantine could not hold or give back exactly are
+/// refused up front: columns named like the quarantine's own, and tables
+/// with inheritance children (their rows would come back into the parent,
+/// without the children's columns). Partitioned tables are fine.
+fn check_cleanable(src: &Source) {
+    if let Some(c) = src.columns.iter().find(|c| QUARANTINE_COLUMNS.iter().any(|(q, _)| *q == c.name)) {
+        RarError::Unsupported {
+            message: "the table has a column named like one rar_clean adds to its quarantine",
+            hint: "Rename the columns rar_reason, rar_action, rar_run, rar_at and rar_pair of the table before cleaning it.",
+        }
+        .raise_with_detail(format!("Column \"{}\" of {}.", c.name, src.display));
+    }
+    let children = count(
+        "SELECT pg_catalog.count(*) FROM pg_catalog.pg_inherits i JOIN pg_catalog.pg_class c ON c.oid = i.inhparent \
+         WHERE i.inhparent = $1 AND c.relkind = 'r'",
+        &[src.oid.into()],
+    )
+    .or_raise();
+    if children > 0 {
+        RarError::Unsupported {
+            message: "rar_clean does not clean a table with inheritance children",
+            hint: "Clean each child table on its own (or use declarative partitioning, which rar_clean handles).",
+        }
+        .raise_with_detail(format!("{} has {children} child tables.", src.display));
+    }
 }
 
 /// The caller must be able to read, delete and update the table: checked up
@@ -435,20 +481,21 @@ fn check_privileges(src: &Source) {
     }
 }
 
-/// The next run number: past every run recorded in the catalog and in the
-/// quarantine (which outlives the catalog when the extension is dropped and
-/// created again).
+/// The next run number: the sequence's next value, or past every run
+/// recorded for this table in the catalog and in its quarantine (which
+/// outlives the catalog when the extension is dropped and created again),
+/// whichever is greater. The key of `rar.clean_log` is (relation, run), so
+/// numbers only need to be new for this table.
 fn next_run(t: &Target) -> Result<i64, RarError> {
     let run = one::<i64>("SELECT pg_catalog.nextval('rar.clean_run_seq')", &[])?.unwrap_or(1);
-    let seen = if exists(&t.quarantine)? {
-        one::<i64>(&format!("SELECT pg_catalog.max(rar_run) FROM {}", t.quarantine), &[])?.unwrap_or(0)
+    let logged = one::<i64>("SELECT pg_catalog.max(run) FROM rar.clean_log WHERE relation = $1", &[t.src.oid.into()])?
+        .unwrap_or(0);
+    let quarantined = if exists(&t.quarantine)? {
+        one::<i64>(&format!("SELECT pg_catalog.max(rar_run)::pg_catalog.int8 FROM {}", t.quarantine), &[])?.unwrap_or(0)
     } else {
         0
     };
-    if seen < run {
-        return Ok(run);
-    }
-    one::<i64>("SELECT pg_catalog.setval('rar.clean_run_seq', $1 + 1)", &[seen.into()]).map(|v| v.unwrap_or(seen + 1))
+    Ok(run.max(logged + 1).max(quarantined + 1))
 }
 
 fn exists(quoted: &str) -> Result<bool, RarError> {
@@ -711,32 +758,93 @@ fn column_names(rel: &str) -> Result<Vec<String>, RarError> {
     })?)
 }
 
+/// Columns of a table that restoring must not write: generated ones, which
+/// the table computes, and identity columns `GENERATED ALWAYS` (written
+/// back with `OVERRIDING SYSTEM VALUE` when lines are inserted).
+fn special_columns(src: &Source) -> Result<(Vec<String>, Vec<String>), RarError> {
+    Ok(Spi::connect(|client| {
+        let rows = client.select(
+            "SELECT a.attname::pg_catalog.text, a.attgenerated <> '', a.attidentity = 'a' FROM pg_catalog.pg_attribute a \
+             WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped AND (a.attgenerated <> '' OR a.attidentity = 'a')",
+            None,
+            &[src.oid.into()],
+        )?;
+        let (mut generated, mut identity) = (Vec::new(), Vec::new());
+        for r in rows {
+            let name = r.get::<String>(1)?.unwrap_or_default();
+            if r.get::<bool>(2)?.unwrap_or(false) {
+                generated.push(name);
+            } else if r.get::<bool>(3)?.unwrap_or(false) {
+                identity.push(name);
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>((generated, identity))
+    })?)
+}
+
 /// Undoes one run: returns (removed lines put back, changed lines restored).
+/// Refuses, changing nothing, when a column the run saw is gone from the
+/// table or the quarantine, when a trigger keeps a line from going back, or
+/// when a changed line was changed again since.
 fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> Result<(i64, i64), RarError> {
-    // The columns the run saw (recorded since 0.2.0), present in both tables.
+    let refuse =
+        |reason: String, hint: String| RarError::CannotRestore { relation: src.display.clone(), run, reason, hint };
+    // The columns the run saw (recorded since 0.2.0; for older runs, those
+    // of the table now), each of which must still be in both tables.
     let recorded: Option<Vec<String>> = one::<pgrx::JsonB>(
         "SELECT options->'columns' FROM rar.clean_log WHERE run = $1 AND relation = $2",
         &[run.into(), src.oid.into()],
     )?
     .and_then(|j| serde_json::from_value(j.0).ok());
-    let cols: Vec<String> = src
-        .columns
-        .iter()
-        .map(|c| c.name.clone())
-        .filter(|c| quarantine_cols.contains(c) && recorded.as_ref().is_none_or(|r| r.contains(c)))
-        .collect();
-    let list = cols.iter().map(quote_identifier).collect::<Vec<_>>().join(", ");
+    let table_cols: Vec<String> = src.columns.iter().map(|c| c.name.clone()).collect();
+    let cols: Vec<String> = match recorded {
+        Some(r) => {
+            let missing: Vec<&String> =
+                r.iter().filter(|c| !table_cols.contains(c) || !quarantine_cols.contains(c)).collect();
+            if !missing.is_empty() {
+                return Err(refuse(
+                    format!("The run saw the columns {missing:?}, which the table or its quarantine no longer has."),
+                    "Put the columns back (or rename them back), then restore.".into(),
+                ));
+            }
+            r
+        }
+        None => table_cols.into_iter().filter(|c| quarantine_cols.contains(c)).collect(),
+    };
+    let (generated, identity) = special_columns(src)?;
+    let writable: Vec<&String> = cols.iter().filter(|c| !generated.contains(c)).collect();
+    let list = writable.iter().map(quote_identifier).collect::<Vec<_>>().join(", ");
+    let overriding = if writable.iter().any(|c| identity.contains(c)) { " OVERRIDING SYSTEM VALUE" } else { "" };
     let tab = &src.quoted;
-    let back = exec_count(
-        &format!(
-            "WITH back AS (DELETE FROM {q} WHERE rar_action = 'removed' AND rar_run = $1 RETURNING {list}) \
-             INSERT INTO {tab} ({list}) SELECT {list} FROM back"
-        ),
-        &[run.into()],
-    )?;
+    // Removed lines, back; every one of them, or nothing (a trigger may
+    // keep a line out).
+    let moved: Option<(i64, i64)> = Spi::connect_mut(|client| {
+        let t = client.update(
+            &format!(
+                "WITH back AS (DELETE FROM {q} WHERE rar_action = 'removed' AND rar_run = $1 RETURNING {list}), \
+                      ins AS (INSERT INTO {tab} ({list}){overriding} SELECT {list} FROM back RETURNING 1) \
+                 SELECT (SELECT pg_catalog.count(*) FROM back), (SELECT pg_catalog.count(*) FROM ins)"
+            ),
+            Some(1),
+            &[run.into()],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>(Some((r.get::<i64>(1)?.unwrap_or(0), r.get::<i64>(2)?.unwrap_or(0))))
+    })?;
+    let (back, inserted) = moved.unwrap_or((0, 0));
+    if back != inserted {
+        return Err(refuse(
+            format!(
+                "{} of the {back} lines the run removed were kept from going back (a trigger on the table?).",
+                back - inserted
+            ),
+            format!("Nothing was restored. The lines are in {q} (rar_action = 'removed', rar_run = {run})."),
+        ));
+    }
     // Changes, step by step, the last step first: each line's version after
-    // the step is replaced by its version before it. Lines equal in every
-    // column cannot be told apart, so any one of them serves.
+    // the step gets its version before it back, in place (an UPDATE: no
+    // delete triggers, no foreign key cascades). Lines equal in every column
+    // cannot be told apart, so any one of them serves.
     let steps: Vec<i64> = Spi::connect(|client| {
         let rows = client.select(
             &format!(
@@ -753,12 +861,20 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
             cols.iter().map(|c| format!("{alias}.{}", quote_identifier(c))).collect::<Vec<_>>().join(", ")
         )
     };
+    let assign = writable
+        .iter()
+        .filter(|c| !identity.contains(c))
+        .map(|c| format!("{0} = o.{0}", quote_identifier(c)))
+        .collect::<Vec<_>>()
+        .join(", ");
     let mut reverted = 0;
     for step in steps {
         let (lo, hi) = (step * PAIRS_PER_STEP, (step + 1) * PAIRS_PER_STEP);
         let args: [DatumWithOid; 3] = [run.into(), lo.into(), hi.into()];
         let expected = count(
-            &format!("SELECT pg_catalog.count(*) FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' AND rar_pair >= $2 AND rar_pair < $3"),
+            &format!(
+                "SELECT pg_catalog.count(*) FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' AND rar_pair >= $2 AND rar_pair < $3"
+            ),
             &args,
         )?;
         let done = exec_count(
@@ -768,23 +884,20 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
                       have AS (SELECT t.tableoid AS part, t.ctid AS line, {tkey} AS key, \
                                       pg_catalog.row_number() OVER (PARTITION BY {tkey}) AS k \
                                FROM {tab} t WHERE {tkey} IN (SELECT key FROM want)), \
-                      gone AS (DELETE FROM {tab} t USING want w JOIN have h ON h.key = w.key AND h.k = w.k \
-                               WHERE t.tableoid = h.part AND t.ctid = h.line RETURNING w.rar_pair) \
-                 INSERT INTO {tab} ({list}) SELECT {olist} FROM {q} o JOIN gone g ON o.rar_pair = g.rar_pair \
-                 WHERE o.rar_run = $1 AND o.rar_action = 'changed'",
+                      matched AS (SELECT h.part, h.line, w.rar_pair FROM want w JOIN have h ON h.key = w.key AND h.k = w.k) \
+                 UPDATE {tab} AS t SET {assign} \
+                 FROM matched m JOIN {q} o ON o.rar_pair = m.rar_pair AND o.rar_run = $1 AND o.rar_action = 'changed' \
+                 WHERE t.tableoid = m.part AND t.ctid = m.line",
                 wkey = key("w"),
                 tkey = key("t"),
-                olist = cols.iter().map(|c| format!("o.{}", quote_identifier(c))).collect::<Vec<_>>().join(", "),
             ),
             &args,
         )?;
         if done != expected {
-            return Err(RarError::CannotRestore {
-                relation: src.display.clone(),
-                run,
-                reason: format!("{} of the {expected} lines the run changed were changed again or deleted since.", expected - done),
-                hint: format!("Nothing was restored. The originals are in {q} (rar_action = 'changed', rar_run = {run}); put them back by hand."),
-            });
+            return Err(refuse(
+                format!("{} of the {expected} lines one of its steps changed were changed again or deleted since.", expected - done),
+                format!("Nothing was restored. The originals are in {q} (rar_action = 'changed', rar_run = {run}); put them back by hand."),
+            ));
         }
         exec(&format!("DELETE FROM {q} WHERE rar_run = $1 AND rar_pair >= $2 AND rar_pair < $3"), &args)?;
         reverted += done;

@@ -16,9 +16,9 @@
 //! 20. Every figure is a row `(subject, metric, k, value)` that can be
 //! stored and compared.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use rar_core::evaluate::{judge_rules, rank_by_rules, Ranks};
+use rar_core::evaluate::{by_popularity, completion, completion_cases, judge_rules};
 use rar_core::rule::Rule;
 
 use pgrx::prelude::*;
@@ -31,6 +31,11 @@ use crate::error::{OrRaise, RarError};
 use crate::spi::{ext_schema, one, pin_search_path};
 use crate::{gucs, model_lib, reader, relation};
 use crate::{neural, splits};
+
+/// The item names of every basket.
+fn all_names(b: &Baskets) -> Vec<Vec<&str>> {
+    (0..b.len()).map(|i| names(b, i)).collect()
+}
 
 fn names(b: &Baskets, i: usize) -> Vec<&str> {
     let mut v: Vec<&str> = b.basket(i).iter().map(|&x| b.item_name(x)).collect();
@@ -162,55 +167,31 @@ fn rar_evaluate(
     }
 
     // Basket completion: hide one item of each test basket of two or more.
-    let mut popularity: HashMap<&str, usize> = HashMap::new();
-    for i in 0..train.len() {
-        for x in names(&train, i) {
-            *popularity.entry(x).or_default() += 1;
-        }
-    }
-    let mut by_popularity: Vec<(&str, usize)> = popularity.iter().map(|(k, v)| (*k, *v)).collect();
-    by_popularity.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    let cases = completion_cases(&all_names(&test));
+    let popular = by_popularity(&all_names(&train));
     let lib_model = model.map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
         let m = lib.model(id, || model_lib::fetch(id)).unwrap_or_else(|e| e.raise());
         (lib, m)
     });
-    let (mut r_model, mut r_pop) = (Ranks::default(), Ranks::default());
-    let mut r_sets: Vec<Ranks> = sets.iter().map(|_| Ranks::default()).collect();
-    let mut state = 0x9E37_79B9_7F4A_7C15u64;
-    for t in 0..test.len() {
-        let items = names(&test, t);
-        if items.len() < 2 {
-            continue;
+    let mut model_rank = |visible: &[&str], vis: &HashSet<&str>, hidden: &str| -> Option<usize> {
+        let (lib, m) = lib_model.as_ref()?;
+        let known: Vec<u32> = visible.iter().filter_map(|x| m.index.get(*x).copied()).collect();
+        if known.is_empty() {
+            return None;
         }
-        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        let h = ((state >> 33) as usize) % items.len();
-        let hidden = items[h];
-        let visible: Vec<&str> = items.iter().enumerate().filter(|&(k, _)| k != h).map(|(_, &x)| x).collect();
-        let vis: HashSet<&str> = visible.iter().copied().collect();
-        // Popularity.
-        r_pop.add(by_popularity.iter().filter(|(x, _)| !vis.contains(x)).position(|(x, _)| *x == hidden));
-        // Each rule set: best (confidence, lift) among applicable rules, per item.
-        for ((_, rules), ranks) in sets.iter().zip(r_sets.iter_mut()) {
-            ranks.add(rank_by_rules(rules, &vis, hidden));
-        }
-        // The model.
-        if let Some((lib, m)) = &lib_model {
-            let known: Vec<u32> = visible.iter().filter_map(|x| m.index.get(*x).copied()).collect();
-            if known.is_empty() {
-                r_model.add(None);
-            } else {
-                let scores = lib.score(m, &known).unwrap_or_else(|e| e.raise());
-                let mut order: Vec<usize> = (0..scores.len()).filter(|&i| !vis.contains(m.vocab[i].as_str())).collect();
-                order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
-                r_model.add(order.iter().position(|&i| m.vocab[i] == hidden));
-            }
-        }
-        if t % 256 == 0 {
+        let scores = lib.score(m, &known).unwrap_or_else(|e| e.raise());
+        let mut order: Vec<usize> = (0..scores.len()).filter(|&i| !vis.contains(m.vocab[i].as_str())).collect();
+        order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+        order.iter().position(|&i| m.vocab[i] == hidden)
+    };
+    let rule_sets: Vec<&[Rule]> = sets.iter().map(|(_, r)| r.as_slice()).collect();
+    let has_model = lib_model.is_some();
+    let (r_pop, r_sets, r_model) =
+        completion(&cases, &popular, &rule_sets, if has_model { Some(&mut model_rank) } else { None }, &mut || {
             check_for_interrupts!();
-        }
-    }
-    if lib_model.is_some() {
+        });
+    if has_model {
         out.extend(r_model.rows("model"));
     } else {
         pgrx::notice!(

@@ -24,6 +24,7 @@ fn rar_columns(
     item_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(tid_column, String), name!(item_column, String))> {
     let src = relation::describe(required("source", "", source), "rar_register");
+    let _pinned = pin_search_path();
     match src.layout(tid_column, item_column).or_raise() {
         Layout::Long { tid, item } => TableIterator::once((tid, item)),
         Layout::Baskets { tid: Some(tid), items } => TableIterator::once((tid, items)),

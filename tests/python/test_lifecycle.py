@@ -215,6 +215,12 @@ def test_drop_refuses_without_cascade_and_a_new_install_does_not_collide():
         # The quarantine is the table owner's data: it stays.
         assert c.execute("SELECT count(*) FROM g_rar_rejected").fetchone()[0] > 0
         c.execute("CREATE EXTENSION rar")
+        # The table's owner, not a superuser, cleans it after the re-create.
+        c.execute("DROP ROLE IF EXISTS rar_lc_owner")
+        c.execute("CREATE ROLE rar_lc_owner")
+        c.execute("ALTER TABLE g OWNER TO rar_lc_owner")
+        c.execute("ALTER TABLE g_rar_rejected OWNER TO rar_lc_owner")
+        c.execute("SET ROLE rar_lc_owner")
         c.execute("INSERT INTO g VALUES (777777, NULL, 1, 1)")
         c.execute("SELECT * FROM rar_clean('g', quantity_column => 'qty', price_column => 'price')")
         run = c.execute("SELECT max(run) FROM rar.clean_log").fetchone()[0]
@@ -222,6 +228,9 @@ def test_drop_refuses_without_cascade_and_a_new_install_does_not_collide():
         assert c.execute("SELECT rar_restore('g', run => %s)", (run,)).fetchone()[0] == 1
         left = c.execute("SELECT count(*) FROM g_rar_rejected WHERE rar_action = 'removed'").fetchone()[0]
         assert left == quarantined, "the old run's lines stay in the quarantine"
+        c.execute("RESET ROLE")
+        c.execute("DROP TABLE g, g_rar_rejected CASCADE")
+        c.execute("DROP ROLE rar_lc_owner")
         # With nothing left, a plain DROP works.
         c.execute("DROP EXTENSION rar CASCADE")
         c.execute("CREATE EXTENSION rar")

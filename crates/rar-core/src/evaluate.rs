@@ -132,6 +132,69 @@ pub fn rank_by_rules(rules: &[Rule], vis: &HashSet<&str>, hidden: &str) -> Optio
     ranked.iter().position(|(x, _)| *x == hidden)
 }
 
+/// A completion case: the item hidden, and the basket's other items.
+pub type Case<'a> = (&'a str, Vec<&'a str>);
+
+/// One case per held-out basket of two items or more: one item hidden,
+/// chosen by a fixed generator (the same cases on every run), the others
+/// visible.
+pub fn completion_cases<'a>(baskets: &[Vec<&'a str>]) -> Vec<Case<'a>> {
+    let mut state = 0x9E37_79B9_7F4A_7C15u64;
+    let mut cases = Vec::new();
+    for items in baskets {
+        if items.len() < 2 {
+            continue;
+        }
+        state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        let h = ((state >> 33) as usize) % items.len();
+        let visible = items.iter().enumerate().filter(|&(k, _)| k != h).map(|(_, &x)| x).collect();
+        cases.push((items[h], visible));
+    }
+    cases
+}
+
+/// Items by the number of training baskets holding them, most first (ties
+/// by name): the popularity baseline.
+pub fn by_popularity<'a>(baskets: &[Vec<&'a str>]) -> Vec<&'a str> {
+    let mut count: HashMap<&str, usize> = HashMap::new();
+    for b in baskets {
+        for x in b {
+            *count.entry(x).or_default() += 1;
+        }
+    }
+    let mut items: Vec<(&str, usize)> = count.into_iter().collect();
+    items.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    items.into_iter().map(|(x, _)| x).collect()
+}
+
+/// Ranks the hidden item of each case by popularity, by each rule set, and
+/// by `model` when given (it returns the hidden item's rank among the items
+/// not visible). `tick` is called now and then.
+pub fn completion(
+    cases: &[Case],
+    popular: &[&str],
+    rule_sets: &[&[Rule]],
+    mut model: Option<&mut dyn FnMut(&[&str], &HashSet<&str>, &str) -> Option<usize>>,
+    tick: &mut dyn FnMut(),
+) -> (Ranks, Vec<Ranks>, Ranks) {
+    let (mut pop, mut by_model) = (Ranks::default(), Ranks::default());
+    let mut by_rules: Vec<Ranks> = rule_sets.iter().map(|_| Ranks::default()).collect();
+    for (n, (hidden, visible)) in cases.iter().enumerate() {
+        let vis: HashSet<&str> = visible.iter().copied().collect();
+        pop.add(popular.iter().filter(|x| !vis.contains(*x)).position(|x| x == hidden));
+        for (rules, ranks) in rule_sets.iter().zip(by_rules.iter_mut()) {
+            ranks.add(rank_by_rules(rules, &vis, hidden));
+        }
+        if let Some(m) = model.as_mut() {
+            by_model.add(m(visible, &vis, hidden));
+        }
+        if n % 256 == 0 {
+            tick();
+        }
+    }
+    (pop, by_rules, by_model)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -190,5 +253,25 @@ mod tests {
         assert_eq!(rank_by_rules(&rules, &vis, "y"), Some(0));
         assert_eq!(rank_by_rules(&rules, &vis, "x"), Some(1));
         assert_eq!(rank_by_rules(&rules, &vis, "z"), None, "b is not visible");
+    }
+
+    #[test]
+    fn completion_ranks_the_hidden_item() {
+        let baskets: Vec<Vec<&str>> = vec![vec!["a", "b"], vec!["a", "b"], vec!["c"], vec!["a", "b", "c"]];
+        let cases = completion_cases(&baskets);
+        assert_eq!(cases.len(), 3, "baskets of one item are not cases");
+        assert_eq!(cases, completion_cases(&baskets), "the same cases every time");
+        for (hidden, visible) in &cases {
+            assert!(!visible.contains(hidden));
+        }
+        let popular = by_popularity(&baskets);
+        assert_eq!(popular, ["a", "b", "c"]);
+        let rules = vec![rule(&["a"], "b", 0.9, 1.0), rule(&["b"], "a", 0.9, 1.0)];
+        let mut always_first = |_: &[&str], _: &HashSet<&str>, _: &str| Some(0);
+        let (pop, by_rules, by_model) = completion(&cases, &popular, &[&rules], Some(&mut always_first), &mut || {});
+        assert_eq!((pop.n, by_rules[0].n, by_model.n), (3, 3, 3));
+        assert_eq!(value(&by_model.rows("m"), "recall", Some(5)), 1.0);
+        let r = value(&pop.rows("p"), "recall", Some(5));
+        assert!(r > 0.0 && r <= 1.0);
     }
 }
