@@ -117,15 +117,23 @@ def register(c):
         c.execute("CALL rar_refresh('sweep', min_support => 0.1)")
 
 
-def test_no_input_gives_an_internal_error_or_a_crash(sweep_db):
+@pytest.mark.parametrize("role", ["postgres", "rar_sweep_reader"])
+def test_no_input_gives_an_internal_error_or_a_crash(sweep_db, role):
+    """As the superuser (every path open), and as a role with SELECT only
+    on the table (the refusals' paths)."""
     log_start = LOG.stat().st_size if LOG.exists() else 0
     sentinel = connect(sweep_db)
     internal, states, n = [], {}, 0
     with connect(sweep_db) as c:
+        c.execute("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'rar_sweep_reader') THEN "
+                  "CREATE ROLE rar_sweep_reader; END IF; END $$")
+        c.execute("GRANT SELECT ON sweep_sales, sweep_view, sweep_empty TO rar_sweep_reader")
         c.execute("SET statement_timeout = '20s'")
         c.execute("SET rar.memory_limit = '256MB'")
         for name, kind, arguments, types, names in functions(c):
+            c.execute("RESET ROLE")
             register(c)
+            c.execute(f"SET ROLE {role}")
             for sql in calls(name, kind, arguments, types, names):
                 n += 1
                 try:
@@ -138,7 +146,8 @@ def test_no_input_gives_an_internal_error_or_a_crash(sweep_db):
                 except psycopg.OperationalError as e:  # the connection died
                     pytest.fail(f"{sql[:200]} took the connection down: {e}")
                 states[state] = states.get(state, 0) + 1
-    print(f"{n} calls; SQLSTATEs: {sorted(states.items())}")
+        c.execute("RESET ROLE")
+    print(f"{n} calls as {role}; SQLSTATEs: {sorted(states.items())}")
     assert n > 500
     assert internal == [], internal
     assert sentinel.execute("SELECT 1").fetchone() == (1,), "a session opened before the sweep is still connected"
