@@ -166,3 +166,13 @@ RETURN CASE
 END;
 COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
 
+
+-- Long calls in progress, from any session: each reports what it is doing
+-- as its backend's activity ("rar_clean: run 3 on sales, item_normalized").
+CREATE VIEW rar.progress WITH (security_invoker = true) AS
+SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_start AS running_for,
+       pg_catalog.split_part(a.query, ':', 1) AS function,
+       pg_catalog.substr(a.query, pg_catalog.strpos(a.query, ':') + 2) AS progress
+FROM pg_catalog.pg_stat_activity a
+WHERE a.query ~ '^rar_[a-z_]+: ';
+GRANT SELECT ON rar.progress TO PUBLIC;

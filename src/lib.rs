@@ -7,6 +7,7 @@
 //!   family. This is the SQL surface; the rest is internal.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`progress`]: what a long call is doing, for `rar.progress`.
 //! - [`splits`]: recorded and default train/validation/test splits.
 //! - [`neural`]: rules read off a trained model (`rar_mine(method => 'neural' | 'hybrid')`).
 //! - [`model_lib`]: loading the libtorch model library (`crates/rar-model`)
@@ -29,6 +30,7 @@ pub mod gucs;
 pub mod lifecycle;
 pub mod model_lib;
 pub mod neural;
+pub mod progress;
 pub mod reader;
 pub mod relation;
 pub mod spi;

@@ -22,6 +22,7 @@ use serde_json::json;
 
 use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::progress::{report_activity, Progress};
 use crate::relation::{self, Source};
 use crate::spi::{count, exec, exec_count, ext_schema, one, pin_search_path};
 
@@ -92,6 +93,7 @@ impl Run<'_> {
         let mut all = args;
         all.push(step.into());
         all.push(self.run.into());
+        report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise();
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
@@ -128,6 +130,7 @@ impl Run<'_> {
         all.push(step.into());
         all.push(self.run.into());
         all.push((self.change_steps * PAIRS_PER_STEP).into());
+        report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise() / 2;
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
@@ -198,6 +201,7 @@ fn rar_clean(
 
     let src = relation::describe_table(target, "rar_clean");
     let _pinned = pin_search_path();
+    let _progress = Progress::start("rar_clean");
     check_privileges(&src);
     check_cleanable(&src);
     let layout = src.layout(tid_column, item_column).or_raise();
@@ -688,6 +692,7 @@ fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> 
     let target = required("target", "", target);
     let src = relation::describe_table(target, "rar_restore");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_restore");
     let name = quarantine_name(&src.name);
     let q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&name));
     let q_display = format!("{}.{}", src.schema, name);
@@ -732,6 +737,7 @@ fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> 
     let quarantine_cols = column_names(&q).or_raise();
     let mut total = 0;
     for r in runs {
+        progress.report(&format!("run {r} of {}", src.display));
         let (back, reverted) = restore_run(&src, &q, &quarantine_cols, r).or_raise();
         exec(
             "UPDATE rar.clean_log SET restored_at = pg_catalog.now(), restored_by = CURRENT_USER WHERE run = $1 AND relation = $2",

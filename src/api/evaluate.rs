@@ -28,6 +28,7 @@ use rar_core::rules::mine_rules;
 
 use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::spi::{ext_schema, one, pin_search_path};
 use crate::{gucs, model_lib, reader, relation};
 use crate::{neural, splits};
@@ -76,6 +77,7 @@ fn rar_evaluate(
         }
     }
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_evaluate");
     let ext = ext_schema().or_raise();
     let head = Spi::connect(|c| {
         let t = c.select(
@@ -134,6 +136,7 @@ fn rar_evaluate(
     });
     let mut sets: Vec<(String, Vec<Rule>)> = Vec::new();
     for method in &methods {
+        progress.report(&format!("mining {method} rules on {} training baskets", train.len()));
         let rules: Vec<Rule> = if method == "exact" {
             let rules = mine_rules(train.clone(), &params, &mut || {
                 check_for_interrupts!();
@@ -159,6 +162,7 @@ fn rar_evaluate(
     let n_test = test.len() as f64;
 
     // Rules on the held-out split.
+    progress.report(&format!("judging the rules on {} held-out baskets", test.len()));
     let mut out = Vec::new();
     for (subject, rules) in &sets {
         out.extend(judge_rules(subject, rules, &test_sets, min_conf, &mut || {
@@ -167,6 +171,7 @@ fn rar_evaluate(
     }
 
     // Basket completion: hide one item of each test basket of two or more.
+    progress.report(&format!("completing {} held-out baskets", test.len()));
     let cases = completion_cases(&all_names(&test));
     let popular = by_popularity(&all_names(&train));
     let lib_model = model.map(|id| {

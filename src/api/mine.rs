@@ -7,6 +7,7 @@ use rar_core::rules::mine_rules;
 
 use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::spi::pin_search_path;
 use crate::{gucs, neural, reader, relation, splits};
 
@@ -92,6 +93,8 @@ fn rar_mine(
     params.validate().or_raise();
     let src = relation::describe(source, "rar_mine");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_mine");
+    progress.report(&format!("reading {}", src.display));
     let layout = src.layout(tid_column, item_column).or_raise();
     let filter = split.map(|set| {
         if !matches!(set, "train" | "validation" | "test") {
@@ -109,6 +112,7 @@ fn rar_mine(
         let n = stats.null_lines;
         pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
     }
+    progress.report(&format!("mining {} baskets ({method})", baskets.len()));
     if method != "exact" {
         let rows = neural::mine(
             baskets,

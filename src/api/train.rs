@@ -19,6 +19,7 @@ use serde_json::{json, Value};
 
 use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
+use crate::progress::report_activity;
 use crate::spi::pin_search_path;
 use crate::splits;
 use crate::{gucs, model_lib, reader, relation};
@@ -28,12 +29,6 @@ struct ProgressState {
     /// The error PostgreSQL raised while processing interrupts in the
     /// callback (a cancel, a timeout), raised again once training returns.
     interrupt: Option<Box<dyn std::any::Any + Send>>,
-}
-
-fn report_activity(text: &str) {
-    let c = CString::new(text.replace('\0', " ")).unwrap_or_default();
-    // SAFETY: copies the string into this backend's status entry.
-    unsafe { pg_sys::pgstat_report_activity(pg_sys::BackendState::STATE_RUNNING, c.as_ptr()) };
 }
 
 /// Called by the library after every batch, on this thread. Interrupts are

@@ -65,3 +65,30 @@ def test_mining_backend_does_not_load_libtorch(db):
         maps = open(f"/proc/{pid}/maps").read()
         assert "rar.so" in maps, "the extension is loaded"
         assert "libtorch" not in maps and "libc10" not in maps
+
+
+def test_long_calls_show_their_progress_to_other_sessions(db):
+    """A rar_clean waiting for its lock shows up in rar.progress from
+    another session; when it ends, its backend shows its statement again."""
+    with db() as a, db() as b, db() as watcher:
+        a.execute("DROP TABLE IF EXISTS progress_sales")
+        a.execute("CREATE TABLE progress_sales AS SELECT invoice_no, stock_code, quantity FROM online_retail LIMIT 1000")
+        b.execute("BEGIN")
+        b.execute("LOCK TABLE progress_sales IN EXCLUSIVE MODE")
+        done = {}
+        th = threading.Thread(target=lambda: done.update(rows=a.execute("SELECT count(*) FROM rar_clean('progress_sales')").fetchone()))
+        th.start()
+        seen = []
+        for _ in range(100):
+            seen = watcher.execute(
+                "SELECT function, progress FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)
+            ).fetchall()
+            if seen:
+                break
+            time.sleep(0.05)
+        assert seen == [("rar_clean", "starting")]
+        b.execute("COMMIT")
+        th.join(timeout=60)
+        assert done["rows"][0] > 0
+        assert watcher.execute("SELECT count(*) FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)).fetchone()[0] == 0
+        a.execute("DROP TABLE progress_sales, progress_sales_rar_rejected")
