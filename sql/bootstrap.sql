@@ -145,7 +145,9 @@ CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(rela
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
 CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
-GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
+-- Only the restore columns may change: the rest is a record.
+GRANT SELECT, INSERT, DELETE ON rar.clean_log TO PUBLIC;
+GRANT UPDATE (restored_at, restored_by) ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 

@@ -56,6 +56,7 @@ COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
 COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';
 COMMENT ON FUNCTION rar.baskets_sfunc_bi(internal, bigint, text) IS 'Internal: transition function of rar.baskets (bigint, text)';

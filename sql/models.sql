@@ -35,10 +35,15 @@ COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary
 -- written (trained, deployed, deleted) by its owner only.
 ALTER TABLE rar.models ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
-CREATE POLICY insert ON rar.models FOR INSERT WITH CHECK (rar.may_manage(source));
-CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+-- Ids come from the identity sequence only (no OVERRIDING SYSTEM VALUE), so
+-- nobody can take another table's next ids.
+CREATE POLICY insert ON rar.models FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND model_id = pg_catalog.currval('rar.models_model_id_seq'::pg_catalog.regclass));
+CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source))
+    WITH CHECK (rar.may_manage(source) AND model_id IS NOT NULL);
 CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.models_model_id_seq', '');
 
@@ -114,13 +119,17 @@ CREATE TABLE rar.tuning_trials (
     best         boolean NOT NULL DEFAULT false,
     model_id     bigint,
     tuned_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tuning_id, trial)
+    -- Keyed per table: rows a role writes about its own tables never meet
+    -- another table's searches.
+    PRIMARY KEY (source, tuning_id, trial)
 );
 CREATE SEQUENCE rar.tuning_seq;
 ALTER TABLE rar.tuning_trials ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
-CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source));
-CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
+CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
 CREATE POLICY delete ON rar.tuning_trials FOR DELETE USING (rar.may_manage(source));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
@@ -170,17 +179,19 @@ BEGIN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
+    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rar_tune.source;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;

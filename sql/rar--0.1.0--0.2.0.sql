@@ -6,8 +6,9 @@
 
 -- rar_restore records when a cleaning run was undone.
 ALTER TABLE rar.clean_log ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by name;
--- Its key is per table.
+-- Its key is per table, and so is the tuning trials'.
 ALTER TABLE rar.clean_log DROP CONSTRAINT clean_log_pkey, ADD PRIMARY KEY (relation, run);
+ALTER TABLE rar.tuning_trials DROP CONSTRAINT tuning_trials_pkey, ADD PRIMARY KEY (source, tuning_id, trial);
 
 -- 0.1.0's row-level security let any role that could read a table write its
 -- catalog rows; its policies go, the new ones come at the end.
@@ -192,18 +193,20 @@ BEGIN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
+    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rar_tune.source;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
 
@@ -217,7 +220,9 @@ RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' 
 
 CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN rar.may_read(rel)
+RETURN (rar.may_read(rel)
+        AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
 
@@ -354,6 +359,19 @@ DECLARE
 BEGIN
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- A superuser (a pg_cron job, say) does not read a view or foreign table
+    -- that a role without superuser owns: a function in it would run with
+    -- the superuser's rights.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
+                   WHERE c.oid IN (s.relation, s.label_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+        RAISE EXCEPTION 'a superuser does not refresh source "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'It reads a view or foreign table owned by a role without superuser; code in it would run as the superuser.',
+                  HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
+                                'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
+                                (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
+    END IF;
     lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
     IF wait THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
@@ -492,6 +510,21 @@ CREATE OR REPLACE VIEW rar.rule_history WITH (security_invoker = true) AS
 SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by
 FROM rar.rule_sets;
 
+CREATE OR REPLACE FUNCTION rar.managed_source(name text, action text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+BEGIN
+    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" is not registered', name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
+    END IF;
+    PERFORM rar.check_manage(s.relation, action);
+    RETURN s;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -501,12 +534,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_grant.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'grant the rules');
+    s := rar.managed_source(name, 'grant the rules');
     INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;
@@ -522,12 +550,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_revoke(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_revoke.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'revoke the rules');
+    s := rar.managed_source(name, 'revoke the rules');
     DELETE FROM rar.source_grants g WHERE g.source = s.name AND g.grantee = role;
     RETURN FOUND;
 END
@@ -787,19 +810,6 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, 
 	"basket" bigint, 
@@ -812,24 +822,17 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
+	"basket" TEXT, 
+	"item" bigint, 
 	"min_support" double precision, 
 	"min_confidence" double precision, 
 	"max_length" INT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
@@ -853,13 +856,6 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, 
 	"basket" bigint, 
@@ -868,6 +864,18 @@ CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
 	"state" internal, 
@@ -878,24 +886,12 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
+CREATE OR REPLACE FUNCTION rar."rules_final"(
 	"state" internal 
-) RETURNS bigint 
+) RETURNS jsonb 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 	"bytes" bytea, 
@@ -904,6 +900,53 @@ CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, 
@@ -925,37 +968,17 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1000,17 +1023,21 @@ CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation)
 DROP POLICY IF EXISTS read ON rar.models;
 CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
 DROP POLICY IF EXISTS insert ON rar.models;
-CREATE POLICY insert ON rar.models FOR INSERT WITH CHECK (rar.may_manage(source));
+CREATE POLICY insert ON rar.models FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND model_id = pg_catalog.currval('rar.models_model_id_seq'::pg_catalog.regclass));
 DROP POLICY IF EXISTS update ON rar.models;
-CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source))
+    WITH CHECK (rar.may_manage(source) AND model_id IS NOT NULL);
 DROP POLICY IF EXISTS delete ON rar.models;
 CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
 DROP POLICY IF EXISTS read ON rar.tuning_trials;
 CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
 DROP POLICY IF EXISTS insert ON rar.tuning_trials;
-CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source));
+CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
 DROP POLICY IF EXISTS update ON rar.tuning_trials;
-CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
 DROP POLICY IF EXISTS delete ON rar.tuning_trials;
 CREATE POLICY delete ON rar.tuning_trials FOR DELETE USING (rar.may_manage(source));
 DROP POLICY IF EXISTS read ON rar.sources;
@@ -1039,7 +1066,8 @@ CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
 DROP POLICY IF EXISTS insert ON rar.rule_sets;
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation))
+                AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
 DROP POLICY IF EXISTS update ON rar.rule_sets;
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
@@ -1073,7 +1101,8 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 COMMENT ON FUNCTION rar.orphan_of(regclass, name) IS 'Whether the row is about a dropped table and was made by the current role';
-GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
+GRANT SELECT, INSERT, DELETE ON rar.clean_log TO PUBLIC;
+GRANT UPDATE (restored_at, restored_by) ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.clean_log', '');
@@ -1084,6 +1113,7 @@ COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The spli
 GRANT SELECT ON rar.progress TO PUBLIC;
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.models_model_id_seq', '');
 COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
@@ -1098,8 +1128,9 @@ COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
 COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
 COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by rar_grant, without SELECT on its table';
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
@@ -1163,6 +1194,7 @@ COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
 COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';
 COMMENT ON FUNCTION rar.baskets_sfunc_bi(internal, bigint, text) IS 'Internal: transition function of rar.baskets (bigint, text)';

@@ -156,7 +156,9 @@ CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(rela
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
 CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
-GRANT SELECT, INSERT, UPDATE, DELETE ON rar.clean_log TO PUBLIC;
+-- Only the restore columns may change: the rest is a record.
+GRANT SELECT, INSERT, DELETE ON rar.clean_log TO PUBLIC;
+GRANT UPDATE (restored_at, restored_by) ON rar.clean_log TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.clean_run_seq TO PUBLIC;
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.splits, rar.encodings TO PUBLIC;
 
@@ -231,10 +233,15 @@ COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary
 -- written (trained, deployed, deleted) by its owner only.
 ALTER TABLE rar.models ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
-CREATE POLICY insert ON rar.models FOR INSERT WITH CHECK (rar.may_manage(source));
-CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+-- Ids come from the identity sequence only (no OVERRIDING SYSTEM VALUE), so
+-- nobody can take another table's next ids.
+CREATE POLICY insert ON rar.models FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND model_id = pg_catalog.currval('rar.models_model_id_seq'::pg_catalog.regclass));
+CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source))
+    WITH CHECK (rar.may_manage(source) AND model_id IS NOT NULL);
 CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.models_model_id_seq', '');
 
@@ -310,13 +317,17 @@ CREATE TABLE rar.tuning_trials (
     best         boolean NOT NULL DEFAULT false,
     model_id     bigint,
     tuned_at     timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (tuning_id, trial)
+    -- Keyed per table: rows a role writes about its own tables never meet
+    -- another table's searches.
+    PRIMARY KEY (source, tuning_id, trial)
 );
 CREATE SEQUENCE rar.tuning_seq;
 ALTER TABLE rar.tuning_trials ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
-CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source));
-CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source));
+CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
+CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source)
+    AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
 CREATE POLICY delete ON rar.tuning_trials FOR DELETE USING (rar.may_manage(source));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
@@ -366,18 +377,20 @@ BEGIN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.tuning_id = t AND NOT tt.best;
+    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rar_tune.source;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt WHERE tt.tuning_id = t AND tt.best));
+        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
 /* </end connected objects> */
@@ -494,10 +507,12 @@ COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by ra
 
 CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN rar.may_read(rel)
+RETURN (rar.may_read(rel)
+        AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
@@ -520,8 +535,10 @@ CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
+-- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation))
+                AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
@@ -541,6 +558,7 @@ CREATE POLICY delete ON rar.rule_store FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                    WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
@@ -688,6 +706,19 @@ DECLARE
 BEGIN
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- A superuser (a pg_cron job, say) does not read a view or foreign table
+    -- that a role without superuser owns: a function in it would run with
+    -- the superuser's rights.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
+                   WHERE c.oid IN (s.relation, s.label_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+        RAISE EXCEPTION 'a superuser does not refresh source "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'It reads a view or foreign table owned by a role without superuser; code in it would run as the superuser.',
+                  HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
+                                'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
+                                (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
+    END IF;
     lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
     IF wait THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
@@ -850,6 +881,23 @@ GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 -- role sees through them follow the policies above, whoever it is.
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
 
+-- The registered source `name`, for a change only the owner of its table
+-- may make (`action` says which, in the error).
+CREATE FUNCTION rar.managed_source(name text, action text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+BEGIN
+    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" is not registered', name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
+    END IF;
+    PERFORM rar.check_manage(s.relation, action);
+    RETURN s;
+END
+$fn$;
+
 -- Lets `role` read the rules (and rule sets) of source `name` without any
 -- right on its table: for BI logins. Only the table's owner may grant.
 CREATE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
@@ -861,12 +909,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_grant.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'grant the rules');
+    s := rar.managed_source(name, 'grant the rules');
     INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;
@@ -883,12 +926,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_revoke(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_revoke.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'revoke the rules');
+    s := rar.managed_source(name, 'revoke the rules');
     DELETE FROM rar.source_grants g WHERE g.source = s.name AND g.grantee = role;
     RETURN FOUND;
 END
@@ -1210,34 +1248,8 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:124
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:133
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:123
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:196
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1258,29 +1270,18 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision, /* Option < f64 > */
 	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:217
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1314,17 +1315,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:273
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::baskets_sfunc_bb
 CREATE  FUNCTION rar."baskets_sfunc_bb"(
@@ -1335,6 +1325,22 @@ CREATE  FUNCTION rar."baskets_sfunc_bb"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1351,30 +1357,14 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
+-- src/api/aggregate.rs:273
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
+) RETURNS jsonb /* Option < JsonB > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1387,6 +1377,73 @@ CREATE  FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:217
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:196
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1418,47 +1475,14 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1523,6 +1547,20 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:124
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:133
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:48
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
@@ -1583,6 +1621,7 @@ COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
 COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';
 COMMENT ON FUNCTION rar.baskets_sfunc_bi(internal, bigint, text) IS 'Internal: transition function of rar.baskets (bigint, text)';

@@ -91,10 +91,12 @@ COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by ra
 
 CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
-RETURN rar.may_read(rel)
+RETURN (rar.may_read(rel)
+        AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table, or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
@@ -117,8 +119,10 @@ CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
+-- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation))
+                AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
@@ -138,6 +142,7 @@ CREATE POLICY delete ON rar.rule_store FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                    WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
@@ -285,6 +290,19 @@ DECLARE
 BEGIN
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- A superuser (a pg_cron job, say) does not read a view or foreign table
+    -- that a role without superuser owns: a function in it would run with
+    -- the superuser's rights.
+    IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
+       AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
+                   WHERE c.oid IN (s.relation, s.label_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+        RAISE EXCEPTION 'a superuser does not refresh source "%"', name
+            USING ERRCODE = 'insufficient_privilege',
+                  DETAIL = 'It reads a view or foreign table owned by a role without superuser; code in it would run as the superuser.',
+                  HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
+                                'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
+                                (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
+    END IF;
     lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
     IF wait THEN
         PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
@@ -447,6 +465,23 @@ GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 -- role sees through them follow the policies above, whoever it is.
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
 
+-- The registered source `name`, for a change only the owner of its table
+-- may make (`action` says which, in the error).
+CREATE FUNCTION rar.managed_source(name text, action text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+BEGIN
+    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'source "%" is not registered', name
+            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
+    END IF;
+    PERFORM rar.check_manage(s.relation, action);
+    RETURN s;
+END
+$fn$;
+
 -- Lets `role` read the rules (and rule sets) of source `name` without any
 -- right on its table: for BI logins. Only the table's owner may grant.
 CREATE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
@@ -458,12 +493,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_grant.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'grant the rules');
+    s := rar.managed_source(name, 'grant the rules');
     INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;
@@ -480,12 +510,7 @@ BEGIN
         RAISE EXCEPTION 'name and role must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_revoke(''sales'', ''metabase'');';
     END IF;
-    SELECT * INTO s FROM rar.sources o WHERE o.name = rar_revoke.name;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'source "%" is not registered', name
-            USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
-    END IF;
-    PERFORM rar.check_manage(s.relation, 'revoke the rules');
+    s := rar.managed_source(name, 'revoke the rules');
     DELETE FROM rar.source_grants g WHERE g.source = s.name AND g.grantee = role;
     RETURN FOUND;
 END

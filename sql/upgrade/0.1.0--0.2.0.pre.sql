@@ -2,8 +2,9 @@
 
 -- rar_restore records when a cleaning run was undone.
 ALTER TABLE rar.clean_log ADD COLUMN restored_at timestamptz, ADD COLUMN restored_by name;
--- Its key is per table.
+-- Its key is per table, and so is the tuning trials'.
 ALTER TABLE rar.clean_log DROP CONSTRAINT clean_log_pkey, ADD PRIMARY KEY (relation, run);
+ALTER TABLE rar.tuning_trials DROP CONSTRAINT tuning_trials_pkey, ADD PRIMARY KEY (source, tuning_id, trial);
 
 -- 0.1.0's row-level security let any role that could read a table write its
 -- catalog rows; its policies go, the new ones come at the end.

@@ -196,6 +196,54 @@ SET ROLE rar_sec_owner;
 SELECT count(*) > 0 AS owner_cleans FROM rar_clean('sec.sales', dry_run => true);
 RESET ROLE;
 
+-- Ids of rule sets and models come from their sequences only: nobody can
+-- take another table's next ids. Trials of a search are keyed per table,
+-- and a trial can name only a model of its own table.
+SET ROLE rar_sec_hostile;
+CREATE TABLE evil.mine (tid int, item text);
+SELECT name FROM rar_register('evil_src', 'evil.mine');
+SELECT show_error($$INSERT INTO rar.rule_sets (set_id, source, method, params, rules, baskets, seconds) OVERRIDING SYSTEM VALUE
+                    VALUES (1000000, 'evil_src', 'exact', '{}', 0, 0, 0)$$);
+SELECT show_error($$INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
+                    SELECT 1, g, 'evil.mine', 'mlp', '{}', 99, 99, 0, 0, g FROM generate_series(1, 1000) g$$);
+INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds)
+SELECT t, 1, 'evil.mine', 'mlp', '{}', 99, 99, 0, 0 FROM generate_series(1, 50) t;
+SELECT rar_unregister('evil_src');
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SET client_min_messages = warning;
+SELECT count(*) AS trained FROM rar_train('sec.sales', 'mlp', '{"epochs": 1, "hidden": 16, "device": "cpu", "min_item_count": 1}');
+SELECT trial, best, model_id IS NOT NULL AS kept
+FROM rar_tune('sec.sales', 'mlp', '{"hidden": [8, 16]}', '{"epochs": 1, "device": "cpu", "min_item_count": 1}');
+RESET client_min_messages;
+SELECT count(*) AS owner_models FROM rar.models WHERE source = 'sec.sales'::regclass;
+RESET ROLE;
+-- Labels from a lookup table are data of that table too.
+SET ROLE rar_sec_owner;
+SELECT name FROM rar_register('labelled', 'sec.sales', 'tid', 'item', label_column => 'label', label_table => 'sec.secret', label_key => 'item');
+CALL rar_refresh('labelled', min_support => 0.1);
+SELECT count(*) > 0 AS owner_sees_labelled FROM rar.rules WHERE source = 'labelled';
+RESET ROLE;
+SET ROLE rar_sec_reader;
+SELECT count(*) AS reader_sees_labelled FROM rar.rules WHERE source = 'labelled';
+RESET ROLE;
+-- The cleaning log is a record: only its restore columns can change.
+GRANT SELECT, UPDATE, DELETE ON sec.sales TO rar_sec_reader;
+SET ROLE rar_sec_reader;
+SELECT show_error($$UPDATE rar.clean_log SET run_by = 'postgres' WHERE relation = 'sec.sales'::regclass$$);
+RESET ROLE;
+REVOKE UPDATE, DELETE ON sec.sales FROM rar_sec_reader;
+-- A superuser (a pg_cron job) does not refresh a source whose view a role
+-- without superuser owns: a function in the view would run as superuser.
+SET ROLE rar_sec_owner;
+CREATE VIEW sec.sales_view AS SELECT tid, item FROM sec.sales;
+SELECT name FROM rar_register('viewed', 'sec.sales_view');
+RESET ROLE;
+SELECT show_error($$CALL rar_refresh('viewed')$$);
+SET ROLE rar_sec_owner;
+CALL rar_refresh('viewed', min_support => 0.1);
+RESET ROLE;
+
 -- 7. Rule lookup keys are unambiguous for any item text.
 SET ROLE rar_sec_owner;
 CREATE TABLE sec.sep (tid int, item text);
@@ -292,5 +340,5 @@ WHERE c.relnamespace = 'rar'::regnamespace AND c.relkind IN ('r', 'v') AND col_d
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
-SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep') ORDER BY name;
+SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed') ORDER BY name;
 DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;
