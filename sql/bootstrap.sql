@@ -78,8 +78,9 @@ RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_cata
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
 
--- The relations a view reads, through views, down to tables (a
--- materialized view is data of its own: the walk stops there).
+-- Whether a relation, or one a view of it reads (through views, down to
+-- tables; a materialized view is data of its own: the walk stops there),
+-- has row-level security.
 CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
@@ -94,8 +95,18 @@ RETURN EXISTS (
         JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.relkind = 'v'
     )
-    SELECT 1 FROM below WHERE rls);
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
+    SELECT 1 FROM below b
+    WHERE b.rls
+       -- A view that calls a function of a user's may read anything through
+       -- it: counted as reading a table with row-level security.
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+                    AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+               JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+               WHERE w.ev_class = b.oid
+                 AND f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace))));
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views, or through functions of users), may have row-level security';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE

@@ -36,7 +36,8 @@ COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
-'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate). For the table''s owner.';
+'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
+COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
 COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
@@ -234,3 +235,11 @@ COMMENT ON COLUMN rar.progress.query_start IS 'When the call started';
 COMMENT ON COLUMN rar.progress.running_for IS 'How long it has run';
 COMMENT ON COLUMN rar.progress.function IS 'The function';
 COMMENT ON COLUMN rar.progress.progress IS 'What it is doing now';
+COMMENT ON SEQUENCE rar.deployments_deployment_id_seq IS 'Numbers the deployments of rar.deployments';
+COMMENT ON COLUMN rar.deployments.deployment_id IS 'Deployment number';
+COMMENT ON COLUMN rar.deployments.source IS 'The table';
+COMMENT ON COLUMN rar.deployments.model_id IS 'The model deployed';
+COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none was deployed)';
+COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
+COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
+COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';

@@ -56,49 +56,98 @@ WHERE query LIKE 'rar_train:%';
 COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
 GRANT SELECT ON rar.training TO PUBLIC;
 
--- Marks a model as the one in use for its source.
-CREATE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+-- Every deployment of a model: which one, of which table, what it replaced,
+-- and how (trained first, deployed, rolled back, chosen by a search).
+CREATE TABLE rar.deployments (
+    deployment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        regclass NOT NULL,
+    model_id      bigint NOT NULL,
+    replaced      bigint,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'tune')),
+    deployed_by   name NOT NULL DEFAULT current_user,
+    deployed_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rar.deployments IS 'The deployment history of the models of every table: what was deployed, when, by whom, replacing what';
+ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON rar.deployments FOR SELECT USING (rar.may_read(source));
+CREATE POLICY insert ON rar.deployments FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND deployment_id = pg_catalog.currval('rar.deployments_deployment_id_seq'::pg_catalog.regclass)
+                AND EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = deployments.model_id AND m.source = deployments.source));
+CREATE POLICY delete ON rar.deployments FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, deployed_by));
+GRANT SELECT, INSERT, DELETE ON rar.deployments TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.deployments_deployment_id_seq TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments_deployment_id_seq', '');
+
+-- What rar_deploy, rar_rollback answer: one row, without the weights.
+CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
+                               recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
+COMMENT ON TYPE rar.deployment IS 'A deployment as rar_deploy and rar_rollback answer it: the model, its validation recall@10, the model it replaced and its recall';
+
+-- Deploys model `model_id` for its table, records it in rar.deployments
+-- (`action`: deploy, rollback, tune) and answers one summary row: the model,
+-- its validation recall@10, and the model it replaced with its recall.
+CREATE FUNCTION rar.deploy(model bigint, how text)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    src regclass;
+    m rar.models;
+    old rar.models;
 BEGIN
-    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
+    SELECT * INTO m FROM rar.models x WHERE x.model_id = deploy.model;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % does not exist', coalesce(model_id::text, 'NULL')
+        RAISE EXCEPTION 'model % does not exist', coalesce(deploy.model::text, 'NULL')
             USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
     END IF;
-    PERFORM rar.check_manage(src, 'deploy models');
-    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
-    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
-                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
+    PERFORM rar.check_manage(m.source, 'deploy models');
+    -- One deployment of a table's models at a time: their rows, locked
+    -- (only the table's owner can lock them).
+    PERFORM 1 FROM rar.models x WHERE x.source = m.source FOR NO KEY UPDATE;
+    SELECT * INTO old FROM rar.models x WHERE x.source = m.source AND x.deployed;
+    UPDATE rar.models x SET deployed = false WHERE x.source = m.source AND x.deployed AND x.model_id <> m.model_id;
+    UPDATE rar.models x SET deployed = true, deployed_at = now() WHERE x.model_id = m.model_id;
+    INSERT INTO rar.deployments (source, model_id, replaced, action) VALUES (m.source, m.model_id, old.model_id, deploy.how);
+    RETURN QUERY SELECT m.model_id, m.source, m.version, m.architecture, true,
+                        (m.metrics->'validation'->>'recall_at_10')::float8,
+                        old.model_id, (old.metrics->'validation'->>'recall_at_10')::float8;
+END
+$fn$;
+
+-- Marks a model as the one in use for its table; a summary row.
+CREATE FUNCTION rar_deploy(model_id bigint)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM rar.deploy(rar_deploy.model_id, 'deploy');
 END
 $fn$;
 
 -- Deploys again the model that was deployed before the current one.
-CREATE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+CREATE FUNCTION rar_rollback(source regclass)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF source IS NULL THEN
+    IF rar_rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(source, 'roll back models');
+    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
     SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', source
+        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
     WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@.rar_deploy(prev);
+    RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
 END
 $fn$;
 
@@ -188,8 +237,8 @@ BEGIN
       AND m.source = rar_tune.source;
     UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
+        PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
                  FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;

@@ -39,6 +39,26 @@ ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
 -- Rule lookup keys are no longer joined by U+001F; the index is on a hash.
 DROP INDEX rar.rule_store_antecedent_key;
 
+-- rar_deploy and rar_rollback answer a summary row instead of the whole
+-- model (weights included): a new return type.
+DROP FUNCTION rar_deploy(bigint);
+DROP FUNCTION rar_rollback(regclass);
+
+CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
+                               recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
+
+-- The deployment history.
+CREATE TABLE rar.deployments (
+    deployment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        regclass NOT NULL,
+    model_id      bigint NOT NULL,
+    replaced      bigint,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'tune')),
+    deployed_by   name NOT NULL DEFAULT current_user,
+    deployed_at   timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
+
 -- 2. Every function, procedure, aggregate and view of 0.2.0
 CREATE OR REPLACE FUNCTION rar.may_manage(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -59,7 +79,17 @@ RETURN EXISTS (
         JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.relkind = 'v'
     )
-    SELECT 1 FROM below WHERE rls);
+    SELECT 1 FROM below b
+    WHERE b.rls
+       
+       
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+                    AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+               JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+               WHERE w.ev_class = b.oid
+                 AND f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace))));
 
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -106,47 +136,65 @@ SELECT pid, usename, datname, query_start, now() - query_start AS running_for, q
 FROM pg_catalog.pg_stat_activity
 WHERE query LIKE 'rar_train:%';
 
-CREATE OR REPLACE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+CREATE OR REPLACE FUNCTION rar.deploy(model bigint, how text)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    src regclass;
+    m rar.models;
+    old rar.models;
 BEGIN
-    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
+    SELECT * INTO m FROM rar.models x WHERE x.model_id = deploy.model;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % does not exist', coalesce(model_id::text, 'NULL')
+        RAISE EXCEPTION 'model % does not exist', coalesce(deploy.model::text, 'NULL')
             USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
     END IF;
-    PERFORM rar.check_manage(src, 'deploy models');
-    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
-    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
-                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
+    PERFORM rar.check_manage(m.source, 'deploy models');
+    -- One deployment of a table's models at a time: their rows, locked
+    -- (only the table's owner can lock them).
+    PERFORM 1 FROM rar.models x WHERE x.source = m.source FOR NO KEY UPDATE;
+    SELECT * INTO old FROM rar.models x WHERE x.source = m.source AND x.deployed;
+    UPDATE rar.models x SET deployed = false WHERE x.source = m.source AND x.deployed AND x.model_id <> m.model_id;
+    UPDATE rar.models x SET deployed = true, deployed_at = now() WHERE x.model_id = m.model_id;
+    INSERT INTO rar.deployments (source, model_id, replaced, action) VALUES (m.source, m.model_id, old.model_id, deploy.how);
+    RETURN QUERY SELECT m.model_id, m.source, m.version, m.architecture, true,
+                        (m.metrics->'validation'->>'recall_at_10')::float8,
+                        old.model_id, (old.metrics->'validation'->>'recall_at_10')::float8;
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+CREATE OR REPLACE FUNCTION rar_deploy(model_id bigint)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM rar.deploy(rar_deploy.model_id, 'deploy');
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION rar_rollback(source regclass)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF source IS NULL THEN
+    IF rar_rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(source, 'roll back models');
+    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
     SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', source
+        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
     WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@.rar_deploy(prev);
+    RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
 END
 $fn$;
 
@@ -202,8 +250,8 @@ BEGIN
       AND m.source = rar_tune.source;
     UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
+        PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
                  FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
@@ -247,7 +295,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
     END IF;
     PERFORM rar.check_manage(source, 'register sources');
-    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND NOT rar.may_manage(o.relation)) THEN
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name
+               AND NOT (rar.may_manage(o.relation) OR rar.orphan_of(o.relation, o.created_by))) THEN
         RAISE EXCEPTION 'source "%" is registered by another role', name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'Choose another name; only the owner of the table of a source may register it again.';
@@ -277,6 +326,14 @@ BEGIN
     IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
         RAISE EXCEPTION 'defaults must be a jsonb object'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
+    END IF;
+    -- Rule sets and grants are about the table they were mined from: a
+    -- source moved to another table starts without them.
+    PERFORM 1 FROM rar.sources o WHERE o.name = rar_register.name FOR NO KEY UPDATE;
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND o.relation <> source) THEN
+        DELETE FROM rar.rule_sets r WHERE r.source = rar_register.name;
+        DELETE FROM rar.source_grants g WHERE g.source = rar_register.name;
+        RAISE NOTICE 'source "%" now reads %: the rule sets and grants of its former table were deleted', name, source;
     END IF;
     RETURN QUERY
     INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
@@ -355,8 +412,20 @@ DECLARE
     n_rules bigint;
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
-    lock_key bigint;
 BEGIN
+    -- One refresh (or re-registration) of a source at a time: its row,
+    -- locked; only the owner of its table can lock it.
+    IF wait THEN
+        PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE;
+    ELSE
+        BEGIN
+            PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'a refresh of source "%" is already running', name
+                USING ERRCODE = 'lock_not_available',
+                      HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
+        END;
+    END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
     -- A superuser (a pg_cron job, say) does not read a view or foreign table
@@ -371,14 +440,6 @@ BEGIN
                   HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
                                 'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
                                 (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
-    END IF;
-    lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
-    IF wait THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
-    ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(lock_key) THEN
-        RAISE EXCEPTION 'a refresh of source "%" is already running', name
-            USING ERRCODE = 'lock_not_available',
-                  HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
     p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults
@@ -810,6 +871,24 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, 
 	"basket" bigint, 
@@ -821,49 +900,6 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
@@ -877,29 +913,45 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, 
 	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
 	"item" TEXT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, 
@@ -912,50 +964,16 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
 	"basket" TEXT, 
 	"item" TEXT, 
 	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
+	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -974,6 +992,49 @@ CREATE OR REPLACE FUNCTION rar."baskets_final"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
 IMMUTABLE STRICT PARALLEL SAFE
@@ -1030,6 +1091,14 @@ CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source))
     WITH CHECK (rar.may_manage(source) AND model_id IS NOT NULL);
 DROP POLICY IF EXISTS delete ON rar.models;
 CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
+DROP POLICY IF EXISTS read ON rar.deployments;
+CREATE POLICY read ON rar.deployments FOR SELECT USING (rar.may_read(source));
+DROP POLICY IF EXISTS insert ON rar.deployments;
+CREATE POLICY insert ON rar.deployments FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND deployment_id = pg_catalog.currval('rar.deployments_deployment_id_seq'::pg_catalog.regclass)
+                AND EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = deployments.model_id AND m.source = deployments.source));
+DROP POLICY IF EXISTS delete ON rar.deployments;
+CREATE POLICY delete ON rar.deployments FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, deployed_by));
 DROP POLICY IF EXISTS read ON rar.tuning_trials;
 CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
 DROP POLICY IF EXISTS insert ON rar.tuning_trials;
@@ -1045,7 +1114,8 @@ CREATE POLICY read ON rar.sources FOR SELECT USING (true);
 DROP POLICY IF EXISTS insert ON rar.sources;
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
 DROP POLICY IF EXISTS update ON rar.sources;
-CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by))
+    WITH CHECK (rar.may_manage(relation));
 DROP POLICY IF EXISTS delete ON rar.sources;
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 DROP POLICY IF EXISTS read ON rar.source_grants;
@@ -1074,7 +1144,8 @@ CREATE POLICY update ON rar.rule_sets FOR UPDATE
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 DROP POLICY IF EXISTS delete ON rar.rule_sets;
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source
+                   AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 DROP POLICY IF EXISTS read ON rar.rule_store;
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
@@ -1098,7 +1169,7 @@ COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures 
 COMMENT ON TABLE rar.splits IS 'The split recorded by rar_split for each table, used by later functions';
 COMMENT ON TABLE rar.encodings IS 'How rar_encode encoded each column: one-hot tokens, z-score, min-max or quantile bands';
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views, or through functions of users), may have row-level security';
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 COMMENT ON FUNCTION rar.orphan_of(regclass, name) IS 'Whether the row is about a dropped table and was made by the current role';
 GRANT SELECT, INSERT, DELETE ON rar.clean_log TO PUBLIC;
@@ -1118,6 +1189,12 @@ SELECT pg_catalog.pg_extension_config_dump('rar.models', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.models_model_id_seq', '');
 COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
 GRANT SELECT ON rar.training TO PUBLIC;
+COMMENT ON TABLE rar.deployments IS 'The deployment history of the models of every table: what was deployed, when, by whom, replacing what';
+GRANT SELECT, INSERT, DELETE ON rar.deployments TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.deployments_deployment_id_seq TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments_deployment_id_seq', '');
+COMMENT ON TYPE rar.deployment IS 'A deployment as rar_deploy and rar_rollback answer it: the model, its validation recall@10, the model it replaced and its recall';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
@@ -1174,7 +1251,8 @@ COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
-'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate). For the table''s owner.';
+'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
+COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
 COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
@@ -1370,3 +1448,11 @@ COMMENT ON COLUMN rar.progress.query_start IS 'When the call started';
 COMMENT ON COLUMN rar.progress.running_for IS 'How long it has run';
 COMMENT ON COLUMN rar.progress.function IS 'The function';
 COMMENT ON COLUMN rar.progress.progress IS 'What it is doing now';
+COMMENT ON SEQUENCE rar.deployments_deployment_id_seq IS 'Numbers the deployments of rar.deployments';
+COMMENT ON COLUMN rar.deployments.deployment_id IS 'Deployment number';
+COMMENT ON COLUMN rar.deployments.source IS 'The table';
+COMMENT ON COLUMN rar.deployments.model_id IS 'The model deployed';
+COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none was deployed)';
+COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
+COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
+COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';

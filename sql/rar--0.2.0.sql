@@ -89,8 +89,9 @@ RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_cata
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
 
--- The relations a view reads, through views, down to tables (a
--- materialized view is data of its own: the walk stops there).
+-- Whether a relation, or one a view of it reads (through views, down to
+-- tables; a materialized view is data of its own: the walk stops there),
+-- has row-level security.
 CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
@@ -105,8 +106,18 @@ RETURN EXISTS (
         JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.relkind = 'v'
     )
-    SELECT 1 FROM below WHERE rls);
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads, has row-level security';
+    SELECT 1 FROM below b
+    WHERE b.rls
+       -- A view that calls a function of a user's may read anything through
+       -- it: counted as reading a table with row-level security.
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+                    AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
+               JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+               WHERE w.ev_class = b.oid
+                 AND f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace))));
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views, or through functions of users), may have row-level security';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -254,49 +265,98 @@ WHERE query LIKE 'rar_train:%';
 COMMENT ON VIEW rar.training IS 'rar_train calls running now: epoch, batch, loss, validation recall and time left';
 GRANT SELECT ON rar.training TO PUBLIC;
 
--- Marks a model as the one in use for its source.
-CREATE FUNCTION rar_deploy(model_id bigint) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+-- Every deployment of a model: which one, of which table, what it replaced,
+-- and how (trained first, deployed, rolled back, chosen by a search).
+CREATE TABLE rar.deployments (
+    deployment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        regclass NOT NULL,
+    model_id      bigint NOT NULL,
+    replaced      bigint,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'tune')),
+    deployed_by   name NOT NULL DEFAULT current_user,
+    deployed_at   timestamptz NOT NULL DEFAULT now()
+);
+COMMENT ON TABLE rar.deployments IS 'The deployment history of the models of every table: what was deployed, when, by whom, replacing what';
+ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
+CREATE POLICY read ON rar.deployments FOR SELECT USING (rar.may_read(source));
+CREATE POLICY insert ON rar.deployments FOR INSERT
+    WITH CHECK (rar.may_manage(source) AND deployment_id = pg_catalog.currval('rar.deployments_deployment_id_seq'::pg_catalog.regclass)
+                AND EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = deployments.model_id AND m.source = deployments.source));
+CREATE POLICY delete ON rar.deployments FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, deployed_by));
+GRANT SELECT, INSERT, DELETE ON rar.deployments TO PUBLIC;
+GRANT USAGE ON SEQUENCE rar.deployments_deployment_id_seq TO PUBLIC;
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments', '');
+SELECT pg_catalog.pg_extension_config_dump('rar.deployments_deployment_id_seq', '');
+
+-- What rar_deploy, rar_rollback answer: one row, without the weights.
+CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
+                               recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
+COMMENT ON TYPE rar.deployment IS 'A deployment as rar_deploy and rar_rollback answer it: the model, its validation recall@10, the model it replaced and its recall';
+
+-- Deploys model `model_id` for its table, records it in rar.deployments
+-- (`action`: deploy, rollback, tune) and answers one summary row: the model,
+-- its validation recall@10, and the model it replaced with its recall.
+CREATE FUNCTION rar.deploy(model bigint, how text)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
-    src regclass;
+    m rar.models;
+    old rar.models;
 BEGIN
-    SELECT m.source INTO src FROM rar.models m WHERE m.model_id = rar_deploy.model_id;
+    SELECT * INTO m FROM rar.models x WHERE x.model_id = deploy.model;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'model % does not exist', coalesce(model_id::text, 'NULL')
+        RAISE EXCEPTION 'model % does not exist', coalesce(deploy.model::text, 'NULL')
             USING ERRCODE = 'undefined_object', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
     END IF;
-    PERFORM rar.check_manage(src, 'deploy models');
-    UPDATE rar.models m SET deployed = false WHERE m.source = src AND m.deployed;
-    RETURN QUERY UPDATE rar.models m SET deployed = true, deployed_at = now()
-                 WHERE m.model_id = rar_deploy.model_id RETURNING m.*;
+    PERFORM rar.check_manage(m.source, 'deploy models');
+    -- One deployment of a table's models at a time: their rows, locked
+    -- (only the table's owner can lock them).
+    PERFORM 1 FROM rar.models x WHERE x.source = m.source FOR NO KEY UPDATE;
+    SELECT * INTO old FROM rar.models x WHERE x.source = m.source AND x.deployed;
+    UPDATE rar.models x SET deployed = false WHERE x.source = m.source AND x.deployed AND x.model_id <> m.model_id;
+    UPDATE rar.models x SET deployed = true, deployed_at = now() WHERE x.model_id = m.model_id;
+    INSERT INTO rar.deployments (source, model_id, replaced, action) VALUES (m.source, m.model_id, old.model_id, deploy.how);
+    RETURN QUERY SELECT m.model_id, m.source, m.version, m.architecture, true,
+                        (m.metrics->'validation'->>'recall_at_10')::float8,
+                        old.model_id, (old.metrics->'validation'->>'recall_at_10')::float8;
+END
+$fn$;
+
+-- Marks a model as the one in use for its table; a summary row.
+CREATE FUNCTION rar_deploy(model_id bigint)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    RETURN QUERY SELECT * FROM rar.deploy(rar_deploy.model_id, 'deploy');
 END
 $fn$;
 
 -- Deploys again the model that was deployed before the current one.
-CREATE FUNCTION rar_rollback(source regclass) RETURNS SETOF rar.models LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp AS $fn$
+CREATE FUNCTION rar_rollback(source regclass)
+RETURNS SETOF rar.deployment
+LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF source IS NULL THEN
+    IF rar_rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(source, 'roll back models');
+    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
     SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', source
+        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
     WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
-    RETURN QUERY SELECT * FROM @extschema@.rar_deploy(prev);
+    RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
 END
 $fn$;
 
@@ -386,8 +446,8 @@ BEGIN
       AND m.source = rar_tune.source;
     UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
     IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
-        PERFORM @extschema@.rar_deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                                        WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best));
+        PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
+                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
                  FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
@@ -520,7 +580,8 @@ ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_store ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.sources FOR SELECT USING (true);
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
-CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by))
+    WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 -- A grant is about the source it names, and is the business of the owner of
 -- that source's table: its relation must be the source's.
@@ -543,7 +604,8 @@ CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source
+                   AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
 CREATE POLICY insert ON rar.rule_store FOR INSERT
@@ -588,7 +650,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
     END IF;
     PERFORM rar.check_manage(source, 'register sources');
-    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND NOT rar.may_manage(o.relation)) THEN
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name
+               AND NOT (rar.may_manage(o.relation) OR rar.orphan_of(o.relation, o.created_by))) THEN
         RAISE EXCEPTION 'source "%" is registered by another role', name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'Choose another name; only the owner of the table of a source may register it again.';
@@ -618,6 +681,14 @@ BEGIN
     IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
         RAISE EXCEPTION 'defaults must be a jsonb object'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
+    END IF;
+    -- Rule sets and grants are about the table they were mined from: a
+    -- source moved to another table starts without them.
+    PERFORM 1 FROM rar.sources o WHERE o.name = rar_register.name FOR NO KEY UPDATE;
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND o.relation <> source) THEN
+        DELETE FROM rar.rule_sets r WHERE r.source = rar_register.name;
+        DELETE FROM rar.source_grants g WHERE g.source = rar_register.name;
+        RAISE NOTICE 'source "%" now reads %: the rule sets and grants of its former table were deleted', name, source;
     END IF;
     RETURN QUERY
     INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
@@ -702,8 +773,20 @@ DECLARE
     n_rules bigint;
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
-    lock_key bigint;
 BEGIN
+    -- One refresh (or re-registration) of a source at a time: its row,
+    -- locked; only the owner of its table can lock it.
+    IF wait THEN
+        PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE;
+    ELSE
+        BEGIN
+            PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'a refresh of source "%" is already running', name
+                USING ERRCODE = 'lock_not_available',
+                      HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
+        END;
+    END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
     -- A superuser (a pg_cron job, say) does not read a view or foreign table
@@ -718,14 +801,6 @@ BEGIN
                   HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
                                 'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
                                 (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
-    END IF;
-    lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
-    IF wait THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
-    ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(lock_key) THEN
-        RAISE EXCEPTION 'a refresh of source "%" is already running', name
-            USING ERRCODE = 'lock_not_available',
-                  HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
     p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults
@@ -1108,7 +1183,7 @@ AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:917
+-- src/api/clean.rs:980
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1169,7 +1244,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:690
+-- src/api/clean.rs:721
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" regclass, /* Option < Relation > */
@@ -1234,7 +1309,7 @@ AS 'MODULE_PATHNAME', 'rar_train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:269
+-- src/api/train.rs:285
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */
@@ -1250,6 +1325,32 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* <begin connected objects> */
 -- src/api/aggregate.rs:123
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1270,6 +1371,22 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
 -- rar::api::aggregate::rar::rules_sfunc_ib
 CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
@@ -1286,17 +1403,15 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1315,68 +1430,15 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+-- src/api/aggregate.rs:196
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:273
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:230
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1395,68 +1457,18 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:217
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:196
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1483,6 +1495,69 @@ CREATE  FUNCTION rar."baskets_final"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:230
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:273
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:188
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:217
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1601,7 +1676,8 @@ COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
-'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate). For the table''s owner.';
+'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
+COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
 COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
@@ -1799,5 +1875,13 @@ COMMENT ON COLUMN rar.progress.query_start IS 'When the call started';
 COMMENT ON COLUMN rar.progress.running_for IS 'How long it has run';
 COMMENT ON COLUMN rar.progress.function IS 'The function';
 COMMENT ON COLUMN rar.progress.progress IS 'What it is doing now';
+COMMENT ON SEQUENCE rar.deployments_deployment_id_seq IS 'Numbers the deployments of rar.deployments';
+COMMENT ON COLUMN rar.deployments.deployment_id IS 'Deployment number';
+COMMENT ON COLUMN rar.deployments.source IS 'The table';
+COMMENT ON COLUMN rar.deployments.model_id IS 'The model deployed';
+COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none was deployed)';
+COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
+COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
+COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';
 /* </end connected objects> */
 

@@ -104,7 +104,8 @@ ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_store ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.sources FOR SELECT USING (true);
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
-CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by))
+    WITH CHECK (rar.may_manage(relation));
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 -- A grant is about the source it names, and is the business of the owner of
 -- that source's table: its relation must be the source's.
@@ -127,7 +128,8 @@ CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source
+                   AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
 CREATE POLICY insert ON rar.rule_store FOR INSERT
@@ -172,7 +174,8 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
     END IF;
     PERFORM rar.check_manage(source, 'register sources');
-    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND NOT rar.may_manage(o.relation)) THEN
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name
+               AND NOT (rar.may_manage(o.relation) OR rar.orphan_of(o.relation, o.created_by))) THEN
         RAISE EXCEPTION 'source "%" is registered by another role', name
             USING ERRCODE = 'duplicate_object',
                   HINT = 'Choose another name; only the owner of the table of a source may register it again.';
@@ -202,6 +205,14 @@ BEGIN
     IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
         RAISE EXCEPTION 'defaults must be a jsonb object'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
+    END IF;
+    -- Rule sets and grants are about the table they were mined from: a
+    -- source moved to another table starts without them.
+    PERFORM 1 FROM rar.sources o WHERE o.name = rar_register.name FOR NO KEY UPDATE;
+    IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name AND o.relation <> source) THEN
+        DELETE FROM rar.rule_sets r WHERE r.source = rar_register.name;
+        DELETE FROM rar.source_grants g WHERE g.source = rar_register.name;
+        RAISE NOTICE 'source "%" now reads %: the rule sets and grants of its former table were deleted', name, source;
     END IF;
     RETURN QUERY
     INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
@@ -286,8 +297,20 @@ DECLARE
     n_rules bigint;
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
-    lock_key bigint;
 BEGIN
+    -- One refresh (or re-registration) of a source at a time: its row,
+    -- locked; only the owner of its table can lock it.
+    IF wait THEN
+        PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE;
+    ELSE
+        BEGIN
+            PERFORM 1 FROM rar.sources o WHERE o.name = rar_refresh.name FOR NO KEY UPDATE NOWAIT;
+        EXCEPTION WHEN lock_not_available THEN
+            RAISE EXCEPTION 'a refresh of source "%" is already running', name
+                USING ERRCODE = 'lock_not_available',
+                      HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
+        END;
+    END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
     -- A superuser (a pg_cron job, say) does not read a view or foreign table
@@ -302,14 +325,6 @@ BEGIN
                   HINT = format('Refresh it as the owner of its table, for example with pg_cron: SELECT cron.schedule_in_database(%L, %L, %L, current_database(), %L);',
                                 'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
                                 (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
-    END IF;
-    lock_key := pg_catalog.hashtextextended('rar_refresh:' || name, 0);
-    IF wait THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(lock_key);
-    ELSIF NOT pg_catalog.pg_try_advisory_xact_lock(lock_key) THEN
-        RAISE EXCEPTION 'a refresh of source "%" is already running', name
-            USING ERRCODE = 'lock_not_available',
-                  HINT = 'Try again when it ends, or CALL rar_refresh(..., wait => true) to wait for it.';
     END IF;
     p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
          || s.defaults

@@ -189,6 +189,16 @@ pub enum RarError {
         action: &'static str,
         user: String,
     },
+    /// A quarantine table that serves another table (dropped since) of the same name.
+    QuarantineOfAnother {
+        quarantine: String,
+        relation: String,
+    },
+    /// A quarantine table the caller cannot read, insert into or delete from.
+    QuarantinePrivilege {
+        quarantine: String,
+        user: String,
+    },
     /// A quarantine table that is not owned by the owner of its table.
     QuarantineNotOwned {
         quarantine: String,
@@ -510,6 +520,19 @@ impl RarError {
             )
             .set_detail("Rows of a table are kept aside only in a table owned like it, so that nobody else can read, change or trigger on them.")
             .set_hint(format!("Ask the owner of {relation} to drop or take over {quarantine} (ALTER TABLE ... OWNER TO), then run again.")),
+            RarError::QuarantineOfAnother { quarantine, relation } => ErrorReport::new(
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("quarantine table {quarantine} serves another table named like {relation}"),
+                F,
+            )
+            .set_detail("The table it was made for was dropped (or renamed) since; its rows are not this table's.")
+            .set_hint(format!("Rename or drop {quarantine} (after restoring its rows by hand if they are wanted), then run again.")),
+            RarError::QuarantinePrivilege { quarantine, user } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied for quarantine table {quarantine}"),
+                F,
+            )
+            .set_hint(format!("Ask its owner for GRANT SELECT, INSERT, DELETE ON {quarantine} TO {user}.")),
             RarError::TooMany { what, requested, limit, hint } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 format!("too many {what}: {requested}"),

@@ -110,8 +110,8 @@ impl ModelLib {
     }
 }
 
-/// A model loaded in this backend for scoring (kept for the backend's life:
-/// model rows never change once stored).
+/// A model loaded in this backend for scoring (kept for the backend's life,
+/// by id and row version).
 pub struct LoadedModel {
     handle: *mut c_void,
     pub vocab: Vec<String>,
@@ -119,7 +119,9 @@ pub struct LoadedModel {
 }
 
 thread_local! {
-    static MODELS: std::cell::RefCell<std::collections::HashMap<i64, std::rc::Rc<LoadedModel>>> =
+    /// Loaded models by id and row version (`xmin`): a row that changed,
+    /// or an id used again after the extension was created again, loads anew.
+    static MODELS: std::cell::RefCell<std::collections::HashMap<(i64, String), std::rc::Rc<LoadedModel>>> =
         std::cell::RefCell::new(std::collections::HashMap::new());
 }
 
@@ -131,7 +133,13 @@ impl ModelLib {
         model_id: i64,
         fetch: impl FnOnce() -> Result<(String, Vec<String>, Vec<u8>), RarError>,
     ) -> Result<std::rc::Rc<LoadedModel>, RarError> {
-        if let Some(m) = MODELS.with(|c| c.borrow().get(&model_id).cloned()) {
+        let row_version = crate::spi::one::<String>(
+            "SELECT xmin::pg_catalog.text FROM rar.models WHERE model_id = $1",
+            &[model_id.into()],
+        )?
+        .unwrap_or_default();
+        let key = (model_id, row_version);
+        if let Some(m) = MODELS.with(|c| c.borrow().get(&key).cloned()) {
             return Ok(m);
         }
         let (config, vocab, weights) = fetch()?;
@@ -166,7 +174,7 @@ impl ModelLib {
         }
         let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
         let m = std::rc::Rc::new(LoadedModel { handle, vocab, index });
-        MODELS.with(|c| c.borrow_mut().insert(model_id, m.clone()));
+        MODELS.with(|c| c.borrow_mut().insert(key, m.clone()));
         Ok(m)
     }
 

@@ -24,6 +24,8 @@ pub struct Source {
     /// the table, or is a member of the owning role).
     pub owner: String,
     pub managed: bool,
+    /// Whether the relation has row-level security enabled.
+    pub row_security: bool,
     pub columns: Vec<ColumnInfo>,
 }
 
@@ -57,7 +59,8 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             "SELECT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)), \
                     c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
                     n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
-                    pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+                    pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.pg_has_role(c.relowner, 'USAGE'), \
+                    c.relrowsecurity \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
              WHERE c.oid OPERATOR(pg_catalog.=) $1",
             Some(1),
@@ -74,6 +77,7 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
         let name: String = head.get(5)?.unwrap_or_default();
         let owner: String = head.get(6)?.unwrap_or_default();
         let managed: bool = head.get(7)?.unwrap_or(false);
+        let row_security: bool = head.get(8)?.unwrap_or(false);
         if !matches!(relkind.as_str(), "r" | "v" | "m" | "p" | "f")
             || (tables_only && !matches!(relkind.as_str(), "r" | "p"))
         {
@@ -110,7 +114,7 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             let elem: String = row.get(4)?.unwrap_or_default();
             columns.push(ColumnInfo { name, type_name, kind: kind(&cat, &elem), numeric: cat == "N" });
         }
-        Ok(Source { function, oid: rel, schema, name, quoted, display, owner, managed, columns })
+        Ok(Source { function, oid: rel, schema, name, quoted, display, owner, managed, row_security, columns })
     })
 }
 

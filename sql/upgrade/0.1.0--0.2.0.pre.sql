@@ -34,3 +34,23 @@ ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
 
 -- Rule lookup keys are no longer joined by U+001F; the index is on a hash.
 DROP INDEX rar.rule_store_antecedent_key;
+
+-- rar_deploy and rar_rollback answer a summary row instead of the whole
+-- model (weights included): a new return type.
+DROP FUNCTION rar_deploy(bigint);
+DROP FUNCTION rar_rollback(regclass);
+
+CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
+                               recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
+
+-- The deployment history.
+CREATE TABLE rar.deployments (
+    deployment_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    source        regclass NOT NULL,
+    model_id      bigint NOT NULL,
+    replaced      bigint,
+    action        text NOT NULL CHECK (action IN ('train', 'deploy', 'rollback', 'tune')),
+    deployed_by   name NOT NULL DEFAULT current_user,
+    deployed_at   timestamptz NOT NULL DEFAULT now()
+);
+ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;

@@ -15,7 +15,7 @@
 
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
-use pgrx::spi::quote_identifier;
+use pgrx::spi::{quote_identifier, quote_literal};
 use pgrx::JsonB;
 use rar_core::layout::{self, ColumnKind, Layout, PRICE_NAMES, QUANTITY_NAMES};
 use serde_json::json;
@@ -499,27 +499,61 @@ fn next_run(t: &Target) -> Result<i64, RarError> {
     } else {
         0
     };
-    Ok(run.max(logged + 1).max(quarantined + 1))
+    Ok(run.max(logged.saturating_add(1)).max(quarantined.saturating_add(1)))
 }
 
 fn exists(quoted: &str) -> Result<bool, RarError> {
     Ok(one::<bool>("SELECT pg_catalog.to_regclass($1) IS NOT NULL", &[quoted.to_string().into()])?.unwrap_or(false))
 }
 
+/// What the quarantine's COMMENT says: the table it serves, by OID.
+fn quarantine_comment(src: &Source) -> String {
+    format!("rar quarantine of table {} (OID {})", src.display, src.oid.to_u32())
+}
+
 /// The quarantine's owner, or None when it does not exist; refuses one
-/// owned by anybody but the table's owner.
+/// owned by anybody but the table's owner, one that serves another table
+/// (of the same name, dropped since), and one the caller cannot use.
 fn quarantine_owner(src: &Source, quarantine: &str, display: &str) -> Result<Option<String>, RarError> {
-    let owner: Option<String> = one(
-        "SELECT pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text FROM pg_catalog.pg_class c \
-         WHERE c.oid = pg_catalog.to_regclass($1)",
-        &[quarantine.to_string().into()],
-    )?;
-    match owner {
-        Some(o) if o != src.owner => {
-            Err(RarError::QuarantineNotOwned { quarantine: display.to_string(), relation: src.display.clone() })
+    let row: Option<(String, Option<String>, bool)> = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.obj_description(c.oid, 'pg_class'), \
+                    pg_catalog.has_table_privilege(c.oid, 'SELECT') AND pg_catalog.has_table_privilege(c.oid, 'INSERT') \
+                    AND pg_catalog.has_table_privilege(c.oid, 'DELETE') \
+             FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+            Some(1),
+            &[quarantine.to_string().into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
         }
-        o => Ok(o),
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>(Some((r.get(1)?.unwrap_or_default(), r.get(2)?, r.get(3)?.unwrap_or(false))))
+    })?;
+    let Some((owner, comment, usable)) = row else { return Ok(None) };
+    if owner != src.owner {
+        return Err(RarError::QuarantineNotOwned { quarantine: display.to_string(), relation: src.display.clone() });
     }
+    // A table restored from a dump has a new OID but its cleaning log came
+    // with it (the log names it); a table dropped and created again has none.
+    let oid_tag = format!("(OID {})", src.oid.to_u32());
+    if comment.as_deref().is_some_and(|c| c.starts_with("rar quarantine of table ") && !c.ends_with(&oid_tag)) {
+        let logged = count("SELECT pg_catalog.count(*) FROM rar.clean_log WHERE relation = $1", &[src.oid.into()])?;
+        if logged == 0 {
+            return Err(RarError::QuarantineOfAnother {
+                quarantine: display.to_string(),
+                relation: src.display.clone(),
+            });
+        }
+        if src.managed {
+            exec(&format!("COMMENT ON TABLE {quarantine} IS {}", quote_literal(quarantine_comment(src))), &[])?;
+        }
+    }
+    if !usable {
+        let user = one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])?.unwrap_or_default();
+        return Err(RarError::QuarantinePrivilege { quarantine: display.to_string(), user });
+    }
+    Ok(Some(owner))
 }
 
 /// Creates the quarantine table when missing (owned by the table's owner)
@@ -529,6 +563,14 @@ fn ensure_quarantine(t: &Target) {
     if owner.is_none() {
         t.src.check_manage("create the quarantine table");
         exec(&format!("CREATE TABLE {} (LIKE {})", t.quarantine, t.src.quoted), &[]).or_raise();
+        // Which table it serves (a table dropped and created again under the
+        // same name is another table), and, for a table with row-level
+        // security, no rows for anybody but the owner.
+        exec(&format!("COMMENT ON TABLE {} IS {}", t.quarantine, quote_literal(quarantine_comment(t.src))), &[])
+            .or_raise();
+        if t.src.row_security {
+            exec(&format!("ALTER TABLE {} ENABLE ROW LEVEL SECURITY", t.quarantine), &[]).or_raise();
+        }
         exec(&format!("ALTER TABLE {} OWNER TO {}", t.quarantine, quote_identifier(&t.src.owner)), &[]).or_raise();
     }
     let existing: Vec<(String, bool)> = Spi::connect(|client| {
@@ -699,6 +741,8 @@ fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> 
     if quarantine_owner(&src, &q, &q_display).or_raise().is_none() {
         RarError::NoQuarantine { relation: src.display.clone(), quarantine: q_display }.raise();
     }
+    // No run may start or end while the runs to undo are chosen and undone.
+    exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", src.quoted), &[]).or_raise();
     // Runs with something left to undo, last first.
     let pending: Vec<i64> = Spi::connect(|client| {
         let rows = client.select(
@@ -795,14 +839,34 @@ fn special_columns(src: &Source) -> Result<(Vec<String>, Vec<String>), RarError>
 fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> Result<(i64, i64), RarError> {
     let refuse =
         |reason: String, hint: String| RarError::CannotRestore { relation: src.display.clone(), run, reason, hint };
-    // The columns the run saw (recorded since 0.2.0; for older runs, those
-    // of the table now), each of which must still be in both tables.
-    let recorded: Option<Vec<String>> = one::<pgrx::JsonB>(
-        "SELECT options->'columns' FROM rar.clean_log WHERE run = $1 AND relation = $2",
-        &[run.into(), src.oid.into()],
-    )?
-    .and_then(|j| serde_json::from_value(j.0).ok());
+    // The columns the run saw, as its log row recorded them (since 0.2.0),
+    // when that row was written by the table's owner or by the caller: a
+    // role with DELETE on the table can write log rows too. Otherwise the
+    // quarantine's own columns, each of which the table must still have.
+    let logged: Option<(pgrx::JsonB, bool)> = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT l.options->'columns', \
+                    l.run_by = CURRENT_USER OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = l.run_by) \
+                    AND pg_catalog.pg_has_role(l.run_by, c.relowner, 'USAGE')) \
+             FROM rar.clean_log l JOIN pg_catalog.pg_class c ON c.oid = l.relation \
+             WHERE l.run = $1 AND l.relation = $2",
+            Some(1),
+            &[run.into(), src.oid.into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>(
+            r.get::<pgrx::JsonB>(1)?.map(|j| (j, r.get::<bool>(2).ok().flatten().unwrap_or(false))),
+        )
+    })?;
+    let recorded: Option<Vec<String>> =
+        logged.filter(|(_, trusted)| *trusted).and_then(|(j, _)| serde_json::from_value(j.0).ok());
     let table_cols: Vec<String> = src.columns.iter().map(|c| c.name.clone()).collect();
+    let data_cols = |cols: &[String]| -> Vec<String> {
+        cols.iter().filter(|c| !QUARANTINE_COLUMNS.iter().any(|(q, _)| q == *c)).cloned().collect()
+    };
     let cols: Vec<String> = match recorded {
         Some(r) => {
             let missing: Vec<&String> =
@@ -815,7 +879,17 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
             }
             r
         }
-        None => table_cols.into_iter().filter(|c| quarantine_cols.contains(c)).collect(),
+        None => {
+            let kept = data_cols(quarantine_cols);
+            let missing: Vec<&String> = kept.iter().filter(|c| !table_cols.contains(c)).collect();
+            if !missing.is_empty() {
+                return Err(refuse(
+                    format!("The quarantine holds the columns {missing:?}, which the table no longer has."),
+                    "Put the columns back (or rename them back), then restore.".into(),
+                ));
+            }
+            kept
+        }
     };
     let (generated, identity) = special_columns(src)?;
     let writable: Vec<&String> = cols.iter().filter(|c| !generated.contains(c)).collect();

@@ -213,6 +213,9 @@ fn rar_train(
 
     let m = &report["metrics"];
     let p = &report["popularity"];
+    // Versions are numbered per table: one new model of a table at a time
+    // (the rows of its models, locked; only the table's owner can).
+    crate::spi::exec("SELECT 1 FROM rar.models WHERE source = $1 FOR NO KEY UPDATE", &[src.oid.into()]).or_raise();
     let row = Spi::connect_mut(|client| {
         let t = client.update(
             "INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds, \
@@ -244,6 +247,19 @@ fn rar_train(
         Ok::<_, pgrx::spi::SpiError>((r.get::<i64>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0), r.get::<bool>(3)?.unwrap_or(false)))
     })
     .or_raise();
+    // The table's first model: deployed by training, and recorded so (when
+    // the catalog has the history: not between new binaries and
+    // ALTER EXTENSION rar UPDATE from 0.1.0).
+    let history = crate::spi::one::<bool>("SELECT pg_catalog.to_regclass('rar.deployments') IS NOT NULL", &[])
+        .or_raise()
+        .unwrap_or(false);
+    if row.2 && history {
+        crate::spi::exec(
+            "INSERT INTO rar.deployments (source, model_id, replaced, action) VALUES ($1, $2, NULL, 'train')",
+            &[src.oid.into(), row.0.into()],
+        )
+        .or_raise();
+    }
     let num = |v: &Value| v.as_f64().unwrap_or(0.0);
     TableIterator::once((
         row.0,

@@ -16,6 +16,13 @@ FROM rar.models ORDER BY model_id;
 SELECT model_id, version, deployed FROM rar_deploy(3);
 SELECT model_id, version, deployed FROM rar_rollback('groceries');
 SELECT model_id, deployed FROM rar.models ORDER BY model_id;
+-- A deployment answers one line (the model, its recall, what it replaced;
+-- never the weights), and every deployment is recorded.
+SELECT model_id, source, version, architecture, deployed, recall_at_10 > 0 AS scored, replaced,
+       replaced_recall_at_10 > 0 AS replaced_scored
+FROM rar_deploy(2);
+SELECT model_id, version, deployed, replaced FROM rar_rollback('groceries');
+SELECT model_id, replaced, action FROM rar.deployments WHERE source = 'groceries'::regclass ORDER BY deployment_id;
 -- Bad input.
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'gpt')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"epochz": 3}')$$);

@@ -244,6 +244,45 @@ SET ROLE rar_sec_owner;
 CALL rar_refresh('viewed', min_support => 0.1);
 RESET ROLE;
 
+-- A source moved to another table leaves its rule sets behind: the readers
+-- of the new table never see rules of the old one.
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.hidden_sales (tid int, item text);
+INSERT INTO sec.hidden_sales SELECT b, i FROM generate_series(1, 20) b, unnest(ARRAY['classified0', 'classified1']) i;
+SELECT name FROM rar_register('moving', 'sec.hidden_sales');
+CALL rar_refresh('moving', min_support => 0.1);
+SET client_min_messages = warning;
+SELECT name, relation FROM rar_register('moving', 'sec.sales');
+RESET client_min_messages;
+SELECT count(*) AS rule_sets_after_move FROM rar.rule_sets WHERE source = 'moving';
+RESET ROLE;
+SET ROLE rar_sec_reader;
+SELECT count(*) AS classified_rules_seen FROM rar.rules WHERE source = 'moving';
+RESET ROLE;
+-- A view that reads through a function of a user's is taken as reading a
+-- table with row-level security: its rules are for its owner (and grants).
+SET ROLE rar_sec_owner;
+CREATE FUNCTION sec.tenant_rows() RETURNS TABLE (tid int, item text) LANGUAGE sql STABLE AS 'SELECT tid, item FROM sec.tenant_sales';
+CREATE VIEW sec.tenant_func_view AS SELECT * FROM sec.tenant_rows();
+GRANT SELECT ON sec.tenant_func_view TO rar_sec_reader;
+SELECT name FROM rar_register('tenant_func', 'sec.tenant_func_view', 'tid', 'item');
+CALL rar_refresh('tenant_func', min_support => 0.1);
+SELECT count(*) > 0 AS owner_sees FROM rar.rules WHERE source = 'tenant_func';
+RESET ROLE;
+SET ROLE rar_sec_reader;
+SELECT count(*) AS reader_sees FROM rar.rules WHERE source = 'tenant_func';
+RESET ROLE;
+-- An advisory lock held by anybody does not block a refresh: refreshes of a
+-- source serialize on its row, which only the table's owner can lock.
+SET ROLE rar_sec_hostile;
+SELECT pg_advisory_lock(hashtextextended('rar_refresh:moving', 0)) IS NOT NULL AS hostile_holds_a_lock;
+RESET ROLE;
+SET ROLE rar_sec_owner;
+CALL rar_refresh('moving', min_support => 0.1);
+SELECT count(*) AS rule_sets_now FROM rar.rule_sets WHERE source = 'moving';
+RESET ROLE;
+SELECT pg_advisory_unlock_all();
+
 -- 7. Rule lookup keys are unambiguous for any item text.
 SET ROLE rar_sec_owner;
 CREATE TABLE sec.sep (tid int, item text);
@@ -340,5 +379,5 @@ WHERE c.relnamespace = 'rar'::regnamespace AND c.relkind IN ('r', 'v') AND col_d
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
-SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed') ORDER BY name;
+SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed', 'moving', 'tenant_func') ORDER BY name;
 DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;

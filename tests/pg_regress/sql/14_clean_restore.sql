@@ -65,4 +65,44 @@ CREATE TABLE h1_2024 (store text) INHERITS (h1);
 SELECT show_error($$SELECT * FROM rar_clean('h1')$$);
 CREATE TABLE c1 (invoice text, item text, rar_run text);
 SELECT show_error($$SELECT * FROM rar_clean('c1')$$);
+-- A log row written by a role with DELETE on the table (not its owner)
+-- does not decide what the owner's restore puts back.
+CREATE ROLE rar_cr_clerk;
+CREATE TABLE fx (invoice text, item text, quantity int, price numeric);
+INSERT INTO fx VALUES ('A', 'x', 1, 9.99), ('A', 'y', -3, 4.50), ('B', 'z', -1, 7.25);
+CREATE TABLE fx_before AS TABLE fx;
+GRANT SELECT, DELETE ON fx TO rar_cr_clerk;
+SELECT count(*) FROM rar_clean('fx');
+DELETE FROM rar.clean_log WHERE relation = 'fx'::regclass;
+SET ROLE rar_cr_clerk;
+INSERT INTO rar.clean_log (run, relation, quarantine, dry_run, options, report, lines_before, lines_after, removed, changed)
+SELECT g, 'fx', 'x', false, '{"columns": ["invoice"]}', '[]', 0, 0, 0, 0 FROM generate_series(1, 2000) g;
+SELECT count(*) AS forged_log_rows FROM rar.clean_log WHERE relation = 'fx'::regclass;
+RESET ROLE;
+SELECT rar_restore('fx') AS restored;
+SELECT same_rows('fx', 'fx_before');
+DROP TABLE fx, fx_rar_rejected, fx_before;
+DROP ROLE rar_cr_clerk;
+
+-- A table dropped and created again under the same name is another table:
+-- the old one's quarantine is not restored into it.
+CREATE TABLE tt (invoice text, item text, quantity int);
+INSERT INTO tt VALUES ('A', 'x', 1), ('A', 'y', -1), ('B', NULL, 1);
+SELECT count(*) FROM rar_clean('tt');
+DROP TABLE tt;
+CREATE TABLE tt (invoice text, item text, quantity int);
+INSERT INTO tt VALUES ('NEW', 'n', 5);
+SELECT regexp_replace(show_error($$SELECT rar_restore('tt')$$), 'run( =)? \d+', 'run N', 'g');
+SELECT regexp_replace(show_error($$SELECT * FROM rar_clean('tt')$$), 'run( =)? \d+', 'run N', 'g');
+SELECT count(*) AS lines_of_the_new_table FROM tt;
+DROP TABLE tt, tt_rar_rejected;
+
+-- The quarantine of a table with row-level security has it too (no
+-- policies: only the owner sees the rows kept aside).
+CREATE TABLE rls_sales (tenant text, invoice text, item text, quantity int);
+ALTER TABLE rls_sales ENABLE ROW LEVEL SECURITY;
+INSERT INTO rls_sales VALUES ('x', '1', 'a', 1), ('y', '2', 'b', 0);
+SELECT count(*) FROM rar_clean('rls_sales', tid_column => 'invoice', item_column => 'item');
+SELECT relrowsecurity AS quarantine_has_row_security FROM pg_class WHERE oid = 'rls_sales_rar_rejected'::regclass;
+DROP TABLE rls_sales, rls_sales_rar_rejected;
 RESET client_min_messages;
