@@ -1156,7 +1156,7 @@ AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/segments.rs:26
+-- src/api/segments.rs:27
 -- rar::api::segments::rar_mine_segments
 CREATE  FUNCTION "rar_mine_segments"(
 	"source" regclass, /* Option < Relation > */
@@ -1183,7 +1183,7 @@ AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:980
+-- src/api/clean.rs:993
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1224,7 +1224,7 @@ AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:92
+-- src/api/recommend.rs:96
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
@@ -1244,7 +1244,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:721
+-- src/api/clean.rs:733
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" regclass, /* Option < Relation > */
@@ -1328,151 +1328,7 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:196
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:188
+-- src/api/aggregate.rs:224
 -- rar::api::aggregate::rar::rules_sfunc4_ib
 CREATE  FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, /* Option < Internal > */
@@ -1487,7 +1343,33 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:243
+-- src/api/aggregate.rs:314
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:284
 -- rar::api::aggregate::rar::baskets_final
 CREATE  FUNCTION rar."baskets_final"(
 	"state" internal /* Option < Internal > */
@@ -1498,7 +1380,20 @@ AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:230
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:271
 -- rar::api::aggregate::rar::baskets_deserial
 CREATE  FUNCTION rar."baskets_deserial"(
 	"bytes" bytea, /* Option < & [u8] > */
@@ -1510,31 +1405,86 @@ AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:188
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:258
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
 	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:273
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
+-- src/api/aggregate.rs:232
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:188
+-- src/api/aggregate.rs:224
 -- rar::api::aggregate::rar::rules_sfunc
 CREATE  FUNCTION rar."rules_sfunc"(
 	"state" internal, /* Option < Internal > */
@@ -1550,18 +1500,68 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:217
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:283
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:324
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc

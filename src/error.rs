@@ -189,6 +189,21 @@ pub enum RarError {
         action: &'static str,
         user: String,
     },
+    /// Something derived from a table the caller may not read in full.
+    NotReadable {
+        relation: String,
+    },
+    /// A view named like the one rar_encode makes, owned by another role.
+    ItemsViewNotOwned {
+        view: String,
+        relation: String,
+    },
+    /// A superuser changing a table a role without superuser owns.
+    SuperuserOnUserTable {
+        function: &'static str,
+        relation: String,
+        owner: String,
+    },
     /// A quarantine table that serves another table (dropped since) of the same name.
     QuarantineOfAnother {
         quarantine: String,
@@ -520,6 +535,27 @@ impl RarError {
             )
             .set_detail("Rows of a table are kept aside only in a table owned like it, so that nobody else can read, change or trigger on them.")
             .set_hint(format!("Ask the owner of {relation} to drop or take over {quarantine} (ALTER TABLE ... OWNER TO), then run again.")),
+            RarError::NotReadable { relation } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied for the models of table {relation}"),
+                F,
+            )
+            .set_detail("Models are data of their table: they are used for roles that may read all of its rows.")
+            .set_hint(format!("Ask the owner of {relation} for SELECT on it (all of its rows).")),
+            RarError::ItemsViewNotOwned { view, relation } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("view {view} is not owned by the owner of {relation}"),
+                F,
+            )
+            .set_detail("rar_encode keeps the items of a table in a view owned like the table; another role's view is neither replaced nor used.")
+            .set_hint(format!("Ask the owner of {relation} to drop or take over {view}, then run again.")),
+            RarError::SuperuserOnUserTable { function, relation, owner } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("a superuser does not run {function} on table {relation}, which {owner} owns"),
+                F,
+            )
+            .set_detail("The table's triggers, rules, defaults and constraints would run with the superuser's rights.")
+            .set_hint(format!("Run it as the owner: SET ROLE {owner}; then call {function} again.")),
             RarError::QuarantineOfAnother { quarantine, relation } => ErrorReport::new(
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("quarantine table {quarantine} serves another table named like {relation}"),

@@ -36,7 +36,14 @@ fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, Stri
         Ok::<_, pgrx::spi::SpiError>(Some((r.get::<i64>(1)?.unwrap_or(0), r.get::<String>(2)?.unwrap_or_default())))
     })
     .or_raise();
-    row.unwrap_or_else(|| RarError::NoModel { source: display.to_string() }.raise())
+    row.unwrap_or_else(|| {
+        // The model may exist and be hidden: models are data of their table.
+        let readable = crate::spi::one::<bool>("SELECT rar.may_read($1)", &[rel.into()]).or_raise().unwrap_or(false);
+        if !readable {
+            RarError::NotReadable { relation: display.to_string() }.raise();
+        }
+        RarError::NoModel { source: display.to_string() }.raise()
+    })
 }
 
 /// Rules of `baskets` by `method` ('neural' or 'hybrid') with the model of

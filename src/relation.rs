@@ -26,6 +26,8 @@ pub struct Source {
     pub managed: bool,
     /// Whether the relation has row-level security enabled.
     pub row_security: bool,
+    /// Whether the caller is a superuser and the owner is not.
+    pub superuser_on_user_table: bool,
     pub columns: Vec<ColumnInfo>,
 }
 
@@ -60,7 +62,9 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
                     c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
                     n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
                     pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text, pg_catalog.pg_has_role(c.relowner, 'USAGE'), \
-                    c.relrowsecurity \
+                    c.relrowsecurity, \
+                    (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) \
+                    AND NOT (SELECT o.rolsuper FROM pg_catalog.pg_roles o WHERE o.oid OPERATOR(pg_catalog.=) c.relowner) \
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
              WHERE c.oid OPERATOR(pg_catalog.=) $1",
             Some(1),
@@ -78,6 +82,7 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
         let owner: String = head.get(6)?.unwrap_or_default();
         let managed: bool = head.get(7)?.unwrap_or(false);
         let row_security: bool = head.get(8)?.unwrap_or(false);
+        let superuser_on_user_table: bool = head.get(9)?.unwrap_or(false);
         if !matches!(relkind.as_str(), "r" | "v" | "m" | "p" | "f")
             || (tables_only && !matches!(relkind.as_str(), "r" | "p"))
         {
@@ -114,7 +119,19 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             let elem: String = row.get(4)?.unwrap_or_default();
             columns.push(ColumnInfo { name, type_name, kind: kind(&cat, &elem), numeric: cat == "N" });
         }
-        Ok(Source { function, oid: rel, schema, name, quoted, display, owner, managed, row_security, columns })
+        Ok(Source {
+            function,
+            oid: rel,
+            schema,
+            name,
+            quoted,
+            display,
+            owner,
+            managed,
+            row_security,
+            superuser_on_user_table,
+            columns,
+        })
     })
 }
 
@@ -156,6 +173,20 @@ impl Source {
                 .flatten()
                 .unwrap_or_default();
             RarError::NotOwner { relation: self.display.clone(), action, user }.raise();
+        }
+    }
+
+    /// Raises 42501 when a superuser would change a table a role without
+    /// superuser owns: the table's triggers, rules, defaults, constraints and
+    /// index expressions would run with the superuser's rights.
+    pub fn check_not_superuser_on_user_table(&self) {
+        if self.superuser_on_user_table {
+            RarError::SuperuserOnUserTable {
+                function: self.function,
+                relation: self.display.clone(),
+                owner: self.owner.clone(),
+            }
+            .raise();
         }
     }
 

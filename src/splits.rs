@@ -26,16 +26,32 @@ pub struct Split {
 /// A WHERE clause (with its parameters) selecting the lines of `set` under
 /// `split`. Baskets stay whole: the set is a function of the basket id (and,
 /// for a time split, of the basket's first line's time).
+/// A time column as an absolute time, whatever the session's TimeZone: a
+/// `timestamptz` as it is, a `timestamp` or `date` read as UTC.
+pub fn absolute_time(src: &Source, column: &str) -> String {
+    let quoted = quote_identifier(column);
+    match src.column(column).map(|c| c.type_name.as_str()) {
+        Some("timestamp with time zone") => quoted,
+        _ => format!("({quoted}::pg_catalog.timestamp AT TIME ZONE 'UTC')"),
+    }
+}
+
 pub fn filter(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
     let tid = quote_identifier(&split.tid_column);
     let ext = ext_schema().or_raise();
     match (&split.time_column, split.test_from) {
         (Some(time), Some(from)) => {
-            let time = quote_identifier(time);
+            // A basket's time is its first line's; a basket without one is
+            // never a test basket.
+            let time = absolute_time(src, time);
             let early = format!(
-                "{tid} IN (SELECT {tid} FROM {tab} GROUP BY {tid} HAVING pg_catalog.min({time}) {op} $1)",
+                "{tid} IN (SELECT {tid} FROM {tab} GROUP BY {tid} HAVING {cond})",
                 tab = src.quoted,
-                op = if set == "test" { ">=" } else { "<" }
+                cond = if set == "test" {
+                    format!("pg_catalog.min({time}) >= $1")
+                } else {
+                    format!("pg_catalog.min({time}) < $1 OR pg_catalog.min({time}) IS NULL")
+                }
             );
             if set == "test" {
                 (early, vec![from.into()])

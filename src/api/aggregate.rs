@@ -136,7 +136,15 @@ mod rar {
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
             min_confidence: min_confidence
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
-            max_length: max_length.unwrap_or(defaults::MAX_LENGTH as i32).max(0) as usize,
+            max_length: match max_length.unwrap_or(defaults::MAX_LENGTH as i32) {
+                m if m < 0 => RarError::InvalidOption {
+                    name: "max_length",
+                    value: m.to_string(),
+                    expected: "a number of items from 1 to 32",
+                }
+                .raise(),
+                m => m as usize,
+            },
             ..MineParams::default()
         };
         params.validate().or_raise();
@@ -145,6 +153,16 @@ mod rar {
             min_confidence: params.min_confidence,
             max_length: params.max_length as u32,
         }
+    }
+
+    /// Thresholds that differ between the rows of one group.
+    pub(crate) fn same_thresholds_error() -> ! {
+        RarError::ConflictingOptions {
+            message: "the thresholds of rar_rules_agg must be the same for every row of a group",
+            hint:
+                "Give min_support, min_confidence and max_length as constants (or as values of the grouping columns).",
+        }
+        .raise()
     }
 
     /// The transition functions, one per type pair of (basket, item): text
@@ -166,8 +184,26 @@ mod rar {
                 max_length: Option<i32>,
                 fcinfo: pg_sys::FunctionCallInfo,
             ) -> Internal {
-                let state = state.unwrap_or_default();
-                let options = (!state.initialized()).then(|| agg_options(min_support, min_confidence, max_length));
+                let mut state = state.unwrap_or_default();
+                if state.initialized() {
+                    // The thresholds hold for the whole group: every row must
+                    // give the same (the plan decides which row is first).
+                    // SAFETY: the state was made by new_state in an earlier call.
+                    let kept = unsafe { state_mut(&mut state) }.and_then(|p| p.options);
+                    let given = match (min_support, min_confidence, max_length) {
+                        (Some(s), Some(c), Some(m)) if m >= 0 => {
+                            Some(AggOptions { min_support: s, min_confidence: c, max_length: m as u32 })
+                        }
+                        _ => None,
+                    };
+                    if kept.is_some() && given != kept {
+                        // NULLs and out-of-range values get their own errors.
+                        agg_options(min_support, min_confidence, max_length);
+                        same_thresholds_error();
+                    }
+                    return transition(state, basket, item, None, fcinfo);
+                }
+                let options = Some(agg_options(min_support, min_confidence, max_length));
                 transition(state, basket, item, options, fcinfo)
             }
 
@@ -205,6 +241,11 @@ mod rar {
             // SAFETY: as above.
             (None, Some(other)) => unsafe { new_state(fcinfo, other) },
             (Some(mine), Some(other)) => {
+                if let (Some(x), Some(y)) = (mine.options, other.options) {
+                    if x != y {
+                        same_thresholds_error();
+                    }
+                }
                 mine.merge(other);
                 check_budget(mine);
                 a

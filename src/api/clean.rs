@@ -201,6 +201,7 @@ fn rar_clean(
 
     let src = relation::describe_table(target, "rar_clean");
     let _pinned = pin_search_path();
+    src.check_not_superuser_on_user_table();
     let _progress = Progress::start("rar_clean");
     check_privileges(&src);
     check_cleanable(&src);
@@ -734,6 +735,7 @@ fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> 
     let target = required("target", "", target);
     let src = relation::describe_table(target, "rar_restore");
     let _pinned = pin_search_path();
+    src.check_not_superuser_on_user_table();
     let progress = Progress::start("rar_restore");
     let name = quarantine_name(&src.name);
     let q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&name));

@@ -88,6 +88,7 @@ fn rar_encode(
     }
     let src = relation::describe_table(target, "rar_encode");
     let _pinned = pin_search_path();
+    src.check_not_superuser_on_user_table();
     src.check_manage("encode columns");
     let Layout::Long { tid, item } = src.layout(tid_column, item_column).or_raise() else {
         RarError::ConflictingOptions {
@@ -124,7 +125,8 @@ fn rar_encode(
                 let fractions: Vec<f64> = (1..bins).map(|i| i as f64 / bins as f64).collect();
                 let cuts: Vec<f64> = one::<Vec<Option<f64>>>(
                     &format!(
-                        "SELECT pg_catalog.percentile_cont($1::pg_catalog.float8[]) WITHIN GROUP (ORDER BY {q}::pg_catalog.float8) FROM {tab}"
+                        "SELECT pg_catalog.percentile_cont($1::pg_catalog.float8[]) WITHIN GROUP (ORDER BY {q}::pg_catalog.float8) \
+                         FROM {tab} WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.float8"
                     ),
                     &[fractions.into()],
                 )
@@ -145,7 +147,8 @@ fn rar_encode(
                     let t = c.select(
                         &format!(
                             "SELECT pg_catalog.avg({q})::pg_catalog.float8, pg_catalog.stddev_pop({q})::pg_catalog.float8, \
-                             pg_catalog.min({q})::pg_catalog.float8, pg_catalog.max({q})::pg_catalog.float8 FROM {tab}"
+                             pg_catalog.min({q})::pg_catalog.float8, pg_catalog.max({q})::pg_catalog.float8 FROM {tab} \
+                             WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.float8"
                         ),
                         Some(1),
                         &[],
@@ -173,7 +176,7 @@ fn rar_encode(
                         format!("min {min}, max {max}"),
                     )
                 };
-                let new_col = format!("{}{suffix}", col.name);
+                let new_col = rar_core::names::derived_name(&col.name, suffix);
                 if src.column(&new_col).is_none() {
                     exec(
                         &format!("ALTER TABLE {tab} ADD COLUMN {} pg_catalog.float8", quote_identifier(&new_col)),
@@ -226,7 +229,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
         .or_raise();
         let mut names = Vec::new();
         for v in &values {
-            let col = format!("{}={v}", name.to_lowercase());
+            let col = rar_core::names::derived_name(&format!("{}={v}", name.to_lowercase()), "");
             if src.column(&col).is_none() {
                 exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
                     .or_raise();
@@ -286,5 +289,15 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         parts.push(format!("SELECT DISTINCT {t}::text, {prefix} || {value} FROM {} WHERE {q} IS NOT NULL", src.quoted));
     }
     let view = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(items_view_name(src)));
+    // A view of that name made by anybody but the table's owner is not
+    // replaced (nor used): the owner is told.
+    let owner: Option<String> = one(
+        "SELECT pg_catalog.pg_get_userbyid(c.relowner)::pg_catalog.text FROM pg_catalog.pg_class c WHERE c.oid = pg_catalog.to_regclass($1)",
+        &[view.clone().into()],
+    )
+    .or_raise();
+    if owner.is_some_and(|o| o != src.owner) {
+        RarError::ItemsViewNotOwned { view: items_view_display(src), relation: src.display.clone() }.raise();
+    }
     exec(&format!("CREATE OR REPLACE VIEW {view} AS {}", parts.join(" UNION ALL ")), &[]).or_raise();
 }

@@ -22,6 +22,9 @@ use crate::error::{OrRaise, RarError};
 use crate::model_lib;
 use crate::spi::{ext_schema, one, pin_search_path};
 
+/// Most distinct items of a basket to recommend for.
+const MAX_BASKET_ITEMS: usize = 1000;
+
 struct Candidate {
     rule: f64,
     lift: f64,
@@ -46,7 +49,8 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         let max_len: i32 = first.get(2)?.unwrap_or(0);
         // Antecedents are item arrays sorted by name; so is the basket, so
         // its subsets come out in the same order.
-        let keys = subset_keys(basket, max_len.max(0) as usize, 100_000);
+        let budget = (crate::gucs::memory_limit_bytes() / 8) as usize;
+        let keys = subset_keys(basket, max_len.max(0) as usize, 100_000, budget);
         let rows = client.select(
             "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
              FROM rar.rule_store r WHERE r.set_id = $1 \
@@ -117,6 +121,15 @@ fn rar_recommend(
     let mut basket: Vec<String> = items.into_iter().flatten().collect();
     basket.sort();
     basket.dedup();
+    if basket.len() > MAX_BASKET_ITEMS {
+        RarError::TooMany {
+            what: "items in the basket",
+            requested: basket.len().to_string(),
+            limit: MAX_BASKET_ITEMS as u64,
+            hint: "Recommend for the items of one basket (a few dozen at most, usually).",
+        }
+        .raise();
+    }
     if basket.is_empty() {
         RarError::ConflictingOptions {
             message: "the basket is empty",

@@ -10,12 +10,13 @@ use pgrx::spi::quote_identifier;
 use pgrx::JsonB;
 use rar_core::layout::Layout;
 use rar_core::rule::Rule;
+use rar_core::MineError;
 use serde_json::Value;
 
 use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::spi::{ext_schema, pin_search_path};
-use crate::{reader, relation};
+use crate::{gucs, reader, relation};
 
 type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64);
 
@@ -76,31 +77,49 @@ fn rar_mine_segments(
         i = reader::agg_arg(&src, &item),
         src = src.quoted,
     );
-    let groups: Vec<(Option<String>, Value)> = Spi::connect(|client| {
-        let t = client.select(&sql, None, &[min_support.into(), min_confidence.into(), max_length.into()])?;
-        t.map(|r| Ok((r.get::<String>(1)?, r.get::<JsonB>(2)?.map(|j| j.0).unwrap_or(Value::Null))))
-            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+    // One segment's rules at a time, through a cursor: every segment fits
+    // the budget on its own, and so must all of them together.
+    let (max_rules, budget) = (gucs::max_rules(), gucs::memory_limit_bytes());
+    let mut rows: Vec<Row> = Vec::new();
+    let mut bytes = 0u64;
+    Spi::connect(|client| {
+        let mut cursor = client.open_cursor(&sql, &[min_support.into(), min_confidence.into(), max_length.into()]);
+        loop {
+            let t = cursor.fetch(1)?;
+            if t.is_empty() {
+                break;
+            }
+            for r in t {
+                let seg: Option<String> = r.get(1)?;
+                let Some(Value::Array(list)) = r.get::<JsonB>(2)?.map(|j| j.0) else { continue };
+                for v in list {
+                    let rule = Rule::from_json(&v);
+                    bytes += 96
+                        + seg.as_ref().map_or(0, |s| s.len() as u64)
+                        + rule.antecedent.iter().chain(&rule.consequent).map(|x| x.len() as u64 + 24).sum::<u64>();
+                    rows.push((
+                        seg.clone(),
+                        rule.antecedent,
+                        rule.consequent,
+                        rule.support,
+                        rule.confidence,
+                        rule.lift,
+                        rule.leverage,
+                        rule.conviction,
+                        rule.count as i64,
+                    ));
+                }
+            }
+            if rows.len() as u64 > max_rules {
+                return Err(RarError::Mine(MineError::TooManyRules { limit: max_rules }));
+            }
+            if bytes > budget {
+                return Err(RarError::Mine(MineError::MemoryLimit { limit_bytes: budget }));
+            }
+            check_for_interrupts!();
+        }
+        Ok::<_, RarError>(())
     })
     .or_raise();
-    let rows = groups.into_iter().flat_map(|(seg, rules)| {
-        let list = match rules {
-            Value::Array(a) => a,
-            _ => Vec::new(),
-        };
-        list.into_iter().map(move |v| -> Row {
-            let r = Rule::from_json(&v);
-            (
-                seg.clone(),
-                r.antecedent,
-                r.consequent,
-                r.support,
-                r.confidence,
-                r.lift,
-                r.leverage,
-                r.conviction,
-                r.count as i64,
-            )
-        })
-    });
-    TableIterator::new(rows.collect::<Vec<_>>())
+    TableIterator::new(rows)
 }

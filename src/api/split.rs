@@ -53,6 +53,13 @@ fn rar_split(
         }
         .raise();
     }
+    if test_days.is_some() && train + validation <= 0.0 {
+        RarError::ConflictingOptions {
+            message: "a time split needs train or validation above 0",
+            hint: "The baskets before the last test_days days are shared between train and validation: give them shares, such as train => 0.9, validation => 0.1.",
+        }
+        .raise();
+    }
     if test_days.is_some_and(|d| d < 1) {
         RarError::InvalidOption {
             name: "test_days",
@@ -98,8 +105,8 @@ fn rar_split(
     let test_from: Option<pgrx::datum::TimestampWithTimeZone> = match (&time, test_days) {
         (Some(t), Some(days)) => one(
             &format!(
-                "SELECT pg_catalog.max({})::pg_catalog.timestamptz - pg_catalog.make_interval(days => $1) FROM {}",
-                quote_identifier(t),
+                "SELECT pg_catalog.max({}) - pg_catalog.make_interval(days => $1) FROM {}",
+                crate::splits::absolute_time(&src, t),
                 src.quoted
             ),
             &[days.into()],

@@ -17,24 +17,29 @@ pub fn rule_key<S: AsRef<str>>(items: &[S]) -> String {
 }
 
 /// The keys of the subsets of `basket` (sorted, without duplicates) with 1
-/// to `max` items, each subset in the basket's order; at most `limit` of
-/// them, the smaller subsets first within each starting item.
-pub fn subset_keys(basket: &[String], max: usize, limit: usize) -> Vec<String> {
+/// to `max` items, each subset in the basket's order, the smaller subsets
+/// first; at most `limit` keys and about `max_bytes` bytes of them (a basket
+/// of many long items must not exhaust memory). Combinations are generated
+/// in place, one at a time.
+pub fn subset_keys(basket: &[String], max: usize, limit: usize, max_bytes: usize) -> Vec<String> {
     let mut keys = Vec::new();
-    let mut stack: Vec<(usize, Vec<usize>)> = vec![(0, Vec::new())];
-    while let Some((start, chosen)) = stack.pop() {
-        if !chosen.is_empty() {
-            let items: Vec<&str> = chosen.iter().map(|&i| basket[i].as_str()).collect();
-            keys.push(rule_key(&items));
-            if keys.len() >= limit {
-                break;
+    let mut bytes = 0usize;
+    for size in 1..=max.min(basket.len()) {
+        // The first combination of `size` indices, then the next in
+        // lexicographic order until none is left.
+        let mut idx: Vec<usize> = (0..size).collect();
+        loop {
+            let items: Vec<&str> = idx.iter().map(|&i| basket[i].as_str()).collect();
+            let key = rule_key(&items);
+            bytes += key.len();
+            keys.push(key);
+            if keys.len() >= limit || bytes >= max_bytes {
+                return keys;
             }
-        }
-        if chosen.len() < max {
-            for i in (start..basket.len()).rev() {
-                let mut next = chosen.clone();
-                next.push(i);
-                stack.push((i + 1, next));
+            let Some(pos) = (0..size).rev().find(|&p| idx[p] < basket.len() - size + p) else { break };
+            idx[pos] += 1;
+            for q in pos + 1..size {
+                idx[q] = idx[q - 1] + 1;
             }
         }
     }
@@ -63,12 +68,17 @@ mod tests {
     #[test]
     fn subsets_cover_every_combination_up_to_max() {
         let basket: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let mut keys = subset_keys(&basket, 2, 100);
+        let mut keys = subset_keys(&basket, 2, 100, usize::MAX);
         keys.sort();
         let mut expected: Vec<String> =
             [&["a"][..], &["b"], &["c"], &["a", "b"], &["a", "c"], &["b", "c"]].iter().map(|s| rule_key(s)).collect();
         expected.sort();
         assert_eq!(keys, expected);
-        assert_eq!(subset_keys(&basket, 3, 4).len(), 4);
+        assert_eq!(subset_keys(&basket, 3, 4, usize::MAX).len(), 4);
+        assert_eq!(subset_keys(&basket, 3, 100, usize::MAX).len(), 7);
+        // The byte budget stops it early, whatever the limit.
+        let long: Vec<String> = (0..1000).map(|i| format!("{i:0>200}")).collect();
+        let keys = subset_keys(&long, 31, 100_000, 1 << 20);
+        assert!(keys.iter().map(String::len).sum::<usize>() < (1 << 20) + 8000);
     }
 }

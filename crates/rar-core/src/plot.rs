@@ -19,6 +19,10 @@ const H: f64 = 480.0;
 const M: f64 = 60.0;
 
 fn esc(s: &str) -> String {
+    // Characters XML 1.0 does not allow become U+FFFD: one such item must not
+    // make the whole picture unreadable.
+    let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') || (c >= ' ' && !matches!(c, '\u{FFFE}' | '\u{FFFF}'));
+    let s: String = s.chars().map(|c| if allowed(c) { c } else { '\u{FFFD}' }).collect();
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;").replace('\'', "&#39;")
 }
 
@@ -179,6 +183,7 @@ mod tests {
         let svg = scatter("rules", &rules());
         assert_eq!(svg.matches("<circle class=\"rule\"").count(), 2);
         assert!(svg.contains("a&lt;b&amp;c"));
+        assert_eq!(esc("ctl\u{1}\u{8}x\u{FFFE}"), "ctl\u{FFFD}\u{FFFD}x\u{FFFD}");
         assert!(!svg.contains("a<b&c"));
         assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
     }
