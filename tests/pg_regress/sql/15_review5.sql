@@ -89,6 +89,22 @@ RESET TimeZone;
 SELECT show_error($$SELECT * FROM rar_split('r5.ts', 0, 0, 1, time_column => 't', test_days => 5)$$);
 RESET ROLE;
 
+-- A model of a table the caller may read only some columns of is hidden:
+-- neural mining says permission, not that no model exists.
+SET ROLE rar_r5_owner;
+CREATE TABLE r5.m (basket int, item text, secret text);
+INSERT INTO r5.m SELECT g / 3, 'i' || g % 5, 's' FROM generate_series(1, 600) g;
+SET client_min_messages = warning;
+SELECT version FROM rar_train('r5.m', 'mlp', '{"epochs": 1, "hidden": 4, "device": "cpu"}');
+RESET client_min_messages;
+GRANT SELECT (basket, item) ON r5.m TO rar_r5_hostile;
+SET ROLE rar_r5_hostile;
+SELECT count(*) > 0 AS exact_rules FROM rar_mine('r5.m', 0.01, 0.01);
+SELECT show_error($$SELECT * FROM rar_mine('r5.m', 0.01, 0.01, method => 'neural')$$);
+RESET ROLE;
+DELETE FROM rar.deployments WHERE source = 'r5.m'::regclass;
+DELETE FROM rar.models WHERE source = 'r5.m'::regclass;
+
 -- Tidy up.
 SELECT rar_unregister('odd');
 DROP TABLE r5_agg, r5_amp;
