@@ -6,7 +6,7 @@ use pgrx::prelude::*;
 use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 
 use crate::args::Relation;
-use crate::error::RarError;
+use crate::error::{OrRaise, RarError};
 
 /// A relation to read from.
 pub struct Source {
@@ -168,10 +168,7 @@ impl Source {
     /// its owning role): what rar keeps about a table is its owner's.
     pub fn check_manage(&self, action: &'static str) {
         if !self.managed {
-            let user = crate::spi::one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])
-                .ok()
-                .flatten()
-                .unwrap_or_default();
+            let user = crate::spi::current_user().or_raise();
             RarError::NotOwner { relation: self.display.clone(), action, user }.raise();
         }
     }

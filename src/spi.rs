@@ -42,11 +42,17 @@ pub fn count(sql: &str, args: &[DatumWithOid]) -> Result<i64, RarError> {
     Ok(one::<i64>(sql, args)?.unwrap_or(0))
 }
 
+/// The role the call runs as (`CURRENT_USER`), for messages and hints.
+pub fn current_user() -> Result<String, RarError> {
+    Ok(one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])?.unwrap_or_default())
+}
+
 /// The schema the extension's functions live in, quoted for SQL text.
 pub fn ext_schema() -> Result<String, RarError> {
     let name: Option<String> = one(
         "SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
-         JOIN pg_catalog.pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'rar'",
+         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
+         WHERE e.extname OPERATOR(pg_catalog.=) 'rar'",
         &[],
     )?;
     name.map(|n| quote_identifier(&n)).ok_or(RarError::NotInstalled)

@@ -23,9 +23,6 @@ pub struct Split {
     pub test_from: Option<pgrx::datum::TimestampWithTimeZone>,
 }
 
-/// A WHERE clause (with its parameters) selecting the lines of `set` under
-/// `split`. Baskets stay whole: the set is a function of the basket id (and,
-/// for a time split, of the basket's first line's time).
 /// A time column as an absolute time, whatever the session's TimeZone: a
 /// `timestamptz` as it is, a `timestamp` or `date` read as UTC.
 pub fn absolute_time(src: &Source, column: &str) -> String {
@@ -36,6 +33,9 @@ pub fn absolute_time(src: &Source, column: &str) -> String {
     }
 }
 
+/// A WHERE clause (with its parameters) selecting the lines of `set` under
+/// `split`. Baskets stay whole: the set is a function of the basket id (and,
+/// for a time split, of the basket's first line's time).
 pub fn filter(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
     let tid = quote_identifier(&split.tid_column);
     let ext = ext_schema().or_raise();

@@ -24,7 +24,7 @@ use crate::args::{no_null_elements, required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::progress::{report_activity, Progress};
 use crate::relation::{self, Source};
-use crate::spi::{count, exec, exec_count, ext_schema, one, pin_search_path};
+use crate::spi::{count, current_user, exec, exec_count, ext_schema, one, pin_search_path};
 
 /// Columns the quarantine adds to the table's own.
 const QUARANTINE_COLUMNS: [(&str, &str); 5] = [
@@ -481,7 +481,7 @@ fn check_privileges(src: &Source) {
     )
     .or_raise();
     if ok != Some(true) {
-        let user = one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[]).or_raise().unwrap_or_default();
+        let user = current_user().or_raise();
         RarError::CannotModify { relation: src.display.clone(), user }.raise();
     }
 }
@@ -551,7 +551,7 @@ fn quarantine_owner(src: &Source, quarantine: &str, display: &str) -> Result<Opt
         }
     }
     if !usable {
-        let user = one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])?.unwrap_or_default();
+        let user = current_user()?;
         return Err(RarError::QuarantinePrivilege { quarantine: display.to_string(), user });
     }
     Ok(Some(owner))

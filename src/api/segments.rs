@@ -94,9 +94,7 @@ fn rar_mine_segments(
                 let Some(Value::Array(list)) = r.get::<JsonB>(2)?.map(|j| j.0) else { continue };
                 for v in list {
                     let rule = Rule::from_json(&v);
-                    bytes += 96
-                        + seg.as_ref().map_or(0, |s| s.len() as u64)
-                        + rule.antecedent.iter().chain(&rule.consequent).map(|x| x.len() as u64 + 24).sum::<u64>();
+                    bytes += rule.heap_bytes() + seg.as_ref().map_or(0, |s| s.len() as u64);
                     rows.push((
                         seg.clone(),
                         rule.antecedent,

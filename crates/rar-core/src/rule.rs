@@ -89,6 +89,14 @@ impl Rule {
         })
     }
 
+    /// About the memory the rule takes when held: the struct and its item
+    /// strings (with their `String` headers).
+    pub fn heap_bytes(&self) -> u64 {
+        let items = self.antecedent.iter().chain(&self.consequent);
+        std::mem::size_of::<Rule>() as u64
+            + items.map(|x| (x.len() + std::mem::size_of::<String>()) as u64).sum::<u64>()
+    }
+
     /// A rule written by [`Rule::to_json`].
     pub fn from_json(v: &Value) -> Rule {
         Rule {
@@ -136,5 +144,13 @@ mod tests {
         v.sort_by(Rule::order);
         let names: Vec<&str> = v.iter().map(|r| r.antecedent[0].as_str()).collect();
         assert_eq!(names, ["c", "a", "b"]);
+    }
+
+    #[test]
+    fn heap_bytes_grow_with_item_text() {
+        let short = rule(&["a"], 1.0, 1.0);
+        let long = rule(&[&"x".repeat(1000)], 1.0, 1.0);
+        assert!(short.heap_bytes() >= std::mem::size_of::<Rule>() as u64 + 2);
+        assert_eq!(long.heap_bytes() - short.heap_bytes(), 999);
     }
 }
