@@ -871,23 +871,16 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
+	"basket" bigint, 
+	"item" TEXT, 
 	"min_support" double precision, 
 	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
@@ -916,31 +909,28 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
+	"basket" TEXT, 
+	"item" bigint, 
 	"min_support" double precision, 
 	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
 	"state" internal, 
@@ -950,6 +940,22 @@ CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, 
@@ -961,6 +967,30 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, 
@@ -991,50 +1021,20 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
 IMMUTABLE STRICT PARALLEL SAFE

@@ -1328,84 +1328,7 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:314
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:284
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:271
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
+-- src/api/aggregate.rs:237
 -- rar::api::aggregate::rar::rules_sfunc4_bi
 CREATE  FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, /* Option < Internal > */
@@ -1420,100 +1343,46 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:258
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:297
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:232
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:224
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:224
+-- src/api/aggregate.rs:237
 -- rar::api::aggregate::rar::rules_sfunc_ib
 CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
@@ -1529,7 +1398,74 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:224
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:271
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:237
 -- rar::api::aggregate::rar::rules_sfunc_bb
 CREATE  FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
@@ -1545,7 +1481,7 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:224
+-- src/api/aggregate.rs:237
 -- rar::api::aggregate::rar::rules_sfunc_bi
 CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
@@ -1561,7 +1497,71 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:324
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:245
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:237
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:284
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:327
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:337
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc

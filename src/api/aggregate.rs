@@ -136,7 +136,7 @@ mod rar {
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
             min_confidence: min_confidence
                 .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
-            max_length: match max_length.unwrap_or(defaults::MAX_LENGTH as i32) {
+            max_length: match max_length_or_default(max_length) {
                 m if m < 0 => RarError::InvalidOption {
                     name: "max_length",
                     value: m.to_string(),
@@ -153,6 +153,25 @@ mod rar {
             min_confidence: params.min_confidence,
             max_length: params.max_length as u32,
         }
+    }
+
+    /// `max_length` as the aggregate reads it: NULL is the default.
+    fn max_length_or_default(max_length: Option<i32>) -> i32 {
+        max_length.unwrap_or(defaults::MAX_LENGTH as i32)
+    }
+
+    /// The thresholds a later row of a group gives, as [`agg_options`] keeps
+    /// them (without its checks: None for NULL or a negative `max_length`).
+    fn row_options(
+        min_support: Option<f64>,
+        min_confidence: Option<f64>,
+        max_length: Option<i32>,
+    ) -> Option<AggOptions> {
+        Some(AggOptions {
+            min_support: min_support?,
+            min_confidence: min_confidence?,
+            max_length: u32::try_from(max_length_or_default(max_length)).ok()?,
+        })
     }
 
     /// Thresholds that differ between the rows of one group.
@@ -190,13 +209,7 @@ mod rar {
                     // give the same (the plan decides which row is first).
                     // SAFETY: the state was made by new_state in an earlier call.
                     let kept = unsafe { state_mut(&mut state) }.and_then(|p| p.options);
-                    let given = match (min_support, min_confidence, max_length) {
-                        (Some(s), Some(c), Some(m)) if m >= 0 => {
-                            Some(AggOptions { min_support: s, min_confidence: c, max_length: m as u32 })
-                        }
-                        _ => None,
-                    };
-                    if kept.is_some() && given != kept {
+                    if kept.is_some() && row_options(min_support, min_confidence, max_length) != kept {
                         // NULLs and out-of-range values get their own errors.
                         agg_options(min_support, min_confidence, max_length);
                         same_thresholds_error();

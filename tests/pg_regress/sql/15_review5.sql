@@ -59,6 +59,7 @@ CREATE TABLE r5_agg AS SELECT b AS basket, 'i' || (b * k) % 7 AS item FROM gener
 SELECT show_error($$SELECT rar_rules_agg(basket, item, CASE WHEN basket % 2 = 0 THEN 0.01 ELSE 0.9 END, 0.5) FROM r5_agg$$);
 SELECT show_error($$SELECT rar_rules_agg(basket, item, 0.1, 0.5, -5) FROM r5_agg$$);
 SELECT jsonb_array_length(rar_rules_agg(basket, item, 0.1, 0.5)) > 0 AS constant_thresholds_work FROM r5_agg;
+SELECT rar_rules_agg(basket, item, 0.1, 0.5, NULL) = rar_rules_agg(basket, item, 0.1, 0.5) AS null_max_length_is_default FROM r5_agg;
 
 -- rar_mine_segments: all segments together stay within rar.max_rules.
 CREATE TABLE r5_amp AS SELECT b AS basket, 'x' || i AS item, b AS seg FROM generate_series(1, 100) b, generate_series(1, 10) i;
