@@ -60,8 +60,7 @@ impl IntoDatum for Relation {
 unsafe impl<'fcx> ArgAbi<'fcx> for Relation {
     unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
         // SAFETY: the argument's type is regclass, as declared below.
-        unsafe { arg.unbox_arg_using_from_datum() }
-            .unwrap_or_else(|| RarError::NullArgument { name: "source", default: "none" }.raise())
+        required("source", "none", unsafe { arg.unbox_arg_using_from_datum() })
     }
 }
 

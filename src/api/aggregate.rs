@@ -132,10 +132,8 @@ mod rar {
     ) -> AggOptions {
         let params = MineParams {
             threads: gucs::mining_threads(),
-            min_support: min_support
-                .unwrap_or_else(|| RarError::NullArgument { name: "min_support", default: "none" }.raise()),
-            min_confidence: min_confidence
-                .unwrap_or_else(|| RarError::NullArgument { name: "min_confidence", default: "none" }.raise()),
+            min_support: crate::args::required("min_support", "none", min_support),
+            min_confidence: crate::args::required("min_confidence", "none", min_confidence),
             max_length: match max_length_or_default(max_length) {
                 m if m < 0 => RarError::InvalidOption {
                     name: "max_length",

@@ -112,7 +112,7 @@ fn rar_recommend(
         RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }
             .raise();
     }
-    let Some(source) = source else { RarError::NullArgument { name: "source", default: "" }.raise() };
+    let source = required("source", "", source);
     let _pinned = pin_search_path();
     // rar_source raises the errors for unknown or dropped sources, and for
     // roles that may not read its rules.
