@@ -10,6 +10,8 @@ use std::ffi::CStr;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 
+use crate::error::OrRaise;
+
 /// What the catalog holds, table by table, for the error's DETAIL.
 const USER_WORK: &str = "SELECT pg_catalog.concat_ws(', ', \
      nullif(pg_catalog.format('%s models', (SELECT pg_catalog.count(*) FROM rar.models)), '0 models'), \
@@ -73,7 +75,7 @@ pub extern "C" fn pg_finfo_rar_drop_guard() -> &'static pg_sys::Pg_finfo_record 
 pub unsafe extern "C-unwind" fn rar_drop_guard(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: fcinfo comes from the function manager.
     if unsafe { plain_drop_of_rar(fcinfo) } {
-        let work: Option<String> = Spi::get_one(USER_WORK).unwrap_or(None);
+        let work: Option<String> = crate::spi::one(USER_WORK, &[]).or_raise();
         if let Some(work) = work.filter(|w| !w.is_empty()) {
             crate::error::RarError::DropWouldDelete { work }.raise();
         }

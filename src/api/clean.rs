@@ -859,9 +859,8 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
             return Ok(None);
         }
         let r = t.first();
-        Ok::<_, pgrx::spi::SpiError>(
-            r.get::<pgrx::JsonB>(1)?.map(|j| (j, r.get::<bool>(2).ok().flatten().unwrap_or(false))),
-        )
+        let trusted = r.get::<bool>(2)?.unwrap_or(false);
+        Ok::<_, pgrx::spi::SpiError>(r.get::<pgrx::JsonB>(1)?.map(|j| (j, trusted)))
     })?;
     let recorded: Option<Vec<String>> =
         logged.filter(|(_, trusted)| *trusted).and_then(|(j, _)| serde_json::from_value(j.0).ok());
