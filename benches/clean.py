@@ -17,7 +17,7 @@ import psycopg
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DB = "rar_bench"
-CLEAN = ("SELECT step, rows FROM rar_clean(%s::regclass, tid_column => 'invoice_no', item_column => 'stock_code',"
+CLEAN = ("SELECT step, rows FROM rar_clean(%s, tid_column => 'invoice_no', item_column => 'stock_code',"
          " cancelled_basket_pattern => '^C')")
 
 

@@ -79,12 +79,12 @@ def main():
                 print(f"skipping {label}: table {table} missing", file=sys.stderr)
                 continue
             name = table
-            c.execute("SELECT * FROM rar_split(%s::regclass, tid_column => %s, item_column => %s)", (table, tid, item))
+            c.execute("SELECT * FROM rar_split(%s, tid_column => %s, item_column => %s)", (table, tid, item))
             c.execute("SELECT rar_register(%s, %s::regclass, tid_column => %s, item_column => %s)", (name, table, tid, item))
             trained = []
             for arch in ("mlp", "autoencoder"):
                 t0 = time.perf_counter()
-                r = c.execute("SELECT model_id, recall_at_10, best_epoch, epochs FROM rar_train(%s::regclass, %s, %s)",
+                r = c.execute("SELECT model_id, recall_at_10, best_epoch, epochs FROM rar_train(%s, %s, %s)",
                               (table, arch, json.dumps({"epochs": a.epochs}))).fetchone()
                 trained.append({"model": arch, "model_id": r[0], "valid_recall_at_10": r[1], "best_epoch": r[2],
                                 "epochs": r[3], "seconds": time.perf_counter() - t0})

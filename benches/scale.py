@@ -101,9 +101,9 @@ def timed(sql, args=(), workers=2, settings=()):
     return {"time": elapsed, "rows": n, "peak_mb": s.peak // 1024, "backend_hwm_mb": hwm // 1024}
 
 
-MINE = ("SELECT count(*) FROM rar_mine(%s::regclass, min_support => %s, min_confidence => %s, max_length => %s,"
+MINE = ("SELECT count(*) FROM rar_mine(%s, min_support => %s, min_confidence => %s, max_length => %s,"
         " tid_column => 'basket_id', item_column => 'item_id')")
-SEGMENTS = ("SELECT count(*) FROM rar_mine_segments(%s::regclass, %s, %s, %s, %s,"
+SEGMENTS = ("SELECT count(*) FROM rar_mine_segments(%s, %s, %s, %s, %s,"
             " tid_column => 'basket_id', item_column => 'item_id')")
 
 

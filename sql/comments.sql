@@ -3,23 +3,23 @@
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
 'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
-COMMENT ON FUNCTION @extschema@.rar_mine_segments(regclass, text, float8, float8, integer, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
-COMMENT ON FUNCTION @extschema@.rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
+COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
 'Cleans a sales table in place (NULLs, cancellations, non-positive quantities, item text, placeholders, duplicates, outliers, huge baskets), keeping every removed or changed line in <table>_rar_rejected; one report row per rule. dry_run => true changes nothing.';
-COMMENT ON FUNCTION @extschema@.rar_restore(regclass, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_restore(text, bigint) IS
 'Undoes a rar_clean run (the last one not restored yet, or all of them, last first): removed lines back, changed lines back to their originals. Returns the lines put back.';
 COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
 'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
-COMMENT ON FUNCTION @extschema@.rar_split(regclass, float8, float8, float8, integer, text, text, text, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_split(text, float8, float8, float8, integer, text, text, text, integer) IS
 'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
-COMMENT ON FUNCTION @extschema@.rar_profile(regclass, text, text, integer, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_profile(text, text, text, integer, integer) IS
 'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
-COMMENT ON FUNCTION @extschema@.rar_encode(regclass, text[], text, integer, boolean, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_encode(text, text[], text, integer, boolean, text, text) IS
 'Encodes attribute columns as item tokens (onehot, bins) in the view <table>_rar_items, or as normalized columns (zscore, minmax); parameters kept in rar.encodings. For the table''s owner.';
-COMMENT ON FUNCTION @extschema@.rar_columns(regclass, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_columns(text, text, text) IS
 'The basket and item columns rar_mine would use for a relation (given, or detected by name and shape).';
 COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8) IS
 'A rule as an English sentence with its numbers formatted for people.';
@@ -29,16 +29,16 @@ COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigin
 'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
-COMMENT ON FUNCTION @extschema@.rar_train(regclass, text, jsonb, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text) IS
 'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
-COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
 'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
 COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
-COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
+COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
@@ -132,6 +132,7 @@ COMMENT ON COLUMN rar.rule_sets.current IS 'Whether it is the set the views show
 COMMENT ON COLUMN rar.rule_sets.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_sets.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_sets.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_sets.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rule_store.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_store.rule_id IS 'Rank of the rule in its set (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rule_store.antecedent IS 'Items of the left-hand side (as in the table)';
@@ -188,8 +189,8 @@ COMMENT ON COLUMN rar.rules.source IS 'The registered source';
 COMMENT ON COLUMN rar.rules.rule_id IS 'Rank of the rule (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rules.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rules.consequent IS 'Items of the right-hand side';
-COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side, joined by commas';
-COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side as one line (rar.items_text: trimmed, joined by ", ", a label with a comma or quote in double quotes)';
+COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side as one line (rar.items_text)';
 COMMENT ON COLUMN rar.rules.antecedent_labels IS 'Labels of the left-hand side, as an array';
 COMMENT ON COLUMN rar.rules.consequent_labels IS 'Labels of the right-hand side, as an array';
 COMMENT ON COLUMN rar.rules.support IS 'Share of baskets holding both sides';
@@ -199,7 +200,7 @@ COMMENT ON COLUMN rar.rules.leverage IS 'Support minus what independence predict
 COMMENT ON COLUMN rar.rules.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
 COMMENT ON COLUMN rar.rules.count IS 'Baskets holding both sides';
 COMMENT ON COLUMN rar.rules.method IS 'exact, neural or hybrid';
-COMMENT ON COLUMN rar.rules.model_version IS 'Reserved: the model version of neural and hybrid rules (NULL)';
+COMMENT ON COLUMN rar.rules.model_version IS 'Version of the model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rules.refreshed_at IS 'When the rule set was mined';
 COMMENT ON COLUMN rar.rules.explanation IS 'The rule as an English sentence';
 COMMENT ON COLUMN rar.rule_graph.source IS 'The registered source';
@@ -221,6 +222,7 @@ COMMENT ON COLUMN rar.rule_history.current IS 'Whether it is the set the views s
 COMMENT ON COLUMN rar.rule_history.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_history.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_history.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_history.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.training.pid IS 'The training backend';
 COMMENT ON COLUMN rar.training.usename IS 'Its role';
 COMMENT ON COLUMN rar.training.datname IS 'Its database';
@@ -243,3 +245,9 @@ COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none
 COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
 COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
 COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';
+COMMENT ON FUNCTION rar.items_text(text[]) IS 'An item list as one unambiguous line for BI tools: labels trimmed, joined by ", ", a label holding a comma or double quote in double quotes (as in CSV)';
+COMMENT ON FUNCTION rar.source_name(text) IS 'The registered source a name designates: the source of that name, or the one source registered on the table of that name';
+COMMENT ON FUNCTION rar.relation_of(text) IS 'The table or view a source argument designates: a registered source''s table, or the table of that name as the search path finds it';
+COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after the name is resolved';
+COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
+COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';

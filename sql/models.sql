@@ -122,29 +122,30 @@ BEGIN
 END
 $fn$;
 
--- Deploys again the model that was deployed before the current one.
-CREATE FUNCTION rar_rollback(source regclass)
+-- Deploys again the model that was deployed before the current one
+-- (rar_rollback(source text) in sql/names.sql resolves the name first).
+CREATE FUNCTION rar.rollback(source regclass)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF rar_rollback.source IS NULL THEN
+    IF rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
-    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
+    PERFORM rar.check_manage(rollback.source, 'roll back models');
+    SELECT * INTO cur FROM rar.models m WHERE m.source = rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
+        RAISE EXCEPTION 'no model of % is deployed', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
-    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
+    WHERE m.source = rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
     RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
@@ -185,8 +186,9 @@ GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
 
-CREATE FUNCTION rar_tune(
-    source regclass,
+-- (rar_tune(source text, ...) in sql/names.sql resolves the name first.)
+CREATE FUNCTION rar.tune(
+    source_name text,
     model text,
     grid jsonb,
     params jsonb DEFAULT '{}',
@@ -203,8 +205,9 @@ DECLARE
     r record;
     best_trial integer;
     had_deployed boolean;
+    rel regclass;
 BEGIN
-    IF source IS NULL OR model IS NULL OR grid IS NULL THEN
+    IF source_name IS NULL OR model IS NULL OR grid IS NULL THEN
         RAISE EXCEPTION 'source, model and grid must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'For example: SELECT * FROM rar_tune(''sales'', ''mlp'', ''{"hidden": [64, 128]}'');';
@@ -213,34 +216,35 @@ BEGIN
         RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
     END IF;
-    PERFORM rar.check_manage(source, 'tune models');
+    rel := rar.relation_of(source_name);
+    PERFORM rar.check_manage(rel, 'tune models');
     t := nextval('rar.tuning_seq');
-    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
+    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) INTO had_deployed;
     FOR p IN SELECT * FROM @extschema@.rar_tune_plan(grid, coalesce(search, 'grid'), coalesce(trials, 10), coalesce(seed, 0)) LOOP
         n := n + 1;
         PERFORM pg_catalog.set_config('application_name', pg_catalog.left(format('rar_tune %s: trial %s', t, n), 63), true);
         RAISE NOTICE 'rar_tune %: trial % with %', t, n, p;
-        SELECT * INTO r FROM @extschema@.rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
+        SELECT * INTO r FROM @extschema@.rar_train(source_name, model, coalesce(tune.params, '{}') || p);
         INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
-        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
+        VALUES (t, n, rel, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
     END LOOP;
     IF n = 0 THEN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rel AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
-      AND m.source = rar_tune.source;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
-    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
+    WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rel;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best;
+    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) THEN
         PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
+                            WHERE tt.source = rel AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;

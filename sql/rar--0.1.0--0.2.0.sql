@@ -44,6 +44,26 @@ DROP INDEX rar.rule_store_antecedent_key;
 DROP FUNCTION rar_deploy(bigint);
 DROP FUNCTION rar_rollback(regclass);
 
+-- One naming rule (src/sources.rs): the functions that took a regclass take
+-- text, a registered source's name or a table's. The old signatures go
+-- (their C symbols now read text); a view of the user's that calls one of
+-- them stops the upgrade with PostgreSQL's dependency error, nothing lost.
+DROP FUNCTION rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8);
+DROP FUNCTION rar_mine_segments(regclass, text, float8, float8, integer, text, text);
+DROP FUNCTION rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean);
+DROP FUNCTION rar_restore(regclass, bigint);
+DROP FUNCTION rar_split(regclass, float8, float8, float8, integer, text, text, text, integer);
+DROP FUNCTION rar_profile(regclass, text, text, integer, integer);
+DROP FUNCTION rar_encode(regclass, text[], text, integer, boolean, text, text);
+DROP FUNCTION rar_columns(regclass, text, text);
+DROP FUNCTION rar_train(regclass, text, jsonb, text, text);
+DROP FUNCTION rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint);
+-- rar_diff shows labels too (new result columns).
+DROP FUNCTION rar_diff(text, bigint, bigint);
+
+-- The model neural and hybrid rule sets were read off.
+ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
+
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
 
@@ -170,36 +190,36 @@ BEGIN
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar_rollback(source regclass)
+CREATE OR REPLACE FUNCTION rar.rollback(source regclass)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF rar_rollback.source IS NULL THEN
+    IF rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
-    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
+    PERFORM rar.check_manage(rollback.source, 'roll back models');
+    SELECT * INTO cur FROM rar.models m WHERE m.source = rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
+        RAISE EXCEPTION 'no model of % is deployed', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
-    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
+    WHERE m.source = rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
     RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
 END
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar_tune(
-    source regclass,
+CREATE OR REPLACE FUNCTION rar.tune(
+    source_name text,
     model text,
     grid jsonb,
     params jsonb DEFAULT '{}',
@@ -216,8 +236,9 @@ DECLARE
     r record;
     best_trial integer;
     had_deployed boolean;
+    rel regclass;
 BEGIN
-    IF source IS NULL OR model IS NULL OR grid IS NULL THEN
+    IF source_name IS NULL OR model IS NULL OR grid IS NULL THEN
         RAISE EXCEPTION 'source, model and grid must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'For example: SELECT * FROM rar_tune(''sales'', ''mlp'', ''{"hidden": [64, 128]}'');';
@@ -226,35 +247,36 @@ BEGIN
         RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
     END IF;
-    PERFORM rar.check_manage(source, 'tune models');
+    rel := rar.relation_of(source_name);
+    PERFORM rar.check_manage(rel, 'tune models');
     t := nextval('rar.tuning_seq');
-    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
+    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) INTO had_deployed;
     FOR p IN SELECT * FROM @extschema@.rar_tune_plan(grid, coalesce(search, 'grid'), coalesce(trials, 10), coalesce(seed, 0)) LOOP
         n := n + 1;
         PERFORM pg_catalog.set_config('application_name', pg_catalog.left(format('rar_tune %s: trial %s', t, n), 63), true);
         RAISE NOTICE 'rar_tune %: trial % with %', t, n, p;
-        SELECT * INTO r FROM @extschema@.rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
+        SELECT * INTO r FROM @extschema@.rar_train(source_name, model, coalesce(tune.params, '{}') || p);
         INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
-        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
+        VALUES (t, n, rel, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
     END LOOP;
     IF n = 0 THEN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rel AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
-      AND m.source = rar_tune.source;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
-    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
+    WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rel;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best;
+    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) THEN
         PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
+                            WHERE tt.source = rel AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
 
@@ -265,6 +287,11 @@ CREATE OR REPLACE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
         FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i));
+
+CREATE OR REPLACE FUNCTION rar.items_text(items text[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
+        FROM (SELECT pg_catalog.btrim(x, E' \t\r\n') AS t, i FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i)) l);
 
 CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -305,7 +332,7 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', label_table
             USING ERRCODE = 'insufficient_privilege', HINT = 'Labels are read from label_table with your rights: it needs SELECT on it.';
     END IF;
-    SELECT * INTO cols FROM @extschema@.rar_columns(source, tid_column, item_column);
+    SELECT * INTO cols FROM @extschema@.rar_columns(source::text, tid_column, item_column);
     IF (label_table IS NOT NULL OR label_key IS NOT NULL) AND label_column IS NULL THEN
         RAISE EXCEPTION 'label_table and label_key need label_column'
             USING ERRCODE = 'invalid_parameter_value',
@@ -352,6 +379,10 @@ DECLARE
     rel regclass;
     creator name;
 BEGIN
+    -- A source by its name (also when its table was dropped), or by its table.
+    IF name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
+        name := rar.source_name(name);
+    END IF;
     SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
     IF FOUND AND NOT (rar.may_manage(rel) OR rar.orphan_of(rel, creator)) THEN
         PERFORM rar.check_manage(rel, 'unregister sources');
@@ -374,7 +405,8 @@ BEGIN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the name of a registered source: SELECT name FROM rar.sources.';
     END IF;
-    SELECT * INTO s FROM rar.sources WHERE sources.name = rar_source.name;
+    -- The one naming rule (src/sources.rs): a source's name, or its table's.
+    SELECT * INTO s FROM rar.sources WHERE sources.name = (SELECT rar.source_name(rar_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object',
@@ -413,6 +445,8 @@ DECLARE
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
 BEGIN
+    -- A source's name, or its table's (src/sources.rs).
+    name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
     -- locked; only the owner of its table can lock it.
     IF wait THEN
@@ -450,8 +484,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
-    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds, model_id)
+    VALUES (name, p->>'method', p, 0, 0, 0,
+            CASE WHEN p->>'method' <> 'exact' THEN
+                (SELECT m.model_id FROM rar.models m WHERE m.source = s.relation AND m.deployed) END)
+    RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -471,15 +508,15 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
-RETURNS TABLE (change text, antecedent text[], consequent text[], old_confidence float8, new_confidence float8,
-               old_lift float8, new_lift float8)
+RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
+               old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
-    PERFORM @extschema@.rar_source(name);
+    name := (@extschema@.rar_source(name)).name;
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
     END IF;
@@ -495,6 +532,8 @@ BEGIN
                 WHEN b.set_id IS NULL THEN 'dropped'
                 ELSE 'changed' END,
            coalesce(b.antecedent, a.antecedent), coalesce(b.consequent, a.consequent),
+           rar.items_text(coalesce(b.antecedent_labels, a.antecedent_labels)),
+           rar.items_text(coalesce(b.consequent_labels, a.consequent_labels)),
            a.confidence, b.confidence, a.lift, b.lift
     FROM (SELECT * FROM rar.rule_store WHERE set_id = o) a
     FULL JOIN (SELECT * FROM rar.rule_store WHERE set_id = n) b
@@ -515,7 +554,7 @@ BEGIN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
@@ -529,7 +568,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
@@ -538,11 +577,12 @@ $fn$;
 
 CREATE OR REPLACE VIEW rar.rules WITH (security_invoker = true) AS
 SELECT s.source, r.rule_id, r.antecedent, r.consequent,
-       array_to_string(r.antecedent_labels, ', ') AS antecedent_text,
-       array_to_string(r.consequent_labels, ', ') AS consequent_text,
+       rar.items_text(r.antecedent_labels) AS antecedent_text,
+       rar.items_text(r.consequent_labels) AS consequent_text,
        r.antecedent_labels, r.consequent_labels,
        r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-       s.method, NULL::integer AS model_version, s.refreshed_at, r.explanation
+       s.method, (SELECT m.version FROM rar.models m WHERE m.model_id = s.model_id) AS model_version,
+       s.refreshed_at, r.explanation
 FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
 WHERE s.current;
 
@@ -568,7 +608,7 @@ SELECT source, 'edge', from_id || '->' || to_id || '#' || rule_id, from_label ||
 FROM edges;
 
 CREATE OR REPLACE VIEW rar.rule_history WITH (security_invoker = true) AS
-SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by
+SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by, model_id
 FROM rar.rule_sets;
 
 CREATE OR REPLACE FUNCTION rar.managed_source(name text, action text) RETURNS rar.sources LANGUAGE plpgsql STABLE
@@ -576,7 +616,7 @@ SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
 BEGIN
-    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    SELECT * INTO s FROM rar.sources o WHERE o.name = (SELECT rar.source_name(managed_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
@@ -618,7 +658,7 @@ END
 $fn$;
 
 CREATE OR REPLACE FUNCTION "rar_clean"(
-	"target" regclass, 
+	"target" TEXT, 
 	"tid_column" TEXT DEFAULT NULL, 
 	"item_column" TEXT DEFAULT NULL, 
 	"quantity_column" TEXT DEFAULT NULL, 
@@ -642,24 +682,24 @@ CREATE OR REPLACE FUNCTION "rar_clean"(
 	"rows" bigint,  
 	"detail" TEXT  
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
+AS 'MODULE_PATHNAME', 'clean_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_columns"(
-	"source" regclass, 
+	"source" TEXT, 
 	"tid_column" TEXT DEFAULT NULL, 
 	"item_column" TEXT DEFAULT NULL 
 ) RETURNS TABLE (
 	"tid_column" TEXT,  
 	"item_column" TEXT  
 )
-STABLE PARALLEL SAFE
+STABLE PARALLEL SAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
+AS 'MODULE_PATHNAME', 'columns_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_encode"(
-	"target" regclass, 
+	"target" TEXT, 
 	"columns" TEXT[], 
 	"method" TEXT DEFAULT 'onehot', 
 	"bins" INT DEFAULT 3, 
@@ -672,9 +712,9 @@ CREATE OR REPLACE FUNCTION "rar_encode"(
 	"added" TEXT,  
 	"detail" TEXT  
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
+AS 'MODULE_PATHNAME', 'encode_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_evaluate"(
 	"source" TEXT, 
@@ -710,7 +750,7 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" regclass, 
+	"source" TEXT, 
 	"min_support" double precision DEFAULT 0.01, 
 	"min_confidence" double precision DEFAULT 0.5, 
 	"max_length" INT DEFAULT 4, 
@@ -736,18 +776,19 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"count" bigint,  
 	"model_score" double precision  
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
+AS 'MODULE_PATHNAME', 'mine_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_mine_segments"(
-	"source" regclass, 
+	"source" TEXT, 
 	"segment_column" TEXT, 
 	"min_support" double precision DEFAULT 0.01, 
 	"min_confidence" double precision DEFAULT 0.5, 
 	"max_length" INT DEFAULT 4, 
 	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
+	"item_column" TEXT DEFAULT NULL, 
+	"min_baskets" INT DEFAULT NULL 
 ) RETURNS TABLE (
 	"segment" TEXT,  
 	"antecedent" TEXT[],  
@@ -759,9 +800,9 @@ CREATE OR REPLACE FUNCTION "rar_mine_segments"(
 	"conviction" double precision,  
 	"count" bigint  
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
+AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_normalize_item"(
 	"item" TEXT, 
@@ -782,15 +823,15 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_profile"(
-	"source" regclass, 
+	"source" TEXT, 
 	"tid_column" TEXT DEFAULT NULL, 
 	"item_column" TEXT DEFAULT NULL, 
 	"top" INT DEFAULT 10, 
 	"rare_below" INT DEFAULT 5 
 ) RETURNS jsonb 
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
+AS 'MODULE_PATHNAME', 'profile_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_recommend"(
 	"items" TEXT[], 
@@ -809,15 +850,15 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_restore"(
-	"target" regclass, 
+	"target" TEXT, 
 	"run" bigint DEFAULT NULL 
 ) RETURNS bigint 
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
+AS 'MODULE_PATHNAME', 'restore_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_split"(
-	"target" regclass, 
+	"target" TEXT, 
 	"train" double precision DEFAULT 0.8, 
 	"validation" double precision DEFAULT 0.1, 
 	"test" double precision DEFAULT 0.1, 
@@ -831,12 +872,12 @@ CREATE OR REPLACE FUNCTION "rar_split"(
 	"baskets" bigint,  
 	"lines" bigint  
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_split_wrapper';
+AS 'MODULE_PATHNAME', 'split_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_train"(
-	"source" regclass, 
+	"source" TEXT, 
 	"model" TEXT DEFAULT 'autoencoder', 
 	"params" jsonb DEFAULT '{}', 
 	"tid_column" TEXT DEFAULT NULL, 
@@ -857,9 +898,9 @@ CREATE OR REPLACE FUNCTION "rar_train"(
 	"seconds" double precision,  
 	"deployed" bool  
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_train_wrapper';
+AS 'MODULE_PATHNAME', 'train_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_tune_plan"(
 	"grid" jsonb, 
@@ -871,14 +912,40 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
+	"basket" bigint, 
+	"item" bigint 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -903,44 +970,6 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, 
 	"basket" TEXT, 
@@ -953,13 +982,20 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, 
@@ -969,6 +1005,28 @@ CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
@@ -982,24 +1040,6 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
 	"state" internal, 
 	"basket" TEXT, 
@@ -1012,29 +1052,72 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, 
-	"basket" bigint, 
+	"basket" TEXT, 
 	"item" bigint 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE OR REPLACE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
 
 CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
 IMMUTABLE STRICT PARALLEL SAFE
@@ -1218,23 +1301,23 @@ COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (
 COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
-COMMENT ON FUNCTION @extschema@.rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
 'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
-COMMENT ON FUNCTION @extschema@.rar_mine_segments(regclass, text, float8, float8, integer, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
-COMMENT ON FUNCTION @extschema@.rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
+COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
 'Cleans a sales table in place (NULLs, cancellations, non-positive quantities, item text, placeholders, duplicates, outliers, huge baskets), keeping every removed or changed line in <table>_rar_rejected; one report row per rule. dry_run => true changes nothing.';
-COMMENT ON FUNCTION @extschema@.rar_restore(regclass, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_restore(text, bigint) IS
 'Undoes a rar_clean run (the last one not restored yet, or all of them, last first): removed lines back, changed lines back to their originals. Returns the lines put back.';
 COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
 'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
-COMMENT ON FUNCTION @extschema@.rar_split(regclass, float8, float8, float8, integer, text, text, text, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_split(text, float8, float8, float8, integer, text, text, text, integer) IS
 'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
-COMMENT ON FUNCTION @extschema@.rar_profile(regclass, text, text, integer, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_profile(text, text, text, integer, integer) IS
 'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
-COMMENT ON FUNCTION @extschema@.rar_encode(regclass, text[], text, integer, boolean, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_encode(text, text[], text, integer, boolean, text, text) IS
 'Encodes attribute columns as item tokens (onehot, bins) in the view <table>_rar_items, or as normalized columns (zscore, minmax); parameters kept in rar.encodings. For the table''s owner.';
-COMMENT ON FUNCTION @extschema@.rar_columns(regclass, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_columns(text, text, text) IS
 'The basket and item columns rar_mine would use for a relation (given, or detected by name and shape).';
 COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8) IS
 'A rule as an English sentence with its numbers formatted for people.';
@@ -1244,16 +1327,16 @@ COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigin
 'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
-COMMENT ON FUNCTION @extschema@.rar_train(regclass, text, jsonb, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text) IS
 'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
-COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
 'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
 COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
-COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
+COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
@@ -1345,6 +1428,7 @@ COMMENT ON COLUMN rar.rule_sets.current IS 'Whether it is the set the views show
 COMMENT ON COLUMN rar.rule_sets.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_sets.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_sets.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_sets.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rule_store.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_store.rule_id IS 'Rank of the rule in its set (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rule_store.antecedent IS 'Items of the left-hand side (as in the table)';
@@ -1401,8 +1485,8 @@ COMMENT ON COLUMN rar.rules.source IS 'The registered source';
 COMMENT ON COLUMN rar.rules.rule_id IS 'Rank of the rule (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rules.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rules.consequent IS 'Items of the right-hand side';
-COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side, joined by commas';
-COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side as one line (rar.items_text: trimmed, joined by ", ", a label with a comma or quote in double quotes)';
+COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side as one line (rar.items_text)';
 COMMENT ON COLUMN rar.rules.antecedent_labels IS 'Labels of the left-hand side, as an array';
 COMMENT ON COLUMN rar.rules.consequent_labels IS 'Labels of the right-hand side, as an array';
 COMMENT ON COLUMN rar.rules.support IS 'Share of baskets holding both sides';
@@ -1412,7 +1496,7 @@ COMMENT ON COLUMN rar.rules.leverage IS 'Support minus what independence predict
 COMMENT ON COLUMN rar.rules.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
 COMMENT ON COLUMN rar.rules.count IS 'Baskets holding both sides';
 COMMENT ON COLUMN rar.rules.method IS 'exact, neural or hybrid';
-COMMENT ON COLUMN rar.rules.model_version IS 'Reserved: the model version of neural and hybrid rules (NULL)';
+COMMENT ON COLUMN rar.rules.model_version IS 'Version of the model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rules.refreshed_at IS 'When the rule set was mined';
 COMMENT ON COLUMN rar.rules.explanation IS 'The rule as an English sentence';
 COMMENT ON COLUMN rar.rule_graph.source IS 'The registered source';
@@ -1434,6 +1518,7 @@ COMMENT ON COLUMN rar.rule_history.current IS 'Whether it is the set the views s
 COMMENT ON COLUMN rar.rule_history.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_history.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_history.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_history.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.training.pid IS 'The training backend';
 COMMENT ON COLUMN rar.training.usename IS 'Its role';
 COMMENT ON COLUMN rar.training.datname IS 'Its database';
@@ -1456,3 +1541,9 @@ COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none
 COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
 COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
 COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';
+COMMENT ON FUNCTION rar.items_text(text[]) IS 'An item list as one unambiguous line for BI tools: labels trimmed, joined by ", ", a label holding a comma or double quote in double quotes (as in CSV)';
+COMMENT ON FUNCTION rar.source_name(text) IS 'The registered source a name designates: the source of that name, or the one source registered on the table of that name';
+COMMENT ON FUNCTION rar.relation_of(text) IS 'The table or view a source argument designates: a registered source''s table, or the table of that name as the search path finds it';
+COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after the name is resolved';
+COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
+COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';

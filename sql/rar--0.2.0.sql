@@ -7,7 +7,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:40
+-- src/lib.rs:45
 -- bootstrap
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
@@ -203,7 +203,7 @@ GRANT SELECT ON rar.progress TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:42
+-- src/lib.rs:47
 -- requires:
 --   bootstrap
 
@@ -331,29 +331,30 @@ BEGIN
 END
 $fn$;
 
--- Deploys again the model that was deployed before the current one.
-CREATE FUNCTION rar_rollback(source regclass)
+-- Deploys again the model that was deployed before the current one
+-- (rar_rollback(source text) in sql/names.sql resolves the name first).
+CREATE FUNCTION rar.rollback(source regclass)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     cur rar.models;
     prev bigint;
 BEGIN
-    IF rar_rollback.source IS NULL THEN
+    IF rollback.source IS NULL THEN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the table whose model to roll back, for example source => ''sales''.';
     END IF;
-    PERFORM rar.check_manage(rar_rollback.source, 'roll back models');
-    SELECT * INTO cur FROM rar.models m WHERE m.source = rar_rollback.source AND m.deployed;
+    PERFORM rar.check_manage(rollback.source, 'roll back models');
+    SELECT * INTO cur FROM rar.models m WHERE m.source = rollback.source AND m.deployed;
     IF NOT FOUND THEN
-        RAISE EXCEPTION 'no model of % is deployed', rar_rollback.source
+        RAISE EXCEPTION 'no model of % is deployed', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Train one with rar_train, or deploy one with rar_deploy(model_id).';
     END IF;
     SELECT m.model_id INTO prev FROM rar.models m
-    WHERE m.source = rar_rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
+    WHERE m.source = rollback.source AND m.model_id <> cur.model_id AND m.deployed_at IS NOT NULL
     ORDER BY m.deployed_at DESC LIMIT 1;
     IF prev IS NULL THEN
-        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rar_rollback.source
+        RAISE EXCEPTION 'no earlier deployed model of % to roll back to', rollback.source
             USING ERRCODE = 'undefined_object', HINT = 'Deploy a given version with rar_deploy(model_id).';
     END IF;
     RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
@@ -394,8 +395,9 @@ GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
 
-CREATE FUNCTION rar_tune(
-    source regclass,
+-- (rar_tune(source text, ...) in sql/names.sql resolves the name first.)
+CREATE FUNCTION rar.tune(
+    source_name text,
     model text,
     grid jsonb,
     params jsonb DEFAULT '{}',
@@ -412,8 +414,9 @@ DECLARE
     r record;
     best_trial integer;
     had_deployed boolean;
+    rel regclass;
 BEGIN
-    IF source IS NULL OR model IS NULL OR grid IS NULL THEN
+    IF source_name IS NULL OR model IS NULL OR grid IS NULL THEN
         RAISE EXCEPTION 'source, model and grid must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
                   HINT = 'For example: SELECT * FROM rar_tune(''sales'', ''mlp'', ''{"hidden": [64, 128]}'');';
@@ -422,41 +425,42 @@ BEGIN
         RAISE EXCEPTION 'params must be a jsonb object' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Settings shared by every trial, for example ''{"epochs": 5}''.';
     END IF;
-    PERFORM rar.check_manage(source, 'tune models');
+    rel := rar.relation_of(source_name);
+    PERFORM rar.check_manage(rel, 'tune models');
     t := nextval('rar.tuning_seq');
-    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) INTO had_deployed;
+    SELECT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) INTO had_deployed;
     FOR p IN SELECT * FROM @extschema@.rar_tune_plan(grid, coalesce(search, 'grid'), coalesce(trials, 10), coalesce(seed, 0)) LOOP
         n := n + 1;
         PERFORM pg_catalog.set_config('application_name', pg_catalog.left(format('rar_tune %s: trial %s', t, n), 63), true);
         RAISE NOTICE 'rar_tune %: trial % with %', t, n, p;
-        SELECT * INTO r FROM @extschema@.rar_train(source, model, coalesce(rar_tune.params, '{}') || p);
+        SELECT * INTO r FROM @extschema@.rar_train(source_name, model, coalesce(tune.params, '{}') || p);
         INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
-        VALUES (t, n, source, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
+        VALUES (t, n, rel, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
     END LOOP;
     IF n = 0 THEN
         RAISE EXCEPTION 'the grid has no trials' USING ERRCODE = 'invalid_parameter_value',
             HINT = 'Give each hyperparameter a list of values, for example ''{"hidden": [64, 128]}''.';
     END IF;
-    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t
+    SELECT tt.trial INTO best_trial FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t
     ORDER BY tt.recall_at_10 DESC, tt.ndcg_at_10 DESC, tt.trial LIMIT 1;
-    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rar_tune.source AND tt.tuning_id = t;
+    UPDATE rar.tuning_trials tt SET best = (tt.trial = best_trial) WHERE tt.source = rel AND tt.tuning_id = t;
     -- Only the best trial's model stays in the registry.
     DELETE FROM rar.models m USING rar.tuning_trials tt
-    WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
-      AND m.source = rar_tune.source;
-    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND NOT tt.best;
-    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rar_tune.source AND m.deployed) THEN
+    WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best AND m.model_id = tt.model_id
+      AND m.source = rel;
+    UPDATE rar.tuning_trials tt SET model_id = NULL WHERE tt.source = rel AND tt.tuning_id = t AND NOT tt.best;
+    IF NOT had_deployed AND NOT EXISTS (SELECT 1 FROM rar.models m WHERE m.source = rel AND m.deployed) THEN
         PERFORM rar.deploy((SELECT tt.model_id FROM rar.tuning_trials tt
-                            WHERE tt.source = rar_tune.source AND tt.tuning_id = t AND tt.best), 'tune');
+                            WHERE tt.source = rel AND tt.tuning_id = t AND tt.best), 'tune');
     END IF;
     RETURN QUERY SELECT tt.tuning_id, tt.trial, tt.params, tt.recall_at_10, tt.ndcg_at_10, tt.valid_loss, tt.seconds, tt.best, tt.model_id
-                 FROM rar.tuning_trials tt WHERE tt.source = rar_tune.source AND tt.tuning_id = t ORDER BY tt.trial;
+                 FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:44
+-- src/lib.rs:49
 -- requires:
 --   models
 
@@ -470,7 +474,7 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:46
+-- src/lib.rs:51
 -- requires:
 --   lifecycle
 
@@ -511,7 +515,9 @@ CREATE TABLE rar.rule_sets (
     current      boolean NOT NULL DEFAULT false,
     refreshed_at timestamptz NOT NULL DEFAULT now(),
     seconds      float8 NOT NULL,
-    refreshed_by name NOT NULL DEFAULT current_user
+    refreshed_by name NOT NULL DEFAULT current_user,
+    -- The model neural and hybrid rules were read off (NULL for exact rules).
+    model_id     bigint
 );
 CREATE UNIQUE INDEX rule_sets_one_current ON rar.rule_sets (source) WHERE current;
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
@@ -547,6 +553,14 @@ CREATE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
         FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i));
+-- An item list as one unambiguous line of text for BI tools: labels
+-- trimmed, joined by ", ", and a label that holds a comma or a double quote
+-- put in double quotes (inner quotes doubled), as in CSV.
+CREATE FUNCTION rar.items_text(items text[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
+        FROM (SELECT pg_catalog.btrim(x, E' \t\r\n') AS t, i FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i)) l);
+
 COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
 
 -- Rules are data of the table they were mined from. Who may read them:
@@ -660,7 +674,7 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', label_table
             USING ERRCODE = 'insufficient_privilege', HINT = 'Labels are read from label_table with your rights: it needs SELECT on it.';
     END IF;
-    SELECT * INTO cols FROM @extschema@.rar_columns(source, tid_column, item_column);
+    SELECT * INTO cols FROM @extschema@.rar_columns(source::text, tid_column, item_column);
     IF (label_table IS NOT NULL OR label_key IS NOT NULL) AND label_column IS NULL THEN
         RAISE EXCEPTION 'label_table and label_key need label_column'
             USING ERRCODE = 'invalid_parameter_value',
@@ -707,6 +721,10 @@ DECLARE
     rel regclass;
     creator name;
 BEGIN
+    -- A source by its name (also when its table was dropped), or by its table.
+    IF name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
+        name := rar.source_name(name);
+    END IF;
     SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
     IF FOUND AND NOT (rar.may_manage(rel) OR rar.orphan_of(rel, creator)) THEN
         PERFORM rar.check_manage(rel, 'unregister sources');
@@ -731,7 +749,8 @@ BEGIN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the name of a registered source: SELECT name FROM rar.sources.';
     END IF;
-    SELECT * INTO s FROM rar.sources WHERE sources.name = rar_source.name;
+    -- The one naming rule (src/sources.rs): a source's name, or its table's.
+    SELECT * INTO s FROM rar.sources WHERE sources.name = (SELECT rar.source_name(rar_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object',
@@ -774,6 +793,8 @@ DECLARE
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
 BEGIN
+    -- A source's name, or its table's (src/sources.rs).
+    name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
     -- locked; only the owner of its table can lock it.
     IF wait THEN
@@ -811,8 +832,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
-    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds, model_id)
+    VALUES (name, p->>'method', p, 0, 0, 0,
+            CASE WHEN p->>'method' <> 'exact' THEN
+                (SELECT m.model_id FROM rar.models m WHERE m.source = s.relation AND m.deployed) END)
+    RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -834,15 +858,15 @@ $fn$;
 -- What changed between two rule sets of a source (by default the one
 -- before the current one, and the current one).
 CREATE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
-RETURNS TABLE (change text, antecedent text[], consequent text[], old_confidence float8, new_confidence float8,
-               old_lift float8, new_lift float8)
+RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
+               old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
-    PERFORM @extschema@.rar_source(name);
+    name := (@extschema@.rar_source(name)).name;
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
     END IF;
@@ -858,6 +882,8 @@ BEGIN
                 WHEN b.set_id IS NULL THEN 'dropped'
                 ELSE 'changed' END,
            coalesce(b.antecedent, a.antecedent), coalesce(b.consequent, a.consequent),
+           rar.items_text(coalesce(b.antecedent_labels, a.antecedent_labels)),
+           rar.items_text(coalesce(b.consequent_labels, a.consequent_labels)),
            a.confidence, b.confidence, a.lift, b.lift
     FROM (SELECT * FROM rar.rule_store WHERE set_id = o) a
     FULL JOIN (SELECT * FROM rar.rule_store WHERE set_id = n) b
@@ -880,7 +906,7 @@ BEGIN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
@@ -894,7 +920,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
@@ -905,11 +931,12 @@ $fn$;
 -- columns that BI tools filter and sort.
 CREATE VIEW rar.rules WITH (security_invoker = true) AS
 SELECT s.source, r.rule_id, r.antecedent, r.consequent,
-       array_to_string(r.antecedent_labels, ', ') AS antecedent_text,
-       array_to_string(r.consequent_labels, ', ') AS consequent_text,
+       rar.items_text(r.antecedent_labels) AS antecedent_text,
+       rar.items_text(r.consequent_labels) AS consequent_text,
        r.antecedent_labels, r.consequent_labels,
        r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-       s.method, NULL::integer AS model_version, s.refreshed_at, r.explanation
+       s.method, (SELECT m.version FROM rar.models m WHERE m.model_id = s.model_id) AS model_version,
+       s.refreshed_at, r.explanation
 FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
 WHERE s.current;
 COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for BI tools';
@@ -939,7 +966,7 @@ FROM edges;
 COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (kind edge, weight = confidence) of the current rules';
 
 CREATE VIEW rar.rule_history WITH (security_invoker = true) AS
-SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by
+SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by, model_id
 FROM rar.rule_sets;
 
 -- The reporting role: reads the rule views and nothing else.
@@ -963,7 +990,7 @@ SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
 BEGIN
-    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    SELECT * INTO s FROM rar.sources o WHERE o.name = (SELECT rar.source_name(managed_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';
@@ -1009,10 +1036,10 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:170
+-- src/api/clean.rs:171
 -- rar::api::clean::rar_clean
 CREATE  FUNCTION "rar_clean"(
-	"target" regclass, /* Option < Relation > */
+	"target" TEXT, /* Option < & str > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
@@ -1036,32 +1063,44 @@ CREATE  FUNCTION "rar_clean"(
 	"rows" bigint,  /* i64 */
 	"detail" TEXT  /* String */
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_clean_wrapper';
+AS 'MODULE_PATHNAME', 'clean_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:93
+-- rar::compat::rar_clean
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/rulesets.rs:20
 -- rar::api::rulesets::rar_columns
 CREATE  FUNCTION "rar_columns"(
-	"source" regclass, /* Option < Relation > */
+	"source" TEXT, /* Option < & str > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"item_column" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS TABLE (
 	"tid_column" TEXT,  /* String */
 	"item_column" TEXT  /* String */
 )
-STABLE PARALLEL SAFE
+STABLE PARALLEL SAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_columns_wrapper';
+AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/encode.rs:51
+-- src/compat.rs:184
+-- rar::compat::rar_columns
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/encode.rs:52
 -- rar::api::encode::rar_encode
 CREATE  FUNCTION "rar_encode"(
-	"target" regclass, /* Option < Relation > */
+	"target" TEXT, /* Option < & str > */
 	"columns" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
 	"method" TEXT DEFAULT 'onehot', /* Option < & str > */
 	"bins" INT DEFAULT 3, /* Option < i32 > */
@@ -1074,9 +1113,15 @@ CREATE  FUNCTION "rar_encode"(
 	"added" TEXT,  /* String */
 	"detail" TEXT  /* String */
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_encode_wrapper';
+AS 'MODULE_PATHNAME', 'encode_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:170
+-- rar::compat::rar_encode
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1103,7 +1148,7 @@ AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:43
+-- src/api/rulesets.rs:45
 -- rar::api::rulesets::rar_explain
 CREATE  FUNCTION "rar_explain"(
 	"antecedent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
@@ -1124,7 +1169,7 @@ AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 -- src/api/mine.rs:31
 -- rar::api::mine::rar_mine
 CREATE  FUNCTION "rar_mine"(
-	"source" regclass, /* Option < Relation > */
+	"source" TEXT, /* Option < & str > */
 	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
 	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
 	"max_length" INT DEFAULT 4, /* Option < i32 > */
@@ -1150,22 +1195,29 @@ CREATE  FUNCTION "rar_mine"(
 	"count" bigint,  /* i64 */
 	"model_score" double precision  /* Option < f64 > */
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_mine_wrapper';
+AS 'MODULE_PATHNAME', 'mine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/segments.rs:27
+-- src/compat.rs:30
+-- rar::compat::rar_mine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/segments.rs:30
 -- rar::api::segments::rar_mine_segments
 CREATE  FUNCTION "rar_mine_segments"(
-	"source" regclass, /* Option < Relation > */
+	"source" TEXT, /* Option < & str > */
 	"segment_column" TEXT, /* Option < & str > */
 	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
 	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
 	"max_length" INT DEFAULT 4, /* Option < i32 > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"min_baskets" INT DEFAULT NULL /* Option < i32 > */
 ) RETURNS TABLE (
 	"segment" TEXT,  /* Option < String > */
 	"antecedent" TEXT[],  /* Vec < String > */
@@ -1177,13 +1229,19 @@ CREATE  FUNCTION "rar_mine_segments"(
 	"conviction" double precision,  /* f64 */
 	"count" bigint  /* i64 */
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_mine_segments_wrapper';
+AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:992
+-- src/compat.rs:69
+-- rar::compat::rar_mine_segments
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:993
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1196,7 +1254,7 @@ AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:79
+-- src/api/rulesets.rs:81
 -- rar::api::rulesets::rar_plot
 CREATE  FUNCTION "rar_plot"(
 	"name" TEXT, /* Option < & str > */
@@ -1212,15 +1270,21 @@ AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
 -- src/api/profile.rs:14
 -- rar::api::profile::rar_profile
 CREATE  FUNCTION "rar_profile"(
-	"source" regclass, /* Option < Relation > */
+	"source" TEXT, /* Option < & str > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"top" INT DEFAULT 10, /* Option < i32 > */
 	"rare_below" INT DEFAULT 5 /* Option < i32 > */
 ) RETURNS jsonb /* JsonB */
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_profile_wrapper';
+AS 'MODULE_PATHNAME', 'profile_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:159
+-- rar::compat::rar_profile
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1244,22 +1308,34 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:733
+-- src/compat.rs:137
+-- rar::compat::rar_restore
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:735
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
-	"target" regclass, /* Option < Relation > */
+	"target" TEXT, /* Option < & str > */
 	"run" bigint DEFAULT NULL /* Option < i64 > */
 ) RETURNS bigint /* i64 */
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_restore_wrapper';
+AS 'MODULE_PATHNAME', 'restore_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:143
+-- rar::compat::rar_split
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/split.rs:19
 -- rar::api::split::rar_split
 CREATE  FUNCTION "rar_split"(
-	"target" regclass, /* Option < Relation > */
+	"target" TEXT, /* Option < & str > */
 	"train" double precision DEFAULT 0.8, /* Option < f64 > */
 	"validation" double precision DEFAULT 0.1, /* Option < f64 > */
 	"test" double precision DEFAULT 0.1, /* Option < f64 > */
@@ -1273,16 +1349,22 @@ CREATE  FUNCTION "rar_split"(
 	"baskets" bigint,  /* i64 */
 	"lines" bigint  /* i64 */
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_split_wrapper';
+AS 'MODULE_PATHNAME', 'split_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:193
+-- rar::compat::rar_train
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/train.rs:94
 -- rar::api::train::rar_train
 CREATE  FUNCTION "rar_train"(
-	"source" regclass, /* Option < Relation > */
+	"source" TEXT, /* Option < & str > */
 	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
 	"params" jsonb DEFAULT '{}', /* Option < JsonB > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
@@ -1303,13 +1385,13 @@ CREATE  FUNCTION "rar_train"(
 	"seconds" double precision,  /* f64 */
 	"deployed" bool  /* bool */
 )
-VOLATILE PARALLEL UNSAFE
+VOLATILE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_train_wrapper';
+AS 'MODULE_PATHNAME', 'train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:285
+-- src/api/train.rs:286
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */
@@ -1329,15 +1411,53 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:335
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1373,60 +1493,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
 -- rar::api::aggregate::rar::rules_sfunc_ib
 CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
@@ -1442,15 +1508,26 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1464,33 +1541,6 @@ CREATE  FUNCTION rar."baskets_sfunc_bi"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1510,6 +1560,37 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
 -- rar::api::aggregate::rar::rules_sfunc
 CREATE  FUNCTION rar."rules_sfunc"(
 	"state" internal, /* Option < Internal > */
@@ -1525,43 +1606,44 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:325
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:335
+-- src/api/aggregate.rs:345
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc
@@ -1622,12 +1704,88 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:124
+-- src/sources.rs:171
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:199
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:188
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:178
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:54
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
+
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
+
+CREATE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:129
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:133
+-- src/api/rulesets.rs:138
 -- rar::api::rulesets::rar::mine_defaults
 CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
 IMMUTABLE STRICT PARALLEL SAFE
@@ -1636,30 +1794,30 @@ AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:48
+-- src/lib.rs:60
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
 'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
-COMMENT ON FUNCTION @extschema@.rar_mine_segments(regclass, text, float8, float8, integer, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
-COMMENT ON FUNCTION @extschema@.rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
+COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
 'Cleans a sales table in place (NULLs, cancellations, non-positive quantities, item text, placeholders, duplicates, outliers, huge baskets), keeping every removed or changed line in <table>_rar_rejected; one report row per rule. dry_run => true changes nothing.';
-COMMENT ON FUNCTION @extschema@.rar_restore(regclass, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_restore(text, bigint) IS
 'Undoes a rar_clean run (the last one not restored yet, or all of them, last first): removed lines back, changed lines back to their originals. Returns the lines put back.';
 COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
 'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
-COMMENT ON FUNCTION @extschema@.rar_split(regclass, float8, float8, float8, integer, text, text, text, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_split(text, float8, float8, float8, integer, text, text, text, integer) IS
 'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
-COMMENT ON FUNCTION @extschema@.rar_profile(regclass, text, text, integer, integer) IS
+COMMENT ON FUNCTION @extschema@.rar_profile(text, text, text, integer, integer) IS
 'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
-COMMENT ON FUNCTION @extschema@.rar_encode(regclass, text[], text, integer, boolean, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_encode(text, text[], text, integer, boolean, text, text) IS
 'Encodes attribute columns as item tokens (onehot, bins) in the view <table>_rar_items, or as normalized columns (zscore, minmax); parameters kept in rar.encodings. For the table''s owner.';
-COMMENT ON FUNCTION @extschema@.rar_columns(regclass, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_columns(text, text, text) IS
 'The basket and item columns rar_mine would use for a relation (given, or detected by name and shape).';
 COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, float8, bigint, bigint, float8) IS
 'A rule as an English sentence with its numbers formatted for people.';
@@ -1669,16 +1827,16 @@ COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigin
 'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
-COMMENT ON FUNCTION @extschema@.rar_train(regclass, text, jsonb, text, text) IS
+COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text) IS
 'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
-COMMENT ON FUNCTION @extschema@.rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
 'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
 COMMENT ON FUNCTION rar.deploy(bigint, text) IS 'Internal to rar_deploy, rar_rollback and rar_tune: deploys a model and records how';
-COMMENT ON FUNCTION @extschema@.rar_rollback(regclass) IS
+COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
@@ -1772,6 +1930,7 @@ COMMENT ON COLUMN rar.rule_sets.current IS 'Whether it is the set the views show
 COMMENT ON COLUMN rar.rule_sets.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_sets.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_sets.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_sets.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rule_store.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_store.rule_id IS 'Rank of the rule in its set (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rule_store.antecedent IS 'Items of the left-hand side (as in the table)';
@@ -1828,8 +1987,8 @@ COMMENT ON COLUMN rar.rules.source IS 'The registered source';
 COMMENT ON COLUMN rar.rules.rule_id IS 'Rank of the rule (by lift, confidence, count)';
 COMMENT ON COLUMN rar.rules.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rules.consequent IS 'Items of the right-hand side';
-COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side, joined by commas';
-COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side, joined by commas';
+COMMENT ON COLUMN rar.rules.antecedent_text IS 'Labels of the left-hand side as one line (rar.items_text: trimmed, joined by ", ", a label with a comma or quote in double quotes)';
+COMMENT ON COLUMN rar.rules.consequent_text IS 'Labels of the right-hand side as one line (rar.items_text)';
 COMMENT ON COLUMN rar.rules.antecedent_labels IS 'Labels of the left-hand side, as an array';
 COMMENT ON COLUMN rar.rules.consequent_labels IS 'Labels of the right-hand side, as an array';
 COMMENT ON COLUMN rar.rules.support IS 'Share of baskets holding both sides';
@@ -1839,7 +1998,7 @@ COMMENT ON COLUMN rar.rules.leverage IS 'Support minus what independence predict
 COMMENT ON COLUMN rar.rules.conviction IS '(1 - support of the right side) / (1 - confidence); Infinity when confidence is 1';
 COMMENT ON COLUMN rar.rules.count IS 'Baskets holding both sides';
 COMMENT ON COLUMN rar.rules.method IS 'exact, neural or hybrid';
-COMMENT ON COLUMN rar.rules.model_version IS 'Reserved: the model version of neural and hybrid rules (NULL)';
+COMMENT ON COLUMN rar.rules.model_version IS 'Version of the model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.rules.refreshed_at IS 'When the rule set was mined';
 COMMENT ON COLUMN rar.rules.explanation IS 'The rule as an English sentence';
 COMMENT ON COLUMN rar.rule_graph.source IS 'The registered source';
@@ -1861,6 +2020,7 @@ COMMENT ON COLUMN rar.rule_history.current IS 'Whether it is the set the views s
 COMMENT ON COLUMN rar.rule_history.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_history.seconds IS 'How long the refresh took';
 COMMENT ON COLUMN rar.rule_history.refreshed_by IS 'The role that refreshed it';
+COMMENT ON COLUMN rar.rule_history.model_id IS 'The model neural and hybrid rules were read off (NULL for exact rules)';
 COMMENT ON COLUMN rar.training.pid IS 'The training backend';
 COMMENT ON COLUMN rar.training.usename IS 'Its role';
 COMMENT ON COLUMN rar.training.datname IS 'Its database';
@@ -1883,5 +2043,11 @@ COMMENT ON COLUMN rar.deployments.replaced IS 'The model it replaced (NULL: none
 COMMENT ON COLUMN rar.deployments.action IS 'train (first model of the table), deploy, rollback or tune';
 COMMENT ON COLUMN rar.deployments.deployed_by IS 'The role that deployed it';
 COMMENT ON COLUMN rar.deployments.deployed_at IS 'When';
+COMMENT ON FUNCTION rar.items_text(text[]) IS 'An item list as one unambiguous line for BI tools: labels trimmed, joined by ", ", a label holding a comma or double quote in double quotes (as in CSV)';
+COMMENT ON FUNCTION rar.source_name(text) IS 'The registered source a name designates: the source of that name, or the one source registered on the table of that name';
+COMMENT ON FUNCTION rar.relation_of(text) IS 'The table or view a source argument designates: a registered source''s table, or the table of that name as the search path finds it';
+COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after the name is resolved';
+COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
+COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';
 /* </end connected objects> */
 

@@ -35,7 +35,9 @@ CREATE TABLE rar.rule_sets (
     current      boolean NOT NULL DEFAULT false,
     refreshed_at timestamptz NOT NULL DEFAULT now(),
     seconds      float8 NOT NULL,
-    refreshed_by name NOT NULL DEFAULT current_user
+    refreshed_by name NOT NULL DEFAULT current_user,
+    -- The model neural and hybrid rules were read off (NULL for exact rules).
+    model_id     bigint
 );
 CREATE UNIQUE INDEX rule_sets_one_current ON rar.rule_sets (source) WHERE current;
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
@@ -71,6 +73,14 @@ CREATE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
         FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i));
+-- An item list as one unambiguous line of text for BI tools: labels
+-- trimmed, joined by ", ", and a label that holds a comma or a double quote
+-- put in double quotes (inner quotes doubled), as in CSV.
+CREATE FUNCTION rar.items_text(items text[]) RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
+        FROM (SELECT pg_catalog.btrim(x, E' \t\r\n') AS t, i FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i)) l);
+
 COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
 
 -- Rules are data of the table they were mined from. Who may read them:
@@ -184,7 +194,7 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', label_table
             USING ERRCODE = 'insufficient_privilege', HINT = 'Labels are read from label_table with your rights: it needs SELECT on it.';
     END IF;
-    SELECT * INTO cols FROM @extschema@.rar_columns(source, tid_column, item_column);
+    SELECT * INTO cols FROM @extschema@.rar_columns(source::text, tid_column, item_column);
     IF (label_table IS NOT NULL OR label_key IS NOT NULL) AND label_column IS NULL THEN
         RAISE EXCEPTION 'label_table and label_key need label_column'
             USING ERRCODE = 'invalid_parameter_value',
@@ -231,6 +241,10 @@ DECLARE
     rel regclass;
     creator name;
 BEGIN
+    -- A source by its name (also when its table was dropped), or by its table.
+    IF name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
+        name := rar.source_name(name);
+    END IF;
     SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
     IF FOUND AND NOT (rar.may_manage(rel) OR rar.orphan_of(rel, creator)) THEN
         PERFORM rar.check_manage(rel, 'unregister sources');
@@ -255,7 +269,8 @@ BEGIN
         RAISE EXCEPTION 'source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the name of a registered source: SELECT name FROM rar.sources.';
     END IF;
-    SELECT * INTO s FROM rar.sources WHERE sources.name = rar_source.name;
+    -- The one naming rule (src/sources.rs): a source's name, or its table's.
+    SELECT * INTO s FROM rar.sources WHERE sources.name = (SELECT rar.source_name(rar_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object',
@@ -298,6 +313,8 @@ DECLARE
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
 BEGIN
+    -- A source's name, or its table's (src/sources.rs).
+    name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
     -- locked; only the owner of its table can lock it.
     IF wait THEN
@@ -335,8 +352,11 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid'' (these two with the deployed model of the table).';
     END IF;
-    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds)
-    VALUES (name, p->>'method', p, 0, 0, 0) RETURNING set_id INTO new_set;
+    INSERT INTO rar.rule_sets (source, method, params, rules, baskets, seconds, model_id)
+    VALUES (name, p->>'method', p, 0, 0, 0,
+            CASE WHEN p->>'method' <> 'exact' THEN
+                (SELECT m.model_id FROM rar.models m WHERE m.source = s.relation AND m.deployed) END)
+    RETURNING set_id INTO new_set;
     EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
@@ -358,15 +378,15 @@ $fn$;
 -- What changed between two rule sets of a source (by default the one
 -- before the current one, and the current one).
 CREATE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
-RETURNS TABLE (change text, antecedent text[], consequent text[], old_confidence float8, new_confidence float8,
-               old_lift float8, new_lift float8)
+RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
+               old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
-    PERFORM @extschema@.rar_source(name);
+    name := (@extschema@.rar_source(name)).name;
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
     END IF;
@@ -382,6 +402,8 @@ BEGIN
                 WHEN b.set_id IS NULL THEN 'dropped'
                 ELSE 'changed' END,
            coalesce(b.antecedent, a.antecedent), coalesce(b.consequent, a.consequent),
+           rar.items_text(coalesce(b.antecedent_labels, a.antecedent_labels)),
+           rar.items_text(coalesce(b.consequent_labels, a.consequent_labels)),
            a.confidence, b.confidence, a.lift, b.lift
     FROM (SELECT * FROM rar.rule_store WHERE set_id = o) a
     FULL JOIN (SELECT * FROM rar.rule_store WHERE set_id = n) b
@@ -404,7 +426,7 @@ BEGIN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
@@ -418,7 +440,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     END IF;
@@ -429,11 +451,12 @@ $fn$;
 -- columns that BI tools filter and sort.
 CREATE VIEW rar.rules WITH (security_invoker = true) AS
 SELECT s.source, r.rule_id, r.antecedent, r.consequent,
-       array_to_string(r.antecedent_labels, ', ') AS antecedent_text,
-       array_to_string(r.consequent_labels, ', ') AS consequent_text,
+       rar.items_text(r.antecedent_labels) AS antecedent_text,
+       rar.items_text(r.consequent_labels) AS consequent_text,
        r.antecedent_labels, r.consequent_labels,
        r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-       s.method, NULL::integer AS model_version, s.refreshed_at, r.explanation
+       s.method, (SELECT m.version FROM rar.models m WHERE m.model_id = s.model_id) AS model_version,
+       s.refreshed_at, r.explanation
 FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
 WHERE s.current;
 COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for BI tools';
@@ -463,7 +486,7 @@ FROM edges;
 COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (kind edge, weight = confidence) of the current rules';
 
 CREATE VIEW rar.rule_history WITH (security_invoker = true) AS
-SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by
+SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by, model_id
 FROM rar.rule_sets;
 
 -- The reporting role: reads the rule views and nothing else.
@@ -487,7 +510,7 @@ SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
 BEGIN
-    SELECT * INTO s FROM rar.sources o WHERE o.name = managed_source.name;
+    SELECT * INTO s FROM rar.sources o WHERE o.name = (SELECT rar.source_name(managed_source.name));
     IF NOT FOUND THEN
         RAISE EXCEPTION 'source "%" is not registered', name
             USING ERRCODE = 'undefined_object', HINT = 'SELECT name FROM rar.sources lists the registered sources.';

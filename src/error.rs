@@ -179,6 +179,41 @@ pub enum RarError {
         what: &'static str,
         hint: &'static str,
     },
+    /// A `source` argument that names neither a registered source nor a
+    /// table or view.
+    NoSuchSource {
+        name: String,
+    },
+    /// A name that is a registered source of one table and names another.
+    AmbiguousSource {
+        name: String,
+        source_table: String,
+        table: String,
+    },
+    /// A name that is neither a registered source nor a registered table,
+    /// given where a source is needed.
+    UnknownSource {
+        name: String,
+    },
+    /// A table no source is registered on, given where a source is needed.
+    NotRegistered {
+        name: String,
+        table: String,
+    },
+    /// A table several sources are registered on, given where one is needed.
+    SeveralSources {
+        name: String,
+        sources: Vec<String>,
+    },
+    /// One group's rules would pass the most a jsonb value may hold.
+    JsonbTooLarge {
+        rules: usize,
+        bytes: u64,
+    },
+    /// A registered source whose table was dropped.
+    SourceTableDropped {
+        name: String,
+    },
     /// A relation OID that names no relation.
     NoSuchRelation {
         oid: u32,
@@ -519,6 +554,55 @@ impl RarError {
             RarError::WrongObject { display, what, hint } => {
                 ErrorReport::new(ERRCODE_WRONG_OBJECT_TYPE, format!("\"{display}\" is not {what}"), F).set_hint(*hint)
             }
+            RarError::NoSuchSource { name } => ErrorReport::new(
+                ERRCODE_UNDEFINED_TABLE,
+                format!("relation or source \"{name}\" does not exist"),
+                F,
+            )
+            .set_hint(
+                "Name a registered source (SELECT name, relation FROM rar.sources), or a table or view, schema-qualified or as your search_path finds it.",
+            ),
+            RarError::AmbiguousSource { name, source_table, table } => ErrorReport::new(
+                ERRCODE_AMBIGUOUS_ALIAS,
+                format!("\"{name}\" is ambiguous: it is a registered source of {source_table} and a name of {table}"),
+                F,
+            )
+            .set_detail("A registered source's name comes first only when it does not also name another table or view.")
+            .set_hint(format!(
+                "Name the table schema-qualified (as in '{table}'), or register the source under another name."
+            )),
+            RarError::UnknownSource { name } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("source \"{name}\" is not registered"),
+                F,
+            )
+            .set_hint(format!("Register it first: SELECT rar_register('{}', '<table>');", name.replace('\'', "''"))),
+            RarError::NotRegistered { name, table } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("source \"{name}\" is not registered"),
+                F,
+            )
+            .set_detail(format!("\"{name}\" names the table {table}, on which no source is registered."))
+            .set_hint(format!("Register it first: SELECT rar_register('{}', '{}');", name.replace('\'', "''"), table.replace('\'', "''"))),
+            RarError::SeveralSources { name, sources } => ErrorReport::new(
+                ERRCODE_AMBIGUOUS_ALIAS,
+                format!("\"{name}\" is ambiguous: it designates the sources {}", sources.join(", ")),
+                F,
+            )
+            .set_hint("Name one of these sources instead of the table."),
+            RarError::JsonbTooLarge { rules, bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the rules of one group would pass the 256MB a jsonb value may hold",
+                F,
+            )
+            .set_detail(format!("{rules} rules, about {}MB as jsonb.", bytes >> 20))
+            .set_hint("Raise min_support or min_confidence, or lower max_length; or mine the group with rar_mine on a view of its lines, which returns rows without this limit."),
+            RarError::SourceTableDropped { name } => ErrorReport::new(
+                ERRCODE_UNDEFINED_TABLE,
+                format!("the table of source \"{name}\" was dropped"),
+                F,
+            )
+            .set_hint(format!("Register the source again on its new table: SELECT rar_register('{name}', '<table>');")),
             RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
                 .set_hint("Give the table or view by name, for example 'sales'."),
             RarError::NotOwner { relation, action, user } => ErrorReport::new(

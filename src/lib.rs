@@ -5,6 +5,8 @@
 //!   measures); no PostgreSQL, reached by plain `cargo test`.
 //! - [`api`]: every SQL function of the extension, one file per function
 //!   family. This is the SQL surface; the rest is internal.
+//! - [`sources`]: the one naming rule: what a `source` argument names (a
+//!   registered source or a table), for every function.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
 //! - [`progress`]: what a long call is doing, for `rar.progress`.
@@ -12,6 +14,7 @@
 //! - [`neural`]: rules read off a trained model (`rar_mine(method => 'neural' | 'hybrid')`).
 //! - [`model_lib`]: loading the libtorch model library (`crates/rar-model`)
 //!   on first use, so that mining backends never map libtorch.
+//! - [`compat`]: 0.1.0's C symbols, kept until `ALTER EXTENSION rar UPDATE`.
 //! - [`error`]: the one place where errors become SQL errors (SQLSTATE,
 //!   message, detail, hint).
 //! - [`gucs`]: the `rar.*` settings.
@@ -25,6 +28,7 @@ use pgrx::prelude::*;
 
 pub mod api;
 pub mod args;
+pub mod compat;
 pub mod error;
 pub mod gucs;
 pub mod lifecycle;
@@ -33,6 +37,7 @@ pub mod neural;
 pub mod progress;
 pub mod reader;
 pub mod relation;
+pub mod sources;
 pub mod spi;
 pub mod splits;
 
@@ -44,6 +49,13 @@ pub mod splits;
 ::pgrx::extension_sql_file!("../sql/lifecycle.sql", name = "lifecycle", requires = ["models"]);
 // Rule sets, the refresh procedure and the BI views.
 ::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", requires = ["lifecycle"]);
+// SQL functions whose source argument is resolved before their pinned body
+// runs (rar_tune, rar_rollback).
+::pgrx::extension_sql_file!(
+    "../sql/names.sql",
+    name = "names",
+    requires = ["rulesets", sources::rar::source_name, sources::rar::relation_of_sql, sources::rar::resolved_name]
+);
 // Help for \df+ and \d+ on everything above: last.
 ::pgrx::extension_sql_file!("../sql/comments.sql", name = "comments", finalize);
 

@@ -40,6 +40,26 @@ DROP INDEX rar.rule_store_antecedent_key;
 DROP FUNCTION rar_deploy(bigint);
 DROP FUNCTION rar_rollback(regclass);
 
+-- One naming rule (src/sources.rs): the functions that took a regclass take
+-- text, a registered source's name or a table's. The old signatures go
+-- (their C symbols now read text); a view of the user's that calls one of
+-- them stops the upgrade with PostgreSQL's dependency error, nothing lost.
+DROP FUNCTION rar_mine(regclass, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8);
+DROP FUNCTION rar_mine_segments(regclass, text, float8, float8, integer, text, text);
+DROP FUNCTION rar_clean(regclass, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean);
+DROP FUNCTION rar_restore(regclass, bigint);
+DROP FUNCTION rar_split(regclass, float8, float8, float8, integer, text, text, text, integer);
+DROP FUNCTION rar_profile(regclass, text, text, integer, integer);
+DROP FUNCTION rar_encode(regclass, text[], text, integer, boolean, text, text);
+DROP FUNCTION rar_columns(regclass, text, text);
+DROP FUNCTION rar_train(regclass, text, jsonb, text, text);
+DROP FUNCTION rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint);
+-- rar_diff shows labels too (new result columns).
+DROP FUNCTION rar_diff(text, bigint, bigint);
+
+-- The model neural and hybrid rule sets were read off.
+ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
+
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
 

@@ -318,8 +318,18 @@ mod rar {
             check_for_interrupts!();
         })
         .or_raise();
-        Value::Array(rules.rows().map(|r| Rule::from(r).to_json()).collect())
+        let rules: Vec<Rule> = rules.rows().map(Rule::from).collect();
+        // jsonb holds at most 256 MB; a group past it gets a clear error
+        // (PostgreSQL's own has no hint) before anything is built.
+        let bytes: u64 = rules.iter().map(Rule::jsonb_bytes).sum();
+        if bytes > JSONB_MAX_BYTES {
+            RarError::JsonbTooLarge { rules: rules.len(), bytes }.raise();
+        }
+        Value::Array(rules.iter().map(Rule::to_json).collect())
     }
+
+    /// The most a jsonb value may hold (PostgreSQL's JENTRY_OFFLENMASK).
+    const JSONB_MAX_BYTES: u64 = 0x0FFF_FFFF;
 
     /// `rar_rules_agg`'s final function: mines the group's baskets.
     #[pg_extern(parallel_safe)]

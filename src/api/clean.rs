@@ -20,10 +20,11 @@ use pgrx::JsonB;
 use rar_core::layout::{self, ColumnKind, Layout, PRICE_NAMES, QUANTITY_NAMES};
 use serde_json::json;
 
-use crate::args::{no_null_elements, required, Relation};
+use crate::args::{no_null_elements, required};
 use crate::error::{OrRaise, RarError};
 use crate::progress::{report_activity, Progress};
 use crate::relation::{self, Source};
+use crate::sources;
 use crate::spi::{count, current_user, exec, exec_count, ext_schema, one, pin_search_path};
 
 /// Columns the quarantine adds to the table's own.
@@ -167,9 +168,9 @@ fn invalid(name: &'static str, value: impl ToString, expected: &'static str) -> 
 /// Cleans `target` in place and reports one row per rule applied, then a
 /// total. Every option has a default; see the README's reference table.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn rar_clean(
-    target: Option<Relation>,
+#[pg_extern(volatile, parallel_unsafe, name = "rar_clean")]
+pub fn clean(
+    target: Option<&str>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
     quantity_column: default!(Option<&str>, "NULL"),
@@ -188,7 +189,6 @@ fn rar_clean(
     basket_size_quantile: default!(Option<f64>, "NULL"),
     dry_run: default!(Option<bool>, false),
 ) -> TableIterator<'static, (name!(step, String), name!(action, String), name!(rows, i64), name!(detail, String))> {
-    let target = required("target", "", target);
     let drop_nulls = required("drop_nulls", "true", drop_nulls);
     let drop_nonpositive_quantity = required("drop_nonpositive_quantity", "true", drop_nonpositive_quantity);
     let normalize_items = required("normalize_items", "true", normalize_items);
@@ -199,7 +199,9 @@ fn rar_clean(
     let placeholder_items = placeholder_items.map(|v| no_null_elements("placeholder_items", v));
     check_options(case_fold, max_basket_size, basket_size_quantile, outlier_mad);
 
-    let src = relation::describe_table(target, "rar_clean");
+    let target = sources::relation_of("target", target);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe_table(target.relation, "rar_clean");
     let _pinned = pin_search_path();
     src.check_not_superuser_on_user_table();
     let _progress = Progress::start("rar_clean");
@@ -730,10 +732,9 @@ impl Subtransaction {
 /// Removed lines go back, and lines changed in place get their original
 /// values back (merged quantities split back as they were). Returns the
 /// number of lines put back or restored; a NOTICE says it per run.
-#[pg_extern(volatile, parallel_unsafe)]
-fn rar_restore(target: Option<Relation>, run: default!(Option<i64>, "NULL")) -> i64 {
-    let target = required("target", "", target);
-    let src = relation::describe_table(target, "rar_restore");
+#[pg_extern(volatile, parallel_unsafe, name = "rar_restore")]
+pub fn restore(target: Option<&str>, run: default!(Option<i64>, "NULL")) -> i64 {
+    let src = relation::describe_table(sources::relation_of("target", target).relation, "rar_restore");
     let _pinned = pin_search_path();
     src.check_not_superuser_on_user_table();
     let progress = Progress::start("rar_restore");

@@ -13,9 +13,10 @@ use pgrx::JsonB;
 use rar_core::layout::Layout;
 use serde_json::json;
 
-use crate::args::{no_null_elements, required, Relation};
+use crate::args::{no_null_elements, required};
 use crate::error::{OrRaise, RarError};
 use crate::relation::{self, Source};
+use crate::sources;
 use crate::spi::{count, exec, one, pin_search_path};
 
 /// Most distinct values one-hot encoded as columns.
@@ -48,9 +49,9 @@ fn band_labels(bins: usize) -> Vec<String> {
 /// bands as tokens, `bins` of them), 'zscore' or 'minmax' (a new float8
 /// column `<column>_z` or `<column>_minmax`). Returns what was added.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn rar_encode(
-    target: Option<Relation>,
+#[pg_extern(volatile, parallel_unsafe, name = "rar_encode")]
+pub fn encode(
+    target: Option<&str>,
     columns: Option<Vec<Option<String>>>,
     method: default!(Option<&str>, "'onehot'"),
     bins: default!(Option<i32>, 3),
@@ -61,7 +62,6 @@ fn rar_encode(
     'static,
     (name!(column_name, String), name!(method, String), name!(added, String), name!(detail, String)),
 > {
-    let target = required("target", "", target);
     let method = required("method", "'onehot'", method);
     let bins = required("bins", "3", bins);
     let as_columns = required("as_columns", "false", as_columns);
@@ -86,7 +86,9 @@ fn rar_encode(
         }
         .raise();
     }
-    let src = relation::describe_table(target, "rar_encode");
+    let target = sources::relation_of("target", target);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe_table(target.relation, "rar_encode");
     let _pinned = pin_search_path();
     src.check_not_superuser_on_user_table();
     src.check_manage("encode columns");

@@ -76,6 +76,9 @@ fn rar_evaluate(
                 .raise();
         }
     }
+    // A source's name, or its table's (the naming rule of crate::sources).
+    let source = crate::sources::source_of(source).or_raise().name;
+    let source = source.as_str();
     let _pinned = pin_search_path();
     let progress = Progress::start("rar_evaluate");
     let ext = ext_schema().or_raise();

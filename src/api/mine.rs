@@ -5,11 +5,11 @@ use rar_core::params::{MineParams, SupportOf};
 use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
 
-use crate::args::{required, Relation};
+use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::progress::Progress;
 use crate::spi::pin_search_path;
-use crate::{gucs, neural, reader, relation, splits};
+use crate::{gucs, neural, reader, relation, sources, splits};
 
 fn support_of(s: &str) -> SupportOf {
     match s {
@@ -28,9 +28,9 @@ fn support_of(s: &str) -> SupportOf {
 /// support, confidence and lift reach the thresholds, ordered by lift,
 /// confidence and count (all descending), then by antecedent and consequent.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_restricted)]
-fn rar_mine(
-    source: Option<Relation>,
+#[pg_extern(stable, parallel_restricted, name = "rar_mine")]
+pub fn mine(
+    source: Option<&str>,
     min_support: default!(Option<f64>, 0.01),
     min_confidence: default!(Option<f64>, 0.5),
     max_length: default!(Option<i32>, 4),
@@ -59,7 +59,6 @@ fn rar_mine(
         name!(model_score, Option<f64>),
     ),
 > {
-    let source = required("source", "", source);
     let method = required("method", "'exact'", method);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
@@ -91,7 +90,9 @@ fn rar_mine(
         memory_limit: gucs::memory_limit_bytes(),
     };
     params.validate().or_raise();
-    let src = relation::describe(source, "rar_mine");
+    let target = sources::relation_of("source", source);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_mine");
     let _pinned = pin_search_path();
     let progress = Progress::start("rar_mine");
     progress.report(&format!("reading {}", src.display));

@@ -2,24 +2,23 @@
 
 use pgrx::prelude::*;
 use pgrx::JsonB;
-use rar_core::profile::profile;
+use rar_core::profile;
 
-use crate::args::{required, Relation};
+use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::spi::pin_search_path;
-use crate::{gucs, reader, relation};
+use crate::{gucs, reader, relation, sources};
 
 /// Lines, baskets, distinct items, NULLs, basket sizes (mean, median, p90,
 /// p99, max), the most frequent items and the share of rare items, as jsonb.
-#[pg_extern(stable, parallel_restricted)]
-fn rar_profile(
-    source: Option<Relation>,
+#[pg_extern(stable, parallel_restricted, name = "rar_profile")]
+pub fn profile(
+    source: Option<&str>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
     top: default!(Option<i32>, 10),
     rare_below: default!(Option<i32>, 5),
 ) -> JsonB {
-    let source = required("source", "", source);
     let top = required("top", "10", top);
     let rare_below = required("rare_below", "5", rare_below);
     if top < 0 || rare_below < 0 {
@@ -30,11 +29,13 @@ fn rar_profile(
         }
         .raise();
     }
-    let src = relation::describe(source, "rar_profile");
+    let target = sources::relation_of("source", source);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_profile");
     let _pinned = pin_search_path();
     let layout = src.layout(tid_column, item_column).or_raise();
     let (baskets, stats) = reader::read_baskets(&src, &layout, None, gucs::memory_limit_bytes(), true).or_raise();
-    let p = profile(&baskets, top as usize, rare_below as u64);
+    let p = profile::profile(&baskets, top as usize, rare_below as u64);
     let mut v = serde_json::to_value(p).unwrap_or(serde_json::Value::Null);
     v["null_lines"] = stats.null_lines.into();
     JsonB(v)

@@ -112,7 +112,9 @@ fn rar_recommend(
         RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }
             .raise();
     }
-    let source = required("source", "", source);
+    // A source's name, or its table's (the naming rule of crate::sources).
+    let source = crate::sources::source_of(required("source", "", source)).or_raise().name;
+    let source = source.as_str();
     let _pinned = pin_search_path();
     // rar_source raises the errors for unknown or dropped sources, and for
     // roles that may not read its rules.

@@ -7,23 +7,25 @@ use pgrx::prelude::*;
 use rar_core::layout::Layout;
 use rar_core::plot::{self, PlotRule};
 
-use crate::args::{no_null_elements, required, Relation};
+use crate::args::{no_null_elements, required};
 use crate::error::{OrRaise, RarError};
-use crate::relation;
 use crate::spi::{ext_schema, pin_search_path};
+use crate::{relation, sources};
 
 /// Most rules one picture draws.
 const MAX_PLOT_RULES: i32 = 10_000;
 
 /// The basket and item columns of `source`, given or detected as
 /// `rar_mine` does.
-#[pg_extern(stable, parallel_safe)]
-fn rar_columns(
-    source: Option<Relation>,
+#[pg_extern(stable, parallel_safe, name = "rar_columns")]
+pub fn columns(
+    source: Option<&str>,
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(tid_column, String), name!(item_column, String))> {
-    let src = relation::describe(required("source", "", source), "rar_register");
+    let target = sources::relation_of("source", source);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_register");
     let _pinned = pin_search_path();
     match src.layout(tid_column, item_column).or_raise() {
         Layout::Long { tid, item } => TableIterator::once((tid, item)),
@@ -88,6 +90,9 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
         RarError::InvalidOption { name: "top", value: top.to_string(), expected: "a number of rules from 1 to 10000" }
             .raise();
     }
+    // A source's name, or its table's (the naming rule of crate::sources).
+    let name = sources::source_of(name).or_raise().name;
+    let name = name.as_str();
     let _pinned = pin_search_path();
     let ext = ext_schema().or_raise();
     let rules: Vec<PlotRule> = Spi::connect(|client| {

@@ -3,7 +3,10 @@
 //!
 //! It runs `rar_rules_agg` grouped by the segment column, so the scan is
 //! shared by parallel workers like any aggregate query, and only one
-//! segment's baskets are mined at a time.
+//! segment's baskets are mined at a time. Segments too small for the
+//! support threshold to mean anything (one basket alone would reach it,
+//! and every subset of a large basket would become a rule) are skipped
+//! unless `min_baskets` says otherwise.
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -13,10 +16,10 @@ use rar_core::rule::Rule;
 use rar_core::MineError;
 use serde_json::Value;
 
-use crate::args::{required, Relation};
+use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::spi::{ext_schema, pin_search_path};
-use crate::{gucs, reader, relation};
+use crate::{gucs, reader, relation, sources};
 
 type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64);
 
@@ -24,15 +27,16 @@ type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i
 /// rules as `rar_mine` on that segment's lines alone (rules with one
 /// consequent), segment by segment in the segment's text order.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_restricted)]
-fn rar_mine_segments(
-    source: Option<Relation>,
+#[pg_extern(stable, parallel_restricted, name = "rar_mine_segments")]
+pub fn mine_segments(
+    source: Option<&str>,
     segment_column: Option<&str>,
     min_support: default!(Option<f64>, 0.01),
     min_confidence: default!(Option<f64>, 0.5),
     max_length: default!(Option<i32>, 4),
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
+    min_baskets: default!(Option<i32>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -47,9 +51,18 @@ fn rar_mine_segments(
         name!(count, i64),
     ),
 > {
-    let source = required("source", "", source);
     let segment = required("segment_column", "none", segment_column);
-    let src = relation::describe(source, "rar_mine_segments");
+    if let Some(n) = min_baskets.filter(|n| *n < 1) {
+        RarError::InvalidOption {
+            name: "min_baskets",
+            value: n.to_string(),
+            expected: "a number of baskets of at least 1",
+        }
+        .raise();
+    }
+    let target = sources::relation_of("source", source);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_mine_segments");
     let _pinned = pin_search_path();
     if src.column(segment).is_none() {
         RarError::UndefinedSegment {
@@ -68,9 +81,11 @@ fn rar_mine_segments(
         }
         .raise(),
     };
+    let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(min_support));
+    let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
     let sql = format!(
         "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
-         FROM {src} GROUP BY 1 ORDER BY 1",
+         FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1 ORDER BY 1",
         seg = quote_identifier(segment),
         ext = ext_schema().or_raise(),
         t = reader::agg_arg(&src, &tid),
@@ -83,7 +98,8 @@ fn rar_mine_segments(
     let mut rows: Vec<Row> = Vec::new();
     let mut bytes = 0u64;
     Spi::connect(|client| {
-        let mut cursor = client.open_cursor(&sql, &[min_support.into(), min_confidence.into(), max_length.into()]);
+        let args = [min_support.into(), min_confidence.into(), max_length.into(), kept.into(), keep_null.into()];
+        let mut cursor = client.open_cursor(&sql, &args);
         loop {
             let t = cursor.fetch(1)?;
             if t.is_empty() {
@@ -120,4 +136,39 @@ fn rar_mine_segments(
     })
     .or_raise();
     TableIterator::new(rows)
+}
+
+/// The segments with at least `floor` baskets (the NULL segment apart), and
+/// a NOTICE for those skipped.
+fn segments_from(
+    src: &relation::Source,
+    segment: &str,
+    tid: &str,
+    floor: i64,
+) -> Result<(Vec<String>, bool), RarError> {
+    let sql = format!(
+        "SELECT {seg}::pg_catalog.text, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL GROUP BY 1",
+        seg = quote_identifier(segment),
+        t = reader::agg_arg(src, tid),
+        src = src.quoted,
+    );
+    let (mut kept, mut keep_null, mut skipped) = (Vec::new(), false, 0u64);
+    Spi::connect(|client| {
+        for row in client.select(&sql, None, &[])? {
+            let baskets: i64 = row.get(2)?.unwrap_or(0);
+            match (row.get::<String>(1)?, baskets >= floor) {
+                (Some(seg), true) => kept.push(seg),
+                (None, true) => keep_null = true,
+                (_, false) => skipped += 1,
+            }
+        }
+        Ok::<_, pgrx::spi::SpiError>(())
+    })?;
+    if skipped > 0 {
+        pgrx::notice!(
+            "rar_mine_segments skipped {skipped} segment{} with fewer than {floor} baskets; min_baskets => 1 mines every segment",
+            if skipped == 1 { "" } else { "s" }
+        );
+    }
+    Ok((kept, keep_null))
 }

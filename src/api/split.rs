@@ -5,20 +5,20 @@
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
-use crate::args::{required, Relation};
+use crate::args::required;
 use crate::error::{OrRaise, RarError};
-use crate::relation;
 use crate::spi::{exec, one, pin_search_path};
 use crate::splits::{filter, Split};
+use crate::{relation, sources};
 
 /// Splits `target`'s baskets into training, validation and test sets, by a
 /// hash of the basket id and `seed` (or, with `time_column` and
 /// `test_days`, the baskets of the last `test_days` days as test), records
 /// the split and returns the size of each set.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn rar_split(
-    target: Option<Relation>,
+#[pg_extern(volatile, parallel_unsafe, name = "rar_split")]
+pub fn split(
+    target: Option<&str>,
     train: default!(Option<f64>, 0.8),
     validation: default!(Option<f64>, 0.1),
     test: default!(Option<f64>, 0.1),
@@ -28,7 +28,6 @@ fn rar_split(
     time_column: default!(Option<&str>, "NULL"),
     test_days: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(split, String), name!(baskets, i64), name!(lines, i64))> {
-    let target = required("target", "", target);
     let train = required("train", "0.8", train);
     let validation = required("validation", "0.1", validation);
     let test = required("test", "0.1", test);
@@ -68,7 +67,9 @@ fn rar_split(
         }
         .raise();
     }
-    let src = relation::describe(target, "rar_split");
+    let target = sources::relation_of("target", target);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_split");
     let _pinned = pin_search_path();
     src.check_manage("record a split");
     let layout = src.layout(tid_column, item_column).or_raise();

@@ -17,12 +17,12 @@ use rar_core::model_protocol::ModelError;
 use rar_core::vocab::{encode, vocabulary};
 use serde_json::{json, Value};
 
-use crate::args::{required, Relation};
+use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::progress::report_activity;
 use crate::spi::pin_search_path;
 use crate::splits;
-use crate::{gucs, model_lib, reader, relation};
+use crate::{gucs, model_lib, reader, relation, sources};
 
 struct ProgressState {
     label: String,
@@ -91,9 +91,9 @@ fn train_error(e: ModelError, relation: &str) -> RarError {
 /// model of a source is deployed. `params` overrides the hyperparameters
 /// (see the README); `rar.device` gives the default device.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(volatile, parallel_unsafe)]
-fn rar_train(
-    source: Option<Relation>,
+#[pg_extern(volatile, parallel_unsafe, name = "rar_train")]
+pub fn train(
+    source: Option<&str>,
     model: default!(Option<&str>, "'autoencoder'"),
     params: default!(Option<JsonB>, "'{}'"),
     tid_column: default!(Option<&str>, "NULL"),
@@ -117,9 +117,10 @@ fn rar_train(
         name!(deployed, bool),
     ),
 > {
-    let source = required("source", "", source);
     let model = model.unwrap_or("autoencoder");
-    let src = relation::describe(source, "rar_train");
+    let target = sources::relation_of("source", source);
+    let (tid_column, item_column) = target.columns(tid_column, item_column);
+    let src = relation::describe(target.relation, "rar_train");
     let _pinned = pin_search_path();
     src.check_manage("train models");
     let mut cfg = match params.map(|p| p.0).unwrap_or_else(|| json!({})) {

@@ -122,7 +122,7 @@ def test_sharded_mining_equals_one_server(db, shards):
             "EXPLAIN (VERBOSE, COSTS OFF) SELECT rar.baskets_state(transaction_id, item) FROM ONLY sales_sharded_0"))
         assert "Foreign Scan" in plan and "Remote SQL: SELECT rar.baskets_state(" in plan, plan
 
-        q = "SELECT * FROM rar_mine(%s::regclass, min_support => 0.002, min_confidence => 0.2)"
+        q = "SELECT * FROM rar_mine(%s, min_support => 0.002, min_confidence => 0.2)"
         one_server = rules(c, q, "groceries")
         assert len(one_server) > 1000
         assert rules(c, q, "sales_sharded") == one_server

@@ -44,6 +44,12 @@ PROBES = {
     ],
     "regrole": ["NULL", "'pg_monitor'::regrole"],
 }
+# Arguments that name a source (a registered source or a table, as text):
+# a table to work on, and the names that probe the naming rule.
+SOURCE_ARGS = {"source", "target"}
+SOURCE_SAMPLE = "'sweep_sales'"
+SOURCE_PROBES = ["NULL", "''", "'999999'", "'pg_class'", "'sweep_view'", "'sweep_empty'", "'sweep'", "'nonexistent'",
+                 "'a.b.c.d'", "repeat('x', 100000)", "E'\\x01'"]
 # Run last: they remove what the others need.
 LAST = ["rar_unregister", "rar_revoke"]
 
@@ -82,13 +88,16 @@ def calls(name, kind, arguments, types, names):
     then one per probe of each argument with the others as in the first."""
     verb = "CALL" if kind == "p" else "SELECT count(*) FROM"
     given = defaults(arguments)
+    names = list(names) + [""] * (len(types) - len(names))
     base = [
-        d if d is not None and d.upper() != "NULL" else SAMPLE.get(t, "NULL")
-        for t, d in zip(types, given + [None] * (len(types) - len(given)))
+        SOURCE_SAMPLE if t == "text" and n in SOURCE_ARGS
+        else d if d is not None and d.upper() != "NULL" else SAMPLE.get(t, "NULL")
+        for t, d, n in zip(types, given + [None] * (len(types) - len(given)), names)
     ]
     yield f"{verb} {name}({', '.join(base)})"
     for i, t in enumerate(types):
-        for probe in PROBES.get(t, ["NULL"]):
+        probes = SOURCE_PROBES if t == "text" and names[i] in SOURCE_ARGS else PROBES.get(t, ["NULL"])
+        for probe in probes:
             args = list(base)
             args[i] = probe
             yield f"{verb} {name}({', '.join(args)})"

@@ -152,3 +152,28 @@ mod tests {
         assert!(MineParams::default().validate().is_ok());
     }
 }
+
+/// The fewest baskets a segment needs for `min_support` to mean more than
+/// one basket: below it, one basket alone reaches the threshold.
+pub fn min_segment_baskets(min_support: Option<f64>) -> i64 {
+    match min_support {
+        Some(s) if s > 0.0 && s.is_finite() => ((1.0 / s).floor() as i64).saturating_add(1).max(1),
+        _ => 1,
+    }
+}
+
+#[cfg(test)]
+mod segment_tests {
+    use super::min_segment_baskets;
+
+    #[test]
+    fn one_basket_alone_never_reaches_min_support_in_a_kept_segment() {
+        for s in [0.5, 0.1, 0.01, 0.005, 0.003, 0.001] {
+            let n = min_segment_baskets(Some(s));
+            assert!(1.0 / (n as f64) < s, "{s}: {n}");
+            assert!(1.0 / ((n - 1) as f64) >= s, "{s}: {n}");
+        }
+        assert_eq!(min_segment_baskets(Some(0.0)), 1);
+        assert_eq!(min_segment_baskets(None), 1);
+    }
+}

@@ -302,7 +302,7 @@ SELECT show_error($$SELECT count(*) FROM rar_tune_plan('{"hidden":[1,2,3,4,5,6,7
   "embedding":[1,2,3,4,5,6,7,8,9,10],"layers":[1,2,3,4,5,6,7,8,9,10],"heads":[1,2,3,4,5,6,7,8,9,10],"epochs":[1,2,3,4,5,6,7,8,9,10],
   "seed":[1,2,3,4,5,6,7,8,9,10],"dropout":[1,2,3,4,5,6,7,8,9,10],"patience":[1,2,3,4,5,6,7,8,9,10],"threads":[1,2,3,4,5,6,7,8,9,10]}')$$);
 SELECT count(*) AS random_trials FROM rar_tune_plan('{"hidden":[1,2,3,4,5,6,7,8,9,10],"epochs":[1,2,3,4,5,6,7,8,9,10]}', 'random', 2147483647);
-SELECT show_error($$SELECT * FROM rar_mine(999999::oid::regclass)$$);
+SELECT show_error($$SELECT * FROM rar_mine('999999')$$);
 SELECT show_error($$SELECT * FROM rar_clean('sec.sales', dry_run => NULL)$$);
 SELECT show_error($$SELECT * FROM rar_recommend(NULL, source => 'sep')$$);
 SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['a'], k => NULL, source => 'sep')$$);
