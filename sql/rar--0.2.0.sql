@@ -1411,6 +1411,46 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
 -- rar::api::aggregate::rar::baskets_sfunc_bb
 CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
@@ -1435,32 +1475,6 @@ AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:335
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:235
 -- rar::api::aggregate::rar::rules_sfunc4_ib
 CREATE  FUNCTION rar."rules_sfunc4_ib"(
@@ -1473,6 +1487,17 @@ CREATE  FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1493,18 +1518,41 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:335
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1520,27 +1568,34 @@ AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1556,21 +1611,6 @@ CREATE  FUNCTION rar."rules_sfunc4_bi"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1591,55 +1631,15 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
+	"basket" bigint, /* Option < i64 > */
 	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1704,8 +1704,33 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:171
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:178
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1728,17 +1753,6 @@ CREATE  FUNCTION rar."resolved_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:178
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1777,20 +1791,6 @@ LANGUAGE sql VOLATILE
 AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

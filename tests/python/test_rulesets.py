@@ -1,6 +1,7 @@
 """Rule sets under concurrency, from pg_cron, and drawn in a browser."""
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import tempfile
@@ -84,31 +85,57 @@ def test_nightly_refresh_with_pg_cron():
         c.execute("SELECT cron.unschedule('rar-nightly')")
 
 
-PAGE = """<!doctype html><html><body>{svg}
+PAGE = """<!doctype html><html><body style="margin:0">{svg}
 <script>
 const marks = [...document.querySelectorAll('svg .rule, svg .item')]
   .filter(e => {{ const b = e.getBBox(); return b.width > 0 && b.height > 0; }});
 const svg = document.querySelector('svg').getBoundingClientRect();
-document.body.setAttribute('data-rendered', marks.length + ' ' + Math.round(svg.width) + 'x' + Math.round(svg.height));
+// Labels as the browser lays them out: none may overlap another or leave the picture.
+const boxes = [...document.querySelectorAll('svg text')].map(t => t.getBoundingClientRect());
+let overlaps = 0, outside = 0;
+boxes.forEach((a, i) => {{
+  if (a.left < svg.left - 0.5 || a.right > svg.right + 0.5 || a.top < svg.top - 0.5 || a.bottom > svg.bottom + 0.5) outside++;
+  boxes.slice(i + 1).forEach(b => {{
+    if (a.left < b.right - 0.5 && b.left < a.right - 0.5 && a.top < b.bottom - 0.5 && b.top < a.bottom - 0.5) overlaps++;
+  }});
+}});
+document.body.setAttribute('data-rendered', marks.length + ' ' + Math.round(svg.width) + 'x' + Math.round(svg.height)
+  + ' labels ' + boxes.length + ' overlapping ' + overlaps + ' outside ' + outside);
 </script></body></html>"""
+
+CHROMIUM = ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+            "--disable-background-networking", "--disable-component-update", "--disable-sync", "--hide-scrollbars"]
 
 
 @pytest.mark.skipif(shutil.which("chromium") is None, reason="Debian package chromium not installed")
 @pytest.mark.parametrize("kind", ["scatter", "graph"])
-def test_plots_render_in_headless_chromium(db, kind):
+def test_plots_render_in_headless_chromium_with_no_overlapping_labels(db, kind):
+    """Rendered as a person sees it: every rule and item drawn, no label
+    over another or cut off (with the browser's own font metrics), and a
+    screenshot kept in $RAR_SCREENSHOTS (default /tmp) to look at."""
     with db() as c:
         setup_source(c)
         c.execute("CALL rar_refresh('retail')")
         svg = c.execute("SELECT rar_plot('retail', %s, top => 50)", (kind,)).fetchone()[0]
         expected = svg.count('class="rule"') + svg.count('class="item"')
+    width, height = (int(float(v)) for v in re.search(r'width="([0-9.]+)" height="([0-9.]+)"', svg).groups())
     assert expected > 0
+    shots = pathlib.Path(os.environ.get("RAR_SCREENSHOTS", "/tmp"))
+    shot = shots / f"rar_plot_{kind}.png"
     with tempfile.TemporaryDirectory() as tmp:
         page = pathlib.Path(tmp) / "plot.html"
         page.write_text(PAGE.format(svg=svg))
         out = subprocess.run(
-            ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp}/profile", "--dump-dom", page.as_uri()],
+            CHROMIUM + [f"--user-data-dir={tmp}/profile", "--dump-dom", page.as_uri()],
             capture_output=True, text=True, timeout=120,
         ).stdout
-    assert f'data-rendered="{expected} 720x480"' in out
+        subprocess.run(
+            CHROMIUM + [f"--user-data-dir={tmp}/profile2", f"--screenshot={shot}", f"--window-size={width},{height}",
+                        page.as_uri()],
+            capture_output=True, text=True, timeout=120,
+        )
+    rendered = re.search(r'data-rendered="([^"]*)"', out).group(1)
+    marks, size, _, labels, _, overlapping, _, outside = rendered.split()
+    assert (int(marks), size) == (expected, f"{width}x{height}"), rendered
+    assert int(labels) > 10 and int(overlapping) == 0 and int(outside) == 0, rendered
+    assert shot.stat().st_size > 10000
