@@ -251,3 +251,4 @@ COMMENT ON FUNCTION rar.relation_of(text) IS 'The table or view a source argumen
 COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after the name is resolved';
 COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
 COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';
+COMMENT ON FUNCTION rar.basket_key(regclass, text) IS 'The SQL expression of a relation''s basket id (quoted identifiers only): its basket column, or the text of the row of several';

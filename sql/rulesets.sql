@@ -357,7 +357,7 @@ BEGIN
             CASE WHEN p->>'method' <> 'exact' THEN
                 (SELECT m.model_id FROM rar.models m WHERE m.source = s.relation AND m.deployed) END)
     RETURNING set_id INTO new_set;
-    EXECUTE format($q$SELECT count(DISTINCT %I) FROM %s$q$, s.tid_column, s.relation) INTO n_baskets;
+    EXECUTE format($q$SELECT count(DISTINCT %s) FROM %s$q$, rar.basket_key(s.relation, s.tid_column), s.relation) INTO n_baskets;
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
     SELECT new_set, r.rule_id, r.antecedent, r.consequent, r.antecedent_labels, r.consequent_labels,

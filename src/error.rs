@@ -17,6 +17,8 @@ pub enum RarError {
         relation: String,
         column: String,
         columns: Vec<String>,
+        /// Plausible basket and item columns, for the hint.
+        suggestion: Box<(String, String)>,
     },
     /// A segment column that the relation does not have.
     UndefinedSegment {
@@ -31,6 +33,8 @@ pub enum RarError {
         role: &'static str,
         candidates: Vec<String>,
         columns: Vec<String>,
+        /// Plausible basket and item columns, for the hint.
+        suggestion: Box<(String, String)>,
     },
     /// A column whose type cannot serve.
     WrongType {
@@ -308,11 +312,7 @@ fn pretty_bytes_up(b: u64) -> String {
     format!("{}MB", b.div_ceil(1 << 20).max(1))
 }
 
-fn call_example(function: &str, relation: &str, columns: &[String]) -> String {
-    let (t, i) = match columns {
-        [a, b, ..] => (a.as_str(), b.as_str()),
-        _ => ("basket_id", "item"),
-    };
+fn call_example(function: &str, relation: &str, (t, i): &(String, String)) -> String {
     let name = if function == "rar_register" { "'<name>', " } else { "" };
     format!(
         "Name them, for example: SELECT * FROM {function}({name}'{}', tid_column => '{}', item_column => '{}').",
@@ -387,13 +387,13 @@ impl RarError {
                 F,
             )
             .set_hint("Shards and the coordinator must run the same version of rar."),
-            RarError::UndefinedColumn { function, relation, column, columns } => ErrorReport::new(
+            RarError::UndefinedColumn { function, relation, column, columns, suggestion } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),
                 F,
             )
             .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
-            .set_hint(call_example(function, relation, columns)),
+            .set_hint(call_example(function, relation, suggestion)),
             RarError::UndefinedSegment { relation, column, columns } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),
@@ -405,7 +405,7 @@ impl RarError {
                 relation.replace('\'', "''"),
                 columns.last().map(String::as_str).unwrap_or("store_id").replace('\'', "''")
             )),
-            RarError::ColumnsNotDetected { function, relation, role, candidates, columns } => {
+            RarError::ColumnsNotDetected { function, relation, role, candidates, columns, suggestion } => {
                 let msg = if candidates.is_empty() {
                     format!("could not tell which column of \"{relation}\" holds the {role}")
                 } else {
@@ -414,7 +414,7 @@ impl RarError {
                 let code = if candidates.is_empty() { ERRCODE_UNDEFINED_COLUMN } else { ERRCODE_AMBIGUOUS_COLUMN };
                 ErrorReport::new(code, msg, F)
                     .set_detail(format!("The relation has the columns {}.", columns.join(", ")))
-                    .set_hint(call_example(function, relation, columns))
+                    .set_hint(call_example(function, relation, suggestion))
             }
             RarError::WrongType { column, type_name, role, expected } => ErrorReport::new(
                 ERRCODE_DATATYPE_MISMATCH,

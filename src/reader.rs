@@ -47,7 +47,7 @@ fn query(src: &Source, layout: &Layout, filter: Option<&str>) -> String {
     let select = match layout {
         Layout::Long { tid, item } => format!(
             "SELECT {}::pg_catalog.text, {}::pg_catalog.text FROM {}",
-            quote_identifier(tid),
+            src.basket_key(tid),
             quote_identifier(item),
             src.quoted
         ),
@@ -195,7 +195,7 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              WHERE c.oid = $1",
             Some(1),
-            &[src.oid.into(), tid.into()],
+            &[src.oid.into(), src.first_basket_column(tid).into()],
         )?;
         let first = t.first();
         Ok::<_, pgrx::spi::SpiError>((first.get::<f64>(1)?, first.get::<f64>(2)?))
@@ -241,6 +241,16 @@ fn foreign_leaves(src: &Source) -> Result<Vec<(String, bool)>, RarError> {
 /// integer columns as they are (the aggregates take text and bigint), any
 /// other type cast to text. No cast keeps the call shippable to a shard:
 /// postgres_fdw does not push down a cast to text.
+/// The basket id as an aggregate's argument: [`agg_arg`] of its column, or
+/// the text of the row of several basket columns.
+pub fn key_arg(src: &Source, tid: &str) -> String {
+    if src.several_basket_columns(tid) {
+        src.basket_key(tid)
+    } else {
+        agg_arg(src, &src.first_basket_column(tid))
+    }
+}
+
 pub fn agg_arg(src: &Source, column: &str) -> String {
     let quoted = quote_identifier(column);
     let type_name = src.column(column).map(|c| c.type_name.as_str()).unwrap_or("");
@@ -287,7 +297,7 @@ fn read_long(
     args: &[DatumWithOid<'static>],
     memory_limit: u64,
 ) -> Result<Partial, RarError> {
-    let cols = format!("{}, {}", agg_arg(src, tid), agg_arg(src, item));
+    let cols = format!("{}, {}", key_arg(src, tid), agg_arg(src, item));
     let filter = cond.map(|c| format!(" WHERE {c}")).unwrap_or_default();
     let leaves = foreign_leaves(src)?;
     if leaves.is_empty() {

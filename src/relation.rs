@@ -142,21 +142,29 @@ impl Source {
     }
 
     /// Maps a layout error to the SQL error that names this relation.
+    /// A column the relation does not have, with its columns and a call
+    /// naming plausible ones.
+    pub fn undefined_column(&self, column: &str) -> RarError {
+        RarError::UndefinedColumn {
+            function: self.function,
+            relation: self.display.clone(),
+            column: column.to_string(),
+            columns: self.columns.iter().map(|c| c.name.clone()).collect(),
+            suggestion: Box::new(layout::suggest(&self.columns)),
+        }
+    }
+
     pub fn layout_error(&self, e: LayoutError) -> RarError {
         let names = || self.columns.iter().map(|c| c.name.clone()).collect::<Vec<_>>();
         match e {
-            LayoutError::UndefinedColumn { column } => RarError::UndefinedColumn {
-                function: self.function,
-                relation: self.display.clone(),
-                column,
-                columns: names(),
-            },
+            LayoutError::UndefinedColumn { column } => self.undefined_column(&column),
             LayoutError::NotDetected { role, candidates } => RarError::ColumnsNotDetected {
                 function: self.function,
                 relation: self.display.clone(),
                 role,
                 candidates,
                 columns: names(),
+                suggestion: Box::new(layout::suggest(&self.columns)),
             },
             LayoutError::WrongType { column, type_name, role, expected } => {
                 RarError::WrongType { column, type_name, role, expected }
@@ -190,5 +198,38 @@ impl Source {
     /// The basket and item columns, given or detected.
     pub fn layout(&self, tid: Option<&str>, item: Option<&str>) -> Result<Layout, RarError> {
         layout::resolve(&self.columns, tid, item).map_err(|e| self.layout_error(e))
+    }
+
+    /// The basket columns a layout's `tid` names (one, or several listed).
+    fn basket_columns(&self, tid: &str) -> Vec<&ColumnInfo> {
+        layout::basket_columns(&self.columns, tid).unwrap_or_else(|e| self.layout_error(e).raise())
+    }
+
+    /// Whether the basket is keyed by several columns.
+    pub fn several_basket_columns(&self, tid: &str) -> bool {
+        self.basket_columns(tid).len() > 1
+    }
+
+    /// The SQL expression of the basket id (quoted identifiers only): the
+    /// column, or the row of several columns as text.
+    pub fn basket_key(&self, tid: &str) -> String {
+        layout::basket_key_sql(&self.basket_columns(tid), |c| pgrx::spi::quote_identifier(c))
+    }
+
+    /// The first basket column (for the planner's statistics).
+    pub fn first_basket_column(&self, tid: &str) -> String {
+        self.basket_columns(tid).first().map(|c| c.name.clone()).unwrap_or_default()
+    }
+
+    /// Refuses several basket columns in a function that changes the table
+    /// basket by basket.
+    pub fn check_one_basket_column(&self, tid: &str) {
+        if self.several_basket_columns(tid) {
+            RarError::ConflictingOptions {
+                message: "this function needs one basket id column",
+                hint: "Add a column that keys the basket (for example with ALTER TABLE ... ADD COLUMN basket text GENERATED ALWAYS AS (...) STORED), or mine a view that adds one.",
+            }
+            .raise();
+        }
     }
 }

@@ -194,6 +194,16 @@ pub mod rar {
         }
     }
 
+    /// `rar.basket_key(rel, tid_column)`: the SQL expression of the basket
+    /// id of a relation (quoted identifiers only), for the SQL functions
+    /// that count baskets: the column, or the row of several as text.
+    #[pg_extern(stable, parallel_restricted)]
+    pub fn basket_key(rel: Option<crate::args::Relation>, tid_column: Option<&str>) -> String {
+        let rel = crate::args::required("rel", "none", rel);
+        let tid = crate::args::required("tid_column", "none", tid_column);
+        crate::relation::describe(rel, "rar_refresh").basket_key(tid)
+    }
+
     /// `rar.relation_of(name)`: the table or view a name designates, under the
     /// rule above, for the SQL functions that take a table.
     #[pg_extern(stable, parallel_restricted, name = "relation_of")]

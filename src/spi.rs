@@ -60,8 +60,11 @@ pub fn ext_schema() -> Result<String, RarError> {
 
 /// While alive, this call's statements see `pg_catalog, pg_temp` as their
 /// search path (PostgreSQL does the same for a function with a `SET
-/// search_path` clause), and print floats exactly (`extra_float_digits =
-/// 1`: rows compared by their text, as `rar_restore` does, must not collide).
+/// search_path` clause), print floats exactly (`extra_float_digits = 1`:
+/// rows compared by their text, as `rar_restore` does, must not collide),
+/// and dates and intervals in one style (`DateStyle = ISO`, `IntervalStyle =
+/// postgres`: a basket id's text, which splits hash, must not depend on the
+/// session).
 /// Dropped at the end of the call; on an error the transaction's (or
 /// subtransaction's) abort restores the settings.
 pub struct PinnedSearchPath {
@@ -74,7 +77,12 @@ pub fn pin_search_path() -> PinnedSearchPath {
     // a setting saved at that level, undone by AtEOXact_GUC(true, level).
     unsafe {
         let nest_level = pg_sys::NewGUCNestLevel();
-        for (name, value) in [(c"search_path", c"pg_catalog, pg_temp"), (c"extra_float_digits", c"1")] {
+        for (name, value) in [
+            (c"search_path", c"pg_catalog, pg_temp"),
+            (c"extra_float_digits", c"1"),
+            (c"DateStyle", c"ISO"),
+            (c"IntervalStyle", c"postgres"),
+        ] {
             pg_sys::set_config_option(
                 name.as_ptr(),
                 value.as_ptr(),

@@ -37,7 +37,7 @@ pub fn absolute_time(src: &Source, column: &str) -> String {
 /// `split`. Baskets stay whole: the set is a function of the basket id (and,
 /// for a time split, of the basket's first line's time).
 pub fn filter(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
-    let tid = quote_identifier(&split.tid_column);
+    let tid = src.basket_key(&split.tid_column);
     let ext = ext_schema().or_raise();
     match (&split.time_column, split.test_from) {
         (Some(time), Some(from)) => {

@@ -215,6 +215,7 @@ pub fn clean(
         }
         .raise()
     };
+    src.check_one_basket_column(&tid);
     let quantity = layout::numeric_column(&src.columns, quantity_column, QUANTITY_NAMES, "quantity")
         .map_err(|e| src.layout_error(e))
         .or_raise()

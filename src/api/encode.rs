@@ -99,17 +99,10 @@ pub fn encode(
         }
         .raise()
     };
+    src.check_one_basket_column(&tid);
     let mut out = Vec::new();
     for name in &columns {
-        let Some(col) = src.column(name) else {
-            RarError::UndefinedColumn {
-                function: src.function,
-                relation: src.display.clone(),
-                column: name.clone(),
-                columns: src.columns.iter().map(|c| c.name.clone()).collect(),
-            }
-            .raise()
-        };
+        let Some(col) = src.column(name) else { src.undefined_column(name).raise() };
         if method != "onehot" && !col.numeric {
             RarError::WrongType {
                 column: col.name.clone(),

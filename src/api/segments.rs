@@ -88,7 +88,7 @@ pub fn mine_segments(
          FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1 ORDER BY 1",
         seg = quote_identifier(segment),
         ext = ext_schema().or_raise(),
-        t = reader::agg_arg(&src, &tid),
+        t = reader::key_arg(&src, &tid),
         i = reader::agg_arg(&src, &item),
         src = src.quoted,
     );
@@ -149,7 +149,7 @@ fn segments_from(
     let sql = format!(
         "SELECT {seg}::pg_catalog.text, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL GROUP BY 1",
         seg = quote_identifier(segment),
-        t = reader::agg_arg(src, tid),
+        t = reader::key_arg(src, tid),
         src = src.quoted,
     );
     let (mut kept, mut keep_null, mut skipped) = (Vec::new(), false, 0u64);

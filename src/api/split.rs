@@ -3,7 +3,6 @@
 //! 'train')`) use the same one (see `crate::splits`).
 
 use pgrx::prelude::*;
-use pgrx::spi::quote_identifier;
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
@@ -83,15 +82,7 @@ pub fn split(
         .raise(),
     };
     let time = time_column.map(|t| {
-        let c = src.columns.iter().find(|c| c.name == t).unwrap_or_else(|| {
-            RarError::UndefinedColumn {
-                function: src.function,
-                relation: src.display.clone(),
-                column: t.into(),
-                columns: src.columns.iter().map(|c| c.name.clone()).collect(),
-            }
-            .raise()
-        });
+        let c = src.columns.iter().find(|c| c.name == t).unwrap_or_else(|| src.undefined_column(t).raise());
         if !(c.type_name.starts_with("timestamp") || c.type_name == "date") {
             RarError::WrongType {
                 column: c.name.clone(),
@@ -141,7 +132,7 @@ pub fn split(
             let t = client.select(
                 &format!(
                     "SELECT pg_catalog.count(DISTINCT {}), pg_catalog.count(*) FROM {} WHERE {cond}",
-                    quote_identifier(&split.tid_column),
+                    src.basket_key(&split.tid_column),
                     src.quoted
                 ),
                 Some(1),

@@ -180,8 +180,131 @@ pub fn numeric_column<'a>(
     }
 }
 
+/// The basket columns `tid` names: the column of that name, else a
+/// comma-separated list of columns (`'member_number, date'`, names in
+/// double quotes when they hold a comma), each found as [`find`] does.
+pub fn basket_columns<'a>(columns: &'a [ColumnInfo], tid: &str) -> Result<Vec<&'a ColumnInfo>, LayoutError> {
+    if let Ok(c) = find(columns, tid) {
+        return Ok(vec![c]);
+    }
+    let names = split_names(tid);
+    if names.len() < 2 {
+        return Err(LayoutError::UndefinedColumn { column: tid.to_string() });
+    }
+    let mut out: Vec<&ColumnInfo> = Vec::new();
+    for n in &names {
+        let c = find(columns, n)?;
+        if !out.iter().any(|o| o.name == c.name) {
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// A comma-separated list of names; a name in double quotes may hold
+/// commas (`""` inside is one quote).
+fn split_names(list: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = list.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()
+}
+
+/// The list form of several basket columns, as [`basket_columns`] reads it
+/// back (names holding a comma or quote in double quotes).
+fn join_names(names: &[&ColumnInfo]) -> String {
+    names
+        .iter()
+        .map(
+            |c| {
+                if c.name.contains([',', '"']) {
+                    format!("\"{}\"", c.name.replace('"', "\"\""))
+                } else {
+                    c.name.clone()
+                }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The SQL expression of a basket's id: the column itself, or for several
+/// columns the text of their row (NULL when any is NULL), which tells any
+/// two baskets apart whatever their values. `quote` quotes an identifier.
+pub fn basket_key_sql(columns: &[&ColumnInfo], quote: impl Fn(&str) -> String) -> String {
+    match columns {
+        [one] => quote(&one.name),
+        many => {
+            let q: Vec<String> = many.iter().map(|c| quote(&c.name)).collect();
+            let nulls: Vec<String> = q.iter().map(|c| format!("{c} IS NULL")).collect();
+            format!("(CASE WHEN {} THEN NULL ELSE ROW({})::pg_catalog.text END)", nulls.join(" OR "), q.join(", "))
+        }
+    }
+}
+
+/// Columns to name in a hint when the basket and item columns could not be
+/// told: for the item, a text column with a name like an item's (a
+/// description, a product), else the first text column; for the basket, a
+/// member or customer column with a date column (a member's shopping of one
+/// day, as in the Kaggle groceries export), else an id-like column.
+pub fn suggest(columns: &[ColumnInfo]) -> (String, String) {
+    let textual = |c: &&ColumnInfo| {
+        c.kind == ColumnKind::Scalar
+            && (c.type_name == "text" || c.type_name.starts_with("character") || c.type_name == "name")
+    };
+    let named = |c: &ColumnInfo, parts: &[&str]| parts.iter().any(|p| normalize(&c.name).contains(p));
+    let basket_like = |c: &&ColumnInfo| {
+        TID_NAMES.contains(&normalize(&c.name).as_str())
+            || named(c, &["invoice", "order", "basket", "receipt", "transaction", "ticket", "cart"])
+    };
+    let item = columns
+        .iter()
+        .filter(textual)
+        .filter(|c| !basket_like(c))
+        .find(|c| named(c, &["desc", "item", "product", "article", "sku", "stock", "name", "title"]))
+        .or_else(|| {
+            columns
+                .iter()
+                .filter(textual)
+                .filter(|c| !basket_like(c))
+                .find(|c| !named(c, &["date", "day", "time", "id"]))
+        })
+        .or_else(|| columns.get(1))
+        .map(|c| c.name.clone())
+        .unwrap_or_else(|| "item".into());
+    let rest: Vec<&ColumnInfo> = columns.iter().filter(|c| c.name != item && c.kind == ColumnKind::Scalar).collect();
+    let who = rest.iter().find(|c| named(c, &["member", "customer", "user", "client", "household"]));
+    let when = rest
+        .iter()
+        .find(|c| c.type_name == "date" || c.type_name.starts_with("timestamp") || named(c, &["date", "day"]));
+    let tid = match (who, when) {
+        (Some(w), Some(d)) => join_names(&[w, d]),
+        _ => rest
+            .iter()
+            .find(|c| TID_NAMES.contains(&normalize(&c.name).as_str()) || named(c, &["id", "no", "number"]))
+            .or(rest.first())
+            .map(|c| c.name.clone())
+            .unwrap_or_else(|| "basket_id".into()),
+    };
+    (tid, item)
+}
+
 /// Resolves the layout from the columns and the names the caller gave.
 pub fn resolve(columns: &[ColumnInfo], tid: Option<&str>, item: Option<&str>) -> Result<Layout, LayoutError> {
+    if let Some(t) = tid.filter(|t| find(columns, t).is_err()) {
+        return resolve_several(columns, t, item);
+    }
     let tid_col = tid.map(|t| find(columns, t)).transpose()?;
     let item_col = item.map(|i| find(columns, i)).transpose()?;
     let others = |skip: Option<&ColumnInfo>| -> Vec<&ColumnInfo> {
@@ -221,6 +344,32 @@ pub fn resolve(columns: &[ColumnInfo], tid: Option<&str>, item: Option<&str>) ->
             }
         }
     }
+}
+
+/// A layout whose basket is keyed by several columns (long form only).
+fn resolve_several(columns: &[ColumnInfo], tid: &str, item: Option<&str>) -> Result<Layout, LayoutError> {
+    let keys = basket_columns(columns, tid)?;
+    for k in &keys {
+        check_tid(k)?;
+    }
+    let rest: Vec<&ColumnInfo> = columns.iter().filter(|c| !keys.iter().any(|k| k.name == c.name)).collect();
+    let item = match item {
+        Some(i) => find(columns, i)?,
+        None => match rest.as_slice() {
+            [only] => *only,
+            _ => by_convention(columns, ITEM_NAMES, ITEM_ROLE, None)?
+                .ok_or(LayoutError::NotDetected { role: ITEM_ROLE, candidates: vec![] })?,
+        },
+    };
+    if item.kind != ColumnKind::Scalar {
+        return Err(LayoutError::WrongType {
+            column: item.name.clone(),
+            type_name: item.type_name.clone(),
+            role: ITEM_ROLE,
+            expected: "of a scalar type when the basket is keyed by several columns",
+        });
+    }
+    Ok(Layout::Long { tid: join_names(&keys), item: item.name.clone() })
 }
 
 #[cfg(test)]
@@ -302,5 +451,60 @@ mod tests {
         for (columns, t, i, want) in cases {
             assert_eq!(resolve(&columns, t, i), want, "columns {columns:?}, tid {t:?}, item {i:?}");
         }
+    }
+
+    fn typed(spec: &[(&str, &str)]) -> Vec<ColumnInfo> {
+        spec.iter()
+            .map(|(n, t)| ColumnInfo {
+                name: n.to_string(),
+                type_name: t.to_string(),
+                kind: Scalar,
+                numeric: *t == "integer",
+            })
+            .collect()
+    }
+
+    #[test]
+    fn several_basket_columns() {
+        let groceries = typed(&[("Member_number", "integer"), ("Date", "text"), ("itemDescription", "text")]);
+        assert_eq!(
+            resolve(&groceries, Some("member_number, date"), None),
+            Ok(long("Member_number, Date", "itemDescription"))
+        );
+        assert_eq!(
+            resolve(&groceries, Some("Member_number,Date"), Some("itemDescription")),
+            Ok(long("Member_number, Date", "itemDescription"))
+        );
+        assert_eq!(
+            resolve(&groceries, Some("Member_number, nope"), None),
+            Err(LayoutError::UndefinedColumn { column: "nope".into() })
+        );
+        // A column whose name holds a comma is found by its name, and listed in quotes.
+        let odd = typed(&[("a, b", "text"), ("c", "text"), ("item", "text")]);
+        assert_eq!(resolve(&odd, Some("a, b"), Some("item")), Ok(long("a, b", "item")));
+        assert_eq!(resolve(&odd, Some("\"a, b\", c"), Some("item")), Ok(long("\"a, b\", c", "item")));
+        let cols = basket_columns(&odd, "\"a, b\", c").unwrap();
+        assert_eq!(cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["a, b", "c"]);
+        let q = |n: &str| format!("\"{n}\"");
+        assert_eq!(basket_key_sql(&cols[..1], q), "\"a, b\"");
+        assert_eq!(
+            basket_key_sql(&cols, q),
+            "(CASE WHEN \"a, b\" IS NULL OR \"c\" IS NULL THEN NULL ELSE ROW(\"a, b\", \"c\")::pg_catalog.text END)"
+        );
+    }
+
+    #[test]
+    fn hints_name_plausible_columns() {
+        let groceries = typed(&[("Member_number", "integer"), ("Date", "text"), ("itemDescription", "text")]);
+        assert_eq!(suggest(&groceries), ("Member_number, Date".to_string(), "itemDescription".to_string()));
+        let retail = typed(&[
+            ("invoice_no", "text"),
+            ("stock_code", "text"),
+            ("quantity", "integer"),
+            ("invoice_date", "timestamp without time zone"),
+        ]);
+        assert_eq!(suggest(&retail).0, "invoice_no");
+        let dated = typed(&[("day", "date"), ("basket", "bigint"), ("price", "numeric"), ("label", "text")]);
+        assert_eq!(suggest(&dated), ("basket".to_string(), "label".to_string()));
     }
 }

@@ -92,3 +92,29 @@ SELECT count(DISTINCT segment) AS segments_with_floor_5
 FROM rar_mine_segments('names_s.lines', 'day', 0.02, 0.5, tid_column => 'member', item_column => 'product', min_baskets => 5);
 SELECT show_error($$SELECT count(*) FROM rar_mine_segments('names_s.lines', 'day', min_baskets => 0)$$);
 SELECT rar_unregister('uk');
+
+-- Baskets keyed by several columns (the Kaggle groceries export: a
+-- member's shopping of one day): the same rules as a view with one key.
+CREATE TABLE kaggle (Member_number int, "Date" text, "itemDescription" text);
+INSERT INTO kaggle
+SELECT m, d::text, i FROM generate_series(1, 60) m, generate_series(1, 3) d,
+       unnest(ARRAY['whole milk', 'rolls/buns', 'soda', 'yogurt']) i
+WHERE (m * d + ascii(i)) % 3 <> 0;
+CREATE VIEW kaggle_keyed AS SELECT Member_number || '/' || "Date" AS basket, "itemDescription" AS item FROM kaggle;
+-- Detection cannot tell; the hint names plausible columns.
+SELECT show_error($$SELECT count(*) FROM rar_mine('kaggle')$$);
+SELECT (SELECT count(*) FROM rar_mine('kaggle', 0.1, 0.3, tid_column => 'member_number, Date', item_column => 'itemDescription')) AS two_columns,
+       (SELECT count(*) FROM rar_mine('kaggle_keyed', 0.1, 0.3)) AS one_key,
+       (SELECT count(*) FROM (SELECT * FROM rar_mine('kaggle', 0.1, 0.3, tid_column => 'member_number, Date', item_column => 'itemDescription')
+                              EXCEPT SELECT * FROM rar_mine('kaggle_keyed', 0.1, 0.3)) d) AS differing;
+SELECT (rar_profile('kaggle', tid_column => 'Member_number, Date', item_column => 'itemDescription')->>'baskets')::int AS baskets,
+       (SELECT count(DISTINCT basket) FROM kaggle_keyed) AS distinct_keys;
+SELECT * FROM rar_split('kaggle', tid_column => 'Member_number, Date', item_column => 'itemDescription');
+SELECT count(*) > 0 AS mines_a_split FROM rar_mine('kaggle', 0.1, 0.3, tid_column => 'Member_number, Date', item_column => 'itemDescription', split => 'train');
+SELECT name, tid_column, item_column FROM rar_register('kaggle', 'kaggle', tid_column => 'Member_number, Date', item_column => 'itemDescription');
+CALL rar_refresh('kaggle', min_support => 0.1);
+SELECT rules > 0 AS has_rules, baskets FROM rar.rule_history WHERE source = 'kaggle';
+SELECT segment, count(*) > 0 AS has_rules FROM rar_mine_segments('kaggle', 'Date', 0.1, 0.3) GROUP BY 1 ORDER BY 1;
+SELECT show_error($$SELECT * FROM rar_clean('kaggle', dry_run => true)$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('kaggle', tid_column => 'Member_number, nope', item_column => 'itemDescription')$$);
+SELECT rar_unregister('kaggle');
