@@ -93,6 +93,14 @@ cron.database_name = '$RAR_DEMO_DB'
 CONF
   echo "configured pg_cron"
 fi
+# rar's settings (SHOW rar.max_rules, SET rar.memory_limit) exist in a
+# session once rar.so is loaded: load it when each session starts (no
+# restart, and a new rar.so is picked up by new sessions).
+if ! grep -q "^session_preload_libraries = 'rar'" "$PGDATA/postgresql.conf"; then
+  echo "session_preload_libraries = 'rar'" >> "$PGDATA/postgresql.conf"
+  echo "configured session_preload_libraries"
+  reload=1
+fi
 # rar.memory_limit = -1 (its default) budgets mining at maintenance_work_mem:
 # give this cluster 1GB, as a DBA would on a server that mines.
 if ! grep -q "^maintenance_work_mem" "$PGDATA/postgresql.conf"; then

@@ -15,6 +15,7 @@ use serde_json::json;
 
 use crate::args::{no_null_elements, required};
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::relation::{self, Source};
 use crate::sources;
 use crate::spi::{count, exec, one, pin_search_path};
@@ -90,6 +91,7 @@ pub fn encode(
     let (tid_column, item_column) = target.columns(tid_column, item_column);
     let src = relation::describe_table(target.relation, "rar_encode");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_encode");
     src.check_not_superuser_on_user_table();
     src.check_manage("encode columns");
     let Layout::Long { tid, item } = src.layout(tid_column, item_column).or_raise() else {
@@ -102,6 +104,7 @@ pub fn encode(
     src.check_one_basket_column(&tid);
     let mut out = Vec::new();
     for name in &columns {
+        progress.report(&format!("encoding {name} of {}", src.display));
         let Some(col) = src.column(name) else { src.undefined_column(name).raise() };
         if method != "onehot" && !col.numeric {
             RarError::WrongType {

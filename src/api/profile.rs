@@ -6,6 +6,7 @@ use rar_core::profile;
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::spi::pin_search_path;
 use crate::{gucs, reader, relation, sources};
 
@@ -33,6 +34,8 @@ pub fn profile(
     let (tid_column, item_column) = target.columns(tid_column, item_column);
     let src = relation::describe(target.relation, "rar_profile");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_profile");
+    progress.report(&format!("reading {}", src.display));
     let layout = src.layout(tid_column, item_column).or_raise();
     let (baskets, stats) = reader::read_baskets(&src, &layout, None, gucs::memory_limit_bytes(), true).or_raise();
     let p = profile::profile(&baskets, top as usize, rare_below as u64);

@@ -18,6 +18,7 @@ use serde_json::Value;
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::spi::{ext_schema, pin_search_path};
 use crate::{gucs, reader, relation, sources};
 
@@ -64,6 +65,8 @@ pub fn mine_segments(
     let (tid_column, item_column) = target.columns(tid_column, item_column);
     let src = relation::describe(target.relation, "rar_mine_segments");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_mine_segments");
+    progress.report(&format!("counting the baskets of each segment of {}", src.display));
     if src.column(segment).is_none() {
         RarError::UndefinedSegment {
             relation: src.display.clone(),
@@ -83,6 +86,7 @@ pub fn mine_segments(
     };
     let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(min_support));
     let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
+    let n_segments = kept.len() + usize::from(keep_null);
     let sql = format!(
         "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
          FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1 ORDER BY 1",
@@ -99,9 +103,12 @@ pub fn mine_segments(
     let mut bytes = 0u64;
     Spi::connect(|client| {
         let args = [min_support.into(), min_confidence.into(), max_length.into(), kept.into(), keep_null.into()];
+        progress.report(&format!("mining {n_segments} segments of {}", src.display));
         let mut cursor = client.open_cursor(&sql, &args);
+        let mut done = 0usize;
         loop {
             let t = cursor.fetch(1)?;
+            done += 1;
             if t.is_empty() {
                 break;
             }
@@ -130,6 +137,7 @@ pub fn mine_segments(
             if bytes > budget {
                 return Err(RarError::Mine(MineError::MemoryLimit { limit_bytes: budget }));
             }
+            progress.report(&format!("{done} of {n_segments} segments mined, {} rules", rows.len()));
             check_for_interrupts!();
         }
         Ok::<_, RarError>(())

@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
+use crate::progress::Progress;
 use crate::spi::{exec, one, pin_search_path};
 use crate::splits::{filter, Split};
 use crate::{relation, sources};
@@ -70,6 +71,7 @@ pub fn split(
     let (tid_column, item_column) = target.columns(tid_column, item_column);
     let src = relation::describe(target.relation, "rar_split");
     let _pinned = pin_search_path();
+    let progress = Progress::start("rar_split");
     src.check_manage("record a split");
     let layout = src.layout(tid_column, item_column).or_raise();
     let tid = match layout {
@@ -127,6 +129,7 @@ pub fn split(
     let split = Split { tid_column: tid, seed, train, validation, time_column: time, test_from };
     let mut rows = Vec::new();
     for set in ["train", "validation", "test"] {
+        progress.report(&format!("counting the {set} baskets of {}", src.display));
         let (cond, args) = filter(&src, &split, set);
         let (baskets, lines) = Spi::connect(|client| {
             let t = client.select(

@@ -92,3 +92,35 @@ def test_long_calls_show_their_progress_to_other_sessions(db):
         assert done["rows"][0] > 0
         assert watcher.execute("SELECT count(*) FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)).fetchone()[0] == 0
         a.execute("DROP TABLE progress_sales, progress_sales_rar_rejected")
+
+
+@pytest.mark.parametrize("call,function,progress", [
+    ("SELECT count(*) FROM rar_mine('progress_lines', 0.2, max_length => 2)", "rar_mine", "reading progress_lines"),
+    ("SELECT count(*) FROM rar_mine_segments('progress_lines', 'country', 0.2, max_length => 2, min_baskets => 1)", "rar_mine_segments",
+     "counting the baskets of each segment of progress_lines"),
+    ("SELECT rar_profile('progress_lines')", "rar_profile", "reading progress_lines"),
+    ("SELECT count(*) FROM rar_split('progress_lines')", "rar_split", "counting the train baskets of progress_lines"),
+])
+def test_every_long_call_shows_what_it_is_doing(db, call, function, progress):
+    """Each call, blocked on its first scan by another session's lock, is
+    seen in rar.progress saying what it is doing; it leaves it when done."""
+    with db() as a, db() as b, db() as watcher:
+        a.execute("DROP TABLE IF EXISTS progress_lines")
+        a.execute("CREATE TABLE progress_lines AS SELECT invoice_no, stock_code, country FROM online_retail LIMIT 2000")
+        b.execute("BEGIN")
+        b.execute("LOCK TABLE progress_lines IN ACCESS EXCLUSIVE MODE")
+        done = {}
+        th = threading.Thread(target=lambda: done.update(row=a.execute(call).fetchone()))
+        th.start()
+        seen = []
+        for _ in range(200):
+            seen = watcher.execute("SELECT function, progress FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)).fetchall()
+            if seen and seen[0][1] != "starting":
+                break
+            time.sleep(0.05)
+        b.execute("COMMIT")
+        th.join(timeout=120)
+        assert seen == [(function, progress)]
+        assert done["row"] is not None
+        assert watcher.execute("SELECT count(*) FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)).fetchone()[0] == 0
+        a.execute("DROP TABLE progress_lines")

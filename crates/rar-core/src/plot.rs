@@ -161,8 +161,11 @@ impl Canvas {
              <rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"14\" height=\"{height:.1}\" fill=\"url(#lift)\" stroke=\"#666\" stroke-width=\"0.5\"/>",
             (0..=4).map(|k| format!("<stop offset=\"{}\" stop-color=\"{}\"/>", k as f64 / 4.0, heat(k as f64 / 4.0))).collect::<String>()
         );
-        let ticks = if hi > lo { nice_ticks(lo, hi, 4) } else { vec![lo] };
-        for t in ticks {
+        // Tick labels at least 16 px apart.
+        let n = ((height / 16.0).floor() as usize).clamp(1, 4);
+        let ticks = if hi > lo { nice_ticks(lo, hi, n) } else { vec![lo] };
+        let ticks: Vec<f64> = if ticks.len() > n + 1 { ticks.into_iter().step_by(2).collect() } else { ticks };
+        for &t in &ticks {
             let ty = if hi > lo { y + height * (1.0 - (t - lo) / (hi - lo)) } else { y + height / 2.0 };
             let _ = write!(
                 self.out,
@@ -170,7 +173,7 @@ impl Canvas {
                 x + 14.0,
                 x + 18.0
             );
-            self.text(x + 21.0, ty + 4.0, 11.0, Anchor::Start, &tick_label(t, &[lo, hi]), None);
+            self.text(x + 21.0, ty + 4.0, 11.0, Anchor::Start, &tick_label(t, &ticks), None);
         }
     }
 
@@ -404,7 +407,10 @@ pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     let font = 12.0;
     let label_w =
         |items: &[&str]| items.iter().map(|s| short(s).chars().count()).max().unwrap_or(0) as f64 * CHAR_EM * font;
-    let (lw, rw) = (label_w(&left), label_w(&right));
+    // The columns' heads must fit too.
+    let (left_head, right_head) = ("if (left-hand side)", "then (right-hand side)");
+    let head_w = |h: &str| h.chars().count() as f64 * CHAR_EM * 13.0;
+    let (lw, rw) = (label_w(&left).max(head_w(left_head)), label_w(&right).max(head_w(right_head)));
     let xl = 20.0 + lw + 10.0;
     let xm = xl + 220.0;
     let xr = xm + 220.0;
@@ -416,9 +422,9 @@ pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     let ry = |name: &str| at(right_pos[ri(name)], right.len());
     let my = |k: usize| at(rule_pos[k], rules.len());
     // Legend and column heads.
-    c.text(xl, 100.0, 13.0, Anchor::End, "if (left-hand side)", None);
+    c.text(xl, 100.0, 13.0, Anchor::End, left_head, None);
     c.text(xm, 100.0, 13.0, Anchor::Middle, "rules", None);
-    c.text(xr, 100.0, 13.0, Anchor::Start, "then (right-hand side)", None);
+    c.text(xr, 100.0, 13.0, Anchor::Start, right_head, None);
     c.text(
         20.0,
         52.0,
@@ -492,7 +498,7 @@ pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     }
     c.raw("</g>");
     if !rules.is_empty() {
-        c.lift_bar(w - 70.0, 40.0, 50.0, l_lo, l_hi);
+        c.lift_bar(w - 70.0, 36.0, 38.0, l_lo, l_hi);
     }
     c
 }
@@ -583,6 +589,8 @@ mod tests {
 
     #[test]
     fn graph_draws_one_node_per_rule_and_an_edge_per_item() {
+        // Short labels: the columns' heads still fit in the picture.
+        no_overlaps(&graph_canvas("rules", &rules()));
         let svg = graph("rules", &rules());
         assert_eq!(svg.matches("<circle class=\"rule\"").count(), 2);
         assert_eq!(svg.matches("<circle class=\"item\"").count(), 5);
