@@ -3,8 +3,8 @@
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS

@@ -764,7 +764,10 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"method" TEXT DEFAULT 'exact', 
 	"model" bigint DEFAULT NULL, 
 	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT 0.1 
+	"consequent_threshold" double precision DEFAULT 0.1, 
+	"max_p_value" double precision DEFAULT NULL, 
+	"p_adjust" TEXT DEFAULT 'holm', 
+	"min_improvement" double precision DEFAULT NULL 
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  
 	"consequent" TEXT[],  
@@ -774,7 +777,8 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"leverage" double precision,  
 	"conviction" double precision,  
 	"count" bigint,  
-	"model_score" double precision  
+	"model_score" double precision,  
+	"p_value" double precision  
 )
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
@@ -919,13 +923,12 @@ STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
 ) RETURNS TEXT 
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."relation_of"(
 	"name" TEXT 
@@ -933,13 +936,6 @@ CREATE OR REPLACE FUNCTION rar."relation_of"(
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -962,55 +958,25 @@ AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+CREATE OR REPLACE FUNCTION rar."rules_final"(
 	"state" internal 
-) RETURNS bytea 
+) RETURNS jsonb 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, 
@@ -1021,38 +987,32 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, 
 	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
 	"item" bigint 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -1065,24 +1025,48 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
 	"state" internal 
-) RETURNS bigint 
+) RETURNS bytea 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, 
 	"basket" bigint, 
 	"item" bigint, 
 	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
+	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, 
@@ -1096,25 +1080,6 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
 	"basket" bigint, 
@@ -1127,10 +1092,49 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1309,8 +1313,8 @@ COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (
 COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS

@@ -1069,7 +1069,7 @@ AS 'MODULE_PATHNAME', 'clean_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:93
+-- src/compat.rs:98
 -- rar::compat::rar_clean
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1091,7 +1091,7 @@ AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:184
+-- src/compat.rs:189
 -- rar::compat::rar_columns
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1119,7 +1119,7 @@ AS 'MODULE_PATHNAME', 'encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:170
+-- src/compat.rs:175
 -- rar::compat::rar_encode
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1166,7 +1166,7 @@ AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/mine.rs:31
+-- src/api/mine.rs:32
 -- rar::api::mine::rar_mine
 CREATE  FUNCTION "rar_mine"(
 	"source" TEXT, /* Option < & str > */
@@ -1183,7 +1183,10 @@ CREATE  FUNCTION "rar_mine"(
 	"method" TEXT DEFAULT 'exact', /* Option < & str > */
 	"model" bigint DEFAULT NULL, /* Option < i64 > */
 	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT 0.1 /* Option < f64 > */
+	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
+	"max_p_value" double precision DEFAULT NULL, /* Option < f64 > */
+	"p_adjust" TEXT DEFAULT 'holm', /* Option < & str > */
+	"min_improvement" double precision DEFAULT NULL /* Option < f64 > */
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  /* Vec < String > */
 	"consequent" TEXT[],  /* Vec < String > */
@@ -1193,7 +1196,8 @@ CREATE  FUNCTION "rar_mine"(
 	"leverage" double precision,  /* f64 */
 	"conviction" double precision,  /* f64 */
 	"count" bigint,  /* i64 */
-	"model_score" double precision  /* Option < f64 > */
+	"model_score" double precision,  /* Option < f64 > */
+	"p_value" double precision  /* f64 */
 )
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
@@ -1235,7 +1239,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:69
+-- src/compat.rs:74
 -- rar::compat::rar_mine_segments
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1282,7 +1286,7 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:159
+-- src/compat.rs:164
 -- rar::compat::rar_profile
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1308,7 +1312,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:137
+-- src/compat.rs:142
 -- rar::compat::rar_restore
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1326,7 +1330,7 @@ AS 'MODULE_PATHNAME', 'restore_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:143
+-- src/compat.rs:148
 -- rar::compat::rar_split
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1355,7 +1359,7 @@ AS 'MODULE_PATHNAME', 'split_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:193
+-- src/compat.rs:198
 -- rar::compat::rar_train
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1421,15 +1425,14 @@ AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:200
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
+-- src/sources.rs:188
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
 ) RETURNS TEXT /* String */
 STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1441,17 +1444,6 @@ CREATE  FUNCTION rar."relation_of"(
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:188
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1493,78 +1485,45 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/sources.rs:200
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:123
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
+-- src/api/aggregate.rs:335
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+) RETURNS jsonb /* Option < JsonB > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1581,52 +1540,42 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:335
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
 	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1645,14 +1594,98 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
 	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1673,61 +1706,46 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision, /* Option < f64 > */
 	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1792,20 +1810,6 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:60
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
@@ -1813,8 +1817,8 @@ AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS

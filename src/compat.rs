@@ -46,7 +46,7 @@ fn rar_mine(
     consequent_threshold: Option<f64>,
 ) -> TableIterator<'static, (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>)> {
     let name = name_of(source);
-    mine::mine(
+    let rows = mine::mine(
         name.as_deref(),
         min_support,
         min_confidence,
@@ -62,7 +62,12 @@ fn rar_mine(
         model,
         antecedent_threshold,
         consequent_threshold,
-    )
+        None,
+        Some("holm"),
+        None,
+    );
+    // 0.1.0's rows have no p-value.
+    TableIterator::new(rows.map(|(a, c, s, conf, l, lev, conv, n, score, _p)| (a, c, s, conf, l, lev, conv, n, score)))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -4,6 +4,7 @@ use pgrx::prelude::*;
 use rar_core::params::{MineParams, SupportOf};
 use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
+use rar_core::significance::{adjust, PAdjust};
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
@@ -45,6 +46,9 @@ pub fn mine(
     model: default!(Option<i64>, "NULL"),
     antecedent_threshold: default!(Option<f64>, 0.01),
     consequent_threshold: default!(Option<f64>, 0.1),
+    max_p_value: default!(Option<f64>, "NULL"),
+    p_adjust: default!(Option<&str>, "'holm'"),
+    min_improvement: default!(Option<f64>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -57,9 +61,18 @@ pub fn mine(
         name!(conviction, f64),
         name!(count, i64),
         name!(model_score, Option<f64>),
+        name!(p_value, f64),
     ),
 > {
     let method = required("method", "'exact'", method);
+    let filters = Filters::new(max_p_value, required("p_adjust", "'holm'", p_adjust), min_improvement);
+    if min_improvement.is_some() && method != "exact" {
+        RarError::Unsupported {
+            message: "min_improvement applies to exact rules only",
+            hint: "Filter the exact rules (method 'exact'), or leave min_improvement out for neural and hybrid rules.",
+        }
+        .raise();
+    }
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
     if !matches!(method, "exact" | "neural" | "hybrid") {
@@ -125,23 +138,85 @@ pub fn mine(
             antecedent_threshold,
             consequent_threshold,
         );
-        return TableIterator::new(rows.into_iter().map(row));
+        let mut p: Vec<f64> = rows.iter().map(Rule::p_value).collect();
+        adjust(&mut p, filters.p_adjust);
+        let kept: Vec<RuleRow> = rows
+            .into_iter()
+            .zip(p)
+            .filter(|(_, p)| filters.max_p_value.is_none_or(|m| *p <= m))
+            .map(|(r, p)| row(r, p))
+            .collect();
+        return TableIterator::new(kept);
     }
-    let rules = mine_rules(baskets, &params, &mut || {
+    let mut rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
     })
     .or_raise();
+    if let Some(min) = filters.min_improvement {
+        progress.report(&format!("dropping redundant rules of {}", rules.len()));
+        let improvements = rules.improvements(&mut || {
+            check_for_interrupts!();
+        });
+        let keep: Vec<bool> = improvements.iter().map(|i| *i > min).collect();
+        rules.retain(&keep);
+    }
+    // Fisher's test of every rule that met the thresholds, corrected for
+    // their number; then the p-value filter.
+    let mut p = rules.p_values();
+    adjust(&mut p, filters.p_adjust);
+    if let Some(max) = filters.max_p_value {
+        let keep: Vec<bool> = p.iter().map(|x| *x <= max).collect();
+        rules.retain(&keep);
+        p.retain(|x| *x <= max);
+    }
     let n = rules.len();
     TableIterator::new((0..n).map(move |i| {
         if i % 4096 == 0 {
             check_for_interrupts!();
         }
-        row(Rule::from(rules.row(i)))
+        row(Rule::from(rules.row(i)), p[i])
     }))
 }
 
-/// A rule as a row of `rar_mine`.
-fn row(r: Rule) -> RuleRow {
+/// The significance and redundancy filters of `rar_mine`, checked.
+struct Filters {
+    max_p_value: Option<f64>,
+    p_adjust: PAdjust,
+    min_improvement: Option<f64>,
+}
+
+impl Filters {
+    fn new(max_p_value: Option<f64>, p_adjust: &str, min_improvement: Option<f64>) -> Filters {
+        if let Some(p) = max_p_value.filter(|p| !(0.0..=1.0).contains(p)) {
+            RarError::InvalidOption {
+                name: "max_p_value",
+                value: p.to_string(),
+                expected: "a probability between 0 and 1",
+            }
+            .raise();
+        }
+        let Some(how) = PAdjust::parse(p_adjust) else {
+            RarError::InvalidOption {
+                name: "p_adjust",
+                value: p_adjust.to_string(),
+                expected: "'holm' (the default), 'bonferroni' and 'none'",
+            }
+            .raise()
+        };
+        if let Some(m) = min_improvement.filter(|m| !(-1.0..=1.0).contains(m)) {
+            RarError::InvalidOption {
+                name: "min_improvement",
+                value: m.to_string(),
+                expected: "a difference of confidences between -1 and 1 (0 drops the rules that do not improve on a more general one)",
+            }
+            .raise();
+        }
+        Filters { max_p_value, p_adjust: how, min_improvement }
+    }
+}
+
+/// A rule as a row of `rar_mine`, with its p-value.
+fn row(r: Rule, p_value: f64) -> RuleRow {
     (
         r.antecedent,
         r.consequent,
@@ -152,7 +227,8 @@ fn row(r: Rule) -> RuleRow {
         r.conviction,
         r.count as i64,
         r.model_score,
+        p_value,
     )
 }
 
-type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>);
+type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>, f64);

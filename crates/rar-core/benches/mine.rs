@@ -24,15 +24,26 @@ fn main() {
         }
     }
     let baskets = b.build();
-    for s in [0.01, 0.005, 0.003] {
-        let p = MineParams { min_support: s, min_confidence: 0.5, ..MineParams::default() };
+    for (s, c) in [(0.01, 0.5), (0.005, 0.5), (0.003, 0.5), (0.0015, 0.0)] {
+        let p = MineParams { min_support: s, min_confidence: c, ..MineParams::default() };
         let t = Instant::now();
         let rules = mine_rules(baskets.clone(), &p, &mut || {}).unwrap();
+        let mining = t.elapsed().as_secs_f64();
+        // What rar_mine adds by default (Fisher's test, Holm's correction),
+        // and what min_improvement adds.
+        let t = Instant::now();
+        let mut pv = rules.p_values();
+        rar_core::significance::adjust(&mut pv, rar_core::significance::PAdjust::Holm);
+        let testing = t.elapsed().as_secs_f64();
+        let t = Instant::now();
+        let improved = rules.improvements(&mut || {}).iter().filter(|i| **i > 0.0).count();
+        let redundancy = t.elapsed().as_secs_f64();
         println!(
-            "min_support {s}: {} itemsets, {} rules in {:.3} s",
+            "min_support {s}, min_confidence {c}: {} itemsets, {} rules in {mining:.3} s; p-values (Holm) {testing:.3} s ({:.0}% of mining); \
+             improvement {redundancy:.3} s ({improved} rules improve on every more general one)",
             rules.n_itemsets(),
             rules.len(),
-            t.elapsed().as_secs_f64()
+            100.0 * testing / mining
         );
     }
 }

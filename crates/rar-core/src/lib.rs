@@ -63,6 +63,7 @@ pub mod probe;
 pub mod profile;
 pub mod rule;
 pub mod rules;
+pub mod significance;
 pub mod text;
 pub mod tune;
 pub mod vocab;

@@ -97,6 +97,19 @@ impl Rule {
             + items.map(|x| (x.len() + std::mem::size_of::<String>()) as u64).sum::<u64>()
     }
 
+    /// One-sided Fisher's exact p-value of the rule, from its measures: the
+    /// basket counts they are ratios of (exact in f64) are recovered first.
+    pub fn p_value(&self) -> f64 {
+        if self.count == 0 || !(self.support > 0.0 && self.confidence > 0.0 && self.lift > 0.0) {
+            return f64::NAN;
+        }
+        let ac = self.count as f64;
+        let n = (ac / self.support).round();
+        let a = (ac / self.confidence).round();
+        let c = (ac * n / (a * self.lift)).round();
+        crate::significance::fisher_greater(n as u64, self.count, a as u64, c as u64)
+    }
+
     /// An upper bound of the bytes of [`Rule::to_json`] as a jsonb value:
     /// keys, numbers and entry headers of the object, and each item's text
     /// with its header.

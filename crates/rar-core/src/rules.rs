@@ -344,4 +344,79 @@ impl RuleSet {
     pub fn rows(&self) -> impl Iterator<Item = RuleRow<'_>> + '_ {
         (0..self.len()).map(move |i| self.row(i))
     }
+
+    /// One-sided Fisher's exact p-value of each rule, in output order (see
+    /// [`crate::significance::fisher_greater`]).
+    pub fn p_values(&self) -> Vec<f64> {
+        let n = self.tree.n_baskets() as u64;
+        // A table of ln k! pays off from a few thousand rules on.
+        let table = (self.rules.len() as u64 * 4 > n).then(|| crate::significance::LnFactorials::new(n));
+        self.rules
+            .iter()
+            .map(|r| {
+                let (ac, a, c) = (r.count_ac as u64, r.count_a as u64, r.count_c as u64);
+                match &table {
+                    Some(t) => t.fisher_greater(n, ac, a, c),
+                    None => crate::significance::fisher_greater(n, ac, a, c),
+                }
+            })
+            .collect()
+    }
+
+    /// The improvement of each rule, in output order: its confidence minus
+    /// the highest confidence of a more general rule with the same
+    /// consequent (an antecedent that is a proper subset of its own, the
+    /// empty one included, whose confidence is the consequent's support).
+    /// Counted on the data: every subset of a frequent itemset is in the
+    /// tree. A rule with an empty antecedent has no more general rule:
+    /// `+Infinity`. `tick` is called regularly (cancellation).
+    pub fn improvements(&self, tick: &mut dyn FnMut()) -> Vec<f64> {
+        let n = self.tree.n_baskets() as f64;
+        let (mut items, mut ante, mut sub, mut with_c) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+        let mut out = Vec::with_capacity(self.rules.len());
+        for (i, r) in self.rules.iter().enumerate() {
+            if i % 4096 == 0 {
+                tick();
+            }
+            self.tree.items_of(r.node, &mut items);
+            ante.clear();
+            ante.extend((0..items.len()).filter(|&k| r.consequent >> k & 1 == 0));
+            if ante.is_empty() {
+                out.push(f64::INFINITY);
+                continue;
+            }
+            let mut best = r.count_c as f64 / n;
+            // Proper, non-empty subsets of the antecedent, by mask over `ante`.
+            for mask in 1u64..(1u64 << ante.len()) - 1 {
+                sub.clear();
+                with_c.clear();
+                let chosen = |k: usize| ante.iter().position(|&x| x == k).is_some_and(|p| mask >> p & 1 == 1);
+                for (k, &it) in items.iter().enumerate() {
+                    let in_c = r.consequent >> k & 1 == 1;
+                    if chosen(k) {
+                        sub.push(it);
+                        with_c.push(it);
+                    } else if in_c {
+                        with_c.push(it);
+                    }
+                }
+                if let (Some(a), Some(ac)) = (self.tree.count_of(&sub), self.tree.count_of(&with_c)) {
+                    best = best.max(ac as f64 / a as f64);
+                }
+            }
+            out.push(r.count_ac as f64 / r.count_a as f64 - best);
+        }
+        out
+    }
+
+    /// Keeps the rules whose flag is set (flags in output order); the order
+    /// of those kept does not change.
+    pub fn retain(&mut self, keep: &[bool]) {
+        let mut i = 0;
+        self.rules.retain(|_| {
+            let k = keep.get(i).copied().unwrap_or(true);
+            i += 1;
+            k
+        });
+    }
 }

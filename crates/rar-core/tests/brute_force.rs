@@ -155,3 +155,62 @@ fn empty_input_gives_no_rules() {
     let rules = mine_rules(baskets.clone(), &MineParams::default(), &mut || {}).unwrap();
     assert!(rules.is_empty());
 }
+
+/// Improvement (confidence minus the best confidence of a more general rule
+/// with the same consequent) and p-values, against counting every subset
+/// directly in the baskets.
+#[test]
+fn improvements_and_p_values_match_direct_counting() {
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig::with_cases(60));
+    let strategy = proptest::collection::vec(proptest::collection::btree_set(0u8..7, 1..6), 5..40);
+    runner
+        .run(&strategy, |raw| {
+            let baskets: Vec<BTreeSet<String>> =
+                raw.iter().map(|b| b.iter().map(|i| format!("i{i}")).collect()).collect();
+            let mut builder = BasketsBuilder::default();
+            for (k, b) in baskets.iter().enumerate() {
+                for i in b {
+                    builder.push(&k.to_string(), i);
+                }
+            }
+            let p = MineParams { min_support: 0.1, min_confidence: 0.0, max_length: 4, ..MineParams::default() };
+            let rules = mine_rules(builder.build(), &p, &mut || {}).unwrap();
+            let n = baskets.len() as f64;
+            let count = |set: &[&str]| baskets.iter().filter(|b| set.iter().all(|i| b.contains(*i))).count() as f64;
+            let imp = rules.improvements(&mut || {});
+            let pv = rules.p_values();
+            for (k, row) in rules.rows().enumerate() {
+                let a = &row.antecedent;
+                let c = &row.consequent;
+                if a.is_empty() {
+                    prop_assert!(imp[k].is_infinite());
+                    continue;
+                }
+                let mut best = count(c) / n;
+                for mask in 0u32..(1 << a.len()) - 1 {
+                    let sub: Vec<&str> = (0..a.len()).filter(|i| mask >> i & 1 == 1).map(|i| a[i]).collect();
+                    if sub.is_empty() {
+                        continue;
+                    }
+                    let with: Vec<&str> = sub.iter().chain(c.iter()).copied().collect();
+                    best = best.max(count(&with) / count(&sub));
+                }
+                prop_assert!(
+                    (imp[k] - (row.confidence - best)).abs() < 1e-12,
+                    "{row:?}: {} vs {}",
+                    imp[k],
+                    row.confidence - best
+                );
+                let all: Vec<&str> = a.iter().chain(c.iter()).copied().collect();
+                let want = rar_core::significance::fisher_greater(
+                    n as u64,
+                    count(&all) as u64,
+                    count(a) as u64,
+                    count(c) as u64,
+                );
+                prop_assert_eq!(pv[k].to_bits(), want.to_bits());
+            }
+            Ok(())
+        })
+        .unwrap();
+}
