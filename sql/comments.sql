@@ -252,3 +252,5 @@ COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after t
 COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
 COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';
 COMMENT ON FUNCTION rar.basket_key(regclass, text) IS 'The SQL expression of a relation''s basket id (quoted identifiers only): its basket column, or the text of the row of several';
+COMMENT ON FUNCTION @extschema@.rar_rules_over_time(text, text, text, float8, float8, integer, text, text) IS
+'The rules of the whole source counted in each window (period: day, week, month, quarter, year; a basket in the window of its first line, UTC) of time_column: baskets, count, support, confidence, lift, whether the rule holds there, emerged/vanished/held/absent against the window before, and p_change, the two-sided two-proportion test of its confidence against that window.';

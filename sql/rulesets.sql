@@ -78,7 +78,7 @@ RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' 
 -- put in double quotes (inner quotes doubled), as in CSV.
 CREATE FUNCTION rar.items_text(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
+RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"\n\r]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
         FROM (SELECT pg_catalog.btrim(x, E' \t\r\n') AS t, i FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i)) l);
 
 COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
@@ -182,6 +182,11 @@ BEGIN
     IF name IS NULL OR source IS NULL THEN
         RAISE EXCEPTION 'name and source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
+    END IF;
+    IF name = '' OR strpos(name, '.') > 0 THEN
+        RAISE EXCEPTION 'invalid source name: "%"', name
+            USING ERRCODE = 'invalid_name',
+                  HINT = 'A source name is not empty and holds no dot (a name with a dot reads as a schema-qualified table), for example ''sales_uk''.';
     END IF;
     PERFORM rar.check_manage(source, 'register sources');
     IF EXISTS (SELECT 1 FROM rar.sources o WHERE o.name = rar_register.name
@@ -430,7 +435,9 @@ BEGIN
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column) r;
     ELSE
-        CREATE TEMP TABLE IF NOT EXISTS rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
+        IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
+            CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
+        END IF;
         TRUNCATE pg_temp.rar_labels;
         EXECUTE format('INSERT INTO pg_temp.rar_labels SELECT %I::text, min(%I::text) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
                        coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation),

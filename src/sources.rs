@@ -3,15 +3,20 @@
 //!
 //! A name is, in this order:
 //! 1. the name of a registered source (`rar.sources.name`): its table, and
-//!    its basket, item and label columns as defaults;
+//!    its basket, item and label columns as defaults. Source names hold no
+//!    dot, so a schema-qualified name is always a table;
 //! 2. a table or view, schema-qualified or as the caller's `search_path`
 //!    finds it (as a `regclass` literal would); it is "the source" of the
 //!    functions that need one when exactly one source is registered on it;
-//! 3. the bare name of the table of a registered source (for calls made
-//!    from the extension's own SQL, whose search path is pinned).
+//! 3. the bare name of the table of a registered source that the caller
+//!    owns (for calls made from the extension's own SQL, whose search path
+//!    is pinned).
 //!
-//! A name that is a registered source of one table and, by the search path,
-//! another table is refused as ambiguous rather than guessed.
+//! A source registered on another role's table that shares its name with a
+//! table the caller owns (on the caller's path or, in the extension's own
+//! pinned calls, in any schema) is refused as ambiguous rather than
+//! guessed: a source another role registers under the name of the caller's
+//! table never stands in for it. Otherwise a source's name comes first.
 
 use pgrx::pg_sys;
 use pgrx::prelude::*;
@@ -19,6 +24,7 @@ use pgrx::prelude::*;
 use crate::args::Relation;
 use crate::error::RarError;
 use crate::spi::pin_search_path;
+use rar_core::names::{is_qualified, relation_syntax};
 
 /// A registered source, as much of it as the Rust functions use.
 #[derive(Debug, Clone)]
@@ -29,6 +35,9 @@ pub struct Registered {
     pub item_column: String,
     /// Whether its table still exists.
     pub present: bool,
+    /// Whether the caller has the rights of its table's owner (then the
+    /// caller, or a role it acts as, registered it).
+    pub own: bool,
 }
 
 /// What a `source` argument names.
@@ -59,7 +68,8 @@ impl Target {
     }
 }
 
-const REGISTERED: &str = "SELECT s.name, s.relation::pg_catalog.oid, s.tid_column, s.item_column, c.oid IS NOT NULL \
+const REGISTERED: &str = "SELECT s.name, s.relation::pg_catalog.oid, s.tid_column, s.item_column, c.oid IS NOT NULL, \
+                          c.oid IS NOT NULL AND pg_catalog.pg_has_role(c.relowner, 'USAGE') \
                           FROM rar.sources s LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.relation";
 
 fn registered(condition: &str, arg: pgrx::datum::DatumWithOid) -> Result<Vec<Registered>, RarError> {
@@ -73,6 +83,7 @@ fn registered(condition: &str, arg: pgrx::datum::DatumWithOid) -> Result<Vec<Reg
                 tid_column: row.get(3)?.unwrap_or_default(),
                 item_column: row.get(4)?.unwrap_or_default(),
                 present: row.get(5)?.unwrap_or(false),
+                own: row.get(6)?.unwrap_or(false),
             });
         }
         Ok::<_, pgrx::spi::SpiError>(out)
@@ -84,13 +95,12 @@ fn display(rel: pg_sys::Oid) -> Result<String, RarError> {
     Ok(crate::spi::one::<String>("SELECT $1::pg_catalog.regclass::pg_catalog.text", &[rel.into()])?.unwrap_or_default())
 }
 
-/// What the function taking the name reads.
+/// What the function taking the name reads: a table (rar_mine,
+/// rar_train, ...) or a registered source (rar_refresh, rar_recommend, ...);
+/// only the error for an unknown name differs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Wants {
-    /// A table (rar_mine, rar_train, ...): a source's name that is also the
-    /// name of another table is refused as ambiguous.
     Table,
-    /// A registered source (rar_refresh, rar_recommend, ...): its name wins.
     Source,
 }
 
@@ -109,15 +119,31 @@ pub fn qualified(rel: pg_sys::Oid) -> Result<String, RarError> {
 pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
     // The caller's search path, for a table name (only a schema-qualified
     // function runs with it).
-    let by_path: Option<pg_sys::Oid> =
-        crate::spi::one("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", &[name.into()])?;
+    let by_path: Option<pg_sys::Oid> = if relation_syntax(name) {
+        crate::spi::one("SELECT pg_catalog.to_regclass($1)::pg_catalog.oid", &[name.into()])?
+    } else {
+        None
+    };
     let _pinned = pin_search_path();
-    let named = registered("s.name OPERATOR(pg_catalog.=) $1", name.into())?;
+    let named =
+        if is_qualified(name) { Vec::new() } else { registered("s.name OPERATOR(pg_catalog.=) $1", name.into())? };
     if let Some(s) = named.first() {
-        if !s.present {
-            return Err(RarError::SourceTableDropped { name: name.to_string() });
+        match (s.present, by_path) {
+            // A source whose table is gone does not hide a table.
+            (false, Some(rel)) => return by_table(rel),
+            (false, None) => return Err(RarError::SourceTableDropped { name: name.to_string() }),
+            _ => {}
         }
-        if let Some(rel) = by_path.filter(|r| *r != s.relation && wants == Wants::Table) {
+        // A source of another role's table that shares its name with a
+        // table of the caller's (as the caller's path finds it or, in the
+        // extension's own calls, whose path is pinned, one the caller owns)
+        // must not stand in for that table: ambiguous.
+        let other = match (s.own, by_path) {
+            (true, _) => None,
+            (false, Some(rel)) => Some(rel).filter(|r| owns(*r).unwrap_or(false)),
+            (false, None) => own_table_named(name)?,
+        };
+        if let Some(rel) = other.filter(|r| *r != s.relation) {
             return Err(RarError::AmbiguousSource {
                 name: name.to_string(),
                 source_table: display(s.relation)?,
@@ -127,11 +153,15 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
         return Ok(Target { relation: Relation(s.relation), sources: named, by_source_name: true });
     }
     if let Some(rel) = by_path {
-        let on_table = registered("s.relation OPERATOR(pg_catalog.=) $1", rel.into())?;
-        return Ok(Target { relation: Relation(rel), sources: on_table, by_source_name: false });
+        return by_table(rel);
     }
-    // The bare name of a registered source's table, in any schema.
-    let by_relname = registered("c.relname::pg_catalog.text OPERATOR(pg_catalog.=) $1", name.into())?;
+    // The bare name of the table of a registered source, in any schema,
+    // among the tables the caller owns (the extension's own calls, whose
+    // search path is pinned, find the caller's tables this way).
+    let by_relname = registered(
+        "c.relname::pg_catalog.text OPERATOR(pg_catalog.=) $1 AND pg_catalog.pg_has_role(c.relowner, 'USAGE')",
+        name.into(),
+    )?;
     let mut tables: Vec<pg_sys::Oid> = by_relname.iter().map(|s| s.relation).collect();
     tables.sort_unstable_by_key(|o| o.to_u32());
     tables.dedup();
@@ -144,6 +174,32 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
             sources: by_relname.into_iter().map(|s| s.name).collect(),
         }),
     }
+}
+
+/// A table named directly, with the sources registered on it.
+fn by_table(rel: pg_sys::Oid) -> Result<Target, RarError> {
+    let on_table = registered("s.relation OPERATOR(pg_catalog.=) $1", rel.into())?;
+    Ok(Target { relation: Relation(rel), sources: on_table, by_source_name: false })
+}
+
+/// Whether the caller has the rights of the owner of `rel`.
+fn owns(rel: pg_sys::Oid) -> Result<bool, RarError> {
+    Ok(crate::spi::one::<bool>(
+        "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
+        &[rel.into()],
+    )?
+    .unwrap_or(false))
+}
+
+/// A relation with this bare name that the caller owns (any schema), when
+/// there is one.
+fn own_table_named(name: &str) -> Result<Option<pg_sys::Oid>, RarError> {
+    crate::spi::one(
+        "SELECT c.oid FROM pg_catalog.pg_class c WHERE c.relname::pg_catalog.text OPERATOR(pg_catalog.=) $1 \
+         AND c.relkind OPERATOR(pg_catalog.=) ANY ('{r,p,v,m,f}'::\"char\"[]) AND pg_catalog.pg_has_role(c.relowner, 'USAGE') \
+         ORDER BY c.oid LIMIT 1",
+        &[name.into()],
+    )
 }
 
 /// The relation a `source` argument names, with its registered source when

@@ -62,9 +62,9 @@ pub fn ext_schema() -> Result<String, RarError> {
 /// search path (PostgreSQL does the same for a function with a `SET
 /// search_path` clause), print floats exactly (`extra_float_digits = 1`:
 /// rows compared by their text, as `rar_restore` does, must not collide),
-/// and dates and intervals in one style (`DateStyle = ISO`, `IntervalStyle =
-/// postgres`: a basket id's text, which splits hash, must not depend on the
-/// session).
+/// and dates, times and intervals in one style (`DateStyle = ISO`,
+/// `IntervalStyle = postgres`, `TimeZone = UTC`: a basket id's text, which
+/// splits hash, must not depend on the session).
 /// Dropped at the end of the call; on an error the transaction's (or
 /// subtransaction's) abort restores the settings.
 pub struct PinnedSearchPath {
@@ -82,6 +82,7 @@ pub fn pin_search_path() -> PinnedSearchPath {
             (c"extra_float_digits", c"1"),
             (c"DateStyle", c"ISO"),
             (c"IntervalStyle", c"postgres"),
+            (c"TimeZone", c"UTC"),
         ] {
             pg_sys::set_config_option(
                 name.as_ptr(),

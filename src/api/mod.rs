@@ -12,6 +12,7 @@
 //! | `rar_recommend` | [`recommend`] |
 //! | `rar_evaluate` | [`evaluate`] |
 //! | `rar_encode` | [`encode`] |
+//! | `rar_rules_over_time` | [`trend`] |
 //! | `rar_train` (and, in `sql/bootstrap.sql`, `rar_deploy`, `rar_rollback`, `rar.training`) | [`train`] |
 //! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
 
@@ -26,3 +27,4 @@ pub mod rulesets;
 pub mod segments;
 pub mod split;
 pub mod train;
+pub mod trend;

@@ -93,3 +93,52 @@ def test_no_redundant_rules_means_every_kept_rule_beats_every_more_general_one(d
         imp = improvement(ante, cons)
         assert ((ante, cons) in kept) == (imp > 0), (ante, cons, imp)
         assert ((ante, cons) in strong) == (imp > 0.05), (ante, cons, imp)
+
+
+def test_rules_over_time_are_each_months_counts_and_a_two_proportion_test(db):
+    """Month by month on Online Retail: each rule's counts equal counting the
+    month's invoices in Python, `holds` and `change` follow the thresholds,
+    and `p_change` is the pooled two-proportion z test of the confidence."""
+    with db() as c:
+        rows = c.execute(
+            "SELECT window_start, antecedent, consequent, baskets, count, confidence, holds, change, p_change "
+            "FROM rar_rules_over_time('online_retail', 'invoice_date', min_support => 0.02, min_confidence => 0.5, "
+            "tid_column => 'invoice_no', item_column => 'stock_code')"
+        ).fetchall()
+        lines = c.execute(
+            "SELECT invoice_no, stock_code, invoice_date FROM online_retail "
+            "WHERE invoice_no IS NOT NULL AND stock_code IS NOT NULL"
+        ).fetchall()
+    first = {}
+    items = {}
+    for inv, code, at in lines:
+        items.setdefault(inv, set()).add(code)
+        if at is not None and (inv not in first or at < first[inv]):
+            first[inv] = at
+    months = {}
+    for inv, at in first.items():
+        months.setdefault(at.replace(day=1, hour=0, minute=0, second=0, microsecond=0), []).append(items[inv])
+    assert len({r[0] for r in rows}) == len(months) >= 12
+    rules = {(tuple(r[1]), tuple(r[2])) for r in rows}
+    assert len(rules) > 3
+    prev = {}
+    for start, ante, cons, n, ac, conf, holds, change, p in sorted(rows, key=lambda r: (r[1], r[2], r[0])):
+        baskets = months[start]
+        a = sum(1 for b in baskets if set(ante) <= b)
+        both = sum(1 for b in baskets if set(ante) | set(cons) <= b)
+        assert (n, ac) == (len(baskets), both)
+        assert conf == (both / a if a else None)
+        assert holds == (a > 0 and both / n + 1e-12 >= 0.02 and both / a + 1e-12 >= 0.5)
+        key = (tuple(ante), tuple(cons))
+        if key in prev:
+            pa, pac, pholds = prev[key]
+            assert change == {(False, True): "emerged", (True, False): "vanished", (True, True): "held", (False, False): "absent"}[(pholds, holds)]
+            pooled = (pac + both) / (pa + a) if pa and a else None
+            if pooled is None or pooled in (0.0, 1.0):
+                assert p is None
+            else:
+                z = (both / a - pac / pa) / math.sqrt(pooled * (1 - pooled) * (1 / pa + 1 / a))
+                assert math.isclose(p, math.erfc(abs(z) / math.sqrt(2)), rel_tol=1e-9, abs_tol=1e-15)
+        else:
+            assert change is None and p is None
+        prev[key] = (a, both, holds)

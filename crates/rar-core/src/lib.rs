@@ -65,6 +65,7 @@ pub mod rule;
 pub mod rules;
 pub mod significance;
 pub mod text;
+pub mod trend;
 pub mod tune;
 pub mod vocab;
 

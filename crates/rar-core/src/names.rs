@@ -49,3 +49,66 @@ mod tests {
         assert!(qc.starts_with('é'));
     }
 }
+
+/// Whether `name` holds a dot outside double quotes: then it is a
+/// schema-qualified table, never a source's name (`rar_register` refuses
+/// dots), so that the extension's own calls, which name tables qualified,
+/// cannot be steered to a source another role registered.
+pub fn is_qualified(name: &str) -> bool {
+    let mut quoted = false;
+    name.chars().any(|c| {
+        if c == '"' {
+            quoted = !quoted;
+        }
+        c == '.' && !quoted
+    })
+}
+
+/// Whether `to_regclass` can parse `name` (one or two parts, each a quoted
+/// identifier or a run of characters without blanks or quotes): any other
+/// name is looked up as a source only, never raising a syntax error.
+pub fn relation_syntax(name: &str) -> bool {
+    let mut parts = vec![String::new()];
+    let mut quoted = false;
+    let mut chars = name.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                chars.next();
+                parts.last_mut().expect("a part").push_str("\"\"");
+            }
+            '"' => {
+                quoted = !quoted;
+                parts.last_mut().expect("a part").push('"');
+            }
+            '.' if !quoted => parts.push(String::new()),
+            c => parts.last_mut().expect("a part").push(c),
+        }
+    }
+    let part_ok = |p: &String| {
+        let p = p.trim();
+        if p.starts_with('"') {
+            p.len() >= 3 && p.ends_with('"') && !p[1..p.len() - 1].replace("\"\"", "").contains('"')
+        } else {
+            !p.is_empty() && !p.contains('"') && !p.chars().any(char::is_whitespace)
+        }
+    };
+    !quoted && parts.len() <= 2 && parts.iter().all(part_ok) && name.len() <= 1000
+}
+
+#[cfg(test)]
+mod relation_name_tests {
+    use super::{is_qualified, relation_syntax};
+
+    #[test]
+    fn names_that_read_as_tables() {
+        assert!(is_qualified("public.sales") && is_qualified("\"my schema\".t") && !is_qualified("\"a.b\""));
+        assert!(!is_qualified("sales"));
+        for ok in ["sales", "public.sales", "\"My Table\"", "s.\"t\"\"x\"", "  sales  "] {
+            assert!(relation_syntax(ok), "{ok}");
+        }
+        for bad in ["", "a.b.c", "lab \"x\"", "a b", "\"unterminated", "a..b", ".a", "\"\""] {
+            assert!(!relation_syntax(bad), "{bad}");
+        }
+    }
+}

@@ -66,11 +66,11 @@ CALL rar_refresh('uk', max_length => 2);
 SELECT change, antecedent, antecedent_text, consequent_text FROM rar_diff('uk') ORDER BY 1, 2, 3, 4 LIMIT 3;
 SELECT DISTINCT method, model_version FROM rar.rules WHERE source = 'uk';
 
--- Ambiguity is refused, never guessed: a source named like another table
--- for a function that reads a table; a table two sources are registered
--- on for a function that needs one source.
+-- The caller's own source comes first, also over a table of the same name
+-- (another role's source does not: see below); a table two sources are
+-- registered on is ambiguous for a function that needs one source.
 CREATE TABLE uk (member int, product text);
-SELECT show_error($$SELECT count(*) FROM rar_mine('uk')$$);
+SELECT count(*) > 0 AS own_source_first FROM rar_mine('uk', 0.1, 0.3);
 SELECT count(*) > 0 AS source_name_wins_for_rules FROM rar.rules r WHERE r.source = (SELECT (rar_source('uk')).name);
 SELECT name FROM rar_register('uk2', 'names_s.lines_uk', tid_column => 'member', item_column => 'product');
 SELECT show_error($$CALL rar_refresh('names_s.lines_uk')$$);
@@ -118,3 +118,54 @@ SELECT segment, count(*) > 0 AS has_rules FROM rar_mine_segments('kaggle', 'Date
 SELECT show_error($$SELECT * FROM rar_clean('kaggle', dry_run => true)$$);
 SELECT show_error($$SELECT count(*) FROM rar_mine('kaggle', tid_column => 'Member_number, nope', item_column => 'itemDescription')$$);
 SELECT rar_unregister('kaggle');
+
+-- Another role cannot steer a name to its own rules: a source registered
+-- under the name of the caller's table is ambiguous for the caller (42P09,
+-- in Rust calls and in the extension's pinned SQL alike); names with a dot
+-- are tables only, so they cannot be squatted; the bare-name fallback finds
+-- the caller's own tables only.
+CREATE ROLE names_victim;
+CREATE ROLE names_evil;
+GRANT CREATE ON SCHEMA public TO names_victim, names_evil;
+CREATE SCHEMA names_hidden AUTHORIZATION names_evil;
+SET ROLE names_victim;
+CREATE TABLE vsales (basket int, item text);
+INSERT INTO vsales SELECT b, 'item' || ((b * 7 + k * 3) % 12) FROM generate_series(1, 400) b, generate_series(1, 4) k;
+SELECT name FROM rar_register('vsales_src', 'vsales', 'basket', 'item');
+CALL rar_refresh('vsales_src', min_support => 0.05, min_confidence => 0.3);
+SET ROLE names_evil;
+CREATE TABLE evil_fake (basket int, item text);
+INSERT INTO evil_fake SELECT b, unnest(ARRAY['item1', 'BUY_EVIL']) FROM generate_series(1, 100) b;
+GRANT SELECT ON evil_fake TO PUBLIC;
+SELECT name FROM rar_register('vsales', 'evil_fake', 'basket', 'item');
+CALL rar_refresh('vsales', min_support => 0.05, min_confidence => 0.3);
+SELECT show_error($$SELECT rar_register('public.vsales', 'evil_fake', 'basket', 'item')$$);
+CREATE TABLE names_hidden.hidden_tz (basket int, item text);
+INSERT INTO names_hidden.hidden_tz SELECT b, 'EVIL' || (b % 3) FROM generate_series(1, 100) b;
+GRANT USAGE ON SCHEMA names_hidden TO PUBLIC;
+GRANT SELECT ON names_hidden.hidden_tz TO PUBLIC;
+SELECT name FROM rar_register('hidden_src', 'names_hidden.hidden_tz', 'basket', 'item');
+SET ROLE names_victim;
+SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['item1'], 3, source => 'vsales')$$);
+SELECT show_error($$CALL rar_refresh('vsales')$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('vsales')$$);
+CALL rar_refresh('public.vsales', min_support => 0.05, min_confidence => 0.3);
+SELECT count(*) > 0 AS own_rules, bool_and(NOT 'BUY_EVIL' = ANY (consequent)) AS none_of_theirs
+FROM rar.rules WHERE source = 'vsales_src';
+SELECT show_error($$SELECT count(*) FROM rar_mine('hidden_tz', tid_column => 'basket', item_column => 'item')$$);
+-- A name that is no valid table name is still a source name.
+RESET ROLE;
+SET ROLE names_victim;
+SELECT name FROM rar_register('lab "x"', 'vsales', 'basket', 'item');
+CALL rar_refresh('lab "x"', min_support => 0.05, min_confidence => 0.3);
+SELECT count(*) > 0 AS odd_name_works FROM rar_mine('lab "x"', 0.05, 0.3);
+SELECT rar_unregister('lab "x"');
+SELECT rar_unregister('vsales_src');
+SET ROLE names_evil;
+SELECT rar_unregister('vsales');
+SELECT rar_unregister('hidden_src');
+RESET ROLE;
+DROP SCHEMA names_hidden CASCADE;
+DROP TABLE vsales, evil_fake;
+REVOKE CREATE ON SCHEMA public FROM names_victim, names_evil;
+DROP ROLE names_victim, names_evil;

@@ -1,0 +1,173 @@
+//! Rules over time: the same rules counted window by window (a day, a
+//! week, a month of baskets), whether each holds in each window, and whether
+//! its confidence changed between two windows by more than chance (a test
+//! of two proportions, not a raw difference).
+
+use std::collections::HashMap;
+
+use crate::baskets::Baskets;
+use crate::intersect::intersect_into;
+
+/// The counts of one rule in one window of baskets.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct WindowCounts {
+    /// Baskets in the window.
+    pub n: u32,
+    /// Baskets holding `A ∪ C`, `A` and `C`.
+    pub ac: u32,
+    pub a: u32,
+    pub c: u32,
+}
+
+impl WindowCounts {
+    pub fn support(&self) -> f64 {
+        self.ac as f64 / self.n.max(1) as f64
+    }
+
+    /// `None` when no basket of the window holds `A`.
+    pub fn confidence(&self) -> Option<f64> {
+        (self.a > 0).then(|| self.ac as f64 / self.a as f64)
+    }
+
+    /// `None` when no basket holds `A` or `C`.
+    pub fn lift(&self) -> Option<f64> {
+        (self.a > 0 && self.c > 0).then(|| (self.ac as f64 * self.n as f64) / (self.a as f64 * self.c as f64))
+    }
+
+    /// Whether the rule reaches the thresholds in this window.
+    pub fn holds(&self, min_support: f64, min_confidence: f64) -> bool {
+        self.ac > 0
+            && self.support() + 1e-12 >= min_support
+            && self.confidence().is_some_and(|c| c + 1e-12 >= min_confidence)
+    }
+}
+
+/// Counts each rule (antecedent and consequent by item name) in `baskets`;
+/// items the window never saw count 0. The empty antecedent is every basket.
+pub fn count_rules(
+    baskets: &Baskets,
+    rules: &[(Vec<String>, Vec<String>)],
+    tick: &mut dyn FnMut(),
+) -> Vec<WindowCounts> {
+    let n = baskets.len() as u32;
+    let by_name: HashMap<&str, u32> = (0..baskets.n_items() as u32).map(|i| (baskets.item_name(i), i)).collect();
+    let mut tids: Vec<Vec<u32>> = vec![Vec::new(); baskets.n_items()];
+    for (t, b) in baskets.iter().enumerate() {
+        for &i in b {
+            tids[i as usize].push(t as u32);
+        }
+    }
+    let mut buf = Vec::new();
+    let mut count_of = |items: &[&String]| -> u32 {
+        let mut ids = Vec::with_capacity(items.len());
+        for name in items {
+            match by_name.get(name.as_str()) {
+                Some(&i) => ids.push(i),
+                None => return 0,
+            }
+        }
+        let Some((&first, rest)) = ids.split_first() else { return n };
+        let mut acc = tids[first as usize].clone();
+        for &i in rest {
+            if intersect_into(&acc, &tids[i as usize], 0, &mut buf).is_none() {
+                return 0;
+            }
+            std::mem::swap(&mut acc, &mut buf);
+        }
+        acc.len() as u32
+    };
+    rules
+        .iter()
+        .enumerate()
+        .map(|(k, (ante, cons))| {
+            if k % 1024 == 0 {
+                tick();
+            }
+            let a_items: Vec<&String> = ante.iter().collect();
+            let c_items: Vec<&String> = cons.iter().collect();
+            let all: Vec<&String> = ante.iter().chain(cons).collect();
+            WindowCounts { n, ac: count_of(&all), a: count_of(&a_items), c: count_of(&c_items) }
+        })
+        .collect()
+}
+
+/// Two-sided p-value of the test that a rule's confidence is the same in
+/// two windows (two proportions, `ac / a` in each, pooled under the null
+/// hypothesis; the normal approximation). `None` when a window has no
+/// basket holding the antecedent, or the pooled proportion is 0 or 1.
+pub fn confidence_change_p(before: &WindowCounts, after: &WindowCounts) -> Option<f64> {
+    if before.a == 0 || after.a == 0 {
+        return None;
+    }
+    let (x1, n1, x2, n2) = (before.ac as f64, before.a as f64, after.ac as f64, after.a as f64);
+    let pooled = (x1 + x2) / (n1 + n2);
+    let se = (pooled * (1.0 - pooled) * (1.0 / n1 + 1.0 / n2)).sqrt();
+    if se.partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+        return None;
+    }
+    let z = (x2 / n2 - x1 / n1) / se;
+    Some(libm::erfc(z.abs() / std::f64::consts::SQRT_2).min(1.0))
+}
+
+/// How a rule's standing changed from one window to the next.
+pub fn change(held_before: bool, holds: bool) -> &'static str {
+    match (held_before, holds) {
+        (false, true) => "emerged",
+        (true, false) => "vanished",
+        (true, true) => "held",
+        (false, false) => "absent",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::baskets::BasketsBuilder;
+
+    fn baskets(spec: &[&[&str]]) -> Baskets {
+        let mut b = BasketsBuilder::default();
+        for (t, items) in spec.iter().enumerate() {
+            for i in *items {
+                b.push(&t.to_string(), i);
+            }
+        }
+        b.build()
+    }
+
+    fn rule(a: &[&str], c: &[&str]) -> (Vec<String>, Vec<String>) {
+        (a.iter().map(|s| s.to_string()).collect(), c.iter().map(|s| s.to_string()).collect())
+    }
+
+    #[test]
+    fn counts_each_rule_in_a_window() {
+        let b = baskets(&[&["bread", "butter"], &["bread"], &["bread", "butter", "jam"], &["milk"]]);
+        let rules = vec![
+            rule(&["bread"], &["butter"]),
+            rule(&["bread", "butter"], &["jam"]),
+            rule(&["tea"], &["milk"]),
+            rule(&[], &["milk"]),
+        ];
+        let c = count_rules(&b, &rules, &mut || {});
+        assert_eq!(c[0], WindowCounts { n: 4, ac: 2, a: 3, c: 2 });
+        assert_eq!(c[1], WindowCounts { n: 4, ac: 1, a: 2, c: 1 });
+        assert_eq!(c[2], WindowCounts { n: 4, ac: 0, a: 0, c: 1 });
+        assert_eq!(c[3], WindowCounts { n: 4, ac: 1, a: 4, c: 1 });
+        assert_eq!(c[0].confidence(), Some(2.0 / 3.0));
+        assert_eq!(c[2].confidence(), None);
+        assert!(c[0].holds(0.5, 0.6) && !c[0].holds(0.6, 0.6) && !c[2].holds(0.0, 0.0));
+    }
+
+    #[test]
+    fn the_two_proportion_test() {
+        let w = |ac, a| WindowCounts { n: 1000, ac, a, c: 100 };
+        // 30/100 against 50/100: z = 2.887, p = 0.00389 (as Python's math.erfc gives).
+        let p = confidence_change_p(&w(30, 100), &w(50, 100)).unwrap();
+        assert!((p - 0.003_892_417_122_778_627).abs() < 1e-12, "{p}");
+        // The same proportion: p = 1; no antecedent, or all or none: no test.
+        assert!((confidence_change_p(&w(20, 100), &w(10, 50)).unwrap() - 1.0).abs() < 1e-12);
+        assert_eq!(confidence_change_p(&w(0, 0), &w(10, 50)), None);
+        assert_eq!(confidence_change_p(&w(10, 10), &w(50, 50)), None);
+        assert_eq!(change(false, true), "emerged");
+        assert_eq!(change(true, false), "vanished");
+    }
+}
