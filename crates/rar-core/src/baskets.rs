@@ -35,6 +35,20 @@ impl Baskets {
         (0..self.len()).map(move |i| self.basket(i))
     }
 
+    /// The baskets holding each item (its tid-list, ascending), by item id;
+    /// and each item's id by name: what exact counting of given itemsets
+    /// intersects.
+    pub fn tid_lists(&self) -> (Vec<Vec<u32>>, std::collections::HashMap<&str, u32>) {
+        let mut tids: Vec<Vec<u32>> = vec![Vec::new(); self.n_items()];
+        for (t, b) in self.iter().enumerate() {
+            for &i in b {
+                tids[i as usize].push(t as u32);
+            }
+        }
+        let by_name = (0..self.n_items() as u32).map(|i| (self.item_name(i), i)).collect();
+        (tids, by_name)
+    }
+
     /// Number of distinct items seen.
     pub fn n_items(&self) -> usize {
         self.names.len()

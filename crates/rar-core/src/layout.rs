@@ -188,8 +188,11 @@ pub fn basket_columns<'a>(columns: &'a [ColumnInfo], tid: &str) -> Result<Vec<&'
         return Ok(vec![c]);
     }
     let names = split_names(tid);
-    if names.len() < 2 {
-        return Err(LayoutError::UndefinedColumn { column: tid.to_string() });
+    match names.as_slice() {
+        [] => return Err(LayoutError::UndefinedColumn { column: tid.to_string() }),
+        // One name in quotes: a column whose name holds a comma.
+        [one] => return find(columns, one).map(|c| vec![c]),
+        _ => {}
     }
     let mut out: Vec<&ColumnInfo> = Vec::new();
     for n in &names {
@@ -204,7 +207,9 @@ pub fn basket_columns<'a>(columns: &'a [ColumnInfo], tid: &str) -> Result<Vec<&'
 /// A comma-separated list of names; a name in double quotes may hold
 /// commas (`""` inside is one quote).
 fn split_names(list: &str) -> Vec<String> {
-    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    // Each name with whether it was quoted: blanks around an unquoted name
+    // are not part of it, those inside quotes are.
+    let (mut out, mut cur, mut quoted, mut was_quoted) = (Vec::new(), String::new(), false, false);
     let mut chars = list.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -212,13 +217,24 @@ fn split_names(list: &str) -> Vec<String> {
                 cur.push('"');
                 chars.next();
             }
-            '"' => quoted = !quoted,
-            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            '"' => {
+                quoted = !quoted;
+                if quoted {
+                    cur.clear();
+                }
+                was_quoted = true;
+            }
+            ',' if !quoted => out.push((std::mem::take(&mut cur), std::mem::take(&mut was_quoted))),
+            c if !quoted && was_quoted => {
+                if !c.is_whitespace() {
+                    cur.push(c);
+                }
+            }
             c => cur.push(c),
         }
     }
-    out.push(cur);
-    out.into_iter().map(|n| n.trim().to_string()).filter(|n| !n.is_empty()).collect()
+    out.push((cur, was_quoted));
+    out.into_iter().map(|(n, q)| if q { n } else { n.trim().to_string() }).filter(|n| !n.is_empty()).collect()
 }
 
 /// The list form of several basket columns, as [`basket_columns`] reads it
@@ -483,6 +499,11 @@ mod tests {
         let odd = typed(&[("a, b", "text"), ("c", "text"), ("item", "text")]);
         assert_eq!(resolve(&odd, Some("a, b"), Some("item")), Ok(long("a, b", "item")));
         assert_eq!(resolve(&odd, Some("\"a, b\", c"), Some("item")), Ok(long("\"a, b\", c", "item")));
+        // One quoted name, and blanks kept inside quotes.
+        assert_eq!(basket_columns(&odd, "\"a, b\"").unwrap()[0].name, "a, b");
+        let padded = typed(&[(" pad", "text"), ("c", "text"), ("item", "text")]);
+        let both = basket_columns(&padded, "\" pad\", c").unwrap();
+        assert_eq!(both.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec![" pad", "c"]);
         let cols = basket_columns(&odd, "\"a, b\", c").unwrap();
         assert_eq!(cols.iter().map(|c| c.name.as_str()).collect::<Vec<_>>(), vec!["a, b", "c"]);
         let q = |n: &str| format!("\"{n}\"");

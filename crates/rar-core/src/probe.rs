@@ -14,7 +14,7 @@
 //! The rules proposed here are only proposals: the extension counts each one
 //! exactly on the data before returning it.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use crate::baskets::Baskets;
 use crate::intersect::{intersect_count, intersect_into};
@@ -182,13 +182,7 @@ pub fn count_proposals(
     tick: &mut dyn FnMut(),
 ) -> Vec<Rule> {
     let n = baskets.len() as u32;
-    let by_name: HashMap<&str, u32> = (0..baskets.n_items() as u32).map(|i| (baskets.item_name(i), i)).collect();
-    let mut tids: Vec<Vec<u32>> = vec![Vec::new(); baskets.n_items()];
-    for (t, b) in baskets.iter().enumerate() {
-        for &i in b {
-            tids[i as usize].push(t as u32);
-        }
-    }
+    let (tids, by_name) = baskets.tid_lists();
     let min_count = params.min_count(baskets.len()).max(1);
     let count_of = |items: &[u32]| -> u32 {
         let mut acc = tids[items[0] as usize].clone();

@@ -3,8 +3,6 @@
 //! its confidence changed between two windows by more than chance (a test
 //! of two proportions, not a raw difference).
 
-use std::collections::HashMap;
-
 use crate::baskets::Baskets;
 use crate::intersect::intersect_into;
 
@@ -50,13 +48,7 @@ pub fn count_rules(
     tick: &mut dyn FnMut(),
 ) -> Vec<WindowCounts> {
     let n = baskets.len() as u32;
-    let by_name: HashMap<&str, u32> = (0..baskets.n_items() as u32).map(|i| (baskets.item_name(i), i)).collect();
-    let mut tids: Vec<Vec<u32>> = vec![Vec::new(); baskets.n_items()];
-    for (t, b) in baskets.iter().enumerate() {
-        for &i in b {
-            tids[i as usize].push(t as u32);
-        }
-    }
+    let (tids, by_name) = baskets.tid_lists();
     let mut buf = Vec::new();
     let mut count_of = |items: &[&String]| -> u32 {
         let mut ids = Vec::with_capacity(items.len());
