@@ -66,13 +66,6 @@ pub fn mine(
 > {
     let method = required("method", "'exact'", method);
     let filters = Filters::new(max_p_value, required("p_adjust", "'holm'", p_adjust), min_improvement);
-    if min_improvement.is_some() && method != "exact" {
-        RarError::Unsupported {
-            message: "min_improvement applies to exact rules only",
-            hint: "Filter the exact rules (method 'exact'), or leave min_improvement out for neural and hybrid rules.",
-        }
-        .raise();
-    }
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
     if !matches!(method, "exact" | "neural" | "hybrid") {
@@ -80,6 +73,13 @@ pub fn mine(
             name: "method",
             value: method.to_string(),
             expected: "'exact', 'neural' and 'hybrid'",
+        }
+        .raise();
+    }
+    if min_improvement.is_some() && method != "exact" {
+        RarError::Unsupported {
+            message: "min_improvement applies to exact rules only",
+            hint: "Filter the exact rules (method 'exact'), or leave min_improvement out for neural and hybrid rules.",
         }
         .raise();
     }
@@ -152,6 +152,11 @@ pub fn mine(
         check_for_interrupts!();
     })
     .or_raise();
+    // The p-values, their order for Holm's correction and the filters' flags
+    // (24 bytes a rule) come on top of the rules and the tree.
+    if rules.bytes().saturating_add(rules.len() as u64 * 24) > params.memory_limit {
+        RarError::Mine(rar_core::MineError::MemoryLimit { limit_bytes: params.memory_limit }).raise();
+    }
     if let Some(min) = filters.min_improvement {
         progress.report(&format!("dropping redundant rules of {}", rules.len()));
         let improvements = rules.improvements(&mut || {

@@ -64,11 +64,11 @@ fn rar_rules_over_time(
         .raise();
     }
     let max_length = required("max_length", "4", max_length);
-    if max_length < 1 {
+    if max_length < 2 {
         RarError::InvalidOption {
             name: "max_length",
             value: max_length.to_string(),
-            expected: "a number of items of at least 1",
+            expected: "a number of items of at least 2 (rules over time have two items or more)",
         }
         .raise();
     }
@@ -89,7 +89,8 @@ fn rar_rules_over_time(
     let _pinned = pin_search_path();
     let progress = Progress::start("rar_rules_over_time");
     let col = src.column(time).unwrap_or_else(|| src.undefined_column(time).raise());
-    if !(col.type_name.starts_with("timestamp") || col.type_name == "date") {
+    let scalar = col.kind == rar_core::layout::ColumnKind::Scalar;
+    if !(scalar && (col.type_name.starts_with("timestamp") || col.type_name == "date")) {
         RarError::WrongType {
             column: col.name.clone(),
             type_name: col.type_name.clone(),
@@ -128,7 +129,7 @@ fn rar_rules_over_time(
             .select(
                 &format!(
                     "SELECT DISTINCT pg_catalog.date_trunc($1, pg_catalog.min({at})) FROM {src} \
-                     WHERE {key} IS NOT NULL GROUP BY {key} ORDER BY 1",
+                     WHERE {key} IS NOT NULL AND pg_catalog.isfinite({at}) GROUP BY {key} ORDER BY 1",
                     src = src.quoted
                 ),
                 None,
@@ -150,7 +151,7 @@ fn rar_rules_over_time(
     for (k, w) in windows.iter().enumerate() {
         progress.report(&format!("window {} of {} ({window}s), {} rules", k + 1, windows.len(), sides.len()));
         let filter = format!(
-            "{key} IN (SELECT {key} FROM {src} WHERE {key} IS NOT NULL GROUP BY {key} \
+            "{key} IN (SELECT {key} FROM {src} WHERE {key} IS NOT NULL AND pg_catalog.isfinite({at}) GROUP BY {key} \
              HAVING pg_catalog.date_trunc($1, pg_catalog.min({at})) = $2)",
             src = src.quoted
         );
@@ -162,6 +163,11 @@ fn rar_rules_over_time(
             false,
         )
         .or_raise();
+        // A window whose baskets have no item (NULL lines only) is no
+        // window: the next is compared with the last window with baskets.
+        if baskets.is_empty() {
+            continue;
+        }
         let counts = count_rules(&baskets, &sides, &mut || {
             check_for_interrupts!();
         });

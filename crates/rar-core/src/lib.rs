@@ -18,6 +18,9 @@
 //! - [`probe`]: rules proposed by probing a trained model (Aerial+ style),
 //!   and counted exactly on the baskets.
 //! - [`rule`]: the one owned shape of a rule (rows, JSON, evaluation).
+//! - [`significance`]: Fisher's exact test of a rule and the corrections
+//!   for the number of rules (Holm, Bonferroni).
+//! - [`trend`]: rules counted window by window, and the test of a change.
 //! - [`evaluate`]: held-out metrics of rule sets and recommenders.
 //! - [`profile`]: basket-size and item statistics of a sales table.
 //! - [`text`]: item text normalization and mojibake repair (cleaning).

@@ -245,6 +245,12 @@ impl RuleSet {
         self.tree.n_baskets()
     }
 
+    /// Bytes the rules and the itemset tree take, as the rule budget counts
+    /// them.
+    pub fn bytes(&self) -> u64 {
+        self.rules.len() as u64 * RULE_BYTES + self.tree.n_itemsets() as u64 * NODE_BYTES
+    }
+
     /// Number of frequent itemsets found.
     pub fn n_itemsets(&self) -> usize {
         self.tree.n_itemsets()

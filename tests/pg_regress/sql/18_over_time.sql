@@ -27,3 +27,12 @@ SELECT show_error($$SELECT count(*) FROM rar_rules_over_time('ot_lines', NULL)$$
 SELECT show_error($$SELECT count(*) FROM rar_rules_over_time('ot_lines', 'nope')$$);
 DROP VIEW ot_february;
 DROP TABLE ot_lines;
+-- Windows without baskets with items have no rows; times that are not
+-- finite are left out; rules over time need two items or more.
+CREATE TABLE ot_gaps (basket int, item text, at date);
+INSERT INTO ot_gaps VALUES (1, 'a', '2024-01-05'), (1, 'b', '2024-01-05'), (2, 'a', '2024-03-05'), (2, 'b', '2024-03-05'),
+                           (9, NULL, '2024-02-01'), (10, 'a', 'infinity'), (10, 'b', 'infinity');
+SELECT window_start, antecedent, consequent, baskets, change FROM rar_rules_over_time('ot_gaps', 'at', min_support => 0.1)
+ORDER BY 1, 2, 3;
+SELECT show_error($$SELECT count(*) FROM rar_rules_over_time('ot_gaps', 'at', max_length => 1)$$);
+DROP TABLE ot_gaps;
