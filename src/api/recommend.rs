@@ -17,6 +17,8 @@ use pgrx::prelude::*;
 
 use rar_core::keys::subset_keys;
 
+use rar_core::keys::items_text;
+
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::model_lib;
@@ -68,7 +70,8 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
             for item in cons {
                 let better = out.get(&item).is_none_or(|e| (conf, lift) > (e.rule, e.lift));
                 if better {
-                    let text = format!("{{{}}} => {{{}}}: confidence {conf:.3}, lift {lift:.2}", a.join(", "), c.join(", "));
+                    let text =
+                        format!("{{{}}} => {{{}}}: confidence {conf:.3}, lift {lift:.2}", items_text(&a), items_text(&c));
                     out.insert(item, Candidate { rule: conf, lift, rule_text: Some(text), model: None });
                 }
             }

@@ -11,7 +11,7 @@ comment right before a block (invisible on GitHub) changes that:
     <!-- readme: skip REASON -->       not run (another session, another database)
     <!-- readme: mask REGEX -->        what REGEX matches is not compared
                                        (a time left, say)
-    <!-- readme: tolerance 0.05 -->    numbers compared within 5% (figures
+    <!-- readme: tolerance 0.1 -->     numbers compared within 10% (figures
                                        of a trained model: floating point
                                        differs between CPUs), white space
                                        runs compared as one space

@@ -16,6 +16,26 @@ pub fn rule_key<S: AsRef<str>>(items: &[S]) -> String {
     key
 }
 
+/// An item list as one unambiguous line for people and BI tools, as the
+/// SQL function `rar.items_text(text[])` writes it: each label trimmed of
+/// blanks and line breaks, joined by ", ", a label holding a comma, a double
+/// quote or a line break put in double quotes (inner quotes doubled), as in
+/// CSV.
+pub fn items_text<S: AsRef<str>>(labels: &[S]) -> String {
+    labels
+        .iter()
+        .map(|l| {
+            let t = l.as_ref().trim_matches([' ', '\t', '\r', '\n']);
+            if t.contains([',', '"', '\n', '\r']) {
+                format!("\"{}\"", t.replace('"', "\"\""))
+            } else {
+                t.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The keys of the subsets of `basket` (sorted, without duplicates) with 1
 /// to `max` items, each subset in the basket's order, the smaller subsets
 /// first; at most `limit` keys and about `max_bytes` bytes of them (a basket
@@ -80,5 +100,19 @@ mod tests {
         let long: Vec<String> = (0..1000).map(|i| format!("{i:0>200}")).collect();
         let keys = subset_keys(&long, 31, 100_000, 1 << 20);
         assert!(keys.iter().map(String::len).sum::<usize>() < (1 << 20) + 8000);
+    }
+
+    #[test]
+    fn items_text_is_one_unambiguous_line() {
+        // The same as rar.items_text in tests/pg_regress/expected/16_names.out.
+        assert_eq!(
+            items_text(&["  KEY FOB , BACK DOOR ", "MUG \"HOME\"", "plain"]),
+            "\"KEY FOB , BACK DOOR\", \"MUG \"\"HOME\"\"\", plain"
+        );
+        assert_eq!(
+            items_text(&["ROSES REGENCY TEACUP AND SAUCER ", "two\nlines"]),
+            "ROSES REGENCY TEACUP AND SAUCER, \"two\nlines\""
+        );
+        assert_eq!(items_text::<&str>(&[]), "");
     }
 }

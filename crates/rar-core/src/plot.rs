@@ -39,8 +39,8 @@ fn esc(s: &str) -> String {
 fn rule_text(r: &PlotRule) -> String {
     format!(
         "{{{}}} => {{{}}}: support {:.4}, confidence {:.3}, lift {:.2}",
-        r.antecedent.join(", "),
-        r.consequent.join(", "),
+        crate::keys::items_text(&r.antecedent),
+        crate::keys::items_text(&r.consequent),
         r.support,
         r.confidence,
         r.lift
