@@ -237,10 +237,6 @@ fn foreign_leaves(src: &Source) -> Result<Vec<(String, bool)>, RarError> {
     Ok(if leaves.iter().any(|l| l.1) { leaves } else { Vec::new() })
 }
 
-/// A column as an argument of the `rar.baskets` aggregates: text and
-/// integer columns as they are (the aggregates take text and bigint), any
-/// other type cast to text. No cast keeps the call shippable to a shard:
-/// postgres_fdw does not push down a cast to text.
 /// The basket id as an aggregate's argument: [`agg_arg`] of its column, or
 /// the text of the row of several basket columns.
 pub fn key_arg(src: &Source, tid: &str) -> String {
@@ -251,6 +247,10 @@ pub fn key_arg(src: &Source, tid: &str) -> String {
     }
 }
 
+/// A column as an argument of the `rar.baskets` aggregates: text and
+/// integer columns as they are (the aggregates take text and bigint), any
+/// other type cast to text. No cast keeps the call shippable to a shard:
+/// postgres_fdw does not push down a cast to text.
 pub fn agg_arg(src: &Source, column: &str) -> String {
     let quoted = quote_identifier(column);
     let type_name = src.column(column).map(|c| c.type_name.as_str()).unwrap_or("");

@@ -141,6 +141,18 @@ impl Source {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The time column `name`: it must exist and hold dates or timestamps
+    /// (not arrays of them); `role` and `expected` word the error for the
+    /// calling function.
+    pub fn time_column(&self, name: &str, role: &'static str, expected: &'static str) -> &ColumnInfo {
+        let col = self.column(name).unwrap_or_else(|| self.undefined_column(name).raise());
+        let scalar = col.kind == ColumnKind::Scalar;
+        if !(scalar && (col.type_name.starts_with("timestamp") || col.type_name == "date")) {
+            RarError::WrongType { column: col.name.clone(), type_name: col.type_name.clone(), role, expected }.raise();
+        }
+        col
+    }
+
     /// Maps a layout error to the SQL error that names this relation.
     /// A column the relation does not have, with its columns and a call
     /// naming plausible ones.

@@ -140,7 +140,7 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
         // must not stand in for that table: ambiguous.
         let other = match (s.own, by_path) {
             (true, _) => None,
-            (false, Some(rel)) => Some(rel).filter(|r| owns(*r).unwrap_or(false)),
+            (false, Some(rel)) => owns(rel)?.then_some(rel),
             (false, None) => own_table_named(name)?,
         };
         if let Some(rel) = other.filter(|r| *r != s.relation) {

@@ -83,19 +83,7 @@ pub fn split(
         }
         .raise(),
     };
-    let time = time_column.map(|t| {
-        let c = src.columns.iter().find(|c| c.name == t).unwrap_or_else(|| src.undefined_column(t).raise());
-        if !(c.type_name.starts_with("timestamp") || c.type_name == "date") {
-            RarError::WrongType {
-                column: c.name.clone(),
-                type_name: c.type_name.clone(),
-                role: "time",
-                expected: "a date or timestamp",
-            }
-            .raise();
-        }
-        c.name.clone()
-    });
+    let time = time_column.map(|t| src.time_column(t, "time", "a date or timestamp").name.clone());
     let test_from: Option<pgrx::datum::TimestampWithTimeZone> = match (&time, test_days) {
         (Some(t), Some(days)) => one(
             &format!(

@@ -88,17 +88,7 @@ fn rar_rules_over_time(
     let src = relation::describe(target.relation, "rar_rules_over_time");
     let _pinned = pin_search_path();
     let progress = Progress::start("rar_rules_over_time");
-    let col = src.column(time).unwrap_or_else(|| src.undefined_column(time).raise());
-    let scalar = col.kind == rar_core::layout::ColumnKind::Scalar;
-    if !(scalar && (col.type_name.starts_with("timestamp") || col.type_name == "date")) {
-        RarError::WrongType {
-            column: col.name.clone(),
-            type_name: col.type_name.clone(),
-            role: "time of a basket",
-            expected: "of type date, timestamp or timestamptz",
-        }
-        .raise();
-    }
+    src.time_column(time, "time of a basket", "of type date, timestamp or timestamptz");
     let layout = src.layout(tid_column, item_column).or_raise();
     let rar_core::layout::Layout::Long { tid, .. } = &layout else {
         RarError::ConflictingOptions {

@@ -27,6 +27,21 @@ pub fn intersect_into(a: &[u32], b: &[u32], min_count: u32, out: &mut Vec<u32>) 
     Some(n)
 }
 
+/// Baskets holding every item of `items` (ids into `tids`, the items'
+/// tid-lists): the intersection of their tid-lists, `n_baskets` for no
+/// item. `buf` is scratch space reused between calls.
+pub fn count_holding(tids: &[Vec<u32>], items: &[u32], n_baskets: u32, buf: &mut Vec<u32>) -> u32 {
+    let Some((&first, rest)) = items.split_first() else { return n_baskets };
+    let mut acc = tids[first as usize].clone();
+    for &i in rest {
+        if intersect_into(&acc, &tids[i as usize], 0, buf).is_none() {
+            return 0;
+        }
+        std::mem::swap(&mut acc, buf);
+    }
+    acc.len() as u32
+}
+
 /// Counts the common entries of `a` and `b` without storing them.
 pub fn intersect_count(a: &[u32], b: &[u32], min_count: u32) -> Option<u32> {
     let (a, b) = if a.len() <= b.len() { (a, b) } else { (b, a) };

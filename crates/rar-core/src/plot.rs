@@ -478,23 +478,20 @@ pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
         ));
     }
     c.raw("</g><g class=\"items\">");
-    for name in &left {
-        let y = ly(name);
-        c.raw(&format!(
-            "<circle class=\"item\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#4a7ab5\"><title>{}</title></circle>",
-            xl + 6.0,
-            esc(name)
-        ));
-        c.text(xl - 2.0, y + 4.0, font, Anchor::End, &short(name), Some(name));
-    }
-    for name in &right {
-        let y = ry(name);
-        c.raw(&format!(
-            "<circle class=\"item\" cx=\"{:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#4a7ab5\"><title>{}</title></circle>",
-            xr - 6.0,
-            esc(name)
-        ));
-        c.text(xr + 2.0, y + 4.0, font, Anchor::Start, &short(name), Some(name));
+    // Item nodes: the left column's labels end before its nodes, the
+    // right column's start after them.
+    for (items, at, node_x, label_x, anchor) in [
+        (&left, &ly as &dyn Fn(&str) -> f64, xl + 6.0, xl - 2.0, Anchor::End),
+        (&right, &ry as &dyn Fn(&str) -> f64, xr - 6.0, xr + 2.0, Anchor::Start),
+    ] {
+        for name in items.iter() {
+            let y = at(name);
+            c.raw(&format!(
+                "<circle class=\"item\" cx=\"{node_x:.1}\" cy=\"{y:.1}\" r=\"5\" fill=\"#4a7ab5\"><title>{}</title></circle>",
+                esc(name)
+            ));
+            c.text(label_x, y + 4.0, font, anchor, &short(name), Some(name));
+        }
     }
     c.raw("</g>");
     if !rules.is_empty() {

@@ -17,7 +17,7 @@
 use std::collections::HashSet;
 
 use crate::baskets::Baskets;
-use crate::intersect::{intersect_count, intersect_into};
+use crate::intersect::{count_holding, intersect_count};
 use crate::params::MineParams;
 use crate::rule::Rule;
 use crate::rules::Measures;
@@ -184,17 +184,8 @@ pub fn count_proposals(
     let n = baskets.len() as u32;
     let (tids, by_name) = baskets.tid_lists();
     let min_count = params.min_count(baskets.len()).max(1);
-    let count_of = |items: &[u32]| -> u32 {
-        let mut acc = tids[items[0] as usize].clone();
-        let mut buf = Vec::new();
-        for &i in &items[1..] {
-            match intersect_into(&acc, &tids[i as usize], 0, &mut buf) {
-                Some(_) => std::mem::swap(&mut acc, &mut buf),
-                None => return 0,
-            }
-        }
-        acc.len() as u32
-    };
+    let mut buf = Vec::new();
+    let mut count_of = |items: &[u32]| -> u32 { count_holding(&tids, items, n, &mut buf) };
     let mut rules = Vec::new();
     for (k, prop) in proposals.iter().enumerate() {
         if k % 1024 == 0 {

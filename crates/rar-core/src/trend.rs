@@ -4,7 +4,7 @@
 //! of two proportions, not a raw difference).
 
 use crate::baskets::Baskets;
-use crate::intersect::intersect_into;
+use crate::intersect::count_holding;
 
 /// The counts of one rule in one window of baskets.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,24 +50,8 @@ pub fn count_rules(
     let n = baskets.len() as u32;
     let (tids, by_name) = baskets.tid_lists();
     let mut buf = Vec::new();
-    let mut count_of = |items: &[&String]| -> u32 {
-        let mut ids = Vec::with_capacity(items.len());
-        for name in items {
-            match by_name.get(name.as_str()) {
-                Some(&i) => ids.push(i),
-                None => return 0,
-            }
-        }
-        let Some((&first, rest)) = ids.split_first() else { return n };
-        let mut acc = tids[first as usize].clone();
-        for &i in rest {
-            if intersect_into(&acc, &tids[i as usize], 0, &mut buf).is_none() {
-                return 0;
-            }
-            std::mem::swap(&mut acc, &mut buf);
-        }
-        acc.len() as u32
-    };
+    // Item ids of a side, or None when the window never saw one of them.
+    let ids = |side: &[String]| -> Option<Vec<u32>> { side.iter().map(|s| by_name.get(s.as_str()).copied()).collect() };
     rules
         .iter()
         .enumerate()
@@ -75,10 +59,10 @@ pub fn count_rules(
             if k % 1024 == 0 {
                 tick();
             }
-            let a_items: Vec<&String> = ante.iter().collect();
-            let c_items: Vec<&String> = cons.iter().collect();
-            let all: Vec<&String> = ante.iter().chain(cons).collect();
-            WindowCounts { n, ac: count_of(&all), a: count_of(&a_items), c: count_of(&c_items) }
+            let (a_ids, c_ids) = (ids(ante), ids(cons));
+            let mut count = |side: Option<&[u32]>| side.map_or(0, |s| count_holding(&tids, s, n, &mut buf));
+            let both: Option<Vec<u32>> = a_ids.as_ref().zip(c_ids.as_ref()).map(|(a, c)| [&a[..], &c[..]].concat());
+            WindowCounts { n, ac: count(both.as_deref()), a: count(a_ids.as_deref()), c: count(c_ids.as_deref()) }
         })
         .collect()
 }
