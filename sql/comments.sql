@@ -3,8 +3,8 @@
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. level mines at a level of the source''s product hierarchy (rar_hierarchy), or across items and every level (''all'', filtered by min_interest). See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
@@ -42,6 +42,7 @@ COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_hierarchy(text, regclass, text[], text) IS 'Names the product hierarchy of a registered source (a lookup table, levels lowest first), for rar_mine(level => ...)';
 COMMENT ON FUNCTION @extschema@.rar_unregister(text) IS
 'Forgets a registered source and its rule sets.';
 COMMENT ON FUNCTION @extschema@.rar_source(text) IS
@@ -163,6 +164,9 @@ COMMENT ON COLUMN rar.sources.created_by IS 'The role that registered it';
 COMMENT ON COLUMN rar.sources.created_at IS 'When';
 COMMENT ON COLUMN rar.sources.label_table IS 'A lookup table holding the labels, when they are not in the table itself';
 COMMENT ON COLUMN rar.sources.label_key IS 'The column of label_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_table IS 'The lookup table of its product hierarchy (rar_hierarchy), if any';
+COMMENT ON COLUMN rar.sources.hierarchy_key IS 'The column of hierarchy_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_levels IS 'The columns of hierarchy_table that hold the levels, lowest first';
 COMMENT ON COLUMN rar.splits.relation IS 'The table split';
 COMMENT ON COLUMN rar.splits.tid_column IS 'The basket id column hashed';
 COMMENT ON COLUMN rar.splits.seed IS 'Seed of the hash';

@@ -63,6 +63,8 @@ DROP FUNCTION rar_diff(text, bigint, bigint);
 
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
+-- A source's product hierarchy (rar_hierarchy).
+ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[];
 
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
@@ -297,7 +299,9 @@ CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
-                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
+                        WHERE s.name = may_read_rules.source
+                          AND (s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)
+                               OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
 
@@ -375,6 +379,54 @@ BEGIN
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
         keep_sets = EXCLUDED.keep_sets, label_table = EXCLUDED.label_table, label_key = EXCLUDED.label_key
     RETURNING s.*;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION rar_hierarchy(
+    source text,
+    lookup regclass,
+    levels text[] DEFAULT NULL,
+    item_key text DEFAULT NULL
+) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+    col text;
+BEGIN
+    s := rar.managed_source(source, 'name a product hierarchy');
+    IF lookup IS NULL THEN
+        RETURN QUERY
+        UPDATE rar.sources o SET hierarchy_table = NULL, hierarchy_key = NULL, hierarchy_levels = NULL
+        WHERE o.name = s.name RETURNING o.*;
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.has_table_privilege(lookup, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for table %', lookup
+            USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
+    END IF;
+    IF levels IS NULL OR pg_catalog.cardinality(levels) = 0 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name one or more columns of %, none NULL', lookup
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
+        RAISE EXCEPTION 'levels name a column twice: %', levels
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name each level column once, lowest first.';
+    END IF;
+    IF 'all' = ANY (levels) THEN
+        RAISE EXCEPTION 'a level may not be named "all"'
+            USING ERRCODE = 'reserved_name', HINT = 'rar_mine(level => ''all'') mines across every level; rename the column through a view over the lookup table.';
+    END IF;
+    FOREACH col IN ARRAY levels || coalesce(item_key, s.item_column) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = lookup AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, lookup
+                USING ERRCODE = 'undefined_column',
+                      HINT = 'levels name columns of the lookup table; item_key (by default the source''s item column) names its column that holds the item.';
+        END IF;
+    END LOOP;
+    RETURN QUERY
+    UPDATE rar.sources o SET hierarchy_table = lookup, hierarchy_key = coalesce(item_key, s.item_column), hierarchy_levels = levels
+    WHERE o.name = s.name RETURNING o.*;
 END
 $fn$;
 
@@ -561,7 +613,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     ELSE
         IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
             CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -577,7 +630,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     END IF;
 END
 $fn$;
@@ -774,7 +828,9 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"consequent_threshold" double precision DEFAULT 0.1, 
 	"max_p_value" double precision DEFAULT NULL, 
 	"p_adjust" TEXT DEFAULT 'holm', 
-	"min_improvement" double precision DEFAULT NULL 
+	"min_improvement" double precision DEFAULT NULL, 
+	"level" TEXT DEFAULT NULL, 
+	"min_interest" double precision DEFAULT NULL 
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  
 	"consequent" TEXT[],  
@@ -949,117 +1005,6 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."baskets_combine"(
 	"a" internal, 
 	"b" internal 
@@ -1077,20 +1022,97 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, 
@@ -1114,6 +1136,59 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."basket_key"(
 	"rel" regclass, 
 	"tid_column" TEXT 
@@ -1128,20 +1203,6 @@ CREATE OR REPLACE FUNCTION rar."relation_of"(
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -1163,11 +1224,6 @@ LANGUAGE sql VOLATILE
 AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
-
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1333,7 +1389,7 @@ COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
 COMMENT ON FUNCTION rar.rule_key(text[]) IS 'Lookup key of an item list: each item prefixed by its length, unambiguous for any text';
 COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by rar_grant, without SELECT on its table';
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
@@ -1346,8 +1402,8 @@ COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (
 COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. level mines at a level of the source''s product hierarchy (rar_hierarchy), or across items and every level (''all'', filtered by min_interest). See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
@@ -1385,6 +1441,7 @@ COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_hierarchy(text, regclass, text[], text) IS 'Names the product hierarchy of a registered source (a lookup table, levels lowest first), for rar_mine(level => ...)';
 COMMENT ON FUNCTION @extschema@.rar_unregister(text) IS
 'Forgets a registered source and its rule sets.';
 COMMENT ON FUNCTION @extschema@.rar_source(text) IS
@@ -1504,6 +1561,9 @@ COMMENT ON COLUMN rar.sources.created_by IS 'The role that registered it';
 COMMENT ON COLUMN rar.sources.created_at IS 'When';
 COMMENT ON COLUMN rar.sources.label_table IS 'A lookup table holding the labels, when they are not in the table itself';
 COMMENT ON COLUMN rar.sources.label_key IS 'The column of label_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_table IS 'The lookup table of its product hierarchy (rar_hierarchy), if any';
+COMMENT ON COLUMN rar.sources.hierarchy_key IS 'The column of hierarchy_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_levels IS 'The columns of hierarchy_table that hold the levels, lowest first';
 COMMENT ON COLUMN rar.splits.relation IS 'The table split';
 COMMENT ON COLUMN rar.splits.tid_column IS 'The basket id column hashed';
 COMMENT ON COLUMN rar.splits.seed IS 'Seed of the hash';

@@ -7,7 +7,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:45
+-- src/lib.rs:46
 -- bootstrap
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
@@ -203,7 +203,7 @@ GRANT SELECT ON rar.progress TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:47
+-- src/lib.rs:48
 -- requires:
 --   bootstrap
 
@@ -460,7 +460,7 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:49
+-- src/lib.rs:50
 -- requires:
 --   models
 
@@ -474,7 +474,7 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:51
+-- src/lib.rs:52
 -- requires:
 --   lifecycle
 
@@ -499,7 +499,12 @@ CREATE TABLE rar.sources (
     -- Labels from a lookup table (label_table.label_key = item,
     -- label_table.label_column = label) instead of a column of the source.
     label_table  regclass,
-    label_key    text
+    label_key    text,
+    -- A product hierarchy (rar_hierarchy): hierarchy_table.hierarchy_key =
+    -- item, and one column of it per level, lowest first.
+    hierarchy_table  regclass,
+    hierarchy_key    text,
+    hierarchy_levels text[]
 );
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 
@@ -583,10 +588,12 @@ CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
-                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
+                        WHERE s.name = may_read_rules.source
+                          AND (s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)
+                               OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
@@ -717,6 +724,58 @@ BEGIN
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
         keep_sets = EXCLUDED.keep_sets, label_table = EXCLUDED.label_table, label_key = EXCLUDED.label_key
     RETURNING s.*;
+END
+$fn$;
+
+-- Names the product hierarchy of a registered source: a lookup table with
+-- the item (item_key, by default the source's item column) and one column
+-- per level, lowest first. rar_mine(level => ...) mines at a level or, with
+-- 'all', across the items and every level. A NULL lookup removes it.
+CREATE FUNCTION rar_hierarchy(
+    source text,
+    lookup regclass,
+    levels text[] DEFAULT NULL,
+    item_key text DEFAULT NULL
+) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+    col text;
+BEGIN
+    s := rar.managed_source(source, 'name a product hierarchy');
+    IF lookup IS NULL THEN
+        RETURN QUERY
+        UPDATE rar.sources o SET hierarchy_table = NULL, hierarchy_key = NULL, hierarchy_levels = NULL
+        WHERE o.name = s.name RETURNING o.*;
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.has_table_privilege(lookup, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for table %', lookup
+            USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
+    END IF;
+    IF levels IS NULL OR pg_catalog.cardinality(levels) = 0 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name one or more columns of %, none NULL', lookup
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
+        RAISE EXCEPTION 'levels name a column twice: %', levels
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name each level column once, lowest first.';
+    END IF;
+    IF 'all' = ANY (levels) THEN
+        RAISE EXCEPTION 'a level may not be named "all"'
+            USING ERRCODE = 'reserved_name', HINT = 'rar_mine(level => ''all'') mines across every level; rename the column through a view over the lookup table.';
+    END IF;
+    FOREACH col IN ARRAY levels || coalesce(item_key, s.item_column) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = lookup AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, lookup
+                USING ERRCODE = 'undefined_column',
+                      HINT = 'levels name columns of the lookup table; item_key (by default the source''s item column) names its column that holds the item.';
+        END IF;
+    END LOOP;
+    RETURN QUERY
+    UPDATE rar.sources o SET hierarchy_table = lookup, hierarchy_key = coalesce(item_key, s.item_column), hierarchy_levels = levels
+    WHERE o.name = s.name RETURNING o.*;
 END
 $fn$;
 
@@ -913,7 +972,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     ELSE
         IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
             CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -929,7 +989,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     END IF;
 END
 $fn$;
@@ -1076,7 +1137,7 @@ AS 'MODULE_PATHNAME', 'clean_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:98
+-- src/compat.rs:100
 -- rar::compat::rar_clean
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1098,7 +1159,7 @@ AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:189
+-- src/compat.rs:191
 -- rar::compat::rar_columns
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1126,7 +1187,7 @@ AS 'MODULE_PATHNAME', 'encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:175
+-- src/compat.rs:177
 -- rar::compat::rar_encode
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1193,7 +1254,9 @@ CREATE  FUNCTION "rar_mine"(
 	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
 	"max_p_value" double precision DEFAULT NULL, /* Option < f64 > */
 	"p_adjust" TEXT DEFAULT 'holm', /* Option < & str > */
-	"min_improvement" double precision DEFAULT NULL /* Option < f64 > */
+	"min_improvement" double precision DEFAULT NULL, /* Option < f64 > */
+	"level" TEXT DEFAULT NULL, /* Option < & str > */
+	"min_interest" double precision DEFAULT NULL /* Option < f64 > */
 ) RETURNS TABLE (
 	"antecedent" TEXT[],  /* Vec < String > */
 	"consequent" TEXT[],  /* Vec < String > */
@@ -1246,7 +1309,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:74
+-- src/compat.rs:76
 -- rar::compat::rar_mine_segments
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1293,7 +1356,7 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:164
+-- src/compat.rs:166
 -- rar::compat::rar_profile
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1319,7 +1382,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:142
+-- src/compat.rs:144
 -- rar::compat::rar_restore
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1367,7 +1430,7 @@ AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:148
+-- src/compat.rs:150
 -- rar::compat::rar_split
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1396,7 +1459,7 @@ AS 'MODULE_PATHNAME', 'split_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:198
+-- src/compat.rs:200
 -- rar::compat::rar_train
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1451,161 +1514,6 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:243
 -- rar::api::aggregate::rar::baskets_combine
 CREATE  FUNCTION rar."baskets_combine"(
@@ -1631,26 +1539,131 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:335
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1681,6 +1694,56 @@ CREATE  FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:335
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1745,8 +1808,44 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:227
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:234
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1773,29 +1872,7 @@ AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:54
+-- src/lib.rs:55
 -- requires:
 --   rulesets
 --   sources::rar::source_name
@@ -1833,29 +1910,15 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:60
+-- src/lib.rs:61
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.
 -- Runs last, once everything it describes exists. (tests/pg_regress
 -- 13_security checks that nothing of the extension is left without one.)
 
-COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8) IS
-'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. See the README''s reference.';
+COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8, text, float8) IS
+'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. level mines at a level of the source''s product hierarchy (rar_hierarchy), or across items and every level (''all'', filtered by min_interest). See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
 'The rules of every value of segment_column (a store, a region, a month) mined separately, as rows.';
 COMMENT ON FUNCTION @extschema@.rar_clean(text, text, text, text, text, boolean, text, boolean, boolean, text, boolean, text[], text, boolean, float8, integer, float8, boolean) IS
@@ -1893,6 +1956,7 @@ COMMENT ON FUNCTION @extschema@.rar_rollback(text) IS
 'Deploys again the model that was deployed before the current one. For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_register(text, regclass, text, text, text, jsonb, integer, regclass, text) IS
 'Registers (or updates) a source under a name: its table, columns, item labels, mining defaults and how many rule sets to keep. For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_hierarchy(text, regclass, text[], text) IS 'Names the product hierarchy of a registered source (a lookup table, levels lowest first), for rar_mine(level => ...)';
 COMMENT ON FUNCTION @extschema@.rar_unregister(text) IS
 'Forgets a registered source and its rule sets.';
 COMMENT ON FUNCTION @extschema@.rar_source(text) IS
@@ -2014,6 +2078,9 @@ COMMENT ON COLUMN rar.sources.created_by IS 'The role that registered it';
 COMMENT ON COLUMN rar.sources.created_at IS 'When';
 COMMENT ON COLUMN rar.sources.label_table IS 'A lookup table holding the labels, when they are not in the table itself';
 COMMENT ON COLUMN rar.sources.label_key IS 'The column of label_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_table IS 'The lookup table of its product hierarchy (rar_hierarchy), if any';
+COMMENT ON COLUMN rar.sources.hierarchy_key IS 'The column of hierarchy_table that holds the item';
+COMMENT ON COLUMN rar.sources.hierarchy_levels IS 'The columns of hierarchy_table that hold the levels, lowest first';
 COMMENT ON COLUMN rar.splits.relation IS 'The table split';
 COMMENT ON COLUMN rar.splits.tid_column IS 'The basket id column hashed';
 COMMENT ON COLUMN rar.splits.seed IS 'Seed of the hash';

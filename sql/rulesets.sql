@@ -19,7 +19,12 @@ CREATE TABLE rar.sources (
     -- Labels from a lookup table (label_table.label_key = item,
     -- label_table.label_column = label) instead of a column of the source.
     label_table  regclass,
-    label_key    text
+    label_key    text,
+    -- A product hierarchy (rar_hierarchy): hierarchy_table.hierarchy_key =
+    -- item, and one column of it per level, lowest first.
+    hierarchy_table  regclass,
+    hierarchy_key    text,
+    hierarchy_levels text[]
 );
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 
@@ -103,10 +108,12 @@ CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
-                        WHERE s.name = may_read_rules.source AND s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)))
+                        WHERE s.name = may_read_rules.source
+                          AND (s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)
+                               OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
-COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label table), or was granted them';
+COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
@@ -237,6 +244,58 @@ BEGIN
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
         keep_sets = EXCLUDED.keep_sets, label_table = EXCLUDED.label_table, label_key = EXCLUDED.label_key
     RETURNING s.*;
+END
+$fn$;
+
+-- Names the product hierarchy of a registered source: a lookup table with
+-- the item (item_key, by default the source's item column) and one column
+-- per level, lowest first. rar_mine(level => ...) mines at a level or, with
+-- 'all', across the items and every level. A NULL lookup removes it.
+CREATE FUNCTION rar_hierarchy(
+    source text,
+    lookup regclass,
+    levels text[] DEFAULT NULL,
+    item_key text DEFAULT NULL
+) RETURNS SETOF rar.sources LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    s rar.sources;
+    col text;
+BEGIN
+    s := rar.managed_source(source, 'name a product hierarchy');
+    IF lookup IS NULL THEN
+        RETURN QUERY
+        UPDATE rar.sources o SET hierarchy_table = NULL, hierarchy_key = NULL, hierarchy_levels = NULL
+        WHERE o.name = s.name RETURNING o.*;
+        RETURN;
+    END IF;
+    IF NOT pg_catalog.has_table_privilege(lookup, 'SELECT') THEN
+        RAISE EXCEPTION 'permission denied for table %', lookup
+            USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
+    END IF;
+    IF levels IS NULL OR pg_catalog.cardinality(levels) = 0 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name one or more columns of %, none NULL', lookup
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
+    END IF;
+    IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
+        RAISE EXCEPTION 'levels name a column twice: %', levels
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Name each level column once, lowest first.';
+    END IF;
+    IF 'all' = ANY (levels) THEN
+        RAISE EXCEPTION 'a level may not be named "all"'
+            USING ERRCODE = 'reserved_name', HINT = 'rar_mine(level => ''all'') mines across every level; rename the column through a view over the lookup table.';
+    END IF;
+    FOREACH col IN ARRAY levels || coalesce(item_key, s.item_column) LOOP
+        IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                       WHERE a.attrelid = lookup AND a.attname = col AND a.attnum > 0 AND NOT a.attisdropped) THEN
+            RAISE EXCEPTION 'column "%" of relation "%" does not exist', col, lookup
+                USING ERRCODE = 'undefined_column',
+                      HINT = 'levels name columns of the lookup table; item_key (by default the source''s item column) names its column that holds the item.';
+        END IF;
+    END LOOP;
+    RETURN QUERY
+    UPDATE rar.sources o SET hierarchy_table = lookup, hierarchy_key = coalesce(item_key, s.item_column), hierarchy_levels = levels
+    WHERE o.name = s.name RETURNING o.*;
 END
 $fn$;
 
@@ -433,7 +492,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     ELSE
         IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
             CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
@@ -449,7 +509,8 @@ BEGIN
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
         FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column) r;
+                      tid_column => s.tid_column, item_column => s.item_column,
+                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     END IF;
 END
 $fn$;

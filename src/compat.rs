@@ -65,6 +65,8 @@ fn rar_mine(
         None,
         Some("holm"),
         None,
+        None,
+        None,
     );
     // 0.1.0's rows have no p-value.
     TableIterator::new(rows.map(|(a, c, s, conf, l, lev, conv, n, score, _p)| (a, c, s, conf, l, lev, conv, n, score)))

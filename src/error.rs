@@ -214,6 +214,25 @@ pub enum RarError {
         rules: usize,
         bytes: u64,
     },
+    /// `rar_mine(level => ...)` on a source without a product hierarchy.
+    NoHierarchy {
+        source: String,
+    },
+    /// A level the source's hierarchy does not have.
+    NoSuchLevel {
+        level: String,
+        source: String,
+        levels: Vec<String>,
+    },
+    /// A hierarchy whose lookup table the caller may not read.
+    HierarchyNotReadable {
+        source: String,
+        table: String,
+    },
+    /// A hierarchy whose lookup table was dropped.
+    HierarchyDropped {
+        source: String,
+    },
     /// A registered source whose table was dropped.
     SourceTableDropped {
         name: String,
@@ -597,6 +616,50 @@ impl RarError {
             )
             .set_detail(format!("{rules} rules, about {}MB as jsonb.", bytes >> 20))
             .set_hint("Raise min_support or min_confidence, or lower max_length; or mine the group with rar_mine on a view of its lines, which returns rows without this limit."),
+            RarError::NoHierarchy { source } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("source \"{source}\" has no product hierarchy"),
+                F,
+            )
+            .set_detail("A level names a column of the lookup table that rar_hierarchy recorded for a registered source.")
+            .set_hint(format!(
+                "Name one, lowest level first: SELECT rar_hierarchy('{}', '<lookup table>', levels => '{{aisle, department}}'); a table needs rar_register first.",
+                source.replace('\'', "''")
+            )),
+            RarError::NoSuchLevel { level, source, levels } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("invalid value for level: \"{level}\""),
+                F,
+            )
+            .set_detail(format!("The hierarchy of source \"{source}\" has the levels {}.", levels.join(", ")))
+            .set_hint("Give one of them, or 'all' for rules across the items and every level."),
+            RarError::HierarchyNotReadable { source, table } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("permission denied for table {table}"),
+                F,
+            )
+            .set_detail(format!("The hierarchy of source \"{source}\" is read from it with your rights."))
+            .set_hint(format!("Ask the owner of {table} for SELECT on it.")),
+            RarError::HierarchyDropped { source } => ErrorReport::new(
+                ERRCODE_UNDEFINED_TABLE,
+                format!("the lookup table of the hierarchy of source \"{source}\" was dropped"),
+                F,
+            )
+            .set_hint(format!("Name the hierarchy again: SELECT rar_hierarchy('{}', '<lookup table>', levels => '{{...}}');", source.replace('\'', "''"))),
+            RarError::Mine(MineError::HierarchyConflict { item, level, first, second }) => ErrorReport::new(
+                ERRCODE_CARDINALITY_VIOLATION,
+                format!("item \"{item}\" has two {level} labels in the hierarchy"),
+                F,
+            )
+            .set_detail(format!("The lookup table gives it \"{first}\" and \"{second}\"."))
+            .set_hint("Give each item one row in the lookup table, or one label per level (a view with DISTINCT ON can choose)."),
+            RarError::Mine(MineError::HierarchyNameClash { name }) => ErrorReport::new(
+                ERRCODE_DUPLICATE_OBJECT,
+                format!("item \"{name}\" has the name of a category of the hierarchy"),
+                F,
+            )
+            .set_detail("Across levels, a category is named \"<level>: <label>\"; an item of that name could not be told apart from it.")
+            .set_hint("Rename the item, or the level (through a view over the lookup table), then call rar_hierarchy again."),
             RarError::SourceTableDropped { name } => ErrorReport::new(
                 ERRCODE_UNDEFINED_TABLE,
                 format!("the table of source \"{name}\" was dropped"),

@@ -31,6 +31,7 @@ pub mod args;
 pub mod compat;
 pub mod error;
 pub mod gucs;
+pub mod hierarchy;
 pub mod lifecycle;
 pub mod model_lib;
 pub mod neural;

@@ -59,6 +59,8 @@ DROP FUNCTION rar_diff(text, bigint, bigint);
 
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
+-- A source's product hierarchy (rar_hierarchy).
+ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[];
 
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);

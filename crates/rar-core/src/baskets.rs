@@ -14,6 +14,9 @@ pub struct Baskets {
     offsets: Vec<usize>,
     members: Vec<u32>,
     lines: u64,
+    /// The ancestors of the items, when the baskets hold a hierarchy's
+    /// levels as well as items (see [`crate::hierarchy::across_levels`]).
+    taxonomy: Option<std::sync::Arc<crate::hierarchy::Taxonomy>>,
 }
 
 impl Baskets {
@@ -66,6 +69,15 @@ impl Baskets {
     /// Lines that repeated an item already in their basket (counted once).
     pub fn repeated_lines(&self) -> u64 {
         self.lines - self.members.len() as u64
+    }
+
+    /// The hierarchy the baskets were built across, if any.
+    pub fn taxonomy(&self) -> Option<&crate::hierarchy::Taxonomy> {
+        self.taxonomy.as_deref()
+    }
+
+    pub(crate) fn set_taxonomy(&mut self, t: std::sync::Arc<crate::hierarchy::Taxonomy>) {
+        self.taxonomy = Some(t);
     }
 
     /// Bytes held by the baskets (names not included).
@@ -256,7 +268,7 @@ impl BasketsBuilder {
         let lines = members.len() as u64;
         members.truncate(write);
         members.shrink_to_fit();
-        Baskets { names: self.names, offsets, members, lines }
+        Baskets { names: self.names, offsets, members, lines, taxonomy: None }
     }
 }
 

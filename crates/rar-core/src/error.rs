@@ -15,4 +15,10 @@ pub enum MineError {
     /// The itemset tree and rules would outgrow the memory budget.
     #[error("mining needs more than the memory budget of {limit_bytes} bytes")]
     MemoryLimit { limit_bytes: u64 },
+    /// A lookup table gives an item two labels at one level.
+    #[error("item {item:?} has two {level} labels in the hierarchy: {first:?} and {second:?}")]
+    HierarchyConflict { item: String, level: String, first: String, second: String },
+    /// An item's name is also the name of an ancestor across levels.
+    #[error("item {name:?} has the name of a category of the hierarchy")]
+    HierarchyNameClash { name: String },
 }

@@ -367,6 +367,12 @@ pub fn mine_itemsets<'b>(
             if prune.is_some_and(|u| s.tree.item_count(bb as u32) < u) {
                 continue;
             }
+            // Across a hierarchy, an item and its own ancestor never make a
+            // pair; no larger itemset holds both then, as every candidate's
+            // subsets must be in the tree (see `descend`).
+            if baskets.taxonomy().is_some_and(|t| t.related(frequent[a], frequent[bb])) {
+                continue;
+            }
             let count = if use_matrix {
                 let c = pairs[row_start(a) + bb - a - 1];
                 if c < limits.min_count {

@@ -53,6 +53,7 @@ pub mod baskets;
 pub mod error;
 pub mod evaluate;
 pub mod explain;
+pub mod hierarchy;
 pub mod intersect;
 pub mod itemsets;
 pub mod keys;

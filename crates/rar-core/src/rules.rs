@@ -415,6 +415,88 @@ impl RuleSet {
         out
     }
 
+    /// Srikant and Agrawal's filter for rules mined across a hierarchy
+    /// ("Mining generalized association rules", VLDB 1995): whether each
+    /// rule, in output order, is `r`-interesting with respect to each of its
+    /// close ancestors. A close ancestor replaces one item by its closest
+    /// ancestor (`{banana} => {milk}` has `{aisle: fruit} => {milk}`), on
+    /// the same side; the ones holding an item and its own ancestor do not
+    /// count. From the ancestor, independence predicts the rule's support
+    /// `support(ancestor) · support(item) / support(its ancestor)`, and its
+    /// confidence as the ancestor's (the same ratio applied when the item
+    /// is in the consequent). The rule is kept when its support or its
+    /// confidence is at least `r` times the predicted one for every close
+    /// ancestor: otherwise the more general rule already says it. Counted on
+    /// the data: in a hierarchy that is a tree, an ancestor's itemsets are
+    /// at least as frequent as the rule's, so they are in the tree (where a
+    /// lookup is not a tree, an ancestor below the minimum support is not
+    /// compared with). Without a hierarchy, every rule is kept. `tick` is called regularly (cancellation).
+    pub fn interesting(&self, r: f64, tick: &mut dyn FnMut()) -> Vec<bool> {
+        let Some(tax) = self.baskets.taxonomy() else {
+            return vec![true; self.rules.len()];
+        };
+        const NONE: u32 = u32::MAX;
+        let mut internal = vec![NONE; self.baskets.n_items()];
+        for i in 0..self.tree.n_items() as u32 {
+            internal[self.tree.vocab_id(i) as usize] = i;
+        }
+        let n = self.tree.n_baskets();
+        let (mut items, mut anc, mut anc_a) = (Vec::new(), Vec::new(), Vec::new());
+        let at_least = |x: f64, y: f64| x >= y * (1.0 - 1e-12);
+        let mut out = Vec::with_capacity(self.rules.len());
+        for (i, rule) in self.rules.iter().enumerate() {
+            if i % 4096 == 0 {
+                tick();
+            }
+            self.tree.items_of(rule.node, &mut items);
+            let confidence = rule.count_ac as f64 / rule.count_a as f64;
+            let mut keep = true;
+            for (k, &z) in items.iter().enumerate() {
+                let Some(pv) = tax.parent(self.tree.vocab_id(z)) else { continue };
+                let p = internal[pv as usize];
+                if p == NONE
+                    || items
+                        .iter()
+                        .enumerate()
+                        .any(|(j, &y)| j != k && (y == p || tax.related(self.tree.vocab_id(y), pv)))
+                {
+                    continue;
+                }
+                let in_c = rule.consequent >> k & 1 == 1;
+                anc.clear();
+                anc_a.clear();
+                for (j, &y) in items.iter().enumerate() {
+                    let y = if j == k { p } else { y };
+                    anc.push(y);
+                    if rule.consequent >> j & 1 == 0 {
+                        anc_a.push(y);
+                    }
+                }
+                anc.sort_unstable();
+                anc_a.sort_unstable();
+                let count_anc_a = if in_c {
+                    Some(rule.count_a)
+                } else if anc_a.is_empty() {
+                    Some(n)
+                } else {
+                    self.tree.count_of(&anc_a)
+                };
+                let (Some(count_anc), Some(count_anc_a)) = (self.tree.count_of(&anc), count_anc_a) else { continue };
+                let ratio = self.tree.item_count(z) as f64 / self.tree.item_count(p) as f64;
+                let expected_count = count_anc as f64 * ratio;
+                let expected_confidence = count_anc as f64 / count_anc_a as f64 * if in_c { ratio } else { 1.0 };
+                if !(at_least(rule.count_ac as f64, r * expected_count)
+                    || at_least(confidence, r * expected_confidence))
+                {
+                    keep = false;
+                    break;
+                }
+            }
+            out.push(keep);
+        }
+        out
+    }
+
     /// Keeps the rules whose flag is set (flags in output order); the order
     /// of those kept does not change.
     pub fn retain(&mut self, keep: &[bool]) {
