@@ -79,6 +79,28 @@ COMMENT ON FUNCTION rar.baskets_final(internal) IS 'Internal: hands the merged b
 COMMENT ON FUNCTION rar.rules_final(internal) IS 'Internal: mines one group''s baskets for rar_rules_agg';
 
 COMMENT ON TABLE rar.tuning_trials IS 'Every trial of every rar_tune search: settings and validation metrics; only the best trial keeps its model';
+COMMENT ON VIEW rar.rule_trends IS 'Each rule of each kept rule set beside the set refreshed before it: emerged, held or vanished, and a test of its change in confidence';
+COMMENT ON FUNCTION rar.confidence_change_p(bigint, bigint, bigint, bigint) IS 'Two-sided p-value that a rule''s confidence (count of antecedent count baskets) is the same before and after: a test of two proportions';
+COMMENT ON COLUMN rar.rule_trends.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_trends.set_id IS 'The rule set';
+COMMENT ON COLUMN rar.rule_trends.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_trends.previous_set IS 'The set refreshed before it (NULL for the first kept)';
+COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds (compare like with like)';
+COMMENT ON COLUMN rar.rule_trends.antecedent IS 'Items of the left-hand side';
+COMMENT ON COLUMN rar.rule_trends.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rule_trends.antecedent_text IS 'Labels of the left-hand side, as one line';
+COMMENT ON COLUMN rar.rule_trends.consequent_text IS 'Labels of the right-hand side, as one line';
+COMMENT ON COLUMN rar.rule_trends.support IS 'Support in this set (NULL when the rule vanished)';
+COMMENT ON COLUMN rar.rule_trends.confidence IS 'Confidence in this set';
+COMMENT ON COLUMN rar.rule_trends.lift IS 'Lift in this set';
+COMMENT ON COLUMN rar.rule_trends.count IS 'Baskets holding the rule in this set';
+COMMENT ON COLUMN rar.rule_trends.baskets IS 'Baskets of the table when this set was mined';
+COMMENT ON COLUMN rar.rule_trends.previous_support IS 'Support in the previous set (NULL when the rule emerged)';
+COMMENT ON COLUMN rar.rule_trends.previous_confidence IS 'Confidence in the previous set';
+COMMENT ON COLUMN rar.rule_trends.previous_lift IS 'Lift in the previous set';
+COMMENT ON COLUMN rar.rule_trends.previous_count IS 'Baskets holding the rule in the previous set';
+COMMENT ON COLUMN rar.rule_trends.change IS 'first (no previous set), emerged, held or vanished';
+COMMENT ON COLUMN rar.rule_trends.p_change IS 'Two-sided p-value that the confidence did not change (held rules only)';
 COMMENT ON VIEW rar.rule_history IS 'The kept rule sets of every registered source, current or not';
 COMMENT ON SEQUENCE rar.clean_run_seq IS 'Numbers the runs of rar_clean';
 COMMENT ON SEQUENCE rar.tuning_seq IS 'Numbers the searches of rar_tune';

@@ -1005,189 +1005,12 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."source_name"(
 	"name" TEXT 
 ) RETURNS TEXT 
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."basket_key"(
 	"rel" regclass, 
@@ -1196,6 +1019,13 @@ CREATE OR REPLACE FUNCTION rar."basket_key"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."relation_of"(
 	"name" TEXT 
@@ -1224,6 +1054,218 @@ LANGUAGE sql VOLATILE
 AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
+	"count_before" bigint, 
+	"antecedent_before" bigint, 
+	"count_after" bigint, 
+	"antecedent_after" bigint 
+) RETURNS double precision 
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
+
+CREATE OR REPLACE VIEW rar.rule_trends WITH (security_invoker = true) AS
+WITH sets AS (
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params
+    FROM rar.rule_sets s
+    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
+)
+SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
+       s.params IS NOT DISTINCT FROM s.previous_params AS same_params,
+       x.antecedent, x.consequent,
+       rar.items_text(x.antecedent_labels) AS antecedent_text,
+       rar.items_text(x.consequent_labels) AS consequent_text,
+       x.support, x.confidence, x.lift, x.count, s.baskets,
+       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
+       CASE WHEN s.previous_set IS NULL THEN 'first'
+            WHEN x.previous_count IS NULL THEN 'emerged'
+            WHEN x.count IS NULL THEN 'vanished'
+            ELSE 'held' END AS change,
+       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / x.previous_confidence)::bigint,
+                               x.count, pg_catalog.round(x.count / x.confidence)::bigint) AS p_change
+FROM sets s
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
+           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
+           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
+           n.support, n.confidence, n.lift, n.count,
+           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
+    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
+    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
+      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
+) x;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1399,9 +1441,11 @@ SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for BI tools';
 COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (kind edge, weight = confidence) of the current rules';
-COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
+COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history, rar.rule_trends); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO PUBLIC;
+GRANT SELECT ON rar.rule_trends TO rar_reader;
+GRANT SELECT ON rar.rule_trends TO PUBLIC;
 COMMENT ON FUNCTION @extschema@.rar_mine(text, float8, float8, integer, text, text, integer, float8, integer, text, text, text, bigint, float8, float8, float8, text, float8, text, float8) IS
 'Association rules of a sales table or view (long form: one row per basket and item; or basket form: an item array per row), with support, confidence, lift, leverage, conviction and count. method: exact (default), neural or hybrid (with the table''s deployed model). p_value: one-sided Fisher''s exact test, corrected by p_adjust (holm by default) over the rules returned; max_p_value and min_improvement (0: no redundant rules) filter. level mines at a level of the source''s product hierarchy (rar_hierarchy), or across items and every level (''all'', filtered by min_interest). See the README''s reference.';
 COMMENT ON FUNCTION @extschema@.rar_mine_segments(text, text, float8, float8, integer, text, text, integer) IS
@@ -1477,6 +1521,28 @@ COMMENT ON FUNCTION rar.baskets_deserial(bytea, internal) IS 'Internal: partial 
 COMMENT ON FUNCTION rar.baskets_final(internal) IS 'Internal: hands the merged baskets to the rar_mine call that ran rar.baskets';
 COMMENT ON FUNCTION rar.rules_final(internal) IS 'Internal: mines one group''s baskets for rar_rules_agg';
 COMMENT ON TABLE rar.tuning_trials IS 'Every trial of every rar_tune search: settings and validation metrics; only the best trial keeps its model';
+COMMENT ON VIEW rar.rule_trends IS 'Each rule of each kept rule set beside the set refreshed before it: emerged, held or vanished, and a test of its change in confidence';
+COMMENT ON FUNCTION rar.confidence_change_p(bigint, bigint, bigint, bigint) IS 'Two-sided p-value that a rule''s confidence (count of antecedent count baskets) is the same before and after: a test of two proportions';
+COMMENT ON COLUMN rar.rule_trends.source IS 'The registered source';
+COMMENT ON COLUMN rar.rule_trends.set_id IS 'The rule set';
+COMMENT ON COLUMN rar.rule_trends.refreshed_at IS 'When it was mined';
+COMMENT ON COLUMN rar.rule_trends.previous_set IS 'The set refreshed before it (NULL for the first kept)';
+COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds (compare like with like)';
+COMMENT ON COLUMN rar.rule_trends.antecedent IS 'Items of the left-hand side';
+COMMENT ON COLUMN rar.rule_trends.consequent IS 'Items of the right-hand side';
+COMMENT ON COLUMN rar.rule_trends.antecedent_text IS 'Labels of the left-hand side, as one line';
+COMMENT ON COLUMN rar.rule_trends.consequent_text IS 'Labels of the right-hand side, as one line';
+COMMENT ON COLUMN rar.rule_trends.support IS 'Support in this set (NULL when the rule vanished)';
+COMMENT ON COLUMN rar.rule_trends.confidence IS 'Confidence in this set';
+COMMENT ON COLUMN rar.rule_trends.lift IS 'Lift in this set';
+COMMENT ON COLUMN rar.rule_trends.count IS 'Baskets holding the rule in this set';
+COMMENT ON COLUMN rar.rule_trends.baskets IS 'Baskets of the table when this set was mined';
+COMMENT ON COLUMN rar.rule_trends.previous_support IS 'Support in the previous set (NULL when the rule emerged)';
+COMMENT ON COLUMN rar.rule_trends.previous_confidence IS 'Confidence in the previous set';
+COMMENT ON COLUMN rar.rule_trends.previous_lift IS 'Lift in the previous set';
+COMMENT ON COLUMN rar.rule_trends.previous_count IS 'Baskets holding the rule in the previous set';
+COMMENT ON COLUMN rar.rule_trends.change IS 'first (no previous set), emerged, held or vanished';
+COMMENT ON COLUMN rar.rule_trends.p_change IS 'Two-sided p-value that the confidence did not change (held rules only)';
 COMMENT ON VIEW rar.rule_history IS 'The kept rule sets of every registered source, current or not';
 COMMENT ON SEQUENCE rar.clean_run_seq IS 'Numbers the runs of rar_clean';
 COMMENT ON SEQUENCE rar.tuning_seq IS 'Numbers the searches of rar_tune';

@@ -565,7 +565,7 @@ BEGIN
     END IF;
 END
 $$;
-COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history); which rules it sees follows the rights on the tables and rar_grant';
+COMMENT ON ROLE rar_reader IS 'Reads the rule views of the rar extension (rar.rules, rar.rule_graph, rar.rule_history, rar.rule_trends); which rules it sees follows the rights on the tables and rar_grant';
 GRANT SELECT ON rar.rules, rar.rule_graph, rar.rule_history TO rar_reader;
 -- The views run with the reader's rights (security_invoker), so the rules a
 -- role sees through them follow the policies above, whoever it is.

@@ -50,6 +50,12 @@ pub mod splits;
 ::pgrx::extension_sql_file!("../sql/lifecycle.sql", name = "lifecycle", requires = ["models"]);
 // Rule sets, the refresh procedure and the BI views.
 ::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", requires = ["lifecycle"]);
+// The trend of each rule over the refreshes of its source.
+::pgrx::extension_sql_file!(
+    "../sql/trends.sql",
+    name = "trends",
+    requires = ["rulesets", api::trend::rar::confidence_change_p]
+);
 // SQL functions whose source argument is resolved before their pinned body
 // runs (rar_tune, rar_rollback).
 ::pgrx::extension_sql_file!(

@@ -182,3 +182,32 @@ fn rar_rules_over_time(
     }
     TableIterator::new(out)
 }
+
+/// SQL functions of the catalog schema `rar`.
+#[pg_schema]
+pub mod rar {
+    use pgrx::prelude::*;
+    use rar_core::trend::WindowCounts;
+
+    /// Two-sided p-value of the test that a rule's confidence is the same
+    /// before and after (`count` of `antecedent_count` baskets in each), as
+    /// `rar_rules_over_time` tests windows: what `rar.rule_trends` reports
+    /// between two refreshes. NULL when a side has no basket with the
+    /// antecedent, or a count is out of range.
+    #[pg_extern(immutable, parallel_safe)]
+    pub fn confidence_change_p(
+        count_before: Option<i64>,
+        antecedent_before: Option<i64>,
+        count_after: Option<i64>,
+        antecedent_after: Option<i64>,
+    ) -> Option<f64> {
+        let side = |ac: Option<i64>, a: Option<i64>| -> Option<WindowCounts> {
+            let (ac, a) = (u32::try_from(ac?).ok()?, u32::try_from(a?).ok()?);
+            (ac <= a).then_some(WindowCounts { n: a, ac, a, c: 0 })
+        };
+        rar_core::trend::confidence_change_p(
+            &side(count_before, antecedent_before)?,
+            &side(count_after, antecedent_after)?,
+        )
+    }
+}

@@ -36,3 +36,40 @@ SELECT window_start, antecedent, consequent, baskets, change FROM rar_rules_over
 ORDER BY 1, 2, 3;
 SELECT show_error($$SELECT count(*) FROM rar_rules_over_time('ot_gaps', 'at', max_length => 1)$$);
 DROP TABLE ot_gaps;
+-- Rules over refreshes (rar.rule_trends): each rule of a refreshed set
+-- beside the set before it. 100 baskets, then 100 more in which butter is
+-- rarer (bread => butter weakens), milk is gone (its rule vanishes) and
+-- eggs appear (their rule emerges).
+CREATE TABLE tr_lines (basket int, item text);
+INSERT INTO tr_lines SELECT b, 'bread' FROM generate_series(1, 100) b;
+INSERT INTO tr_lines SELECT b, 'butter' FROM generate_series(1, 80) b;
+INSERT INTO tr_lines SELECT b, 'jam' FROM generate_series(1, 100, 4) b;
+INSERT INTO tr_lines SELECT b, 'milk' FROM generate_series(1, 30) b;
+SELECT name FROM rar_register('tr', 'tr_lines', defaults => '{"min_support": 0.1, "min_confidence": 0.5, "max_length": 2}');
+CALL rar_refresh('tr');
+SELECT antecedent, consequent, change, previous_set IS NULL AS no_previous FROM rar.rule_trends WHERE source = 'tr' ORDER BY 1, 2;
+INSERT INTO tr_lines SELECT b, 'bread' FROM generate_series(101, 200) b;
+INSERT INTO tr_lines SELECT b, 'butter' FROM generate_series(101, 150) b;
+INSERT INTO tr_lines SELECT b, 'jam' FROM generate_series(101, 200, 2) b;
+INSERT INTO tr_lines SELECT b, 'eggs' FROM generate_series(151, 200) b;
+DELETE FROM tr_lines WHERE item = 'milk';
+CALL rar_refresh('tr');
+-- scipy.stats.norm.sf gives p = 0.007526 for bread => butter (80 of 100,
+-- then 130 of 200) and 0.069419 for jam => butter (20 of 25, 45 of 75).
+SELECT antecedent, consequent, change, same_params, previous_count, count, round(previous_confidence::numeric, 3) AS before,
+       round(confidence::numeric, 3) AS after, round(p_change::numeric, 6) AS p_change
+FROM rar.rule_trends WHERE source = 'tr' AND set_id = (SELECT max(set_id) FROM rar.rule_sets WHERE source = 'tr')
+ORDER BY 1, 2;
+-- The test of two proportions, by hand: 0.8 (80 of 100) against 0.5 (50 of
+-- 100): z = 4.447, p = 8.69e-06 by scipy.stats.norm.sf.
+SELECT round(rar.confidence_change_p(80, 100, 50, 100)::numeric, 6) AS p,
+       rar.confidence_change_p(5, 4, 1, 2) IS NULL AS more_than_the_antecedent,
+       rar.confidence_change_p(1, 0, 1, 2) IS NULL AS no_antecedent;
+-- A role that may not read the table sees none of its trends.
+CREATE ROLE rar_test_trends;
+SET ROLE rar_test_trends;
+SELECT count(*) AS trends_seen FROM rar.rule_trends WHERE source = 'tr';
+RESET ROLE;
+DROP ROLE rar_test_trends;
+SELECT rar_unregister('tr');
+DROP TABLE tr_lines;
