@@ -144,6 +144,10 @@ step "SELECT * FROM rar_clean('sales', cancelled_basket_pattern => '^C')"
 psql -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_clean.sql
 psql -X -d "$RAR_DEMO_DB" -tAc "SELECT format('%s lines, %s invoices, %s stock codes in sales; %s lines kept aside in sales_rar_rejected', count(*), count(DISTINCT invoice_no), count(DISTINCT stock_code), (SELECT count(*) FROM sales_rar_rejected WHERE rar_action = 'removed')) FROM sales"
 
+step "The Instacart sample in schema instacart, registered with its aisles and departments"
+psql -q -X -v ON_ERROR_STOP=1 -d "$RAR_DEMO_DB" -f scripts/demo_instacart.sql >/dev/null
+psql -X -d "$RAR_DEMO_DB" -tAc "SELECT format('%s lines, %s orders, %s products in instacart.order_products', count(*), count(DISTINCT order_id), count(DISTINCT product_id)) FROM instacart.order_products"
+
 step "SELECT * FROM rar_mine('sales'): the top rules by lift"
 psql -X -d "$RAR_DEMO_DB" -f scripts/demo_query.sql
 
