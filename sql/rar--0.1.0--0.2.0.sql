@@ -64,7 +64,11 @@ DROP FUNCTION rar_diff(text, bigint, bigint);
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
 -- A source's product hierarchy (rar_hierarchy).
-ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[];
+ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[],
+    ADD CONSTRAINT sources_hierarchy_check CHECK (
+        (hierarchy_table IS NULL) = (hierarchy_key IS NULL) AND (hierarchy_table IS NULL) = (hierarchy_levels IS NULL)
+        AND (hierarchy_levels IS NULL OR (pg_catalog.cardinality(hierarchy_levels) BETWEEN 1 AND 32
+             AND pg_catalog.array_position(hierarchy_levels, NULL) IS NULL AND NOT 'all' = ANY (hierarchy_levels))));
 
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
@@ -394,6 +398,14 @@ DECLARE
     col text;
 BEGIN
     s := rar.managed_source(source, 'name a product hierarchy');
+    IF lookup IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = lookup) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', lookup::oid
+            USING ERRCODE = 'undefined_table', HINT = 'Give the lookup table by name, for example ''products''.';
+    END IF;
+    IF lookup IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = lookup AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN
+        RAISE EXCEPTION '"%" is not a table or view', lookup
+            USING ERRCODE = 'wrong_object_type', HINT = 'The lookup is a table, view, materialized view or foreign table with the item and one column per level.';
+    END IF;
     IF lookup IS NULL THEN
         RETURN QUERY
         UPDATE rar.sources o SET hierarchy_table = NULL, hierarchy_key = NULL, hierarchy_levels = NULL
@@ -404,8 +416,8 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', lookup
             USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
     END IF;
-    IF levels IS NULL OR pg_catalog.cardinality(levels) = 0 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'levels must name one or more columns of %, none NULL', lookup
+    IF levels IS NULL OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, none NULL', lookup
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
     END IF;
     IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
@@ -524,7 +536,7 @@ BEGIN
     -- the superuser's rights.
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
-                   WHERE c.oid IN (s.relation, s.label_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+                   WHERE c.oid IN (s.relation, s.label_table, s.hierarchy_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
         RAISE EXCEPTION 'a superuser does not refresh source "%"', name
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'It reads a view or foreign table owned by a role without superuser; code in it would run as the superuser.',
@@ -611,7 +623,7 @@ BEGIN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(CASE WHEN p->>'level' IS NULL THEN s.relation::text ELSE s.name END, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column,
                       level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
@@ -628,7 +640,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(CASE WHEN p->>'level' IS NULL THEN s.relation::text ELSE s.name END, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column,
                       level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
@@ -1005,12 +1017,17 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."basket_key"(
 	"rel" regclass, 
@@ -1027,12 +1044,12 @@ STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."relation_of"(
+CREATE OR REPLACE FUNCTION rar."source_name"(
 	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -1055,10 +1072,23 @@ AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 	"bytes" bytea, 
@@ -1067,59 +1097,6 @@ CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
@@ -1132,57 +1109,14 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, 
 	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
 	"item" bigint 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -1194,17 +1128,6 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, 
@@ -1218,12 +1141,101 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
@@ -1243,7 +1255,7 @@ WITH sets AS (
     WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
 )
 SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       s.params IS NOT DISTINCT FROM s.previous_params AS same_params,
+       CASE WHEN s.previous_set IS NOT NULL THEN s.params IS NOT DISTINCT FROM s.previous_params END AS same_params,
        x.antecedent, x.consequent,
        rar.items_text(x.antecedent_labels) AS antecedent_text,
        rar.items_text(x.consequent_labels) AS consequent_text,
@@ -1253,8 +1265,8 @@ SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
             WHEN x.previous_count IS NULL THEN 'emerged'
             WHEN x.count IS NULL THEN 'vanished'
             ELSE 'held' END AS change,
-       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / x.previous_confidence)::bigint,
-                               x.count, pg_catalog.round(x.count / x.confidence)::bigint) AS p_change
+       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0))::bigint,
+                               x.count, pg_catalog.round(x.count / NULLIF(x.confidence, 0))::bigint) AS p_change
 FROM sets s
 CROSS JOIN LATERAL (
     SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,

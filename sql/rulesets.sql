@@ -24,7 +24,11 @@ CREATE TABLE rar.sources (
     -- item, and one column of it per level, lowest first.
     hierarchy_table  regclass,
     hierarchy_key    text,
-    hierarchy_levels text[]
+    hierarchy_levels text[],
+    CONSTRAINT sources_hierarchy_check CHECK (
+        (hierarchy_table IS NULL) = (hierarchy_key IS NULL) AND (hierarchy_table IS NULL) = (hierarchy_levels IS NULL)
+        AND (hierarchy_levels IS NULL OR (pg_catalog.cardinality(hierarchy_levels) BETWEEN 1 AND 32
+             AND pg_catalog.array_position(hierarchy_levels, NULL) IS NULL AND NOT 'all' = ANY (hierarchy_levels))))
 );
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 
@@ -263,6 +267,14 @@ DECLARE
     col text;
 BEGIN
     s := rar.managed_source(source, 'name a product hierarchy');
+    IF lookup IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = lookup) THEN
+        RAISE EXCEPTION 'relation with OID % does not exist', lookup::oid
+            USING ERRCODE = 'undefined_table', HINT = 'Give the lookup table by name, for example ''products''.';
+    END IF;
+    IF lookup IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = lookup AND c.relkind IN ('r', 'p', 'v', 'm', 'f')) THEN
+        RAISE EXCEPTION '"%" is not a table or view', lookup
+            USING ERRCODE = 'wrong_object_type', HINT = 'The lookup is a table, view, materialized view or foreign table with the item and one column per level.';
+    END IF;
     IF lookup IS NULL THEN
         RETURN QUERY
         UPDATE rar.sources o SET hierarchy_table = NULL, hierarchy_key = NULL, hierarchy_levels = NULL
@@ -273,8 +285,8 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', lookup
             USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
     END IF;
-    IF levels IS NULL OR pg_catalog.cardinality(levels) = 0 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'levels must name one or more columns of %, none NULL', lookup
+    IF levels IS NULL OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, none NULL', lookup
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
     END IF;
     IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
@@ -399,7 +411,7 @@ BEGIN
     -- the superuser's rights.
     IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
        AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid = c.relowner
-                   WHERE c.oid IN (s.relation, s.label_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+                   WHERE c.oid IN (s.relation, s.label_table, s.hierarchy_table) AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
         RAISE EXCEPTION 'a superuser does not refresh source "%"', name
             USING ERRCODE = 'insufficient_privilege',
                   DETAIL = 'It reads a view or foreign table owned by a role without superuser; code in it would run as the superuser.',
@@ -490,7 +502,7 @@ BEGIN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(CASE WHEN p->>'level' IS NULL THEN s.relation::text ELSE s.name END, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column,
                       level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
@@ -507,7 +519,7 @@ BEGIN
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
                r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(s.relation::text, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
+        FROM @extschema@.rar_mine(CASE WHEN p->>'level' IS NULL THEN s.relation::text ELSE s.name END, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
                       max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
                       tid_column => s.tid_column, item_column => s.item_column,
                       level => p->>'level', min_interest => (p->>'min_interest')::float8) r;

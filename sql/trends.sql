@@ -10,7 +10,7 @@ WITH sets AS (
     WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
 )
 SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       s.params IS NOT DISTINCT FROM s.previous_params AS same_params,
+       CASE WHEN s.previous_set IS NOT NULL THEN s.params IS NOT DISTINCT FROM s.previous_params END AS same_params,
        x.antecedent, x.consequent,
        rar.items_text(x.antecedent_labels) AS antecedent_text,
        rar.items_text(x.consequent_labels) AS consequent_text,
@@ -20,8 +20,8 @@ SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
             WHEN x.previous_count IS NULL THEN 'emerged'
             WHEN x.count IS NULL THEN 'vanished'
             ELSE 'held' END AS change,
-       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / x.previous_confidence)::bigint,
-                               x.count, pg_catalog.round(x.count / x.confidence)::bigint) AS p_change
+       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0))::bigint,
+                               x.count, pg_catalog.round(x.count / NULLIF(x.confidence, 0))::bigint) AS p_change
 FROM sets s
 CROSS JOIN LATERAL (
     SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,

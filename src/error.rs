@@ -224,6 +224,23 @@ pub enum RarError {
         source: String,
         levels: Vec<String>,
     },
+    /// A hierarchy recorded with levels rar_hierarchy would refuse (a direct
+    /// write to `rar.sources`).
+    BadHierarchy {
+        source: String,
+    },
+    /// A column of the lookup table dropped or renamed since rar_hierarchy.
+    HierarchyColumnMissing {
+        source: String,
+        table: String,
+        column: String,
+    },
+    /// A lookup table that passes `rar.memory_limit`.
+    HierarchyTooLarge {
+        source: String,
+        rows: usize,
+        limit_bytes: u64,
+    },
     /// A hierarchy whose lookup table the caller may not read.
     HierarchyNotReadable {
         source: String,
@@ -633,6 +650,27 @@ impl RarError {
             )
             .set_detail(format!("The hierarchy of source \"{source}\" has the levels {}.", levels.join(", ")))
             .set_hint("Give one of them, or 'all' for rules across the items and every level."),
+            RarError::BadHierarchy { source } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("the hierarchy of source \"{source}\" has invalid levels"),
+                F,
+            )
+            .set_detail(format!("Its levels must be 1 to {} distinct column names, none NULL and none \"all\".", crate::hierarchy::MAX_LEVELS))
+            .set_hint(format!("Name the hierarchy again: SELECT rar_hierarchy('{}', '<lookup table>', levels => '{{...}}');", source.replace('\'', "''"))),
+            RarError::HierarchyColumnMissing { source, table, column } => ErrorReport::new(
+                ERRCODE_UNDEFINED_COLUMN,
+                format!("column \"{column}\" of relation \"{table}\" does not exist"),
+                F,
+            )
+            .set_detail(format!("The hierarchy of source \"{source}\" reads it; it was dropped or renamed since."))
+            .set_hint(format!("Name the hierarchy again with the lookup's columns: SELECT rar_hierarchy('{}', '{}', levels => '{{...}}');", source.replace('\'', "''"), table.replace('\'', "''"))),
+            RarError::HierarchyTooLarge { source, rows, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("the hierarchy of source \"{source}\" does not fit in rar.memory_limit"),
+                F,
+            )
+            .set_detail(format!("Reading its lookup table stopped after {rows} rows; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_hint("Raise rar.memory_limit, or give rar_hierarchy a view of the lookup with only the items sold and short labels."),
             RarError::HierarchyNotReadable { source, table } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("permission denied for table {table}"),
@@ -651,14 +689,17 @@ impl RarError {
                 format!("item \"{item}\" has two {level} labels in the hierarchy"),
                 F,
             )
-            .set_detail(format!("The lookup table gives it \"{first}\" and \"{second}\"."))
+            .set_detail({
+                let label = |l: &Option<String>| l.as_ref().map_or("NULL".to_string(), |l| format!("\"{l}\""));
+                format!("The lookup table gives it {} and {}.", label(first), label(second))
+            })
             .set_hint("Give each item one row in the lookup table, or one label per level (a view with DISTINCT ON can choose)."),
             RarError::Mine(MineError::HierarchyNameClash { name }) => ErrorReport::new(
                 ERRCODE_DUPLICATE_OBJECT,
-                format!("item \"{name}\" has the name of a category of the hierarchy"),
+                format!("\"{name}\" names two things across the levels of the hierarchy"),
                 F,
             )
-            .set_detail("Across levels, a category is named \"<level>: <label>\"; an item of that name could not be told apart from it.")
+            .set_detail("Across levels, a category is named \"<level>: <label>\"; an item, or a category of another level, of that name could not be told apart from it.")
             .set_hint("Rename the item, or the level (through a view over the lookup table), then call rar_hierarchy again."),
             RarError::SourceTableDropped { name } => ErrorReport::new(
                 ERRCODE_UNDEFINED_TABLE,

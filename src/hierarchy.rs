@@ -14,8 +14,13 @@ use crate::sources::Target;
 /// `level => 'all'`: items and every level of the hierarchy together.
 pub const ACROSS: &str = "all";
 
-/// Rows of the lookup table fetched at a time.
-const BATCH: i64 = 10_000;
+/// Rows of the lookup table fetched at a time (the memory budget is
+/// checked after each row, so a batch is what can pass it).
+const BATCH: i64 = 100;
+
+/// Most levels a hierarchy may have (the ancestors of an item grow with
+/// their square).
+pub const MAX_LEVELS: usize = 32;
 
 /// Baskets at `level` of the hierarchy of the source `target` designates:
 /// items replaced by their label at a level, or (`'all'`) items with all
@@ -27,18 +32,31 @@ pub fn baskets_at(
     baskets: Baskets,
     memory_limit: u64,
 ) -> Result<Baskets, RarError> {
-    let source = target.source().ok_or_else(|| RarError::NoHierarchy { source: name.to_string() })?;
+    let source = match target.sources.as_slice() {
+        [one] => one,
+        [] => return Err(RarError::NoHierarchy { source: name.to_string() }),
+        several => {
+            return Err(RarError::SeveralSources {
+                name: name.to_string(),
+                sources: several.iter().map(|s| s.name.clone()).collect(),
+            })
+        }
+    };
     let h = load(&source.name, memory_limit)?;
     let mut tick = || {
         check_for_interrupts!();
     };
     if level == ACROSS {
-        // Items and their ancestors: at most one line per item and level.
-        let lines = baskets.heap_bytes() as u64 / 4 * (1 + h.levels().len() as u64);
-        if lines.saturating_mul(12) > memory_limit {
-            return Err(RarError::Mine(rar_core::MineError::MemoryLimit { limit_bytes: memory_limit }));
+        let unlabelled = (0..baskets.n_items() as u32).filter(|&i| !h.has(baskets.item_name(i))).count();
+        if unlabelled > 0 {
+            pgrx::notice!(
+                "{unlabelled} of the {} items of source \"{}\" {} no labels in its hierarchy, so no ancestors",
+                baskets.n_items(),
+                source.name,
+                if unlabelled == 1 { "has" } else { "have" }
+            );
         }
-        return Ok(across_levels(&baskets, &h, &mut tick)?);
+        return Ok(across_levels(&baskets, &h, memory_limit, &mut tick)?);
     }
     let Some(k) = h.level(level) else {
         return Err(RarError::NoSuchLevel {
@@ -77,7 +95,7 @@ pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
             r.get::<pg_sys::Oid>(1)?,
             r.get::<bool>(2)?.unwrap_or(false),
             r.get::<String>(3)?,
-            r.get::<Vec<String>>(4)?,
+            r.get::<Vec<Option<String>>>(4)?,
         )))
     })?;
     let Some((Some(lookup), present, Some(key), Some(levels))) = row else {
@@ -86,7 +104,31 @@ pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
     if !present {
         return Err(RarError::HierarchyDropped { source: source.to_string() });
     }
+    // The catalog row is the table owner's to write: checked as rar_hierarchy checks it.
+    let levels: Vec<String> = levels.into_iter().flatten().collect();
+    let distinct: std::collections::HashSet<&String> = levels.iter().collect();
+    if levels.is_empty()
+        || levels.len() > MAX_LEVELS
+        || distinct.len() != levels.len()
+        || levels.iter().any(|l| l == ACROSS)
+    {
+        return Err(RarError::BadHierarchy { source: source.to_string() });
+    }
     let table = crate::sources::qualified(lookup)?;
+    for column in std::iter::once(&key).chain(&levels) {
+        let found: Option<bool> = crate::spi::one(
+            "SELECT true FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 \
+             AND attname OPERATOR(pg_catalog.=) $2 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
+            &[lookup.into(), column.as_str().into()],
+        )?;
+        if found.is_none() {
+            return Err(RarError::HierarchyColumnMissing {
+                source: source.to_string(),
+                table: table.clone(),
+                column: column.clone(),
+            });
+        }
+    }
     let readable: Option<bool> =
         crate::spi::one("SELECT pg_catalog.has_table_privilege($1, 'SELECT')", &[lookup.into()])?;
     if readable != Some(true) {
@@ -112,11 +154,15 @@ pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
                 }
                 h.add(&item, labels)?;
                 rows += 1;
+                if h.bytes() as u64 > memory_limit {
+                    return Err(RarError::HierarchyTooLarge {
+                        source: source.to_string(),
+                        rows,
+                        limit_bytes: memory_limit,
+                    });
+                }
             }
             check_for_interrupts!();
-            if h.bytes() as u64 > memory_limit {
-                return Err(RarError::InputTooLarge { lines: rows, limit_bytes: memory_limit });
-            }
         }
     });
     outcome?;

@@ -60,7 +60,11 @@ DROP FUNCTION rar_diff(text, bigint, bigint);
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
 -- A source's product hierarchy (rar_hierarchy).
-ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[];
+ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[],
+    ADD CONSTRAINT sources_hierarchy_check CHECK (
+        (hierarchy_table IS NULL) = (hierarchy_key IS NULL) AND (hierarchy_table IS NULL) = (hierarchy_levels IS NULL)
+        AND (hierarchy_levels IS NULL OR (pg_catalog.cardinality(hierarchy_levels) BETWEEN 1 AND 32
+             AND pg_catalog.array_position(hierarchy_levels, NULL) IS NULL AND NOT 'all' = ANY (hierarchy_levels))));
 
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);

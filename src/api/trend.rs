@@ -193,7 +193,9 @@ pub mod rar {
     /// before and after (`count` of `antecedent_count` baskets in each), as
     /// `rar_rules_over_time` tests windows: what `rar.rule_trends` reports
     /// between two refreshes. NULL when a side has no basket with the
-    /// antecedent, or a count is out of range.
+    /// antecedent, when the proportions leave no variance (a confidence of
+    /// 0 or 1 on both sides), or when a count is out of range (negative,
+    /// above the antecedent's, or past 2^32).
     #[pg_extern(immutable, parallel_safe)]
     pub fn confidence_change_p(
         count_before: Option<i64>,

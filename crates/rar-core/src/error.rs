@@ -17,8 +17,9 @@ pub enum MineError {
     MemoryLimit { limit_bytes: u64 },
     /// A lookup table gives an item two labels at one level.
     #[error("item {item:?} has two {level} labels in the hierarchy: {first:?} and {second:?}")]
-    HierarchyConflict { item: String, level: String, first: String, second: String },
-    /// An item's name is also the name of an ancestor across levels.
-    #[error("item {name:?} has the name of a category of the hierarchy")]
+    HierarchyConflict { item: String, level: String, first: Option<String>, second: Option<String> },
+    /// An item's name is also the name of an ancestor across levels, or two
+    /// levels' labels make one name.
+    #[error("{name:?} names two things across the levels of the hierarchy")]
     HierarchyNameClash { name: String },
 }

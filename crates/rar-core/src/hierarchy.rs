@@ -69,10 +69,10 @@ impl Hierarchy {
             for (k, (a, b)) in old.iter().zip(labels.iter()).enumerate() {
                 if a != b {
                     return Err(MineError::HierarchyConflict {
-                        item: item.to_string(),
+                        item: shown(item),
                         level: self.levels[k].clone(),
-                        first: a.as_deref().unwrap_or("NULL").to_string(),
-                        second: b.as_deref().unwrap_or("NULL").to_string(),
+                        first: a.as_deref().map(shown),
+                        second: b.as_deref().map(shown),
                     });
                 }
             }
@@ -83,6 +83,11 @@ impl Hierarchy {
         Ok(())
     }
 
+    /// Whether `item` has labels.
+    pub fn has(&self, item: &str) -> bool {
+        self.labels.contains_key(item)
+    }
+
     fn labels_of(&self, item: &str) -> Option<&[Option<Box<str>>]> {
         self.labels.get(item).map(|l| &l[..])
     }
@@ -90,6 +95,14 @@ impl Hierarchy {
     /// The name an ancestor has across levels: `"<level>: <label>"`.
     pub fn node_name(&self, level: usize, label: &str) -> String {
         format!("{}: {}", self.levels[level], label)
+    }
+}
+
+/// An item or label as an error message shows it: at most 200 characters.
+fn shown(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((cut, _)) => format!("{}...", &text[..cut]),
+        None => text.to_string(),
     }
 }
 
@@ -147,21 +160,58 @@ impl Taxonomy {
 /// [`Taxonomy`] that the search and [`crate::rules::RuleSet::interest`] use.
 /// An item of the baskets whose name is also an ancestor's name is refused
 /// (the two could not be told apart in a rule).
-pub fn across_levels(baskets: &Baskets, h: &Hierarchy, tick: &mut dyn FnMut()) -> Result<Baskets, MineError> {
+pub fn across_levels(
+    baskets: &Baskets,
+    h: &Hierarchy,
+    memory_limit: u64,
+    tick: &mut dyn FnMut(),
+) -> Result<Baskets, MineError> {
     let n_levels = h.levels.len();
-    // Ancestor names of each item of the baskets, lowest level first.
+    let too_large = MineError::MemoryLimit { limit_bytes: memory_limit };
+    // Ancestor names of each item of the baskets, lowest level first; each
+    // name made by one level and label only.
     let mut chains: Vec<Vec<(usize, String)>> = Vec::with_capacity(baskets.n_items());
     let mut own: FxHashSet<&str> = FxHashSet::default();
+    let mut made_by: FxHashMap<String, (usize, &str)> = FxHashMap::default();
+    let mut bytes = 0u64;
     for i in 0..baskets.n_items() as u32 {
+        if i % 1024 == 0 {
+            tick();
+        }
         let name = baskets.item_name(i);
         own.insert(name);
-        let chain = h.labels_of(name).map_or_else(Vec::new, |l| {
-            (0..n_levels).filter_map(|k| l[k].as_deref().map(|label| (k, h.node_name(k, label)))).collect()
-        });
+        let mut chain = Vec::new();
+        if let Some(l) = h.labels_of(name) {
+            for (k, label) in l.iter().enumerate().filter_map(|(k, l)| l.as_deref().map(|l| (k, l))) {
+                let node = h.node_name(k, label);
+                match made_by.get(&node) {
+                    Some(&(k0, l0)) if (k0, l0) != (k, label) => {
+                        return Err(MineError::HierarchyNameClash { name: shown(&node) })
+                    }
+                    Some(_) => {}
+                    None => {
+                        bytes += 2 * (node.len() as u64 + 48);
+                        made_by.insert(node.clone(), (k, label));
+                    }
+                }
+                bytes += node.len() as u64 + 32;
+                chain.push((k, node));
+            }
+        }
+        // Each item's chain, and the sets of ancestors built from them.
+        bytes += 24 + 8 * (n_levels * n_levels) as u64;
+        if bytes > memory_limit {
+            return Err(too_large);
+        }
         chains.push(chain);
     }
     if let Some((_, clash)) = chains.iter().flatten().find(|(_, n)| own.contains(n.as_str())) {
-        return Err(MineError::HierarchyNameClash { name: clash.clone() });
+        return Err(MineError::HierarchyNameClash { name: shown(clash) });
+    }
+    // The baskets with ancestors: at most one line per item and level.
+    let lines = baskets.iter().map(|b| b.len() as u64).sum::<u64>();
+    if bytes.saturating_add(lines.saturating_mul(12 * (1 + n_levels as u64))) > memory_limit {
+        return Err(too_large);
     }
     let mut b = BasketsBuilder::default();
     // The items keep their order of first appearance, ancestors after them.
@@ -188,6 +238,9 @@ pub fn across_levels(baskets: &Baskets, h: &Hierarchy, tick: &mut dyn FnMut()) -
     let mut parent_of_node: FxHashMap<u32, (usize, u32)> = FxHashMap::default();
     let mut parent = vec![u32::MAX; n_ids];
     for (i, chain) in chains.iter().enumerate() {
+        if i % 1024 == 0 {
+            tick();
+        }
         let ids: Vec<(usize, u32)> =
             chain.iter().filter_map(|(k, n)| b.item_ids.get(n.as_str()).map(|&id| (*k, id))).collect();
         if let Some(&(_, first)) = ids.first() {
@@ -268,7 +321,7 @@ mod tests {
     #[test]
     fn across_levels_baskets_gain_ancestors_and_know_them() {
         let b = baskets(&[&["banana", "milk"], &["carrot"]]);
-        let x = across_levels(&b, &hierarchy(), &mut || {}).unwrap();
+        let x = across_levels(&b, &hierarchy(), 1 << 30, &mut || {}).unwrap();
         assert_eq!(names(&x, 0), ["aisle: dairy", "aisle: fruit", "banana", "department: produce", "milk"]);
         let id = |n: &str| (0..x.n_items() as u32).find(|&i| x.item_name(i) == n).unwrap();
         let t = x.taxonomy().unwrap();
@@ -293,6 +346,16 @@ mod tests {
             Err(MineError::HierarchyConflict { level, .. }) if level == "aisle"
         ));
         let b = baskets(&[&["banana", "aisle: fruit"]]);
-        assert!(matches!(across_levels(&b, &h, &mut || {}), Err(MineError::HierarchyNameClash { .. })));
+        assert!(matches!(across_levels(&b, &h, 1 << 30, &mut || {}), Err(MineError::HierarchyNameClash { .. })));
+        // Two levels whose names and labels make one name.
+        let mut h = Hierarchy::new(vec!["a".into(), "a: b".into()]);
+        h.add("x", vec![s("b: c"), s("c")]).unwrap();
+        let b = baskets(&[&["x"]]);
+        assert!(matches!(
+            across_levels(&b, &h, 1 << 30, &mut || {}),
+            Err(MineError::HierarchyNameClash { name }) if name == "a: b: c"
+        ));
+        // The memory budget.
+        assert!(matches!(across_levels(&b, &hierarchy(), 64, &mut || {}), Err(MineError::MemoryLimit { .. })));
     }
 }

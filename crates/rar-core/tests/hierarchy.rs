@@ -101,7 +101,7 @@ proptest! {
                 }
             }
         }
-        let mined = mine_rules(across_levels(&build(&baskets), &hierarchy(), &mut || {}).unwrap(), &p, &mut || {}).unwrap();
+        let mined = mine_rules(across_levels(&build(&baskets), &hierarchy(), 1 << 30, &mut || {}).unwrap(), &p, &mut || {}).unwrap();
         let rows: Vec<_> = mined.rows().collect();
         let got: BTreeMap<Key, (u32, Measures)> = rows.iter().map(|r| {
             let key = (r.antecedent.iter().map(|s| s.to_string()).collect(), r.consequent.iter().map(|s| s.to_string()).collect());
@@ -170,7 +170,8 @@ fn the_interest_filter_drops_what_an_ancestor_says() {
     }
     let baskets: Vec<BTreeSet<String>> = raw.iter().map(|b| b.iter().map(|s| s.to_string()).collect()).collect();
     let p = MineParams { min_support: 0.1, min_confidence: 0.9, min_length: 2, max_length: 2, ..MineParams::default() };
-    let rules = mine_rules(across_levels(&build(&baskets), &hierarchy(), &mut || {}).unwrap(), &p, &mut || {}).unwrap();
+    let rules = mine_rules(across_levels(&build(&baskets), &hierarchy(), 1 << 30, &mut || {}).unwrap(), &p, &mut || {})
+        .unwrap();
     let flags = rules.interesting(1.1, &mut || {});
     let kept: BTreeMap<(String, String), bool> =
         rules.rows().zip(&flags).map(|(r, &k)| ((r.antecedent.join(","), r.consequent.join(",")), k)).collect();

@@ -94,6 +94,46 @@ SELECT name FROM rar_register('g_clash', 'g_clash');
 SELECT name FROM rar_hierarchy('g_clash', 'groceries_items', '{level2,level1}', 'labels');
 SELECT show_error($$SELECT count(*) FROM rar_mine('g_clash', level => 'all')$$);
 
+-- A conflict with a NULL label says NULL, not a label "NULL".
+INSERT INTO groceries_items VALUES ('ham', NULL, 'meat and sausage');
+SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
+DELETE FROM groceries_items WHERE labels = 'ham' AND level2 IS NULL;
+-- Two sources on one table: a table's name is ambiguous, a source's is
+-- not; a refresh at a level reads its own source's hierarchy.
+SELECT name FROM rar_register('g_h2', 'groceries', defaults => '{"level": "level1", "min_support": 0.05, "min_confidence": 0.3}');
+SELECT name FROM rar_hierarchy('g_h2', 'groceries_items', '{level2,level1}', 'labels');
+SELECT show_error($$SELECT count(*) FROM rar_mine('groceries', level => 'level2')$$);
+CALL rar_refresh('g_h2');
+SELECT rules > 0 AS has_rules FROM rar.rule_sets WHERE source = 'g_h2' AND current;
+SELECT count(*) AS rules_not_of_level1 FROM rar.rules r
+WHERE source = 'g_h2' AND EXISTS (SELECT 1 FROM unnest(r.antecedent || r.consequent) x
+                                  WHERE x NOT IN (SELECT level1 FROM groceries_items));
+SELECT rar_unregister('g_h2');
+-- The catalog row is the owner's to write, but not into a shape that
+-- rar_hierarchy refuses (the failing row's DETAIL holds a time: cut).
+SELECT split_part(show_error($$UPDATE rar.sources SET hierarchy_levels = '{level2,NULL}' WHERE name = 'g_h'$$), E'\n', 1) AS error;
+SELECT split_part(show_error($$UPDATE rar.sources SET hierarchy_key = NULL WHERE name = 'g_h'$$), E'\n', 1) AS error;
+SELECT split_part(show_error($$UPDATE rar.sources SET hierarchy_levels = '{level2,all}' WHERE name = 'g_h'$$), E'\n', 1) AS error;
+UPDATE rar.sources SET hierarchy_levels = '{level2,level2}' WHERE name = 'g_h';
+SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
+SELECT name FROM rar_hierarchy('g_h', 'groceries_items', '{level2,level1}', 'labels');
+-- Lookups of the wrong kind are refused when named; a column renamed since
+-- is reported with the remedy.
+CREATE INDEX groceries_items_labels ON groceries_items (labels);
+SELECT show_error($$SELECT rar_hierarchy('g_h', 'groceries_items_labels', '{level2}', 'labels')$$);
+DROP INDEX groceries_items_labels;
+SELECT show_error($$SELECT rar_hierarchy('g_h', 999999::regclass, '{level2}', 'labels')$$);
+ALTER TABLE groceries_items RENAME COLUMN level1 TO top;
+SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
+ALTER TABLE groceries_items RENAME COLUMN top TO level1;
+-- Levels whose names and labels would make one name across levels.
+CREATE TABLE g_nodes (labels text, a text, "a: b" text);
+INSERT INTO g_nodes SELECT labels, 'b: c', 'c' FROM groceries_items;
+SELECT name FROM rar_hierarchy('g_clash', 'g_nodes', '{a,"a: b"}', 'labels');
+SELECT show_error($$SELECT count(*) FROM rar_mine('g_clash', level => 'all')$$);
+DROP TABLE g_nodes CASCADE;
+SELECT name FROM rar_hierarchy('g_clash', NULL);
+
 -- Rights: only the owner of the table names its hierarchy; mining a level
 -- reads the lookup with the caller's rights.
 CREATE ROLE rar_test_h;
@@ -102,6 +142,24 @@ SET ROLE rar_test_h;
 SELECT show_error($$SELECT rar_hierarchy('g_h', NULL)$$);
 SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
 RESET ROLE;
+-- A superuser (a pg_cron job, say) does not refresh a source whose lookup
+-- is a view another role owns: code in it would run as the superuser.
+GRANT CREATE ON SCHEMA public TO rar_test_h;
+SET ROLE rar_test_h;
+CREATE TABLE h_sales (basket int, item text);
+INSERT INTO h_sales VALUES (1, 'ham'), (1, 'beef'), (2, 'ham');
+CREATE VIEW h_levels AS SELECT 'ham'::text AS item, 'meat'::text AS kind;
+SELECT name FROM rar_register('h_s', 'h_sales', defaults => '{"level": "kind", "min_support": 0.1}');
+SELECT name FROM rar_hierarchy('h_s', 'h_levels', '{kind}');
+RESET ROLE;
+SELECT show_error($$CALL rar_refresh('h_s')$$);
+SET ROLE rar_test_h;
+CALL rar_refresh('h_s');
+SELECT rar_unregister('h_s');
+DROP VIEW h_levels;
+DROP TABLE h_sales;
+RESET ROLE;
+REVOKE CREATE ON SCHEMA public FROM rar_test_h;
 -- Removing it; a dropped lookup table is reported as such.
 SELECT name, hierarchy_table FROM rar_hierarchy('g_clash', NULL);
 SELECT name FROM rar_hierarchy('g_h', 'g_ancestor', '{ancestor}');
