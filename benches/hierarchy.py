@@ -33,15 +33,14 @@ import sys
 import tempfile
 import time
 
-import psycopg
+import benchdb
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DB = "rar_bench_hierarchy"
 
 
 def connect(dbname=DB):
-    return psycopg.connect(host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-                           port=os.environ.get("PGPORT", "5415"), user="postgres", dbname=dbname, autocommit=True)
+    return benchdb.connect(dbname)
 
 
 def copy_in(c, table, path):
@@ -53,12 +52,8 @@ def copy_in(c, table, path):
 
 
 def setup():
-    with connect("postgres") as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone():
-            c.execute(f"CREATE DATABASE {DB}")
+    benchdb.fresh_extension(DB)
     with connect() as c:
-        c.execute("DROP EXTENSION IF EXISTS rar CASCADE")
-        c.execute("CREATE EXTENSION rar")
         if not c.execute("SELECT to_regclass('groceries')").fetchone()[0]:
             c.execute("CREATE TABLE groceries (transaction_id int, item text)")
             copy_in(c, "groceries", ROOT / "data" / "groceries.csv")

@@ -259,6 +259,18 @@ pub fn mine_itemsets<'b>(
     visit: &mut Visit<'b>,
     tick: &mut (dyn FnMut() + 'b),
 ) -> Result<ItemsetTree, MineError> {
+    search(baskets, limits, visit, tick, None)
+}
+
+/// [`mine_itemsets`], with the choice of the pair-count matrix forced one
+/// way or the other (`None`: by its size, as always outside tests).
+fn search<'b>(
+    baskets: &Baskets,
+    limits: SearchLimits,
+    visit: &mut Visit<'b>,
+    tick: &mut (dyn FnMut() + 'b),
+    force_matrix: Option<bool>,
+) -> Result<ItemsetTree, MineError> {
     let n = baskets.len();
     let mut counts = vec![0u32; baskets.n_items()];
     for b in baskets.iter() {
@@ -293,7 +305,7 @@ pub fn mine_itemsets<'b>(
     // counting a contiguous range of baskets (its own matrix), the calling
     // thread taking the first range and checking for cancellation.
     let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * 4;
-    let use_matrix = pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4);
+    let use_matrix = force_matrix.unwrap_or(pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4));
     let row_start = |a: usize| a * m - a * (a + 1) / 2;
     let mut threads = if n < PARALLEL_MIN_BASKETS { 1 } else { limits.threads.max(1) };
     if use_matrix && pair_bytes > 0 {
@@ -356,6 +368,14 @@ pub fn mine_itemsets<'b>(
     s.live_tid_bytes = tids.iter().map(|t| t.len() as u64 * 4).sum::<u64>() + pair_bytes * use_matrix as u64;
     s.check_memory()?;
 
+    // The frequent pairs of each item `a` with a later item, with their
+    // counts: from the matrix, or else from `a`'s own baskets (a counter
+    // per item, reset through the list of those touched). Then the cost
+    // follows the pairs that occur, not all pairs of frequent items, which
+    // on a long-tail catalog are mostly never seen together.
+    let mut together = if use_matrix { Vec::new() } else { vec![0u32; m] };
+    let mut touched: Vec<u32> = Vec::new();
+    let mut candidates: Vec<(u32, u32)> = Vec::new();
     for a in (0..m).rev() {
         (s.tick)();
         let a_node = 1 + a as u32;
@@ -363,39 +383,50 @@ pub fn mine_itemsets<'b>(
         let mut kids = Kids { kids: Vec::new(), drops: Vec::new() };
         let mut buf = Vec::new();
         let prune = limits.antecedent_count.filter(|&u| s.tree.item_count(a as u32) < u);
-        for bb in a + 1..m {
-            if prune.is_some_and(|u| s.tree.item_count(bb as u32) < u) {
+        candidates.clear();
+        if use_matrix {
+            let row = &pairs[row_start(a)..row_start(a) + (m - a - 1)];
+            candidates.extend(
+                row.iter().enumerate().filter(|&(_, &c)| c >= limits.min_count).map(|(i, &c)| ((a + 1 + i) as u32, c)),
+            );
+        } else {
+            touched.clear();
+            for &t in &tids[a] {
+                for &v in baskets.basket(t as usize) {
+                    let k = internal[v as usize];
+                    if k != NONE && k as usize > a {
+                        if together[k as usize] == 0 {
+                            touched.push(k);
+                        }
+                        together[k as usize] += 1;
+                    }
+                }
+                s.count_work();
+            }
+            touched.sort_unstable();
+            for &k in &touched {
+                let c = std::mem::take(&mut together[k as usize]);
+                if c >= limits.min_count {
+                    candidates.push((k, c));
+                }
+            }
+        }
+        for &(bb, count) in &candidates {
+            if prune.is_some_and(|u| s.tree.item_count(bb) < u) {
                 continue;
             }
             // Across a hierarchy, an item and its own ancestor never make a
             // pair; no larger itemset holds both then, as every candidate's
             // subsets must be in the tree (see `descend`).
-            if baskets.taxonomy().is_some_and(|t| t.related(frequent[a], frequent[bb])) {
+            if baskets.taxonomy().is_some_and(|t| t.related(frequent[a], frequent[bb as usize])) {
                 continue;
             }
-            let count = if use_matrix {
-                let c = pairs[row_start(a) + bb - a - 1];
-                if c < limits.min_count {
-                    continue;
-                }
-                if !leaves {
-                    intersect_into(&tids[a], &tids[bb], 0, &mut buf);
-                }
-                c
-            } else if leaves {
-                match intersect_count(&tids[a], &tids[bb], limits.min_count) {
-                    Some(c) => c,
-                    None => continue,
-                }
-            } else {
-                match intersect_into(&tids[a], &tids[bb], limits.min_count, &mut buf) {
-                    Some(c) => c,
-                    None => continue,
-                }
-            };
+            if !leaves {
+                intersect_into(&tids[a], &tids[bb as usize], 0, &mut buf);
+            }
             s.count_work();
-            kids.kids.push((bb as u32, count, std::mem::take(&mut buf)));
-            kids.drops.extend([s.tree.item_count(bb as u32), s.tree.item_count(a as u32)]);
+            kids.kids.push((bb, count, std::mem::take(&mut buf)));
+            kids.drops.extend([s.tree.item_count(bb), s.tree.item_count(a as u32)]);
         }
         s.expand(a_node, &[a as u32], kids)?;
     }
@@ -540,6 +571,49 @@ mod tests {
         let go = AtomicBool::new(false);
         let (tids, _) = count_range(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &go);
         assert_eq!(tids.iter().map(Vec::len).max(), Some(99_999), "unflagged, it counts its whole range");
+    }
+
+    /// Every itemset with its count, as the search reports them.
+    fn itemsets(b: &Baskets, min_count: u32, max_length: usize, matrix: bool) -> Vec<(Vec<u32>, u32)> {
+        let limits = SearchLimits { min_count, max_length, antecedent_count: None, memory_limit: 1 << 30, threads: 1 };
+        let mut out = Vec::new();
+        let mut visit = |tree: &ItemsetTree, f: Found<'_>| {
+            let mut ids: Vec<u32> = f.items.iter().map(|&i| tree.vocab_id(i)).collect();
+            ids.sort_unstable();
+            out.push((ids, tree.count(f.node)));
+            Ok(())
+        };
+        search(b, limits, &mut visit, &mut || {}, Some(matrix)).unwrap();
+        out.sort();
+        out
+    }
+
+    /// Pairs counted from each item's baskets (no matrix) give the same
+    /// itemsets and counts as the matrix, on dense data and on a long tail.
+    #[test]
+    fn pairs_without_the_matrix_are_the_same() {
+        let mut seed = 7u64;
+        let mut next = |k: u64| {
+            seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (seed >> 33) % k
+        };
+        for (items, baskets, size, min_count) in [(12, 300, 5, 3), (2000, 3000, 6, 2), (40, 500, 3, 1)] {
+            let mut b = BasketsBuilder::default();
+            for t in 0..baskets {
+                for _ in 0..1 + next(size) {
+                    // Half the lines from a few popular items, half from the tail.
+                    let i = if next(2) == 0 { next(8) } else { next(items) };
+                    b.push(&t.to_string(), &format!("i{i}"));
+                }
+            }
+            let b = b.build();
+            for max_length in [2, 3, 4] {
+                let with = itemsets(&b, min_count, max_length, true);
+                let without = itemsets(&b, min_count, max_length, false);
+                assert!(with.iter().any(|(s, _)| s.len() >= 2), "pairs to compare");
+                assert_eq!(with, without, "{items} items, max_length {max_length}");
+            }
+        }
     }
 
     /// The flag is raised when the calling thread leaves the counting by

@@ -1,0 +1,9 @@
+#!/usr/bin/env bash
+# Rerunnable long-tail catalog benchmark of rar_mine against pyfim (see
+# longtail.py). Needs the set-up of scripts/setup.sh
+# (run it first, or pass --setup).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+[ "${1:-}" = "--setup" ] && { shift; ./scripts/setup.sh --no-demo; }
+. scripts/env.sh
+exec python benches/longtail.py "$@"
