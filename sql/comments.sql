@@ -145,6 +145,7 @@ COMMENT ON COLUMN rar.models.deployed IS 'Whether it is the model in use for its
 COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
 COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
 COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
+COMMENT ON COLUMN rar.models.train_checksum IS 'Fingerprint of the training split (a checksum of its baskets); rar_evaluate compares it with the table''s now (NULL for models of 0.1.0)';
 COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
 COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';

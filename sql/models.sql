@@ -27,6 +27,9 @@ CREATE TABLE rar.models (
     deployed_at  timestamptz,
     trained_by   name NOT NULL DEFAULT current_user,
     trained_at   timestamptz NOT NULL DEFAULT now(),
+    -- The fingerprint of the training split (Baskets::checksum, hex):
+    -- rar_evaluate tells when the table changed since (NULL: 0.1.0).
+    train_checksum text,
     UNIQUE (source, version)
 );
 CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;

@@ -42,6 +42,20 @@ pub fn count(sql: &str, args: &[DatumWithOid]) -> Result<i64, RarError> {
     Ok(one::<i64>(sql, args)?.unwrap_or(0))
 }
 
+/// Whether the extension's catalog table `rar.<table>` has `column`: false
+/// between a new library and `ALTER EXTENSION rar UPDATE` from a version
+/// without it, when the library must still work with the old catalog.
+pub fn catalog_has_column(table: &str, column: &str) -> Result<bool, RarError> {
+    Ok(one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) a.attrelid \
+         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) c.relnamespace \
+         WHERE n.nspname OPERATOR(pg_catalog.=) 'rar' AND c.relname OPERATOR(pg_catalog.=) $1 \
+           AND a.attname OPERATOR(pg_catalog.=) $2 AND NOT a.attisdropped)",
+        &[table.into(), column.into()],
+    )?
+    .unwrap_or(false))
+}
+
 /// The role the call runs as (`CURRENT_USER`), for messages and hints.
 pub fn current_user() -> Result<String, RarError> {
     Ok(one::<String>("SELECT CURRENT_USER::pg_catalog.text", &[])?.unwrap_or_default())

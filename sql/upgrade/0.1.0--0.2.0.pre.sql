@@ -59,6 +59,8 @@ DROP FUNCTION rar_diff(text, bigint, bigint);
 
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
+-- What a model saw: the fingerprint of its training split.
+ALTER TABLE rar.models ADD COLUMN train_checksum text;
 -- A source's product hierarchy (rar_hierarchy).
 ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[],
     ADD CONSTRAINT sources_hierarchy_check CHECK (

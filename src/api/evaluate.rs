@@ -199,8 +199,31 @@ fn rar_evaluate(
         completion(&cases, &popular, &rule_sets, if has_model { Some(&mut model_rank) } else { None }, &mut || {
             check_for_interrupts!();
         });
-    if has_model {
+    if let (true, Some(id)) = (has_model, model) {
         out.extend(r_model.rows("model"));
+        // Whether the model was trained on the training split as it is now.
+        let version = one::<i32>("SELECT version FROM rar.models WHERE model_id = $1", &[id.into()]).or_raise();
+        let version = version.unwrap_or_default();
+        let seen = if crate::spi::catalog_has_column("models", "train_checksum").or_raise() {
+            one::<String>("SELECT train_checksum FROM rar.models WHERE model_id = $1", &[id.into()]).or_raise()
+        } else {
+            None
+        };
+        match seen {
+            Some(seen) => {
+                let same = seen == format!("{:016x}", train.checksum());
+                if !same {
+                    pgrx::notice!(
+                        "rar_evaluate: the training split of \"{source}\" changed since its deployed model (version {version}) was trained ({} training baskets now); its figures are for data it did not see",
+                        train.len()
+                    );
+                }
+                out.push(("model".into(), "trained_on_current_data".into(), None, if same { 1.0 } else { 0.0 }));
+            }
+            None => pgrx::notice!(
+                "rar_evaluate: the deployed model of \"{source}\" (version {version}) was trained by rar 0.1.0, which kept no fingerprint of its data; whether the table changed since is unknown"
+            ),
+        }
     } else {
         pgrx::notice!(
             "rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it"

@@ -171,6 +171,7 @@ pub fn train(
     let (t_off, t_items) = encode(&train_b, &index);
     let (v_off, v_items) = encode(&valid_b, &index);
     let lines = train_b.lines() + valid_b.lines() + stats.null_lines;
+    let train_checksum = format!("{:016x}", train_b.checksum());
 
     let mut state = ProgressState { label: format!("{model} on {}", src.display), interrupt: None };
     report_activity(&format!("rar_train: {}, starting", state.label));
@@ -217,16 +218,12 @@ pub fn train(
     // Versions are numbered per table: one new model of a table at a time
     // (the rows of its models, locked; only the table's owner can).
     crate::spi::exec("SELECT 1 FROM rar.models WHERE source = $1 FOR NO KEY UPDATE", &[src.oid.into()]).or_raise();
+    // The fingerprint has a column from 0.2.0 on (a 0.1.0 catalog, before
+    // ALTER EXTENSION rar UPDATE, trains without it).
+    let fingerprint = crate::spi::catalog_has_column("models", "train_checksum").or_raise();
+    let (checksum_column, checksum_value) = if fingerprint { (", train_checksum", ", $14") } else { ("", "") };
     let row = Spi::connect_mut(|client| {
-        let t = client.update(
-            "INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds, \
-                                     lines, train_baskets, valid_baskets, split, deployed, deployed_at) \
-             SELECT $1, coalesce((SELECT max(version) FROM rar.models WHERE source = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                    $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END \
-             FROM (SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = $1 AND deployed) AS d) s \
-             RETURNING model_id, version, deployed",
-            None,
-            &[
+        let mut args = vec![
                 src.oid.into(),
                 model.to_string().into(),
                 JsonB(cfg.clone()).into(),
@@ -242,7 +239,21 @@ pub fn train(
                 report["train_baskets"].as_i64().unwrap_or(0).into(),
                 report["valid_baskets"].as_i64().unwrap_or(0).into(),
                 split_name.to_string().into(),
-            ],
+            ];
+        if fingerprint {
+            args.push(train_checksum.clone().into());
+        }
+        let t = client.update(
+            &format!(
+                "INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds, \
+                                         lines, train_baskets, valid_baskets, split, deployed, deployed_at{checksum_column}) \
+                 SELECT $1, coalesce((SELECT max(version) FROM rar.models WHERE source = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                        $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END{checksum_value} \
+                 FROM (SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = $1 AND deployed) AS d) s \
+                 RETURNING model_id, version, deployed"
+            ),
+            None,
+            &args,
         )?;
         let r = t.first();
         Ok::<_, pgrx::spi::SpiError>((r.get::<i64>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0), r.get::<bool>(3)?.unwrap_or(false)))

@@ -39,3 +39,11 @@ FROM rar_evaluate('groceries_ev', min_support => 0.005, min_confidence => 0.2, m
 WHERE subject = 'split' OR metric = 'rules' ORDER BY 1, 2;
 SELECT show_error($$SELECT * FROM rar_evaluate('groceries_ev', methods => '{deep}')$$);
 SELECT show_error($$SELECT * FROM rar_evaluate('groceries_ev', on_split => 'train')$$);
+-- The model records a fingerprint of its training split: on the table as it
+-- was trained, it says so; once baskets change, it says they changed.
+SELECT train_checksum ~ '^[0-9a-f]{16}$' AS has_fingerprint FROM rar.models WHERE source = 'groceries_ev'::regclass;
+SELECT value AS trained_on_current_data FROM ev WHERE subject = 'model' AND metric = 'trained_on_current_data';
+DELETE FROM groceries_ev WHERE transaction_id % 10 = 0;
+SELECT value AS trained_on_current_data
+FROM rar_evaluate('groceries_ev', min_support => 0.005, min_confidence => 0.2, methods => '{exact}')
+WHERE subject = 'model' AND metric = 'trained_on_current_data';
