@@ -9,7 +9,11 @@
 //! - `hybrid`: the mean of the two scores (0 where no rule proposes the
 //!   item), so that items both sources back come first.
 //!
-//! Items already in the basket are never recommended.
+//! Items already in the basket are never recommended. For rules mined at
+//! a level of the source's hierarchy, the basket is first seen as they
+//! were mined: its items' labels at that level, or (across levels) its
+//! items and their ancestors; what they recommend is then of that level
+//! (and, across levels, never one of the basket's own categories).
 
 use std::collections::HashMap;
 
@@ -34,25 +38,54 @@ struct Candidate {
     model: Option<f64>,
 }
 
-fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
-    let mut out: HashMap<String, Candidate> = HashMap::new();
+/// The current rule set of `source`: its id, the longest antecedent, and
+/// the hierarchy level it was mined at (if any).
+fn current_set(source: &str) -> Option<(i64, i32, Option<String>)> {
     Spi::connect(|client| {
         let head = client.select(
-            "SELECT s.set_id, coalesce((s.params->>'max_length')::int, 4) - 1 \
+            "SELECT s.set_id, coalesce((s.params->>'max_length')::int, 4) - 1, s.params->>'level' \
              FROM rar.rule_sets s WHERE s.source = $1 AND s.current",
             Some(1),
             &[source.to_string().into()],
         )?;
         if head.is_empty() {
-            return Ok(());
+            return Ok(None);
         }
         let first = head.first();
-        let set_id: i64 = first.get(1)?.unwrap_or(0);
-        let max_len: i32 = first.get(2)?.unwrap_or(0);
+        Ok::<_, pgrx::spi::SpiError>(Some((first.get(1)?.unwrap_or(0), first.get(2)?.unwrap_or(0), first.get(3)?)))
+    })
+    .or_raise()
+}
+
+/// The basket as the current rules see it: for rules mined at a level of
+/// the source's hierarchy, its items' labels there, or (across levels) its
+/// items with their ancestors.
+fn as_the_rules_see_it(source: &str, basket: &[String], level: Option<&str>) -> Vec<String> {
+    let Some(level) = level else { return basket.to_vec() };
+    let h = crate::hierarchy::load(source, crate::gucs::memory_limit_bytes()).or_raise();
+    let k = if level == crate::hierarchy::ACROSS {
+        None
+    } else {
+        Some(h.level(level).unwrap_or_else(|| {
+            RarError::NoSuchLevel { level: level.to_string(), source: source.to_string(), levels: h.levels().to_vec() }
+                .raise()
+        }))
+    };
+    rar_core::hierarchy::lift_items(&h, basket, k)
+}
+
+fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
+    let mut out: HashMap<String, Candidate> = HashMap::new();
+    let Some((set_id, max_len, level)) = current_set(source) else { return out };
+    let basket = as_the_rules_see_it(source, basket, level.as_deref());
+    if basket.is_empty() {
+        return out;
+    }
+    Spi::connect(|client| {
         // Antecedents are item arrays sorted by name; so is the basket, so
         // its subsets come out in the same order.
         let budget = (crate::gucs::memory_limit_bytes() / 8) as usize;
-        let keys = subset_keys(basket, max_len.max(0) as usize, 100_000, budget);
+        let keys = subset_keys(&basket, max_len.max(0) as usize, 100_000, budget);
         let rows = client.select(
             "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
              FROM rar.rule_store r WHERE r.set_id = $1 \

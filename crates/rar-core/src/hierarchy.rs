@@ -133,6 +133,29 @@ pub fn at_level(baskets: &Baskets, h: &Hierarchy, level: usize, tick: &mut dyn F
     AtLevel { baskets: b.build(), unlabelled_lines: unlabelled }
 }
 
+/// A basket's items as rules mined at a level see them: their labels at
+/// `level` (items without one left out), or with `level` None (across
+/// levels) the items and all their ancestors. Sorted by name and distinct,
+/// as rule sides are.
+pub fn lift_items(h: &Hierarchy, items: &[String], level: Option<usize>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        let labels = h.labels_of(item);
+        match level {
+            Some(k) => out.extend(labels.and_then(|l| l[k].as_deref()).map(str::to_string)),
+            None => {
+                out.push(item.clone());
+                if let Some(l) = labels {
+                    out.extend(l.iter().enumerate().filter_map(|(k, x)| x.as_deref().map(|x| h.node_name(k, x))));
+                }
+            }
+        }
+    }
+    out.sort();
+    out.dedup();
+    out
+}
+
 /// What the search and the rule filter know of a hierarchy across levels,
 /// by vocabulary id of the baskets it belongs to.
 #[derive(Debug, Clone, Default)]
@@ -334,6 +357,18 @@ mod tests {
         assert_eq!(t.parent(id("aisle: fruit")), Some(id("department: produce")));
         assert_eq!(t.parent(id("department: produce")), None);
         assert_eq!(t.parent(id("aisle: dairy")), None, "milk has no department");
+    }
+
+    #[test]
+    fn a_basket_is_lifted_as_the_rules_were_mined() {
+        let h = hierarchy();
+        let basket: Vec<String> = ["banana", "milk", "soap"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(lift_items(&h, &basket, Some(0)), ["dairy", "fruit"]);
+        assert_eq!(lift_items(&h, &basket, Some(1)), ["produce"]);
+        assert_eq!(
+            lift_items(&h, &basket, None),
+            ["aisle: dairy", "aisle: fruit", "banana", "department: produce", "milk", "soap"]
+        );
     }
 
     #[test]

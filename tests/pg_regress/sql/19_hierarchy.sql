@@ -83,6 +83,21 @@ CALL rar_refresh('g_h');
 SELECT antecedent_text, consequent_text, round(confidence::numeric, 3) AS confidence
 FROM rar.rules WHERE source = 'g_h' ORDER BY lift DESC, antecedent_text LIMIT 3;
 
+-- rar_recommend sees a basket as the rules were mined: as level-2
+-- categories here, then with its items' ancestors across levels; it never
+-- recommends the basket's own items or categories.
+SELECT rank, item, round(score::numeric, 3) AS score FROM rar_recommend(ARRAY['whole milk', 'rolls/buns'], 3, source => 'g_h');
+SELECT name FROM rar_register('g_h', 'groceries', defaults => '{"level": "all", "min_support": 0.02, "min_confidence": 0.3}');
+CALL rar_refresh('g_h');
+SELECT rank, item, round(score::numeric, 3) AS score FROM rar_recommend(ARRAY['whole milk', 'rolls/buns'], 3, source => 'g_h');
+SELECT count(*) AS own_items_or_categories
+FROM rar_recommend(ARRAY['whole milk', 'rolls/buns'], 1000, source => 'g_h') r
+WHERE r.item IN (SELECT x FROM groceries_items i,
+                 LATERAL (VALUES (i.labels), ('level2: ' || i.level2), ('level1: ' || i.level1)) v(x)
+                 WHERE i.labels IN ('whole milk', 'rolls/buns'));
+SELECT count(*) > 0 AS recommends FROM rar_recommend(ARRAY['whole milk', 'rolls/buns'], 1000, source => 'g_h');
+SELECT name FROM rar_register('g_h', 'groceries', defaults => '{"level": "level2", "min_support": 0.02, "min_confidence": 0.3}');
+
 -- A lookup that gives an item two categories is refused, never guessed.
 INSERT INTO groceries_items VALUES ('ham', 'pork', 'meat and sausage');
 SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
