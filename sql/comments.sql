@@ -85,7 +85,7 @@ COMMENT ON COLUMN rar.rule_trends.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_trends.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_trends.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_trends.previous_set IS 'The set refreshed before it (NULL for the first kept)';
-COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds (compare like with like)';
+COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds and model (compare like with like)';
 COMMENT ON COLUMN rar.rule_trends.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rule_trends.consequent IS 'Items of the right-hand side';
 COMMENT ON COLUMN rar.rule_trends.antecedent_text IS 'Labels of the left-hand side, as one line';

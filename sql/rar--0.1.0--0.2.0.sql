@@ -1024,6 +1024,171 @@ IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
 	"antecedent_before" bigint, 
@@ -1036,13 +1201,15 @@ AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 
 CREATE OR REPLACE VIEW rar.rule_trends WITH (security_invoker = true) AS
 WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
     FROM rar.rule_sets s
     WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
 )
 SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL THEN s.params IS NOT DISTINCT FROM s.previous_params END AS same_params,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
        x.antecedent, x.consequent,
        rar.items_text(x.antecedent_labels) AS antecedent_text,
        rar.items_text(x.consequent_labels) AS consequent_text,
@@ -1052,8 +1219,10 @@ SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
             WHEN x.previous_count IS NULL THEN 'emerged'
             WHEN x.count IS NULL THEN 'vanished'
             ELSE 'held' END AS change,
-       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0))::bigint,
-                               x.count, pg_catalog.round(x.count / NULLIF(x.confidence, 0))::bigint) AS p_change
+       
+       
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
 FROM sets s
 CROSS JOIN LATERAL (
     SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
@@ -1066,13 +1235,12 @@ CROSS JOIN LATERAL (
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
 
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
 ) RETURNS TEXT 
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."resolved_name"(
 	"name" TEXT 
@@ -1081,19 +1249,20 @@ STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."relation_of"(
 	"name" TEXT 
 ) RETURNS oid 
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -1115,171 +1284,6 @@ LANGUAGE sql VOLATILE
 AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1541,7 +1545,7 @@ COMMENT ON COLUMN rar.rule_trends.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_trends.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_trends.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_trends.previous_set IS 'The set refreshed before it (NULL for the first kept)';
-COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds (compare like with like)';
+COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds and model (compare like with like)';
 COMMENT ON COLUMN rar.rule_trends.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rule_trends.consequent IS 'Items of the right-hand side';
 COMMENT ON COLUMN rar.rule_trends.antecedent_text IS 'Labels of the left-hand side, as one line';

@@ -1330,7 +1330,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:999
+-- src/api/clean.rs:1003
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1403,7 +1403,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:741
+-- src/api/clean.rs:745
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */
@@ -1538,209 +1538,24 @@ AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:187
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/trend.rs:199
--- rar::api::trend::rar::confidence_change_p
-CREATE  FUNCTION rar."confidence_change_p"(
-	"count_before" bigint, /* Option < i64 > */
-	"antecedent_before" bigint, /* Option < i64 > */
-	"count_after" bigint, /* Option < i64 > */
-	"antecedent_after" bigint /* Option < i64 > */
-) RETURNS double precision /* Option < f64 > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:54
--- requires:
---   rulesets
---   api::trend::rar::confidence_change_p
-
--- Rules over refreshes: each rule of each kept rule set of a source beside
--- the set refreshed before it, whether it emerged, held or vanished, and a
--- test of its change in confidence (rar.confidence_change_p, the test that
--- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
-CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
-WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params
-    FROM rar.rule_sets s
-    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
-)
-SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL THEN s.params IS NOT DISTINCT FROM s.previous_params END AS same_params,
-       x.antecedent, x.consequent,
-       rar.items_text(x.antecedent_labels) AS antecedent_text,
-       rar.items_text(x.consequent_labels) AS consequent_text,
-       x.support, x.confidence, x.lift, x.count, s.baskets,
-       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
-       CASE WHEN s.previous_set IS NULL THEN 'first'
-            WHEN x.previous_count IS NULL THEN 'emerged'
-            WHEN x.count IS NULL THEN 'vanished'
-            ELSE 'held' END AS change,
-       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0))::bigint,
-                               x.count, pg_catalog.round(x.count / NULLIF(x.confidence, 0))::bigint) AS p_change
-FROM sets s
-CROSS JOIN LATERAL (
-    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
-           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
-           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
-           n.support, n.confidence, n.lift, n.count,
-           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
-    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
-    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
-      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
-) x;
-GRANT SELECT ON rar.rule_trends TO rar_reader;
-GRANT SELECT ON rar.rule_trends TO PUBLIC;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:227
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:61
--- requires:
---   rulesets
---   sources::rar::source_name
---   sources::rar::relation_of_sql
---   sources::rar::resolved_name
-
--- The functions of sql/models.sql that take a source, under the one naming
--- rule (src/sources.rs): a registered source's name, or a table or view as
--- the caller's search path finds it. A function with a pinned search path
--- no longer sees the caller's, so these thin wrappers resolve the name
--- first (with rar.relation_of or rar.resolved_name, schema-qualified like
--- everything they call) and hand the table, or a name any search path
--- resolves the same way, to the pinned function.
-
-CREATE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
-$fn$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:123
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1771,128 +1586,15 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1912,6 +1614,136 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:235
 -- rar::api::aggregate::rar::rules_sfunc_bi
 CREATE  FUNCTION rar."rules_sfunc_bi"(
@@ -1925,6 +1757,22 @@ CREATE  FUNCTION rar."rules_sfunc_bi"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1986,6 +1834,162 @@ BEGIN
     END LOOP;
 END
 $gen$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:187
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:199
+-- rar::api::trend::rar::confidence_change_p
+CREATE  FUNCTION rar."confidence_change_p"(
+	"count_before" bigint, /* Option < i64 > */
+	"antecedent_before" bigint, /* Option < i64 > */
+	"count_after" bigint, /* Option < i64 > */
+	"antecedent_after" bigint /* Option < i64 > */
+) RETURNS double precision /* Option < f64 > */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:54
+-- requires:
+--   rulesets
+--   api::trend::rar::confidence_change_p
+
+-- Rules over refreshes: each rule of each kept rule set of a source beside
+-- the set refreshed before it, whether it emerged, held or vanished, and a
+-- test of its change in confidence (rar.confidence_change_p, the test that
+-- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
+CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
+WITH sets AS (
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
+    FROM rar.rule_sets s
+    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
+)
+SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
+       x.antecedent, x.consequent,
+       rar.items_text(x.antecedent_labels) AS antecedent_text,
+       rar.items_text(x.consequent_labels) AS consequent_text,
+       x.support, x.confidence, x.lift, x.count, s.baskets,
+       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
+       CASE WHEN s.previous_set IS NULL THEN 'first'
+            WHEN x.previous_count IS NULL THEN 'emerged'
+            WHEN x.count IS NULL THEN 'vanished'
+            ELSE 'held' END AS change,
+       -- Antecedent counts from count / confidence, capped where the test
+       -- stops (2^32) so that no stored value breaks the cast.
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
+FROM sets s
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
+           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
+           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
+           n.support, n.confidence, n.lift, n.count,
+           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
+    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
+    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
+      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
+) x;
+GRANT SELECT ON rar.rule_trends TO rar_reader;
+GRANT SELECT ON rar.rule_trends TO PUBLIC;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:227
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:234
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:61
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
+
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
+
+CREATE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2078,7 +2082,7 @@ COMMENT ON COLUMN rar.rule_trends.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_trends.set_id IS 'The rule set';
 COMMENT ON COLUMN rar.rule_trends.refreshed_at IS 'When it was mined';
 COMMENT ON COLUMN rar.rule_trends.previous_set IS 'The set refreshed before it (NULL for the first kept)';
-COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds (compare like with like)';
+COMMENT ON COLUMN rar.rule_trends.same_params IS 'Whether both sets were mined with the same thresholds and model (compare like with like)';
 COMMENT ON COLUMN rar.rule_trends.antecedent IS 'Items of the left-hand side';
 COMMENT ON COLUMN rar.rule_trends.consequent IS 'Items of the right-hand side';
 COMMENT ON COLUMN rar.rule_trends.antecedent_text IS 'Labels of the left-hand side, as one line';

@@ -4,13 +4,15 @@
 -- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
 CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
 WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
     FROM rar.rule_sets s
     WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
 )
 SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL THEN s.params IS NOT DISTINCT FROM s.previous_params END AS same_params,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
        x.antecedent, x.consequent,
        rar.items_text(x.antecedent_labels) AS antecedent_text,
        rar.items_text(x.consequent_labels) AS consequent_text,
@@ -20,8 +22,10 @@ SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
             WHEN x.previous_count IS NULL THEN 'emerged'
             WHEN x.count IS NULL THEN 'vanished'
             ELSE 'held' END AS change,
-       rar.confidence_change_p(x.previous_count, pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0))::bigint,
-                               x.count, pg_catalog.round(x.count / NULLIF(x.confidence, 0))::bigint) AS p_change
+       -- Antecedent counts from count / confidence, capped where the test
+       -- stops (2^32) so that no stored value breaks the cast.
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
 FROM sets s
 CROSS JOIN LATERAL (
     SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,

@@ -224,6 +224,10 @@ pub enum RarError {
         source: String,
         levels: Vec<String>,
     },
+    /// A temporary relation of the session with the name of a work table.
+    TempNameTaken {
+        name: &'static str,
+    },
     /// A hierarchy recorded with levels rar_hierarchy would refuse (a direct
     /// write to `rar.sources`).
     BadHierarchy {
@@ -650,6 +654,13 @@ impl RarError {
             )
             .set_detail(format!("The hierarchy of source \"{source}\" has the levels {}.", levels.join(", ")))
             .set_hint("Give one of them, or 'all' for rules across the items and every level."),
+            RarError::TempNameTaken { name } => ErrorReport::new(
+                ERRCODE_DUPLICATE_TABLE,
+                format!("relation \"pg_temp.{name}\" already exists"),
+                F,
+            )
+            .set_detail("rar_clean keeps its work in a temporary table of that name, and does not touch one it did not create.")
+            .set_hint(format!("Rename or drop your temporary \"{name}\" in this session, then run rar_clean again.")),
             RarError::BadHierarchy { source } => ErrorReport::new(
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 format!("the hierarchy of source \"{source}\" has invalid levels"),

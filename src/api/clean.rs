@@ -612,7 +612,11 @@ fn ensure_quarantine(t: &Target) {
 fn merge_duplicate_lines(r: &mut Run) {
     let (tab, tid, item) = (r.t.src.quoted.clone(), r.t.tid.clone(), r.t.item.clone());
     let total = r.t.quantity.as_ref().map_or(String::new(), |q| format!(", pg_catalog.sum({q}) OVER w AS total"));
-    drop_duplicates_table();
+    // Its work table has a fixed name in the session's temporary schema: a
+    // table of the user's by that name is theirs, never dropped.
+    if exists("pg_temp.rar_duplicates").or_raise() {
+        RarError::TempNameTaken { name: "rar_duplicates" }.raise();
+    }
     exec(
         &format!(
             "CREATE TEMP TABLE rar_duplicates AS SELECT * FROM (SELECT tableoid AS part, ctid AS line, \

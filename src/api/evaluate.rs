@@ -214,7 +214,7 @@ fn rar_evaluate(
                 let same = seen == format!("{:016x}", train.checksum());
                 if !same {
                     pgrx::notice!(
-                        "rar_evaluate: the training split of \"{source}\" changed since its deployed model (version {version}) was trained ({} training baskets now); its figures are for data it did not see",
+                        "rar_evaluate: the training split of \"{source}\" ({} baskets, by its registered columns) is not the data its deployed model (version {version}) was trained on: the table changed since, or the model was trained on other columns or another split; retrain it with rar_train to evaluate a model of this data",
                         train.len()
                     );
                 }

@@ -374,6 +374,12 @@ fn search<'b>(
     // follows the pairs that occur, not all pairs of frequent items, which
     // on a long-tail catalog are mostly never seen together.
     let mut together = if use_matrix { Vec::new() } else { vec![0u32; m] };
+    if !use_matrix {
+        // The counters, the touched list and the candidates: at most 16
+        // bytes an item.
+        s.live_tid_bytes += 16 * m as u64;
+        s.check_memory()?;
+    }
     let mut touched: Vec<u32> = Vec::new();
     let mut candidates: Vec<(u32, u32)> = Vec::new();
     for a in (0..m).rev() {

@@ -106,3 +106,17 @@ SELECT count(*) FROM rar_clean('rls_sales', tid_column => 'invoice', item_column
 SELECT relrowsecurity AS quarantine_has_row_security FROM pg_class WHERE oid = 'rls_sales_rar_rejected'::regclass;
 DROP TABLE rls_sales, rls_sales_rar_rejected;
 RESET client_min_messages;
+-- merge_duplicates keeps its work in pg_temp.rar_duplicates, and never
+-- replaces a temporary table of the user's by that name.
+CREATE TABLE mdup (basket int, item text, qty int);
+INSERT INTO mdup VALUES (1, 'a', 1), (1, 'a', 2), (2, 'b', 5);
+CREATE TEMP TABLE rar_duplicates (mine text);
+INSERT INTO rar_duplicates VALUES ('precious');
+SELECT show_error($$SELECT * FROM rar_clean('mdup', tid_column => 'basket', item_column => 'item', quantity_column => 'qty', merge_duplicates => true)$$);
+TABLE pg_temp.rar_duplicates;
+DROP TABLE pg_temp.rar_duplicates;
+SELECT step, action, rows FROM rar_clean('mdup', tid_column => 'basket', item_column => 'item', quantity_column => 'qty', merge_duplicates => true)
+WHERE step IN ('duplicate_item', 'total') ORDER BY step, action;
+SELECT basket, item, qty FROM mdup ORDER BY basket;
+SELECT to_regclass('pg_temp.rar_duplicates') IS NULL AS work_table_gone;
+DROP TABLE mdup, mdup_rar_rejected;
