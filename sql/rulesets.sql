@@ -232,6 +232,15 @@ BEGIN
         RAISE EXCEPTION 'defaults must be a jsonb object'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
     END IF;
+    -- Checked now rather than at the first refresh (a nightly job).
+    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
+               WHERE jsonb_typeof(d.value) <> 'null'
+                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
+                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
+        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
+    END IF;
     -- Rule sets and grants are about the table they were mined from: a
     -- source moved to another table starts without them.
     PERFORM 1 FROM rar.sources o WHERE o.name = rar_register.name FOR NO KEY UPDATE;

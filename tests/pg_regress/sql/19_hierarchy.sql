@@ -98,6 +98,11 @@ WHERE r.item IN (SELECT x FROM groceries_items i,
 SELECT count(*) > 0 AS recommends FROM rar_recommend(ARRAY['whole milk', 'rolls/buns'], 1000, source => 'g_h');
 SELECT name FROM rar_register('g_h', 'groceries', defaults => '{"level": "level2", "min_support": 0.02, "min_confidence": 0.3}');
 
+-- Defaults of the wrong type are refused when registered, not at the
+-- first (nightly) refresh.
+SELECT show_error($$SELECT rar_register('g_h', 'groceries', defaults => '{"level": "all", "min_interest": "abc"}')$$);
+SELECT show_error($$SELECT rar_register('g_h', 'groceries', defaults => '{"level": 2}')$$);
+
 -- A lookup that gives an item two categories is refused, never guessed.
 INSERT INTO groceries_items VALUES ('ham', 'pork', 'meat and sausage');
 SELECT show_error($$SELECT count(*) FROM rar_mine('g_h', level => 'level2')$$);
