@@ -122,16 +122,31 @@ fn fisher(ln_choose: &dyn Fn(f64, f64) -> f64, n: u64, ac: u64, a: u64, c: u64) 
 /// Corrects `p` in place for the number of tests (`p.len()`): Bonferroni
 /// (`m · p`) or Holm's step-down (`max over j ≤ i of (m - j + 1) · p(j)`
 /// in ascending order), each at most 1.
+/// A key that sorts p-values as `f64::total_cmp` does them, for values in
+/// [0, 1] and NaN (last); -0 as 0.
+fn sort_key(x: f64) -> u64 {
+    if x.is_nan() {
+        u64::MAX
+    } else if x > 0.0 {
+        x.to_bits()
+    } else {
+        0
+    }
+}
+
 pub fn adjust(p: &mut [f64], how: PAdjust) {
     let m = p.len() as f64;
     match how {
         PAdjust::None => {}
         PAdjust::Bonferroni => p.iter_mut().for_each(|x| *x = (*x * m).min(1.0)),
         PAdjust::Holm => {
-            let mut order: Vec<usize> = (0..p.len()).collect();
-            order.sort_by(|&i, &j| p[i].total_cmp(&p[j]).then(i.cmp(&j)));
+            // Ascending p-values, ties by position: a p-value is in [0, 1],
+            // so its bits sort as it does, and plain pairs sort without
+            // reaching back into the slice for every comparison.
+            let mut order: Vec<(u64, usize)> = p.iter().enumerate().map(|(i, &x)| (sort_key(x), i)).collect();
+            order.sort_unstable();
             let mut running: f64 = 0.0;
-            for (rank, &i) in order.iter().enumerate() {
+            for (rank, &(_, i)) in order.iter().enumerate() {
                 running = running.max(((m - rank as f64) * p[i]).min(1.0));
                 p[i] = running;
             }
@@ -208,6 +223,35 @@ mod tests {
     fn impossible_counts_give_nan() {
         assert!(fisher_greater(10, 5, 3, 8).is_nan());
         assert!(fisher_greater(10, 1, 11, 2).is_nan());
+    }
+
+    /// Holm's step-down against its definition, computed the slow way, on
+    /// vectors with ties, zeros and ones.
+    #[test]
+    fn holm_matches_its_definition() {
+        let mut seed = 11u64;
+        for n in [1usize, 2, 5, 40, 300] {
+            let p: Vec<f64> = (0..n)
+                .map(|_| {
+                    seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                    match seed >> 60 {
+                        0 => 0.0,
+                        1 => 1.0,
+                        2 => 0.01,
+                        _ => (seed >> 11) as f64 / (1u64 << 53) as f64 * 0.2,
+                    }
+                })
+                .collect();
+            let mut order: Vec<usize> = (0..n).collect();
+            order.sort_by(|&i, &j| p[i].total_cmp(&p[j]).then(i.cmp(&j)));
+            let mut want = vec![0.0; n];
+            for (rank, &i) in order.iter().enumerate() {
+                want[i] = (0..=rank).map(|r| ((n - r) as f64 * p[order[r]]).min(1.0)).fold(0.0, f64::max);
+            }
+            let mut got = p.clone();
+            adjust(&mut got, PAdjust::Holm);
+            assert_eq!(got, want, "n = {n}");
+        }
     }
 
     #[test]
