@@ -1392,7 +1392,7 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:132
+-- src/api/recommend.rs:125
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
@@ -1539,305 +1539,6 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:123
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:335
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:345
--- requires:
---   rar::baskets_sfunc
---   rar::rules_sfunc
---   rar::rules_sfunc4
---   rar::baskets_sfunc_bi
---   rar::rules_sfunc_bi
---   rar::rules_sfunc4_bi
---   rar::baskets_sfunc_ib
---   rar::rules_sfunc_ib
---   rar::rules_sfunc4_ib
---   rar::baskets_sfunc_bb
---   rar::rules_sfunc_bb
---   rar::rules_sfunc4_bb
---   rar::baskets_combine
---   rar::baskets_serial
---   rar::baskets_deserial
---   rar::baskets_final
---   rar::rules_final
-
--- The aggregates over the support functions of src/api/aggregate.rs, for
--- each type pair of (basket, item): text or bigint (smaller integers cast to
--- bigint implicitly). All share one state (partial baskets), one combine,
--- serialize and deserialize function, and are parallel safe; the final
--- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
--- refused as window functions.
---   rar.baskets(basket, item)        what rar_mine reads through
---   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
---   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
-DO $gen$
-DECLARE
-    t record;
-    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
-        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
-        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
-                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
-                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
-                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
-    END LOOP;
-END
-$gen$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/trend.rs:187
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
@@ -1906,33 +1607,307 @@ GRANT SELECT ON rar.rule_trends TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+-- src/api/aggregate.rs:123
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:335
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:345
+-- requires:
+--   rar::baskets_sfunc
+--   rar::rules_sfunc
+--   rar::rules_sfunc4
+--   rar::baskets_sfunc_bi
+--   rar::rules_sfunc_bi
+--   rar::rules_sfunc4_bi
+--   rar::baskets_sfunc_ib
+--   rar::rules_sfunc_ib
+--   rar::rules_sfunc4_ib
+--   rar::baskets_sfunc_bb
+--   rar::rules_sfunc_bb
+--   rar::rules_sfunc4_bb
+--   rar::baskets_combine
+--   rar::baskets_serial
+--   rar::baskets_deserial
+--   rar::baskets_final
+--   rar::rules_final
+
+-- The aggregates over the support functions of src/api/aggregate.rs, for
+-- each type pair of (basket, item): text or bigint (smaller integers cast to
+-- bigint implicitly). All share one state (partial baskets), one combine,
+-- serialize and deserialize function, and are parallel safe; the final
+-- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
+-- refused as window functions.
+--   rar.baskets(basket, item)        what rar_mine reads through
+--   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
+--   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
+DO $gen$
+DECLARE
+    t record;
+    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
+        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
+        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
+                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
+                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
+                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
+    END LOOP;
+END
+$gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/sources.rs:227
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1947,6 +1922,18 @@ AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:234
 -- rar::sources::rar::source_name
 CREATE  FUNCTION rar."source_name"(
@@ -1955,6 +1942,17 @@ CREATE  FUNCTION rar."source_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1996,15 +1994,17 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

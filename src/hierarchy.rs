@@ -46,7 +46,7 @@ pub fn baskets_at(
     let mut tick = || {
         check_for_interrupts!();
     };
-    if level == ACROSS {
+    let Some(k) = level_of(&h, &source.name, level)? else {
         let unlabelled = (0..baskets.n_items() as u32).filter(|&i| !h.has(baskets.item_name(i))).count();
         if unlabelled > 0 {
             pgrx::notice!(
@@ -57,13 +57,6 @@ pub fn baskets_at(
             );
         }
         return Ok(across_levels(&baskets, &h, memory_limit, &mut tick)?);
-    }
-    let Some(k) = h.level(level) else {
-        return Err(RarError::NoSuchLevel {
-            level: level.to_string(),
-            source: source.name.clone(),
-            levels: h.levels().to_vec(),
-        });
     };
     let out = at_level(&baskets, &h, k, &mut tick);
     if out.unlabelled_lines > 0 {
@@ -75,6 +68,22 @@ pub fn baskets_at(
         );
     }
     Ok(out.baskets)
+}
+
+/// The level `level` names in the hierarchy `h` of source `source`: its
+/// index, or None for [`ACROSS`] (items and every level together).
+pub fn level_of(h: &Hierarchy, source: &str, level: &str) -> Result<Option<usize>, RarError> {
+    if level == ACROSS {
+        return Ok(None);
+    }
+    match h.level(level) {
+        Some(k) => Ok(Some(k)),
+        None => Err(RarError::NoSuchLevel {
+            level: level.to_string(),
+            source: source.to_string(),
+            levels: h.levels().to_vec(),
+        }),
+    }
 }
 
 /// The hierarchy of registered source `source`, read from its lookup table.
@@ -105,29 +114,29 @@ pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
         return Err(RarError::HierarchyDropped { source: source.to_string() });
     }
     // The catalog row is the table owner's to write: checked as rar_hierarchy checks it.
-    let levels: Vec<String> = levels.into_iter().flatten().collect();
+    let bad = || RarError::BadHierarchy { source: source.to_string() };
+    let levels: Vec<String> = levels.into_iter().collect::<Option<_>>().ok_or_else(bad)?;
     let distinct: std::collections::HashSet<&String> = levels.iter().collect();
     if levels.is_empty()
         || levels.len() > MAX_LEVELS
         || distinct.len() != levels.len()
         || levels.iter().any(|l| l == ACROSS)
     {
-        return Err(RarError::BadHierarchy { source: source.to_string() });
+        return Err(bad());
     }
     let table = crate::sources::qualified(lookup)?;
-    for column in std::iter::once(&key).chain(&levels) {
-        let found: Option<bool> = crate::spi::one(
-            "SELECT true FROM pg_catalog.pg_attribute WHERE attrelid OPERATOR(pg_catalog.=) $1 \
-             AND attname OPERATOR(pg_catalog.=) $2 AND attnum OPERATOR(pg_catalog.>) 0 AND NOT attisdropped",
-            &[lookup.into(), column.as_str().into()],
-        )?;
-        if found.is_none() {
-            return Err(RarError::HierarchyColumnMissing {
-                source: source.to_string(),
-                table: table.clone(),
-                column: column.clone(),
-            });
-        }
+    // The first of the item and level columns the lookup lacks, in one query.
+    let wanted: Vec<String> = std::iter::once(&key).chain(&levels).cloned().collect();
+    let missing: Option<String> = crate::spi::one(
+        "SELECT u.c FROM pg_catalog.unnest($2::pg_catalog.text[]) WITH ORDINALITY AS u(c, i) \
+         WHERE NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid OPERATOR(pg_catalog.=) $1 \
+                           AND a.attname OPERATOR(pg_catalog.=) u.c AND a.attnum OPERATOR(pg_catalog.>) 0 \
+                           AND NOT a.attisdropped) \
+         ORDER BY u.i LIMIT 1",
+        &[lookup.into(), wanted.into()],
+    )?;
+    if let Some(column) = missing {
+        return Err(RarError::HierarchyColumnMissing { source: source.to_string(), table, column });
     }
     let readable: Option<bool> =
         crate::spi::one("SELECT pg_catalog.has_table_privilege($1, 'SELECT')", &[lookup.into()])?;

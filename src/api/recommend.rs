@@ -63,14 +63,7 @@ fn current_set(source: &str) -> Option<(i64, i32, Option<String>)> {
 fn as_the_rules_see_it(source: &str, basket: &[String], level: Option<&str>) -> Vec<String> {
     let Some(level) = level else { return basket.to_vec() };
     let h = crate::hierarchy::load(source, crate::gucs::memory_limit_bytes()).or_raise();
-    let k = if level == crate::hierarchy::ACROSS {
-        None
-    } else {
-        Some(h.level(level).unwrap_or_else(|| {
-            RarError::NoSuchLevel { level: level.to_string(), source: source.to_string(), levels: h.levels().to_vec() }
-                .raise()
-        }))
-    };
+    let k = crate::hierarchy::level_of(&h, source, level).or_raise();
     rar_core::hierarchy::lift_items(&h, basket, k)
 }
 
