@@ -12,7 +12,7 @@
 //!   The baskets then carry a [`Taxonomy`]: the search never puts an item
 //!   and its own ancestor in one itemset (`{banana, aisle: fresh fruits}` is
 //!   true of every basket with a banana, and says nothing), and
-//!   [`crate::rules::RuleSet::interest`] drops the rules that a more general
+//!   [`crate::rules::RuleSet::interesting`] drops the rules that a more general
 //!   rule already explains.
 
 use std::sync::Arc;
@@ -180,7 +180,7 @@ impl Taxonomy {
 }
 
 /// Each basket with its items and all their ancestors, carrying the
-/// [`Taxonomy`] that the search and [`crate::rules::RuleSet::interest`] use.
+/// [`Taxonomy`] that the search and [`crate::rules::RuleSet::interesting`] use.
 /// An item of the baskets whose name is also an ancestor's name is refused
 /// (the two could not be told apart in a rule).
 pub fn across_levels(
