@@ -71,7 +71,7 @@ pub fn device() -> String {
     DEVICE.get().and_then(|c| c.into_string().ok()).unwrap_or_else(|| "auto".into())
 }
 
-/// Threads for the counting pass of mining: the backend and as many as
+/// Threads for mining (counting, itemset search, rules, sort): the backend and as many as
 /// PostgreSQL would give a parallel query (`max_parallel_workers_per_gather`),
 /// at most the machine's cores.
 pub fn mining_threads() -> usize {
@@ -83,7 +83,7 @@ pub fn mining_threads() -> usize {
 
 /// Run first by every counting thread: PostgreSQL's signals (cancel,
 /// terminate, latches) must reach the backend's own thread, which checks
-/// for them; the counting threads call no PostgreSQL function.
+/// for them; the mining threads call no PostgreSQL function.
 pub fn block_signals() {
     // SAFETY: a zeroed sigset filled by sigfillset, applied to this thread only.
     unsafe {

@@ -1,6 +1,7 @@
 //! Mine a CSV file with the pure core, for quick checks against pyfim:
 //! `cargo run --release -p rar-core --example mine_csv -- FILE TID_COL ITEM_COL MIN_SUPPORT MIN_CONFIDENCE [MAX_LENGTH]`
-//! (columns by 0-based index; the first line is a header).
+//! (columns by 0-based index; the first line is a header). `SUPPORT_OF=antecedent` mines
+//! with the antecedent's support, `THREADS=n` on `n` threads.
 
 use std::time::Instant;
 
@@ -33,6 +34,7 @@ fn main() {
         } else {
             SupportOf::Rule
         },
+        threads: std::env::var("THREADS").map_or(1, |s| s.parse().expect("THREADS: a number")),
         ..MineParams::default()
     };
     let rules = mine_rules(baskets, &p, &mut || {}).expect("mining");

@@ -37,8 +37,9 @@ pub struct MineParams {
     pub max_rules: u64,
     /// Memory budget in bytes for the itemset tree, tid-lists and rules.
     pub memory_limit: u64,
-    /// Threads for the counting pass over the baskets (item pairs and
-    /// tid-lists); 1 counts on the calling thread only.
+    /// Threads for mining: the counting pass over the baskets, the itemset
+    /// search, rule generation and the sort; 1 mines on the calling thread
+    /// only. The result does not depend on it.
     pub threads: usize,
 }
 

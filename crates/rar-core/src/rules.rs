@@ -1,8 +1,9 @@
 //! Association rules, their measures and their output order.
 //!
-//! A rule `A => C` is read off a frequent itemset `X = A ∪ C` the moment the
-//! miner finds `X` (all subsets of `X` are in the tree by then), so the rule
-//! budget stops a job as soon as it is exceeded. A rule is 48 bytes: its
+//! A rule `A => C` is read off a frequent itemset `X = A ∪ C` as soon as the
+//! miner knows the counts of `X`'s subsets (on one thread, the moment it
+//! finds `X`), on the miner's threads, so the rule budget stops a job as soon
+//! as it is exceeded. A rule is 48 bytes: its
 //! sides packed as name ranks (for sorting and output without walking the
 //! tree), the itemset's node and the consequent as a bit mask over its items
 //! (for rules too long to pack), and the counts of `A ∪ C`, `A` and `C`. Measures are computed from counts when a
@@ -12,7 +13,9 @@ use std::cmp::Ordering;
 
 use crate::baskets::Baskets;
 use crate::error::MineError;
-use crate::itemsets::{mine_itemsets, Found, ItemsetTree, SearchLimits, NODE_BYTES};
+use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
+
+use crate::itemsets::{mine_itemsets, Counts, Found, ItemsetTree, NodeRef, SearchLimits, Visitor, NODE_BYTES};
 use crate::params::{MineParams, SupportOf};
 
 /// Confidence comparisons allow this much rounding error.
@@ -22,7 +25,10 @@ const CONF_EPSILON: f64 = 1e-12;
 struct PackedRule {
     /// Both sides as name ranks (see [`pack`]); 0 when they do not fit.
     names: u128,
+    /// The itemset's node; while mining, its place in a subtree under way
+    /// (`top`, see [`NodeRef`]).
     node: u32,
+    top: u32,
     consequent: u32,
     /// Counts of `A ∪ C`, `A` and `C`, kept here so that sorting never
     /// touches the (large) tree.
@@ -32,6 +38,9 @@ struct PackedRule {
 }
 
 const RULE_BYTES: u64 = std::mem::size_of::<PackedRule>() as u64;
+
+/// Rules below which sorting stays on the calling thread.
+const PARALLEL_SORT_MIN_RULES: usize = 100_000;
 
 /// The standard interest measures of a rule.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -125,6 +134,118 @@ fn unpack(key: u128) -> (Vec<u32>, Vec<u32>) {
     (ante, cons)
 }
 
+/// Reads the rules off the itemsets one thread of the miner finds.
+struct Collector<'p> {
+    params: &'p MineParams,
+    vocab_rank: &'p [u32],
+    packed: bool,
+    min_support_count: u32,
+    n: u32,
+    /// Rules of all threads together, counted in batches.
+    total: &'p AtomicU64,
+    unreported: u64,
+    rules: Vec<PackedRule>,
+    ante: Vec<u32>,
+    cons: Vec<u32>,
+    ante_ranks: Vec<u32>,
+    cons_ranks: Vec<u32>,
+}
+
+impl Visitor for Collector<'_> {
+    fn visit(&mut self, counts: &dyn Counts, found: Found<'_>) -> Result<(), MineError> {
+        let params = self.params;
+        let Found { node, count: count_ac, items, drop_counts } = found;
+        let k = items.len();
+        if k < params.min_length {
+            return Ok(());
+        }
+        for size in 1..=params.max_consequent.min(k) {
+            let mut mask: u64 = (1u64 << size) - 1;
+            while mask < (1u64 << k) {
+                self.ante.clear();
+                self.cons.clear();
+                for (i, &it) in items.iter().enumerate() {
+                    if mask >> i & 1 == 1 {
+                        self.cons.push(it)
+                    } else {
+                        self.ante.push(it)
+                    }
+                }
+                // Every subset of a found itemset is frequent, and known to
+                // the miner when it hands the itemset over.
+                let count_a = if size == 1 {
+                    drop_counts[mask.trailing_zeros() as usize]
+                } else if self.ante.is_empty() {
+                    self.n
+                } else {
+                    counts.count_of(&self.ante).unwrap_or(0)
+                };
+                if count_a < self.min_support_count {
+                    // Only possible with `SupportOf::Antecedent`.
+                    mask = next_same_popcount(mask);
+                    continue;
+                }
+                let count_c =
+                    if size == 1 { counts.item_count(self.cons[0]) } else { counts.count_of(&self.cons).unwrap_or(0) };
+                let m = Measures::from_counts(self.n, count_ac, count_a, count_c);
+                if m.confidence + CONF_EPSILON >= params.min_confidence && m.lift + CONF_EPSILON >= params.min_lift {
+                    self.keep(counts, node, mask as u32, [count_ac, count_a, count_c])?;
+                }
+                mask = next_same_popcount(mask);
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Collector<'_> {
+    /// Adds the rule of `node` with consequent `mask`, within the budgets.
+    fn keep(
+        &mut self,
+        counts: &dyn Counts,
+        node: NodeRef,
+        mask: u32,
+        [count_ac, count_a, count_c]: [u32; 3],
+    ) -> Result<(), MineError> {
+        const BATCH: u64 = 1024;
+        self.unreported += 1;
+        let seen = if self.unreported == BATCH {
+            self.unreported = 0;
+            self.total.fetch_add(BATCH, AtomicOrdering::Relaxed) + BATCH
+        } else {
+            self.total.load(AtomicOrdering::Relaxed) + self.unreported
+        };
+        if seen > self.params.max_rules {
+            return Err(MineError::TooManyRules { limit: self.params.max_rules });
+        }
+        if seen * RULE_BYTES + counts.n_itemsets() as u64 * NODE_BYTES > self.params.memory_limit {
+            return Err(MineError::MemoryLimit { limit_bytes: self.params.memory_limit });
+        }
+        let names = if self.packed {
+            let rank = |i: &u32| self.vocab_rank[counts.vocab_id(*i) as usize];
+            self.ante_ranks.clear();
+            self.ante_ranks.extend(self.ante.iter().map(rank));
+            self.ante_ranks.sort_unstable();
+            self.cons_ranks.clear();
+            self.cons_ranks.extend(self.cons.iter().map(rank));
+            self.cons_ranks.sort_unstable();
+            pack(&self.ante_ranks, &self.cons_ranks)
+        } else {
+            0
+        };
+        self.rules.push(PackedRule {
+            names,
+            node: node.local,
+            top: node.top,
+            consequent: mask,
+            count_ac,
+            count_a,
+            count_c,
+        });
+        Ok(())
+    }
+}
+
 /// Mines the rules of `baskets` under `params`. `tick` is called regularly;
 /// the caller checks for cancellation there.
 pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut()) -> Result<RuleSet, MineError> {
@@ -140,6 +261,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         min_count: itemset_min_count,
         antecedent_count: (params.support_of == SupportOf::Antecedent && params.max_consequent == 1)
             .then_some(min_support_count),
+        subset_counts: params.max_consequent > 1,
         max_length: params.max_length,
         memory_limit: params.memory_limit,
         threads: params.threads.max(1),
@@ -151,76 +273,32 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         vocab_rank[v as usize] = rank as u32;
     }
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
-    let mut rules: Vec<PackedRule> = Vec::new();
-    let mut ante = Vec::new();
-    let mut cons = Vec::new();
-    let (mut ante_ranks, mut cons_ranks) = (Vec::new(), Vec::new());
-    let n = baskets.len() as u32;
-    let mut visit = |tree: &ItemsetTree, found: Found<'_>| -> Result<(), MineError> {
-        let Found { node, items, drop_counts } = found;
-        let k = items.len();
-        if k < params.min_length {
-            return Ok(());
-        }
-        let count_ac = tree.count(node);
-        for size in 1..=params.max_consequent.min(k) {
-            let mut mask: u64 = (1u64 << size) - 1;
-            while mask < (1u64 << k) {
-                ante.clear();
-                cons.clear();
-                for (i, &it) in items.iter().enumerate() {
-                    if mask >> i & 1 == 1 {
-                        cons.push(it)
-                    } else {
-                        ante.push(it)
-                    }
-                }
-                // Every subset of a found itemset is in the tree: it is at
-                // least as frequent, and the search order adds it first.
-                let count_a = if size == 1 {
-                    drop_counts[mask.trailing_zeros() as usize]
-                } else if ante.is_empty() {
-                    n
-                } else {
-                    tree.count_of(&ante).unwrap_or(0)
-                };
-                if count_a < min_support_count {
-                    // Only possible with `SupportOf::Antecedent`.
-                    mask = next_same_popcount(mask);
-                    continue;
-                }
-                let count_c = if size == 1 { tree.item_count(cons[0]) } else { tree.count_of(&cons).unwrap_or(0) };
-                let m = Measures::from_counts(n, count_ac, count_a, count_c);
-                if m.confidence + CONF_EPSILON >= params.min_confidence && m.lift + CONF_EPSILON >= params.min_lift {
-                    if rules.len() as u64 >= params.max_rules {
-                        return Err(MineError::TooManyRules { limit: params.max_rules });
-                    }
-                    if (rules.len() as u64 + 1) * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES
-                        > params.memory_limit
-                    {
-                        return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
-                    }
-                    let names = if packed {
-                        ante_ranks.clear();
-                        ante_ranks.extend(ante.iter().map(|&i| vocab_rank[tree.vocab_id(i) as usize]));
-                        ante_ranks.sort_unstable();
-                        cons_ranks.clear();
-                        cons_ranks.extend(cons.iter().map(|&i| vocab_rank[tree.vocab_id(i) as usize]));
-                        cons_ranks.sort_unstable();
-                        pack(&ante_ranks, &cons_ranks)
-                    } else {
-                        0
-                    };
-                    rules.push(PackedRule { names, node, consequent: mask as u32, count_ac, count_a, count_c });
-                }
-                mask = next_same_popcount(mask);
-            }
-        }
-        Ok(())
-    };
-    let tree = mine_itemsets(&baskets, limits, &mut visit, tick)?;
+    let total = AtomicU64::new(0);
+    let mut collectors: Vec<Collector<'_>> = (0..limits.threads)
+        .map(|_| Collector {
+            params,
+            vocab_rank: &vocab_rank,
+            packed,
+            min_support_count,
+            n: baskets.len() as u32,
+            total: &total,
+            unreported: 0,
+            rules: Vec::new(),
+            ante: Vec::new(),
+            cons: Vec::new(),
+            ante_ranks: Vec::new(),
+            cons_ranks: Vec::new(),
+        })
+        .collect();
+    let tree = mine_itemsets(&baskets, limits, &mut collectors, tick)?;
+    let mut rules = Vec::with_capacity(collectors.iter().map(|c| c.rules.len()).sum());
+    for c in collectors {
+        rules.extend(
+            c.rules.into_iter().map(|r| PackedRule { node: tree.resolve(NodeRef { top: r.top, local: r.node }), ..r }),
+        );
+    }
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed };
-    set.sort(tick);
+    set.sort(limits.threads, tick);
     Ok(set)
 }
 
@@ -284,21 +362,38 @@ impl RuleSet {
     /// confidence descending, then count descending, then antecedent and
     /// consequent ascending (as arrays of names in byte order, element by
     /// element, a shorter array first when it is a prefix of the other).
-    fn sort(&mut self, tick: &mut dyn FnMut()) {
-        let mut keyed: Vec<(f64, f64, u32, u128, u32)> = self
-            .rules
-            .iter()
-            .enumerate()
-            .map(|(i, r)| {
-                let m = self.measures(r);
-                (m.lift, m.confidence, r.count_ac, r.names, i as u32)
-            })
-            .collect();
-        tick();
+    /// On `threads` threads when the rules are many (the calling thread waits).
+    fn sort(&mut self, threads: usize, tick: &mut dyn FnMut()) {
+        let key = |(i, r): (usize, &PackedRule)| {
+            let m = self.measures(r);
+            (m.lift, m.confidence, r.count_ac, r.names, i as u32)
+        };
         let numeric = |x: &(f64, f64, u32, u128, u32), y: &(f64, f64, u32, u128, u32)| {
             y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2)).then(x.3.cmp(&y.3))
         };
-        keyed.sort_unstable_by(numeric);
+        tick();
+        let pool = (threads > 1 && self.rules.len() >= PARALLEL_SORT_MIN_RULES)
+            .then(|| {
+                rayon::ThreadPoolBuilder::new()
+                    .num_threads(threads)
+                    .start_handler(|_| crate::itemsets::thread_start())
+                    .build()
+                    .ok()
+            })
+            .flatten();
+        let mut keyed: Vec<(f64, f64, u32, u128, u32)> = match pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                let mut keyed: Vec<_> = self.rules.par_iter().enumerate().map(key).collect();
+                keyed.par_sort_unstable_by(numeric);
+                keyed
+            }),
+            None => {
+                let mut keyed: Vec<_> = self.rules.iter().enumerate().map(key).collect();
+                keyed.sort_unstable_by(numeric);
+                keyed
+            }
+        };
         tick();
         if self.packed {
             self.rules = keyed.iter().map(|k| self.rules[k.4 as usize]).collect();
