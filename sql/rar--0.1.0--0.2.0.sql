@@ -159,6 +159,43 @@ SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_st
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
 
+CREATE OR REPLACE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT 0.1,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
 CREATE OR REPLACE VIEW rar.training WITH (security_invoker = true) AS
 SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
 FROM pg_catalog.pg_stat_activity
@@ -839,43 +876,6 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 
-CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" TEXT, 
-	"min_support" double precision DEFAULT 0.01, 
-	"min_confidence" double precision DEFAULT 0.5, 
-	"max_length" INT DEFAULT 4, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"max_consequent" INT DEFAULT 1, 
-	"min_lift" double precision DEFAULT 0.0, 
-	"min_length" INT DEFAULT 1, 
-	"support_of" TEXT DEFAULT 'rule', 
-	"split" TEXT DEFAULT NULL, 
-	"method" TEXT DEFAULT 'exact', 
-	"model" bigint DEFAULT NULL, 
-	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT 0.1, 
-	"max_p_value" double precision DEFAULT NULL, 
-	"p_adjust" TEXT DEFAULT 'holm', 
-	"min_improvement" double precision DEFAULT NULL, 
-	"level" TEXT DEFAULT NULL, 
-	"min_interest" double precision DEFAULT NULL 
-) RETURNS TABLE (
-	"antecedent" TEXT[],  
-	"consequent" TEXT[],  
-	"support" double precision,  
-	"confidence" double precision,  
-	"lift" double precision,  
-	"leverage" double precision,  
-	"conviction" double precision,  
-	"count" bigint,  
-	"model_score" double precision,  
-	"p_value" double precision  
-)
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
 CREATE OR REPLACE FUNCTION "rar_mine_segments"(
 	"source" TEXT, 
 	"segment_column" TEXT, 
@@ -1080,46 +1080,6 @@ CROSS JOIN LATERAL (
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
 	"basket" bigint, 
@@ -1132,32 +1092,16 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
 	"basket" TEXT, 
-	"item" bigint, 
+	"item" TEXT, 
 	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
+	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -1170,42 +1114,29 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, 
-	"basket" TEXT, 
+	"basket" bigint, 
 	"item" bigint 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
 	"state" internal 
-) RETURNS jsonb 
+) RETURNS bytea 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, 
@@ -1218,20 +1149,38 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 	"state" internal, 
@@ -1245,20 +1194,61 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."source_name"(
 	"name" TEXT 
@@ -1266,6 +1256,13 @@ CREATE OR REPLACE FUNCTION rar."source_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."relation_of"(
 	"name" TEXT 
@@ -1295,10 +1292,13 @@ AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.

@@ -7,7 +7,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:46
+-- src/lib.rs:47
 -- bootstrap
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
@@ -203,7 +203,54 @@ GRANT SELECT ON rar.progress TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:48
+-- src/lib.rs:49
+-- requires:
+--   bootstrap
+
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT 0.1,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:51
 -- requires:
 --   bootstrap
 
@@ -463,7 +510,7 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:50
+-- src/lib.rs:53
 -- requires:
 --   models
 
@@ -477,7 +524,7 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:52
+-- src/lib.rs:55
 -- requires:
 --   lifecycle
 
@@ -1134,6 +1181,12 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/mine.rs:35
+-- rar::api::mine::mine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/clean.rs:171
 -- rar::api::clean::rar_clean
 CREATE  FUNCTION "rar_clean"(
@@ -1167,7 +1220,7 @@ AS 'MODULE_PATHNAME', 'clean_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:100
+-- src/compat.rs:102
 -- rar::compat::rar_clean
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1189,7 +1242,7 @@ AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:191
+-- src/compat.rs:193
 -- rar::compat::rar_columns
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1217,7 +1270,7 @@ AS 'MODULE_PATHNAME', 'encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:177
+-- src/compat.rs:179
 -- rar::compat::rar_encode
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1264,47 +1317,6 @@ AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/mine.rs:32
--- rar::api::mine::rar_mine
-CREATE  FUNCTION "rar_mine"(
-	"source" TEXT, /* Option < & str > */
-	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
-	"max_length" INT DEFAULT 4, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"max_consequent" INT DEFAULT 1, /* Option < i32 > */
-	"min_lift" double precision DEFAULT 0.0, /* Option < f64 > */
-	"min_length" INT DEFAULT 1, /* Option < i32 > */
-	"support_of" TEXT DEFAULT 'rule', /* Option < & str > */
-	"split" TEXT DEFAULT NULL, /* Option < & str > */
-	"method" TEXT DEFAULT 'exact', /* Option < & str > */
-	"model" bigint DEFAULT NULL, /* Option < i64 > */
-	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
-	"max_p_value" double precision DEFAULT NULL, /* Option < f64 > */
-	"p_adjust" TEXT DEFAULT 'holm', /* Option < & str > */
-	"min_improvement" double precision DEFAULT NULL, /* Option < f64 > */
-	"level" TEXT DEFAULT NULL, /* Option < & str > */
-	"min_interest" double precision DEFAULT NULL /* Option < f64 > */
-) RETURNS TABLE (
-	"antecedent" TEXT[],  /* Vec < String > */
-	"consequent" TEXT[],  /* Vec < String > */
-	"support" double precision,  /* f64 */
-	"confidence" double precision,  /* f64 */
-	"lift" double precision,  /* f64 */
-	"leverage" double precision,  /* f64 */
-	"conviction" double precision,  /* f64 */
-	"count" bigint,  /* i64 */
-	"model_score" double precision,  /* Option < f64 > */
-	"p_value" double precision  /* f64 */
-)
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/compat.rs:30
 -- rar::compat::rar_mine
 -- Skipped due to `#[pgrx(sql = false)]`
@@ -1339,7 +1351,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:76
+-- src/compat.rs:78
 -- rar::compat::rar_mine_segments
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1386,7 +1398,7 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:166
+-- src/compat.rs:168
 -- rar::compat::rar_profile
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1412,7 +1424,7 @@ AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:144
+-- src/compat.rs:146
 -- rar::compat::rar_restore
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1460,7 +1472,7 @@ AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:150
+-- src/compat.rs:152
 -- rar::compat::rar_split
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1489,7 +1501,7 @@ AS 'MODULE_PATHNAME', 'split_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:200
+-- src/compat.rs:202
 -- rar::compat::rar_train
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1558,7 +1570,7 @@ AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:54
+-- src/lib.rs:57
 -- requires:
 --   rulesets
 --   api::trend::rar::confidence_change_p
@@ -1613,28 +1625,18 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1654,49 +1656,42 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
+	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1708,6 +1703,21 @@ CREATE  FUNCTION rar."baskets_serial"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1724,17 +1734,15 @@ AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1751,19 +1759,6 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:335
 -- rar::api::aggregate::rar::rules_final
 CREATE  FUNCTION rar."rules_final"(
@@ -1772,6 +1767,22 @@ CREATE  FUNCTION rar."rules_final"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1792,29 +1803,46 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1826,22 +1854,6 @@ CREATE  FUNCTION rar."baskets_final"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1906,31 +1918,22 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:227
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1945,6 +1948,17 @@ AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:265
 -- rar::sources::rar::relation_of
 CREATE  FUNCTION rar."relation_of"(
@@ -1956,7 +1970,7 @@ AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:61
+-- src/lib.rs:64
 -- requires:
 --   rulesets
 --   sources::rar::source_name
@@ -1994,21 +2008,19 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:67
+-- src/lib.rs:70
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.

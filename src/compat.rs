@@ -46,8 +46,8 @@ fn rar_mine(
     consequent_threshold: Option<f64>,
 ) -> TableIterator<'static, (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>)> {
     let name = name_of(source);
-    let rows = mine::mine(
-        name.as_deref(),
+    let rows = mine::mined(mine::MineArgs {
+        source: name.as_deref(),
         min_support,
         min_confidence,
         max_length,
@@ -62,14 +62,16 @@ fn rar_mine(
         model,
         antecedent_threshold,
         consequent_threshold,
-        None,
-        Some("holm"),
-        None,
-        None,
-        None,
-    );
+        max_p_value: None,
+        p_adjust: Some("holm"),
+        min_improvement: None,
+        level: None,
+        min_interest: None,
+    });
     // 0.1.0's rows have no p-value.
-    TableIterator::new(rows.map(|(a, c, s, conf, l, lev, conv, n, score, _p)| (a, c, s, conf, l, lev, conv, n, score)))
+    TableIterator::new(
+        rows.into_rows().map(|(a, c, s, conf, l, lev, conv, n, score, _p)| (a, c, s, conf, l, lev, conv, n, score)),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -41,9 +41,12 @@ pub mod relation;
 pub mod sources;
 pub mod spi;
 pub mod splits;
+pub mod srf;
 
 // The catalog schema `rar` and its tables, before everything else.
 ::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
+// rar_mine, whose rows go straight into the result (see `srf`).
+::pgrx::extension_sql_file!("../sql/mine.sql", name = "mine", requires = ["bootstrap"]);
 // The model registry, deployment and tuning.
 ::pgrx::extension_sql_file!("../sql/models.sql", name = "models", requires = ["bootstrap"]);
 // The guard on DROP EXTENSION.

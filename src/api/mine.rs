@@ -3,13 +3,14 @@
 use pgrx::prelude::*;
 use rar_core::params::{MineParams, SupportOf};
 use rar_core::rule::Rule;
-use rar_core::rules::mine_rules;
+use rar_core::rules::{mine_rules, RuleSet};
 use rar_core::significance::{adjust, PAdjust};
 
 use crate::args::required;
 use crate::error::{OrRaise, RarError};
 use crate::progress::Progress;
 use crate::spi::pin_search_path;
+use crate::srf::{Figures, RuleRows};
 use crate::{gucs, hierarchy, neural, reader, relation, sources, splits};
 
 fn support_of(s: &str) -> SupportOf {
@@ -28,44 +29,177 @@ fn support_of(s: &str) -> SupportOf {
 /// Mines the association rules of `source`: every rule `A => C` whose
 /// support, confidence and lift reach the thresholds, ordered by lift,
 /// confidence and count (all descending), then by antecedent and consequent.
+/// The rows go straight into the call's result (see [`crate::srf`]); the SQL
+/// declaration, with the defaults, is in `sql/mine.sql`.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_restricted, name = "rar_mine")]
-pub fn mine(
+#[pg_extern(sql = false)]
+fn mine(
     source: Option<&str>,
-    min_support: default!(Option<f64>, 0.01),
-    min_confidence: default!(Option<f64>, 0.5),
-    max_length: default!(Option<i32>, 4),
-    tid_column: default!(Option<&str>, "NULL"),
-    item_column: default!(Option<&str>, "NULL"),
-    max_consequent: default!(Option<i32>, 1),
-    min_lift: default!(Option<f64>, 0.0),
-    min_length: default!(Option<i32>, 1),
-    support_of: default!(Option<&str>, "'rule'"),
-    split: default!(Option<&str>, "NULL"),
-    method: default!(Option<&str>, "'exact'"),
-    model: default!(Option<i64>, "NULL"),
-    antecedent_threshold: default!(Option<f64>, 0.01),
-    consequent_threshold: default!(Option<f64>, 0.1),
-    max_p_value: default!(Option<f64>, "NULL"),
-    p_adjust: default!(Option<&str>, "'holm'"),
-    min_improvement: default!(Option<f64>, "NULL"),
-    level: default!(Option<&str>, "NULL"),
-    min_interest: default!(Option<f64>, "NULL"),
-) -> TableIterator<
-    'static,
-    (
-        name!(antecedent, Vec<String>),
-        name!(consequent, Vec<String>),
-        name!(support, f64),
-        name!(confidence, f64),
-        name!(lift, f64),
-        name!(leverage, f64),
-        name!(conviction, f64),
-        name!(count, i64),
-        name!(model_score, Option<f64>),
-        name!(p_value, f64),
-    ),
-> {
+    min_support: Option<f64>,
+    min_confidence: Option<f64>,
+    max_length: Option<i32>,
+    tid_column: Option<&str>,
+    item_column: Option<&str>,
+    max_consequent: Option<i32>,
+    min_lift: Option<f64>,
+    min_length: Option<i32>,
+    support_of: Option<&str>,
+    split: Option<&str>,
+    method: Option<&str>,
+    model: Option<i64>,
+    antecedent_threshold: Option<f64>,
+    consequent_threshold: Option<f64>,
+    max_p_value: Option<f64>,
+    p_adjust: Option<&str>,
+    min_improvement: Option<f64>,
+    level: Option<&str>,
+    min_interest: Option<f64>,
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<i64> {
+    // First: a caller that cannot take a set hears it before any work.
+    // SAFETY: pgrx hands over this call's fcinfo; sql/mine.sql declares
+    // the ten columns.
+    let mut out = unsafe { RuleRows::begin(fcinfo) };
+    let found = mined(MineArgs {
+        source,
+        min_support,
+        min_confidence,
+        max_length,
+        tid_column,
+        item_column,
+        max_consequent,
+        min_lift,
+        min_length,
+        support_of,
+        split,
+        method,
+        model,
+        antecedent_threshold,
+        consequent_threshold,
+        max_p_value,
+        p_adjust,
+        min_improvement,
+        level,
+        min_interest,
+    });
+    found.put(&mut out);
+    None
+}
+
+/// What `rar_mine` returns, before it becomes rows.
+pub enum Mined {
+    /// Exact rules, with their p-values (after the p-value filter).
+    Exact { rules: Box<RuleSet>, p: Vec<f64> },
+    /// Neural or hybrid rules with their p-values.
+    Rows(Vec<(Rule, f64)>),
+}
+
+impl Mined {
+    /// Puts every rule into the call's result, in order.
+    fn put(self, out: &mut RuleRows) {
+        match self {
+            Mined::Exact { rules, p } => {
+                let (mut items, mut ante, mut cons) = (Vec::new(), Vec::new(), Vec::new());
+                for (i, &p_value) in p.iter().enumerate() {
+                    if i % 4096 == 0 {
+                        check_for_interrupts!();
+                    }
+                    rules.sides_into(i, &mut items, &mut ante, &mut cons);
+                    let (m, count) = rules.measures_of(i);
+                    let figures = Figures {
+                        support: m.support,
+                        confidence: m.confidence,
+                        lift: m.lift,
+                        leverage: m.leverage,
+                        conviction: m.conviction,
+                        count: count as i64,
+                        model_score: None,
+                        p_value,
+                    };
+                    out.put_ranked(&ante, &cons, |r| rules.name_of_rank(r), &figures);
+                }
+            }
+            Mined::Rows(rows) => {
+                for (r, p_value) in rows {
+                    let figures = Figures {
+                        support: r.support,
+                        confidence: r.confidence,
+                        lift: r.lift,
+                        leverage: r.leverage,
+                        conviction: r.conviction,
+                        count: r.count as i64,
+                        model_score: r.model_score,
+                        p_value,
+                    };
+                    out.put_named(&r.antecedent, &r.consequent, &figures);
+                }
+            }
+        }
+    }
+
+    /// The rows one by one, for 0.1.0's declaration (see `crate::compat`).
+    pub fn into_rows(self) -> Box<dyn Iterator<Item = RuleRow>> {
+        match self {
+            Mined::Exact { rules, p } => Box::new((0..rules.len()).map(move |i| {
+                if i % 4096 == 0 {
+                    check_for_interrupts!();
+                }
+                row(Rule::from(rules.row(i)), p[i])
+            })),
+            Mined::Rows(rows) => Box::new(rows.into_iter().map(|(r, p)| row(r, p))),
+        }
+    }
+}
+
+/// The arguments of `rar_mine`, as SQL passed them (NULL: `None`).
+pub struct MineArgs<'a> {
+    pub source: Option<&'a str>,
+    pub min_support: Option<f64>,
+    pub min_confidence: Option<f64>,
+    pub max_length: Option<i32>,
+    pub tid_column: Option<&'a str>,
+    pub item_column: Option<&'a str>,
+    pub max_consequent: Option<i32>,
+    pub min_lift: Option<f64>,
+    pub min_length: Option<i32>,
+    pub support_of: Option<&'a str>,
+    pub split: Option<&'a str>,
+    pub method: Option<&'a str>,
+    pub model: Option<i64>,
+    pub antecedent_threshold: Option<f64>,
+    pub consequent_threshold: Option<f64>,
+    pub max_p_value: Option<f64>,
+    pub p_adjust: Option<&'a str>,
+    pub min_improvement: Option<f64>,
+    pub level: Option<&'a str>,
+    pub min_interest: Option<f64>,
+}
+
+/// Mines as `rar_mine` does: the arguments checked, the table read, the
+/// rules mined and filtered.
+pub fn mined(args: MineArgs<'_>) -> Mined {
+    let MineArgs {
+        source,
+        min_support,
+        min_confidence,
+        max_length,
+        tid_column,
+        item_column,
+        max_consequent,
+        min_lift,
+        min_length,
+        support_of,
+        split,
+        method,
+        model,
+        antecedent_threshold,
+        consequent_threshold,
+        max_p_value,
+        p_adjust,
+        min_improvement,
+        level,
+        min_interest,
+    } = args;
     let method = required("method", "'exact'", method);
     let filters = Filters::new(max_p_value, required("p_adjust", "'holm'", p_adjust), min_improvement);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
@@ -150,13 +284,9 @@ pub fn mine(
         );
         let mut p: Vec<f64> = rows.iter().map(Rule::p_value).collect();
         adjust(&mut p, filters.p_adjust);
-        let kept: Vec<RuleRow> = rows
-            .into_iter()
-            .zip(p)
-            .filter(|(_, p)| filters.max_p_value.is_none_or(|m| *p <= m))
-            .map(|(r, p)| row(r, p))
-            .collect();
-        return TableIterator::new(kept);
+        let kept: Vec<(Rule, f64)> =
+            rows.into_iter().zip(p).filter(|(_, p)| filters.max_p_value.is_none_or(|m| *p <= m)).collect();
+        return Mined::Rows(kept);
     }
     let mut rules = mine_rules(baskets, &params, &mut || {
         check_for_interrupts!();
@@ -191,13 +321,7 @@ pub fn mine(
         rules.retain(&keep);
         p.retain(|x| *x <= max);
     }
-    let n = rules.len();
-    TableIterator::new((0..n).map(move |i| {
-        if i % 4096 == 0 {
-            check_for_interrupts!();
-        }
-        row(Rule::from(rules.row(i)), p[i])
-    }))
+    Mined::Exact { rules: Box::new(rules), p }
 }
 
 /// The interest ratio of rules across levels, when they are mined so: a
@@ -289,4 +413,4 @@ fn row(r: Rule, p_value: f64) -> RuleRow {
     )
 }
 
-type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>, f64);
+pub type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>, f64);

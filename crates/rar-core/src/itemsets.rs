@@ -117,6 +117,13 @@ impl ItemsetTree {
         }
     }
 
+    /// Forgets what [`ItemsetTree::resolve`] needs, once every [`NodeRef`]
+    /// is resolved.
+    pub fn forget_refs(&mut self) {
+        self.base = Vec::new();
+        self.moved = Vec::new();
+    }
+
     /// The internal items of `node`, ascending, written into `out`.
     pub fn items_of(&self, mut node: u32, out: &mut Vec<u32>) {
         out.clear();
@@ -350,7 +357,10 @@ fn run_tasks<S: Send>(
                 let work = &work;
                 scope.spawn(move || {
                     thread_start();
-                    work(state, &mut || {})
+                    // A panic here stops the others too.
+                    let stop_others = StopOnDrop(stop);
+                    work(state, &mut || {});
+                    std::mem::forget(stop_others);
                 })
             })
             .collect();
@@ -447,6 +457,19 @@ impl<'s> Shared<'s> {
 
     fn release_bytes(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// Waits until the subtree of `top` is finished, calling `tick`; stops
+    /// when another thread does.
+    fn wait_for(&self, top: u32, tick: &mut dyn FnMut()) -> Result<(), Halt> {
+        while self.done[top as usize].get().is_none() {
+            if self.stop.load(Ordering::Relaxed) {
+                return Err(Halt::Stopped);
+            }
+            tick();
+            std::thread::sleep(std::time::Duration::from_micros(100));
+        }
+        Ok(())
     }
 
     /// A cursor over the children of `items` (ascending, not starting with
@@ -663,11 +686,19 @@ impl<V: Visitor> Worker<'_, '_, V> {
             // Apriori: every `prefix ∪ {y}` without an item of `common` must
             // be frequent, so `prefix` without it must be too. Without the
             // first item, it is in another item's subtree.
+            let x_count = self.sub.nodes[x_node as usize].count;
+            let prune = sh.limits.antecedent_count.filter(|&u| x_count < u);
             anc.clear();
             for skip in 0..depth - 1 {
                 self.subset.clear();
                 self.subset.extend(prefix.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
                 let cursor = if skip == 0 {
+                    // Where the antecedent's support prunes, the subset's
+                    // count decides: wait for its subtree (it was taken
+                    // before this one, so it never waits on this one).
+                    if prune.is_some() && !sh.isolate {
+                        sh.wait_for(self.subset[0], tick)?;
+                    }
                     sh.cursor(&self.subset)
                 } else {
                     find(&self.sub.nodes, 0, &self.subset[1..]).map(|node| {
@@ -683,9 +714,7 @@ impl<V: Visitor> Worker<'_, '_, V> {
             if anc.len() < depth - 1 {
                 continue;
             }
-            let x_count = self.sub.nodes[x_node as usize].count;
             let x_provisional = sh.track && self.sub.provisional[x_node as usize];
-            let prune = sh.limits.antecedent_count.filter(|&u| x_count < u);
             let mut kids = Kids::default();
             'candidates: for (y_node, y_tids) in &level[j + 1..] {
                 let y_at = *y_node as usize;
@@ -852,7 +881,7 @@ fn search<V: Visitor>(
     }
     let (mut tree, deferred, provisional) = join(shared, n as u32, frequent.clone());
     let deferred = match limits.antecedent_count {
-        Some(u) if !provisional.is_empty() => settle(&mut tree, deferred, &provisional, u, tick),
+        Some(u) if !provisional.is_empty() => settle(&mut tree, deferred, &provisional, u, limits.memory_limit, tick)?,
         _ => deferred,
     };
     visit_deferred(&tree, &deferred, visitors, tick)?;
@@ -1096,7 +1125,20 @@ fn join(shared: Shared<'_>, n: u32, frequent: Vec<u32>) -> (ItemsetTree, Vec<u32
 /// it belongs when every subset one item smaller belongs and one of them
 /// reaches the antecedent count `u`. Drops the others (and renumbers the
 /// tree); returns `deferred` renumbered, without them.
-fn settle(tree: &mut ItemsetTree, deferred: Vec<u32>, provisional: &[u32], u: u32, tick: &mut dyn FnMut()) -> Vec<u32> {
+fn settle(
+    tree: &mut ItemsetTree,
+    deferred: Vec<u32>,
+    provisional: &[u32],
+    u: u32,
+    memory_limit: u64,
+    tick: &mut dyn FnMut(),
+) -> Result<Vec<u32>, MineError> {
+    // The tree, a flag and a new number per node, the order of the
+    // provisional ones.
+    let bytes = tree.nodes.len() as u64 * (NODE_BYTES + 5) + provisional.len() as u64 * 16;
+    if bytes > memory_limit {
+        return Err(MineError::MemoryLimit { limit_bytes: memory_limit });
+    }
     let mut items = Vec::new();
     let mut subset = Vec::new();
     let mut order: Vec<(usize, u32)> = provisional
@@ -1130,17 +1172,22 @@ fn settle(tree: &mut ItemsetTree, deferred: Vec<u32>, provisional: &[u32], u: u3
         dead[g as usize] = !belongs || best < u;
     }
     if !dead.contains(&true) {
-        return deferred;
+        return Ok(deferred);
     }
     let mut moved = vec![NONE; tree.nodes.len()];
-    let mut kept = Vec::with_capacity(tree.nodes.len());
-    for (g, node) in tree.nodes.iter().enumerate() {
+    let mut kept = 0usize;
+    for (g, m) in moved.iter_mut().enumerate() {
         if !dead[g] {
-            moved[g] = kept.len() as u32;
-            kept.push(*node);
+            *m = kept as u32;
+            kept += 1;
         }
     }
-    for node in kept.iter_mut() {
+    // In place: a node moves only down, and its parent comes before it.
+    for g in 0..tree.nodes.len() {
+        if dead[g] {
+            continue;
+        }
+        let mut node = tree.nodes[g];
         node.parent = moved[node.parent as usize];
         if node.n_children > 0 {
             let block = node.first_child as usize..(node.first_child + node.n_children) as usize;
@@ -1157,10 +1204,12 @@ fn settle(tree: &mut ItemsetTree, deferred: Vec<u32>, provisional: &[u32], u: u3
                 }
             }
         }
+        tree.nodes[moved[g] as usize] = node;
     }
-    tree.nodes = kept;
+    tree.nodes.truncate(kept);
+    tree.nodes.shrink_to_fit();
     tree.moved = moved;
-    deferred.into_iter().map(|g| tree.moved[g as usize]).filter(|&g| g != NONE).collect()
+    Ok(deferred.into_iter().map(|g| tree.moved[g as usize]).filter(|&g| g != NONE).collect())
 }
 
 /// Visits the itemsets the search could not, on the visitors' threads.

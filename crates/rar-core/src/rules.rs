@@ -128,10 +128,16 @@ fn pack(ante: &[u32], cons: &[u32]) -> u128 {
 
 /// The name ranks of both sides of a packed key.
 fn unpack(key: u128) -> (Vec<u32>, Vec<u32>) {
-    let slot = |i: u32| (key >> (16 * (6 - i)) & 0xffff) as u32;
-    let ante = (0..3).map(slot).take_while(|&r| r != 0).map(|r| r - 1).collect();
-    let cons = (3..7).map(slot).take_while(|&r| r != 0).map(|r| r - 1).collect();
+    let (mut ante, mut cons) = (Vec::new(), Vec::new());
+    unpack_into(key, &mut ante, &mut cons);
     (ante, cons)
+}
+
+/// [`unpack`], appending to `ante` and `cons`.
+fn unpack_into(key: u128, ante: &mut Vec<u32>, cons: &mut Vec<u32>) {
+    let slot = |i: u32| (key >> (16 * (6 - i)) & 0xffff) as u32;
+    ante.extend((0..3).map(slot).take_while(|&r| r != 0).map(|r| r - 1));
+    cons.extend((3..7).map(slot).take_while(|&r| r != 0).map(|r| r - 1));
 }
 
 /// Reads the rules off the itemsets one thread of the miner finds.
@@ -290,13 +296,25 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
             cons_ranks: Vec::new(),
         })
         .collect();
-    let tree = mine_itemsets(&baskets, limits, &mut collectors, tick)?;
-    let mut rules = Vec::with_capacity(collectors.iter().map(|c| c.rules.len()).sum());
-    for c in collectors {
-        rules.extend(
-            c.rules.into_iter().map(|r| PackedRule { node: tree.resolve(NodeRef { top: r.top, local: r.node }), ..r }),
-        );
+    let mut tree = mine_itemsets(&baskets, limits, &mut collectors, tick)?;
+    // Each thread saw its own rules and the others' up to their last batch:
+    // the budgets again, on all of them.
+    let total: u64 = collectors.iter().map(|c| c.rules.len() as u64).sum();
+    if total > params.max_rules {
+        return Err(MineError::TooManyRules { limit: params.max_rules });
     }
+    if total * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES > params.memory_limit {
+        return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
+    }
+    let mut parts = collectors.into_iter().map(|c| c.rules);
+    let mut rules = parts.next().unwrap_or_default();
+    for part in parts {
+        rules.extend(part);
+    }
+    for r in rules.iter_mut() {
+        r.node = tree.resolve(NodeRef { top: r.top, local: r.node });
+    }
+    tree.forget_refs();
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed };
     set.sort(limits.threads, tick);
     Ok(set)
@@ -440,6 +458,38 @@ impl RuleSet {
             conviction: m.conviction,
             count: r.count_ac as u64,
         }
+    }
+
+    /// Rule `i`'s sides as name ranks (see [`RuleSet::name_of_rank`]), each
+    /// ascending, written into `ante` and `cons`: [`RuleSet::row`] without
+    /// allocating, for callers that turn names into something else once.
+    pub fn sides_into(&self, i: usize, items: &mut Vec<u32>, ante: &mut Vec<u32>, cons: &mut Vec<u32>) {
+        let r = &self.rules[i];
+        ante.clear();
+        cons.clear();
+        if self.packed {
+            unpack_into(r.names, ante, cons);
+            return;
+        }
+        let (a, c) = self.sides_by_rank(r, items);
+        ante.extend(a);
+        cons.extend(c);
+    }
+
+    /// The name of the item of rank `rank` in name order.
+    pub fn name_of_rank(&self, rank: u32) -> &str {
+        self.baskets.item_name(self.by_rank[rank as usize])
+    }
+
+    /// Number of names (items of the vocabulary), the bound of ranks.
+    pub fn n_names(&self) -> usize {
+        self.by_rank.len()
+    }
+
+    /// Rule `i`'s measures and count, as in [`RuleSet::row`].
+    pub fn measures_of(&self, i: usize) -> (Measures, u64) {
+        let r = &self.rules[i];
+        (self.measures(r), r.count_ac as u64)
     }
 
     pub fn rows(&self) -> impl Iterator<Item = RuleRow<'_>> + '_ {

@@ -63,3 +63,59 @@ fn a_cancel_in_tick_stops_every_thread() {
     let message = result.expect_err("the cancel propagates");
     assert_eq!(message.downcast_ref::<&str>(), Some(&"canceling statement due to user request"));
 }
+
+/// The allocation-free accessors the extension builds rows from give what
+/// `row` gives, for packed rules (at most 4 items) and longer ones.
+#[test]
+fn sides_and_measures_match_rows() {
+    let data = baskets();
+    for max_length in [3, 6] {
+        let p = MineParams {
+            min_support: 0.002,
+            min_confidence: 0.1,
+            max_length,
+            max_consequent: 2,
+            ..MineParams::default()
+        };
+        let rules = mine_rules(data.clone(), &p, &mut || {}).unwrap();
+        assert!(rules.len() > 100);
+        let (mut items, mut ante, mut cons) = (Vec::new(), Vec::new(), Vec::new());
+        for i in 0..rules.len() {
+            let row = rules.row(i);
+            rules.sides_into(i, &mut items, &mut ante, &mut cons);
+            let names = |side: &[u32]| side.iter().map(|&r| rules.name_of_rank(r).to_string()).collect::<Vec<_>>();
+            assert_eq!(names(&ante), row.antecedent);
+            assert_eq!(names(&cons), row.consequent);
+            let (m, count) = rules.measures_of(i);
+            assert_eq!(
+                (m.support, m.confidence, m.lift, m.leverage, m.conviction, count),
+                (row.support, row.confidence, row.lift, row.leverage, row.conviction, row.count)
+            );
+            assert!(ante.iter().chain(&cons).all(|&r| (r as usize) < rules.n_names()));
+        }
+    }
+}
+
+/// The rule budget holds on any number of threads: one rule short of the
+/// rules found is an error, exactly as many is not.
+#[test]
+fn the_rule_budget_holds_on_threads() {
+    let data = baskets();
+    let p = MineParams { min_support: 0.002, min_confidence: 0.1, ..MineParams::default() };
+    let n = mine_rules(data.clone(), &p, &mut || {}).unwrap().len() as u64;
+    assert!(n > 2000, "{n} rules: more than a batch on each thread");
+    for threads in [1, 2, 3, 8] {
+        let short = MineParams { threads, max_rules: n - 1, ..p.clone() };
+        assert_eq!(
+            mine_rules(data.clone(), &short, &mut || {}).err(),
+            Some(rar_core::error::MineError::TooManyRules { limit: n - 1 }),
+            "{threads} threads"
+        );
+        let exact = MineParams { threads, max_rules: n, ..p.clone() };
+        assert_eq!(
+            mine_rules(data.clone(), &exact, &mut || {}).map(|r| r.len() as u64).ok(),
+            Some(n),
+            "{threads} threads"
+        );
+    }
+}
