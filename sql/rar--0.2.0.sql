@@ -1551,389 +1551,20 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:187
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/trend.rs:199
--- rar::api::trend::rar::confidence_change_p
-CREATE  FUNCTION rar."confidence_change_p"(
-	"count_before" bigint, /* Option < i64 > */
-	"antecedent_before" bigint, /* Option < i64 > */
-	"count_after" bigint, /* Option < i64 > */
-	"antecedent_after" bigint /* Option < i64 > */
-) RETURNS double precision /* Option < f64 > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:57
--- requires:
---   rulesets
---   api::trend::rar::confidence_change_p
-
--- Rules over refreshes: each rule of each kept rule set of a source beside
--- the set refreshed before it, whether it emerged, held or vanished, and a
--- test of its change in confidence (rar.confidence_change_p, the test that
--- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
-CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
-WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
-           lag(s.model_id) OVER w AS previous_model
-    FROM rar.rule_sets s
-    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
-)
-SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL
-            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
-       x.antecedent, x.consequent,
-       rar.items_text(x.antecedent_labels) AS antecedent_text,
-       rar.items_text(x.consequent_labels) AS consequent_text,
-       x.support, x.confidence, x.lift, x.count, s.baskets,
-       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
-       CASE WHEN s.previous_set IS NULL THEN 'first'
-            WHEN x.previous_count IS NULL THEN 'emerged'
-            WHEN x.count IS NULL THEN 'vanished'
-            ELSE 'held' END AS change,
-       -- Antecedent counts from count / confidence, capped where the test
-       -- stops (2^32) so that no stored value breaks the cast.
-       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
-                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
-FROM sets s
-CROSS JOIN LATERAL (
-    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
-           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
-           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
-           n.support, n.confidence, n.lift, n.count,
-           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
-    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
-    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
-      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
-) x;
-GRANT SELECT ON rar.rule_trends TO rar_reader;
-GRANT SELECT ON rar.rule_trends TO PUBLIC;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:123
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:282
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:269
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:243
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:335
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:235
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:295
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:345
--- requires:
---   rar::baskets_sfunc
---   rar::rules_sfunc
---   rar::rules_sfunc4
---   rar::baskets_sfunc_bi
---   rar::rules_sfunc_bi
---   rar::rules_sfunc4_bi
---   rar::baskets_sfunc_ib
---   rar::rules_sfunc_ib
---   rar::rules_sfunc4_ib
---   rar::baskets_sfunc_bb
---   rar::rules_sfunc_bb
---   rar::rules_sfunc4_bb
---   rar::baskets_combine
---   rar::baskets_serial
---   rar::baskets_deserial
---   rar::baskets_final
---   rar::rules_final
-
--- The aggregates over the support functions of src/api/aggregate.rs, for
--- each type pair of (basket, item): text or bigint (smaller integers cast to
--- bigint implicitly). All share one state (partial baskets), one combine,
--- serialize and deserialize function, and are parallel safe; the final
--- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
--- refused as window functions.
---   rar.baskets(basket, item)        what rar_mine reads through
---   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
---   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
-DO $gen$
-DECLARE
-    t record;
-    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
-        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
-        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
-                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
-                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
-                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
-    END LOOP;
-END
-$gen$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/sources.rs:227
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2008,15 +1639,384 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
+-- src/api/trend.rs:187
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:199
+-- rar::api::trend::rar::confidence_change_p
+CREATE  FUNCTION rar."confidence_change_p"(
+	"count_before" bigint, /* Option < i64 > */
+	"antecedent_before" bigint, /* Option < i64 > */
+	"count_after" bigint, /* Option < i64 > */
+	"antecedent_after" bigint /* Option < i64 > */
+) RETURNS double precision /* Option < f64 > */
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:57
+-- requires:
+--   rulesets
+--   api::trend::rar::confidence_change_p
+
+-- Rules over refreshes: each rule of each kept rule set of a source beside
+-- the set refreshed before it, whether it emerged, held or vanished, and a
+-- test of its change in confidence (rar.confidence_change_p, the test that
+-- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
+CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
+WITH sets AS (
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
+    FROM rar.rule_sets s
+    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
+)
+SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
+       x.antecedent, x.consequent,
+       rar.items_text(x.antecedent_labels) AS antecedent_text,
+       rar.items_text(x.consequent_labels) AS consequent_text,
+       x.support, x.confidence, x.lift, x.count, s.baskets,
+       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
+       CASE WHEN s.previous_set IS NULL THEN 'first'
+            WHEN x.previous_count IS NULL THEN 'emerged'
+            WHEN x.count IS NULL THEN 'vanished'
+            ELSE 'held' END AS change,
+       -- Antecedent counts from count / confidence, capped where the test
+       -- stops (2^32) so that no stored value breaks the cast.
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
+FROM sets s
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
+           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
+           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
+           n.support, n.confidence, n.lift, n.count,
+           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
+    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
+    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
+      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
+) x;
+GRANT SELECT ON rar.rule_trends TO rar_reader;
+GRANT SELECT ON rar.rule_trends TO PUBLIC;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:123
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:346
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:282
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:295
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:243
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:269
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:235
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:356
+-- requires:
+--   rar::baskets_sfunc
+--   rar::rules_sfunc
+--   rar::rules_sfunc4
+--   rar::baskets_sfunc_bi
+--   rar::rules_sfunc_bi
+--   rar::rules_sfunc4_bi
+--   rar::baskets_sfunc_ib
+--   rar::rules_sfunc_ib
+--   rar::rules_sfunc4_ib
+--   rar::baskets_sfunc_bb
+--   rar::rules_sfunc_bb
+--   rar::rules_sfunc4_bb
+--   rar::baskets_combine
+--   rar::baskets_serial
+--   rar::baskets_deserial
+--   rar::baskets_final
+--   rar::rules_final
+
+-- The aggregates over the support functions of src/api/aggregate.rs, for
+-- each type pair of (basket, item): text or bigint (smaller integers cast to
+-- bigint implicitly). All share one state (partial baskets), one combine,
+-- serialize and deserialize function, and are parallel safe; the final
+-- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
+-- refused as window functions.
+--   rar.baskets(basket, item)        what rar_mine reads through
+--   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
+--   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
+DO $gen$
+DECLARE
+    t record;
+    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
+        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
+        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
+                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
+                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
+                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
+    END LOOP;
+END
+$gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */

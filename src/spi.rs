@@ -78,7 +78,8 @@ pub fn ext_schema() -> Result<String, RarError> {
 /// rows compared by their text, as `rar_restore` does, must not collide),
 /// and dates, times and intervals in one style (`DateStyle = ISO`,
 /// `IntervalStyle = postgres`, `TimeZone = UTC`: a basket id's text, which
-/// splits hash, must not depend on the session).
+/// splits hash, must not depend on the session), and never run a whole
+/// statement in one parallel worker (`force_parallel_mode = off`).
 /// Dropped at the end of the call; on an error the transaction's (or
 /// subtransaction's) abort restores the settings.
 pub struct PinnedSearchPath {
@@ -97,6 +98,9 @@ pub fn pin_search_path() -> PinnedSearchPath {
             (c"DateStyle", c"ISO"),
             (c"IntervalStyle", c"postgres"),
             (c"TimeZone", c"UTC"),
+            // The reader's aggregate hands its baskets over in this
+            // process: never a single-copy Gather over the whole of it.
+            (c"force_parallel_mode", c"off"),
         ] {
             pg_sys::set_config_option(
                 name.as_ptr(),

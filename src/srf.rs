@@ -21,9 +21,9 @@ use pgrx::PgMemoryContexts;
 pub struct RuleRows {
     store: *mut pg_sys::Tuplestorestate,
     desc: pg_sys::TupleDesc,
-    /// Arrays and texts of the rows not yet put; reset every few rows.
+    /// Arrays and texts of the row being put; reset after each row (items
+    /// can be long: a batch of rows could take any amount of memory).
     scratch: PgMemoryContexts,
-    pending: usize,
     /// `text` datums of names by rank, made when first needed.
     names: Vec<Option<pg_sys::Datum>>,
     names_cx: PgMemoryContexts,
@@ -63,7 +63,6 @@ impl RuleRows {
             store,
             desc,
             scratch: PgMemoryContexts::new("rar rule rows"),
-            pending: 0,
             names: Vec::new(),
             names_cx: PgMemoryContexts::new("rar rule names"),
             elems: Vec::new(),
@@ -153,13 +152,9 @@ impl RuleRows {
         // (the descriptor InitMaterializedSRF built from the declaration);
         // the tuplestore copies the row into its own memory.
         unsafe { pg_sys::tuplestore_putvalues(self.store, self.desc, values.as_mut_ptr(), nulls.as_mut_ptr()) };
-        self.pending += 1;
-        if self.pending == 1024 {
-            self.pending = 0;
-            // SAFETY: nothing made in the scratch context is used past the
-            // rows already put.
-            unsafe { self.scratch.reset() };
-        }
+        // SAFETY: nothing made in the scratch context is used past the row
+        // just put.
+        unsafe { self.scratch.reset() };
     }
 }
 

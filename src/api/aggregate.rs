@@ -294,6 +294,17 @@ mod rar {
     /// `rar.baskets`'s final function: hands the baskets to `rar_mine`.
     #[pg_extern(parallel_safe)]
     pub fn baskets_final(state: Option<Internal>) -> i64 {
+        // The baskets are handed over in this process's memory: a final
+        // function run by a worker (a single-copy Gather over the whole
+        // aggregate) would leave the reader with nothing.
+        // SAFETY: a backend global, set once at process start.
+        if unsafe { pg_sys::ParallelWorkerNumber } >= 0 {
+            RarError::Unsupported {
+                message: "rar.baskets cannot be finished in a parallel worker",
+                hint: "rar's functions read tables with force_parallel_mode off; call rar.baskets only through them.",
+            }
+            .raise();
+        }
         let mut state = state.unwrap_or_default();
         // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();

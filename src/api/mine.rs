@@ -222,8 +222,10 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
     let across = check_level(level, min_interest, method);
     let int = |name: &'static str, default, v: Option<i32>| {
         let v = required(name, default, v);
+        // Negative numbers here (they would wrap); 0 and the other bounds
+        // in MineParams::validate, with its DETAIL and HINT.
         if v < 0 {
-            RarError::InvalidOption { name, value: v.to_string(), expected: "a number of items of at least 0" }.raise();
+            RarError::InvalidOption { name, value: v.to_string(), expected: "a number of items of at least 1" }.raise();
         }
         v as usize
     };

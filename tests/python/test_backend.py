@@ -99,3 +99,40 @@ def test_every_long_call_shows_what_it_is_doing(db, call, function, progress):
         assert done["row"] is not None
         assert watcher.execute("SELECT count(*) FROM rar.progress WHERE pid = %s", (a.info.backend_pid,)).fetchone()[0] == 0
         a.execute("DROP TABLE IF EXISTS progress_lines, progress_lines_rar_rejected")
+
+
+def test_long_items_do_not_pile_up_in_memory(db):
+    """Rows go into the result one at a time: rules over 150 kB item names
+    (80 MB of rows in all, spilled to disk at the minimum work_mem) leave
+    the backend's peak memory far below what they would take held
+    together."""
+    with db() as c:
+        pid = c.info.backend_pid
+        c.execute("DROP TABLE IF EXISTS long_items")
+        c.execute("CREATE TABLE long_items AS SELECT b AS basket, k::text || repeat('é', 75000) AS item"
+                  " FROM generate_series(1, 50) b, generate_series(1, 8) k WHERE (b + k) % 3 <> 0")
+        c.execute("SET work_mem = '64kB'")
+        c.execute("SELECT count(*) FROM rar_mine('long_items', min_support => 0.5)")  # load the library
+        before = int(open(f"/proc/{pid}/status").read().split("VmHWM:")[1].split()[0]) // 1024
+        rows, size = c.execute("SELECT count(*), sum(pg_column_size(antecedent) + pg_column_size(consequent))"
+                               " FROM rar_mine('long_items', min_support => 0.01, min_confidence => 0)").fetchone()
+        after = int(open(f"/proc/{pid}/status").read().split("VmHWM:")[1].split()[0]) // 1024
+        assert rows > 200 and size > 60 * 2**20, (rows, size)
+        assert after - before < 40, f"peak grew by {after - before} MB for {size // 2**20} MB of rows"
+        c.execute("DROP TABLE long_items")
+
+
+def test_forced_parallel_mode_reads_every_line(db):
+    """force_parallel_mode would run the reader's whole aggregate in one
+    worker, whose baskets the caller never sees: rar's own statements run
+    with it off, so the rules are the same."""
+    with db() as c:
+        q = "SELECT count(*) FROM rar_mine('groceries', min_support => 0.01, min_confidence => 0.1)"
+        want = c.execute(q).fetchone()[0]
+        assert want > 0
+        for mode in ("on", "regress"):
+            c.execute(f"SET force_parallel_mode = {mode}")
+            assert c.execute(q).fetchone()[0] == want, mode
+            lines = c.execute("SELECT (rar_profile('groceries')->>'lines')::bigint").fetchone()[0]
+            assert lines > 0, mode
+        c.execute("RESET force_parallel_mode")
