@@ -459,19 +459,6 @@ impl<'s> Shared<'s> {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
     }
 
-    /// Waits until the subtree of `top` is finished, calling `tick`; stops
-    /// when another thread does.
-    fn wait_for(&self, top: u32, tick: &mut dyn FnMut()) -> Result<(), Halt> {
-        while self.done[top as usize].get().is_none() {
-            if self.stop.load(Ordering::Relaxed) {
-                return Err(Halt::Stopped);
-            }
-            tick();
-            std::thread::sleep(std::time::Duration::from_micros(100));
-        }
-        Ok(())
-    }
-
     /// A cursor over the children of `items` (ascending, not starting with
     /// the subtree under way): `None` when that itemset is not frequent.
     /// The subtree of `top`, if finished.
@@ -693,12 +680,6 @@ impl<V: Visitor> Worker<'_, '_, V> {
                 self.subset.clear();
                 self.subset.extend(prefix.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
                 let cursor = if skip == 0 {
-                    // Where the antecedent's support prunes, the subset's
-                    // count decides: wait for its subtree (it was taken
-                    // before this one, so it never waits on this one).
-                    if prune.is_some() && !sh.isolate {
-                        sh.wait_for(self.subset[0], tick)?;
-                    }
                     sh.cursor(&self.subset)
                 } else {
                     find(&self.sub.nodes, 0, &self.subset[1..]).map(|node| {
@@ -722,11 +703,23 @@ impl<V: Visitor> Worker<'_, '_, V> {
                 let mut best = self.sub.nodes[y_at].count;
                 let mut provisional = x_provisional || (sh.track && self.sub.provisional[y_at]);
                 let mut all_known = true;
+                // When the subset without the first item is in a subtree
+                // under way: at most the count of any pair of its items
+                // with `y` (the pairs are all known), and infrequent with
+                // one of them.
+                let mut bound = u32::MAX;
                 for (k, cur) in anc.iter_mut().enumerate() {
                     let (count, flagged) = match cur {
                         Cursor::Unknown => {
                             all_known = false;
                             anc_counts[k] = 0;
+                            for &p in &prefix[1..] {
+                                let pairs = &sh.pairs[p as usize];
+                                match pairs.binary_search_by_key(&y, |n| n.item) {
+                                    Ok(at) => bound = bound.min(pairs[at].count),
+                                    Err(_) => continue 'candidates,
+                                }
+                            }
                             continue;
                         }
                         Cursor::Local { pos, end } => {
@@ -754,7 +747,7 @@ impl<V: Visitor> Worker<'_, '_, V> {
                 }
                 if let Some(u) = prune {
                     if best < u {
-                        if all_known {
+                        if all_known || bound < u {
                             continue;
                         }
                         // The unknown subset may reach `u` (or may be
