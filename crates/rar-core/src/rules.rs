@@ -39,7 +39,7 @@ struct PackedRule {
 
 const RULE_BYTES: u64 = std::mem::size_of::<PackedRule>() as u64;
 
-/// Rules below which sorting stays on the calling thread.
+/// Rules below which sorting and testing stay on the calling thread.
 const PARALLEL_SORT_MIN_RULES: usize = 100_000;
 
 /// The standard interest measures of a rule.
@@ -106,6 +106,17 @@ pub struct RuleSet {
     by_rank: Vec<u32>,
     /// Whether every rule's sides are packed in `PackedRule::names`.
     packed: bool,
+    /// Threads for work over all the rules (see [`MineParams::threads`]).
+    threads: usize,
+}
+
+/// A pool of `threads` threads for work over `n` rules, when they are many
+/// enough to share (the threads block signals, as the miner's do).
+fn thread_pool(threads: usize, n: usize) -> Option<rayon::ThreadPool> {
+    if threads < 2 || n < PARALLEL_SORT_MIN_RULES {
+        return None;
+    }
+    rayon::ThreadPoolBuilder::new().num_threads(threads).start_handler(|_| crate::itemsets::thread_start()).build().ok()
 }
 
 /// Packs a rule's sides, as name ranks ascending, into one key: 3
@@ -315,8 +326,8 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         r.node = tree.resolve(NodeRef { top: r.top, local: r.node });
     }
     tree.forget_refs();
-    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed };
-    set.sort(limits.threads, tick);
+    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
+    set.sort(tick);
     Ok(set)
 }
 
@@ -380,8 +391,8 @@ impl RuleSet {
     /// confidence descending, then count descending, then antecedent and
     /// consequent ascending (as arrays of names in byte order, element by
     /// element, a shorter array first when it is a prefix of the other).
-    /// On `threads` threads when the rules are many (the calling thread waits).
-    fn sort(&mut self, threads: usize, tick: &mut dyn FnMut()) {
+    /// On the set's threads when the rules are many (the calling thread waits).
+    fn sort(&mut self, tick: &mut dyn FnMut()) {
         let key = |(i, r): (usize, &PackedRule)| {
             let m = self.measures(r);
             (m.lift, m.confidence, r.count_ac, r.names, i as u32)
@@ -390,15 +401,7 @@ impl RuleSet {
             y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2)).then(x.3.cmp(&y.3))
         };
         tick();
-        let pool = (threads > 1 && self.rules.len() >= PARALLEL_SORT_MIN_RULES)
-            .then(|| {
-                rayon::ThreadPoolBuilder::new()
-                    .num_threads(threads)
-                    .start_handler(|_| crate::itemsets::thread_start())
-                    .build()
-                    .ok()
-            })
-            .flatten();
+        let pool = thread_pool(self.threads, self.rules.len());
         let mut keyed: Vec<(f64, f64, u32, u128, u32)> = match pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
@@ -502,16 +505,20 @@ impl RuleSet {
         let n = self.tree.n_baskets() as u64;
         // A table of ln k! pays off from a few thousand rules on.
         let table = (self.rules.len() as u64 * 4 > n).then(|| crate::significance::LnFactorials::new(n));
-        self.rules
-            .iter()
-            .map(|r| {
-                let (ac, a, c) = (r.count_ac as u64, r.count_a as u64, r.count_c as u64);
-                match &table {
-                    Some(t) => t.fisher_greater(n, ac, a, c),
-                    None => crate::significance::fisher_greater(n, ac, a, c),
-                }
-            })
-            .collect()
+        let p = |r: &PackedRule| {
+            let (ac, a, c) = (r.count_ac as u64, r.count_a as u64, r.count_c as u64);
+            match &table {
+                Some(t) => t.fisher_greater(n, ac, a, c),
+                None => crate::significance::fisher_greater(n, ac, a, c),
+            }
+        };
+        match thread_pool(self.threads, self.rules.len()) {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                self.rules.par_iter().map(p).collect()
+            }),
+            None => self.rules.iter().map(p).collect(),
+        }
     }
 
     /// The improvement of each rule, in output order: its confidence minus

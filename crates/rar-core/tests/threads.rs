@@ -119,3 +119,17 @@ fn the_rule_budget_holds_on_threads() {
         );
     }
 }
+
+/// Fisher's test over many rules runs on the set's threads, with the same
+/// p-values as on one.
+#[test]
+fn p_values_are_the_same_on_threads() {
+    let data = baskets();
+    let p = MineParams { min_support: 0.0005, min_confidence: 0.0, ..MineParams::default() };
+    let one = mine_rules(data.clone(), &p, &mut || {}).unwrap();
+    assert!(one.len() >= 100_000, "{} rules: enough to share", one.len());
+    let four = mine_rules(data, &MineParams { threads: 4, ..p }, &mut || {}).unwrap();
+    let (a, b) = (one.p_values(), four.p_values());
+    assert_eq!(a.len(), b.len());
+    assert!(a.iter().zip(&b).all(|(x, y)| x.to_bits() == y.to_bits()));
+}
