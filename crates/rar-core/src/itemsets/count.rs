@@ -1,0 +1,223 @@
+//! Tid-lists of the frequent items and their frequent pairs.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
+
+use super::search::Shared;
+use super::threads::{run_tasks, thread_start, Halt, StopOnDrop};
+use super::tree::{Node, NODE_BYTES};
+use super::NONE;
+use crate::baskets::Baskets;
+use crate::error::MineError;
+
+/// Baskets below which counting stays on one thread.
+pub(super) const PARALLEL_MIN_BASKETS: usize = 50_000;
+
+/// Tid-lists and pair counts of the baskets in `range` (internal item
+/// numbers; `pairs` empty when the matrix is not used).
+pub(super) fn count_range(
+    baskets: &Baskets,
+    internal: &[u32],
+    m: usize,
+    use_matrix: bool,
+    range: std::ops::Range<usize>,
+    capacity: impl Fn(usize) -> usize,
+    tick: &mut dyn FnMut(),
+    stop: &AtomicBool,
+) -> (Vec<Vec<u32>>, Vec<u32>) {
+    let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(capacity(k))).collect();
+    let mut pairs: Vec<u32> = if use_matrix { vec![0; m * (m - 1) / 2] } else { Vec::new() };
+    let row_start = |a: usize| a * m - a * (a + 1) / 2;
+    let mut recoded: Vec<u32> = Vec::new();
+    for t in range {
+        recoded.clear();
+        recoded.extend(baskets.basket(t).iter().map(|&v| internal[v as usize]).filter(|&k| k != NONE));
+        recoded.sort_unstable();
+        for &k in &recoded {
+            tids[k as usize].push(t as u32);
+        }
+        if use_matrix {
+            for (x, &a) in recoded.iter().enumerate() {
+                let base = row_start(a as usize) - a as usize - 1;
+                for &bb in &recoded[x + 1..] {
+                    pairs[base + bb as usize] += 1;
+                }
+            }
+        }
+        if t % 65536 == 0 {
+            tick();
+        }
+        if t % 4096 == 0 && stop.load(Ordering::Relaxed) {
+            break;
+        }
+    }
+    (tids, pairs)
+}
+
+/// Largest pair-count matrix used, in bytes; beyond it, pairs are counted
+/// from each item's baskets.
+pub(super) const PAIR_MATRIX_MAX_BYTES: u64 = 256 << 20;
+
+/// Tid-lists of the frequent items and their frequent pairs with later
+/// items, into `shared`.
+pub(super) fn count_pairs(
+    shared: &mut Shared<'_>,
+    internal: &[u32],
+    threads: usize,
+    tick: &mut dyn FnMut(),
+    force_matrix: Option<bool>,
+) -> Result<(), MineError> {
+    let baskets = shared.baskets;
+    let limits = shared.limits;
+    let n = baskets.len();
+    let m = shared.counts.len();
+    // Tid-lists and the pair counts, over the baskets recoded to internal
+    // item numbers: on `threads` threads, each counting a contiguous range
+    // of baskets (its own matrix), the calling thread taking the first range
+    // and checking for cancellation.
+    let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * 4;
+    let use_matrix = force_matrix.unwrap_or(pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4));
+    let row_start = |a: usize| a * m - a * (a + 1) / 2;
+    let mut count_threads = if n < PARALLEL_MIN_BASKETS { 1 } else { threads };
+    if use_matrix && pair_bytes > 0 {
+        count_threads = count_threads.min(((limits.memory_limit / 4) / pair_bytes).max(1) as usize);
+    }
+    let bounds: Vec<usize> = (0..=count_threads).map(|k| n * k / count_threads).collect();
+    let counts = &shared.counts;
+    let full = |k: usize| counts[k] as usize;
+    let (tids, pairs) = if count_threads == 1 {
+        count_range(baskets, internal, m, use_matrix, 0..n, full, tick, &AtomicBool::new(false))
+    } else {
+        let share = |k: usize| full(k) / count_threads + full(k) / 8 + 16;
+        let stop = AtomicBool::new(false);
+        let stop = &stop;
+        let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = (1..count_threads)
+                .map(|k| {
+                    let range = bounds[k]..bounds[k + 1];
+                    scope.spawn(move || {
+                        thread_start();
+                        count_range(baskets, internal, m, use_matrix, range, share, &mut || {}, stop)
+                    })
+                })
+                .collect();
+            let _stop_others = StopOnDrop(stop);
+            let first = count_range(
+                baskets,
+                internal,
+                m,
+                use_matrix,
+                bounds[0]..bounds[1],
+                share,
+                tick,
+                &AtomicBool::new(false),
+            );
+            std::iter::once(first)
+                .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
+                .collect()
+        });
+        // Ranges in order: each tid-list comes out sorted.
+        let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(full(k))).collect();
+        let mut pairs: Vec<u32> = Vec::new();
+        for (part_tids, part_pairs) in parts {
+            for (t, part) in tids.iter_mut().zip(part_tids) {
+                t.extend_from_slice(&part);
+            }
+            if pairs.is_empty() {
+                pairs = part_pairs;
+            } else {
+                for (p, q) in pairs.iter_mut().zip(part_pairs) {
+                    *p += q;
+                }
+            }
+        }
+        (tids, pairs)
+    };
+    let tid_bytes = tids.iter().map(|t| t.len() as u64 * 4).sum::<u64>();
+    shared.add_bytes(tid_bytes + pair_bytes * use_matrix as u64)?;
+
+    // The frequent pairs of each item `a` with a later item, with their
+    // counts: from the matrix, or else from `a`'s own baskets (a counter
+    // per item, reset through the list of those touched). Then the cost
+    // follows the pairs that occur, not all pairs of frequent items, which
+    // on a long-tail catalog are mostly never seen together.
+    if !use_matrix {
+        // The counters and the touched list: at most 8 bytes an item, a thread.
+        shared.add_bytes(8 * m as u64 * threads as u64)?;
+    }
+    let lists: Vec<OnceLock<Vec<Node>>> = (0..m).map(|_| OnceLock::new()).collect();
+    {
+        let shared = &*shared;
+        let tids = &tids;
+        let task = |scratch: &mut (Vec<u32>, Vec<u32>, u64), a: usize, tick: &mut dyn FnMut()| -> Result<(), Halt> {
+            let (together, touched, work) = scratch;
+            let mut candidates: Vec<(u32, u32)> = Vec::new();
+            if use_matrix {
+                let row = &pairs[row_start(a)..row_start(a) + (m - a - 1)];
+                candidates.extend(
+                    row.iter()
+                        .enumerate()
+                        .filter(|&(_, &c)| c >= limits.min_count)
+                        .map(|(i, &c)| ((a + 1 + i) as u32, c)),
+                );
+            } else {
+                if together.is_empty() {
+                    together.resize(m, 0);
+                }
+                touched.clear();
+                for &t in &tids[a] {
+                    for &v in baskets.basket(t as usize) {
+                        let k = internal[v as usize];
+                        if k != NONE && k as usize > a {
+                            if together[k as usize] == 0 {
+                                touched.push(k);
+                            }
+                            together[k as usize] += 1;
+                        }
+                    }
+                    *work += 1;
+                    if work.is_multiple_of(4096) {
+                        tick();
+                        if shared.stop.load(Ordering::Relaxed) {
+                            return Err(Halt::Stopped);
+                        }
+                    }
+                }
+                touched.sort_unstable();
+                for &k in touched.iter() {
+                    let c = std::mem::take(&mut together[k as usize]);
+                    if c >= limits.min_count {
+                        candidates.push((k, c));
+                    }
+                }
+            }
+            let prune = limits.antecedent_count.filter(|&u| shared.counts[a] < u);
+            let list: Vec<Node> = candidates
+                .into_iter()
+                .filter(|&(b, _)| prune.is_none_or(|u| shared.counts[b as usize] >= u))
+                // Across a hierarchy, an item and its own ancestor never
+                // make a pair; no larger itemset holds both then, as every
+                // candidate's subsets must be frequent (see `descend`).
+                .filter(|&(b, _)| {
+                    !baskets.taxonomy().is_some_and(|t| t.related(shared.frequent[a], shared.frequent[b as usize]))
+                })
+                .map(|(item, count)| Node { item, count, parent: 0, first_child: NONE, n_children: 0 })
+                .collect();
+            shared.add_bytes(list.len() as u64 * NODE_BYTES)?;
+            let _ = lists[a].set(list);
+            Ok(())
+        };
+        let mut scratch: Vec<(Vec<u32>, Vec<u32>, u64)> = (0..threads).map(|_| Default::default()).collect();
+        run_tasks(m, &mut scratch, &shared.stop, tick, &task)?;
+    }
+    if use_matrix {
+        shared.release_bytes(pair_bytes);
+    }
+    if !use_matrix {
+        shared.release_bytes(8 * m as u64 * threads as u64);
+    }
+    drop(pairs);
+    shared.pairs = lists.into_iter().map(|l| l.into_inner().unwrap_or_default()).collect();
+    shared.tids = tids;
+    Ok(())
+}
