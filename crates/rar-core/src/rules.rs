@@ -232,12 +232,7 @@ impl Collector<'_> {
         } else {
             self.total.load(AtomicOrdering::Relaxed) + self.unreported
         };
-        if seen > self.params.max_rules {
-            return Err(MineError::TooManyRules { limit: self.params.max_rules });
-        }
-        if seen * RULE_BYTES + counts.n_itemsets() as u64 * NODE_BYTES > self.params.memory_limit {
-            return Err(MineError::MemoryLimit { limit_bytes: self.params.memory_limit });
-        }
+        check_budgets(seen, counts.n_itemsets() as u64, self.params)?;
         let names = if self.packed {
             let rank = |i: &u32| self.vocab_rank[counts.vocab_id(*i) as usize];
             self.ante_ranks.clear();
@@ -311,12 +306,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
     // Each thread saw its own rules and the others' up to their last batch:
     // the budgets again, on all of them.
     let total: u64 = collectors.iter().map(|c| c.rules.len() as u64).sum();
-    if total > params.max_rules {
-        return Err(MineError::TooManyRules { limit: params.max_rules });
-    }
-    if total * RULE_BYTES + tree.n_itemsets() as u64 * NODE_BYTES > params.memory_limit {
-        return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
-    }
+    check_budgets(total, tree.n_itemsets() as u64, params)?;
     let mut parts = collectors.into_iter().map(|c| c.rules);
     let mut rules = parts.next().unwrap_or_default();
     for part in parts {
@@ -329,6 +319,24 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
     set.sort(tick);
     Ok(set)
+}
+
+/// Bytes `rules` rules over `itemsets` itemsets take, as the budget counts
+/// them.
+fn budget_bytes(rules: u64, itemsets: u64) -> u64 {
+    rules * RULE_BYTES + itemsets * NODE_BYTES
+}
+
+/// The rule budget and the memory budget of `params`, for `rules` rules
+/// over `itemsets` itemsets.
+fn check_budgets(rules: u64, itemsets: u64, params: &MineParams) -> Result<(), MineError> {
+    if rules > params.max_rules {
+        return Err(MineError::TooManyRules { limit: params.max_rules });
+    }
+    if budget_bytes(rules, itemsets) > params.memory_limit {
+        return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
+    }
+    Ok(())
 }
 
 /// The next larger number with as many bits set (Gosper's hack).
@@ -355,7 +363,7 @@ impl RuleSet {
     /// Bytes the rules and the itemset tree take, as the rule budget counts
     /// them.
     pub fn bytes(&self) -> u64 {
-        self.rules.len() as u64 * RULE_BYTES + self.tree.n_itemsets() as u64 * NODE_BYTES
+        budget_bytes(self.rules.len() as u64, self.tree.n_itemsets() as u64)
     }
 
     /// Number of frequent itemsets found.

@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::OnceLock;
 
 use super::search::Shared;
-use super::threads::{run_tasks, thread_start, Halt, StopOnDrop};
+use super::threads::{run_tasks, Halt};
 use super::tree::{Node, NODE_BYTES};
 use super::NONE;
 use crate::baskets::Baskets;
@@ -73,8 +73,8 @@ pub(super) fn count_pairs(
     let m = shared.counts.len();
     // Tid-lists and the pair counts, over the baskets recoded to internal
     // item numbers: on `threads` threads, each counting a contiguous range
-    // of baskets (its own matrix), the calling thread taking the first range
-    // and checking for cancellation.
+    // of baskets (its own matrix), the calling thread checking for
+    // cancellation.
     let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * 4;
     let use_matrix = force_matrix.unwrap_or(pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4));
     let row_start = |a: usize| a * m - a * (a + 1) / 2;
@@ -85,37 +85,21 @@ pub(super) fn count_pairs(
     let bounds: Vec<usize> = (0..=count_threads).map(|k| n * k / count_threads).collect();
     let counts = &shared.counts;
     let full = |k: usize| counts[k] as usize;
+    let capacity = |k: usize| if count_threads == 1 { full(k) } else { full(k) / count_threads + full(k) / 8 + 16 };
+    let parts: Vec<OnceLock<(Vec<Vec<u32>>, Vec<u32>)>> = (0..count_threads).map(|_| OnceLock::new()).collect();
+    {
+        let stop = &shared.stop;
+        let task = |_: &mut (), k: usize, tick: &mut dyn FnMut()| -> Result<(), Halt> {
+            let part = count_range(baskets, internal, m, use_matrix, bounds[k]..bounds[k + 1], capacity, tick, stop);
+            let _ = parts[k].set(part);
+            Ok(())
+        };
+        run_tasks(count_threads, &mut vec![(); count_threads], stop, tick, &task)?;
+    }
+    let mut parts = parts.into_iter().map(|p| p.into_inner().unwrap_or_default());
     let (tids, pairs) = if count_threads == 1 {
-        count_range(baskets, internal, m, use_matrix, 0..n, full, tick, &AtomicBool::new(false))
+        parts.next().unwrap_or_default()
     } else {
-        let share = |k: usize| full(k) / count_threads + full(k) / 8 + 16;
-        let stop = AtomicBool::new(false);
-        let stop = &stop;
-        let parts: Vec<(Vec<Vec<u32>>, Vec<u32>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = (1..count_threads)
-                .map(|k| {
-                    let range = bounds[k]..bounds[k + 1];
-                    scope.spawn(move || {
-                        thread_start();
-                        count_range(baskets, internal, m, use_matrix, range, share, &mut || {}, stop)
-                    })
-                })
-                .collect();
-            let _stop_others = StopOnDrop(stop);
-            let first = count_range(
-                baskets,
-                internal,
-                m,
-                use_matrix,
-                bounds[0]..bounds[1],
-                share,
-                tick,
-                &AtomicBool::new(false),
-            );
-            std::iter::once(first)
-                .chain(handles.into_iter().map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e))))
-                .collect()
-        });
         // Ranges in order: each tid-list comes out sorted.
         let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(full(k))).collect();
         let mut pairs: Vec<u32> = Vec::new();
@@ -212,8 +196,7 @@ pub(super) fn count_pairs(
     }
     if use_matrix {
         shared.release_bytes(pair_bytes);
-    }
-    if !use_matrix {
+    } else {
         shared.release_bytes(8 * m as u64 * threads as u64);
     }
     drop(pairs);

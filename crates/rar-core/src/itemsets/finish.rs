@@ -5,7 +5,7 @@ use std::sync::atomic::AtomicBool;
 
 use super::search::{Shared, Subtree};
 use super::threads::{run_tasks, Halt};
-use super::tree::{ItemsetTree, Node, NODE_BYTES};
+use super::tree::{without, ItemsetTree, Node, NODE_BYTES};
 use super::{Found, NodeRef, Visitor, NONE};
 use crate::error::MineError;
 
@@ -92,8 +92,7 @@ pub(super) fn settle(
         let mut best = 0;
         let mut belongs = true;
         for skip in 0..items.len() {
-            subset.clear();
-            subset.extend(items.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
+            without(&items, skip, &mut subset);
             match tree.node_of(&subset) {
                 Some(s) if !dead[s as usize] => best = best.max(tree.nodes[s as usize].count),
                 _ => {
@@ -160,8 +159,7 @@ pub(super) fn visit_deferred<V: Visitor>(
             tree.items_of(g, &mut items);
             drops.clear();
             for skip in 0..items.len() {
-                subset.clear();
-                subset.extend(items.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
+                without(&items, skip, &mut subset);
                 drops.push(tree.count_of(&subset).unwrap_or(0));
             }
             let found = Found {

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use super::count::count_pairs;
 use super::finish::{join, settle, visit_deferred};
 use super::threads::{run_tasks, Halt};
-use super::tree::{children, find, Counts, ItemsetTree, Node, NodeRef, NODE_BYTES};
+use super::tree::{children, find, without, Counts, ItemsetTree, Node, NodeRef, NODE_BYTES};
 use super::{Found, SearchLimits, Visitor, NONE};
 use crate::baskets::Baskets;
 use crate::error::MineError;
@@ -305,8 +305,7 @@ impl<V: Visitor> Worker<'_, '_, V> {
             let prune = sh.limits.antecedent_count.filter(|&u| x_count < u);
             anc.clear();
             for skip in 0..depth - 1 {
-                self.subset.clear();
-                self.subset.extend(prefix.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
+                without(&prefix, skip, &mut self.subset);
                 let cursor = if skip == 0 {
                     sh.cursor(&self.subset)
                 } else {
@@ -478,7 +477,9 @@ pub(super) fn search<V: Visitor>(
         isolate: forced.isolate,
     };
     {
-        let singles = Singles { counts: &shared.counts, frequent: &frequent };
+        // Before any subtree: the view answers for singletons only.
+        let empty = Subtree::default();
+        let singles = View { shared: &shared, sub: &empty, top: NONE };
         for i in 0..m as u32 {
             let found = Found {
                 node: NodeRef { top: i, local: 0 },
@@ -507,28 +508,4 @@ pub(super) fn search<V: Visitor>(
     };
     visit_deferred(&tree, &deferred, visitors, tick)?;
     Ok(tree)
-}
-
-/// [`Counts`] of the singletons, visited before the search.
-struct Singles<'a> {
-    counts: &'a [u32],
-    frequent: &'a [u32],
-}
-
-impl Counts for Singles<'_> {
-    fn vocab_id(&self, i: u32) -> u32 {
-        self.frequent[i as usize]
-    }
-    fn item_count(&self, i: u32) -> u32 {
-        self.counts[i as usize]
-    }
-    fn count_of(&self, items: &[u32]) -> Option<u32> {
-        match items {
-            [i] => Some(self.counts[*i as usize]),
-            _ => None,
-        }
-    }
-    fn n_itemsets(&self) -> usize {
-        self.counts.len()
-    }
 }

@@ -41,8 +41,9 @@ impl Visitor for Record {
     fn visit(&mut self, counts: &dyn Counts, f: Found<'_>) -> Result<(), MineError> {
         let ids: Vec<u32> = f.items.iter().map(|&i| counts.vocab_id(i)).collect();
         // The drop counts, checked against the subsets' own counts.
+        let mut subset = Vec::new();
         for skip in 0..f.items.len() {
-            let subset: Vec<u32> = f.items.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v).collect();
+            super::tree::without(f.items, skip, &mut subset);
             if !subset.is_empty() {
                 assert_eq!(counts.count_of(&subset), Some(f.drop_counts[skip]), "drop count of {ids:?}");
             }

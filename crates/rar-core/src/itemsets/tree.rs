@@ -121,6 +121,12 @@ pub(super) fn find(nodes: &[Node], start: u32, items: &[u32]) -> Option<u32> {
     Some(node)
 }
 
+/// `items` without the one at position `skip`, written into `out`.
+pub(super) fn without(items: &[u32], skip: usize, out: &mut Vec<u32>) {
+    out.clear();
+    out.extend(items.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
+}
+
 /// The children of `node`, as a range of node numbers.
 pub(super) fn children(nodes: &[Node], node: u32) -> std::ops::Range<usize> {
     let n = &nodes[node as usize];
