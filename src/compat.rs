@@ -15,6 +15,7 @@ use pgrx::JsonB;
 use crate::api::{clean, encode, mine, profile, rulesets, segments, split, train};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
+use crate::srf::RuleRows;
 
 /// The schema-qualified name of a relation given by OID.
 fn name_of(rel: Option<Relation>) -> Option<String> {
@@ -44,9 +45,13 @@ fn rar_mine(
     model: Option<i64>,
     antecedent_threshold: Option<f64>,
     consequent_threshold: Option<f64>,
-) -> TableIterator<'static, (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>)> {
+    fcinfo: pg_sys::FunctionCallInfo,
+) -> Option<i64> {
+    // SAFETY: pgrx hands over this call's fcinfo; 0.1.0 declared the rule
+    // row's first nine columns (no p-value), which RuleRows takes.
+    let mut out = unsafe { RuleRows::begin(fcinfo) };
     let name = name_of(source);
-    let rows = mine::mined(mine::MineArgs {
+    mine::mined(mine::MineArgs {
         source: name.as_deref(),
         min_support,
         min_confidence,
@@ -67,11 +72,9 @@ fn rar_mine(
         min_improvement: None,
         level: None,
         min_interest: None,
-    });
-    // 0.1.0's rows have no p-value.
-    TableIterator::new(
-        rows.into_rows().map(|(a, c, s, conf, l, lev, conv, n, score, _p)| (a, c, s, conf, l, lev, conv, n, score)),
-    )
+    })
+    .put(&mut out);
+    None
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -17,6 +17,8 @@ use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 
+use crate::error::RarError;
+
 /// Rows put into the result of the current call.
 pub struct RuleRows {
     store: *mut pg_sys::Tuplestorestate,
@@ -29,6 +31,9 @@ pub struct RuleRows {
     names_cx: PgMemoryContexts,
     elems: Vec<pg_sys::Datum>,
 }
+
+/// Columns of a rule row, `p_value` last.
+const COLUMNS: usize = 10;
 
 /// The columns of a rule row after its two sides.
 pub struct Figures {
@@ -46,9 +51,12 @@ impl RuleRows {
     /// Sets up the call's result: an error in PostgreSQL's words (0A000)
     /// where the caller cannot take a set.
     ///
+    /// A declaration of 0.1.0 (nine columns, no `p_value`, still in place
+    /// until `ALTER EXTENSION rar UPDATE`) takes the first nine of each row.
+    ///
     /// # Safety
     /// `fcinfo` must be the current call's, of a function declared to
-    /// return the ten columns of a rule row.
+    /// return the columns of a rule row.
     pub unsafe fn begin(fcinfo: pg_sys::FunctionCallInfo) -> RuleRows {
         // SAFETY: `fcinfo` is the current call's; InitMaterializedSRF checks
         // the ReturnSetInfo (raising an ERROR when there is none or it does
@@ -59,6 +67,15 @@ impl RuleRows {
             let rsinfo = (*fcinfo).resultinfo.cast::<pg_sys::ReturnSetInfo>();
             ((*rsinfo).setResult, (*rsinfo).setDesc)
         };
+        // SAFETY: the descriptor InitMaterializedSRF just built.
+        let columns = unsafe { (*desc).natts };
+        if !(COLUMNS - 1..=COLUMNS).contains(&(columns as usize)) {
+            RarError::Unsupported {
+                message: "this declaration of rar_mine does not return the columns of a rule row",
+                hint: "Run ALTER EXTENSION rar UPDATE so that the declarations match the installed library.",
+            }
+            .raise();
+        }
         RuleRows {
             store,
             desc,
@@ -135,7 +152,7 @@ impl RuleRows {
 
     fn put(&mut self, ante: pg_sys::Datum, cons: pg_sys::Datum, f: &Figures) {
         let float = |x: f64| x.into_datum().unwrap_or(pg_sys::Datum::from(0));
-        let mut values = [
+        let mut values: [pg_sys::Datum; COLUMNS] = [
             ante,
             cons,
             float(f.support),
@@ -148,9 +165,9 @@ impl RuleRows {
             float(f.p_value),
         ];
         let mut nulls = [false, false, false, false, false, false, false, false, f.model_score.is_none(), false];
-        // SAFETY: `values` and `nulls` match the declared result columns
-        // (the descriptor InitMaterializedSRF built from the declaration);
-        // the tuplestore copies the row into its own memory.
+        // SAFETY: `values` and `nulls` hold the declared result columns (or
+        // one more, which the descriptor's nine columns leave unread; see
+        // `begin`); the tuplestore copies the row into its own memory.
         unsafe { pg_sys::tuplestore_putvalues(self.store, self.desc, values.as_mut_ptr(), nulls.as_mut_ptr()) };
         // SAFETY: nothing made in the scratch context is used past the row
         // just put.

@@ -96,7 +96,7 @@ pub enum Mined {
 
 impl Mined {
     /// Puts every rule into the call's result, in order.
-    fn put(self, out: &mut RuleRows) {
+    pub fn put(self, out: &mut RuleRows) {
         match self {
             Mined::Exact { rules, p } => {
                 let (mut items, mut ante, mut cons) = (Vec::new(), Vec::new(), Vec::new());
@@ -134,19 +134,6 @@ impl Mined {
                     out.put_named(&r.antecedent, &r.consequent, &figures);
                 }
             }
-        }
-    }
-
-    /// The rows one by one, for 0.1.0's declaration (see `crate::compat`).
-    pub fn into_rows(self) -> Box<dyn Iterator<Item = RuleRow>> {
-        match self {
-            Mined::Exact { rules, p } => Box::new((0..rules.len()).map(move |i| {
-                if i % 4096 == 0 {
-                    check_for_interrupts!();
-                }
-                row(Rule::from(rules.row(i)), p[i])
-            })),
-            Mined::Rows(rows) => Box::new(rows.into_iter().map(|(r, p)| row(r, p))),
         }
     }
 }
@@ -398,21 +385,3 @@ impl Filters {
         Filters { max_p_value, p_adjust: how, min_improvement }
     }
 }
-
-/// A rule as a row of `rar_mine`, with its p-value.
-fn row(r: Rule, p_value: f64) -> RuleRow {
-    (
-        r.antecedent,
-        r.consequent,
-        r.support,
-        r.confidence,
-        r.lift,
-        r.leverage,
-        r.conviction,
-        r.count as i64,
-        r.model_score,
-        p_value,
-    )
-}
-
-pub type RuleRow = (Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i64, Option<f64>, f64);
