@@ -5,7 +5,8 @@
 
 The script is made of
   1. sql/upgrade/FROM--TO.pre.sql: hand-written changes to the catalog that
-     must come first (new tables and columns, dropped policies and indexes);
+     must come first (new tables and columns, dropped policies and indexes,
+     and `-- include:`d files of new types and aggregates);
   2. every function, procedure, aggregate and view of the full script of
      version TO (sql/rar--TO.sql), as CREATE OR REPLACE, so that an upgraded
      database runs exactly the code of a fresh one;
@@ -73,10 +74,17 @@ def statements(sql):
     return out
 
 
+def include(sql):
+    """Expands `-- include: sql/FILE.sql` lines: objects new in this version
+    that the full script makes in ways step 2 does not repeat (a type, a DO
+    block), made once by the same file as a fresh install."""
+    return re.sub(r"^-- include: (\S+)$", lambda m: (ROOT / m.group(1)).read_text(), sql, flags=re.M)
+
+
 def main():
     old, new = sys.argv[1], sys.argv[2]
     full = statements((ROOT / f"sql/rar--{new}.sql").read_text())
-    pre = (ROOT / f"sql/upgrade/{old}--{new}.pre.sql").read_text()
+    pre = include((ROOT / f"sql/upgrade/{old}--{new}.pre.sql").read_text())
     post = (ROOT / f"sql/upgrade/{old}--{new}.post.sql").read_text()
     code, policies, rest = [], [], []
     for s in full:

@@ -63,6 +63,10 @@ pub enum RarError {
     BadState {
         message: String,
     },
+    /// Text that is not a `rar.basket_state` (not base64).
+    BadStateText {
+        message: String,
+    },
     /// NULL given for an argument that needs a value.
     NullArgument {
         name: &'static str,
@@ -427,6 +431,13 @@ impl RarError {
                 F,
             )
             .set_hint("Shards and the coordinator must run the same version of rar."),
+            RarError::BadStateText { message } => ErrorReport::new(
+                ERRCODE_INVALID_TEXT_REPRESENTATION,
+                "invalid input syntax for type rar.basket_state",
+                F,
+            )
+            .set_detail(format!("The text is not base64: {message}."))
+            .set_hint("A rar.basket_state is made by the aggregate rar.baskets_shared, not typed in."),
             RarError::UndefinedColumn { function, relation, column, columns, suggestion } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),

@@ -47,6 +47,9 @@ pub mod srf;
 ::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
 // rar_mine, whose rows go straight into the result (see `srf`).
 ::pgrx::extension_sql_file!("../sql/mine.sql", name = "mine", requires = ["bootstrap"]);
+// rar.basket_state and rar.baskets_shared, what rar_mine reads a Citus
+// table through (see `api::basket_state`).
+::pgrx::extension_sql_file!("../sql/basket_state.sql", name = "basket_state", requires = ["bootstrap"]);
 // The model registry, deployment and tuning.
 ::pgrx::extension_sql_file!("../sql/models.sql", name = "models", requires = ["bootstrap"]);
 // The guard on DROP EXTENSION.

@@ -11,7 +11,9 @@
 //! read one partition at a time with `rar.baskets_state`, which postgres_fdw
 //! pushes down to the shard when the server lists `rar` in its `extensions`
 //! option: each shard encodes its own baskets and sends them as compact
-//! bytes. Basket-form sources (an array of items per row) go through an SPI
+//! bytes. A Citus table is read through `rar.baskets_shared`, which Citus
+//! pushes down to its workers: each encodes its shards and sends one state.
+//! Basket-form sources (an array of items per row) go through an SPI
 //! cursor.
 //!
 //! Before a scan, the planner's statistics (`reltuples`, `n_distinct` of the
@@ -264,29 +266,79 @@ pub fn agg_arg(src: &Source, column: &str) -> String {
     }
 }
 
-/// Runs `SELECT rar.baskets(...) ...` and takes what its final function
-/// handed over.
+/// Runs `SELECT rar.baskets(...) ...` (or `rar.baskets_shared`) and takes
+/// what its final function handed over, or the bytes it returned where it
+/// ran on another node (`rar.baskets_shared` on a Citus worker).
 fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial, RarError> {
     let _ = take_handoff();
-    Spi::connect(|client| client.select(sql, None, args).map(|_| ()))?;
-    // No row at all: the final function did not run (no input rows).
-    Ok(take_handoff().unwrap_or_default())
+    EXPECTING.with(|e| e.set(true));
+    let result = Spi::connect(|client| {
+        let t = client.select(sql, None, args)?;
+        if t.is_empty() || t.columns()? == 0 {
+            return Ok(None);
+        }
+        // rar.baskets returns a line count; rar.baskets_shared NULL, or
+        // bytes where the final function ran on another node.
+        let bytes = if t.column_type_oid(1)?.value() == pg_sys::BYTEAOID { t.first().get::<Vec<u8>>(1)? } else { None };
+        Ok::<_, pgrx::spi::SpiError>(bytes)
+    });
+    EXPECTING.with(|e| e.set(false));
+    let handed = take_handoff();
+    match (result?, handed) {
+        (_, Some(p)) => Ok(p),
+        (Some(bytes), None) => Partial::from_bytes(&bytes).map_err(|e| RarError::BadState { message: e.to_string() }),
+        // No row at all: the final function did not run (no input rows).
+        (None, None) => Ok(Partial::default()),
+    }
 }
 
 thread_local! {
-    /// Baskets from `rar.baskets`'s final function, for the `rar_mine` call
-    /// that ran the aggregate in this backend ([`run_baskets_agg`]).
+    /// Baskets from the final function of `rar.baskets` or
+    /// `rar.baskets_shared`, for the `rar_mine` call that ran the aggregate
+    /// in this backend ([`run_baskets_agg`]).
     static HANDOFF: std::cell::RefCell<Option<Partial>> = const { std::cell::RefCell::new(None) };
+    /// Whether a reader in this backend is running one of those aggregates.
+    static EXPECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
 }
 
-/// Called by `rar.baskets`'s final function: the merged baskets, for the
-/// reader that ran the aggregate.
+/// Called by the final functions: the merged baskets, for the reader that
+/// ran the aggregate.
 pub fn hand_over(p: Partial) {
     HANDOFF.with(|h| *h.borrow_mut() = Some(p));
 }
 
+/// Whether a reader of this backend runs the aggregate (else its final
+/// function runs on a Citus worker for a coordinator, or is called by hand).
+pub fn expects_handoff() -> bool {
+    EXPECTING.with(|e| e.get())
+}
+
 fn take_handoff() -> Option<Partial> {
     HANDOFF.with(|h| h.borrow_mut().take())
+}
+
+/// Whether `src` is a Citus table (distributed, reference or managed by the
+/// coordinator): Citus is loaded and lists it in its metadata.
+fn is_citus_table(src: &Source) -> Result<bool, RarError> {
+    Ok(Spi::connect(|client| {
+        let has = client
+            .select("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", None, &[])?
+            .first()
+            .get::<bool>(1)?
+            .unwrap_or(false);
+        if !has {
+            return Ok::<_, pgrx::spi::SpiError>(false);
+        }
+        client
+            .select(
+                "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1)",
+                None,
+                &[src.oid.into()],
+            )?
+            .first()
+            .get::<bool>(1)
+            .map(|b| b.unwrap_or(false))
+    })?)
 }
 
 fn read_long(
@@ -299,6 +351,12 @@ fn read_long(
 ) -> Result<Partial, RarError> {
     let cols = format!("{}, {}", key_arg(src, tid), agg_arg(src, item));
     let filter = cond.map(|c| format!(" WHERE {c}")).unwrap_or_default();
+    if is_citus_table(src)? {
+        // Citus pushes this one down: each worker encodes its shards and
+        // sends their baskets as one rar.basket_state (see
+        // api::basket_state); the coordinator merges them.
+        return run_baskets_agg(&format!("SELECT rar.baskets_shared({cols}) FROM {}{filter}", src.quoted), args);
+    }
     let leaves = foreign_leaves(src)?;
     if leaves.is_empty() {
         return run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM {}{filter}", src.quoted), args);

@@ -82,3 +82,6 @@ CREATE TABLE rar.deployments (
     deployed_at   timestamptz NOT NULL DEFAULT now()
 );
 ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
+
+-- rar.basket_state and rar.baskets_shared (new in 0.2.0).
+-- include: sql/basket_state.sql

@@ -33,7 +33,7 @@ use crate::gucs;
 const BUDGET_EVERY: usize = 1 << 16;
 
 /// The aggregate's memory context (states must outlive the per-row one).
-unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
+pub(crate) unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
     let mut ctx: pg_sys::MemoryContext = std::ptr::null_mut();
     if pg_sys::AggCheckCallContext(fcinfo, &mut ctx) == 0 {
         ereport!(
@@ -102,6 +102,12 @@ pub(crate) fn transition(
     // SAFETY: the state holds a Partial: made by new_state above or in an
     // earlier call of this aggregate.
     let p = unsafe { state_mut(&mut state) }.expect("initialized above");
+    transition_partial(p, basket, item);
+    state
+}
+
+/// Adds one line to a state (or counts it as skipped, for a NULL).
+pub(crate) fn transition_partial(p: &mut Partial, basket: Option<impl Key>, item: Option<impl Key>) {
     match (basket, item) {
         (Some(b), Some(i)) => {
             match (b.key(), i.key()) {
@@ -110,13 +116,12 @@ pub(crate) fn transition(
                 (KeyRef::Int(b), KeyRef::Text(i)) => p.baskets.push_int_basket(b, i),
                 (KeyRef::Text(b), KeyRef::Int(i)) => p.baskets.push_int_item(b, i),
             }
-            if p.baskets.n_lines() % BUDGET_EVERY == 0 {
+            if p.baskets.n_lines().is_multiple_of(BUDGET_EVERY) {
                 check_budget(p);
             }
         }
         _ => p.null_lines += 1,
     }
-    state
 }
 
 /// The support functions, in the catalog schema `rar`.
@@ -271,12 +276,7 @@ mod rar {
         let mut state = state.unwrap_or_default();
         // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }?;
-        let len = p.byte_len();
-        // A varlena holds at most 1 GB, header included.
-        if len >= (1 << 30) - 8 {
-            RarError::StateTooLarge { bytes: len }.raise();
-        }
-        Some(p.to_bytes())
+        Some(crate::api::basket_state::checked_bytes(p))
     }
 
     #[pg_extern(parallel_safe)]

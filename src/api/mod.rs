@@ -17,6 +17,7 @@
 //! | `rar_columns`, `rar_explain`, `rar_plot` (and, in `sql/rulesets.sql`, `rar_register`, `rar_unregister`, `rar_refresh`, `rar_diff`, the views) | [`rulesets`] |
 
 pub mod aggregate;
+pub mod basket_state;
 pub mod clean;
 pub mod encode;
 pub mod evaluate;

@@ -9,14 +9,15 @@
 //! split between workers (or shards) comes out whole: baskets are matched by
 //! their id, items by their name.
 //!
-//! The bytes hold each basket's items as `u32` ids, grouped by basket (4
-//! bytes a line, plus each basket id and item name once), in little-endian
-//! order; a version byte guards against a state of another format.
+//! The bytes hold each basket's items as ids, grouped by basket, ascending
+//! and delta-coded in LEB128 varints (one or two bytes a line, plus each
+//! basket id and item name once); a version byte guards against a state of
+//! another format.
 
 use crate::baskets::BasketsBuilder;
 
 const MAGIC: &[u8; 4] = b"RARP";
-const VERSION: u8 = 1;
+const VERSION: u8 = 2;
 
 /// Thresholds carried by a `rar_rules_agg` state (the aggregate's per-call
 /// arguments, fixed for a group).
@@ -131,19 +132,14 @@ impl Partial {
         b.int_items.clear();
     }
 
-    /// Size of [`Partial::to_bytes`]'s result, without building it.
-    pub fn byte_len(&self) -> usize {
-        let b = &self.baskets;
-        let names: usize = b.names.iter().map(|n| 4 + n.len()).sum();
-        let keys: usize =
-            b.basket_ids.keys().map(|k| 4 + k.len()).sum::<usize>() + (b.n_baskets as usize - b.basket_ids.len()) * 4;
-        5 + 8 + 21 + 4 + names + 4 + keys + b.n_baskets as usize * 4 + b.lines.len() * 4
-    }
-
-    /// The state as bytes, baskets grouped (a counting sort of the lines).
+    /// The state as bytes, baskets grouped (a counting sort of the lines),
+    /// each basket's items in ascending order as deltas: with every number
+    /// a LEB128 varint, a line takes one or two bytes.
     pub fn to_bytes(&self) -> Vec<u8> {
         let b = &self.baskets;
-        let mut out = Vec::with_capacity(self.byte_len());
+        let n = b.n_baskets as usize;
+        let names: usize = b.names.iter().map(|s| 2 + s.len()).sum();
+        let mut out = Vec::with_capacity(64 + names + n * 8 + b.lines.len() * 2);
         out.extend_from_slice(MAGIC);
         out.push(VERSION);
         out.extend_from_slice(&self.null_lines.to_le_bytes());
@@ -154,26 +150,26 @@ impl Partial {
                 out.extend_from_slice(&o.min_confidence.to_le_bytes());
                 out.extend_from_slice(&o.max_length.to_le_bytes());
             }
-            None => out.extend_from_slice(&[0u8; 21]),
+            None => out.push(0),
         }
-        let put_str = |out: &mut Vec<u8>, s: &str| {
-            out.extend_from_slice(&(s.len() as u32).to_le_bytes());
-            out.extend_from_slice(s.as_bytes());
-        };
-        out.extend_from_slice(&(b.names.len() as u32).to_le_bytes());
-        for n in &b.names {
-            put_str(&mut out, n);
+        put_varint(&mut out, b.names.len() as u64);
+        for name in &b.names {
+            put_varint(&mut out, name.len() as u64);
+            out.extend_from_slice(name.as_bytes());
         }
-        let n = b.n_baskets as usize;
         let mut keys: Vec<Option<&str>> = vec![None; n];
         for (k, &id) in &b.basket_ids {
             keys[id as usize] = Some(k);
         }
-        out.extend_from_slice(&(n as u32).to_le_bytes());
+        // A basket's id as its length plus one; 0 for a basket without one.
+        put_varint(&mut out, n as u64);
         for k in &keys {
             match k {
-                Some(k) => put_str(&mut out, k),
-                None => out.extend_from_slice(&u32::MAX.to_le_bytes()),
+                Some(k) => {
+                    put_varint(&mut out, k.len() as u64 + 1);
+                    out.extend_from_slice(k.as_bytes());
+                }
+                None => out.push(0),
             }
         }
         // Group the lines by basket: counts first, then the items.
@@ -186,20 +182,30 @@ impl Partial {
             start[i + 1] = start[i] + counts[i] as usize;
         }
         let mut grouped = vec![0u32; b.lines.len()];
+        let mut at = start.clone();
         for &(bk, it) in &b.lines {
-            grouped[start[bk as usize]] = it;
-            start[bk as usize] += 1;
+            grouped[at[bk as usize]] = it;
+            at[bk as usize] += 1;
         }
-        for c in &counts {
-            out.extend_from_slice(&c.to_le_bytes());
+        for &c in &counts {
+            put_varint(&mut out, c as u64);
         }
-        for it in &grouped {
-            out.extend_from_slice(&it.to_le_bytes());
+        for w in start.windows(2) {
+            let items = &mut grouped[w[0]..w[1]];
+            items.sort_unstable();
+            let mut prev = 0u32;
+            for &it in items.iter() {
+                put_varint(&mut out, (it - prev) as u64);
+                prev = it;
+            }
         }
         out
     }
 
-    /// Reads a state written by [`Partial::to_bytes`].
+    /// Reads a state written by [`Partial::to_bytes`], checking it in full:
+    /// the bytes may come from any role (the input function of
+    /// `rar.basket_state`), so nothing is reserved before the bytes that
+    /// must hold it are there.
     pub fn from_bytes(bytes: &[u8]) -> Result<Partial, BadState> {
         let mut r = Reader { bytes, at: 0 };
         if r.take(4)? != MAGIC {
@@ -209,23 +215,27 @@ impl Partial {
             return Err(BadState("written by another version of rar"));
         }
         let null_lines = r.u64()?;
-        let has = r.take(1)?[0];
-        let (s, c, l) = (r.f64()?, r.f64()?, r.u32()?);
-        let options = (has == 1).then_some(AggOptions { min_support: s, min_confidence: c, max_length: l });
+        let options = match r.take(1)?[0] {
+            0 => None,
+            1 => Some(AggOptions { min_support: r.f64()?, min_confidence: r.f64()?, max_length: r.u32()? }),
+            _ => return Err(BadState("a bad thresholds flag")),
+        };
         let mut b = BasketsBuilder::default();
-        let n_items = r.u32()? as usize;
+        // Every item, basket and line takes at least one byte.
+        let n_items = r.count()?;
         for id in 0..n_items {
-            let name: Box<str> = r.str()?.into();
+            let len = r.len()?;
+            let name: Box<str> = r.str_of(len)?.into();
             b.names.push(name.clone());
             if b.item_ids.insert(name, id as u32).is_some() {
                 return Err(BadState("an item name twice"));
             }
         }
-        let n = r.u32()? as usize;
+        let n = r.count()?;
         for id in 0..n {
-            let len = r.u32()?;
-            if len != u32::MAX {
-                let key: Box<str> = r.str_of(len as usize)?.into();
+            let len = r.len()?;
+            if len > 0 {
+                let key: Box<str> = r.str_of(len - 1)?.into();
                 if b.basket_ids.insert(key, id as u32).is_some() {
                     return Err(BadState("a basket id twice"));
                 }
@@ -233,25 +243,39 @@ impl Partial {
         }
         b.n_baskets = n as u32;
         let mut counts = Vec::with_capacity(n);
+        let mut total = 0usize;
         for _ in 0..n {
-            counts.push(r.u32()?);
+            let c = r.count()?;
+            total = total.saturating_add(c);
+            counts.push(c);
         }
-        let total: usize = counts.iter().map(|&c| c as usize).sum();
-        if r.bytes.len() - r.at != total * 4 {
+        if total > r.bytes.len() - r.at {
             return Err(BadState("wrong length"));
         }
         b.lines.reserve_exact(total);
         for (bk, &c) in counts.iter().enumerate() {
+            let mut id = 0u64;
             for _ in 0..c {
-                let it = r.u32()?;
-                if it as usize >= n_items {
+                id += r.varint()?;
+                if id >= n_items as u64 {
                     return Err(BadState("an item id out of range"));
                 }
-                b.lines.push((bk as u32, it));
+                b.lines.push((bk as u32, id as u32));
             }
+        }
+        if r.at != r.bytes.len() {
+            return Err(BadState("wrong length"));
         }
         Ok(Partial { baskets: b, null_lines, options })
     }
+}
+
+fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push(v as u8 | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
 }
 
 /// `v` in decimal, as PostgreSQL prints an integer, without allocating:
@@ -295,9 +319,33 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> Result<f64, BadState> {
         Ok(f64::from_le_bytes(self.take(8)?.try_into().unwrap()))
     }
-    fn str(&mut self) -> Result<&'a str, BadState> {
-        let len = self.u32()? as usize;
-        self.str_of(len)
+    fn varint(&mut self) -> Result<u64, BadState> {
+        let mut v = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = self.take(1)?[0];
+            v |= u64::from(byte & 0x7f) << shift;
+            if byte & 0x80 == 0 {
+                return Ok(v);
+            }
+        }
+        Err(BadState("a number too long"))
+    }
+    /// A number of things that take at least a byte each: at most the bytes
+    /// left, and at most u32::MAX (ids are u32).
+    fn count(&mut self) -> Result<usize, BadState> {
+        let v = self.varint()?;
+        if v > (self.bytes.len() - self.at) as u64 || v > u64::from(u32::MAX) {
+            return Err(BadState("truncated"));
+        }
+        Ok(v as usize)
+    }
+    /// A length of bytes that follow (or one more, for a basket id).
+    fn len(&mut self) -> Result<usize, BadState> {
+        let v = self.varint()?;
+        if v > (self.bytes.len() - self.at) as u64 + 1 {
+            return Err(BadState("truncated"));
+        }
+        Ok(v as usize)
     }
     fn str_of(&mut self, len: usize) -> Result<&'a str, BadState> {
         std::str::from_utf8(self.take(len)?).map_err(|_| BadState("a name that is not UTF-8"))
@@ -393,7 +441,6 @@ mod tests {
         p.null_lines = 7;
         p.options = Some(AggOptions { min_support: 0.25, min_confidence: 0.5, max_length: 3 });
         let bytes = p.to_bytes();
-        assert_eq!(bytes.len(), p.byte_len());
         let q = Partial::from_bytes(&bytes).unwrap();
         assert_eq!(q.null_lines, 7);
         assert_eq!(q.options, p.options);
@@ -433,5 +480,51 @@ mod tests {
         let n = out_of_range.len();
         out_of_range[n - 4..].copy_from_slice(&1000u32.to_le_bytes());
         assert!(Partial::from_bytes(&out_of_range).is_err());
+    }
+
+    /// Counts that claim more than the bytes hold are refused before
+    /// anything is reserved for them (the bytes may come from any role,
+    /// through `rar.basket_state`'s input function).
+    #[test]
+    fn claimed_lengths_are_checked_against_the_bytes() {
+        let mut head = Vec::new();
+        head.extend_from_slice(MAGIC);
+        head.push(VERSION);
+        head.extend_from_slice(&[0u8; 8 + 1]);
+        let with = |tail: &[u8]| [head.as_slice(), tail].concat();
+        // A billion items, baskets or lines in a few bytes.
+        let billion = [0x80, 0x94, 0xeb, 0xdc, 0x03];
+        assert_eq!(Partial::from_bytes(&with(&billion)).unwrap_err(), BadState("truncated"));
+        assert_eq!(Partial::from_bytes(&with(&[&[0u8][..], &billion].concat())).unwrap_err(), BadState("truncated"));
+        // No items, two baskets without ids, counts 1 and a billion.
+        let tail = [&[0u8, 2, 0, 0, 1][..], &billion, &[0u8; 6]].concat();
+        assert_eq!(Partial::from_bytes(&with(&tail)).unwrap_err(), BadState("truncated"));
+        // A number that never ends.
+        assert_eq!(Partial::from_bytes(&with(&[0xff; 12])).unwrap_err(), BadState("a number too long"));
+        // An item id past the items; then a good one; then a byte too many.
+        let one_item = [&[1u8, 1, b'a', 1, 0, 1][..]].concat();
+        assert_eq!(
+            Partial::from_bytes(&with(&[&one_item[..], &[1]].concat())).unwrap_err(),
+            BadState("an item id out of range")
+        );
+        let good = with(&[&one_item[..], &[0]].concat());
+        assert_eq!(Partial::from_bytes(&good).unwrap().baskets.n_lines(), 1);
+        assert_eq!(Partial::from_bytes(&[&good[..], &[0]].concat()).unwrap_err(), BadState("wrong length"));
+    }
+
+    /// A line takes about a byte or two: item ids ascending within a basket,
+    /// as deltas.
+    #[test]
+    fn bytes_are_compact() {
+        let mut p = Partial::default();
+        for b in 0..1000i64 {
+            for i in 0..10i64 {
+                p.baskets.push_ints(b, (b * 7 + i * 13) % 200);
+            }
+        }
+        let len = p.to_bytes().len();
+        // 10,000 lines; ids under 200 in a basket of ten: deltas under 128.
+        assert!(len < 10_000 + 1000 * 6 + 200 * 5 + 64, "{len} bytes");
+        assert_eq!(Partial::from_bytes(&p.to_bytes()).unwrap().baskets.n_lines(), 10_000);
     }
 }

@@ -1,0 +1,192 @@
+"""rar on a real Citus cluster: a coordinator and two workers, started here
+on their own ports with `shared_preload_libraries = 'citus'` (Citus is
+built from ../shared/citus by scripts/test.sh where that source is; without
+it these tests skip, saying so).
+
+Checked: the same rules as on one server for a table distributed by its
+basket column, by another column (a basket's lines on several shards) and
+for a reference table; the workers encode the lines (the plan ships
+`worker_partial_agg` of rar.baskets_shared, and the bytes the coordinator
+receives are fewer than the lines'); rar_rules_agg grouped by the
+distribution column runs whole on the workers; rar_mine_segments by the
+distribution column; CALL rar_refresh and the rar.rules views on the
+coordinator."""
+import os
+import pathlib
+import shutil
+import subprocess
+
+import pytest
+
+from conftest import DATA, connect
+
+PG_BIN = pathlib.Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
+PG_CONFIG = os.environ.get("PG_CONFIG", "/usr/lib/postgresql/15/bin/pg_config")
+SOCKETS = os.environ.get("PGHOST", "/var/lib/postgresql/rar/run")
+HOME = pathlib.Path(os.environ.get("RAR_HOME", "/var/lib/postgresql/rar")) / "citus"
+COORDINATOR, WORKERS = 5461, [5462, 5463]
+DB = "rar_citus"
+
+
+def citus_installed():
+    libdir = subprocess.run([PG_CONFIG, "--pkglibdir"], capture_output=True, text=True).stdout.strip()
+    return (pathlib.Path(libdir) / "citus.so").exists()
+
+
+pytestmark = pytest.mark.skipif(
+    not citus_installed(),
+    reason="Citus is not installed (scripts/test.sh builds it from ../shared/citus when that source is there)",
+)
+
+
+def as_postgres(*cmd):
+    subprocess.run(["runuser", "-u", "postgres", "--", *map(str, cmd)], check=True, capture_output=True)
+
+
+def on(port, dbname=DB):
+    return connect(dbname, port=port)
+
+
+@pytest.fixture(scope="module")
+def cluster():
+    """A coordinator and two workers with Citus and rar, the database
+    rar_citus on each, the workers added to the coordinator; stopped and
+    removed afterwards."""
+    shutil.rmtree(HOME, ignore_errors=True)
+    HOME.mkdir(parents=True)
+    shutil.chown(HOME, "postgres", "postgres")
+    started = []
+    try:
+        for port in [COORDINATOR, *WORKERS]:
+            d = HOME / str(port)
+            as_postgres(PG_BIN / "initdb", "-D", d, "-U", "postgres", "--auth-local=trust", "--auth-host=trust",
+                        "-E", "UTF8", "--locale=C.UTF-8")
+            with open(d / "postgresql.conf", "a") as f:
+                f.write(f"port = {port}\nunix_socket_directories = '{SOCKETS}'\nlisten_addresses = 'localhost'\n"
+                        "shared_preload_libraries = 'citus'\nmax_connections = 60\nshared_buffers = 64MB\n"
+                        "citus.shard_count = 8\n")
+            as_postgres(PG_BIN / "pg_ctl", "-D", d, "-l", d / "log", "-w", "start")
+            started.append(d)
+            with connect("postgres", port=port) as s:
+                s.execute(f"CREATE DATABASE {DB}")
+            with on(port) as s:
+                s.execute("CREATE EXTENSION citus")
+        with on(COORDINATOR) as c:
+            c.execute("SELECT citus_set_coordinator_host('localhost', %s)", (COORDINATOR,))
+            for port in WORKERS:
+                c.execute("SELECT citus_add_node('localhost', %s)", (port,))
+            # Propagated to the workers by Citus.
+            c.execute("CREATE EXTENSION rar")
+            c.execute("CREATE TABLE groceries_local (transaction_id int, item text)")
+            with c.cursor().copy("COPY groceries_local FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+                cp.write((DATA / "groceries.csv").read_bytes())
+            # A store per basket, for grouping and segments.
+            c.execute("ALTER TABLE groceries_local ADD COLUMN store int")
+            c.execute("UPDATE groceries_local SET store = transaction_id % 3")
+            for name, column in [("by_basket", "transaction_id"), ("by_item", "item"), ("by_store", "store")]:
+                c.execute(f"CREATE TABLE {name} (LIKE groceries_local)")
+                c.execute(f"SELECT create_distributed_table('{name}', '{column}')")
+                c.execute(f"INSERT INTO {name} SELECT * FROM groceries_local")
+            c.execute("CREATE TABLE reference (LIKE groceries_local)")
+            c.execute("SELECT create_reference_table('reference')")
+            c.execute("INSERT INTO reference SELECT * FROM groceries_local")
+        yield COORDINATOR
+    finally:
+        for d in reversed(started):
+            subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(d), "-m", "fast",
+                            "-w", "stop"], capture_output=True)
+        shutil.rmtree(HOME, ignore_errors=True)
+
+
+MINE = "SELECT * FROM rar_mine(%s, min_support => 0.005, min_confidence => 0.2, tid_column => 'transaction_id'," \
+       " item_column => 'item')"
+
+
+def rules(conn, sql, *args):
+    return conn.execute(sql, args).fetchall()
+
+
+@pytest.mark.parametrize("table", ["by_basket", "by_item", "by_store", "reference"])
+def test_same_rules_as_one_server(cluster, table):
+    """Distributed by the basket (baskets whole on one shard), by the item
+    and by a store (a basket's lines spread over shards, merged by id on the
+    coordinator), or replicated: the rules of the same lines on one server."""
+    with on(cluster) as c:
+        local = rules(c, MINE, "groceries_local")
+        assert len(local) > 200
+        assert rules(c, MINE, table) == local
+
+
+def received_bytes(conn, sql):
+    """Bytes the coordinator received from the workers for `sql` (Citus's
+    EXPLAIN ANALYZE)."""
+    plan = "\n".join(r[0] for r in conn.execute("EXPLAIN (ANALYZE, VERBOSE, COSTS OFF, TIMING OFF) " + sql))
+    total = 0
+    for line in plan.splitlines():
+        if "Tuple data received from nodes:" in line:
+            n, unit = line.split(":")[1].split()[:2]
+            total += int(float(n) * {"bytes": 1, "kB": 1024, "MB": 1 << 20}[unit])
+    return total, plan
+
+
+def shipped_state_bytes(conn, table):
+    """Bytes of the states the workers send for rar.baskets_shared over
+    `table`: each shard's state as text (base64 of its bytes; Citus's
+    EXPLAIN ANALYZE cannot run a query of worker_partial_agg, whose result
+    is a cstring, so the states are measured on the shards)."""
+    sizes = conn.execute(
+        "SELECT result FROM run_command_on_shards(%s,"
+        " $$SELECT octet_length(rar.baskets_shared(transaction_id, item)) FROM %%s$$)", (table,)).fetchall()
+    return sum((int(n) + 2) // 3 * 4 for (n,) in sizes if n)
+
+
+@pytest.mark.parametrize("table", ["by_basket", "by_item"])
+def test_workers_encode_the_lines(cluster, table):
+    """The aggregate rar_mine reads a Citus table through runs on the
+    workers (worker_partial_agg in the shard queries), and what reaches the
+    coordinator is the encoded baskets, fewer bytes than the lines."""
+    with on(cluster) as c:
+        sql = f"SELECT rar.baskets_shared(transaction_id, item) FROM {table}"
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN (VERBOSE, COSTS OFF) " + sql))
+        assert "worker_partial_agg" in plan and "coord_combine_agg" in plan, plan
+        shared = shipped_state_bytes(c, table)
+        lines, _ = received_bytes(c, f"SELECT transaction_id, item FROM {table}")
+        assert 0 < shared < lines * 0.8, (shared, lines)
+
+
+def test_rules_agg_grouped_by_distribution_column_runs_on_workers(cluster):
+    """rar_rules_agg grouped by the distribution column is pushed down whole
+    (each worker mines its groups), with the rules of one server."""
+    q = "SELECT store, rar_rules_agg(transaction_id, item, 0.01, 0.2) FROM {} GROUP BY store ORDER BY store"
+    with on(cluster) as c:
+        local = rules(c, q.format("groceries_local"))
+        assert len(local) == 3 and all(len(r[1]) > 10 for r in local)
+        assert rules(c, q.format("by_store")) == local
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN (VERBOSE, COSTS OFF) " + q.format("by_store")))
+        assert "rar_rules_agg(" in plan.split("Task Count")[1], plan
+
+
+def test_segments_by_distribution_column(cluster):
+    """rar_mine_segments by the distribution column: each segment's rules as
+    on one server."""
+    q = "SELECT * FROM rar_mine_segments(%s, 'store', min_support => 0.01, min_confidence => 0.2," \
+        " tid_column => 'transaction_id', item_column => 'item') ORDER BY 1, 2::text, 3::text"
+    with on(cluster) as c:
+        local = rules(c, q, "groceries_local")
+        assert len(local) > 100
+        assert rules(c, q, "by_store") == local
+
+
+def test_rule_sets_refresh_on_the_coordinator(cluster):
+    """A rule set over a distributed table: registered, refreshed with CALL
+    rar_refresh and read through the rar.rules view on the coordinator,
+    the same rules as the set of the same lines on one server."""
+    q = "SELECT antecedent_text, consequent_text, support, confidence FROM rar.rules WHERE source = %s ORDER BY 1, 2"
+    with on(cluster) as c:
+        for name, table in [("dist_rules", "by_item"), ("local_rules", "groceries_local")]:
+            c.execute("SELECT FROM rar_register(%s, %s, tid_column => 'transaction_id', item_column => 'item')",
+                      (name, table))
+            c.execute("CALL rar_refresh(%s, min_support => 0.005, min_confidence => 0.2)", (name,))
+        local = rules(c, q, "local_rules")
+        assert len(local) > 200
+        assert rules(c, q, "dist_rules") == local
