@@ -4,7 +4,8 @@
 #      doc and training tests),
 #   2. the SQL regression files (tests/pg_regress) against the local cluster,
 #   3. the Python integration tests (tests/python: exactness against pyfim,
-#      cancellation, the backend's libraries).
+#      cancellation, the backend's libraries, a Citus cluster where Citus's
+#      source is at hand).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh
@@ -45,6 +46,17 @@ done
 
 step "SQL regression tests"
 ./tests/run_regress.sh
+
+step "Citus, for tests/python/test_citus.py (built from its source where the machine has it)"
+citus_src=""
+for d in "${RAR_CITUS_SRC:-}" ../shared/citus /work/shared/citus; do
+  if [ -n "$d" ] && [ -f "$d/build.sh" ]; then citus_src=$d; break; fi
+done
+if [ -n "$citus_src" ]; then
+  bash "$citus_src/build.sh"
+else
+  echo "no Citus source (RAR_CITUS_SRC, ../shared/citus): the Citus tests will skip"
+fi
 
 step "Python integration tests"
 pytest -q tests/python

@@ -63,6 +63,11 @@ pub enum RarError {
     BadState {
         message: String,
     },
+    /// A partial state whose baskets would pass `rar.memory_limit`.
+    StateOverBudget {
+        needed: u64,
+        limit_bytes: u64,
+    },
     /// Text that is not a `rar.basket_state` (not base64).
     BadStateText {
         message: String,
@@ -431,13 +436,24 @@ impl RarError {
                 F,
             )
             .set_hint("Shards and the coordinator must run the same version of rar."),
+            RarError::StateOverBudget { needed, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "a partial basket state does not fit in rar.memory_limit",
+                F,
+            )
+            .set_detail(format!(
+                "Reading it would take more than {}; rar.memory_limit is {}.",
+                pretty_bytes(*needed),
+                pretty_bytes(*limit_bytes)
+            ))
+            .set_hint("Raise rar.memory_limit if the server has the memory (on a Citus coordinator, where the shards' states are merged)."),
             RarError::BadStateText { message } => ErrorReport::new(
                 ERRCODE_INVALID_TEXT_REPRESENTATION,
                 "invalid input syntax for type rar.basket_state",
                 F,
             )
             .set_detail(format!("The text is not base64: {message}."))
-            .set_hint("A rar.basket_state is made by the aggregate rar.baskets_shared, not typed in."),
+            .set_hint("A rar.basket_state is the running state of the aggregate rar.baskets_shared; its text is what Citus passes between nodes, not typed in."),
             RarError::UndefinedColumn { function, relation, column, columns, suggestion } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),

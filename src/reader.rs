@@ -270,8 +270,20 @@ pub fn agg_arg(src: &Source, column: &str) -> String {
 /// what its final function handed over, or the bytes it returned where it
 /// ran on another node (`rar.baskets_shared` on a Citus worker).
 fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial, RarError> {
-    let _ = take_handoff();
-    EXPECTING.with(|e| e.set(true));
+    /// Puts back the flag and the slot of an enclosing read however the
+    /// query ends (an error unwinds through): a read may run inside another
+    /// (a view over a function that calls rar_mine).
+    struct Expecting {
+        was: bool,
+        outer: Option<Partial>,
+    }
+    impl Drop for Expecting {
+        fn drop(&mut self) {
+            EXPECTING.with(|e| e.set(self.was));
+            HANDOFF.with(|h| *h.borrow_mut() = self.outer.take());
+        }
+    }
+    let expecting = Expecting { was: EXPECTING.with(|e| e.replace(true)), outer: take_handoff() };
     let result = Spi::connect(|client| {
         let t = client.select(sql, None, args)?;
         if t.is_empty() || t.columns()? == 0 {
@@ -282,8 +294,8 @@ fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial,
         let bytes = if t.column_type_oid(1)?.value() == pg_sys::BYTEAOID { t.first().get::<Vec<u8>>(1)? } else { None };
         Ok::<_, pgrx::spi::SpiError>(bytes)
     });
-    EXPECTING.with(|e| e.set(false));
     let handed = take_handoff();
+    drop(expecting);
     match (result?, handed) {
         (_, Some(p)) => Ok(p),
         (Some(bytes), None) => Partial::from_bytes(&bytes).map_err(|e| RarError::BadState { message: e.to_string() }),

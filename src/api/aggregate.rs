@@ -40,7 +40,7 @@ pub(crate) unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Me
             ERROR,
             PgSqlErrorCode::ERRCODE_FEATURE_NOT_SUPPORTED,
             "rar aggregate support function called in a non-aggregate context",
-            "Call the aggregate (rar_rules_agg), not its support functions."
+            "Call the aggregates (rar_rules_agg, or rar_mine which uses the others), not their support functions."
         );
     }
     ctx
@@ -309,7 +309,11 @@ mod rar {
         // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();
         let lines = p.baskets.n_lines() as i64;
-        crate::reader::hand_over(p);
+        // Called by hand, the baskets are dropped here rather than kept
+        // until a later rar_mine would take them.
+        if crate::reader::expects_handoff() {
+            crate::reader::hand_over(p);
+        }
         lines
     }
 

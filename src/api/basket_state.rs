@@ -30,7 +30,7 @@ use pgrx::datum::Internal;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
-use rar_core::partial::Partial;
+use rar_core::partial::{Partial, StateError};
 
 use super::aggregate::{check_budget, transition_partial};
 use crate::error::RarError;
@@ -110,22 +110,43 @@ unsafe fn expand(parent: pg_sys::MemoryContext, p: Partial) -> pg_sys::Datum {
     pg_sys::Datum::from((*eo).hdr.eoh_rw_ptr.as_ptr())
 }
 
-/// The state of a read-write pointer to one of our expanded objects: one
-/// the aggregate owns and may change in place.
-unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
+/// The state behind a pointer to one of our expanded objects, read-write
+/// (`VARTAG_EXPANDED_RW`: one the aggregate owns and may change in place)
+/// or, with `read_only`, either kind.
+unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut State> {
     let p = d.cast_mut_ptr::<u8>();
-    // VARATT_IS_EXTERNAL_EXPANDED_RW: a 1-byte external header, then the tag.
-    if p.is_null() || *p != 0x01 || *p.add(1) != pg_sys::vartag_external::VARTAG_EXPANDED_RW as u8 {
+    // VARATT_IS_EXTERNAL_EXPANDED: a 1-byte external header, then the tag.
+    let tag = if p.is_null() || *p != 0x01 { return None } else { *p.add(1) as u32 };
+    let rw = tag == pg_sys::vartag_external::VARTAG_EXPANDED_RW;
+    if !(rw || read_only && tag == pg_sys::vartag_external::VARTAG_EXPANDED_RO) {
         return None;
     }
     let eoh = pg_sys::DatumGetEOHP(d);
     if !std::ptr::eq((*eoh).eoh_methods, &METHODS) {
         return None;
     }
-    let s = state_of(eoh);
+    Some(state_of(eoh))
+}
+
+/// The state of a read-write pointer to one of our expanded objects.
+unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
+    let s = expanded(d, false)?;
     // About to change: bytes made for a flattening are stale.
     s.flat = None;
     Some(&mut s.partial)
+}
+
+/// Bytes read as a state, checked in full, within `rar.memory_limit` and
+/// cancellable.
+fn read_bytes(bytes: &[u8]) -> Partial {
+    let limit = crate::gucs::memory_limit_bytes();
+    Partial::from_bytes_within(bytes, limit, &mut || {
+        check_for_interrupts!();
+    })
+    .unwrap_or_else(|e| match e {
+        StateError::Bad(e) => RarError::BadState { message: e.to_string() }.raise(),
+        StateError::TooLarge { bytes } => RarError::StateOverBudget { needed: bytes, limit_bytes: limit }.raise(),
+    })
 }
 
 /// The state of any value of the type: a flat one (from the input
@@ -133,8 +154,28 @@ unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
 /// function checks it.
 unsafe fn parse(d: pg_sys::Datum) -> Partial {
     let flat = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-    let bytes = pgrx::varlena::varlena_to_byte_slice(flat);
-    Partial::from_bytes(bytes).unwrap_or_else(|e| RarError::BadState { message: e.to_string() }.raise())
+    read_bytes(pgrx::varlena::varlena_to_byte_slice(flat))
+}
+
+/// Whether the aggregate calling this final function declared
+/// `FINALFUNC_MODIFY = READ_WRITE`: only then may it take the state
+/// (PostgreSQL hands a final function a read-only pointer, and shares one
+/// state between aggregates whose final functions only read it).
+unsafe fn final_may_modify(fcinfo: pg_sys::FunctionCallInfo) -> bool {
+    let aggref = pg_sys::AggGetAggref(fcinfo);
+    if aggref.is_null() {
+        return false;
+    }
+    let tuple =
+        pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::AGGFNOID as i32, pg_sys::Datum::from((*aggref).aggfnoid));
+    if tuple.is_null() {
+        return false;
+    }
+    let mut is_null = false;
+    // Anum_pg_aggregate_aggfinalmodify
+    let modify = pg_sys::SysCacheGetAttr(pg_sys::SysCacheIdentifier::AGGFNOID as i32, tuple, 14, &mut is_null);
+    pg_sys::ReleaseSysCache(tuple);
+    !is_null && modify.value() as u8 == b'w'
 }
 
 /// The aggregate's memory context, or an error outside an aggregate.
@@ -173,9 +214,7 @@ mod rar {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(text.to_bytes())
             .unwrap_or_else(|e| RarError::BadStateText { message: e.to_string() }.raise());
-        if let Err(e) = Partial::from_bytes(&decoded) {
-            RarError::BadState { message: e.to_string() }.raise();
-        }
+        drop(read_bytes(&decoded));
         let size = decoded.len() + pg_sys::VARHDRSZ;
         // SAFETY: a new varlena of `size` bytes in the current context.
         unsafe {
@@ -194,7 +233,13 @@ mod rar {
         // detoasting).
         let text = unsafe {
             let flat = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-            to_base64(pgrx::varlena::varlena_to_byte_slice(flat))
+            let bytes = pgrx::varlena::varlena_to_byte_slice(flat);
+            // Base64 takes 4 bytes for 3: a state past about 805 MB has no
+            // text PostgreSQL can hold (what Citus sends between nodes).
+            if bytes.len().div_ceil(3) * 4 >= MAX_FLAT {
+                RarError::StateTooLarge { bytes: bytes.len() }.raise();
+            }
+            to_base64(bytes)
         };
         // SAFETY: a NUL-terminated copy in the current context.
         unsafe {
@@ -251,19 +296,26 @@ mod rar {
     /// `rar_mine` call that expects them in this backend (NULL), or returns
     /// them as bytes where none does.
     #[pg_extern(sql = false, parallel_safe)]
-    pub fn basket_state_final(state: Option<Internal>) -> Option<Vec<u8>> {
-        let d = state.and_then(Internal::unwrap)?;
-        // SAFETY: the final function of the aggregate: `d` is its state.
-        let p = unsafe {
-            match read_write(d) {
-                Some(p) => std::mem::take(p),
-                None => parse(d),
-            }
-        };
-        if crate::reader::expects_handoff() {
-            crate::reader::hand_over(p);
-            return None;
+    pub fn basket_state_final(state: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Option<Vec<u8>> {
+        let d = state.and_then(Internal::unwrap);
+        if !crate::reader::expects_handoff() {
+            // SAFETY: the final function of the aggregate: `d` is its state.
+            return d.map(|d| match unsafe { expanded(d, true) } {
+                Some(s) => checked_bytes(&s.partial),
+                None => checked_bytes(&unsafe { parse(d) }),
+            });
         }
-        Some(checked_bytes(&p))
+        // No rows: no baskets (never what a nested call left behind).
+        let p = match d {
+            None => Partial::default(),
+            // SAFETY: as above; the state is taken only when the aggregate
+            // lets its final function change it.
+            Some(d) => match unsafe { expanded(d, true) } {
+                Some(s) if unsafe { final_may_modify(fcinfo) } => std::mem::take(&mut s.partial),
+                _ => unsafe { parse(d) },
+            },
+        };
+        crate::reader::hand_over(p);
+        None
     }
 }

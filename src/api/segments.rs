@@ -87,9 +87,12 @@ pub fn mine_segments(
     let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(min_support));
     let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
     let n_segments = kept.len() + usize::from(keep_null);
+    // Grouped by the column too (the same groups, as its text names them):
+    // a Citus table distributed by the segment is then mined on the workers,
+    // each its own segments, and a partitioned one partition-wise.
     let sql = format!(
         "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
-         FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1 ORDER BY 1",
+         FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1, {seg} ORDER BY 1",
         seg = quote_identifier(segment),
         ext = ext_schema().or_raise(),
         t = reader::key_arg(&src, &tid),

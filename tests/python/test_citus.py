@@ -10,7 +10,7 @@ for a reference table; the workers encode the lines (the plan ships
 receives are fewer than the lines'); rar_rules_agg grouped by the
 distribution column runs whole on the workers; rar_mine_segments by the
 distribution column; CALL rar_refresh and the rar.rules views on the
-coordinator."""
+coordinator; rar_split and rar_profile."""
 import os
 import pathlib
 import shutil
@@ -190,3 +190,20 @@ def test_rule_sets_refresh_on_the_coordinator(cluster):
         local = rules(c, q, "local_rules")
         assert len(local) > 200
         assert rules(c, q, "dist_rules") == local
+
+
+def test_split_and_profile_of_a_distributed_table(cluster):
+    """rar_split records a split of a distributed table and rar_mine mines
+    its training set; rar_profile reads it: as for the same lines on one
+    server (the split is a function of the basket id and the seed)."""
+    q = ("SELECT * FROM rar_mine(%s, min_support => 0.005, min_confidence => 0.2, tid_column => 'transaction_id',"
+        " item_column => 'item', split => 'train')")
+    with on(cluster) as c:
+        for table in ["groceries_local", "by_item"]:
+            c.execute("SELECT FROM rar_split(%s, seed => 7, tid_column => 'transaction_id', item_column => 'item')",
+                      (table,))
+        local = rules(c, q, "groceries_local")
+        assert 100 < len(local) and local != rules(c, MINE, "groceries_local")
+        assert rules(c, q, "by_item") == local
+        p = "SELECT rar_profile(%s, tid_column => 'transaction_id', item_column => 'item')"
+        assert rules(c, p, "by_basket") == rules(c, p, "groceries_local")

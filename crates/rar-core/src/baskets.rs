@@ -111,12 +111,18 @@ impl Baskets {
     }
 }
 
+/// Names to ids. Keyed with a random seed (foldhash, about as fast as
+/// FxHash here): names can come from bytes any role crafts (a partial state
+/// given as text), and FxHash lets one craft names that all collide, which
+/// would make interning them quadratic.
+pub(crate) type NameIds = std::collections::HashMap<Box<str>, u32, foldhash::fast::RandomState>;
+
 /// Collects (basket, item) lines in any order and builds [`Baskets`].
 #[derive(Debug, Default)]
 pub struct BasketsBuilder {
-    pub(crate) item_ids: FxHashMap<Box<str>, u32>,
+    pub(crate) item_ids: NameIds,
     pub(crate) names: Vec<Box<str>>,
-    pub(crate) basket_ids: FxHashMap<Box<str>, u32>,
+    pub(crate) basket_ids: NameIds,
     pub(crate) n_baskets: u32,
     pub(crate) lines: Vec<(u32, u32)>,
     /// The last basket pushed: lines of a basket usually come together.

@@ -37,6 +37,22 @@ pub struct Partial {
     pub options: Option<AggOptions>,
 }
 
+/// Why bytes could not be read as a state.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum StateError {
+    Bad(BadState),
+    /// The state would take more memory than allowed.
+    TooLarge {
+        bytes: u64,
+    },
+}
+
+impl From<BadState> for StateError {
+    fn from(b: BadState) -> Self {
+        StateError::Bad(b)
+    }
+}
+
 /// Bytes that are not a partial state of this version.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadState(pub &'static str);
@@ -57,7 +73,7 @@ impl Partial {
         if other.baskets.lines.len() > self.baskets.lines.len() {
             std::mem::swap(self, &mut other);
         }
-        self.null_lines += other.null_lines;
+        self.null_lines = self.null_lines.saturating_add(other.null_lines);
         self.options = self.options.or(other.options);
         let b = &mut self.baskets;
         let o = other.baskets;
@@ -207,37 +223,69 @@ impl Partial {
     /// `rar.basket_state`), so nothing is reserved before the bytes that
     /// must hold it are there.
     pub fn from_bytes(bytes: &[u8]) -> Result<Partial, BadState> {
+        Self::from_bytes_within(bytes, u64::MAX, &mut || {}).map_err(|e| match e {
+            StateError::Bad(b) => b,
+            StateError::TooLarge { .. } => unreachable!("no limit"),
+        })
+    }
+
+    /// [`Partial::from_bytes`] that stops before the state it builds would
+    /// take more than `limit` bytes of memory (a line takes one byte in the
+    /// bytes and eight in memory), calling `check` (for cancellation) every
+    /// few thousand names, baskets and lines.
+    pub fn from_bytes_within(bytes: &[u8], limit: u64, check: &mut dyn FnMut()) -> Result<Partial, StateError> {
+        const EVERY: usize = 1 << 14;
+        let mut need = 0u64;
+        let charge = |n: u64, need: &mut u64| {
+            *need = need.saturating_add(n);
+            if *need > limit {
+                Err(StateError::TooLarge { bytes: *need })
+            } else {
+                Ok(())
+            }
+        };
         let mut r = Reader { bytes, at: 0 };
         if r.take(4)? != MAGIC {
-            return Err(BadState("wrong magic"));
+            return Err(BadState("wrong magic").into());
         }
         if r.take(1)?[0] != VERSION {
-            return Err(BadState("written by another version of rar"));
+            return Err(BadState("written by another version of rar").into());
         }
         let null_lines = r.u64()?;
         let options = match r.take(1)?[0] {
             0 => None,
             1 => Some(AggOptions { min_support: r.f64()?, min_confidence: r.f64()?, max_length: r.u32()? }),
-            _ => return Err(BadState("a bad thresholds flag")),
+            _ => return Err(BadState("a bad thresholds flag").into()),
         };
         let mut b = BasketsBuilder::default();
         // Every item, basket and line takes at least one byte.
         let n_items = r.count()?;
         for id in 0..n_items {
+            if id % EVERY == 0 {
+                check();
+            }
             let len = r.len()?;
+            // Two copies of the name (the list and the map) and the entry.
+            charge(2 * len as u64 + 80, &mut need)?;
             let name: Box<str> = r.str_of(len)?.into();
             b.names.push(name.clone());
             if b.item_ids.insert(name, id as u32).is_some() {
-                return Err(BadState("an item name twice"));
+                return Err(BadState("an item name twice").into());
             }
         }
         let n = r.count()?;
+        // A count and an id-less slot for every basket.
+        charge(8 * n as u64, &mut need)?;
         for id in 0..n {
+            if id % EVERY == 0 {
+                check();
+            }
             let len = r.len()?;
             if len > 0 {
+                charge(len as u64 + 48, &mut need)?;
                 let key: Box<str> = r.str_of(len - 1)?.into();
                 if b.basket_ids.insert(key, id as u32).is_some() {
-                    return Err(BadState("a basket id twice"));
+                    return Err(BadState("a basket id twice").into());
                 }
             }
         }
@@ -250,21 +298,25 @@ impl Partial {
             counts.push(c);
         }
         if total > r.bytes.len() - r.at {
-            return Err(BadState("wrong length"));
+            return Err(BadState("wrong length").into());
         }
+        charge(8 * total as u64, &mut need)?;
         b.lines.reserve_exact(total);
         for (bk, &c) in counts.iter().enumerate() {
+            if bk % EVERY == 0 {
+                check();
+            }
             let mut id = 0u64;
             for _ in 0..c {
-                id += r.varint()?;
+                id = id.saturating_add(r.varint()?);
                 if id >= n_items as u64 {
-                    return Err(BadState("an item id out of range"));
+                    return Err(BadState("an item id out of range").into());
                 }
                 b.lines.push((bk as u32, id as u32));
             }
         }
         if r.at != r.bytes.len() {
-            return Err(BadState("wrong length"));
+            return Err(BadState("wrong length").into());
         }
         Ok(Partial { baskets: b, null_lines, options })
     }
@@ -510,6 +562,26 @@ mod tests {
         let good = with(&[&one_item[..], &[0]].concat());
         assert_eq!(Partial::from_bytes(&good).unwrap().baskets.n_lines(), 1);
         assert_eq!(Partial::from_bytes(&[&good[..], &[0]].concat()).unwrap_err(), BadState("wrong length"));
+    }
+
+    /// The memory a state would take is checked while reading it, before
+    /// its lines are reserved; the check runs as it goes.
+    #[test]
+    fn reading_is_bounded_and_checks_in() {
+        let mut p = Partial::default();
+        for b in 0..50_000i64 {
+            p.baskets.push_ints(b, b % 7);
+        }
+        let bytes = p.to_bytes();
+        let mut checks = 0;
+        let whole = Partial::from_bytes_within(&bytes, u64::MAX, &mut || checks += 1).unwrap();
+        assert_eq!(whole.baskets.n_lines(), 50_000);
+        assert!(checks >= 3, "{checks} checks");
+        // 50,000 lines take 400 kB as (basket, item) pairs.
+        match Partial::from_bytes_within(&bytes, 300_000, &mut || {}) {
+            Err(StateError::TooLarge { bytes }) => assert!(bytes > 300_000),
+            other => panic!("{other:?}"),
+        }
     }
 
     /// A line takes about a byte or two: item ids ascending within a basket,

@@ -1,0 +1,103 @@
+"""rar.basket_state and rar.baskets_shared on one server (the Citus side is
+in test_citus.py): the text of a state round-trips, the input function
+refuses what it did not make and bounds the memory it builds, a hand call
+leaves nothing behind for a later rar_mine, and a rar_mine that runs inside
+another rar_mine's read (a view over a function that mines) leaves the
+outer read its own baskets."""
+import base64
+import struct
+
+import psycopg
+import pytest
+
+from conftest import connect
+
+
+def varint(v):
+    out = bytearray()
+    while v >= 0x80:
+        out.append(v & 0x7F | 0x80)
+        v >>= 7
+    out.append(v)
+    return bytes(out)
+
+
+def state(baskets, items):
+    """The bytes of a state: `baskets` as lists of item ids."""
+    b = bytearray(b"RARP\x02") + struct.pack("<Q", 0) + b"\x00"
+    b += varint(len(items))
+    for name in items:
+        b += varint(len(name.encode())) + name.encode()
+    b += varint(len(baskets))
+    for k in range(len(baskets)):
+        key = str(k).encode()
+        b += varint(len(key) + 1) + key
+    for ids in baskets:
+        b += varint(len(ids))
+    for ids in baskets:
+        prev = 0
+        for i in sorted(ids):
+            b += varint(i - prev)
+            prev = i
+    return base64.b64encode(bytes(b)).decode()
+
+
+def test_text_round_trips_and_mines_the_same(db):
+    with db() as c:
+        c.execute("CREATE TEMP TABLE states (s rar.basket_state)")
+        c.execute("CREATE AGGREGATE pg_temp.shared_state(bigint, text) (SFUNC = rar.basket_state_sfunc_bi,"
+                  " STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine)")
+        c.execute("INSERT INTO states SELECT pg_temp.shared_state(transaction_id, item) FROM groceries"
+                  " GROUP BY transaction_id % 4")
+        text = c.execute("SELECT s::text FROM states LIMIT 1").fetchone()[0]
+        assert c.execute("SELECT %s::rar.basket_state::text = %s", (text, text)).fetchone()[0]
+        whole = c.execute("SELECT octet_length(rar.baskets_shared(transaction_id, item)) FROM groceries").fetchone()[0]
+        assert 40_000 < whole < 200_000
+
+
+def test_input_refuses_and_bounds(db):
+    with db() as c:
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation) as e:
+            c.execute("SELECT 'not base64!'::rar.basket_state")
+        assert e.value.diag.message_hint
+        with pytest.raises(psycopg.errors.InvalidBinaryRepresentation):
+            c.execute("SELECT %s::rar.basket_state", (state([[0, 5]], ["a", "b"]),))
+        good = state([[0, 1], [1]], ["a", "b"])
+        assert c.execute("SELECT %s::rar.basket_state IS NOT NULL", (good,)).fetchone()[0]
+        # 200,000 lines take 1.6 MB as pairs: over a 1MB budget, refused
+        # before they are built.
+        big = state([[0] for _ in range(200_000)], ["a"])
+        c.execute("SET rar.memory_limit = '1MB'")
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded) as e:
+            c.execute("SELECT %s::rar.basket_state IS NOT NULL", (big,))
+        assert "rar.memory_limit" in e.value.diag.message_hint
+        c.execute("RESET rar.memory_limit")
+        assert c.execute("SELECT %s::rar.basket_state IS NOT NULL", (big,)).fetchone()[0]
+
+
+def test_hand_calls_leave_nothing_for_a_later_mine(db):
+    """rar.baskets and rar.baskets_shared called by hand, then rar_mine on
+    an empty table: no rules (nothing left over from the hand calls)."""
+    with db() as c:
+        c.execute("SELECT rar.baskets(transaction_id, item) FROM groceries")
+        c.execute("SELECT rar.baskets_shared(transaction_id, item) FROM groceries")
+        c.execute("CREATE TEMP TABLE empty_sales (transaction_id int, item text)")
+        assert c.execute("SELECT count(*) FROM rar_mine('empty_sales', min_support => 0.001)").fetchone()[0] == 0
+
+
+def test_mine_inside_a_read_keeps_both(db):
+    """A view whose rows come through a function that itself mines: the
+    outer rar_mine gets the view's rules, the inner its own."""
+    with db() as c:
+        c.execute("CREATE TABLE IF NOT EXISTS inner_sales AS SELECT * FROM groceries WHERE transaction_id < 2000")
+        c.execute("""CREATE OR REPLACE FUNCTION mines_once(t int) RETURNS bool LANGUAGE plpgsql AS $$
+            BEGIN
+              IF t = 1 THEN PERFORM count(*) FROM public.rar_mine('public.inner_sales', min_support => 0.01); END IF;
+              RETURN true;
+            END $$""")
+        c.execute("CREATE OR REPLACE VIEW nested_view AS SELECT transaction_id, item FROM groceries"
+                  " WHERE mines_once(transaction_id)")
+        q = "SELECT * FROM rar_mine(%s, min_support => 0.01, min_confidence => 0.2)"
+        plain = c.execute(q, ("groceries",)).fetchall()
+        assert len(plain) > 10
+        assert c.execute(q, ("nested_view",)).fetchall() == plain
