@@ -308,11 +308,16 @@ mod rar {
         // No rows: no baskets (never what a nested call left behind).
         let p = match d {
             None => Partial::default(),
-            // SAFETY: as above; the state is taken only when the aggregate
-            // lets its final function change it.
-            Some(d) => match unsafe { expanded(d, true) } {
-                Some(s) if unsafe { final_may_modify(fcinfo) } => std::mem::take(&mut s.partial),
-                _ => unsafe { parse(d) },
+            // SAFETY: as above. The state is taken when the caller handed
+            // it over read-write (Citus's coordinator does), or when the
+            // aggregate lets its final function change it (PostgreSQL
+            // passes final functions a read-only pointer).
+            Some(d) => match unsafe { read_write(d) } {
+                Some(p) => std::mem::take(p),
+                None => match unsafe { expanded(d, true) } {
+                    Some(s) if unsafe { final_may_modify(fcinfo) } => std::mem::take(&mut s.partial),
+                    _ => unsafe { parse(d) },
+                },
             },
         };
         crate::reader::hand_over(p);
