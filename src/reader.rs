@@ -269,23 +269,30 @@ pub fn agg_arg(src: &Source, column: &str) -> String {
 /// Runs `SELECT rar.baskets(...) ...` (or `rar.baskets_shared`) and takes
 /// what its final function handed over, or the bytes it returned where it
 /// ran on another node (`rar.baskets_shared` on a Citus worker).
+///
+/// The query's text starts with a comment naming this read; a final
+/// function hands over only when the query it runs in carries that name
+/// ([`expects_handoff`]), so the same aggregates in the source's own
+/// subqueries (or in a read nested inside this one) answer as usual.
 fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial, RarError> {
-    /// Puts back the flag and the slot of an enclosing read however the
+    /// Puts back the mark and the slot of an enclosing read however the
     /// query ends (an error unwinds through): a read may run inside another
     /// (a view over a function that calls rar_mine).
     struct Expecting {
-        was: bool,
+        outer_mark: Option<String>,
         outer: Option<Partial>,
     }
     impl Drop for Expecting {
         fn drop(&mut self) {
-            EXPECTING.with(|e| e.set(self.was));
+            EXPECTING.with(|e| *e.borrow_mut() = self.outer_mark.take());
             HANDOFF.with(|h| *h.borrow_mut() = self.outer.take());
         }
     }
-    let expecting = Expecting { was: EXPECTING.with(|e| e.replace(true)), outer: take_handoff() };
+    let mark = read_mark();
+    let sql = format!("/* {mark} */ {sql}");
+    let expecting = Expecting { outer_mark: EXPECTING.with(|e| e.replace(Some(mark))), outer: take_handoff() };
     let result = Spi::connect(|client| {
-        let t = client.select(sql, None, args)?;
+        let t = client.select(&sql, None, args)?;
         if t.is_empty() || t.columns()? == 0 {
             return Ok(None);
         }
@@ -304,13 +311,22 @@ fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial,
     }
 }
 
+/// A name for one read, unique in the backend and not guessable.
+fn read_mark() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    static READS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = READS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let salt = std::collections::hash_map::RandomState::new().build_hasher().finish();
+    format!("rar read {n} {salt:016x}")
+}
+
 thread_local! {
     /// Baskets from the final function of `rar.baskets` or
     /// `rar.baskets_shared`, for the `rar_mine` call that ran the aggregate
     /// in this backend ([`run_baskets_agg`]).
     static HANDOFF: std::cell::RefCell<Option<Partial>> = const { std::cell::RefCell::new(None) };
-    /// Whether a reader in this backend is running one of those aggregates.
-    static EXPECTING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+    /// The name of the read in progress in this backend, if any.
+    static EXPECTING: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
 }
 
 /// Called by the final functions: the merged baskets, for the reader that
@@ -319,10 +335,37 @@ pub fn hand_over(p: Partial) {
     HANDOFF.with(|h| *h.borrow_mut() = Some(p));
 }
 
-/// Whether a reader of this backend runs the aggregate (else its final
-/// function runs on a Citus worker for a coordinator, or is called by hand).
-pub fn expects_handoff() -> bool {
-    EXPECTING.with(|e| e.get())
+/// Whether this final function call finishes the aggregate of the read in
+/// progress: the query it runs in is the reader's (else it runs on a Citus
+/// worker for a coordinator, in a subquery of the source, or by hand).
+///
+/// # Safety
+/// `fcinfo` is the call's own, as PostgreSQL passed it.
+pub unsafe fn expects_handoff(fcinfo: pg_sys::FunctionCallInfo) -> bool {
+    EXPECTING.with(|e| {
+        let e = e.borrow();
+        let Some(mark) = e.as_deref() else { return false };
+        query_text(fcinfo).is_some_and(|text| text.contains(mark))
+    })
+}
+
+/// The text of the query an aggregate's final function runs in, when the
+/// aggregate is that query's top plan node (the reader's `SELECT
+/// rar.baskets(...) FROM ...`; not an aggregate in one of its subqueries).
+unsafe fn query_text<'a>(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'a str> {
+    let ctx = (*fcinfo).context;
+    if ctx.is_null() || (*ctx).type_ != pg_sys::NodeTag::T_AggState {
+        return None;
+    }
+    let agg = &*(ctx as *mut pg_sys::AggState);
+    let estate = agg.ss.ps.state;
+    if estate.is_null() || (*estate).es_sourceText.is_null() || (*estate).es_plannedstmt.is_null() {
+        return None;
+    }
+    if !std::ptr::eq(agg.ss.ps.plan, (*(*estate).es_plannedstmt).planTree) {
+        return None;
+    }
+    std::ffi::CStr::from_ptr((*estate).es_sourceText).to_str().ok()
 }
 
 fn take_handoff() -> Option<Partial> {

@@ -293,7 +293,7 @@ mod rar {
 
     /// `rar.baskets`'s final function: hands the baskets to `rar_mine`.
     #[pg_extern(parallel_safe)]
-    pub fn baskets_final(state: Option<Internal>) -> i64 {
+    pub fn baskets_final(state: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> i64 {
         // The baskets are handed over in this process's memory: a final
         // function run by a worker (a single-copy Gather over the whole
         // aggregate) would leave the reader with nothing.
@@ -311,7 +311,8 @@ mod rar {
         let lines = p.baskets.n_lines() as i64;
         // Called by hand, the baskets are dropped here rather than kept
         // until a later rar_mine would take them.
-        if crate::reader::expects_handoff() {
+        // SAFETY: this call's fcinfo.
+        if unsafe { crate::reader::expects_handoff(fcinfo) } {
             crate::reader::hand_over(p);
         }
         lines

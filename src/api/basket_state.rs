@@ -298,7 +298,8 @@ mod rar {
     #[pg_extern(sql = false, parallel_safe)]
     pub fn basket_state_final(state: Option<Internal>, fcinfo: pg_sys::FunctionCallInfo) -> Option<Vec<u8>> {
         let d = state.and_then(Internal::unwrap);
-        if !crate::reader::expects_handoff() {
+        // SAFETY: this call's fcinfo.
+        if !unsafe { crate::reader::expects_handoff(fcinfo) } {
             // SAFETY: the final function of the aggregate: `d` is its state.
             return d.map(|d| match unsafe { expanded(d, true) } {
                 Some(s) => checked_bytes(&s.partial),

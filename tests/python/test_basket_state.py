@@ -101,3 +101,22 @@ def test_mine_inside_a_read_keeps_both(db):
         plain = c.execute(q, ("groceries",)).fetchall()
         assert len(plain) > 10
         assert c.execute(q, ("nested_view",)).fetchall() == plain
+
+
+def test_the_aggregates_in_a_source_answer_as_usual(db):
+    """A view whose filter calls rar.baskets_shared in a subquery: inside
+    rar_mine's read it returns its bytes as it does outside (only the
+    reader's own aggregate hands its baskets over), so rar_mine mines the
+    rows the view returns."""
+    with db() as c:
+        c.execute("CREATE TABLE IF NOT EXISTS tiny_sales AS SELECT * FROM groceries WHERE transaction_id < 20")
+        c.execute("CREATE OR REPLACE VIEW filtered_view AS SELECT transaction_id, item FROM groceries g"
+                  " WHERE g.transaction_id % 2 = 0 OR (SELECT rar.baskets_shared(transaction_id, item) IS NULL"
+                  " FROM tiny_sales)")
+        c.execute("CREATE TEMP TABLE filtered_copy AS SELECT * FROM filtered_view")
+        n = c.execute("SELECT count(*) FROM filtered_copy").fetchone()[0]
+        assert 0 < n < c.execute("SELECT count(*) FROM groceries").fetchone()[0]
+        q = "SELECT * FROM rar_mine(%s, min_support => 0.01, min_confidence => 0.2)"
+        copy = c.execute(q, ("filtered_copy",)).fetchall()
+        assert len(copy) > 10
+        assert c.execute(q, ("filtered_view",)).fetchall() == copy

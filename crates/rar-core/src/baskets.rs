@@ -5,8 +5,6 @@
 //! `offsets` marks where each run starts (CSR). A line costs 8 bytes while
 //! reading and 4 bytes once built, whatever the item names are.
 
-use rustc_hash::FxHashMap;
-
 /// Baskets of item ids, each sorted ascending and free of repeats.
 #[derive(Debug, Clone, Default)]
 pub struct Baskets {
@@ -113,8 +111,9 @@ impl Baskets {
 
 /// Names to ids. Keyed with a random seed (foldhash, about as fast as
 /// FxHash here): names can come from bytes any role crafts (a partial state
-/// given as text), and FxHash lets one craft names that all collide, which
-/// would make interning them quadratic.
+/// given as text, or the rows of a table another role mines), and FxHash
+/// lets one craft names (and integers) that all collide, which would make
+/// interning them quadratic. The integer items' cache is seeded likewise.
 pub(crate) type NameIds = std::collections::HashMap<Box<str>, u32, foldhash::fast::RandomState>;
 
 /// Collects (basket, item) lines in any order and builds [`Baskets`].
@@ -131,7 +130,7 @@ pub struct BasketsBuilder {
     /// bigint/int columns): they skip printing and hashing the decimal
     /// text. The names stay the source of truth; renumbering clears them.
     pub(crate) last_int_basket: Option<(i64, u32)>,
-    pub(crate) int_items: FxHashMap<i64, u32>,
+    pub(crate) int_items: std::collections::HashMap<i64, u32, foldhash::fast::RandomState>,
 }
 
 impl BasketsBuilder {
