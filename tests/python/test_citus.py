@@ -16,6 +16,7 @@ import pathlib
 import shutil
 import subprocess
 
+import psycopg
 import pytest
 
 from conftest import DATA, connect
@@ -207,3 +208,32 @@ def test_split_and_profile_of_a_distributed_table(cluster):
         assert rules(c, q, "by_item") == local
         p = "SELECT rar_profile(%s, tid_column => 'transaction_id', item_column => 'item')"
         assert rules(c, p, "by_basket") == rules(c, p, "groceries_local")
+
+
+def test_privileges_stay_the_callers(cluster):
+    """A role with SELECT on a distributed table mines it (the workers read
+    it as that role); a role without gets PostgreSQL's permission denied."""
+    with on(cluster) as c:
+        c.execute("DROP ROLE IF EXISTS analyst")
+        c.execute("DROP ROLE IF EXISTS outsider")
+        c.execute("CREATE ROLE analyst LOGIN")
+        c.execute("CREATE ROLE outsider LOGIN")
+        c.execute("GRANT SELECT ON by_basket TO analyst")
+        expected = rules(c, MINE, "groceries_local")
+    with on(cluster) as c:
+        c.execute("SET ROLE analyst")
+        assert rules(c, MINE, "by_basket") == expected
+        c.execute("SET ROLE outsider")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute(MINE, ("by_basket",))
+
+
+def test_segments_query_runs_on_the_workers(cluster):
+    """The query rar_mine_segments runs, grouped by the segment column as it
+    groups, is pushed down whole to the workers when the segment is the
+    distribution column."""
+    q = ("SELECT store::text, rar_rules_agg(transaction_id, item, 0.01, 0.2, 4) FROM by_store"
+         " WHERE store::text = ANY('{0,1,2}') OR (store IS NULL AND false) GROUP BY 1, store ORDER BY 1")
+    with on(cluster) as c:
+        plan = "\n".join(r[0] for r in c.execute("EXPLAIN (VERBOSE, COSTS OFF) " + q))
+        assert "rar_rules_agg(" in plan.split("Task Count")[1], plan
