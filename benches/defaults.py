@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""What a user gets with the defaults: `rar_train(source)` and
+`rar_train(source, 'mlp')` with no params, then `rar_evaluate(source,
+min_support => 0.005, min_confidence => 0.5, methods =>
+'{exact,neural,hybrid}')` on the test split, on Online Retail, the Instacart
+sample and Groceries (held out from every choice of defaults).
+
+    benches/defaults.sh [--params '{"epochs": 30}']
+
+For each data set: rar_split 80/10/10 (seed 0); each model trained with the
+given params (none by default) and deployed; its recall@10 on the test split
+against the exact rules' and popularity's, and the neural rules against the
+exact rules (rules, share holding on test). Writes
+benches/results/defaults.json and a Markdown table.
+"""
+import argparse
+import csv
+import json
+import pathlib
+import sys
+import time
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import mine  # noqa: E402
+from quality import metrics  # noqa: E402
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+DATASETS = [
+    ("Online Retail", "online_retail_sales", "invoice_no", "stock_code"),
+    ("Instacart sample", "instacart", "order_id", "product_id"),
+    ("Groceries", "groceries", "transaction_id", "item"),
+]
+SUPP, CONF = 0.005, 0.5
+
+
+def setup_groceries(c):
+    if c.execute("SELECT to_regclass('groceries')").fetchone()[0]:
+        return
+    c.execute("CREATE TABLE groceries (transaction_id int, item text)")
+    with open(ROOT / "data" / "groceries.csv", newline="") as f, \
+            c.cursor().copy("COPY groceries FROM STDIN") as cp:
+        r = csv.reader(f)
+        next(r)
+        for t, i in r:
+            cp.write_row((int(t), i))
+    c.execute("ANALYZE groceries")
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--params", default="{}", help="rar_train params (default: none, the defaults)")
+    ap.add_argument("--json", default=str(ROOT / "benches" / "results" / "defaults.json"))
+    a = ap.parse_args()
+    mine.setup()
+    out = []
+    with mine.connect() as c:
+        setup_groceries(c)
+    for label, table, tid, item in DATASETS:
+        with mine.connect() as c:
+            if not c.execute("SELECT to_regclass(%s)", (table,)).fetchone()[0]:
+                print(f"skipping {label}: table {table} missing", file=sys.stderr)
+                continue
+            c.execute("SELECT FROM rar_split(%s, seed => 0, tid_column => %s, item_column => %s)", (table, tid, item))
+            c.execute("SELECT FROM rar_register(%s, %s::regclass, tid_column => %s, item_column => %s)",
+                      (table, table, tid, item))
+            for arch in ("autoencoder", "mlp"):
+                t0 = time.perf_counter()
+                model_id, epochs = c.execute(
+                    "SELECT model_id, epochs FROM rar_train(%s, %s, %s::jsonb, tid_column => %s, item_column => %s)",
+                    (table, arch, a.params, tid, item)).fetchone()
+                seconds = time.perf_counter() - t0
+                c.execute("SELECT FROM rar_deploy(%s)", (model_id,))
+                m = metrics(c.execute(
+                    "SELECT * FROM rar_evaluate(%s, min_support => %s, min_confidence => %s,"
+                    " methods => '{exact,neural,hybrid}')", (table, SUPP, CONF)).fetchall())
+                row = {"data": label, "model": arch, "params": a.params, "epochs": epochs,
+                       "train_seconds": round(seconds, 1), "metrics": m}
+                out.append(row)
+                print(json.dumps(row), flush=True)
+    pathlib.Path(a.json).write_text(json.dumps(out, indent=1) + "\n")
+    print(f"\nparams {a.params}; rar_evaluate(min_support => {SUPP}, min_confidence => {CONF}) on the test split\n")
+    print("| data | model | epochs | train (s) | recall@10 model | exact rules | popularity | model / rules"
+          " | neural rules (holding) | exact rules (holding) |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
+    for r in out:
+        m = r["metrics"]
+        model, rules, pop = m["model"]["recall@10"], m["rules"]["recall@10"], m["popularity"]["recall@10"]
+        nr, er = m["neural_rules"], m["rules"]
+        print(f"| {r['data']} | {r['model']} | {r['epochs']} | {r['train_seconds']} | {model:.3f} | {rules:.3f}"
+              f" | {pop:.3f} | {model / rules if rules else float('inf'):.2f} | {int(nr['rules']):,}"
+              f" ({nr['share_holding']:.1%}) | {int(er['rules']):,} ({er['share_holding']:.1%}) |")
+
+
+if __name__ == "__main__":
+    main()
