@@ -373,7 +373,8 @@ fn take_handoff() -> Option<Partial> {
 }
 
 /// Whether `src` is a Citus table (distributed, reference or managed by the
-/// coordinator): Citus is loaded and lists it in its metadata.
+/// coordinator), or a view over one (at any depth): Citus is loaded and
+/// lists the table in its metadata.
 fn is_citus_table(src: &Source) -> Result<bool, RarError> {
     Ok(Spi::connect(|client| {
         let has = client
@@ -384,9 +385,10 @@ fn is_citus_table(src: &Source) -> Result<bool, RarError> {
         if !has {
             return Ok::<_, pgrx::spi::SpiError>(false);
         }
+        // The relation, and every relation a view's rule reads, recursively.
         client
             .select(
-                "SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition WHERE logicalrelid OPERATOR(pg_catalog.=) $1)",
+                "WITH RECURSIVE rels(oid) AS (SELECT $1::pg_catalog.oid UNION                    SELECT d.refobjid FROM rels                    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid                    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass                     AND d.objid OPERATOR(pg_catalog.=) r.oid                     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)                  SELECT EXISTS (SELECT FROM rels JOIN pg_catalog.pg_dist_partition p                    ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid)",
                 None,
                 &[src.oid.into()],
             )?

@@ -237,3 +237,26 @@ def test_segments_query_runs_on_the_workers(cluster):
     with on(cluster) as c:
         plan = "\n".join(r[0] for r in c.execute("EXPLAIN (VERBOSE, COSTS OFF) " + q))
         assert "rar_rules_agg(" in plan.split("Task Count")[1], plan
+
+
+def test_a_view_over_a_distributed_table(cluster):
+    """A view over a distributed table (what BI tools and analysts name) is
+    read through rar.baskets_shared too: the same rules, and the plan of
+    the read rar_mine runs (auto_explain) has the workers encode."""
+    with on(cluster) as c:
+        c.execute("CREATE OR REPLACE VIEW by_basket_view AS SELECT transaction_id, item FROM by_basket"
+                  " WHERE item <> 'bags'")
+        c.execute("CREATE OR REPLACE VIEW local_view AS SELECT transaction_id, item FROM groceries_local"
+                  " WHERE item <> 'bags'")
+        local = rules(c, MINE, "local_view")
+        assert len(local) > 200
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary or ""))
+        c.execute("LOAD 'auto_explain'")
+        for setting, value in [("auto_explain.log_min_duration", "0"), ("auto_explain.log_nested_statements", "on"),
+                               ("auto_explain.log_verbose", "on"), ("auto_explain.log_level", "notice")]:
+            c.execute("SELECT set_config(%s, %s, false)", (setting, value))
+        assert rules(c, MINE, "by_basket_view") == local
+        c.execute("SET auto_explain.log_min_duration = -1")
+        reads = [n for n in notices if "rar.baskets" in n]
+        assert reads and all("worker_partial_agg" in n for n in reads), notices
