@@ -64,7 +64,7 @@ def as_postgres(*cmd):
 
 
 def start_cluster():
-    shutil.rmtree(HOME, ignore_errors=True)
+    stop_cluster()  # servers left by an interrupted run would hold the ports
     HOME.mkdir(parents=True)
     shutil.chown(HOME, "postgres", "postgres")
     for port in [COORDINATOR, *WORKERS]:

@@ -7,7 +7,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 [ "${1:-}" = "--setup" ] && { shift; ./scripts/setup.sh --no-demo; }
 . scripts/env.sh
-for d in "${RAR_CITUS_SRC:-}" ../shared/citus /work/shared/citus; do
+for d in "${RAR_CITUS_SRC:-}" ./shared/citus ../shared/citus /work/shared/citus; do
   if [ -n "$d" ] && [ -f "$d/build.sh" ]; then bash "$d/build.sh"; break; fi
 done
 exec python benches/citus.py "$@"

@@ -49,11 +49,13 @@ step "SQL regression tests"
 
 step "Citus, for tests/python/test_citus.py (built from its source where the machine has it)"
 citus_src=""
-for d in "${RAR_CITUS_SRC:-}" ../shared/citus /work/shared/citus; do
+for d in "${RAR_CITUS_SRC:-}" ./shared/citus ../shared/citus /work/shared/citus; do
   if [ -n "$d" ] && [ -f "$d/build.sh" ]; then citus_src=$d; break; fi
 done
 if [ -n "$citus_src" ]; then
-  bash "$citus_src/build.sh"
+  # A failed build (no package mirror, another PostgreSQL minor) leaves the
+  # Citus tests to skip, saying so; it does not stop the suite.
+  bash "$citus_src/build.sh" || echo "WARNING: building Citus from $citus_src failed: the Citus tests will skip"
 else
   echo "no Citus source (RAR_CITUS_SRC, ../shared/citus): the Citus tests will skip"
 fi

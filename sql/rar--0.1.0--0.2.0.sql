@@ -206,55 +206,6 @@ SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_st
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
 
-CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT 0.1,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
 CREATE OR REPLACE VIEW rar.training WITH (security_invoker = true) AS
 SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
 FROM pg_catalog.pg_stat_activity
@@ -383,6 +334,55 @@ BEGIN
                  FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
+
+CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+
+CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+
+CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT 0.1,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
 
 CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
@@ -1093,6 +1093,176 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
 	"antecedent_before" bigint, 
@@ -1139,175 +1309,12 @@ CROSS JOIN LATERAL (
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
 
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."resolved_name"(
 	"name" TEXT 
@@ -1315,13 +1322,6 @@ CREATE OR REPLACE FUNCTION rar."resolved_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."basket_key"(
 	"rel" regclass, 
@@ -1331,12 +1331,12 @@ STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."relation_of"(
+CREATE OR REPLACE FUNCTION rar."source_name"(
 	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -1500,11 +1500,6 @@ SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
 GRANT SELECT ON rar.progress TO PUBLIC;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;
@@ -1522,6 +1517,11 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';

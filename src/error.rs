@@ -826,6 +826,17 @@ impl RarError {
 }
 
 /// Unwraps a result or raises its error as an SQL error.
+impl From<rar_core::partial::StateError> for RarError {
+    fn from(e: rar_core::partial::StateError) -> Self {
+        match e {
+            rar_core::partial::StateError::Bad(b) => RarError::BadState { message: b.to_string() },
+            rar_core::partial::StateError::TooLarge { bytes } => {
+                RarError::StateOverBudget { needed: bytes, limit_bytes: crate::gucs::memory_limit_bytes() }
+            }
+        }
+    }
+}
+
 pub trait OrRaise<T> {
     fn or_raise(self) -> T;
 }

@@ -298,17 +298,32 @@ fn run_baskets_agg(sql: &str, args: &[DatumWithOid<'static>]) -> Result<Partial,
         }
         // rar.baskets returns a line count; rar.baskets_shared NULL, or
         // bytes where the final function ran on another node.
-        let bytes = if t.column_type_oid(1)?.value() == pg_sys::BYTEAOID { t.first().get::<Vec<u8>>(1)? } else { None };
-        Ok::<_, pgrx::spi::SpiError>(bytes)
+        Ok::<_, pgrx::spi::SpiError>(if t.column_type_oid(1)?.value() == pg_sys::BYTEAOID {
+            t.first().get::<Vec<u8>>(1)?.map(Answer::Bytes)
+        } else {
+            t.first().get::<i64>(1)?.map(Answer::Lines)
+        })
     });
     let handed = take_handoff();
     drop(expecting);
     match (result?, handed) {
         (_, Some(p)) => Ok(p),
-        (Some(bytes), None) => Partial::from_bytes(&bytes).map_err(|e| RarError::BadState { message: e.to_string() }),
-        // No row at all: the final function did not run (no input rows).
-        (None, None) => Ok(Partial::default()),
+        (Some(Answer::Bytes(bytes)), None) => crate::api::aggregate::read_state(&bytes),
+        // Lines read, and the final function kept them: never mine nothing
+        // in their place.
+        (Some(Answer::Lines(n)), None) if n > 0 => Err(RarError::Unsupported {
+            message: "rar read the source's lines but its aggregate did not hand them over",
+            hint: "The plan of the read is not one rar knows: report it, with EXPLAIN of SELECT rar.baskets(basket, item) FROM the source.",
+        }),
+        // No lines, or no input rows (the final function got NULL).
+        _ => Ok(Partial::default()),
     }
+}
+
+/// What the reader's query answered besides a handoff.
+enum Answer {
+    Lines(i64),
+    Bytes(Vec<u8>),
 }
 
 /// A name for one read, unique in the backend and not guessable.
@@ -372,6 +387,24 @@ fn take_handoff() -> Option<Partial> {
     HANDOFF.with(|h| h.borrow_mut().take())
 }
 
+/// Whether the relation `$1`, or a relation a view's rule reads (at any
+/// depth), is in Citus's metadata.
+const CITUS_RELATIONS: &str = r"
+WITH RECURSIVE rels(oid) AS (
+    SELECT $1::pg_catalog.oid
+    UNION
+    SELECT d.refobjid
+    FROM rels
+    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid
+    JOIN pg_catalog.pg_depend d
+      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+     AND d.objid OPERATOR(pg_catalog.=) r.oid
+     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+)
+SELECT EXISTS (
+    SELECT FROM rels JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid
+)";
+
 /// Whether `src` is a Citus table (distributed, reference or managed by the
 /// coordinator), or a view over one (at any depth): Citus is loaded and
 /// lists the table in its metadata.
@@ -385,16 +418,7 @@ fn is_citus_table(src: &Source) -> Result<bool, RarError> {
         if !has {
             return Ok::<_, pgrx::spi::SpiError>(false);
         }
-        // The relation, and every relation a view's rule reads, recursively.
-        client
-            .select(
-                "WITH RECURSIVE rels(oid) AS (SELECT $1::pg_catalog.oid UNION                    SELECT d.refobjid FROM rels                    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid                    JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass                     AND d.objid OPERATOR(pg_catalog.=) r.oid                     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass)                  SELECT EXISTS (SELECT FROM rels JOIN pg_catalog.pg_dist_partition p                    ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid)",
-                None,
-                &[src.oid.into()],
-            )?
-            .first()
-            .get::<bool>(1)
-            .map(|b| b.unwrap_or(false))
+        client.select(CITUS_RELATIONS, None, &[src.oid.into()])?.first().get::<bool>(1).map(|b| b.unwrap_or(false))
     })?)
 }
 
@@ -425,7 +449,7 @@ fn read_long(
             let bytes: Option<Vec<u8>> =
                 Spi::connect(|client| client.select(&sql, None, args)?.first().get::<Vec<u8>>(1))?;
             match bytes {
-                Some(b) => Partial::from_bytes(&b).map_err(|e| RarError::BadState { message: e.to_string() })?,
+                Some(b) => crate::api::aggregate::read_state(&b)?,
                 None => Partial::default(),
             }
         } else {

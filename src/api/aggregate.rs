@@ -46,6 +46,28 @@ pub(crate) unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Me
     ctx
 }
 
+/// The most a varlena holds, header included (1 GB less a byte).
+pub(crate) const MAX_FLAT: usize = (1 << 30) - 1;
+
+/// A state's bytes, or an error when they would not fit in a value.
+pub(crate) fn checked_bytes(p: &Partial) -> Vec<u8> {
+    let bytes = p.to_bytes();
+    if bytes.len() > MAX_FLAT - pg_sys::VARHDRSZ {
+        RarError::StateTooLarge { bytes: bytes.len() }.raise();
+    }
+    bytes
+}
+
+/// Bytes read back as a state (from a parallel worker, a shard, a Citus
+/// worker, or the text of a `rar.basket_state`): checked in full, within
+/// `rar.memory_limit`, cancellable.
+pub(crate) fn read_state(bytes: &[u8]) -> Result<Partial, RarError> {
+    let limit = gucs::memory_limit_bytes();
+    Ok(Partial::from_bytes_within(bytes, limit, &mut || {
+        check_for_interrupts!();
+    })?)
+}
+
 /// A new state in the aggregate's memory context.
 pub(crate) unsafe fn new_state(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> Internal {
     let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(value);
@@ -276,7 +298,7 @@ mod rar {
         let mut state = state.unwrap_or_default();
         // SAFETY: the state was made by new_state (or is empty).
         let p = unsafe { state_mut(&mut state) }?;
-        Some(crate::api::basket_state::checked_bytes(p))
+        Some(checked_bytes(p))
     }
 
     #[pg_extern(parallel_safe)]
@@ -286,7 +308,7 @@ mod rar {
         fcinfo: pg_sys::FunctionCallInfo,
     ) -> Internal {
         let Some(bytes) = bytes else { return Internal::default() };
-        let p = Partial::from_bytes(bytes).unwrap_or_else(|e| RarError::BadState { message: e.to_string() }.raise());
+        let p = read_state(bytes).or_raise();
         // SAFETY: the deserialize function of the aggregate, with its fcinfo.
         unsafe { new_state(fcinfo, p) }
     }

@@ -30,10 +30,10 @@ use pgrx::datum::Internal;
 use pgrx::pg_sys;
 use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
-use rar_core::partial::{Partial, StateError};
+use rar_core::partial::Partial;
 
-use super::aggregate::{check_budget, transition_partial};
-use crate::error::RarError;
+use super::aggregate::{agg_context, check_budget, checked_bytes, read_state, transition_partial, MAX_FLAT};
+use crate::error::{OrRaise, RarError};
 
 /// The expanded form: the header PostgreSQL knows, then the state.
 #[repr(C)]
@@ -53,23 +53,16 @@ struct State {
 static METHODS: pg_sys::ExpandedObjectMethods =
     pg_sys::ExpandedObjectMethods { get_flat_size: Some(flat_size), flatten_into: Some(flatten_into) };
 
-/// A varlena holds at most 1 GB, header included.
-const MAX_FLAT: usize = (1 << 30) - 1;
-
 /// The expanded state behind a header PostgreSQL hands back.
+///
+/// # Safety
+/// `eoh` is the header of an object made by [`expand`] (its methods are
+/// `METHODS`), alive for as long as the result is used: the aggregate's
+/// state, which lives until its memory context goes.
 unsafe fn state_of<'a>(eoh: *mut pg_sys::ExpandedObjectHeader) -> &'a mut State {
     // SAFETY: only objects made by `expand` carry METHODS; their header is
     // the first field of an `Expanded` whose state lives as long as them.
     &mut *(*(eoh as *mut Expanded)).state
-}
-
-/// The state's bytes, or an error when they would not fit in a value.
-pub(crate) fn checked_bytes(p: &Partial) -> Vec<u8> {
-    let bytes = p.to_bytes();
-    if bytes.len() > MAX_FLAT - pg_sys::VARHDRSZ {
-        RarError::StateTooLarge { bytes: bytes.len() }.raise();
-    }
-    bytes
 }
 
 #[pg_guard]
@@ -95,6 +88,9 @@ unsafe extern "C-unwind" fn flatten_into(
 
 /// A new expanded state in a memory context of its own under `parent`;
 /// the read-write pointer to it.
+///
+/// # Safety
+/// `parent` is a valid memory context that outlives the use of the state.
 unsafe fn expand(parent: pg_sys::MemoryContext, p: Partial) -> pg_sys::Datum {
     let ctx = pg_sys::AllocSetContextCreateInternal(
         parent,
@@ -113,10 +109,17 @@ unsafe fn expand(parent: pg_sys::MemoryContext, p: Partial) -> pg_sys::Datum {
 /// The state behind a pointer to one of our expanded objects, read-write
 /// (`VARTAG_EXPANDED_RW`: one the aggregate owns and may change in place)
 /// or, with `read_only`, either kind.
+///
+/// # Safety
+/// `d` is a value of type `rar.basket_state` (or NULL); the result is used
+/// only while the aggregate's state lives (within this call).
 unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut State> {
-    let p = d.cast_mut_ptr::<u8>();
-    // VARATT_IS_EXTERNAL_EXPANDED: a 1-byte external header, then the tag.
-    let tag = if p.is_null() || *p != 0x01 { return None } else { *p.add(1) as u32 };
+    let p = d.cast_mut_ptr::<pg_sys::varlena>();
+    if p.is_null() || !pgrx::varlena::varatt_is_1b_e(p) {
+        return None;
+    }
+    // VARTAG_EXTERNAL: the byte after the 1-byte external header.
+    let tag = (*(p as *const pg_sys::varattrib_1b_e)).va_tag as u32;
     let rw = tag == pg_sys::vartag_external::VARTAG_EXPANDED_RW;
     if !(rw || read_only && tag == pg_sys::vartag_external::VARTAG_EXPANDED_RO) {
         return None;
@@ -129,6 +132,9 @@ unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut Sta
 }
 
 /// The state of a read-write pointer to one of our expanded objects.
+///
+/// # Safety
+/// As [`expanded`].
 unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
     let s = expanded(d, false)?;
     // About to change: bytes made for a flattening are stale.
@@ -136,31 +142,23 @@ unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
     Some(&mut s.partial)
 }
 
-/// Bytes read as a state, checked in full, within `rar.memory_limit` and
-/// cancellable.
-fn read_bytes(bytes: &[u8]) -> Partial {
-    let limit = crate::gucs::memory_limit_bytes();
-    Partial::from_bytes_within(bytes, limit, &mut || {
-        check_for_interrupts!();
-    })
-    .unwrap_or_else(|e| match e {
-        StateError::Bad(e) => RarError::BadState { message: e.to_string() }.raise(),
-        StateError::TooLarge { bytes } => RarError::StateOverBudget { needed: bytes, limit_bytes: limit }.raise(),
-    })
-}
-
 /// The state of any value of the type: a flat one (from the input
 /// function, a tuple, a Citus worker) parsed, checked as the input
 /// function checks it.
+///
+/// # Safety
+/// `d` is a non-NULL value of type `rar.basket_state`.
 unsafe fn parse(d: pg_sys::Datum) -> Partial {
     let flat = pg_sys::pg_detoast_datum_packed(d.cast_mut_ptr());
-    read_bytes(pgrx::varlena::varlena_to_byte_slice(flat))
+    read_state(pgrx::varlena::varlena_to_byte_slice(flat)).or_raise()
 }
 
 /// Whether the aggregate calling this final function declared
 /// `FINALFUNC_MODIFY = READ_WRITE`: only then may it take the state
 /// (PostgreSQL hands a final function a read-only pointer, and shares one
-/// state between aggregates whose final functions only read it).
+/// state between aggregates whose final functions only read it). The
+/// reader's own aggregate always does; this guards an aggregate a role
+/// builds on `rar.basket_state_final` that ends up in that place anyway.
 unsafe fn final_may_modify(fcinfo: pg_sys::FunctionCallInfo) -> bool {
     let aggref = pg_sys::AggGetAggref(fcinfo);
     if aggref.is_null() {
@@ -176,11 +174,6 @@ unsafe fn final_may_modify(fcinfo: pg_sys::FunctionCallInfo) -> bool {
     let modify = pg_sys::SysCacheGetAttr(pg_sys::SysCacheIdentifier::AGGFNOID as i32, tuple, 14, &mut is_null);
     pg_sys::ReleaseSysCache(tuple);
     !is_null && modify.value() as u8 == b'w'
-}
-
-/// The aggregate's memory context, or an error outside an aggregate.
-unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
-    super::aggregate::agg_context(fcinfo)
 }
 
 /// The state to update: the aggregate's own expanded object, or a new one
@@ -214,7 +207,7 @@ mod rar {
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(text.to_bytes())
             .unwrap_or_else(|e| RarError::BadStateText { message: e.to_string() }.raise());
-        drop(read_bytes(&decoded));
+        drop(read_state(&decoded).or_raise());
         let size = decoded.len() + pg_sys::VARHDRSZ;
         // SAFETY: a new varlena of `size` bytes in the current context.
         unsafe {
@@ -316,7 +309,10 @@ mod rar {
             Some(d) => match unsafe { read_write(d) } {
                 Some(p) => std::mem::take(p),
                 None => match unsafe { expanded(d, true) } {
-                    Some(s) if unsafe { final_may_modify(fcinfo) } => std::mem::take(&mut s.partial),
+                    Some(s) if unsafe { final_may_modify(fcinfo) } => {
+                        s.flat = None;
+                        std::mem::take(&mut s.partial)
+                    }
                     _ => unsafe { parse(d) },
                 },
             },

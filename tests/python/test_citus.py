@@ -53,6 +53,11 @@ def cluster():
     """A coordinator and two workers with Citus and rar, the database
     rar_citus on each, the workers added to the coordinator; stopped and
     removed afterwards."""
+    # Servers left running by an interrupted run would hold the ports.
+    for port in [COORDINATOR, *WORKERS]:
+        if (HOME / str(port) / "postmaster.pid").exists():
+            subprocess.run(["runuser", "-u", "postgres", "--", str(PG_BIN / "pg_ctl"), "-D", str(HOME / str(port)),
+                            "-m", "immediate", "-w", "stop"], capture_output=True)
     shutil.rmtree(HOME, ignore_errors=True)
     HOME.mkdir(parents=True)
     shutil.chown(HOME, "postgres", "postgres")
