@@ -265,3 +265,20 @@ def test_a_view_over_a_distributed_table(cluster):
         c.execute("SET auto_explain.log_min_duration = -1")
         reads = [n for n in notices if "rar.baskets" in n]
         assert reads and all("worker_partial_agg" in n for n in reads), notices
+
+
+def test_training_on_a_distributed_table(cluster):
+    """rar_train reads a distributed table through the same reader: the
+    same baskets as on one server, so the same model metrics (training is
+    deterministic on the CPU for the same baskets, whatever order the
+    shards sent them in)."""
+    q = ("SELECT recall_at_10, popularity_recall_at_10, valid_loss FROM rar_train(%s, 'mlp',"
+         " '{\"epochs\": 2, \"hidden\": 16, \"device\": \"cpu\"}', tid_column => 'transaction_id',"
+         " item_column => 'item')")
+    with on(cluster) as c:
+        for table in ["groceries_local", "by_item"]:
+            c.execute("SELECT FROM rar_split(%s, seed => 3, tid_column => 'transaction_id', item_column => 'item')",
+                      (table,))
+        local = c.execute(q, ("groceries_local",)).fetchone()
+        assert local[0] > 0
+        assert c.execute(q, ("by_item",)).fetchone() == local
