@@ -388,7 +388,9 @@ fn take_handoff() -> Option<Partial> {
 }
 
 /// Whether the relation `$1`, or a relation a view's rule reads (at any
-/// depth), is in Citus's metadata.
+/// depth), is in Citus's metadata, and the catalog has `rar.baskets_shared`
+/// (a 0.1.0 catalog, before `ALTER EXTENSION rar UPDATE`, does not: its
+/// reads gather the lines, as 0.1.0 did).
 const CITUS_RELATIONS: &str = r"
 WITH RECURSIVE rels(oid) AS (
     SELECT $1::pg_catalog.oid
@@ -401,7 +403,7 @@ WITH RECURSIVE rels(oid) AS (
      AND d.objid OPERATOR(pg_catalog.=) r.oid
      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
 )
-SELECT EXISTS (
+SELECT pg_catalog.to_regtype('rar.basket_state') IS NOT NULL AND EXISTS (
     SELECT FROM rels JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid
 )";
 

@@ -282,3 +282,40 @@ def test_training_on_a_distributed_table(cluster):
         local = c.execute(q, ("groceries_local",)).fetchone()
         assert local[0] > 0
         assert c.execute(q, ("by_item",)).fetchone() == local
+
+
+def test_upgrade_from_0_1_0_on_citus(cluster):
+    """A Citus database on 0.1.0: the new library mines its distributed
+    tables before the update (gathering the lines, as 0.1.0 did: the catalog
+    has no rar.baskets_shared yet), ALTER EXTENSION rar UPDATE on the
+    coordinator updates the workers too, and then the workers encode."""
+    db = "rar_citus_upgrade"
+    for port in [cluster, *WORKERS]:
+        with connect("postgres", port=port) as s:
+            s.execute(f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+            s.execute(f"CREATE DATABASE {db}")
+        with connect(db, port=port) as s:
+            s.execute("CREATE EXTENSION citus")
+    with connect(db, port=cluster) as c:
+        c.execute("SELECT citus_set_coordinator_host('localhost', %s)", (cluster,))
+        for port in WORKERS:
+            c.execute("SELECT citus_add_node('localhost', %s)", (port,))
+        c.execute("CREATE EXTENSION rar VERSION '0.1.0'")
+        c.execute("CREATE TABLE sales (transaction_id int, item text)")
+        c.execute("SELECT create_distributed_table('sales', 'transaction_id')")
+        with c.cursor().copy("COPY sales FROM STDIN WITH (FORMAT csv, HEADER true)") as cp:
+            cp.write((DATA / "groceries.csv").read_bytes())
+        q = "SELECT * FROM rar_mine('sales', min_support => 0.01, min_confidence => 0.2)"
+        before = rules(c, q)
+        assert len(before) > 50
+        c.execute("ALTER EXTENSION rar UPDATE")
+        after = rules(c, q)
+        plan = "\n".join(r[0] for r in c.execute(
+            "EXPLAIN (VERBOSE, COSTS OFF) SELECT rar.baskets_shared(transaction_id, item) FROM sales"))
+    for port in WORKERS:
+        with connect(db, port=port) as w:
+            assert w.execute("SELECT extversion, to_regtype('rar.basket_state') IS NOT NULL FROM pg_extension"
+                             " WHERE extname = 'rar'").fetchone() == ("0.2.0", True)
+    # 0.1.0's rar_mine has nine columns; the same rules.
+    assert [r[:9] for r in after] == [r[:9] for r in before]
+    assert "worker_partial_agg" in plan, plan
