@@ -237,6 +237,12 @@ pub enum RarError {
     TempNameTaken {
         name: &'static str,
     },
+    /// Merged duplicate lines whose summed quantity the column cannot hold.
+    QuantityOverflow {
+        column: String,
+        type_name: String,
+        largest: String,
+    },
     /// A hierarchy recorded with levels rar_hierarchy would refuse (a direct
     /// write to `rar.sources`).
     BadHierarchy {
@@ -688,6 +694,15 @@ impl RarError {
             )
             .set_detail("rar_clean keeps its work in a temporary table of that name, and does not touch one it did not create.")
             .set_hint(format!("Rename or drop your temporary \"{name}\" in this session, then run rar_clean again.")),
+            RarError::QuantityOverflow { column, type_name, largest } => ErrorReport::new(
+                ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+                format!("merging duplicate lines would put a quantity out of the range of column \"{column}\" ({type_name})"),
+                F,
+            )
+            .set_detail(format!("The largest sum of a basket's lines of one item is {largest}; nothing was changed."))
+            .set_hint(format!(
+                "Widen the column first (ALTER TABLE ... ALTER COLUMN \"{column}\" TYPE numeric), or clean without merge_duplicates."
+            )),
             RarError::BadHierarchy { source } => ErrorReport::new(
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 format!("the hierarchy of source \"{source}\" has invalid levels"),

@@ -632,6 +632,7 @@ fn merge_duplicate_lines(r: &mut Run) {
     exec("CREATE INDEX ON pg_temp.rar_duplicates (line, part)", &[]).or_raise();
     exec("ANALYZE pg_temp.rar_duplicates", &[]).or_raise();
     if let Some(q) = r.t.quantity.clone() {
+        check_merged_quantities(r, &q);
         let cond = "(rar_t.tableoid, rar_t.ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn = 1)";
         let set = format!(
             "{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.part = rar_t.tableoid AND d.line = rar_t.ctid)"
@@ -642,6 +643,29 @@ fn merge_duplicate_lines(r: &mut Run) {
     let cond = "(tableoid, ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
     r.remove("duplicate_item", &cond, vec![], "item already in the basket: one line kept".into());
     drop_duplicates_table();
+}
+
+/// Refuses, before any line changes, sums of merged quantities that an
+/// integer column cannot hold (PostgreSQL's own error would name no column
+/// and give no way out).
+fn check_merged_quantities(r: &Run, quoted: &str) {
+    let Some(col) = r.t.src.columns.iter().find(|c| quote_identifier(&c.name) == quoted) else { return };
+    let limit = match col.type_name.as_str() {
+        "smallint" => i16::MAX as i64,
+        "integer" => i32::MAX as i64,
+        "bigint" => i64::MAX,
+        _ => return,
+    };
+    let largest: Option<String> = one(
+        "SELECT pg_catalog.max(pg_catalog.abs(total))::pg_catalog.text FROM pg_temp.rar_duplicates \
+         WHERE rn = 1 AND (total > $1::pg_catalog.numeric OR total < -$1::pg_catalog.numeric - 1)",
+        &[limit.into()],
+    )
+    .or_raise();
+    if let Some(largest) = largest {
+        drop_duplicates_table();
+        RarError::QuantityOverflow { column: col.name.clone(), type_name: col.type_name.clone(), largest }.raise();
+    }
 }
 
 fn drop_duplicates_table() {
