@@ -840,7 +840,6 @@ impl RarError {
     }
 }
 
-/// Unwraps a result or raises its error as an SQL error.
 impl From<rar_core::partial::StateError> for RarError {
     fn from(e: rar_core::partial::StateError) -> Self {
         match e {
@@ -852,6 +851,7 @@ impl From<rar_core::partial::StateError> for RarError {
     }
 }
 
+/// Unwraps a result or raises its error as an SQL error.
 pub trait OrRaise<T> {
     fn or_raise(self) -> T;
 }

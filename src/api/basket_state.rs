@@ -14,11 +14,11 @@
 //! memory context, updated in place line by line. Flattened (into a tuple,
 //! or for the text output) it is [`Partial::to_bytes`] behind a varlena
 //! header; its text is that in base64. The input function checks the bytes
-//! in full ([`Partial::from_bytes`]), so no role can hand the transition
+//! in full (`aggregate::read_state`), so no role can hand the transition
 //! or combine function a state it did not make.
 //!
 //! The final function hands the baskets to the `rar_mine` call that ran the
-//! aggregate in this backend (see `reader::expect_handoff`) and returns
+//! aggregate in this backend (see `reader::expects_handoff`) and returns
 //! NULL; where no call expects them (the whole aggregate ran on a Citus
 //! worker: a reference table, one shard) it returns them as bytes.
 //!
@@ -106,14 +106,15 @@ unsafe fn expand(parent: pg_sys::MemoryContext, p: Partial) -> pg_sys::Datum {
     pg_sys::Datum::from((*eo).hdr.eoh_rw_ptr.as_ptr())
 }
 
-/// The state behind a pointer to one of our expanded objects, read-write
-/// (`VARTAG_EXPANDED_RW`: one the aggregate owns and may change in place)
-/// or, with `read_only`, either kind.
+/// The state behind a pointer to one of our expanded objects, and whether
+/// the pointer is read-write (`VARTAG_EXPANDED_RW`: the caller hands the
+/// object over and it may be changed in place); with `read_only`,
+/// read-only pointers too.
 ///
 /// # Safety
 /// `d` is a value of type `rar.basket_state` (or NULL); the result is used
 /// only while the aggregate's state lives (within this call).
-unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut State> {
+unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<(&'static mut State, bool)> {
     let p = d.cast_mut_ptr::<pg_sys::varlena>();
     if p.is_null() || !pgrx::varlena::varatt_is_1b_e(p) {
         return None;
@@ -128,7 +129,7 @@ unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut Sta
     if !std::ptr::eq((*eoh).eoh_methods, &METHODS) {
         return None;
     }
-    Some(state_of(eoh))
+    Some((state_of(eoh), rw))
 }
 
 /// The state of a read-write pointer to one of our expanded objects.
@@ -136,7 +137,7 @@ unsafe fn expanded(d: pg_sys::Datum, read_only: bool) -> Option<&'static mut Sta
 /// # Safety
 /// As [`expanded`].
 unsafe fn read_write(d: pg_sys::Datum) -> Option<&'static mut Partial> {
-    let s = expanded(d, false)?;
+    let (s, _) = expanded(d, false)?;
     // About to change: bytes made for a flattening are stale.
     s.flat = None;
     Some(&mut s.partial)
@@ -208,14 +209,9 @@ mod rar {
             .decode(text.to_bytes())
             .unwrap_or_else(|e| RarError::BadStateText { message: e.to_string() }.raise());
         drop(read_state(&decoded).or_raise());
-        let size = decoded.len() + pg_sys::VARHDRSZ;
-        // SAFETY: a new varlena of `size` bytes in the current context.
-        unsafe {
-            let out = pg_sys::palloc(size) as *mut u8;
-            pgrx::varlena::set_varsize_4b(out as *mut pg_sys::varlena, size as i32);
-            std::ptr::copy_nonoverlapping(decoded.as_ptr(), out.add(pg_sys::VARHDRSZ), decoded.len());
-            Internal::from(Some(pg_sys::Datum::from(out)))
-        }
+        // The checked bytes behind a varlena header, in the current context.
+        let flat = pgrx::varlena::rust_byte_slice_to_bytea(&decoded).into_pg();
+        Internal::from(Some(pg_sys::Datum::from(flat)))
     }
 
     /// The type's output function: the state's bytes in base64.
@@ -295,7 +291,7 @@ mod rar {
         if !unsafe { crate::reader::expects_handoff(fcinfo) } {
             // SAFETY: the final function of the aggregate: `d` is its state.
             return d.map(|d| match unsafe { expanded(d, true) } {
-                Some(s) => checked_bytes(&s.partial),
+                Some((s, _)) => checked_bytes(&s.partial),
                 None => checked_bytes(&unsafe { parse(d) }),
             });
         }
@@ -306,15 +302,12 @@ mod rar {
             // it over read-write (Citus's coordinator does), or when the
             // aggregate lets its final function change it (PostgreSQL
             // passes final functions a read-only pointer).
-            Some(d) => match unsafe { read_write(d) } {
-                Some(p) => std::mem::take(p),
-                None => match unsafe { expanded(d, true) } {
-                    Some(s) if unsafe { final_may_modify(fcinfo) } => {
-                        s.flat = None;
-                        std::mem::take(&mut s.partial)
-                    }
-                    _ => unsafe { parse(d) },
-                },
+            Some(d) => match unsafe { expanded(d, true) } {
+                Some((s, rw)) if rw || unsafe { final_may_modify(fcinfo) } => {
+                    s.flat = None;
+                    std::mem::take(&mut s.partial)
+                }
+                _ => unsafe { parse(d) },
             },
         };
         crate::reader::hand_over(p);
