@@ -36,13 +36,13 @@ import pathlib
 import shutil
 import subprocess
 import sys
-import threading
 import time
 
 import psycopg
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import gen_sales  # noqa: E402
+from procmem import Peaks, status_kb  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 PG_BIN = pathlib.Path(os.environ.get("PG_BIN", "/usr/lib/postgresql/15/bin"))
@@ -104,17 +104,6 @@ def postmaster_pid(port):
     return int((HOME / str(port) / "postmaster.pid").read_text().split()[0])
 
 
-def anon_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("RssAnon:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
 def children(ppid):
     out = []
     for d in os.listdir("/proc"):
@@ -128,36 +117,9 @@ def children(ppid):
     return out
 
 
-class NodePeaks:
-    """Peak private memory (RssAnon) of each node's processes together,
-    above what they held before."""
-
-    def __init__(self, ports):
-        self.pids = {p: postmaster_pid(p) for p in ports}
-        self.base = {p: self.node_kb(p) for p in ports}
-        self.peak = dict(self.base)
-        self.stop = threading.Event()
-        self.t = threading.Thread(target=self.run, daemon=True)
-
-    def node_kb(self, port):
-        return sum(anon_kb(c) for c in children(self.pids[port]))
-
-    def run(self):
-        while not self.stop.is_set():
-            for p in self.pids:
-                self.peak[p] = max(self.peak[p], self.node_kb(p))
-            self.stop.wait(0.05)
-
-    def __enter__(self):
-        self.t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.t.join()
-
-    def mb(self):
-        return {p: max(0, self.peak[p] - self.base[p]) // 1024 for p in self.pids}
+def node_kb(pids, port):
+    """Private memory (RssAnon) of a node's processes together."""
+    return sum(status_kb(c, "RssAnon") for c in children(pids[port]))
 
 
 def timed(sql, args=(), nodes=(COORDINATOR, *WORKERS)):
@@ -165,11 +127,14 @@ def timed(sql, args=(), nodes=(COORDINATOR, *WORKERS)):
         c.execute("SET rar.memory_limit = '8GB'")
         # Loads the library (and, on a distributed table, opens nothing yet).
         c.execute("SELECT count(*) FROM rar_mine('warm', tid_column => 'basket_id', item_column => 'item_id')")
-        with NodePeaks(nodes) as peaks:
+        pids = {p: postmaster_pid(p) for p in nodes}
+        with Peaks(lambda: {p: node_kb(pids, p) for p in nodes}) as peaks:
             t0 = time.perf_counter()
             row = c.execute(sql, args).fetchone()
             elapsed = time.perf_counter() - t0
-    return {"time": round(elapsed, 3), "result": row[0] if row else None, "peak_mb": peaks.mb()}
+    # Above what each node held before.
+    mb = {p: max(0, peaks.peak[p] - peaks.start[p]) // 1024 for p in nodes}
+    return {"time": round(elapsed, 3), "result": row[0] if row else None, "peak_mb": mb}
 
 
 def load(lines):

@@ -26,27 +26,16 @@ import pathlib
 import pickle
 import sys
 import tempfile
-import threading
 import time
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import gen_sales  # noqa: E402
 import mine  # noqa: E402
+from procmem import Peaks, status_kb  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SUPP, CONF, MAXLEN = 0.002, 0.5, 4
 MEMORY_LIMIT = "8GB"
-
-
-def rss_kb(pid):
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 def workers_of(pid):
@@ -63,28 +52,6 @@ def workers_of(pid):
     return out
 
 
-class PeakSampler:
-    """Highest RSS sum of a backend and its parallel workers."""
-
-    def __init__(self, pid):
-        self.pid, self.peak, self.stop = pid, 0, threading.Event()
-        self.t = threading.Thread(target=self.run, daemon=True)
-
-    def run(self):
-        while not self.stop.is_set():
-            total = rss_kb(self.pid) + sum(rss_kb(w) for w in workers_of(self.pid))
-            self.peak = max(self.peak, total)
-            self.stop.wait(0.05)
-
-    def __enter__(self):
-        self.t.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.stop.set()
-        self.t.join()
-
-
 def timed(sql, args=(), workers=2, settings=()):
     with mine.connect() as c:
         c.execute(f"SET rar.memory_limit = '{MEMORY_LIMIT}'")
@@ -93,12 +60,12 @@ def timed(sql, args=(), workers=2, settings=()):
             c.execute("SELECT set_config(%s, %s, false)", (k, v))
         c.execute("SELECT count(*) FROM rar_mine('online_retail_sales', min_support => 0.9)")  # load the library
         pid = c.info.backend_pid
-        with PeakSampler(pid) as s:
+        with Peaks(lambda: {"kb": status_kb(pid, "VmRSS") + sum(status_kb(w, "VmRSS") for w in workers_of(pid))}) as s:
             t0 = time.perf_counter()
             n = c.execute(sql, args).fetchone()[0]
             elapsed = time.perf_counter() - t0
-        hwm = int(open(f"/proc/{pid}/status").read().split("VmHWM:")[1].split()[0])
-    return {"time": elapsed, "rows": n, "peak_mb": s.peak // 1024, "backend_hwm_mb": hwm // 1024}
+        hwm = status_kb(pid, "VmHWM")
+    return {"time": elapsed, "rows": n, "peak_mb": s.peak["kb"] // 1024, "backend_hwm_mb": hwm // 1024}
 
 
 MINE = ("SELECT count(*) FROM rar_mine(%s, min_support => %s, min_confidence => %s, max_length => %s,"
