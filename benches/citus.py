@@ -24,7 +24,11 @@ own budget). Measured, each in the same run:
   line travels to the coordinator);
 - bytes sent to the coordinator: the states (each shard's as Citus sends
   it, base64 text) against the lines (Citus's EXPLAIN ANALYZE of a plain
-  `SELECT basket_id, item_id`).
+  `SELECT basket_id, item_id`);
+- on the table distributed by basket, `rar_mine` counting itemsets on the
+  workers (the default: two rounds, its DEBUG1 message gives the bytes each
+  round moved) against the workers encoding and the coordinator mining
+  (`SET rar.count_on_workers = off`).
 
 Each figure is one run; rerun to see the spread. Results go to
 benches/results/citus.json and a Markdown table on stdout.
@@ -33,6 +37,7 @@ import argparse
 import json
 import os
 import pathlib
+import re
 import shutil
 import subprocess
 import sys
@@ -122,19 +127,37 @@ def node_kb(pids, port):
     return sum(status_kb(c, "RssAnon") for c in children(pids[port]))
 
 
-def timed(sql, args=(), nodes=(COORDINATOR, *WORKERS)):
+def timed(sql, args=(), nodes=(COORDINATOR, *WORKERS), settings=()):
+    messages = []
     with connect(COORDINATOR) as c:
         c.execute("SET rar.memory_limit = '8GB'")
+        for s in settings:
+            c.execute(s)
         # Loads the library (and, on a distributed table, opens nothing yet).
         c.execute("SELECT count(*) FROM rar_mine('warm', tid_column => 'basket_id', item_column => 'item_id')")
         pids = {p: postmaster_pid(p) for p in nodes}
         with Peaks(lambda: {p: node_kb(pids, p) for p in nodes}) as peaks:
+            # rar_mine says at DEBUG1 whether it counted on the workers, and
+            # the bytes each round moved.
+            c.add_notice_handler(lambda d: messages.append(d.message_primary or ""))
+            c.execute("SET client_min_messages = debug1")
             t0 = time.perf_counter()
             row = c.execute(sql, args).fetchone()
             elapsed = time.perf_counter() - t0
     # Above what each node held before.
     mb = {p: max(0, peaks.peak[p] - peaks.start[p]) // 1024 for p in nodes}
-    return {"time": round(elapsed, 3), "result": row[0] if row else None, "peak_mb": mb}
+    out = {"time": round(elapsed, 3), "result": row[0] if row else None, "peak_mb": mb}
+    counted = [m for m in messages if m.startswith("rar_mine: counted")]
+    if counted:
+        # "counted N candidate itemsets on the S shards of T: received A bytes
+        # in round 1, sent B bytes to each shard and received C in round 2"
+        m = re.search(r"counted (\d+) candidate itemsets on the (\d+) shards.*received (\d+) bytes in round 1,"
+                      r" sent (\d+) bytes to each shard and received (\d+)", counted[0])
+        cands, shards, r1, sent, r2 = map(int, m.groups())
+        out["counted_on_workers"] = {"candidates": cands, "shards": shards, "bytes_round1": r1,
+                                     "bytes_sent_round2": sent * shards, "bytes_round2": r2,
+                                     "bytes_total": r1 + sent * shards + r2}
+    return out
 
 
 def load(lines):
@@ -203,6 +226,13 @@ def main():
         for table in ["sales_local", "sales_by_basket", "sales_by_item"]:
             r = {"table": table, "mine": timed(MINE, (table, SUPP, CONF, MAXLEN))}
             print(table, "rar_mine", r["mine"], flush=True)
+            if table == "sales_by_basket":
+                # The same call with the workers encoding and the
+                # coordinator mining (0.2.0's first way, still the way for
+                # any other distribution).
+                r["mine_coordinator"] = timed(MINE, (table, SUPP, CONF, MAXLEN),
+                                              settings=["SET rar.count_on_workers = off"])
+                print(table, "rar_mine, coordinator mines", r["mine_coordinator"], flush=True)
             if table != "sales_local":
                 r["read_pushed_down"] = timed(
                     f"SELECT octet_length(rar.baskets_shared(basket_id, item_id)) FROM {table}")
@@ -229,6 +259,21 @@ def main():
                 print(f"| {r['table']} | {m['time']:.2f} | {m['time'] / one['time']:.2f}x"
                       f" | {r['read_pushed_down']['time']:.2f} | {r['read_row_gather']['time']:.2f}"
                       f" | {r['state_bytes'] / 1e6:.1f} MB | {r['row_bytes'] / 1e6:.1f} MB | {peaks} |")
+        by_basket = out["runs"][1]
+        counted, coord = by_basket["mine"], by_basket["mine_coordinator"]
+        w = counted.get("counted_on_workers")
+        if w:
+            peaks = lambda m: " / ".join(str(m["peak_mb"][p]) for p in [COORDINATOR, *WORKERS])  # noqa: E731
+            print("\nsales_by_basket, counted on the workers against the coordinator mining the encoded baskets:\n")
+            print("| way | rar_mine (s) | vs one server | bytes to and from the workers | peak MB coordinator / worker 1"
+                  " / worker 2 |")
+            print("|---|---|---|---|---|")
+            print(f"| counted on the workers ({w['candidates']:,} candidates, {w['shards']} shards) | {counted['time']:.2f}"
+                  f" | {counted['time'] / one['time']:.2f}x | {w['bytes_total'] / 1e6:.2f} MB (round 1"
+                  f" {w['bytes_round1'] / 1e6:.2f}, sent {w['bytes_sent_round2'] / 1e6:.2f},"
+                  f" round 2 {w['bytes_round2'] / 1e6:.2f}) | {peaks(counted)} |")
+            print(f"| workers encode, coordinator mines | {coord['time']:.2f} | {coord['time'] / one['time']:.2f}x"
+                  f" | {by_basket['state_bytes'] / 1e6:.1f} MB | {peaks(coord)} |")
     finally:
         stop_cluster()
 

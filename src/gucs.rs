@@ -16,7 +16,18 @@ pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 /// Default device of rar_train: 'auto', 'cpu' or 'cuda'.
 pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
 
+/// Whether rar_mine counts itemsets on the Citus workers where it can.
+pub static COUNT_ON_WORKERS: GucSetting<bool> = GucSetting::<bool>::new(true);
+
 pub fn init() {
+    GucRegistry::define_bool_guc(
+        c"rar.count_on_workers",
+        c"Whether rar_mine counts itemsets on the workers of a Citus table distributed by its basket column.",
+        c"On (the default), each shard finds its frequent itemsets and counts the candidates, in two rounds, and only itemsets and counts reach the coordinator; off, the workers encode the baskets and the coordinator mines them. The rules are the same.",
+        &COUNT_ON_WORKERS,
+        GucContext::Userset,
+        GucFlags::default(),
+    );
     GucRegistry::define_string_guc(
         c"rar.device",
         c"Default device of rar_train: auto, cpu or cuda.",
@@ -45,6 +56,10 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::UNIT_KB,
     );
+}
+
+pub fn count_on_workers() -> bool {
+    COUNT_ON_WORKERS.get()
 }
 
 pub fn max_rules() -> u64 {

@@ -9,6 +9,8 @@
 //!   registered source or a table), for every function.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`distributed`]: counting itemsets on the shards of a Citus table
+//!   (two rounds, through `api::shards` on each shard).
 //! - [`progress`]: what a long call is doing, for `rar.progress`.
 //! - [`splits`]: recorded and default train/validation/test splits.
 //! - [`neural`]: rules read off a trained model (`rar_mine(method => 'neural' | 'hybrid')`).
@@ -29,6 +31,7 @@ use pgrx::prelude::*;
 pub mod api;
 pub mod args;
 pub mod compat;
+pub mod distributed;
 pub mod error;
 pub mod gucs;
 pub mod hierarchy;

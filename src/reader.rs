@@ -184,6 +184,17 @@ pub fn read_baskets(
 /// Stops before a scan that the planner's statistics say would not fit.
 /// Sources without statistics (views, tables never analyzed) pass.
 fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarError> {
+    let Some((lines, baskets)) = estimate(src, tid)? else { return Ok(()) };
+    let needed = BasketsBuilder::estimate_bytes(lines, baskets);
+    if needed > memory_limit {
+        return Err(RarError::WouldNotFit { lines, baskets, needed, limit_bytes: memory_limit });
+    }
+    Ok(())
+}
+
+/// The lines and baskets of `src` by the planner's statistics; `None`
+/// without statistics (views, tables never analyzed).
+pub fn estimate(src: &Source, tid: &str) -> Result<Option<(u64, u64)>, RarError> {
     let row = Spi::connect(|client| {
         let t = client.select(
             "SELECT CASE WHEN c.relkind = 'p' THEN \
@@ -204,7 +215,7 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
     })?;
     let lines = row.0.unwrap_or(0.0).max(0.0) as u64;
     if lines == 0 {
-        return Ok(());
+        return Ok(None);
     }
     // ANALYZE's sample underestimates the distinct basket ids of a large
     // table whose lines are stored basket by basket; a basket rarely has
@@ -215,11 +226,7 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
         _ => 0,
     }
     .max(lines / 20);
-    let needed = BasketsBuilder::estimate_bytes(lines, baskets);
-    if needed > memory_limit {
-        return Err(RarError::WouldNotFit { lines, baskets, needed, limit_bytes: memory_limit });
-    }
-    Ok(())
+    Ok(Some((lines, baskets)))
 }
 
 /// The leaf partitions of a partitioned source, quoted, with whether each is

@@ -11,7 +11,7 @@ use crate::error::{OrRaise, RarError};
 use crate::progress::Progress;
 use crate::spi::pin_search_path;
 use crate::srf::{Figures, RuleRows};
-use crate::{gucs, hierarchy, neural, reader, relation, sources, splits};
+use crate::{distributed, gucs, hierarchy, neural, reader, relation, sources, splits};
 
 fn support_of(s: &str) -> SupportOf {
     match s {
@@ -247,40 +247,51 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
         }
         splits::filter(&src, &splits::recorded(&src), set)
     });
-    let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit, false).or_raise();
-    if stats.null_lines > 0 {
-        let n = stats.null_lines;
-        pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
-    }
-    let baskets = match level {
-        Some(level) => {
-            progress.report(&format!("lifting {} baskets to level {level}", baskets.len()));
-            hierarchy::baskets_at(&target, source.unwrap_or_default(), level, baskets, params.memory_limit).or_raise()
+    // Exact rules of a whole Citus table distributed by basket: counted on
+    // its shards where that applies (see crate::distributed).
+    let on_shards = (method == "exact" && level.is_none() && filter.is_none())
+        .then(|| distributed::mine_on_shards(&src, &layout, &params, &progress))
+        .flatten();
+    let mut rules = match on_shards {
+        Some(found) => {
+            notice_null_lines(found.null_lines);
+            found.rules
         }
-        None => baskets,
+        None => {
+            let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit, false).or_raise();
+            notice_null_lines(stats.null_lines);
+            let baskets = match level {
+                Some(level) => {
+                    progress.report(&format!("lifting {} baskets to level {level}", baskets.len()));
+                    hierarchy::baskets_at(&target, source.unwrap_or_default(), level, baskets, params.memory_limit)
+                        .or_raise()
+                }
+                None => baskets,
+            };
+            progress.report(&format!("mining {} baskets ({method})", baskets.len()));
+            if method != "exact" {
+                let rows = neural::mine(
+                    baskets,
+                    &params,
+                    src.oid,
+                    &src.display,
+                    method,
+                    model,
+                    antecedent_threshold,
+                    consequent_threshold,
+                );
+                let mut p: Vec<f64> = rows.iter().map(Rule::p_value).collect();
+                adjust(&mut p, filters.p_adjust);
+                let kept: Vec<(Rule, f64)> =
+                    rows.into_iter().zip(p).filter(|(_, p)| filters.max_p_value.is_none_or(|m| *p <= m)).collect();
+                return Mined::Rows(kept);
+            }
+            mine_rules(baskets, &params, &mut || {
+                check_for_interrupts!();
+            })
+            .or_raise()
+        }
     };
-    progress.report(&format!("mining {} baskets ({method})", baskets.len()));
-    if method != "exact" {
-        let rows = neural::mine(
-            baskets,
-            &params,
-            src.oid,
-            &src.display,
-            method,
-            model,
-            antecedent_threshold,
-            consequent_threshold,
-        );
-        let mut p: Vec<f64> = rows.iter().map(Rule::p_value).collect();
-        adjust(&mut p, filters.p_adjust);
-        let kept: Vec<(Rule, f64)> =
-            rows.into_iter().zip(p).filter(|(_, p)| filters.max_p_value.is_none_or(|m| *p <= m)).collect();
-        return Mined::Rows(kept);
-    }
-    let mut rules = mine_rules(baskets, &params, &mut || {
-        check_for_interrupts!();
-    })
-    .or_raise();
     // The p-values, their order for Holm's correction and the filters' flags
     // (24 bytes a rule) come on top of the rules and the tree.
     if rules.bytes().saturating_add(rules.len() as u64 * 24) > params.memory_limit {
@@ -311,6 +322,13 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
         p.retain(|x| *x <= max);
     }
     Mined::Exact { rules: Box::new(rules), p }
+}
+
+/// Says how many lines were skipped for a NULL basket id or item.
+fn notice_null_lines(n: u64) {
+    if n > 0 {
+        pgrx::notice!("rar_mine skipped {n} line{} with a NULL basket id or item", if n == 1 { "" } else { "s" });
+    }
 }
 
 /// The interest ratio of rules across levels, when they are mined so: a

@@ -6,6 +6,7 @@
 //! | `rar_mine` | [`mine`] (exact; neural and hybrid rules in `crate::neural`) |
 //! | `rar_rules_agg` (and `rar.baskets`, `rar.baskets_state`) | [`aggregate`] |
 //! | `rar_mine_segments` | [`segments`] |
+//! | `rar.shard_itemsets`, `rar.shard_counts` (run on Citus shards by `crate::distributed`) | [`shards`] |
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`; splits are read by `crate::splits`) | [`split`] |
 //! | `rar_profile` | [`profile`] |
@@ -26,6 +27,7 @@ pub mod profile;
 pub mod recommend;
 pub mod rulesets;
 pub mod segments;
+pub mod shards;
 pub mod split;
 pub mod train;
 pub mod trend;

@@ -120,3 +120,83 @@ def test_the_aggregates_in_a_source_answer_as_usual(db):
         copy = c.execute(q, ("filtered_copy",)).fetchall()
         assert len(copy) > 10
         assert c.execute(q, ("filtered_view",)).fetchall() == copy
+
+
+def read_varint(b, at):
+    v, shift = 0, 0
+    while True:
+        byte = b[at]
+        at += 1
+        v |= (byte & 0x7F) << shift
+        shift += 7
+        if byte < 0x80:
+            return v, at
+
+
+def candidates_request(names, itemsets):
+    """Round 2's request (rar_core::shards): names, then each itemset as
+    ascending indices, the first as is and the rest as gaps less one."""
+    b = bytearray(b"RARS\x01\x02") + varint(len(names))
+    for n in names:
+        b += varint(len(n.encode())) + n.encode()
+    b += varint(len(itemsets))
+    for s in itemsets:
+        s = sorted(s)
+        b += varint(len(s)) + varint(s[0]) + b"".join(varint(y - x - 1) for x, y in zip(s, s[1:]))
+    return base64.b64encode(bytes(b)).decode()
+
+
+def test_shard_functions_answer_and_refuse(db):
+    """The two rounds rar_mine runs on Citus shards, called on a plain
+    table: round 1 finds the itemsets (or declines where min_support is
+    too few baskets), round 2's counts are the table's own (checked with
+    plain SQL), and bad input gets SQL errors, never an internal error."""
+    with db() as c:
+        one = base64.b64decode(c.execute(
+            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.01, 3)").fetchone()[0])
+        assert one[:6] == b"RARS\x01\x01"
+        n, at = read_varint(one, 6)
+        assert n == c.execute("SELECT count(DISTINCT transaction_id) FROM groceries").fetchone()[0]
+        assert one[at] == 0, "not declined"
+        n_names, _ = read_varint(one, at + 1)
+        assert 50 < n_names < 169
+        few = base64.b64decode(c.execute(
+            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.001, 3)").fetchone()[0])
+        _, at = read_varint(few, 6)
+        assert few[at] == 1, "declined: 0.1% is 10 baskets"
+
+        names = ["whole milk", "yogurt", "no such item", "rolls/buns"]
+        itemsets = [[0], [1], [0, 1], [2], [0, 2], [0, 1, 3]]
+        request = candidates_request(names, itemsets)
+        got = base64.b64decode(c.execute(
+            "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s)", (request,)).fetchone()[0])
+        assert got[:6] == b"RARS\x01\x03"
+        n, at = read_varint(got, 6)
+        _, at = read_varint(got, at)
+        k, at = read_varint(got, at)
+        counts = []
+        for _ in range(k):
+            v, at = read_varint(got, at)
+            counts.append(v)
+        expected = [c.execute("SELECT count(*) FROM (SELECT transaction_id FROM groceries WHERE item = ANY(%s)"
+                              " GROUP BY 1 HAVING count(DISTINCT item) = %s) t",
+                              ([names[i] for i in s], len(s))).fetchone()[0] for s in itemsets]
+        assert counts == expected and counts[3] == counts[4] == 0 and counts[5] > 0
+
+        call = "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s)"
+        with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+            c.execute(call, ("not base64!",))
+        for bad in [base64.b64encode(b"RARS\x01\x02\xff").decode(),              # truncated
+                    base64.b64encode(b"RARS\x01\x02\x00" + varint(1 << 40)).decode(),  # 2^40 itemsets claimed
+                    candidates_request(["a"], [[0]])[:-4] + "AAAA",               # bytes after the end
+                    base64.b64encode(b"RARS\x01\x01\x00\x00").decode()]:          # round 1's kind
+            with pytest.raises(psycopg.errors.InvalidBinaryRepresentation):
+                c.execute(call, (bad,))
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0, 3)")
+        with pytest.raises(psycopg.errors.InvalidParameterValue):
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.1, 99)")
+        with pytest.raises(psycopg.errors.NullValueNotAllowed):
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', NULL, 3)")
+        with pytest.raises(psycopg.errors.UndefinedColumn):
+            c.execute("SELECT rar.shard_counts('groceries', 'nope', 'item', %s)", (request,))

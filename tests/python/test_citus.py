@@ -10,7 +10,9 @@ for a reference table; the workers encode the lines (the plan ships
 receives are fewer than the lines'); rar_rules_agg grouped by the
 distribution column runs whole on the workers; rar_mine_segments by the
 distribution column; CALL rar_refresh and the rar.rules views on the
-coordinator; rar_split and rar_profile."""
+coordinator; rar_split and rar_profile; for a table distributed by its
+basket column, the itemsets counted on the workers (two rounds) with the
+same rules, and the cases where the coordinator mines instead."""
 import os
 import pathlib
 import shutil
@@ -93,6 +95,12 @@ def cluster():
                 c.execute(f"CREATE TABLE {name} (LIKE groceries_local)")
                 c.execute(f"SELECT create_distributed_table('{name}', '{column}')")
                 c.execute(f"INSERT INTO {name} SELECT * FROM groceries_local")
+            # Two shards of about 4,900 baskets: min_support 0.005 is 24
+            # baskets on each, enough for the shards to count (see
+            # rar_core::shards::MIN_LOCAL_COUNT); on eight shards it is 6.
+            c.execute("CREATE TABLE two_shards (LIKE groceries_local)")
+            c.execute("SELECT create_distributed_table('two_shards', 'transaction_id', shard_count => 2)")
+            c.execute("INSERT INTO two_shards SELECT * FROM groceries_local")
             c.execute("CREATE TABLE reference (LIKE groceries_local)")
             c.execute("SELECT create_reference_table('reference')")
             c.execute("INSERT INTO reference SELECT * FROM groceries_local")
@@ -319,3 +327,119 @@ def test_upgrade_from_0_1_0_on_citus(cluster):
     # 0.1.0's rar_mine has nine columns; the same rules.
     assert [r[:9] for r in after] == [r[:9] for r in before]
     assert "worker_partial_agg" in plan, plan
+
+
+def debug_messages(conn):
+    """Collects the session's messages down to DEBUG1 (rar_mine says there
+    whether it counted on the workers, and why not)."""
+    messages = []
+    conn.add_notice_handler(lambda d: messages.append(d.message_primary or ""))
+    conn.execute("SET client_min_messages = debug1")
+    return messages
+
+
+def counted_on_workers(messages):
+    mine = [m for m in messages if m.startswith("rar_mine:")]
+    assert len(mine) == 1, messages
+    return mine[0].startswith("rar_mine: counted"), mine[0]
+
+
+@pytest.mark.parametrize("options", [
+    "min_support => 0.005, min_confidence => 0.2",
+    "min_support => 0.02, min_confidence => 0.25, support_of => 'antecedent'",
+    "min_support => 0.005, min_confidence => 0.1, max_consequent => 2, min_length => 2, max_length => 3",
+    "min_support => 0.005, min_confidence => 0.2, min_improvement => 0",
+    "min_support => 0.005, min_confidence => 0.2, max_p_value => 0.01, p_adjust => 'bonferroni'",
+    "min_support => 0.005, min_confidence => 0, min_lift => 1.5, max_length => 2",
+])
+def test_itemsets_counted_on_the_workers(cluster, options):
+    """A table distributed by its basket column: each shard finds its
+    frequent itemsets, then counts the candidates (rar_mine says so at
+    DEBUG1, with the bytes moved), and the rules are those of the same
+    lines on one server, with every option that filters exact rules."""
+    q = f"SELECT * FROM rar_mine(%s, tid_column => 'transaction_id', item_column => 'item', {options})"
+    with on(cluster) as c:
+        local = rules(c, q, "groceries_local")
+        assert len(local) > 20
+        messages = debug_messages(c)
+        assert rules(c, q, "two_shards") == local
+        counted, message = counted_on_workers(messages)
+        assert counted and "on the 2 shards" in message, message
+
+
+def test_the_coordinator_mines_where_shards_cannot_count(cluster):
+    """Where counting on the workers does not apply, rar_mine says why at
+    DEBUG1 and the coordinator mines the encoded baskets: the same rules."""
+    with on(cluster) as c:
+        local = rules(c, MINE, "groceries_local")
+        messages = debug_messages(c)
+        cases = [
+            ("by_basket", "", "too few baskets"),  # 0.005 of 1,229 baskets
+            ("by_item", "", "not distributed by its basket column"),
+            ("reference", "", "not distributed by its basket column"),
+            ("two_shards", "SET rar.count_on_workers = off", None),
+        ]
+        for table, setting, why in cases:
+            if setting:
+                c.execute(setting)
+            messages.clear()
+            assert rules(c, MINE, table) == local, table
+            counted = [m for m in messages if m.startswith("rar_mine:")]
+            assert not any(m.startswith("rar_mine: counted") for m in counted), (table, messages)
+            if why:
+                assert any(why in m for m in counted), (table, messages)
+            c.execute("RESET rar.count_on_workers")
+
+
+def test_counting_sees_the_transactions_changes(cluster):
+    """Inside a transaction block the rounds (which run in connections of
+    their own) would not see the block's uncommitted lines: there the
+    coordinator mines, and the rules include them, as on one server. A NULL
+    item is skipped and counted in a NOTICE on both paths."""
+    extra = ("INSERT INTO {} SELECT transaction_id, 'extra', store FROM groceries_local"
+             " WHERE transaction_id % 4 = 0")
+    null_line = "INSERT INTO {} VALUES (1, NULL, 1)"
+    with on(cluster) as c:
+        with c.transaction():
+            c.execute(extra.format("groceries_local"))
+            c.execute(null_line.format("groceries_local"))
+            local = rules(c, MINE, "groceries_local")
+            raise psycopg.Rollback()
+        assert any("extra" in r[0] + r[1] for r in local)
+        messages = debug_messages(c)
+        with c.transaction():
+            c.execute(extra.format("two_shards"))
+            c.execute(null_line.format("two_shards"))
+            assert rules(c, MINE, "two_shards") == local
+            raise psycopg.Rollback()
+        assert any("inside a transaction block" in m for m in messages), messages
+        assert any("skipped 1 line" in m for m in messages), messages
+        # Committed, the workers count them.
+        c.execute(null_line.format("two_shards"))
+        messages.clear()
+        try:
+            rules(c, MINE, "two_shards")
+            assert counted_on_workers(messages)[0]
+            assert any("skipped 1 line" in m for m in messages), messages
+        finally:
+            c.execute("DELETE FROM two_shards WHERE item IS NULL")
+
+
+def test_counting_on_the_workers_as_the_caller(cluster):
+    """The rounds read the shards as the caller: a role with SELECT gets
+    the rules counted on the workers; one without gets permission denied."""
+    with on(cluster) as c:
+        c.execute("DROP ROLE IF EXISTS shard_analyst")
+        c.execute("DROP ROLE IF EXISTS shard_outsider")
+        c.execute("CREATE ROLE shard_analyst LOGIN")
+        c.execute("CREATE ROLE shard_outsider LOGIN")
+        c.execute("GRANT SELECT ON two_shards TO shard_analyst")
+        expected = rules(c, MINE, "groceries_local")
+    with on(cluster) as c:
+        messages = debug_messages(c)
+        c.execute("SET ROLE shard_analyst")
+        assert rules(c, MINE, "two_shards") == expected
+        assert counted_on_workers(messages)[0]
+        c.execute("SET ROLE shard_outsider")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            c.execute(MINE, ("two_shards",))

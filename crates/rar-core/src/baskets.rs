@@ -18,6 +18,12 @@ pub struct Baskets {
 }
 
 impl Baskets {
+    /// No baskets, only item names: the vocabulary of rules mined from
+    /// counts made elsewhere (see [`crate::rules::rules_from_counts`]).
+    pub fn named(names: Vec<String>) -> Baskets {
+        Baskets { names: names.into_iter().map(String::into_boxed_str).collect(), ..Baskets::default() }
+    }
+
     /// Number of baskets (the `N` of every support).
     pub fn len(&self) -> usize {
         self.offsets.len().saturating_sub(1)

@@ -17,6 +17,8 @@
 //! - [`layout`]: which columns of a source hold baskets and items.
 //! - [`probe`]: rules proposed by probing a trained model (Aerial+ style),
 //!   and counted exactly on the baskets.
+//! - [`shards`]: rules of a table whose baskets lie on several shards,
+//!   counted on the shards in two rounds (SON).
 //! - [`rule`]: the one owned shape of a rule (rows, JSON, evaluation).
 //! - [`significance`]: Fisher's exact test of a rule and the corrections
 //!   for the number of rules (Holm, Bonferroni).
@@ -67,6 +69,7 @@ pub mod probe;
 pub mod profile;
 pub mod rule;
 pub mod rules;
+pub mod shards;
 pub mod significance;
 pub mod text;
 pub mod trend;

@@ -322,7 +322,7 @@ impl Partial {
     }
 }
 
-fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
     while v >= 0x80 {
         out.push(v as u8 | 0x80);
         v >>= 7;
@@ -350,13 +350,21 @@ pub fn decimal(v: i64, buf: &mut [u8; 20]) -> &str {
     std::str::from_utf8(&buf[at..]).expect("ASCII digits")
 }
 
-struct Reader<'a> {
+/// Reads the numbers and strings of a state, every length checked against
+/// the bytes left.
+pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
     at: usize,
 }
 
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> Result<&'a [u8], BadState> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, at: 0 }
+    }
+    pub(crate) fn at_end(&self) -> bool {
+        self.at == self.bytes.len()
+    }
+    pub(crate) fn take(&mut self, n: usize) -> Result<&'a [u8], BadState> {
         let end = self.at.checked_add(n).filter(|&e| e <= self.bytes.len()).ok_or(BadState("truncated"))?;
         let s = &self.bytes[self.at..end];
         self.at = end;
@@ -371,7 +379,7 @@ impl<'a> Reader<'a> {
     fn f64(&mut self) -> Result<f64, BadState> {
         Ok(f64::from_le_bytes(self.take(8)?.try_into().unwrap()))
     }
-    fn varint(&mut self) -> Result<u64, BadState> {
+    pub(crate) fn varint(&mut self) -> Result<u64, BadState> {
         let mut v = 0u64;
         for shift in (0..64).step_by(7) {
             let byte = self.take(1)?[0];
@@ -384,7 +392,7 @@ impl<'a> Reader<'a> {
     }
     /// A number of things that take at least a byte each: at most the bytes
     /// left, and at most u32::MAX (ids are u32).
-    fn count(&mut self) -> Result<usize, BadState> {
+    pub(crate) fn count(&mut self) -> Result<usize, BadState> {
         let v = self.varint()?;
         if v > (self.bytes.len() - self.at) as u64 || v > u64::from(u32::MAX) {
             return Err(BadState("truncated"));
@@ -392,14 +400,14 @@ impl<'a> Reader<'a> {
         Ok(v as usize)
     }
     /// A length of bytes that follow (or one more, for a basket id).
-    fn len(&mut self) -> Result<usize, BadState> {
+    pub(crate) fn len(&mut self) -> Result<usize, BadState> {
         let v = self.varint()?;
         if v > (self.bytes.len() - self.at) as u64 + 1 {
             return Err(BadState("truncated"));
         }
         Ok(v as usize)
     }
-    fn str_of(&mut self, len: usize) -> Result<&'a str, BadState> {
+    pub(crate) fn str_of(&mut self, len: usize) -> Result<&'a str, BadState> {
         std::str::from_utf8(self.take(len)?).map_err(|_| BadState("a name that is not UTF-8"))
     }
 }

@@ -15,7 +15,7 @@ use crate::baskets::Baskets;
 use crate::error::MineError;
 use std::sync::atomic::{AtomicU64, Ordering as AtomicOrdering};
 
-use crate::itemsets::{mine_itemsets, Counts, Found, ItemsetTree, NodeRef, SearchLimits, Visitor, NODE_BYTES};
+use crate::itemsets::{mine_itemsets, without, Counts, Found, ItemsetTree, NodeRef, SearchLimits, Visitor, NODE_BYTES};
 use crate::params::{MineParams, SupportOf};
 
 /// Confidence comparisons allow this much rounding error.
@@ -215,7 +215,31 @@ impl Visitor for Collector<'_> {
     }
 }
 
-impl Collector<'_> {
+impl<'p> Collector<'p> {
+    fn new(
+        params: &'p MineParams,
+        vocab_rank: &'p [u32],
+        packed: bool,
+        min_support_count: u32,
+        n: u32,
+        total: &'p AtomicU64,
+    ) -> Collector<'p> {
+        Collector {
+            params,
+            vocab_rank,
+            packed,
+            min_support_count,
+            n,
+            total,
+            unreported: 0,
+            rules: Vec::new(),
+            ante: Vec::new(),
+            cons: Vec::new(),
+            ante_ranks: Vec::new(),
+            cons_ranks: Vec::new(),
+        }
+    }
+
     /// Adds the rule of `node` with consequent `mask`, within the budgets.
     fn keep(
         &mut self,
@@ -263,12 +287,7 @@ impl Collector<'_> {
 pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut()) -> Result<RuleSet, MineError> {
     params.validate()?;
     let min_support_count = params.min_count(baskets.len());
-    // With the antecedent's support, `A ∪ C` needs only
-    // `min_confidence * min_support_count` baskets.
-    let itemset_min_count = match params.support_of {
-        SupportOf::Rule => min_support_count,
-        SupportOf::Antecedent => ((params.min_confidence * min_support_count as f64) - 1e-9).ceil().max(1.0) as u32,
-    };
+    let itemset_min_count = itemset_min_count(params, min_support_count);
     let limits = SearchLimits {
         min_count: itemset_min_count,
         antecedent_count: (params.support_of == SupportOf::Antecedent && params.max_consequent == 1)
@@ -278,29 +297,12 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         memory_limit: params.memory_limit,
         threads: params.threads.max(1),
     };
-    let mut by_rank: Vec<u32> = (0..baskets.n_items() as u32).collect();
-    by_rank.sort_unstable_by(|&a, &b| baskets.item_name(a).cmp(baskets.item_name(b)));
-    let mut vocab_rank = vec![0u32; baskets.n_items()];
-    for (rank, &v) in by_rank.iter().enumerate() {
-        vocab_rank[v as usize] = rank as u32;
-    }
+    let (vocab_rank, by_rank) = name_ranks(&baskets);
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
     let total = AtomicU64::new(0);
+    let n = baskets.len() as u32;
     let mut collectors: Vec<Collector<'_>> = (0..limits.threads)
-        .map(|_| Collector {
-            params,
-            vocab_rank: &vocab_rank,
-            packed,
-            min_support_count,
-            n: baskets.len() as u32,
-            total: &total,
-            unreported: 0,
-            rules: Vec::new(),
-            ante: Vec::new(),
-            cons: Vec::new(),
-            ante_ranks: Vec::new(),
-            cons_ranks: Vec::new(),
-        })
+        .map(|_| Collector::new(params, &vocab_rank, packed, min_support_count, n, &total))
         .collect();
     let mut tree = mine_itemsets(&baskets, limits, &mut collectors, tick)?;
     // Each thread saw its own rules and the others' up to their last batch:
@@ -319,6 +321,138 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
     set.sort(tick);
     Ok(set)
+}
+
+/// The least count of an itemset that can make a rule: `min_support_count`,
+/// or with the antecedent's support only `min_confidence *
+/// min_support_count` (the count of `A ∪ C` is at least that of `A` times
+/// the confidence).
+pub fn itemset_min_count(params: &MineParams, min_support_count: u32) -> u32 {
+    match params.support_of {
+        SupportOf::Rule => min_support_count,
+        SupportOf::Antecedent => ((params.min_confidence * min_support_count as f64) - 1e-9).ceil().max(1.0) as u32,
+    }
+}
+
+/// The rules of itemsets counted elsewhere (on the shards of a distributed
+/// table, see [`crate::shards`]), the same as [`mine_rules`] finds on the
+/// baskets themselves: `names` names the items; `n` is the number of
+/// baskets; `counted` holds itemsets (ascending indices into `names`, no
+/// repeats) with their exact counts, among them every itemset of at most
+/// `params.max_length` items that reaches the thresholds. Itemsets below
+/// the thresholds, or one of whose subsets is missing, are ignored.
+pub fn rules_from_counts(
+    names: Vec<String>,
+    n: u32,
+    counted: &[(Vec<u32>, u32)],
+    params: &MineParams,
+    tick: &mut dyn FnMut(),
+) -> Result<RuleSet, MineError> {
+    params.validate()?;
+    let min_support_count = params.min_count(n as usize);
+    let min_count = itemset_min_count(params, min_support_count);
+    // The frequent items, numbered by ascending count as the miner does.
+    let mut item_count = vec![0u32; names.len()];
+    for (set, count) in counted {
+        if let [only] = set.as_slice() {
+            if let Some(c) = item_count.get_mut(*only as usize) {
+                *c = *count;
+            }
+        }
+    }
+    let mut frequent: Vec<u32> = (0..names.len() as u32).filter(|&i| item_count[i as usize] >= min_count).collect();
+    frequent.sort_by(|&a, &b| {
+        item_count[a as usize].cmp(&item_count[b as usize]).then_with(|| names[a as usize].cmp(&names[b as usize]))
+    });
+    let mut internal = vec![u32::MAX; names.len()];
+    for (k, &v) in frequent.iter().enumerate() {
+        internal[v as usize] = k as u32;
+    }
+    let mut sets: Vec<(Vec<u32>, u32)> = Vec::new();
+    for (k, (set, count)) in counted.iter().enumerate() {
+        if k % 4096 == 0 {
+            tick();
+        }
+        if set.is_empty() || set.len() > params.max_length || *count < min_count {
+            continue;
+        }
+        let mut items: Vec<u32> = set.iter().map(|&v| internal.get(v as usize).copied().unwrap_or(u32::MAX)).collect();
+        if items.contains(&u32::MAX) {
+            continue;
+        }
+        items.sort_unstable();
+        if items.windows(2).any(|w| w[0] == w[1]) {
+            continue;
+        }
+        sets.push((items, *count));
+    }
+    sets.sort_unstable_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    sets.dedup_by(|a, b| a.0 == b.0);
+    // Itemsets whose subsets are not all there (the table changed between
+    // the rounds) cannot be trusted: dropped, length by length.
+    let mut kept: std::collections::HashSet<Vec<u32>> = std::collections::HashSet::new();
+    let mut closed = Vec::with_capacity(sets.len());
+    let mut sub = Vec::new();
+    for (set, count) in sets {
+        if closed.len() % 4096 == 0 {
+            tick();
+        }
+        let whole = set.len() == 1
+            || (0..set.len()).all(|skip| {
+                without(&set, skip, &mut sub);
+                kept.contains(&sub)
+            });
+        if whole {
+            kept.insert(set.clone());
+            closed.push((set, count));
+        }
+        if budget_bytes(0, closed.len() as u64) > params.memory_limit {
+            return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
+        }
+    }
+    drop(kept);
+    let tree = ItemsetTree::from_sorted(n, frequent, &closed);
+    let baskets = Baskets::named(names);
+    let (vocab_rank, by_rank) = name_ranks(&baskets);
+    let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
+    let total = AtomicU64::new(0);
+    let mut collector = Collector::new(params, &vocab_rank, packed, min_support_count, n, &total);
+    let mut items = Vec::new();
+    let mut drop_counts = Vec::new();
+    for node in 1..=tree.n_itemsets() as u32 {
+        if node % 4096 == 0 {
+            tick();
+        }
+        tree.items_of(node, &mut items);
+        drop_counts.clear();
+        for skip in 0..items.len() {
+            without(&items, skip, &mut sub);
+            drop_counts.push(tree.count_of(&sub).unwrap_or(0));
+        }
+        let found = Found {
+            node: NodeRef { top: u32::MAX, local: node },
+            count: tree.count(node),
+            items: &items,
+            drop_counts: &drop_counts,
+        };
+        collector.visit(&tree, found)?;
+    }
+    let rules = collector.rules;
+    check_budgets(rules.len() as u64, tree.n_itemsets() as u64, params)?;
+    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: params.threads.max(1) };
+    set.sort(tick);
+    Ok(set)
+}
+
+/// Each item's rank in name order, and the items by rank.
+fn name_ranks(baskets: &Baskets) -> (Vec<u32>, Vec<u32>) {
+    let mut by_rank: Vec<u32> = (0..baskets.n_items() as u32).collect();
+    by_rank.sort_unstable_by(|&a, &b| baskets.item_name(a).cmp(baskets.item_name(b)));
+    let mut vocab_rank = vec![0u32; baskets.n_items()];
+    for (rank, &v) in by_rank.iter().enumerate() {
+        vocab_rank[v as usize] = rank as u32;
+    }
+    (vocab_rank, by_rank)
 }
 
 /// Bytes `rules` rules over `itemsets` itemsets take, as the budget counts

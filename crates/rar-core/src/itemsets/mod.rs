@@ -49,6 +49,7 @@ use crate::error::MineError;
 pub use search::mine_itemsets;
 pub use threads::set_thread_start;
 pub(crate) use threads::thread_start;
+pub(crate) use tree::without;
 pub use tree::{Counts, ItemsetTree, NodeRef, NODE_BYTES};
 
 const NONE: u32 = u32::MAX;

@@ -38,6 +38,28 @@ pub struct NodeRef {
 }
 
 impl ItemsetTree {
+    /// The tree of itemsets counted elsewhere (see [`crate::shards`]):
+    /// `n_baskets` baskets; `items[i]` the vocabulary id of internal item
+    /// `i`; `sets` each itemset (internal items, ascending) with its count,
+    /// sorted by length then items, holding every singleton `0..items.len()`
+    /// and, with each itemset, the itemset without its last item.
+    pub(crate) fn from_sorted(n_baskets: u32, items: Vec<u32>, sets: &[(Vec<u32>, u32)]) -> ItemsetTree {
+        let mut nodes = Vec::with_capacity(sets.len() + 1);
+        nodes.push(Node { item: NONE, count: n_baskets, parent: 0, first_child: NONE, n_children: 0 });
+        for (set, count) in sets {
+            let (&last, prefix) = set.split_last().expect("no empty itemset");
+            let parent = find(&nodes, 0, prefix).expect("the prefix of an itemset comes before it");
+            let at = nodes.len() as u32;
+            let p = &mut nodes[parent as usize];
+            if p.n_children == 0 {
+                p.first_child = at;
+            }
+            p.n_children += 1;
+            nodes.push(Node { item: last, count: *count, parent, first_child: NONE, n_children: 0 });
+        }
+        ItemsetTree { nodes, items, base: Vec::new(), moved: Vec::new() }
+    }
+
     /// Number of baskets mined.
     pub fn n_baskets(&self) -> u32 {
         self.nodes[0].count
@@ -122,7 +144,7 @@ pub(super) fn find(nodes: &[Node], start: u32, items: &[u32]) -> Option<u32> {
 }
 
 /// `items` without the one at position `skip`, written into `out`.
-pub(super) fn without(items: &[u32], skip: usize, out: &mut Vec<u32>) {
+pub(crate) fn without(items: &[u32], skip: usize, out: &mut Vec<u32>) {
     out.clear();
     out.extend(items.iter().enumerate().filter(|&(i, _)| i != skip).map(|(_, &v)| v));
 }
