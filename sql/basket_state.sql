@@ -49,10 +49,10 @@ COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function 
 -- each shard's frequent itemsets, then every candidate's count on each
 -- shard; only itemsets and counts reach the coordinator.
 CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer) RETURNS text
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
 CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text) RETURNS text
+                                 candidates text, memory_limit bigint) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';

@@ -17,7 +17,7 @@ CREATE FUNCTION "rar_mine"(
 	"method" TEXT DEFAULT 'exact',
 	"model" bigint DEFAULT NULL,
 	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT 0.1,
+	"consequent_threshold" double precision DEFAULT NULL,
 	"max_p_value" double precision DEFAULT NULL,
 	"p_adjust" TEXT DEFAULT 'holm',
 	"min_improvement" double precision DEFAULT NULL,

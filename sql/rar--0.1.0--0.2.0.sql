@@ -139,13 +139,13 @@ COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function 
 -- each shard's frequent itemsets, then every candidate's count on each
 -- shard; only itemsets and counts reach the coordinator.
 CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer) RETURNS text
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
 CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text) RETURNS text
+                                 candidates text, memory_limit bigint) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 
 
 -- 2. Every function, procedure, aggregate and view of 0.2.0
@@ -233,11 +233,11 @@ CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS byte
     PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer) RETURNS text
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
 
 CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text) RETURNS text
+                                 candidates text, memory_limit bigint) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_mine"(
@@ -255,7 +255,7 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"method" TEXT DEFAULT 'exact',
 	"model" bigint DEFAULT NULL,
 	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT 0.1,
+	"consequent_threshold" double precision DEFAULT NULL,
 	"max_p_value" double precision DEFAULT NULL,
 	"p_adjust" TEXT DEFAULT 'holm',
 	"min_improvement" double precision DEFAULT NULL,
@@ -931,7 +931,7 @@ CREATE OR REPLACE FUNCTION "rar_evaluate"(
 	"max_length" INT DEFAULT NULL, 
 	"methods" TEXT[] DEFAULT NULL, 
 	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT 0.1, 
+	"consequent_threshold" double precision DEFAULT NULL, 
 	"on_split" TEXT DEFAULT 'test' 
 ) RETURNS TABLE (
 	"subject" TEXT,  
@@ -1115,11 +1115,6 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
 	"antecedent_before" bigint, 
@@ -1166,170 +1161,20 @@ CROSS JOIN LATERAL (
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
 
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."relation_of"(
 	"name" TEXT 
@@ -1344,13 +1189,6 @@ CREATE OR REPLACE FUNCTION rar."source_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 
 CREATE OR REPLACE FUNCTION rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
@@ -1373,13 +1211,175 @@ AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
 $fn$;
 
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1527,8 +1527,8 @@ COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.baske
 COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
 COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
 COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;

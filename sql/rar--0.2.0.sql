@@ -258,13 +258,13 @@ COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function 
 -- each shard's frequent itemsets, then every candidate's count on each
 -- shard; only itemsets and counts reach the coordinator.
 CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer) RETURNS text
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
 CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text) RETURNS text
+                                 candidates text, memory_limit bigint) RETURNS text
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -291,7 +291,7 @@ CREATE FUNCTION "rar_mine"(
 	"method" TEXT DEFAULT 'exact',
 	"model" bigint DEFAULT NULL,
 	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT 0.1,
+	"consequent_threshold" double precision DEFAULT NULL,
 	"max_p_value" double precision DEFAULT NULL,
 	"p_adjust" TEXT DEFAULT 'holm',
 	"min_improvement" double precision DEFAULT NULL,
@@ -1350,7 +1350,7 @@ CREATE  FUNCTION "rar_evaluate"(
 	"max_length" INT DEFAULT NULL, /* Option < i32 > */
 	"methods" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
 	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT 0.1, /* Option < f64 > */
+	"consequent_threshold" double precision DEFAULT NULL, /* Option < f64 > */
 	"on_split" TEXT DEFAULT 'test' /* Option < & str > */
 ) RETURNS TABLE (
 	"subject" TEXT,  /* String */
@@ -1616,29 +1616,15 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/shards.rs:53
+-- src/api/shards.rs:76
 -- rar::api::shards::shard_counts
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/shards.rs:25
+-- src/api/shards.rs:31
 -- rar::api::shards::shard_itemsets
 -- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1710,56 +1696,91 @@ GRANT SELECT ON rar.rule_trends TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:200
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
+-- src/sources.rs:227
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:218
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:263
--- rar::api::basket_state::rar::basket_state_combine
--- Skipped due to `#[pgrx(sql = false)]`
+-- src/sources.rs:265
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bi
--- Skipped due to `#[pgrx(sql = false)]`
+-- src/sources.rs:234
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
+-- src/lib.rs:70
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
 
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bb
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
 
-/* <begin connected objects> */
--- src/api/basket_state.rs:206
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
+CREATE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
 
-/* <begin connected objects> */
--- src/api/basket_state.rs:287
--- rar::api::basket_state::rar::basket_state_final
--- Skipped due to `#[pgrx(sql = false)]`
+CREATE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1768,114 +1789,18 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:373
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:270
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1891,38 +1816,26 @@ AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
+	"basket" bigint, /* Option < i64 > */
 	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:296
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
+-- src/api/aggregate.rs:373
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+) RETURNS jsonb /* Option < JsonB > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:304
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1943,17 +1856,81 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:270
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:304
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1974,30 +1951,74 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:296
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2062,91 +2083,70 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:227
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+-- src/api/basket_state.rs:200
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
+-- src/api/basket_state.rs:206
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:287
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_bi
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:218
+-- rar::api::basket_state::rar::basket_state_out
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:263
+-- rar::api::basket_state::rar::basket_state_combine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_bb
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:70
--- requires:
---   rulesets
---   sources::rar::source_name
---   sources::rar::relation_of_sql
---   sources::rar::resolved_name
-
--- The functions of sql/models.sql that take a source, under the one naming
--- rule (src/sources.rs): a registered source's name, or a table or view as
--- the caller's search path finds it. A function with a pinned search path
--- no longer sees the caller's, so these thin wrappers resolve the name
--- first (with rar.relation_of or rar.resolved_name, schema-qualified like
--- everything they call) and hand the table, or a name any search path
--- resolves the same way, to the pinned function.
-
-CREATE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
-$fn$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */

@@ -72,6 +72,10 @@ pub enum RarError {
     BadStateText {
         message: String,
     },
+    /// A request to `rar.shard_counts` that is not one rar_mine made.
+    BadShardRequest {
+        message: String,
+    },
     /// NULL given for an argument that needs a value.
     NullArgument {
         name: &'static str,
@@ -460,6 +464,13 @@ impl RarError {
             )
             .set_detail(format!("The text is not base64: {message}."))
             .set_hint("A rar.basket_state is the running state of the aggregate rar.baskets_shared; its text is what Citus passes between nodes, not typed in."),
+            RarError::BadShardRequest { message } => ErrorReport::new(
+                ERRCODE_INVALID_TEXT_REPRESENTATION,
+                "invalid request to rar.shard_counts",
+                F,
+            )
+            .set_detail(format!("The candidate itemsets are not a request of this version of rar: {message}."))
+            .set_hint("rar_mine sends this request to each shard of a Citus table; it is not typed in."),
             RarError::UndefinedColumn { function, relation, column, columns, suggestion } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("column \"{column}\" of relation \"{relation}\" does not exist"),

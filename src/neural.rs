@@ -7,19 +7,32 @@
 //! - `hybrid`: the exact rules, kept when the model also gives the
 //!   consequent at least `consequent_threshold` given the antecedent.
 //!
+//! Without a `consequent_threshold` (the default), each item has its own:
+//! the 75th percentile of the probabilities the model gives it when it is
+//! held out of a real basket (`rar_core::probe::calibrate`), so that the
+//! same default suits models whose probabilities differ in scale (an
+//! autoencoder's against an mlp's).
+//!
 //! Both fill `model_score` with the model's probability of the consequent.
 
 use std::collections::HashMap;
 
 use pgrx::prelude::*;
 use rar_core::baskets::Baskets;
-use rar_core::params::MineParams;
-use rar_core::probe::{bytes_per_scored_row, count_proposals, probe, rows_per_batch, ProbeParams};
+use rar_core::params::{defaults, MineParams};
+use rar_core::probe::{bytes_per_scored_row, calibrate, count_proposals, probe, rows_per_batch, ProbeParams};
 use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
 
 use crate::error::{OrRaise, RarError};
 use crate::model_lib;
+
+/// Baskets the model scores to set each item's consequent threshold (one
+/// held-out item each, spread evenly over the table).
+const CALIBRATION_CASES: usize = 5000;
+
+/// Each item's threshold when no basket has two items the model knows.
+const CALIBRATION_FALLBACK: f32 = 0.1;
 
 /// The deployed (or given) model of a table: id and architecture.
 fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, String) {
@@ -57,10 +70,12 @@ pub fn mine(
     method: &str,
     model: Option<i64>,
     antecedent_threshold: f64,
-    consequent_threshold: f64,
+    consequent_threshold: Option<f64>,
 ) -> Vec<Rule> {
-    for (name, v) in [("antecedent_threshold", antecedent_threshold), ("consequent_threshold", consequent_threshold)] {
-        if !(0.0..=1.0).contains(&v) {
+    for (name, v) in
+        [("antecedent_threshold", Some(antecedent_threshold)), ("consequent_threshold", consequent_threshold)]
+    {
+        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
             RarError::InvalidOption { name, value: v.to_string(), expected: "probabilities between 0 and 1" }.raise();
         }
     }
@@ -74,6 +89,36 @@ pub fn mine(
     let batch = rows_per_batch(m.vocab.len(), budget / 4).unwrap_or_else(|| {
         RarError::ModelTooLarge { needed: bytes_per_scored_row(m.vocab.len()) * 4, limit: budget }.raise()
     });
+    // Without a consequent_threshold, each item's own, from the model's
+    // scores of it in real baskets (rar_core::probe::calibrate).
+    let per_item: Vec<f32> = match consequent_threshold {
+        Some(_) => Vec::new(),
+        None => {
+            let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
+            let t = calibrate(
+                &m.vocab,
+                &baskets,
+                defaults::CONSEQUENT_QUANTILE,
+                CALIBRATION_CASES,
+                batch,
+                CALIBRATION_FALLBACK,
+                &mut scorer,
+                &mut || {
+                    check_for_interrupts!();
+                },
+            );
+            let mut sorted = t.clone();
+            sorted.sort_by(f32::total_cmp);
+            if let (Some(lo), Some(hi)) = (sorted.first(), sorted.last()) {
+                pgrx::debug1!(
+                    "rar_mine: consequent thresholds of model {model_id} per item: {lo:.4} to {hi:.4}, median {:.4}",
+                    sorted[sorted.len() / 2]
+                );
+            }
+            t
+        }
+    };
+    let consequent_threshold = consequent_threshold.unwrap_or(0.0);
     if method == "hybrid" {
         let mut rows: Vec<Rule> = Vec::new();
         let rules = mine_rules(baskets, params, &mut || {
@@ -119,7 +164,14 @@ pub fn mine(
             }
         }
         for (r, s) in all.iter().zip(score_of) {
-            if let Some(s) = s.filter(|s| s + 1e-12 >= consequent_threshold) {
+            // Every consequent item at its own threshold too.
+            let own = r
+                .consequent
+                .iter()
+                .filter_map(|x| m.index.get(*x))
+                .map(|&i| per_item.get(i as usize).copied().unwrap_or(0.0))
+                .fold(0.0f32, f32::max) as f64;
+            if let Some(s) = s.filter(|s| s + 1e-12 >= consequent_threshold.max(own)) {
                 rows.push(Rule { model_score: Some(s), ..Rule::from(r.clone()) });
             }
         }
@@ -134,6 +186,7 @@ pub fn mine(
         self_check: architecture == "autoencoder",
         batch,
         max_proposals: (budget / 2 / 64) as usize,
+        per_item,
         ..ProbeParams::default()
     };
     let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());

@@ -117,6 +117,25 @@ pub fn pin_search_path() -> PinnedSearchPath {
     }
 }
 
+impl PinnedSearchPath {
+    /// Sets `name` to `value` for as long as the pin holds.
+    pub fn set(&self, name: &std::ffi::CStr, value: &std::ffi::CStr) {
+        // SAFETY: a setting saved at this pin's nest level, undone with it.
+        unsafe {
+            pg_sys::set_config_option(
+                name.as_ptr(),
+                value.as_ptr(),
+                pg_sys::GucContext::PGC_USERSET,
+                pg_sys::GucSource::PGC_S_SESSION,
+                pg_sys::GucAction::GUC_ACTION_SAVE,
+                true,
+                0,
+                false,
+            );
+        }
+    }
+}
+
 impl Drop for PinnedSearchPath {
     fn drop(&mut self) {
         // On an error PostgreSQL's abort processing pops the nest level.

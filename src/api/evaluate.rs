@@ -58,12 +58,11 @@ fn rar_evaluate(
     max_length: default!(Option<i32>, "NULL"),
     methods: default!(Option<Vec<Option<String>>>, "NULL"),
     antecedent_threshold: default!(Option<f64>, 0.01),
-    consequent_threshold: default!(Option<f64>, 0.1),
+    consequent_threshold: default!(Option<f64>, "NULL"),
     on_split: default!(Option<&str>, "'test'"),
 ) -> TableIterator<'static, (name!(subject, String), name!(metric, String), name!(k, Option<i32>), name!(value, f64))> {
     let source = required("source", "", source);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
-    let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
     let on_split = required("on_split", "'test'", on_split);
     let methods = methods.map(|m| no_null_elements("methods", m));
     if !matches!(on_split, "test" | "validation") {

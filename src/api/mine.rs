@@ -190,7 +190,6 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
     let method = required("method", "'exact'", method);
     let filters = Filters::new(max_p_value, required("p_adjust", "'holm'", p_adjust), min_improvement);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
-    let consequent_threshold = required("consequent_threshold", "0.1", consequent_threshold);
     if !matches!(method, "exact" | "neural" | "hybrid") {
         RarError::InvalidOption {
             name: "method",

@@ -144,7 +144,8 @@ mod rar {
             "min_lift": defaults::MIN_LIFT,
             "method": "exact",
             "antecedent_threshold": defaults::ANTECEDENT_THRESHOLD,
-            "consequent_threshold": defaults::CONSEQUENT_THRESHOLD,
+            // None: each item's own threshold from the model's scores.
+            "consequent_threshold": null,
         }))
     }
 }

@@ -20,12 +20,14 @@ use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::reader;
 use crate::relation::Source;
-use crate::spi::pin_search_path;
+use crate::spi::{pin_search_path, PinnedSearchPath};
 use crate::{gucs, relation};
 
 /// Round 1: the itemsets of at most `max_length` items held by at least
 /// `share` of the shard's baskets (or the shard's refusal, when that is
-/// fewer than `rar_core::shards::MIN_LOCAL_COUNT` baskets).
+/// fewer than `rar_core::shards::MIN_LOCAL_COUNT` baskets). `memory_limit`
+/// (bytes) and `threads` are the coordinator's; the shard takes the smaller
+/// of them and its own.
 #[pg_extern(sql = false)]
 fn shard_itemsets(
     shard: Option<pg_sys::Oid>,
@@ -33,25 +35,30 @@ fn shard_itemsets(
     item_column: Option<&str>,
     share: Option<f64>,
     max_length: Option<i32>,
+    memory_limit: Option<i64>,
+    threads: Option<i32>,
 ) -> String {
     let max_length = required("max_length", "4", max_length);
     let params = MineParams {
         min_support: required("share", "0.01", share),
         max_length: usize::try_from(max_length).unwrap_or(0),
-        memory_limit: gucs::memory_limit_bytes(),
-        threads: gucs::mining_threads(),
+        memory_limit: budget(memory_limit),
+        threads: gucs::mining_threads().min(usize::try_from(threads.unwrap_or(1)).unwrap_or(1).max(1)),
         ..MineParams::default()
     };
     params.validate().or_raise();
     let (src, layout) = shard_source(shard, basket_column, item_column);
-    let _pinned = pin_search_path();
-    // A shard whose statistics say it is far too small declines unread.
-    if let Layout::Long { tid, .. } = &layout {
-        if let Some((_, estimate)) = reader::estimate(&src, tid).or_raise() {
-            if local_min_count(params.min_support, estimate) < MIN_LOCAL_COUNT / 2 {
-                return encode(
-                    &ShardItemsets { n_baskets: estimate, declined: true, ..ShardItemsets::default() }.to_bytes(),
-                );
+    let pinned = pin_search_path();
+    stop_with_the_coordinator(&pinned);
+    // A shard whose statistics say it is far too small declines unread
+    // (after the privilege check a read would make).
+    if let Layout::Long { tid, item } = &layout {
+        if may_read(&src, tid, item) {
+            if let Some((_, estimate)) = reader::estimate(&src, tid).or_raise() {
+                if local_min_count(params.min_support, estimate) < MIN_LOCAL_COUNT / 2 {
+                    let answer = ShardItemsets { n_baskets: estimate, declined: true, ..ShardItemsets::default() };
+                    return encode(&answer.to_bytes());
+                }
             }
         }
     }
@@ -65,26 +72,28 @@ fn shard_itemsets(
 }
 
 /// Round 2: the count of every candidate (base64 of the coordinator's
-/// request) on the shard's baskets.
+/// request) on the shard's baskets, within `memory_limit` as above.
 #[pg_extern(sql = false)]
 fn shard_counts(
     shard: Option<pg_sys::Oid>,
     basket_column: Option<&str>,
     item_column: Option<&str>,
     candidates: Option<&str>,
+    memory_limit: Option<i64>,
 ) -> String {
-    let limit = gucs::memory_limit_bytes();
+    let limit = budget(memory_limit);
     let text = required("candidates", "the coordinator's request", candidates);
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(text.as_bytes())
-        .unwrap_or_else(|e| RarError::BadStateText { message: e.to_string() }.raise());
+        .unwrap_or_else(|e| RarError::BadShardRequest { message: format!("it is not base64: {e}") }.raise());
     let request = candidates_from_bytes_within(&bytes, limit, &mut || {
         check_for_interrupts!();
     })
     .or_raise();
     drop(bytes);
     let (src, layout) = shard_source(shard, basket_column, item_column);
-    let _pinned = pin_search_path();
+    let pinned = pin_search_path();
+    stop_with_the_coordinator(&pinned);
     let left = limit.saturating_sub(request.heap_bytes());
     let (baskets, stats) = reader::read_baskets(&src, &layout, None, left, false).or_raise();
     let counts = count_candidates(&baskets, &request, left, &mut || {
@@ -93,6 +102,24 @@ fn shard_counts(
     .or_raise();
     let answer = ShardCounts { n_baskets: baskets.len() as u64, null_lines: stats.null_lines, counts };
     encode(&answer.to_bytes())
+}
+
+/// The smaller of the coordinator's budget and this node's.
+fn budget(memory_limit: Option<i64>) -> u64 {
+    let own = gucs::memory_limit_bytes();
+    memory_limit.and_then(|m| u64::try_from(m).ok()).map_or(own, |m| m.clamp(1 << 20, own))
+}
+
+/// Whether the caller may read both columns (else reading fails with
+/// PostgreSQL's own error).
+fn may_read(src: &Source, tid: &str, item: &str) -> bool {
+    crate::spi::one::<bool>(
+        "SELECT pg_catalog.has_column_privilege($1, $2, 'SELECT') \
+            AND pg_catalog.has_column_privilege($1, $3, 'SELECT')",
+        &[src.oid.into(), tid.into(), item.into()],
+    )
+    .or_raise()
+    .unwrap_or(false)
 }
 
 /// The shard to read, as `rar_mine` reads a table, and its columns.
@@ -105,7 +132,6 @@ fn shard_source(
     let tid = required("basket_column", "the basket column", basket_column);
     let item = required("item_column", "the item column", item_column);
     let src = relation::describe(Relation(shard), "rar_mine");
-    stop_with_the_coordinator();
     let layout = src.layout(Some(tid), Some(item)).or_raise();
     (src, layout)
 }
@@ -113,11 +139,12 @@ fn shard_source(
 /// A coordinator that stops (cancelled, or an error on another shard)
 /// closes its connection to this shard without a cancel request: looking
 /// for a closed connection every second makes this backend stop too,
-/// instead of counting for no one.
-fn stop_with_the_coordinator() {
+/// instead of counting for no one. Set for this call only (undone with the
+/// pinned settings).
+fn stop_with_the_coordinator(pinned: &PinnedSearchPath) {
     // SAFETY: a GUC variable of this backend, read on its own thread.
     if unsafe { pg_sys::client_connection_check_interval } == 0 {
-        Spi::run("SELECT pg_catalog.set_config('client_connection_check_interval', '1000', true)").or_raise();
+        pinned.set(c"client_connection_check_interval", c"1000");
     }
 }
 

@@ -153,7 +153,7 @@ def test_shard_functions_answer_and_refuse(db):
     plain SQL), and bad input gets SQL errors, never an internal error."""
     with db() as c:
         one = base64.b64decode(c.execute(
-            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.01, 3)").fetchone()[0])
+            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.01, 3, NULL, NULL)").fetchone()[0])
         assert one[:6] == b"RARS\x01\x01"
         n, at = read_varint(one, 6)
         assert n == c.execute("SELECT count(DISTINCT transaction_id) FROM groceries").fetchone()[0]
@@ -161,7 +161,7 @@ def test_shard_functions_answer_and_refuse(db):
         n_names, _ = read_varint(one, at + 1)
         assert 50 < n_names < 169
         few = base64.b64decode(c.execute(
-            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.001, 3)").fetchone()[0])
+            "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.001, 3, NULL, NULL)").fetchone()[0])
         _, at = read_varint(few, 6)
         assert few[at] == 1, "declined: 0.1% is 10 baskets"
 
@@ -169,7 +169,7 @@ def test_shard_functions_answer_and_refuse(db):
         itemsets = [[0], [1], [0, 1], [2], [0, 2], [0, 1, 3]]
         request = candidates_request(names, itemsets)
         got = base64.b64decode(c.execute(
-            "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s)", (request,)).fetchone()[0])
+            "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s, NULL)", (request,)).fetchone()[0])
         assert got[:6] == b"RARS\x01\x03"
         n, at = read_varint(got, 6)
         _, at = read_varint(got, at)
@@ -183,7 +183,7 @@ def test_shard_functions_answer_and_refuse(db):
                               ([names[i] for i in s], len(s))).fetchone()[0] for s in itemsets]
         assert counts == expected and counts[3] == counts[4] == 0 and counts[5] > 0
 
-        call = "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s)"
+        call = "SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s, NULL)"
         with pytest.raises(psycopg.errors.InvalidTextRepresentation):
             c.execute(call, ("not base64!",))
         for bad in [base64.b64encode(b"RARS\x01\x02\xff").decode(),              # truncated
@@ -193,10 +193,31 @@ def test_shard_functions_answer_and_refuse(db):
             with pytest.raises(psycopg.errors.InvalidBinaryRepresentation):
                 c.execute(call, (bad,))
         with pytest.raises(psycopg.errors.InvalidParameterValue):
-            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0, 3)")
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0, 3, NULL, NULL)")
         with pytest.raises(psycopg.errors.InvalidParameterValue):
-            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.1, 99)")
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.1, 99, NULL, NULL)")
         with pytest.raises(psycopg.errors.NullValueNotAllowed):
-            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', NULL, 3)")
+            c.execute("SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', NULL, 3, NULL, NULL)")
         with pytest.raises(psycopg.errors.UndefinedColumn):
-            c.execute("SELECT rar.shard_counts('groceries', 'nope', 'item', %s)", (request,))
+            c.execute("SELECT rar.shard_counts('groceries', 'nope', 'item', %s, NULL)", (request,))
+        # The caller's budget holds on the shard: 2.6 million copies of one
+        # candidate do not fit in 1MB, and are refused before they are built.
+        many = candidates_request(["whole milk"], [[0]] * 2_600_000)
+        with pytest.raises(psycopg.errors.ProgramLimitExceeded):
+            c.execute("SELECT rar.shard_counts('groceries', 'transaction_id', 'item', %s, 1048576)", (many,))
+        # A role that may not read the table hears so, even where the
+        # statistics alone would decline.
+        c.execute("ANALYZE groceries")
+        c.execute("DROP ROLE IF EXISTS shard_stranger")
+        c.execute("CREATE ROLE shard_stranger")
+        c.execute("GRANT USAGE ON SCHEMA rar TO shard_stranger")
+        try:
+            c.execute("SET ROLE shard_stranger")
+            for sql in ["SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.0001, 3, NULL, NULL)",
+                        "SELECT rar.shard_itemsets('groceries', 'transaction_id', 'item', 0.1, 3, NULL, NULL)"]:
+                with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                    c.execute(sql)
+        finally:
+            c.execute("RESET ROLE")
+            c.execute("DROP OWNED BY shard_stranger")
+            c.execute("DROP ROLE shard_stranger")

@@ -101,6 +101,9 @@ def cluster():
             c.execute("CREATE TABLE two_shards (LIKE groceries_local)")
             c.execute("SELECT create_distributed_table('two_shards', 'transaction_id', shard_count => 2)")
             c.execute("INSERT INTO two_shards SELECT * FROM groceries_local")
+            c.execute("CREATE TABLE twelve_shards (LIKE groceries_local)")
+            c.execute("SELECT create_distributed_table('twelve_shards', 'transaction_id', shard_count => 12)")
+            c.execute("INSERT INTO twelve_shards SELECT * FROM groceries_local")
             c.execute("CREATE TABLE reference (LIKE groceries_local)")
             c.execute("SELECT create_reference_table('reference')")
             c.execute("INSERT INTO reference SELECT * FROM groceries_local")
@@ -379,6 +382,11 @@ def test_the_coordinator_mines_where_shards_cannot_count(cluster):
             ("reference", "", "not distributed by its basket column"),
             ("two_shards", "SET rar.count_on_workers = off", None),
         ]
+        antecedent = MINE[:-1] + ", support_of => 'antecedent', min_confidence => 0)"
+        local_antecedent = rules(c, antecedent.replace("min_confidence => 0.2, ", ""), "groceries_local")
+        messages.clear()
+        assert rules(c, antecedent.replace("min_confidence => 0.2, ", ""), "two_shards") == local_antecedent
+        assert any("min_confidence is 0" in m for m in messages), messages
         for table, setting, why in cases:
             if setting:
                 c.execute(setting)
@@ -443,3 +451,82 @@ def test_counting_on_the_workers_as_the_caller(cluster):
         c.execute("SET ROLE shard_outsider")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             c.execute(MINE, ("two_shards",))
+
+
+def test_more_shards_than_run_at_once(cluster):
+    """Twelve shards on two workers run two per node at a time, in three
+    batches: the same rules, counted on all twelve."""
+    q = MINE.replace("0.005", "0.025")
+    with on(cluster) as c:
+        local = rules(c, q, "groceries_local")
+        assert len(local) > 5
+        messages = debug_messages(c)
+        assert rules(c, q, "twelve_shards") == local
+        counted, message = counted_on_workers(messages)
+        assert counted and "on the 12 shards" in message, message
+
+
+def test_a_worker_search_path_cannot_replace_a_shard(cluster):
+    """The shard each round reads is named with its schema: a table named
+    like a shard in a schema earlier on a worker's search path (here the
+    schema named after the caller, "$user") is never read."""
+    with on(cluster) as c:
+        local = rules(c, MINE, "groceries_local")
+        shards = [r[0] for r in c.execute(
+            "SELECT shard_name('two_shards', shardid, false) FROM pg_dist_shard"
+            " WHERE logicalrelid = 'two_shards'::regclass")]
+    assert all(s.startswith("public.") for s in shards), shards
+    decoys = [s.split(".", 1)[1] for s in shards]
+    for port in WORKERS:
+        with on(port) as w:
+            # What a role with CREATE on the database could make (here
+            # directly on the workers, where Citus hands it no DDL).
+            w.execute("SET citus.enable_ddl_propagation = off")
+            w.execute("CREATE SCHEMA IF NOT EXISTS postgres")
+            for d in decoys:
+                w.execute(f"CREATE TABLE postgres.{d} (transaction_id int, item text, store int)")
+                w.execute(f"INSERT INTO postgres.{d} SELECT g, 'decoy ' || (g % 2), 0 FROM generate_series(1, 5000) g")
+    try:
+        with on(cluster) as c:
+            messages = debug_messages(c)
+            got = rules(c, MINE, "two_shards")
+            assert counted_on_workers(messages)[0]
+            assert got == local
+    finally:
+        for port in WORKERS:
+            with on(port) as w:
+                w.execute("SET citus.enable_ddl_propagation = off")
+                w.execute("DROP SCHEMA postgres CASCADE")
+
+
+def test_counting_sees_earlier_changes_of_its_transaction(cluster):
+    """A DO block (a function, a pipeline) that changed the table before
+    calling rar_mine is not in a transaction block, but the rounds would not
+    see its changes: the coordinator mines instead, and the rules are those
+    of the changed table."""
+    block = """DO $$ DECLARE n bigint; BEGIN
+        DELETE FROM {table} WHERE item = 'whole milk';
+        SELECT count(*) INTO n FROM rar_mine('{table}', min_support => 0.005, min_confidence => 0.2,
+            tid_column => 'transaction_id', item_column => 'item') r
+        WHERE 'whole milk' = ANY(r.antecedent || r.consequent);
+        RAISE NOTICE 'milk rules: %', n;
+        RAISE EXCEPTION USING ERRCODE = 'P0001', MESSAGE = 'roll back';
+    END $$"""
+    with on(cluster) as c:
+        assert any("whole milk" in r[0] + r[1] for r in rules(c, MINE, "two_shards"))
+        messages = debug_messages(c)
+        with pytest.raises(psycopg.errors.RaiseException):
+            c.execute(block.format(table="two_shards"))
+        assert "milk rules: 0" in messages, messages
+        assert any("an earlier statement of its transaction changed data" in m for m in messages), messages
+
+
+def test_the_callers_budget_holds_on_the_shards(cluster):
+    """rar.memory_limit set by the caller reaches the shards: a call that
+    does not fit stops with 54000 as on one server."""
+    q = MINE.replace("0.005", "0.001").replace("0.2", "0")
+    with on(cluster) as c:
+        c.execute("SET rar.memory_limit = '1MB'")
+        for table in ["groceries_local", "two_shards"]:
+            with pytest.raises(psycopg.errors.ProgramLimitExceeded):
+                c.execute(q, (table,))

@@ -53,9 +53,15 @@ pub mod defaults {
     pub const MAX_LENGTH: usize = 4;
     pub const MIN_LIFT: f64 = 0.0;
     /// Neural rules: the least probability the model gives an antecedent's
-    /// items (autoencoders) and the consequent.
+    /// items (autoencoders).
     pub const ANTECEDENT_THRESHOLD: f64 = 0.01;
-    pub const CONSEQUENT_THRESHOLD: f64 = 0.1;
+    /// Neural and hybrid rules without a `consequent_threshold`: each item's
+    /// own threshold is this quantile of the probabilities the model gives
+    /// it when it is held out of a real basket (`probe::calibrate`). Chosen
+    /// on Online Retail: the least of 0.5, 0.75 and 0.9 whose neural rules
+    /// were at most a tenth of the exact rules for both architectures
+    /// (BENCHMARKS.md, "Neural rules").
+    pub const CONSEQUENT_QUANTILE: f64 = 0.75;
 }
 
 /// The longest rule the miner accepts (consequents are bit masks over the

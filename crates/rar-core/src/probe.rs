@@ -40,6 +40,9 @@ pub struct ProbeParams {
     pub batch: usize,
     /// Most proposals kept in all; more is [`TooManyProposals`].
     pub max_proposals: usize,
+    /// Each item's own least probability as a consequent (see
+    /// [`calibrate`]), on top of `consequent_threshold`; empty for none.
+    pub per_item: Vec<f32>,
 }
 
 /// The model proposes more rules than `max_proposals` (the thresholds are
@@ -64,6 +67,7 @@ impl Default for ProbeParams {
             max_per_level: 20_000,
             batch: 1024,
             max_proposals: 10_000_000,
+            per_item: Vec::new(),
         }
     }
 }
@@ -133,7 +137,8 @@ pub fn probe(
             tick();
             for (set, row) in chunk.iter().zip(score(chunk)) {
                 for (c, &prob) in row.iter().enumerate() {
-                    if prob >= p.consequent_threshold && !set.contains(&(c as u32)) {
+                    let own = p.per_item.get(c).copied().unwrap_or(0.0);
+                    if prob >= p.consequent_threshold && prob >= own && !set.contains(&(c as u32)) {
                         if out.len() >= p.max_proposals {
                             return Err(TooManyProposals { limit: p.max_proposals });
                         }
@@ -166,6 +171,73 @@ pub fn probe(
         level = next;
     }
     Ok(out)
+}
+
+/// Per-item consequent thresholds from the model's own scores: for each
+/// item, the `quantile` of the probability the model gives it when it is
+/// the item held out of a real basket (the rest of the basket as input),
+/// over up to `max_cases` baskets of `baskets` spread evenly (one case
+/// each; the held-out item turns with the basket). A rule `A => c` is then
+/// proposed when `A` alone makes the model as sure of `c` as real baskets
+/// holding `c` make it, whatever the scale of the model's probabilities
+/// (an autoencoder's, near 1 for what it sees, or an mlp's, spread over
+/// what it must guess). Items held out fewer than `MIN_CASES` times take
+/// the quantile over all cases; with no case at all, every item takes
+/// `fallback`. A threshold is always above the item's probability given
+/// an empty basket (an antecedent must raise it). `score` as for [`probe`]; `batch` cases go to it at a time.
+pub fn calibrate(
+    vocab: &[String],
+    baskets: &Baskets,
+    quantile: f64,
+    max_cases: usize,
+    batch: usize,
+    fallback: f32,
+    score: &mut dyn FnMut(&[Vec<u32>]) -> Vec<Vec<f32>>,
+    tick: &mut dyn FnMut(),
+) -> Vec<f32> {
+    const MIN_CASES: usize = 5;
+    let index: std::collections::HashMap<&str, u32> =
+        vocab.iter().enumerate().map(|(i, v)| (v.as_str(), i as u32)).collect();
+    let stride = baskets.len().div_ceil(max_cases.max(1)).max(1);
+    let mut cases: Vec<(Vec<u32>, u32)> = Vec::new();
+    for b in (0..baskets.len()).step_by(stride) {
+        let known: Vec<u32> =
+            baskets.basket(b).iter().filter_map(|&i| index.get(baskets.item_name(i)).copied()).collect();
+        if known.len() < 2 {
+            continue;
+        }
+        let held = known[b % known.len()];
+        cases.push((known.into_iter().filter(|&i| i != held).collect(), held));
+    }
+    let mut seen: Vec<Vec<f32>> = vec![Vec::new(); vocab.len()];
+    let mut all: Vec<f32> = Vec::with_capacity(cases.len());
+    for chunk in cases.chunks(batch.max(1)) {
+        tick();
+        let inputs: Vec<Vec<u32>> = chunk.iter().map(|(ctx, _)| ctx.clone()).collect();
+        for ((_, held), row) in chunk.iter().zip(score(&inputs)) {
+            let s = row[*held as usize];
+            seen[*held as usize].push(s);
+            all.push(s);
+        }
+    }
+    let q = |v: &mut Vec<f32>| {
+        v.sort_by(f32::total_cmp);
+        v[((v.len() - 1) as f64 * quantile.clamp(0.0, 1.0)).round() as usize]
+    };
+    if all.is_empty() {
+        return vec![fallback; vocab.len()];
+    }
+    let overall = q(&mut all);
+    // Never at or below what the model gives the item knowing nothing (an
+    // empty basket): an antecedent must raise it.
+    let prior = score(&[Vec::new()]).into_iter().next().unwrap_or_default();
+    seen.into_iter()
+        .enumerate()
+        .map(|(c, mut v)| {
+            let own = if v.len() >= MIN_CASES { q(&mut v) } else { overall };
+            own.max(prior.get(c).map_or(0.0, |p| p + 1e-6))
+        })
+        .collect()
 }
 
 /// Counts every proposal exactly on `baskets` (the model's items, indices
@@ -268,6 +340,58 @@ mod tests {
         assert!(!has(&[3], 4), "the association is one way");
         assert!(!has(&[5], 0));
         assert!(rules.iter().all(|r| !r.antecedent.contains(&r.consequent)));
+    }
+
+    /// A model whose probabilities are a tenth of `fake`'s (an mlp's scale
+    /// against an autoencoder's).
+    fn faint(sets: &[Vec<u32>]) -> Vec<Vec<f32>> {
+        fake(sets).into_iter().map(|row| row.into_iter().map(|p| p / 10.0).collect()).collect()
+    }
+
+    #[test]
+    fn calibrated_thresholds_follow_each_model_s_scale() {
+        use crate::baskets::BasketsBuilder;
+        let mut bb = BasketsBuilder::default();
+        for t in 0..60 {
+            let items: &[&str] = if t % 2 == 0 { &["i0", "i1", "i2"] } else { &["i4", "i3", "i5"] };
+            for i in items {
+                bb.push(&t.to_string(), i);
+            }
+        }
+        let baskets = bb.build();
+        let vocab: Vec<String> = (0..6).map(|i| format!("i{i}")).collect();
+        let loud = calibrate(&vocab, &baskets, 0.5, 1000, 7, 0.1, &mut |s: &[Vec<u32>]| fake(s), &mut || {});
+        let quiet = calibrate(&vocab, &baskets, 0.5, 1000, 7, 0.1, &mut |s: &[Vec<u32>]| faint(s), &mut || {});
+        // Held out of {0, 1, 2}, an item gets 0.7 from the others; item 3
+        // gets 0.6 from 4; 4 and 5, never raised by another item, stay at
+        // what the model gives them knowing nothing, and must pass it.
+        let close = |a: &[f32], b: &[f32]| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-5);
+        assert!(close(&loud, &[0.7, 0.7, 0.7, 0.6, 0.05, 0.05]) && loud[4] > 0.05 && loud[5] > 0.05, "{loud:?}");
+        assert!(close(&quiet, &[0.07, 0.07, 0.07, 0.06, 0.005, 0.005]) && quiet[4] > 0.005, "{quiet:?}");
+        // The same rules from both models, each at its own scale.
+        let rules = |per_item: Vec<f32>, model: fn(&[Vec<u32>]) -> Vec<Vec<f32>>| {
+            let p = ProbeParams {
+                consequent_threshold: 0.0,
+                max_antecedent: 1,
+                self_check: false,
+                per_item,
+                ..ProbeParams::default()
+            };
+            let mut r: Vec<(Vec<u32>, u32)> = probe(6, &p, &mut |s: &[Vec<u32>]| model(s), &mut || {})
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.antecedent, r.consequent))
+                .collect();
+            r.sort();
+            r
+        };
+        let a = rules(loud, fake);
+        assert_eq!(a, rules(quiet, faint));
+        assert!(a.contains(&(vec![0], 1)) && a.contains(&(vec![4], 3)) && !a.contains(&(vec![3], 4)));
+        // No basket with two known items: every item takes the fallback.
+        let none =
+            calibrate(&["x".to_string()], &baskets, 0.5, 1000, 7, 0.1, &mut |s: &[Vec<u32>]| fake(s), &mut || {});
+        assert_eq!(none, vec![0.1]);
     }
 
     #[test]

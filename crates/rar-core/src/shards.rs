@@ -398,8 +398,16 @@ pub fn count_candidates(
     memory_limit: u64,
     tick: &mut dyn FnMut(),
 ) -> Result<Vec<u32>, MineError> {
+    // The tid-lists, each candidate's local items with its place (a vector
+    // and a slot each) and its count, and the intersections of one
+    // candidate's prefixes.
     let tid_bytes = baskets.iter().map(|b| b.len() as u64 * 4).sum::<u64>() + baskets.n_items() as u64 * 24;
-    if tid_bytes + candidates.len() as u64 * 4 > memory_limit {
+    let longest = candidates.iter().map(<[u32]>::len).max().unwrap_or(0) as u64;
+    let needed = tid_bytes
+        + candidates.len() as u64 * 60
+        + candidates.items.len() as u64 * 4
+        + longest * (baskets.len() as u64 * 4 + 24);
+    if needed > memory_limit {
         return Err(MineError::MemoryLimit { limit_bytes: memory_limit });
     }
     let (tids, by_name) = baskets.tid_lists();

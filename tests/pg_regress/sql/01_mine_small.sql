@@ -78,9 +78,11 @@ SELECT bool_and(ordered) FROM (
   WINDOW w AS (ORDER BY n)
 ) s WHERE ordered IS NOT NULL;
 -- One definition of the defaults: the SQL signatures say what the core's
--- defaults are (rar.mine_defaults(), which CALL rar_refresh applies).
-SELECT f.proname, f.key, d.value AS core_default,
-       pg_get_function_arguments(f.proname::regproc) ~ (f.key || ' (double precision|integer) DEFAULT ' || replace(d.value, '.', '\.') || '(,|$)') AS signature_agrees
+-- defaults are (rar.mine_defaults(), which CALL rar_refresh applies; a NULL
+-- consequent_threshold: each item its own, from the model).
+SELECT f.proname, f.key, coalesce(d.value, 'NULL') AS core_default,
+       pg_get_function_arguments(f.proname::regproc)
+         ~ (f.key || ' (double precision|integer) DEFAULT ' || replace(coalesce(d.value, 'NULL'), '.', '\.') || '(::double precision)?(,|$)') AS signature_agrees
 FROM (VALUES ('rar_mine', 'min_support'), ('rar_mine', 'min_confidence'), ('rar_mine', 'max_length'),
              ('rar_mine', 'antecedent_threshold'), ('rar_mine', 'consequent_threshold'),
              ('rar_mine_segments', 'min_support'), ('rar_mine_segments', 'min_confidence'), ('rar_mine_segments', 'max_length'),

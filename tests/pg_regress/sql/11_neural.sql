@@ -24,6 +24,15 @@ WHERE NOT EXISTS (SELECT 1 FROM exact e WHERE e.antecedent = h.antecedent AND e.
 SELECT count(*) > 0 AS hybrid_rules, bool_and(model_score BETWEEN 0.05 AND 1) AS scored FROM hybrid;
 SELECT bool_and(model_score >= 0.05) AS scored, bool_and(support >= 0.002 AND confidence >= 0.1) AS thresholds FROM neural;
 SELECT count(*) FILTER (WHERE model_score IS NULL) = count(*) AS exact_has_no_score FROM exact;
+-- Without a consequent_threshold (the default) each item has its own, from
+-- the model's scores of it in real baskets: the rules are exact rules with
+-- the same figures.
+CREATE TEMP TABLE calibrated AS SELECT * FROM rar_mine('groceries_nn', min_support => 0.002, min_confidence => 0.1,
+    method => 'neural', antecedent_threshold => 0);
+SELECT count(*) > 0 AS calibrated_rules, bool_and(model_score > 0) AS scored FROM calibrated;
+SELECT count(*) AS calibrated_not_exact FROM calibrated n
+WHERE NOT EXISTS (SELECT 1 FROM exact e WHERE e.antecedent = n.antecedent AND e.consequent = n.consequent
+                  AND e.count = n.count AND e.confidence = n.confidence AND e.lift = n.lift);
 -- The documented order holds for neural rules too.
 SELECT bool_and(ordered) IS NOT FALSE AS ordered FROM (
   SELECT (lag(lift) OVER w, lag(confidence) OVER w, lag(count) OVER w) >= (lift, confidence, count) AS ordered

@@ -58,8 +58,10 @@ CALL rar_refresh('uk', method => 'hybrid');
 SELECT DISTINCT method, model_version FROM rar.rules WHERE source = 'uk';
 
 -- Label text for BI tools: trimmed, a label with a comma or a quote in
--- double quotes; rar_diff shows labels too.
+-- double quotes; rar_diff shows labels too (exact rules: which rules a
+-- one-epoch model keeps is not the point here).
 SELECT rar.items_text(ARRAY['  KEY FOB , BACK DOOR ', 'MUG "HOME"', 'plain']) AS items_text;
+CALL rar_refresh('uk');
 SELECT DISTINCT antecedent_text FROM rar.rules WHERE source = 'uk' AND antecedent = '{p1}';
 SELECT DISTINCT consequent_text FROM rar.rules WHERE source = 'uk' AND consequent = '{p2}';
 CALL rar_refresh('uk', max_length => 2);
