@@ -15,10 +15,11 @@
 //! security); a split or a level is asked for; the call runs inside a
 //! transaction block (the rounds run in connections of their own, which
 //! would not see the block's uncommitted changes); the catalog is older
-//! than the shard functions; an earlier statement of the transaction
-//! changed data (a function, a DO block); a shard declines (too few baskets
-//! for `min_support` to mean much there) or fails. A DEBUG1 message says
-//! which.
+//! than the shard functions; the transaction changed or locked the table
+//! (in a function, a DO block, a writable CTE); a shard declines (too few
+//! baskets for `min_support` to mean much there), fails, or changes
+//! between the rounds; the candidates would not fit in `rar.memory_limit`
+//! on the coordinator. A DEBUG1 message says which.
 
 use base64::Engine;
 use pgrx::prelude::*;
@@ -59,11 +60,11 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
     if unsafe { pg_sys::IsTransactionBlock() } {
         return skip(src, "it runs inside a transaction block");
     }
-    // SAFETY: as above; a command id past the first means an earlier
-    // statement of this transaction (in a function, a DO block, a
-    // pipeline) changed data.
-    if unsafe { pg_sys::GetCurrentCommandId(false) } != pg_sys::FirstCommandId {
-        return skip(src, "an earlier statement of its transaction changed data");
+    // Outside a block too (a function, a DO block, a pipeline, a writable
+    // CTE of the same statement): a change to the table in this
+    // transaction holds a lock on it stronger than a read's.
+    if changed_here(src).or_raise() {
+        return skip(src, "its transaction changed or locked the table");
     }
     let share = local_share(params);
     if share <= 0.0 {
@@ -98,6 +99,7 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
         )
     };
     let mut union = Union::default();
+    let mut baskets1: Vec<u64> = Vec::with_capacity(placements.len());
     let mut received1 = 0usize;
     let mut declined = false;
     let mut too_many = None;
@@ -105,6 +107,7 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
         received1 += answer.len();
         let got = ShardItemsets::from_bytes_within(&decode(&answer), limit, &mut check).or_raise();
         drop(answer);
+        baskets1.push(got.n_baskets);
         if got.declined {
             declined = true;
         } else if too_many.is_none() {
@@ -146,9 +149,15 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
     };
     let (mut n, mut null_lines, mut received2) = (0u64, 0u64, 0usize);
     let mut total = vec![0u64; candidates.len()];
+    let mut shard = 0usize;
+    let mut moved = false;
     run_on_shards(src, &placements, &round2, &mut |answer: String| {
         received2 += answer.len();
         let got = ShardCounts::from_bytes(&decode(&answer), candidates.len()).or_raise();
+        // A shard whose baskets changed between the rounds (a write
+        // committed meanwhile) may miss candidates: mine in one place.
+        moved |= baskets1.get(shard) != Some(&got.n_baskets);
+        shard += 1;
         n += got.n_baskets;
         null_lines += got.null_lines;
         for (t, c) in total.iter_mut().zip(got.counts) {
@@ -160,14 +169,30 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
     .or_raise()?;
     let sent2 = request.len();
     drop(request);
+    if moved {
+        return skip(src, "a shard's baskets changed between the two rounds");
+    }
     let Ok(n) = u32::try_from(n) else {
         return skip(src, "it has more baskets than one count holds");
     };
+    // The counted itemsets, and the copies rules_from_counts makes of them
+    // (sorted, and indexed to check their subsets).
+    let needed = candidates.heap_bytes().saturating_mul(4) + candidates.len() as u64 * 160;
+    if needed > limit {
+        return skip(src, "the candidate itemsets and their counts would pass rar.memory_limit on the coordinator");
+    }
     let counted: Vec<(Vec<u32>, u32)> =
         candidates.iter().map(|s| s.to_vec()).zip(total.into_iter().map(|c| c.min(u64::from(n)) as u32)).collect();
     let n_candidates = counted.len();
     progress.report(&format!("making the rules of {n_candidates} itemsets counted on the shards"));
-    let rules = rules_from_counts(candidates.names, n, &counted, params, &mut check).or_raise();
+    let rules = match rules_from_counts(candidates.names, n, &counted, params, &mut check) {
+        Ok(r) => r,
+        // Mining in one place needs less memory than the candidates may.
+        Err(rar_core::MineError::MemoryLimit { .. }) if n_candidates > 0 => {
+            return skip(src, "the rules of the counted itemsets would pass rar.memory_limit on the coordinator")
+        }
+        Err(e) => RarError::Mine(e).raise(),
+    };
     pgrx::debug1!(
         "rar_mine: counted {n_candidates} candidate itemsets on the {} shards of {}: \
          received {received1} bytes in round 1, sent {sent2} bytes to each shard and received {received2} in round 2",
@@ -221,6 +246,20 @@ fn eligible(src: &Source, tid: &str, item: &str) -> Result<Result<(), &'static s
             Ok(())
         })
     })?)
+}
+
+/// Whether this transaction holds a lock stronger than a read's on `src`
+/// or one of its partitions (it changed, truncated or locked it).
+fn changed_here(src: &Source) -> Result<bool, RarError> {
+    Ok(crate::spi::one::<bool>(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l \
+                        WHERE l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) 'relation' \
+                          AND l.mode OPERATOR(pg_catalog.<>) 'AccessShareLock' \
+                          AND (l.relation OPERATOR(pg_catalog.=) $1 \
+                               OR l.relation IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t)))",
+        &[src.oid.into()],
+    )?
+    .unwrap_or(true))
 }
 
 /// One shard and where to reach it.

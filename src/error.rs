@@ -75,6 +75,8 @@ pub enum RarError {
     /// A request to `rar.shard_counts` that is not one rar_mine made.
     BadShardRequest {
         message: String,
+        /// The text is not base64 (else its bytes are not a request).
+        text: bool,
     },
     /// NULL given for an argument that needs a value.
     NullArgument {
@@ -464,8 +466,8 @@ impl RarError {
             )
             .set_detail(format!("The text is not base64: {message}."))
             .set_hint("A rar.basket_state is the running state of the aggregate rar.baskets_shared; its text is what Citus passes between nodes, not typed in."),
-            RarError::BadShardRequest { message } => ErrorReport::new(
-                ERRCODE_INVALID_TEXT_REPRESENTATION,
+            RarError::BadShardRequest { message, text } => ErrorReport::new(
+                if *text { ERRCODE_INVALID_TEXT_REPRESENTATION } else { ERRCODE_INVALID_BINARY_REPRESENTATION },
                 "invalid request to rar.shard_counts",
                 F,
             )

@@ -158,7 +158,10 @@ pub fn mine(
             for (j, row) in lib.score_batch(&m, chunk).unwrap_or_else(|e| e.raise()).iter().enumerate() {
                 for &i in &rules_of[c * batch + j] {
                     if let Some((_, cons)) = &keys[i] {
-                        score_of[i] = Some(cons.iter().map(|&x| row[x as usize]).fold(f32::INFINITY, f32::min) as f64);
+                        // A score that is not a number (a damaged model) supports nothing.
+                        let least = cons.iter().map(|&x| row[x as usize]).fold(f32::INFINITY, f32::min);
+                        let finite = cons.iter().all(|&x| row[x as usize].is_finite());
+                        score_of[i] = finite.then_some(least as f64);
                     }
                 }
             }

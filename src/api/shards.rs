@@ -11,6 +11,7 @@ use base64::Engine;
 use pgrx::prelude::*;
 use rar_core::layout::Layout;
 use rar_core::params::MineParams;
+use rar_core::partial::StateError;
 use rar_core::shards::{
     candidates_from_bytes_within, count_candidates, local_itemsets, local_min_count, ShardCounts, ShardItemsets,
     MIN_LOCAL_COUNT,
@@ -83,13 +84,16 @@ fn shard_counts(
 ) -> String {
     let limit = budget(memory_limit);
     let text = required("candidates", "the coordinator's request", candidates);
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(text.as_bytes())
-        .unwrap_or_else(|e| RarError::BadShardRequest { message: format!("it is not base64: {e}") }.raise());
+    let bytes = base64::engine::general_purpose::STANDARD.decode(text.as_bytes()).unwrap_or_else(|e| {
+        RarError::BadShardRequest { message: format!("it is not base64: {e}"), text: true }.raise()
+    });
     let request = candidates_from_bytes_within(&bytes, limit, &mut || {
         check_for_interrupts!();
     })
-    .or_raise();
+    .unwrap_or_else(|e| match e {
+        StateError::Bad(b) => RarError::BadShardRequest { message: b.0.to_string(), text: false }.raise(),
+        other => RarError::from(other).raise(),
+    });
     drop(bytes);
     let (src, layout) = shard_source(shard, basket_column, item_column);
     let pinned = pin_search_path();

@@ -518,7 +518,35 @@ def test_counting_sees_earlier_changes_of_its_transaction(cluster):
         with pytest.raises(psycopg.errors.RaiseException):
             c.execute(block.format(table="two_shards"))
         assert "milk rules: 0" in messages, messages
-        assert any("an earlier statement of its transaction changed data" in m for m in messages), messages
+        assert any("its transaction changed or locked the table" in m for m in messages), messages
+        # A writable CTE of the same statement: the same.
+        # (One statement on its own: the deleted lines are put back after.)
+        messages.clear()
+        try:
+            got = rules(c, "WITH d AS (DELETE FROM two_shards WHERE item = 'whole milk' RETURNING 1) "
+                        + MINE.replace("SELECT *", "SELECT r.*").replace("rar_mine(%s", "rar_mine('two_shards'")
+                        + " r", )
+        finally:
+            if not c.execute("SELECT count(*) FROM two_shards WHERE item = 'whole milk'").fetchone()[0]:
+                c.execute("INSERT INTO two_shards SELECT * FROM groceries_local WHERE item = 'whole milk'")
+        assert not any("whole milk" in r[0] + r[1] for r in got)
+        assert any("its transaction changed or locked the table" in m for m in messages), messages
+
+
+def test_rule_sets_are_counted_on_the_workers(cluster):
+    """Saving rules (CREATE TABLE AS, CALL rar_refresh) writes only to
+    other tables: the itemsets are still counted on the workers."""
+    with on(cluster) as c:
+        local = rules(c, MINE, "groceries_local")
+        messages = debug_messages(c)
+        c.execute("CREATE TEMP TABLE saved AS " + MINE.replace("%s", "'two_shards'"))
+        assert counted_on_workers(messages)[0]
+        assert sorted(rules(c, "SELECT * FROM saved")) == sorted(local)
+        c.execute("SELECT FROM rar_register('two_shards_rules', 'two_shards', tid_column => 'transaction_id',"
+                  " item_column => 'item')")
+        messages.clear()
+        c.execute("CALL rar_refresh('two_shards_rules', min_support => 0.005, min_confidence => 0.2)")
+        assert counted_on_workers(messages)[0]
 
 
 def test_the_callers_budget_holds_on_the_shards(cluster):

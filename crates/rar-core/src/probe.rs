@@ -215,9 +215,12 @@ pub fn calibrate(
         tick();
         let inputs: Vec<Vec<u32>> = chunk.iter().map(|(ctx, _)| ctx.clone()).collect();
         for ((_, held), row) in chunk.iter().zip(score(&inputs)) {
+            // Scores that are not numbers (a damaged model) say nothing.
             let s = row[*held as usize];
-            seen[*held as usize].push(s);
-            all.push(s);
+            if s.is_finite() {
+                seen[*held as usize].push(s);
+                all.push(s);
+            }
         }
     }
     let q = |v: &mut Vec<f32>| {
@@ -235,7 +238,7 @@ pub fn calibrate(
         .enumerate()
         .map(|(c, mut v)| {
             let own = if v.len() >= MIN_CASES { q(&mut v) } else { overall };
-            own.max(prior.get(c).map_or(0.0, |p| p + 1e-6))
+            own.max(prior.get(c).filter(|p| p.is_finite()).map_or(0.0, |p| p + 1e-6))
         })
         .collect()
 }
@@ -266,7 +269,11 @@ pub fn count_proposals(
         let name = |i: u32| vocab.get(i as usize).and_then(|v| by_name.get(v.as_str()).copied());
         let ante: Option<Vec<u32>> = prop.antecedent.iter().map(|&i| name(i)).collect();
         let (Some(ante), Some(cons)) = (ante, name(prop.consequent)) else { continue };
-        if ante.is_empty() || ante.len() + 1 > params.max_length || ante.contains(&cons) {
+        if ante.is_empty()
+            || ante.len() + 1 > params.max_length
+            || ante.len() + 1 < params.min_length
+            || ante.contains(&cons)
+        {
             continue;
         }
         let n_a = count_of(&ante);
@@ -440,6 +447,11 @@ mod tests {
         let kept = count_proposals(&baskets, &vocab, &proposals, &strict, &mut || {});
         assert!(kept.iter().all(|r| r.confidence >= 0.7));
         assert!(kept.len() < rules.len());
+        // Shorter than min_length: dropped, as exact mining drops them.
+        let long = MineParams { min_length: 3, ..params };
+        let kept = count_proposals(&baskets, &vocab, &proposals, &long, &mut || {});
+        assert!(rules.iter().any(|r| r.antecedent.len() + r.consequent.len() < 3));
+        assert!(!kept.is_empty() && kept.iter().all(|r| r.antecedent.len() + r.consequent.len() >= 3));
     }
 
     #[test]
