@@ -102,37 +102,35 @@ pub fn pin_search_path() -> PinnedSearchPath {
             // process: never a single-copy Gather over the whole of it.
             (c"force_parallel_mode", c"off"),
         ] {
-            pg_sys::set_config_option(
-                name.as_ptr(),
-                value.as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
+            save_setting(name, value);
         }
         PinnedSearchPath { nest_level }
     }
+}
+
+/// Sets `name` to `value`, saved at the current GUC nest level (undone
+/// when that level ends).
+///
+/// # Safety
+/// A nest level opened by [`pin_search_path`] must be current.
+unsafe fn save_setting(name: &std::ffi::CStr, value: &std::ffi::CStr) {
+    pg_sys::set_config_option(
+        name.as_ptr(),
+        value.as_ptr(),
+        pg_sys::GucContext::PGC_USERSET,
+        pg_sys::GucSource::PGC_S_SESSION,
+        pg_sys::GucAction::GUC_ACTION_SAVE,
+        true,
+        0,
+        false,
+    );
 }
 
 impl PinnedSearchPath {
     /// Sets `name` to `value` for as long as the pin holds.
     pub fn set(&self, name: &std::ffi::CStr, value: &std::ffi::CStr) {
         // SAFETY: a setting saved at this pin's nest level, undone with it.
-        unsafe {
-            pg_sys::set_config_option(
-                name.as_ptr(),
-                value.as_ptr(),
-                pg_sys::GucContext::PGC_USERSET,
-                pg_sys::GucSource::PGC_S_SESSION,
-                pg_sys::GucAction::GUC_ACTION_SAVE,
-                true,
-                0,
-                false,
-            );
-        }
+        unsafe { save_setting(name, value) };
     }
 }
 
