@@ -257,7 +257,12 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
             found.rules
         }
         None => {
-            let (baskets, stats) = reader::read_baskets(&src, &layout, filter, params.memory_limit, false).or_raise();
+            // A model's rules depend on which baskets calibrate its
+            // thresholds: read them in an order that parallel workers do not
+            // change (exact mining's output order is its own).
+            let canonical = method != "exact";
+            let (baskets, stats) =
+                reader::read_baskets(&src, &layout, filter, params.memory_limit, canonical).or_raise();
             notice_null_lines(stats.null_lines);
             let baskets = match level {
                 Some(level) => {
