@@ -211,15 +211,10 @@ fn skip<T>(src: &Source, why: &str) -> Option<T> {
 /// Whether `src` is a Citus table distributed by `tid` that the caller may
 /// read, on a cluster whose catalog has the shard functions; else why not.
 fn eligible(src: &Source, tid: &str, item: &str) -> Result<Result<(), &'static str>, RarError> {
+    if !crate::reader::citus_installed()? {
+        return Ok(Err("Citus is not installed"));
+    }
     Ok(Spi::connect(|client| {
-        let citus = client
-            .select("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", None, &[])?
-            .first()
-            .get::<bool>(1)?
-            .unwrap_or(false);
-        if !citus {
-            return Ok::<_, pgrx::spi::SpiError>(Err("Citus is not installed"));
-        }
         let row = client.select(
             "SELECT p.partmethod OPERATOR(pg_catalog.=) 'h' \
                     AND pg_catalog.column_to_column_name(p.logicalrelid, p.partkey) OPERATOR(pg_catalog.=) $2, \
@@ -233,7 +228,7 @@ fn eligible(src: &Source, tid: &str, item: &str) -> Result<Result<(), &'static s
             &[src.oid.into(), tid.into(), item.into()],
         )?;
         if row.is_empty() {
-            return Ok(Err("it is not a Citus table"));
+            return Ok::<_, pgrx::spi::SpiError>(Err("it is not a Citus table"));
         }
         let first = row.first();
         Ok(if !first.get::<bool>(1)?.unwrap_or(false) {

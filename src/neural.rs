@@ -89,12 +89,12 @@ pub fn mine(
     let batch = rows_per_batch(m.vocab.len(), budget / 4).unwrap_or_else(|| {
         RarError::ModelTooLarge { needed: bytes_per_scored_row(m.vocab.len()) * 4, limit: budget }.raise()
     });
+    let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
     // Without a consequent_threshold, each item's own, from the model's
     // scores of it in real baskets (rar_core::probe::calibrate).
     let per_item: Vec<f32> = match consequent_threshold {
         Some(_) => Vec::new(),
         None => {
-            let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
             let t = calibrate(
                 &m.vocab,
                 &baskets,
@@ -155,7 +155,7 @@ pub fn mine(
         let mut score_of: Vec<Option<f64>> = vec![None; all.len()];
         for (c, chunk) in sets.chunks(batch).enumerate() {
             check_for_interrupts!();
-            for (j, row) in lib.score_batch(&m, chunk).unwrap_or_else(|e| e.raise()).iter().enumerate() {
+            for (j, row) in scorer(chunk).iter().enumerate() {
                 for &i in &rules_of[c * batch + j] {
                     if let Some((_, cons)) = &keys[i] {
                         // A score that is not a number (a damaged model) supports nothing.
@@ -192,7 +192,6 @@ pub fn mine(
         per_item,
         ..ProbeParams::default()
     };
-    let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
     let proposals = probe(m.vocab.len(), &p, &mut scorer, &mut || {
         check_for_interrupts!();
     })

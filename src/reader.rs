@@ -418,17 +418,17 @@ SELECT pg_catalog.to_regtype('rar.basket_state') IS NOT NULL AND EXISTS (
 /// coordinator), or a view over one (at any depth): Citus is loaded and
 /// lists the table in its metadata.
 fn is_citus_table(src: &Source) -> Result<bool, RarError> {
-    Ok(Spi::connect(|client| {
-        let has = client
-            .select("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", None, &[])?
-            .first()
-            .get::<bool>(1)?
-            .unwrap_or(false);
-        if !has {
-            return Ok::<_, pgrx::spi::SpiError>(false);
-        }
-        client.select(CITUS_RELATIONS, None, &[src.oid.into()])?.first().get::<bool>(1).map(|b| b.unwrap_or(false))
-    })?)
+    if !citus_installed()? {
+        return Ok(false);
+    }
+    Ok(crate::spi::one::<bool>(CITUS_RELATIONS, &[src.oid.into()])?.unwrap_or(false))
+}
+
+/// Whether Citus's metadata is in this database (queries naming it would
+/// not parse without it).
+pub fn citus_installed() -> Result<bool, RarError> {
+    Ok(crate::spi::one::<bool>("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", &[])?
+        .unwrap_or(false))
 }
 
 fn read_long(

@@ -347,6 +347,19 @@ def counted_on_workers(messages):
     return mine[0].startswith("rar_mine: counted"), mine[0]
 
 
+def assert_counted_as_one_server(port, q, table, shards, least_rules):
+    """`q` on `table` counts on its `shards` shards (DEBUG1 says so) and
+    gives the rules of the same lines on one server, at least
+    `least_rules` of them."""
+    with on(port) as c:
+        local = rules(c, q, "groceries_local")
+        assert len(local) >= least_rules
+        messages = debug_messages(c)
+        assert rules(c, q, table) == local
+        counted, message = counted_on_workers(messages)
+        assert counted and f"on the {shards} shards" in message, message
+
+
 @pytest.mark.parametrize("options", [
     "min_support => 0.005, min_confidence => 0.2",
     "min_support => 0.02, min_confidence => 0.25, support_of => 'antecedent'",
@@ -361,13 +374,7 @@ def test_itemsets_counted_on_the_workers(cluster, options):
     DEBUG1, with the bytes moved), and the rules are those of the same
     lines on one server, with every option that filters exact rules."""
     q = f"SELECT * FROM rar_mine(%s, tid_column => 'transaction_id', item_column => 'item', {options})"
-    with on(cluster) as c:
-        local = rules(c, q, "groceries_local")
-        assert len(local) > 20
-        messages = debug_messages(c)
-        assert rules(c, q, "two_shards") == local
-        counted, message = counted_on_workers(messages)
-        assert counted and "on the 2 shards" in message, message
+    assert_counted_as_one_server(cluster, q, "two_shards", shards=2, least_rules=21)
 
 
 def test_the_coordinator_mines_where_shards_cannot_count(cluster):
@@ -456,14 +463,7 @@ def test_counting_on_the_workers_as_the_caller(cluster):
 def test_more_shards_than_run_at_once(cluster):
     """Twelve shards on two workers run two per node at a time, in three
     batches: the same rules, counted on all twelve."""
-    q = MINE.replace("0.005", "0.025")
-    with on(cluster) as c:
-        local = rules(c, q, "groceries_local")
-        assert len(local) > 5
-        messages = debug_messages(c)
-        assert rules(c, q, "twelve_shards") == local
-        counted, message = counted_on_workers(messages)
-        assert counted and "on the 12 shards" in message, message
+    assert_counted_as_one_server(cluster, MINE.replace("0.005", "0.025"), "twelve_shards", shards=12, least_rules=6)
 
 
 def test_a_worker_search_path_cannot_replace_a_shard(cluster):

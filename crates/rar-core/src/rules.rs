@@ -386,31 +386,31 @@ pub fn rules_from_counts(
         }
         sets.push((items, *count));
     }
-    sets.sort_unstable_by(|a, b| a.0.len().cmp(&b.0.len()).then_with(|| a.0.cmp(&b.0)));
+    // By size, then items: every subset comes before its supersets.
+    let by_size = |a: &[u32], b: &[u32]| a.len().cmp(&b.len()).then_with(|| a.cmp(b));
+    sets.sort_unstable_by(|a, b| by_size(&a.0, &b.0));
     sets.dedup_by(|a, b| a.0 == b.0);
     // Itemsets whose subsets are not all there (the table changed between
-    // the rounds) cannot be trusted: dropped, length by length.
-    let mut kept: std::collections::HashSet<Vec<u32>> = std::collections::HashSet::new();
-    let mut closed = Vec::with_capacity(sets.len());
+    // the rounds) cannot be trusted: dropped, length by length. `closed`
+    // keeps the order of `sets`, so a subset is a binary search away.
+    let mut closed: Vec<(Vec<u32>, u32)> = Vec::with_capacity(sets.len());
     let mut sub = Vec::new();
     for (set, count) in sets {
-        if closed.len() % 4096 == 0 {
+        if closed.len().is_multiple_of(4096) {
             tick();
         }
         let whole = set.len() == 1
             || (0..set.len()).all(|skip| {
                 without(&set, skip, &mut sub);
-                kept.contains(&sub)
+                closed.binary_search_by(|(s, _)| by_size(s, &sub)).is_ok()
             });
         if whole {
-            kept.insert(set.clone());
             closed.push((set, count));
         }
         if budget_bytes(0, closed.len() as u64) > params.memory_limit {
             return Err(MineError::MemoryLimit { limit_bytes: params.memory_limit });
         }
     }
-    drop(kept);
     let tree = ItemsetTree::from_sorted(n, frequent, &closed);
     let baskets = Baskets::named(names);
     let (vocab_rank, by_rank) = name_ranks(&baskets);
