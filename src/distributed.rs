@@ -63,7 +63,7 @@ pub fn mine_on_shards(src: &Source, layout: &Layout, params: &MineParams, progre
     // Outside a block too (a function, a DO block, a pipeline, a writable
     // CTE of the same statement): a change to the table in this
     // transaction holds a lock on it stronger than a read's.
-    if changed_here(src).or_raise() {
+    if src.changed_here().or_raise() {
         return skip(src, "its transaction changed or locked the table");
     }
     let share = local_share(params);
@@ -241,20 +241,6 @@ fn eligible(src: &Source, tid: &str, item: &str) -> Result<Result<(), &'static s
             Ok(())
         })
     })?)
-}
-
-/// Whether this transaction holds a lock stronger than a read's on `src`
-/// or one of its partitions (it changed, truncated or locked it).
-fn changed_here(src: &Source) -> Result<bool, RarError> {
-    Ok(crate::spi::one::<bool>(
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l \
-                        WHERE l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) 'relation' \
-                          AND l.mode OPERATOR(pg_catalog.<>) 'AccessShareLock' \
-                          AND (l.relation OPERATOR(pg_catalog.=) $1 \
-                               OR l.relation IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t)))",
-        &[src.oid.into()],
-    )?
-    .unwrap_or(true))
 }
 
 /// One shard and where to reach it.

@@ -13,6 +13,9 @@ pub static MAX_RULES: GucSetting<i32> = GucSetting::<i32>::new(10_000_000);
 /// -1 (the default): `maintenance_work_mem`, like index builds and VACUUM.
 pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 
+/// Memory for the baskets a session keeps between calls, in kB (0: none).
+pub static BASKET_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(65_536);
+
 /// Default device of rar_train: 'auto', 'cpu' or 'cuda'.
 pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
 
@@ -20,6 +23,16 @@ pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::
 pub static COUNT_ON_WORKERS: GucSetting<bool> = GucSetting::<bool>::new(true);
 
 pub fn init() {
+    GucRegistry::define_int_guc(
+        c"rar.basket_cache",
+        c"Memory for the encoded baskets a session keeps between calls.",
+        c"Baskets of tables tracked by rar_track_changes are kept after a read, so that the next call on the unchanged table does not read it again; least recently used out first. 0 keeps nothing.",
+        &BASKET_CACHE_KB,
+        0,
+        i32::MAX,
+        GucContext::Userset,
+        GucFlags::UNIT_KB,
+    );
     GucRegistry::define_bool_guc(
         c"rar.count_on_workers",
         c"Whether rar_mine counts itemsets on the workers of a Citus table distributed by its basket column.",
@@ -75,6 +88,11 @@ pub fn memory_limit_bytes() -> u64 {
         v => v,
     };
     kb.max(1024) as u64 * 1024
+}
+
+/// `rar.basket_cache` in bytes.
+pub fn basket_cache_bytes() -> u64 {
+    BASKET_CACHE_KB.get().max(0) as u64 * 1024
 }
 
 /// Whether the budget is `maintenance_work_mem` (rar.memory_limit = -1).

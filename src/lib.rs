@@ -9,6 +9,8 @@
 //!   registered source or a table), for every function.
 //! - [`relation`]: finding a source relation's basket and item columns.
 //! - [`reader`]: streaming a relation's rows into compact baskets via SPI.
+//! - [`basket_cache`]: the baskets a session keeps between calls on a
+//!   table `rar_track_changes` tracks (`sql/tracking.sql`).
 //! - [`distributed`]: counting itemsets on the shards of a Citus table
 //!   (two rounds, through `api::shards` on each shard).
 //! - [`progress`]: what a long call is doing, for `rar.progress`.
@@ -30,6 +32,7 @@ use pgrx::prelude::*;
 
 pub mod api;
 pub mod args;
+pub mod basket_cache;
 pub mod compat;
 pub mod distributed;
 pub mod error;
@@ -50,6 +53,8 @@ pub mod srf;
 ::pgrx::extension_sql_file!("../sql/bootstrap.sql", name = "bootstrap", bootstrap);
 // rar_mine, whose rows go straight into the result (see `srf`).
 ::pgrx::extension_sql_file!("../sql/mine.sql", name = "mine", requires = ["bootstrap"]);
+// Change tracking for the baskets sessions keep (see `basket_cache`).
+::pgrx::extension_sql_file!("../sql/tracking.sql", name = "tracking", requires = ["bootstrap"]);
 // rar.basket_state and rar.baskets_shared, what rar_mine reads a Citus
 // table through (see `api::basket_state`).
 ::pgrx::extension_sql_file!("../sql/basket_state.sql", name = "basket_state", requires = ["bootstrap"]);
@@ -86,6 +91,7 @@ pub extern "C-unwind" fn _PG_init() {
     // SAFETY: no other thread of this process reads the environment yet.
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
+    basket_cache::init();
     rar_core::itemsets::set_thread_start(gucs::block_signals);
 }
 

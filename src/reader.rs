@@ -32,6 +32,7 @@ use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
 use rar_core::partial::Partial;
 
+use crate::basket_cache::{self, Lookup};
 use crate::error::RarError;
 use crate::relation::Source;
 
@@ -100,6 +101,9 @@ unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
 /// `canonical`: baskets and items in an order that does not depend on how
 /// parallel workers interleaved (training and evaluation need it; exact
 /// mining, whose output order is defined by the rules, does not).
+/// The baskets of a whole table that `rar_track_changes` tracks come from
+/// this session's cache when the table has not changed since they were
+/// read ([`crate::basket_cache`]).
 pub fn read_baskets(
     src: &Source,
     layout: &Layout,
@@ -116,6 +120,33 @@ pub fn read_baskets(
             "Create the database with ENCODING 'UTF8', or mine from a UTF8 database through postgres_fdw."
         );
     }
+    if filter.is_some() {
+        return read_uncached(src, layout, filter, memory_limit, canonical).map(|(b, s, _)| (b, s));
+    }
+    match basket_cache::lookup(src, layout, canonical, memory_limit)? {
+        Lookup::Hit(baskets, stats) => {
+            debug1!("rar: the baskets of {} come from this session's cache", src.display);
+            Ok((baskets, stats))
+        }
+        Lookup::Miss { key, stamp } => {
+            let (baskets, stats, needed) = read_uncached(src, layout, None, memory_limit, canonical)?;
+            if let Some(stamp) = stamp {
+                basket_cache::keep(key, stamp, &baskets, &stats, needed);
+            }
+            Ok((baskets, stats))
+        }
+    }
+}
+
+/// [`read_baskets`] without the cache; also returns the bytes checked
+/// against `memory_limit`.
+fn read_uncached(
+    src: &Source,
+    layout: &Layout,
+    filter: Option<(String, Vec<DatumWithOid<'static>>)>,
+    memory_limit: u64,
+    canonical: bool,
+) -> Result<(Baskets, ReadStats, u64), RarError> {
     let (cond, args) = match filter {
         Some((c, a)) => (Some(c), a),
         None => (None, Vec::new()),
@@ -130,11 +161,12 @@ pub fn read_baskets(
             p.canonicalize();
         }
         let b = &p.baskets;
-        if (b.heap_bytes() + b.build_bytes()) as u64 > memory_limit {
+        let needed = (b.heap_bytes() + b.build_bytes()) as u64;
+        if needed > memory_limit {
             return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });
         }
         let stats = ReadStats { null_lines: p.null_lines };
-        return Ok((p.baskets.build(), stats));
+        return Ok((p.baskets.build(), stats, needed));
     }
     let sql = query(src, layout, cond.as_deref());
     let mut builder = BasketsBuilder::default();
@@ -178,7 +210,8 @@ pub fn read_baskets(
         Ok(())
     });
     outcome?;
-    Ok((builder.build(), stats))
+    let needed = builder.heap_bytes() as u64;
+    Ok((builder.build(), stats, needed))
 }
 
 /// Stops before a scan that the planner's statistics say would not fit.
@@ -417,7 +450,7 @@ SELECT pg_catalog.to_regtype('rar.basket_state') IS NOT NULL AND EXISTS (
 /// Whether `src` is a Citus table (distributed, reference or managed by the
 /// coordinator), or a view over one (at any depth): Citus is loaded and
 /// lists the table in its metadata.
-fn is_citus_table(src: &Source) -> Result<bool, RarError> {
+pub fn is_citus_table(src: &Source) -> Result<bool, RarError> {
     if !citus_installed()? {
         return Ok(false);
     }

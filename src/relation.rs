@@ -217,6 +217,27 @@ impl Source {
         layout::basket_columns(&self.columns, tid).unwrap_or_else(|e| self.layout_error(e).raise())
     }
 
+    /// The names of the basket columns of `tid`.
+    pub fn basket_column_names(&self, tid: &str) -> Vec<String> {
+        self.basket_columns(tid).into_iter().map(|c| c.name.clone()).collect()
+    }
+
+    /// Whether this transaction holds a lock stronger than a read's on the
+    /// relation or one of its partitions (it changed, truncated or locked
+    /// it): its changes are not committed, and queries in other
+    /// connections, or state kept from other transactions, would miss them.
+    pub fn changed_here(&self) -> Result<bool, RarError> {
+        Ok(crate::spi::one::<bool>(
+            "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l \
+                            WHERE l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) 'relation' \
+                              AND l.mode OPERATOR(pg_catalog.<>) 'AccessShareLock' \
+                              AND (l.relation OPERATOR(pg_catalog.=) $1 \
+                                   OR l.relation IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t)))",
+            &[self.oid.into()],
+        )?
+        .unwrap_or(true))
+    }
+
     /// Whether the basket is keyed by several columns.
     pub fn several_basket_columns(&self, tid: &str) -> bool {
         self.basket_columns(tid).len() > 1

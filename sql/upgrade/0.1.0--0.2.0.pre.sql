@@ -85,3 +85,5 @@ ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
 
 -- rar.basket_state and rar.baskets_shared (new in 0.2.0).
 -- include: sql/basket_state.sql
+
+-- include: sql/tracking.sql

@@ -9,6 +9,7 @@
 //! | `rar.shard_itemsets`, `rar.shard_counts` (run on Citus shards by `crate::distributed`) | [`shards`] |
 //! | `rar_clean`, `rar_restore`, `rar_normalize_item` | [`clean`] |
 //! | `rar_split` (and `rar_split_bucket` in `sql/bootstrap.sql`; splits are read by `crate::splits`) | [`split`] |
+//! | `rar_track_changes`, `rar_basket_cache` (the cache itself is `crate::basket_cache`) | [`track`] |
 //! | `rar_profile` | [`profile`] |
 //! | `rar_recommend` | [`recommend`] |
 //! | `rar_evaluate` | [`evaluate`] |
@@ -29,5 +30,6 @@ pub mod rulesets;
 pub mod segments;
 pub mod shards;
 pub mod split;
+pub mod track;
 pub mod train;
 pub mod trend;

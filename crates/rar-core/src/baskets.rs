@@ -113,6 +113,12 @@ impl Baskets {
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 8 + self.members.capacity() * 4
     }
+
+    /// Bytes held in all: the baskets and the item names.
+    pub fn total_bytes(&self) -> u64 {
+        let names: usize = self.names.iter().map(|n| n.len() + std::mem::size_of::<Box<str>>()).sum();
+        (self.heap_bytes() + names) as u64
+    }
 }
 
 /// Names to ids. Keyed with a random seed (foldhash, about as fast as

@@ -5,6 +5,8 @@
 //! # Layout
 //! - [`baskets`]: interning of basket ids and item names into compact
 //!   integers, and the baskets themselves in compressed sparse (CSR) form.
+//! - [`cache`]: values kept by bytes, least recently used out first (the
+//!   baskets a session keeps between calls).
 //! - [`params`]: the mining thresholds, validated in one place.
 //! - [`partial`]: partial baskets of one scan (a parallel worker, a shard,
 //!   a group), merged and shipped as bytes: the state of the aggregates.
@@ -52,6 +54,7 @@
 //! ```
 
 pub mod baskets;
+pub mod cache;
 pub mod error;
 pub mod evaluate;
 pub mod explain;

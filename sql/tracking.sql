@@ -1,0 +1,65 @@
+-- Change tracking of tables whose encoded baskets a session may keep
+-- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
+-- statement-level trigger to the table; every statement that inserts,
+-- updates, deletes or truncates then adds one row here, in its own
+-- transaction, so that a snapshot sees the row exactly when it sees the
+-- change. A session keeps a table's baskets with the sum of the weights it
+-- saw: a later snapshot of the same session sees every row an earlier one
+-- saw (or the row they were folded into), so an equal sum means that no
+-- change became visible since. Rows are only inserted (writers never wait
+-- for each other); every 1024th row, the table's older rows are folded into
+-- one of the same total weight, unless another transaction holds them.
+CREATE SEQUENCE rar.table_change_seq;
+CREATE TABLE rar.table_changes (
+    relid    oid NOT NULL,
+    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
+    -- How many changes the row stands for (more than 1 once folded).
+    weight   bigint NOT NULL DEFAULT 1
+);
+CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+
+-- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
+-- table need not write rar's catalog, and no role but the extension's
+-- owner may (a row removed or forged by hand could make a session keep
+-- stale baskets). It writes only rows of the table it fires on, and only
+-- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
+-- table it may add triggers to: that only adds rows for that table.
+CREATE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0 THEN
+        BEGIN
+            PERFORM FROM rar.table_changes c
+            WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID AND c.change OPERATOR(pg_catalog.<) added
+            FOR UPDATE NOWAIT;
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID AND c.change OPERATOR(pg_catalog.<) added
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN lock_not_available OR serialization_failure THEN
+            -- Another transaction is folding them, or changed them since
+            -- this one's snapshot: leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
