@@ -15,6 +15,10 @@ COMMENT ON FUNCTION @extschema@.rar_normalize_item(text, text, boolean) IS
 'The item normalization rar_clean applies: trim, collapse white space, repair mojibake, fold case (none, upper, lower).';
 COMMENT ON FUNCTION @extschema@.rar_split(text, float8, float8, float8, integer, text, text, text, integer) IS
 'Records a deterministic train/validation/test split of a table by basket (hash of the basket id and seed, or the last test_days days as test) in rar.splits; returns the size of each set.';
+COMMENT ON FUNCTION @extschema@.rar_track_changes(text, boolean) IS
+'Adds (track => false: removes) the statement trigger that records every change of a plain table, so that sessions keep its encoded baskets between calls (rar.basket_cache) and read it again only when it changed.';
+COMMENT ON FUNCTION @extschema@.rar_basket_cache() IS
+'The encoded baskets this session keeps (tables tracked by rar_track_changes): table, columns, canonical order, bytes, uses.';
 COMMENT ON FUNCTION @extschema@.rar_profile(text, text, text, integer, integer) IS
 'What a sales table looks like before choosing thresholds: lines, baskets, items, basket sizes, top and rare items, as jsonb.';
 COMMENT ON FUNCTION @extschema@.rar_encode(text, text[], text, integer, boolean, text, text) IS

@@ -188,5 +188,7 @@ pub fn keep(key: Key, stamp: String, baskets: &Baskets, stats: &ReadStats, neede
 
 /// The entries of this session, most recently used first.
 pub fn entries() -> Vec<EntryInfo<Key>> {
-    cache().entries()
+    let mut c = cache();
+    c.shrink(budget());
+    c.entries()
 }
