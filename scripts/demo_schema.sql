@@ -13,3 +13,6 @@ CREATE TABLE IF NOT EXISTS sales (
     customer_id  text,
     country      text
 );
+-- Sessions keep the encoded baskets of sales between calls, and read it
+-- again only after a change (see "Exploring thresholds" in the README).
+DO $$ BEGIN PERFORM rar_track_changes('sales'); END $$;

@@ -107,6 +107,10 @@ COMMENT ON COLUMN rar.rule_trends.change IS 'first (no previous set), emerged, h
 COMMENT ON COLUMN rar.rule_trends.p_change IS 'Two-sided p-value that the confidence did not change (held rules only)';
 COMMENT ON VIEW rar.rule_history IS 'The kept rule sets of every registered source, current or not';
 COMMENT ON SEQUENCE rar.clean_run_seq IS 'Numbers the runs of rar_clean';
+COMMENT ON SEQUENCE rar.table_change_seq IS 'Numbers the rows of rar.table_changes';
+COMMENT ON COLUMN rar.table_changes.relid IS 'The tracked table (an OID: the row outlives a dropped table harmlessly)';
+COMMENT ON COLUMN rar.table_changes.change IS 'The row''s number, from rar.table_change_seq';
+COMMENT ON COLUMN rar.table_changes.weight IS 'How many changes the row stands for (more than 1 once older rows are folded into it)';
 COMMENT ON SEQUENCE rar.tuning_seq IS 'Numbers the searches of rar_tune';
 COMMENT ON SEQUENCE rar.models_model_id_seq IS 'Numbers the models of rar.models';
 COMMENT ON SEQUENCE rar.rule_sets_set_id_seq IS 'Numbers the rule sets of rar.rule_sets';

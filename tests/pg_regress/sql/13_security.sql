@@ -73,8 +73,10 @@ JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
 JOIN pg_language l ON l.oid = p.prolang
 WHERE l.lanname = 'plpgsql' AND NOT coalesce(p.proconfig @> ARRAY['search_path=pg_catalog, pg_temp'], false)
 ORDER BY 1;
--- No SECURITY DEFINER function.
-SELECT count(*) AS security_definer FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
+-- One SECURITY DEFINER function: the change-tracking trigger, with a pinned
+-- search path, callable only as a statement trigger.
+SELECT p.oid::regprocedure AS security_definer, p.proconfig, p.prorettype::regtype
+FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid AND d.deptype = 'e'
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar' WHERE p.prosecdef;
 
 -- 4. A dry run that fails leaves the session usable, and the table whole.
