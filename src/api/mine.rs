@@ -319,7 +319,7 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
     // Fisher's test of every rule that met the thresholds, corrected for
     // their number; then the p-value filter.
     let mut p = rules.p_values();
-    adjust(&mut p, filters.p_adjust);
+    rules.adjust_p_values(&mut p, filters.p_adjust);
     if let Some(max) = filters.max_p_value {
         let keep: Vec<bool> = p.iter().map(|x| *x <= max).collect();
         rules.retain(&keep);

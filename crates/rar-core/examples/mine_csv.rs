@@ -41,7 +41,7 @@ fn main() {
     let t2 = Instant::now();
     // What rar_mine adds by default: Fisher's test and Holm's correction.
     let mut p_values = rules.p_values();
-    rar_core::significance::adjust(&mut p_values, rar_core::significance::PAdjust::Holm);
+    rules.adjust_p_values(&mut p_values, rar_core::significance::PAdjust::Holm);
     let t3 = Instant::now();
     println!(
         "{} baskets, {} itemsets, {} rules; read {:.3} s, mine {:.3} s, p-values (Holm) {:.3} s",

@@ -663,6 +663,14 @@ impl RuleSet {
         }
     }
 
+    /// Corrects the p-values of these rules ([`Self::p_values`]) for their
+    /// number, on the mining threads (see
+    /// [`crate::significance::adjust`]).
+    pub fn adjust_p_values(&self, p: &mut [f64], how: crate::significance::PAdjust) {
+        let pool = thread_pool(self.threads, p.len());
+        crate::significance::adjust_in(p, how, pool.as_ref());
+    }
+
     /// The improvement of each rule, in output order: its confidence minus
     /// the highest confidence of a more general rule with the same
     /// consequent (an antecedent that is a proper subset of its own, the

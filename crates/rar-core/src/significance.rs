@@ -119,9 +119,6 @@ fn fisher(ln_choose: &dyn Fn(f64, f64) -> f64, n: u64, ac: u64, a: u64, c: u64) 
     p.clamp(0.0, 1.0)
 }
 
-/// Corrects `p` in place for the number of tests (`p.len()`): Bonferroni
-/// (`m · p`) or Holm's step-down (`max over j ≤ i of (m - j + 1) · p(j)`
-/// in ascending order), each at most 1.
 /// A key that sorts p-values as `f64::total_cmp` does them, for values in
 /// [0, 1] and NaN (last); -0 as 0.
 fn sort_key(x: f64) -> u64 {
@@ -134,7 +131,16 @@ fn sort_key(x: f64) -> u64 {
     }
 }
 
+/// Corrects `p` in place for the number of tests (`p.len()`): Bonferroni
+/// (`m · p`) or Holm's step-down (`max over j ≤ i of (m - j + 1) · p(j)`
+/// in ascending order), each at most 1.
 pub fn adjust(p: &mut [f64], how: PAdjust) {
+    adjust_in(p, how, None)
+}
+
+/// [`adjust`], with Holm's sort on the threads of `pool` when there is one
+/// (the result does not depend on it: the keys are distinct).
+pub(crate) fn adjust_in(p: &mut [f64], how: PAdjust, pool: Option<&rayon::ThreadPool>) {
     let m = p.len() as f64;
     match how {
         PAdjust::None => {}
@@ -144,7 +150,13 @@ pub fn adjust(p: &mut [f64], how: PAdjust) {
             // so its bits sort as it does, and plain pairs sort without
             // reaching back into the slice for every comparison.
             let mut order: Vec<(u64, usize)> = p.iter().enumerate().map(|(i, &x)| (sort_key(x), i)).collect();
-            order.sort_unstable();
+            match pool {
+                Some(pool) => pool.install(|| {
+                    use rayon::slice::ParallelSliceMut;
+                    order.par_sort_unstable()
+                }),
+                None => order.sort_unstable(),
+            }
             let mut running: f64 = 0.0;
             for (rank, &(_, i)) in order.iter().enumerate() {
                 running = running.max(((m - rank as f64) * p[i]).min(1.0));
@@ -227,6 +239,29 @@ mod tests {
 
     /// Holm's step-down against its definition, computed the slow way, on
     /// vectors with ties, zeros and ones.
+    #[test]
+    fn holm_on_threads_is_holm() {
+        // Ties, zeros, ones and NaN included.
+        let mut x: u64 = 7;
+        let p: Vec<f64> = (0..50_000)
+            .map(|i| {
+                x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                match i % 97 {
+                    0 => f64::NAN,
+                    1 => 0.0,
+                    2 => 1.0,
+                    3 => 0.25,
+                    _ => (x >> 11) as f64 / (1u64 << 53) as f64,
+                }
+            })
+            .collect();
+        let pool = rayon::ThreadPoolBuilder::new().num_threads(3).build().unwrap();
+        let (mut one, mut three) = (p.clone(), p);
+        adjust(&mut one, PAdjust::Holm);
+        adjust_in(&mut three, PAdjust::Holm, Some(&pool));
+        assert!(one.iter().zip(&three).all(|(a, b)| a.to_bits() == b.to_bits()));
+    }
+
     #[test]
     fn holm_matches_its_definition() {
         let mut seed = 11u64;
