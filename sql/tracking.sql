@@ -6,9 +6,12 @@
 -- change. A session keeps a table's baskets with the sum of the weights it
 -- saw: a later snapshot of the same session sees every row an earlier one
 -- saw (or the row they were folded into), so an equal sum means that no
--- change became visible since. Rows are only inserted (writers never wait
--- for each other); every 1024th row, the table's older rows are folded into
--- one of the same total weight, unless another transaction holds them.
+-- change became visible since. Writers only insert rows (concurrent writers
+-- do not wait for each other). When a row's number is a multiple of 1024
+-- (about every 1024th change of a table), its writer folds the table's
+-- older rows into one of the same total weight, skipping rows another
+-- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
+-- could make unrelated serializable writers fail).
 CREATE SEQUENCE rar.table_change_seq;
 CREATE TABLE rar.table_changes (
     relid    oid NOT NULL,
@@ -39,22 +42,25 @@ BEGIN
                   HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
     END IF;
     INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0 THEN
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
         BEGIN
-            PERFORM FROM rar.table_changes c
-            WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID AND c.change OPERATOR(pg_catalog.<) added
-            FOR UPDATE NOWAIT;
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
             WITH gone AS (
                 DELETE FROM rar.table_changes c
-                WHERE c.relid OPERATOR(pg_catalog.=) TG_RELID AND c.change OPERATOR(pg_catalog.<) added
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
                 RETURNING c.weight
             )
             INSERT INTO rar.table_changes (relid, weight)
             SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
             HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN lock_not_available OR serialization_failure THEN
-            -- Another transaction is folding them, or changed them since
-            -- this one's snapshot: leave them to a later fold.
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
             NULL;
         END;
     END IF;

@@ -15,9 +15,12 @@
 //! became visible in between: the entry holds exactly what a read would
 //! give. Anything the stamp cannot vouch for is read as before: a table
 //! changed (or locked for writing) by the calling transaction, row-level
-//! security, inheritance children, a subscription's table (logical
+//! security, a table with inheritance children or that is one (a partition
+//! included: a change through the parent fires only the parent's statement
+//! triggers), a temporary table, a subscription's table (logical
 //! replication fires no statement triggers), a Citus table, a disabled or
 //! altered trigger, columns whose text depends on more than their value.
+//! Entries are per role: a session that changes roles reads again.
 //!
 //! Entries live in this backend's memory, at most `rar.basket_cache`
 //! bytes in all, least recently used out first (`rar_core::cache`); a
@@ -35,11 +38,13 @@ use crate::error::RarError;
 use crate::reader::ReadStats;
 use crate::relation::Source;
 
-/// What an entry is for: a relation, the columns read, and whether the
-/// baskets are in canonical order.
+/// What an entry is for: a relation, the columns read, whether the
+/// baskets are in canonical order, and the role that read them (a session
+/// that changes roles never answers one role from another's read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     pub relid: u32,
+    pub user: u32,
     pub layout: Layout,
     pub canonical: bool,
 }
@@ -112,7 +117,10 @@ fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
          FROM pg_catalog.pg_class c \
          JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) c.oid \
          WHERE c.oid OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) 'r' \
-           AND NOT c.relhassubclass AND NOT c.relrowsecurity \
+           AND c.relpersistence OPERATOR(pg_catalog.<>) 't' AND NOT c.relrowsecurity \
+           AND NOT c.relhassubclass AND NOT c.relispartition \
+           AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid) \
+           AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE') \
            AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure \
            AND t.tgenabled OPERATOR(pg_catalog.=) 'A' AND t.tgtype OPERATOR(pg_catalog.=) 60::pg_catalog.int2 \
            AND t.tgqual IS NULL AND pg_catalog.cardinality(t.tgattr::pg_catalog.int2[]) OPERATOR(pg_catalog.=) 0 \
@@ -145,7 +153,9 @@ pub enum Lookup {
 /// Looks up the baskets of all of `src` in the layout `layout`. Reads
 /// nothing of the table.
 pub fn lookup(src: &Source, layout: &Layout, canonical: bool, memory_limit: u64) -> Result<Lookup, RarError> {
-    let key = Key { relid: src.oid.to_u32(), layout: layout.clone(), canonical };
+    // SAFETY: reads the current user id of this backend.
+    let user = unsafe { pg_sys::GetUserId() }.to_u32();
+    let key = Key { relid: src.oid.to_u32(), user, layout: layout.clone(), canonical };
     if budget() == 0 {
         cache().forget(|_| true);
         return Ok(Lookup::Miss { key, stamp: None });
@@ -162,17 +172,41 @@ pub fn lookup(src: &Source, layout: &Layout, canonical: bool, memory_limit: u64)
         }
     };
     let Some(stamp) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
-    if src.changed_here()? || crate::reader::is_citus_table(src)? {
+    if locked_for_writing_here(src.oid) || crate::reader::is_citus_table(src)? {
         return Ok(Lookup::Miss { key, stamp: None });
     }
     let mut c = cache();
     c.shrink(budget());
-    Ok(match c.get(&key, &stamp) {
+    // Baskets in canonical order serve a caller that needs no order too.
+    let canonical_key = Key { canonical: true, ..key.clone() };
+    let kept = match c.get(&key, &stamp) {
+        Some(kept) => Some(kept),
+        None if !canonical => c.get(&canonical_key, &stamp),
+        None => None,
+    };
+    Ok(match kept {
         Some(kept) if kept.needed <= memory_limit => {
             Lookup::Hit(kept.baskets.clone(), ReadStats { null_lines: kept.null_lines })
         }
         _ => Lookup::Miss { key, stamp: Some(stamp) },
     })
+}
+
+/// Whether this transaction holds a lock on `relid` stronger than a read's
+/// (it changed, truncated or locked it): its own changes are not committed,
+/// and baskets kept from other transactions would miss them.
+fn locked_for_writing_here(relid: pg_sys::Oid) -> bool {
+    // SAFETY: the relation is locked by the caller (lookup), so it exists;
+    // opened and closed here without another lock.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(relid);
+        if rel.is_null() {
+            return true;
+        }
+        let held = pg_sys::CheckRelationLockedByMe(rel, pg_sys::RowShareLock as pg_sys::LOCKMODE, true);
+        pg_sys::RelationClose(rel);
+        held
+    }
 }
 
 /// Keeps baskets just read under `key` at `stamp` (from [`lookup`]).
@@ -186,9 +220,12 @@ pub fn keep(key: Key, stamp: String, baskets: &Baskets, stats: &ReadStats, neede
     cache().put(key, stamp, kept, bytes, budget);
 }
 
-/// The entries of this session, most recently used first.
+/// The entries of this session read by the current role, most recently
+/// used first.
 pub fn entries() -> Vec<EntryInfo<Key>> {
+    // SAFETY: reads the current user id of this backend.
+    let user = unsafe { pg_sys::GetUserId() }.to_u32();
     let mut c = cache();
     c.shrink(budget());
-    c.entries()
+    c.entries().into_iter().filter(|e| e.key.user == user).collect()
 }

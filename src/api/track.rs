@@ -22,17 +22,8 @@ pub fn track_changes(source: Option<&str>, track: default!(Option<bool>, true)) 
     let src = relation::describe_table(target.relation, "rar_track_changes");
     let _pinned = pin_search_path();
     src.check_manage("track its changes");
-    let kind = one::<String>(
-        "SELECT relkind::pg_catalog.text FROM pg_catalog.pg_class WHERE oid OPERATOR(pg_catalog.=) $1",
-        &[src.oid.into()],
-    )
-    .or_raise();
-    if kind.as_deref() != Some("r") {
-        RarError::Unsupported {
-            message: "rar_track_changes tracks plain tables only",
-            hint: "A partitioned table's partitions can be changed directly, which its statement triggers do not see: track each partition and mine it, or mine the partitioned table without a cache.",
-        }
-        .raise();
+    if track {
+        check_trackable(&src);
     }
     let triggers = tracking_triggers(src.oid);
     if track {
@@ -64,6 +55,68 @@ pub fn track_changes(source: Option<&str>, track: default!(Option<bool>, true)) 
         }
     }
     track
+}
+
+/// Refuses a table whose changes a statement trigger of its own would not
+/// all see, or that rar must not track.
+fn check_trackable(src: &crate::relation::Source) {
+    let row = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT c.relkind::pg_catalog.text, c.relpersistence::pg_catalog.text, \
+                    c.relispartition OR EXISTS (SELECT FROM pg_catalog.pg_inherits i \
+                                                WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid), \
+                    c.relnamespace OPERATOR(pg_catalog.=) 'rar'::pg_catalog.regnamespace \
+             FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
+            Some(1),
+            &[src.oid.into()],
+        )?;
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((
+            r.get::<String>(1)?.unwrap_or_default(),
+            r.get::<String>(2)?.unwrap_or_default(),
+            r.get::<bool>(3)?.unwrap_or(true),
+            r.get::<bool>(4)?.unwrap_or(true),
+        ))
+    })
+    .or_raise();
+    let (kind, persistence, child, own) = row;
+    let refuse = |message: &'static str, hint: &'static str| RarError::Unsupported { message, hint }.raise();
+    if own {
+        refuse("rar_track_changes does not track rar's own tables", "Track the sales tables you mine.");
+    }
+    if kind != "r" {
+        refuse(
+            "rar_track_changes tracks plain tables only",
+            "A partitioned table's partitions can be changed directly, which its statement triggers do not see: its baskets are read on every call.",
+        );
+    }
+    if child {
+        refuse(
+            "rar_track_changes does not track a partition or an inheritance child",
+            "A change made through the parent fires only the parent's statement triggers: mine the parent (read on every call), or a plain table.",
+        );
+    }
+    if persistence == "t" {
+        refuse(
+            "rar_track_changes does not track temporary tables",
+            "Only this session sees a temporary table, and its writes would then need a read-write transaction: mine it without tracking.",
+        );
+    }
+    if let Some(other) = one::<String>(
+        "SELECT p.oid::pg_catalog.regprocedure::pg_catalog.text FROM pg_catalog.pg_trigger t \
+         JOIN pg_catalog.pg_proc p ON p.oid OPERATOR(pg_catalog.=) t.tgfoid \
+         WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 AND t.tgname OPERATOR(pg_catalog.=) $2 \
+           AND t.tgfoid OPERATOR(pg_catalog.<>) 'rar.table_changed()'::pg_catalog.regprocedure",
+        &[src.oid.into(), TRIGGER.into()],
+    )
+    .or_raise()
+    {
+        RarError::Unsupported {
+            message: "the table has a trigger named rar_track_changes that is not rar's",
+            hint: "Rename that trigger (ALTER TRIGGER rar_track_changes ON ... RENAME TO ...), then track the table.",
+        }
+        .raise_with_detail(format!("The trigger runs {other}."));
+    }
 }
 
 /// The names of the triggers on `relid` that run `rar.table_changed()`.

@@ -384,3 +384,120 @@ def test_no_role_can_forge_or_remove_change_rows(db):
         assert a.execute("SELECT sum(weight) FROM rar.table_changes WHERE relid = 'bc_forge'::regclass").fetchone()[0] == 1
         a.execute("DROP TABLE bc_forge")
         a.execute("DROP ROLE bc_hostile")
+
+
+def test_partitions_and_inheritance_children_are_never_kept(db):
+    """A change made through the parent fires only the parent's statement
+    triggers: a child is refused, and one that becomes a child after it was
+    tracked is read on every call."""
+    with db() as a, db() as b:
+        a.execute("DROP TABLE IF EXISTS bc_parted, bc_inh CASCADE")
+        a.execute("CREATE TABLE bc_parted (basket int, item text) PARTITION BY RANGE (basket)")
+        a.execute("CREATE TABLE bc_part1 PARTITION OF bc_parted FOR VALUES FROM (0) TO (100000)")
+        with pytest.raises(psycopg.errors.FeatureNotSupported) as e:
+            a.execute("SELECT rar_track_changes('bc_part1')")
+        assert "parent" in e.value.diag.message_hint
+        # Tracked first, attached afterwards.
+        make(a, "bc_later")
+        a.execute("UPDATE bc_later SET basket = basket + 100000")
+        before = rows(a, "bc_later")
+        assert rows(a, "bc_later") == before and uses(a, "bc_later") == 1
+        a.execute("ALTER TABLE bc_parted ATTACH PARTITION bc_later FOR VALUES FROM (100000) TO (200000)")
+        rows(a, "bc_later")
+        b.execute("DELETE FROM bc_parted WHERE item = 'i0'")
+        after = rows(a, "bc_later")
+        assert after != before and after == truth("bc_later")
+        assert rows(a, "bc_later") == after
+        assert a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_later'").fetchone()[0] == 0
+        # An inheritance child, tracked before it inherits.
+        make(a, "bc_child_of")
+        a.execute("CREATE TABLE bc_inh (basket int, item text)")
+        before = rows(a, "bc_child_of")
+        a.execute("ALTER TABLE bc_child_of INHERIT bc_inh")
+        rows(a, "bc_child_of")
+        b.execute("DELETE FROM bc_inh WHERE item = 'i0'")
+        after = rows(a, "bc_child_of")
+        assert after != before and after == truth("bc_child_of")
+        a.execute("DROP TABLE bc_parted, bc_inh CASCADE")
+
+
+def test_a_role_switch_reads_again_with_the_new_roles_rights(db):
+    with db() as a:
+        a.execute("DROP SCHEMA IF EXISTS bc_hidden CASCADE")
+        a.execute("DROP ROLE IF EXISTS bc_other")
+        a.execute("CREATE ROLE bc_other")
+        a.execute("CREATE SCHEMA bc_hidden")
+        make(a, "bc_hidden.t")
+        # SELECT on the table but no USAGE on its schema, reached by OID.
+        a.execute("GRANT SELECT ON bc_hidden.t TO bc_other")
+        oid = a.execute("SELECT 'bc_hidden.t'::regclass::oid").fetchone()[0]
+        rows(a, "bc_hidden.t")
+        assert rows(a, "bc_hidden.t") and uses(a, "bc_hidden.t") == 1
+        a.execute("SET ROLE bc_other")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            a.execute(f"SELECT count(*) FROM rar_mine({oid}::regclass::text, min_support => 0.04)")
+        # Nor does it see the other role's entries.
+        assert a.execute("SELECT count(*) FROM rar_basket_cache()").fetchone()[0] == 0
+        a.execute("RESET ROLE")
+        a.execute("GRANT USAGE ON SCHEMA bc_hidden TO bc_other")
+        a.execute("SET ROLE bc_other")
+        assert rows(a, "bc_hidden.t") == truth("bc_hidden.t")
+        a.execute("RESET ROLE")
+        a.execute("DROP SCHEMA bc_hidden CASCADE")
+        a.execute("DROP ROLE bc_other")
+
+
+def test_temporary_and_rars_own_tables_are_refused(db):
+    with db() as a:
+        a.execute("CREATE TEMP TABLE bc_temp (basket int, item text)")
+        for table in ["bc_temp", "rar.table_changes", "rar.splits"]:
+            with pytest.raises(psycopg.errors.FeatureNotSupported) as e:
+                a.execute("SELECT rar_track_changes(%s)", (table,))
+            assert e.value.diag.message_hint
+        a.execute("CREATE TABLE bc_named (basket int, item text)")
+        a.execute("CREATE FUNCTION bc_noop() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RETURN NULL; END $$")
+        a.execute("CREATE TRIGGER rar_track_changes AFTER INSERT ON bc_named EXECUTE FUNCTION bc_noop()")
+        with pytest.raises(psycopg.errors.FeatureNotSupported) as e:
+            a.execute("SELECT rar_track_changes('bc_named')")
+        assert "bc_noop" in e.value.diag.message_detail
+        a.execute("DROP TABLE bc_named")
+        a.execute("DROP FUNCTION bc_noop()")
+
+
+def fold_next(conn):
+    """Makes the next change row's number a multiple of 1024: its writer folds."""
+    nxt = conn.execute("SELECT nextval('rar.table_change_seq')").fetchone()[0]
+    conn.execute("SELECT setval('rar.table_change_seq', %s)", ((nxt // 1024 + 1) * 1024 - 1,))
+
+
+def test_folding_keeps_the_sum_and_the_cache_exact(db):
+    with db() as a, db() as b:
+        make(a, "bc_fold")
+        statements = 0
+        for k in range(12):
+            rows(a, "bc_fold")
+            if k % 3 == 0:
+                fold_next(a)
+            b.execute("INSERT INTO bc_fold VALUES (%s, %s)", (50000 + k, f"i{k % 4}"))
+            statements += 1
+            assert rows(a, "bc_fold") == truth("bc_fold")
+        got = a.execute("SELECT sum(weight), count(*) FROM rar.table_changes WHERE relid = 'bc_fold'::regclass").fetchone()
+        assert got[0] == statements and got[1] < statements
+
+
+def test_serializable_writers_do_not_fail_for_the_tracking(db):
+    """The fold's reads would make serializable writers of unrelated tables
+    fail at commit: a serializable writer does not fold."""
+    with db() as a, db() as t1, db() as t2:
+        make(a, "bc_sa")
+        make(a, "bc_sb")
+        for _ in range(3):
+            t2.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            t2.execute("SELECT count(*) FROM bc_sa")
+            fold_next(a)
+            t1.execute("BEGIN ISOLATION LEVEL SERIALIZABLE")
+            t1.execute("INSERT INTO bc_sa VALUES (1, 'i1')")
+            t2.execute("INSERT INTO bc_sb VALUES (1, 'i1')")
+            t1.execute("COMMIT")
+            t2.execute("COMMIT")
+        assert rows(a, "bc_sa") == truth("bc_sa")
