@@ -2,12 +2,14 @@
 //! thresholds (`rar_mine` again and again on one table) reads the table
 //! once.
 //!
-//! Only tables that `rar_track_changes` tracks are kept: its trigger adds a
+//! Only tables that `rar_track_changes` tracks, and views over them, are
+//! kept: its trigger adds a
 //! row to `rar.table_changes` in every transaction that changes the table
-//! (`sql/tracking.sql`). An entry is kept with a stamp read in one query,
-//! under the snapshot of the call: the table's file node and catalog row
-//! versions, the tracking trigger's row version, the columns' numbers and
-//! types, and the sum of the table's change weights. The baskets are read
+//! (`sql/tracking.sql`). An entry is kept with a stamp read in one query
+//! (`basket_cache.sql`), under the snapshot of the call: for the relation
+//! and every relation under it, the file node and catalog row versions, the
+//! views' rule versions, the tracking trigger's row version and the sum of
+//! the table's change weights; and the columns' numbers and types. The baskets are read
 //! after the stamp, so they are at least as new as it; a later call answers
 //! from the entry only when it reads the same stamp. A session's snapshots
 //! only move forward, and each sees every change row an earlier one saw
@@ -19,7 +21,9 @@
 //! included: a change through the parent fires only the parent's statement
 //! triggers), a temporary table, a subscription's table (logical
 //! replication fires no statement triggers), a Citus table, a disabled or
-//! altered trigger, columns whose text depends on more than their value.
+//! altered trigger, columns whose text depends on more than their value, a
+//! view whose rules use anything but immutable functions and operators
+//! (now(), random(), a sequence) or that is security_invoker.
 //! Entries are per role: a session that changes roles reads again.
 //!
 //! Entries live in this backend's memory, at most `rar.basket_cache`
@@ -85,57 +89,37 @@ unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::
     cache().forget(|k| all || k.relid == relid);
 }
 
-/// The types whose text does not depend on anything but the value (under
-/// the settings `crate::spi::pin_search_path` pins): not bytea
-/// (`bytea_output`), money (`lc_monetary`), enums (a label can be renamed),
-/// reg* types (names), or types of extensions.
-const PLAIN_TYPES: &str = "'{pg_catalog.int2,pg_catalog.int4,pg_catalog.int8,pg_catalog.numeric,\
-pg_catalog.text,pg_catalog.varchar,pg_catalog.bpchar,pg_catalog.name,pg_catalog.char,pg_catalog.uuid,\
-pg_catalog.bool,pg_catalog.oid,pg_catalog.date,pg_catalog.timestamp,pg_catalog.timestamptz,\
-pg_catalog.float4,pg_catalog.float8}'::pg_catalog.regtype[]";
-
 /// The stamp of `src` for the columns `columns`, read under the current
-/// snapshot; `None` when its baskets may not be kept.
-fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
+/// snapshot, and the tables under it; `None` when its baskets may not be
+/// kept (see `basket_cache.sql`).
+fn stamp(src: &Source, columns: &[String]) -> Result<Option<(String, Vec<pg_sys::Oid>)>, RarError> {
     // Untracked tables (and catalogs older than the tracking) stop here.
-    let tracked = crate::spi::one::<bool>(
-        "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
-                        AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('rar.table_changed()'))",
+    let candidate = crate::spi::one::<bool>(
+        "SELECT pg_catalog.to_regprocedure('rar.table_changed()') IS NOT NULL AND EXISTS ( \
+             SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 \
+             AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR EXISTS ( \
+                 SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid \
+                 AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('rar.table_changed()'))))",
         &[src.oid.into()],
     )?;
-    if tracked != Some(true) {
+    if candidate != Some(true) {
         return Ok(None);
     }
-    let sql = format!(
-        "SELECT pg_catalog.concat_ws('/', c.relfilenode, c.xmin, t.oid, t.xmin, \
-                (SELECT COALESCE(pg_catalog.sum(v.weight), 0) FROM rar.table_changes v \
-                 WHERE v.relid OPERATOR(pg_catalog.=) c.oid), \
-                (SELECT pg_catalog.string_agg(a.attnum::pg_catalog.text OPERATOR(pg_catalog.||) ':' \
-                                               OPERATOR(pg_catalog.||) a.atttypid::pg_catalog.text, ',' ORDER BY a.attnum) \
-                 FROM pg_catalog.pg_attribute a \
-                 WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) ANY ($2))) \
-         FROM pg_catalog.pg_class c \
-         JOIN pg_catalog.pg_trigger t ON t.tgrelid OPERATOR(pg_catalog.=) c.oid \
-         WHERE c.oid OPERATOR(pg_catalog.=) $1 AND c.relkind OPERATOR(pg_catalog.=) 'r' \
-           AND c.relpersistence OPERATOR(pg_catalog.<>) 't' AND NOT c.relrowsecurity \
-           AND NOT c.relhassubclass AND NOT c.relispartition \
-           AND NOT EXISTS (SELECT FROM pg_catalog.pg_inherits i WHERE i.inhrelid OPERATOR(pg_catalog.=) c.oid) \
-           AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE') \
-           AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure \
-           AND t.tgenabled OPERATOR(pg_catalog.=) 'A' AND t.tgtype OPERATOR(pg_catalog.=) 60::pg_catalog.int2 \
-           AND t.tgqual IS NULL AND pg_catalog.cardinality(t.tgattr::pg_catalog.int2[]) OPERATOR(pg_catalog.=) 0 \
-           AND NOT EXISTS (SELECT FROM pg_catalog.pg_subscription_rel s WHERE s.srrelid OPERATOR(pg_catalog.=) c.oid) \
-           AND (SELECT pg_catalog.count(*) OPERATOR(pg_catalog.=) pg_catalog.cardinality($2) \
-                       AND pg_catalog.bool_and(pg_catalog.has_column_privilege(c.oid, a.attnum, 'SELECT') \
-                           AND (CASE WHEN ty.typcategory OPERATOR(pg_catalog.=) 'A' THEN ty.typelem ELSE ty.oid END) \
-                               OPERATOR(pg_catalog.=) ANY ({PLAIN_TYPES})) \
-                FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_type ty ON ty.oid OPERATOR(pg_catalog.=) a.atttypid \
-                WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) ANY ($2) \
-                  AND a.attnum OPERATOR(pg_catalog.>) 0 AND NOT a.attisdropped) \
-         ORDER BY t.oid LIMIT 1"
-    );
-    crate::spi::one::<String>(&sql, &[src.oid.into(), columns.to_vec().into()])
+    let found = Spi::connect(|client| {
+        let t = client.select(STAMP, Some(1), &[src.oid.into(), columns.to_vec().into()])?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let row = t.first();
+        let stamp: Option<String> = row.get(1)?;
+        let tables: Option<Vec<pg_sys::Oid>> = row.get(2)?;
+        Ok::<_, pgrx::spi::SpiError>(stamp.map(|s| (s, tables.unwrap_or_default())))
+    })?;
+    Ok(found)
 }
+
+/// The query of [`stamp`].
+const STAMP: &str = include_str!("basket_cache.sql");
 
 /// The setting in bytes (0: keep nothing).
 fn budget() -> u64 {
@@ -171,8 +155,8 @@ pub fn lookup(src: &Source, layout: &Layout, canonical: bool, memory_limit: u64)
             tid.iter().flat_map(|t| src.basket_column_names(t)).chain([items.clone()]).collect()
         }
     };
-    let Some(stamp) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
-    if locked_for_writing_here(src.oid) || crate::reader::is_citus_table(src)? {
+    let Some((stamp, tables)) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
+    if tables.iter().any(|t| locked_for_writing_here(*t)) || crate::reader::is_citus_table(src)? {
         return Ok(Lookup::Miss { key, stamp: None });
     }
     let mut c = cache();
