@@ -119,7 +119,7 @@ fn stamp(src: &Source, columns: &[String]) -> Result<Option<(String, Vec<pg_sys:
 }
 
 /// The query of [`stamp`].
-const STAMP: &str = include_str!("basket_cache.sql");
+const STAMP: &str = concat!(include_str!("relations_under.sql"), include_str!("basket_cache.sql"));
 
 /// The setting in bytes (0: keep nothing).
 fn budget() -> u64 {

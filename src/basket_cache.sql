@@ -1,4 +1,4 @@
--- The stamp of a relation for the baskets a session keeps (src/basket_cache.rs),
+-- The rest of the stamp query of the baskets a session keeps (src/basket_cache.rs),
 -- read in one query, under the call's snapshot. $1: the relation (a table, or a
 -- view over tables at any depth); $2: the names of the columns read.
 --
@@ -16,17 +16,8 @@
 -- The stamp joins, per relation, its file node and catalog row version, its
 -- rules' row versions, its tracking trigger's row version and the sum of its
 -- change weights; then the read columns' numbers and types.
-WITH RECURSIVE rels(oid) AS (
-    SELECT $1::pg_catalog.oid
-    UNION
-    SELECT d.refobjid
-    FROM rels
-    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_depend d
-      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-     AND d.objid OPERATOR(pg_catalog.=) r.oid
-     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-),
+-- (follows src/relations_under.sql, which defines rels)
+,
 plain(oid) AS (
     SELECT pg_catalog.unnest('{pg_catalog.int2,pg_catalog.int4,pg_catalog.int8,pg_catalog.numeric,
         pg_catalog.text,pg_catalog.varchar,pg_catalog.bpchar,pg_catalog.name,pg_catalog.char,pg_catalog.uuid,

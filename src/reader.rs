@@ -431,21 +431,13 @@ fn take_handoff() -> Option<Partial> {
 /// depth), is in Citus's metadata, and the catalog has `rar.baskets_shared`
 /// (a 0.1.0 catalog, before `ALTER EXTENSION rar UPDATE`, does not: its
 /// reads gather the lines, as 0.1.0 did).
-const CITUS_RELATIONS: &str = r"
-WITH RECURSIVE rels(oid) AS (
-    SELECT $1::pg_catalog.oid
-    UNION
-    SELECT d.refobjid
-    FROM rels
-    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid
-    JOIN pg_catalog.pg_depend d
-      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
-     AND d.objid OPERATOR(pg_catalog.=) r.oid
-     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-)
+const CITUS_RELATIONS: &str = concat!(
+    include_str!("relations_under.sql"),
+    r"
 SELECT pg_catalog.to_regtype('rar.basket_state') IS NOT NULL AND EXISTS (
     SELECT FROM rels JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid
-)";
+)"
+);
 
 /// Whether `src` is a Citus table (distributed, reference or managed by the
 /// coordinator), or a view over one (at any depth): Citus is loaded and
