@@ -39,16 +39,19 @@ use rar_core::layout::Layout;
 use std::sync::Mutex;
 
 use crate::error::RarError;
-use crate::reader::ReadStats;
+use crate::reader::{Filter, ReadStats};
 use crate::relation::Source;
 
-/// What an entry is for: a relation, the columns read, whether the
+/// What an entry is for: a relation, the columns and part read, whether the
 /// baskets are in canonical order, and the role that read them (a session
 /// that changes roles never answers one role from another's read).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Key {
     pub relid: u32,
     pub user: u32,
+    /// The part read: [`crate::reader::Filter::key`] and its label; `None`:
+    /// all of it.
+    pub part: Option<(String, String)>,
     pub layout: Layout,
     pub canonical: bool,
 }
@@ -134,12 +137,24 @@ pub enum Lookup {
     Miss { key: Key, stamp: Option<String> },
 }
 
-/// Looks up the baskets of all of `src` in the layout `layout`. Reads
-/// nothing of the table.
-pub fn lookup(src: &Source, layout: &Layout, canonical: bool, memory_limit: u64) -> Result<Lookup, RarError> {
+/// Looks up the baskets of `src` (or of the part `filter` selects) in the
+/// layout `layout`. Reads nothing of the table.
+pub fn lookup(
+    src: &Source,
+    layout: &Layout,
+    filter: Option<&Filter>,
+    canonical: bool,
+    memory_limit: u64,
+) -> Result<Lookup, RarError> {
     // SAFETY: reads the current user id of this backend.
     let user = unsafe { pg_sys::GetUserId() }.to_u32();
-    let key = Key { relid: src.oid.to_u32(), user, layout: layout.clone(), canonical };
+    let key = Key {
+        relid: src.oid.to_u32(),
+        user,
+        part: filter.map(|f| (f.key.clone(), f.label.clone())),
+        layout: layout.clone(),
+        canonical,
+    };
     if budget() == 0 {
         cache().forget(|_| true);
         return Ok(Lookup::Miss { key, stamp: None });
@@ -149,12 +164,15 @@ pub fn lookup(src: &Source, layout: &Layout, canonical: bool, memory_limit: u64)
     // SAFETY: a lock of the relation the caller names, kept to the end of
     // the transaction as a query's would be.
     unsafe { pg_sys::LockRelationOid(src.oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
-    let columns: Vec<String> = match layout {
+    let mut columns: Vec<String> = match layout {
         Layout::Long { tid, item } => src.basket_column_names(tid).into_iter().chain([item.clone()]).collect(),
         Layout::Baskets { tid, items } => {
             tid.iter().flat_map(|t| src.basket_column_names(t)).chain([items.clone()]).collect()
         }
     };
+    columns.extend(filter.iter().flat_map(|f| f.columns.iter().cloned()));
+    columns.sort();
+    columns.dedup();
     let Some((stamp, tables)) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
     if tables.iter().any(|t| locked_for_writing_here(*t)) || crate::reader::is_citus_table(src)? {
         return Ok(Lookup::Miss { key, stamp: None });

@@ -38,6 +38,19 @@ use crate::relation::Source;
 
 const BATCH: i64 = 10_000;
 
+/// A WHERE clause selecting part of a source (a split's set, a window of
+/// time), with its parameters. `key` names the part for the baskets a
+/// session keeps: the clause and the values of its parameters; `label`, for
+/// people (`rar_basket_cache`); `columns`: the columns the clause reads
+/// besides the basket and item columns.
+pub struct Filter {
+    pub clause: String,
+    pub args: Vec<DatumWithOid<'static>>,
+    pub key: String,
+    pub label: String,
+    pub columns: Vec<String>,
+}
+
 /// What reading saw besides the baskets.
 #[derive(Debug, Default)]
 pub struct ReadStats {
@@ -97,17 +110,18 @@ unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
 
 /// Reads all baskets of `src`. Checks for cancellation after every batch and
 /// stops with an error when the baskets outgrow `memory_limit` bytes.
-/// `filter`: a WHERE clause with its parameters (a split set).
+/// `filter`: the part to read (a split set, a window).
 /// `canonical`: baskets and items in an order that does not depend on how
 /// parallel workers interleaved (training and evaluation need it; exact
 /// mining, whose output order is defined by the rules, does not).
-/// The baskets of a whole table that `rar_track_changes` tracks come from
-/// this session's cache when the table has not changed since they were
-/// read ([`crate::basket_cache`]).
+/// The baskets of a table that `rar_track_changes` tracks (or a view over
+/// such tables), or of a part of it, come from this session's cache when
+/// the tables have not changed since they were read
+/// ([`crate::basket_cache`]).
 pub fn read_baskets(
     src: &Source,
     layout: &Layout,
-    filter: Option<(String, Vec<DatumWithOid<'static>>)>,
+    filter: Option<Filter>,
     memory_limit: u64,
     canonical: bool,
 ) -> Result<(Baskets, ReadStats), RarError> {
@@ -120,16 +134,13 @@ pub fn read_baskets(
             "Create the database with ENCODING 'UTF8', or mine from a UTF8 database through postgres_fdw."
         );
     }
-    if filter.is_some() {
-        return read_uncached(src, layout, filter, memory_limit, canonical).map(|(b, s, _)| (b, s));
-    }
-    match basket_cache::lookup(src, layout, canonical, memory_limit)? {
+    match basket_cache::lookup(src, layout, filter.as_ref(), canonical, memory_limit)? {
         Lookup::Hit(baskets, stats) => {
             debug1!("rar: the baskets of {} come from this session's cache", src.display);
             Ok((baskets, stats))
         }
         Lookup::Miss { key, stamp } => {
-            let (baskets, stats, needed) = read_uncached(src, layout, None, memory_limit, canonical)?;
+            let (baskets, stats, needed) = read_uncached(src, layout, filter, memory_limit, canonical)?;
             if let Some(stamp) = stamp {
                 basket_cache::keep(key, stamp, &baskets, &stats, needed);
             }
@@ -143,12 +154,12 @@ pub fn read_baskets(
 fn read_uncached(
     src: &Source,
     layout: &Layout,
-    filter: Option<(String, Vec<DatumWithOid<'static>>)>,
+    filter: Option<Filter>,
     memory_limit: u64,
     canonical: bool,
 ) -> Result<(Baskets, ReadStats, u64), RarError> {
     let (cond, args) = match filter {
-        Some((c, a)) => (Some(c), a),
+        Some(f) => (Some(f.clause), f.args),
         None => (None, Vec::new()),
     };
     if let Layout::Long { tid, item } = layout {

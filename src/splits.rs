@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 
 use crate::error::{OrRaise, RarError};
+use crate::reader::Filter;
 use crate::relation::Source;
 use crate::spi::{count, ext_schema};
 
@@ -36,7 +37,21 @@ pub fn absolute_time(src: &Source, column: &str) -> String {
 /// A WHERE clause (with its parameters) selecting the lines of `set` under
 /// `split`. Baskets stay whole: the set is a function of the basket id (and,
 /// for a time split, of the basket's first line's time).
-pub fn filter(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
+pub fn filter(src: &Source, split: &Split, set: &str) -> Filter {
+    let (clause, args) = clause(src, split, set);
+    let key = format!(
+        "{clause} | {set} {} {} {} {:?}",
+        split.seed,
+        split.train,
+        split.validation,
+        split.test_from.map(|t| t.to_iso_string())
+    );
+    let columns = src.basket_column_names(&split.tid_column).into_iter().chain(split.time_column.clone()).collect();
+    Filter { clause, args, key, label: format!("split {set}"), columns }
+}
+
+/// The WHERE clause of [`filter`] and its parameters.
+fn clause(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
     let tid = src.basket_key(&split.tid_column);
     let ext = ext_schema().or_raise();
     match (&split.time_column, split.test_from) {

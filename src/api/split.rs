@@ -118,7 +118,8 @@ pub fn split(
     let mut rows = Vec::new();
     for set in ["train", "validation", "test"] {
         progress.report(&format!("counting the {set} baskets of {}", src.display));
-        let (cond, args) = filter(&src, &split, set);
+        let part = filter(&src, &split, set);
+        let (cond, args) = (part.clause, part.args);
         let (baskets, lines) = Spi::connect(|client| {
             let t = client.select(
                 &format!(

@@ -138,12 +138,20 @@ fn tracking_triggers(relid: pg_sys::Oid) -> Vec<String> {
 }
 
 /// The baskets this session keeps, most recently used first: the table, the
-/// columns read, the baskets, lines and bytes, and how often each was used.
+/// columns and part read (`all`, a split's set, a window of time), whether
+/// in canonical order, the bytes, and how often each was used.
 #[pg_extern(volatile, parallel_restricted, name = "rar_basket_cache")]
 #[allow(clippy::type_complexity)]
 pub fn basket_cache() -> TableIterator<
     'static,
-    (name!(relation, String), name!(columns, String), name!(canonical, bool), name!(bytes, i64), name!(uses, i64)),
+    (
+        name!(relation, String),
+        name!(columns, String),
+        name!(part, String),
+        name!(canonical, bool),
+        name!(bytes, i64),
+        name!(uses, i64),
+    ),
 > {
     let rows: Vec<_> = basket_cache::entries()
         .into_iter()
@@ -159,7 +167,8 @@ pub fn basket_cache() -> TableIterator<
             )
             .or_raise()
             .unwrap_or_default();
-            (relation, columns, e.key.canonical, e.bytes as i64, e.hits as i64)
+            let part = e.key.part.map_or_else(|| "all".to_string(), |(_, label)| label);
+            (relation, columns, part, e.key.canonical, e.bytes as i64, e.hits as i64)
         })
         .collect();
     TableIterator::new(rows)

@@ -145,14 +145,14 @@ fn rar_rules_over_time(
              HAVING pg_catalog.date_trunc($1, pg_catalog.min({at})) = $2)",
             src = src.quoted
         );
-        let (baskets, _) = reader::read_baskets(
-            &src,
-            &layout,
-            Some((filter, vec![window.into(), (*w).into()])),
-            params.memory_limit,
-            false,
-        )
-        .or_raise();
+        let part = reader::Filter {
+            key: format!("{filter} | {window} {w:?}"),
+            label: format!("{window} of {w}"),
+            clause: filter,
+            args: vec![window.into(), (*w).into()],
+            columns: vec![time.to_string()],
+        };
+        let (baskets, _) = reader::read_baskets(&src, &layout, Some(part), params.memory_limit, false).or_raise();
         // A window whose baskets have no item (NULL lines only) is no
         // window: the next is compared with the last window with baskets.
         if baskets.is_empty() {

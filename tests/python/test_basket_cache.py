@@ -561,3 +561,40 @@ def test_views_that_can_change_unseen_are_read_every_time(db, definition):
         rows(a, "bc_vchanging")
         assert a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_vchanging'").fetchone()[0] == 0
         a.execute("DROP VIEW bc_vchanging")
+
+
+def test_split_sets_and_time_windows_are_kept_per_part(db):
+    with db() as a, db() as b:
+        make(a, "bc_parts_t")
+        a.execute("ALTER TABLE bc_parts_t ADD COLUMN at timestamp")
+        a.execute("UPDATE bc_parts_t SET at = timestamp '2024-01-01' + (basket % 3) * interval '1 month'")
+        a.execute("SELECT * FROM rar_split('bc_parts_t', tid_column => 'basket', item_column => 'item')")
+        train = ("SELECT antecedent, consequent, count FROM rar_mine('bc_parts_t', min_support => 0.04,"
+                 " min_confidence => 0.3, split => %s) ORDER BY 1, 2")
+
+        def truth_of(sql, args):
+            with connect() as c:
+                c.execute("SET rar.basket_cache = 0")
+                return c.execute(sql, args).fetchall()
+
+        got = {s: a.execute(train, (s,)).fetchall() for s in ("train", "test")}
+        assert got["train"] != got["test"]
+        for s in ("train", "test"):
+            assert a.execute(train, (s,)).fetchall() == got[s] == truth_of(train, (s,))
+        parts = dict(a.execute("SELECT part, uses FROM rar_basket_cache() WHERE relation = 'bc_parts_t'").fetchall())
+        assert parts == {"split train": 1, "split test": 1}
+        # Another split: other baskets in each set, read again.
+        a.execute("SELECT * FROM rar_split('bc_parts_t', seed => 7, tid_column => 'basket', item_column => 'item')")
+        assert a.execute(train, ("train",)).fetchall() == truth_of(train, ("train",)) != got["train"]
+        # Windows of time: each window's baskets kept, and a change seen.
+        over = ("SELECT window_start, antecedent, consequent, count FROM rar_rules_over_time('bc_parts_t', 'at',"
+                " min_support => 0.04, min_confidence => 0.3, tid_column => 'basket', item_column => 'item')"
+                " ORDER BY 1, 2, 3")
+        first = a.execute(over).fetchall()
+        assert a.execute(over).fetchall() == first
+        windows = a.execute("SELECT count(*), min(uses) FROM rar_basket_cache()"
+                            " WHERE relation = 'bc_parts_t' AND part LIKE 'month of %'").fetchone()
+        assert windows == (3, 1)
+        b.execute("UPDATE bc_parts_t SET at = at + interval '1 month' WHERE item = 'i0'")
+        after = a.execute(over).fetchall()
+        assert after != first and after == truth_of(over, None)
