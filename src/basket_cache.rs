@@ -2,28 +2,27 @@
 //! thresholds (`rar_mine` again and again on one table) reads the table
 //! once.
 //!
-//! Only tables that `rar_track_changes` tracks, and views over them, are
-//! kept: its trigger adds a
+//! Only tables that `rar_track_changes` tracks are kept (not views: what a
+//! view returns can change with function bodies, settings, catalogs and its
+//! owner's rights, which no stamp here sees): its trigger adds a
 //! row to `rar.table_changes` in every transaction that changes the table
 //! (`sql/tracking.sql`). An entry is kept with a stamp read in one query
-//! (`basket_cache.sql`), under the snapshot of the call: for the relation
-//! and every relation under it, the file node and catalog row versions, the
-//! views' rule versions, the tracking trigger's row version and the sum of
-//! the table's change weights; and the columns' numbers and types. The baskets are read
-//! after the stamp, so they are at least as new as it; a later call answers
-//! from the entry only when it reads the same stamp. A session's snapshots
-//! only move forward, and each sees every change row an earlier one saw
-//! (or the row they were folded into), so an equal sum means that no change
-//! became visible in between: the entry holds exactly what a read would
+//! (`basket_cache.sql`), under the snapshot of the call: the table's file
+//! node and catalog row versions, the tracking trigger's row version, the
+//! sum of the table's change weights, and the columns' numbers and types.
+//! The stamp is read before the read and again after it, and the baskets
+//! are kept only when both agree. A later call answers from the entry only
+//! when it reads the same stamp. Of two snapshots, the later one sees every
+//! change row the earlier one saw (or the row they were folded into), and
+//! weights are positive, so an equal sum means the same changes are
+//! visible: the entry holds exactly what a read would
 //! give. Anything the stamp cannot vouch for is read as before: a table
 //! changed (or locked for writing) by the calling transaction, row-level
 //! security, a table with inheritance children or that is one (a partition
 //! included: a change through the parent fires only the parent's statement
 //! triggers), a temporary table, a subscription's table (logical
 //! replication fires no statement triggers), a Citus table, a disabled or
-//! altered trigger, columns whose text depends on more than their value, a
-//! view whose rules use anything but immutable functions and operators
-//! (now(), random(), a sequence) or that is security_invoker.
+//! altered trigger, columns whose text depends on more than their value.
 //! Entries are per role: a session that changes roles reads again.
 //!
 //! Entries live in this backend's memory, at most `rar.basket_cache`
@@ -93,48 +92,41 @@ unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::
 }
 
 /// The stamp of `src` for the columns `columns`, read under the current
-/// snapshot, and the tables under it; `None` when its baskets may not be
-/// kept (see `basket_cache.sql`).
-fn stamp(src: &Source, columns: &[String]) -> Result<Option<(String, Vec<pg_sys::Oid>)>, RarError> {
+/// snapshot; `None` when its baskets may not be kept (see
+/// `basket_cache.sql`).
+fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
     // Untracked tables (and catalogs older than the tracking) stop here.
-    let candidate = crate::spi::one::<bool>(
-        "SELECT pg_catalog.to_regprocedure('rar.table_changed()') IS NOT NULL AND EXISTS ( \
-             SELECT FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1 \
-             AND (c.relkind OPERATOR(pg_catalog.=) 'v' OR EXISTS ( \
-                 SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.oid \
-                 AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('rar.table_changed()'))))",
+    let tracked = crate::spi::one::<bool>(
+        "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
+                        AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('rar.table_changed()'))",
         &[src.oid.into()],
     )?;
-    if candidate != Some(true) {
+    if tracked != Some(true) {
         return Ok(None);
     }
-    let found = Spi::connect(|client| {
-        let t = client.select(STAMP, Some(1), &[src.oid.into(), columns.to_vec().into()])?;
-        if t.is_empty() {
-            return Ok(None);
-        }
-        let row = t.first();
-        let stamp: Option<String> = row.get(1)?;
-        let tables: Option<Vec<pg_sys::Oid>> = row.get(2)?;
-        Ok::<_, pgrx::spi::SpiError>(stamp.map(|s| (s, tables.unwrap_or_default())))
-    })?;
-    Ok(found)
+    crate::spi::one::<String>(STAMP, &[src.oid.into(), columns.to_vec().into()])
 }
 
 /// The query of [`stamp`].
-const STAMP: &str = concat!(include_str!("relations_under.sql"), include_str!("basket_cache.sql"));
+const STAMP: &str = include_str!("basket_cache.sql");
 
 /// The setting in bytes (0: keep nothing).
 fn budget() -> u64 {
     crate::gucs::basket_cache_bytes()
 }
 
-/// What the cache says about a read of a whole source.
+/// What the cache says about a read.
 pub enum Lookup {
     /// The baskets, as a read would give them now.
     Hit(Baskets, ReadStats),
-    /// Read them; keep them under `key` at `stamp` when there is one.
-    Miss { key: Key, stamp: Option<String> },
+    /// Read them; then [`keep`] them under `key` when there is a stamp.
+    Miss { key: Key, stamp: Option<Stamp> },
+}
+
+/// A stamp read before a read, with the columns it covers.
+pub struct Stamp {
+    stamp: String,
+    columns: Vec<String>,
 }
 
 /// Looks up the baskets of `src` (or of the part `filter` selects) in the
@@ -173,8 +165,8 @@ pub fn lookup(
     columns.extend(filter.iter().flat_map(|f| f.columns.iter().cloned()));
     columns.sort();
     columns.dedup();
-    let Some((stamp, tables)) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
-    if tables.iter().any(|t| locked_for_writing_here(*t)) || crate::reader::is_citus_table(src)? {
+    let Some(stamp) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
+    if locked_for_writing_here(src.oid) || crate::reader::is_citus_table(src)? {
         return Ok(Lookup::Miss { key, stamp: None });
     }
     let mut c = cache();
@@ -190,7 +182,7 @@ pub fn lookup(
         Some(kept) if kept.needed <= memory_limit => {
             Lookup::Hit(kept.baskets.clone(), ReadStats { null_lines: kept.null_lines })
         }
-        _ => Lookup::Miss { key, stamp: Some(stamp) },
+        _ => Lookup::Miss { key, stamp: Some(Stamp { stamp, columns }) },
     })
 }
 
@@ -211,15 +203,27 @@ fn locked_for_writing_here(relid: pg_sys::Oid) -> bool {
     }
 }
 
-/// Keeps baskets just read under `key` at `stamp` (from [`lookup`]).
-pub fn keep(key: Key, stamp: String, baskets: &Baskets, stats: &ReadStats, needed: u64) {
+/// Keeps baskets just read under `key` at `stamp` (from [`lookup`]), when
+/// the table's stamp is still the same after the read. A read in READ
+/// COMMITTED may take a newer snapshot than the stamp's; the same stamp on
+/// both sides means that no change became visible between them, so the
+/// baskets are those of the stamp's snapshot whatever snapshot read them.
+pub fn keep(
+    src: &Source,
+    key: Key,
+    stamp: Stamp,
+    baskets: &Baskets,
+    stats: &ReadStats,
+    needed: u64,
+) -> Result<(), RarError> {
     let bytes = baskets.total_bytes();
     let budget = budget();
-    if bytes > budget {
-        return;
+    if bytes > budget || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp) {
+        return Ok(());
     }
     let kept = Kept { baskets: baskets.clone(), null_lines: stats.null_lines, needed };
-    cache().put(key, stamp, kept, bytes, budget);
+    cache().put(key, stamp.stamp, kept, bytes, budget);
+    Ok(())
 }
 
 /// The entries of this session read by the current role, most recently

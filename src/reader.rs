@@ -114,9 +114,9 @@ unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
 /// `canonical`: baskets and items in an order that does not depend on how
 /// parallel workers interleaved (training and evaluation need it; exact
 /// mining, whose output order is defined by the rules, does not).
-/// The baskets of a table that `rar_track_changes` tracks (or a view over
-/// such tables), or of a part of it, come from this session's cache when
-/// the tables have not changed since they were read
+/// The baskets of a table that `rar_track_changes` tracks, or of a part of
+/// it, come from this session's cache when the table has not changed since
+/// they were read
 /// ([`crate::basket_cache`]).
 pub fn read_baskets(
     src: &Source,
@@ -142,7 +142,7 @@ pub fn read_baskets(
         Lookup::Miss { key, stamp } => {
             let (baskets, stats, needed) = read_uncached(src, layout, filter, memory_limit, canonical)?;
             if let Some(stamp) = stamp {
-                basket_cache::keep(key, stamp, &baskets, &stats, needed);
+                basket_cache::keep(src, key, stamp, &baskets, &stats, needed)?;
             }
             Ok((baskets, stats))
         }
@@ -442,13 +442,21 @@ fn take_handoff() -> Option<Partial> {
 /// depth), is in Citus's metadata, and the catalog has `rar.baskets_shared`
 /// (a 0.1.0 catalog, before `ALTER EXTENSION rar UPDATE`, does not: its
 /// reads gather the lines, as 0.1.0 did).
-const CITUS_RELATIONS: &str = concat!(
-    include_str!("relations_under.sql"),
-    r"
+const CITUS_RELATIONS: &str = r"
+WITH RECURSIVE rels(oid) AS (
+    SELECT $1::pg_catalog.oid
+    UNION
+    SELECT d.refobjid
+    FROM rels
+    JOIN pg_catalog.pg_rewrite r ON r.ev_class OPERATOR(pg_catalog.=) rels.oid
+    JOIN pg_catalog.pg_depend d
+      ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass
+     AND d.objid OPERATOR(pg_catalog.=) r.oid
+     AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+)
 SELECT pg_catalog.to_regtype('rar.basket_state') IS NOT NULL AND EXISTS (
     SELECT FROM rels JOIN pg_catalog.pg_dist_partition p ON p.logicalrelid OPERATOR(pg_catalog.=) rels.oid
-)"
-);
+)";
 
 /// Whether `src` is a Citus table (distributed, reference or managed by the
 /// coordinator), or a view over one (at any depth): Citus is loaded and
