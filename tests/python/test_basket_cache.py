@@ -567,3 +567,40 @@ def test_split_sets_and_time_windows_are_kept_per_part(db):
         b.execute("UPDATE bc_parts_t SET at = at + interval '1 month' WHERE item = 'i0'")
         after = a.execute(over).fetchall()
         assert after != first and after == truth_of(over, None)
+
+
+def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
+    """In READ COMMITTED a transaction with an id reads with a new snapshot
+    per query: the stamp, taken before the read, may be older than the
+    baskets read. The stamp is taken again after the read, and baskets
+    whose stamps differ are not kept (an older snapshot imported later
+    would otherwise be answered with newer baskets)."""
+    import time
+    with db() as a, db() as w, db() as watch:
+        make(a, "bc_race")
+        a.execute("CREATE INDEX bc_race_basket ON bc_race (basket)")
+        pid = a.info.backend_pid
+        # The writer's change, and a lock the read's planning waits for.
+        w.execute("BEGIN")
+        w.execute("DELETE FROM bc_race WHERE item = 'i0'")
+        w.execute("REINDEX INDEX bc_race_basket")
+        a.execute("BEGIN")
+        a.execute("SELECT txid_current()")
+        got = {}
+        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_race")))
+        reader.start()
+        for _ in range(200):
+            waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
+            if waiting == "Lock":
+                break
+            time.sleep(0.05)
+        assert waiting == "Lock"
+        w.execute("COMMIT")
+        reader.join()
+        kept = a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0]
+        a.execute("COMMIT")
+        assert got["rows"] == truth("bc_race")
+        assert kept == 0
+        # The next call keeps them.
+        rows(a, "bc_race")
+        assert a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0] == 1
