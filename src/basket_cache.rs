@@ -32,6 +32,7 @@
 
 use once_cell::sync::Lazy;
 use pgrx::prelude::*;
+use pgrx::{PgBuiltInOids, PgOid};
 use rar_core::baskets::Baskets;
 use rar_core::cache::{Cache, EntryInfo};
 use rar_core::layout::Layout;
@@ -104,11 +105,35 @@ fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
     if tracked != Some(true) {
         return Ok(None);
     }
-    crate::spi::one::<String>(STAMP, &[src.oid.into(), columns.to_vec().into()])
+    // Planned once per backend (the plan cache replans it after catalog
+    // changes); a plan taken out by a call that raised is prepared again.
+    Ok(Spi::connect(|client| {
+        let plan = match STAMP_PLAN.with(|p| p.borrow_mut().take()) {
+            Some(plan) => plan,
+            None => client
+                .prepare(STAMP, &[PgOid::BuiltIn(PgBuiltInOids::OIDOID), PgOid::BuiltIn(PgBuiltInOids::TEXTARRAYOID)])?
+                .keep(),
+        };
+        let found = client.select(&plan, Some(1), &[src.oid.into(), columns.to_vec().into()]).and_then(|t| {
+            if t.is_empty() {
+                Ok(None)
+            } else {
+                t.first().get::<String>(1)
+            }
+        });
+        STAMP_PLAN.with(|p| *p.borrow_mut() = Some(plan));
+        found
+    })?)
 }
 
 /// The query of [`stamp`].
 const STAMP: &str = include_str!("basket_cache.sql");
+
+thread_local! {
+    /// The stamp query, prepared and kept for the life of the backend.
+    static STAMP_PLAN: std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>> =
+        const { std::cell::RefCell::new(None) };
+}
 
 /// The setting in bytes (0: keep nothing).
 fn budget() -> u64 {
