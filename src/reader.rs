@@ -23,6 +23,9 @@
 //! The queries are built from quoted identifiers only and run with the
 //! caller's privileges: a caller without SELECT on the source gets
 //! PostgreSQL's own `permission denied`.
+//!
+//! A table tracked by `rar_track_changes` is read once per session while it
+//! does not change: [`read_baskets`] asks [`crate::basket_cache`] first.
 
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
