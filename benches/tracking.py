@@ -14,22 +14,17 @@ Medians of --repeat runs.
 """
 import argparse
 import gzip
-import io
 import json
-import os
 import pathlib
 import statistics
+import sys
 import time
 
-import psycopg
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
+import mine  # noqa: E402
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-DB = "rar_bench"
-
-
-def connect(dbname=DB):
-    return psycopg.connect(host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-                           port=os.environ.get("PGPORT", "5415"), user="postgres", dbname=dbname, autocommit=True)
+connect = mine.connect
 
 
 def main():
@@ -38,15 +33,14 @@ def main():
     ap.add_argument("--inserts", type=int, default=5000)
     ap.add_argument("--json", default=str(ROOT / "benches" / "results" / "tracking.json"))
     args = ap.parse_args()
-    with connect("postgres") as c:
-        if not c.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DB,)).fetchone():
-            c.execute(f"CREATE DATABASE {DB}")
+    # The bench database, the installed build, and the tracked tables of
+    # benches/mine.py.
+    mine.setup()
     raw = gzip.decompress((ROOT / "data" / "online_retail.csv.gz").read_bytes())
     lines = [l.split(",")[:2] for l in raw.decode().splitlines()[1:]]
     copy_text = "".join(f"{a}\t{b}\n" for a, b in lines)
     out = {"inserts": args.inserts, "copy_lines": len(lines)}
     with connect() as c:
-        c.execute("CREATE EXTENSION IF NOT EXISTS rar")
         times = {"untracked": {"inserts": [], "copy": []}, "tracked": {"inserts": [], "copy": []}}
         for _ in range(args.repeat):
             for kind in ("untracked", "tracked"):
@@ -70,7 +64,6 @@ def main():
         first, again = [], []
         for _ in range(args.repeat):
             with connect() as r:
-                r.execute("SELECT rar_track_changes('online_retail_sales')")
                 t0 = time.perf_counter()
                 r.execute("SELECT count(*) FROM rar_mine('online_retail_sales', min_support => 0.01)").fetchone()
                 first.append(time.perf_counter() - t0)

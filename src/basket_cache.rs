@@ -191,7 +191,7 @@ pub fn lookup(
     columns.sort();
     columns.dedup();
     let Some(stamp) = stamp(src, &columns)? else { return Ok(Lookup::Miss { key, stamp: None }) };
-    if locked_for_writing_here(src.oid) || crate::reader::is_citus_table(src)? {
+    if src.changed_here()? || crate::reader::is_citus_table(src)? {
         return Ok(Lookup::Miss { key, stamp: None });
     }
     let mut c = cache();
@@ -209,23 +209,6 @@ pub fn lookup(
         }
         _ => Lookup::Miss { key, stamp: Some(Stamp { stamp, columns }) },
     })
-}
-
-/// Whether this transaction holds a lock on `relid` stronger than a read's
-/// (it changed, truncated or locked it): its own changes are not committed,
-/// and baskets kept from other transactions would miss them.
-fn locked_for_writing_here(relid: pg_sys::Oid) -> bool {
-    // SAFETY: the relation is locked by the caller (lookup), so it exists;
-    // opened and closed here without another lock.
-    unsafe {
-        let rel = pg_sys::RelationIdGetRelation(relid);
-        if rel.is_null() {
-            return true;
-        }
-        let held = pg_sys::CheckRelationLockedByMe(rel, pg_sys::RowShareLock as pg_sys::LOCKMODE, true);
-        pg_sys::RelationClose(rel);
-        held
-    }
 }
 
 /// Keeps baskets just read under `key` at `stamp` (from [`lookup`]), when

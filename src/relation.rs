@@ -40,6 +40,23 @@ fn kind(category: &str, elem_category: &str) -> ColumnKind {
     }
 }
 
+/// Whether this backend holds a lock on the relation `relid` (of this
+/// database) in a mode stronger than `AccessShareLock`.
+fn locked_beyond_read(relid: pg_sys::Oid) -> bool {
+    let tag = pg_sys::LOCKTAG {
+        // SAFETY: MyDatabaseId is set once the backend is connected.
+        locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
+        locktag_field2: relid.to_u32(),
+        locktag_field3: 0,
+        locktag_field4: 0,
+        locktag_type: pg_sys::LockTagType::LOCKTAG_RELATION as u8,
+        locktag_lockmethodid: pg_sys::DEFAULT_LOCKMETHOD as u8,
+    };
+    // SAFETY: looks the tag up in this backend's local lock table.
+    (pg_sys::RowShareLock..=pg_sys::AccessExclusiveLock)
+        .any(|mode| unsafe { pg_sys::LockHeldByMe(&tag, mode as pg_sys::LOCKMODE) })
+}
+
 /// Reads the catalog entry of the relation `rel`. Values are passed as
 /// parameters; the quoting is done by the server's `quote_ident`. Called
 /// before [`crate::spi::pin_search_path`], so that `display` is the name as
@@ -226,16 +243,16 @@ impl Source {
     /// relation or one of its partitions (it changed, truncated or locked
     /// it): its changes are not committed, and queries in other
     /// connections, or state kept from other transactions, would miss them.
+    /// Read off this backend's own lock table (not `pg_locks`, which takes
+    /// every lock partition's lock).
     pub fn changed_here(&self) -> Result<bool, RarError> {
-        Ok(crate::spi::one::<bool>(
-            "SELECT EXISTS (SELECT FROM pg_catalog.pg_locks l \
-                            WHERE l.pid OPERATOR(pg_catalog.=) pg_catalog.pg_backend_pid() AND l.locktype OPERATOR(pg_catalog.=) 'relation' \
-                              AND l.mode OPERATOR(pg_catalog.<>) 'AccessShareLock' \
-                              AND (l.relation OPERATOR(pg_catalog.=) $1 \
-                                   OR l.relation IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t)))",
-            &[self.oid.into()],
-        )?
-        .unwrap_or(true))
+        let partitions = Spi::connect(|client| {
+            client
+                .select("SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t", None, &[self.oid.into()])?
+                .map(|row| row.get::<pg_sys::Oid>(1))
+                .collect::<Result<Vec<_>, _>>()
+        })?;
+        Ok(partitions.into_iter().flatten().chain([self.oid]).any(locked_beyond_read))
     }
 
     /// Whether the basket is keyed by several columns.
