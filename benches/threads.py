@@ -16,7 +16,6 @@ import json
 import os
 import pathlib
 import pickle
-import re
 import statistics
 import subprocess
 import sys
@@ -27,25 +26,13 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import mine  # noqa: E402  (the bench database and the peers' runner)
 
 ROOT = mine.ROOT
-JOBS = [
-    # min_support, min_confidence, support_of: the jobs of BENCHMARKS.md's mining table with over 100,000 rules
-    (0.003, 0.5, "rule"),
-    (0.005, 0.5, "antecedent"),
-    (0.003, 0.5, "antecedent"),
-]
+from threads_core import JOBS  # noqa: E402  (the jobs, and the core's runner, shared with threads_core.py)
+from threads_core import core as core_run  # noqa: E402
 
 
 def core(csv_path, supp, conf, support_of, threads, repeat):
-    env = dict(os.environ, THREADS=str(threads), SUPPORT_OF=support_of)
-    times, rules = [], None
-    exe = ROOT / "target" / "release" / "examples" / "mine_csv"
-    for _ in range(repeat):
-        out = subprocess.run([str(exe), csv_path, "0", "1", str(supp), str(conf)], env=env, check=True,
-                             capture_output=True, text=True).stdout
-        m = re.search(r"(\d+) rules; read [\d.]+ s, mine ([\d.]+) s", out)
-        rules, t = int(m.group(1)), float(m.group(2))
-        times.append(t)
-    return {"time": statistics.median(times), "rules": rules}
+    return core_run(ROOT / "target" / "release" / "examples" / "mine_csv", csv_path, supp, conf, support_of,
+                    threads, repeat)
 
 
 def sql(supp, conf, support_of, threads, repeat):

@@ -13,7 +13,7 @@ cd "$(dirname "$0")/.."
 
 step "cargo fmt and cargo clippy (formatting and lints, warnings as errors)"
 cargo fmt --all -- --check
-cargo clippy --all-targets --features pg15 -- -D warnings
+cargo clippy --workspace --all-targets --features pg15 -- -D warnings
 
 step "cargo test -p rar-core (the pure core) and -p rar-model (the libtorch models)"
 cargo test -p rar-core --release

@@ -326,8 +326,8 @@ mod tests {
                     row[i as usize] = 0.9;
                 }
                 if s.iter().any(|&i| i <= 2) {
-                    for i in 0..3 {
-                        row[i] = row[i].max(0.7);
+                    for x in row.iter_mut().take(3) {
+                        *x = x.max(0.7);
                     }
                 }
                 if s.contains(&4) {

@@ -161,7 +161,7 @@ mod tests {
 
     #[test]
     fn order_is_lift_then_names() {
-        let mut v = vec![rule(&["b"], 2.0, 1.0), rule(&["a"], 2.0, 1.0), rule(&["c"], 3.0, 1.0)];
+        let mut v = [rule(&["b"], 2.0, 1.0), rule(&["a"], 2.0, 1.0), rule(&["c"], 3.0, 1.0)];
         v.sort_by(Rule::order);
         let names: Vec<&str> = v.iter().map(|r| r.antecedent[0].as_str()).collect();
         assert_eq!(names, ["c", "a", "b"]);

@@ -1,6 +1,9 @@
 //! The GPU check: trains each architecture on a CSV of (basket, item) lines
 //! on the CPU and on CUDA, with the same settings, and prints the device,
-//! the time per epoch and the speed-up. Run by `benches/gpu.sh`.
+//! the time per epoch, the throughput, recall@10 on the validation baskets
+//! and the speed-up. `MODELS=mlp,transformer` picks architectures (default:
+//! all three); `THREADS` the CPU threads (default: every core). Run by
+//! `benches/gpu.sh`.
 
 use std::collections::HashMap;
 
@@ -44,7 +47,13 @@ fn main() {
         item_counts: counts,
     };
     println!("CUDA available: {}, devices: {}", tch::Cuda::is_available(), tch::Cuda::device_count());
-    for model in ["mlp", "autoencoder", "transformer"] {
+    let models = std::env::var("MODELS").unwrap_or_else(|_| "mlp,autoencoder,transformer".into());
+    let threads: i64 = std::env::var("THREADS").map_or_else(
+        |_| std::thread::available_parallelism().map_or(1, |n| n.get() as i64),
+        |t| t.parse().expect("THREADS: a number"),
+    );
+    println!("{} baskets for training, {} for validation, {} items", data.train.len(), data.valid.len(), data.vocab);
+    for model in models.split(',') {
         let mut per_epoch = Vec::new();
         for device in ["cpu", "cuda"] {
             let c = TrainConfig {
@@ -52,7 +61,7 @@ fn main() {
                 epochs,
                 patience: 1000,
                 device: device.into(),
-                threads: 16,
+                threads,
                 ..TrainConfig::default()
             };
             match train(&c, &data, &mut |_| Control::Continue) {

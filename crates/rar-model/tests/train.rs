@@ -11,7 +11,10 @@ use rar_model::data::SparseBaskets;
 use rar_model::train::{train, Control, TrainData, TrainError};
 
 fn groceries() -> TrainData {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/groceries.csv")).unwrap();
+    // RAR_DATA_DIR: where a prebuilt test binary finds `data/` on another machine.
+    let dir =
+        std::env::var("RAR_DATA_DIR").unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../data").into());
+    let text = std::fs::read_to_string(format!("{dir}/groceries.csv")).unwrap();
     let mut baskets: Vec<(String, Vec<String>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
     for line in text.lines().skip(1) {
@@ -88,11 +91,17 @@ fn themes() -> TrainData {
 /// training at a time, as in a PostgreSQL backend.
 static TORCH: Mutex<()> = Mutex::new(());
 
+/// The device the tests train on: the CPU, or `RAR_TEST_DEVICE` (`cuda` on a
+/// GPU machine, as `benches/gpu.sh` runs them).
+fn test_device() -> String {
+    std::env::var("RAR_TEST_DEVICE").unwrap_or_else(|_| "cpu".into())
+}
+
 fn cfg(model: &str, epochs: i64) -> TrainConfig {
     TrainConfig {
         model: model.into(),
         epochs,
-        device: "cpu".into(),
+        device: test_device(),
         threads: 1,
         hidden: 128,
         bottleneck: 32,
