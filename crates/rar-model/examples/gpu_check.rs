@@ -36,15 +36,13 @@ fn main() {
         lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
     let valid: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 == 0).map(|(_, l)| l.clone()).collect();
     let train_b = SparseBaskets::from_lists(&train_l);
-    let mut counts = vec![0u64; vocab.len()];
-    for &i in &train_b.items {
-        counts[i as usize] += 1;
-    }
+    let counts = train_b.item_counts(vocab.len());
     let data = TrainData {
         vocab: vocab.len() as i64,
         train: train_b,
         valid: SparseBaskets::from_lists(&valid),
         item_counts: counts,
+        history: None,
     };
     println!("CUDA available: {}, devices: {}", tch::Cuda::is_available(), tch::Cuda::device_count());
     let models = std::env::var("MODELS").unwrap_or_else(|_| "mlp,autoencoder,transformer".into());

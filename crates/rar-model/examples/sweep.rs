@@ -30,15 +30,14 @@ fn main() {
     let train_l: Vec<Vec<u32>> =
         lists.iter().enumerate().filter(|(k, _)| k % 10 != 0).map(|(_, l)| l.clone()).collect();
     let valid: Vec<Vec<u32>> = lists.iter().enumerate().filter(|(k, _)| k % 10 == 0).map(|(_, l)| l.clone()).collect();
-    let mut counts = vec![0u64; vocab.len()];
-    for b in SparseBaskets::from_lists(&train_l).items {
-        counts[b as usize] += 1;
-    }
+    let train_b = SparseBaskets::from_lists(&train_l);
+    let counts = train_b.item_counts(vocab.len());
     let data = TrainData {
         vocab: vocab.len() as i64,
-        train: SparseBaskets::from_lists(&train_l),
+        train: train_b,
         valid: SparseBaskets::from_lists(&valid),
         item_counts: counts,
+        history: None,
     };
     for cfg in &args[2..] {
         let c = TrainConfig::from_json(cfg).unwrap();

@@ -6,7 +6,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct TrainConfig {
-    /// `mlp`, `autoencoder` or `transformer`.
+    /// `mlp`, `autoencoder`, `transformer`, or `gru` (the sequence model over
+    /// a customer's earlier baskets, which needs histories).
     pub model: String,
     pub hidden: i64,
     /// Bottleneck of the autoencoder.
@@ -38,6 +39,8 @@ pub struct TrainConfig {
     pub max_basket_items: i64,
     /// Memory budget in bytes for weights, optimizer state and one batch.
     pub memory_limit: u64,
+    /// Most earlier baskets of a customer the sequence model reads.
+    pub history: i64,
 }
 
 impl Default for TrainConfig {
@@ -70,6 +73,7 @@ impl Default for TrainConfig {
             threads: 2,
             max_basket_items: 64,
             memory_limit: 1 << 30,
+            history: 10,
         }
     }
 }
@@ -98,7 +102,7 @@ impl TrainConfig {
         let bad = |name: &str, value: String, expected: &str| {
             Err(ConfigError { name: name.into(), value, expected: expected.into() })
         };
-        if !matches!(self.model.as_str(), "mlp" | "autoencoder" | "transformer") {
+        if !matches!(self.model.as_str(), "mlp" | "autoencoder" | "transformer" | "gru") {
             return bad("model", self.model.clone(), "'mlp', 'autoencoder' or 'transformer'");
         }
         if !matches!(self.device.as_str(), "auto" | "cpu" | "cuda") {
@@ -117,6 +121,7 @@ impl TrainConfig {
             ("patience", self.patience, 1, 10000),
             ("threads", self.threads, 1, 1024),
             ("max_basket_items", self.max_basket_items, 2, 100_000),
+            ("history", self.history, 1, 1000),
         ];
         for (name, v, lo, hi) in ints {
             if v < lo || v > hi {

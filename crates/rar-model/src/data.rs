@@ -35,11 +35,60 @@ impl SparseBaskets {
         &self.items[self.offsets[i] as usize..self.offsets[i + 1] as usize]
     }
 
+    /// How many baskets hold each of `vocab` items (the popularity baseline).
+    pub fn item_counts(&self, vocab: usize) -> Vec<u64> {
+        let mut counts = vec![0u64; vocab];
+        for &i in &self.items {
+            if let Some(c) = counts.get_mut(i as usize) {
+                *c += 1;
+            }
+        }
+        counts
+    }
+
     /// Indices of the baskets with at least two items (one can be hidden
     /// and one kept).
     pub fn usable(&self) -> Vec<usize> {
         (0..self.len()).filter(|&i| self.basket(i).len() >= 2).collect()
     }
+}
+
+/// Customers' earlier baskets, for the sequence model: for each example
+/// basket (a training or validation basket, by its index), the indices into
+/// `pool` of the same customer's baskets before it, oldest first, at most
+/// the model's `history` of them.
+#[derive(Debug, Clone, Default)]
+pub struct Histories {
+    pub offsets: Vec<u64>,
+    pub refs: Vec<u32>,
+}
+
+impl Histories {
+    pub fn from_lists(lists: &[Vec<u32>]) -> Self {
+        let mut h = Histories { offsets: vec![0], refs: Vec::new() };
+        for l in lists {
+            h.refs.extend(l);
+            h.offsets.push(h.refs.len() as u64);
+        }
+        h
+    }
+
+    /// The earlier baskets of example `i` (none past the end).
+    pub fn of(&self, i: usize) -> &[u32] {
+        match (self.offsets.get(i), self.offsets.get(i + 1)) {
+            (Some(&a), Some(&b)) => &self.refs[a as usize..b as usize],
+            _ => &[],
+        }
+    }
+}
+
+/// Every basket a history can name, with the histories of the training and
+/// validation baskets.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryData {
+    pub pool: SparseBaskets,
+    pub train: Histories,
+    pub valid: Histories,
 }
 
 /// A small, seedable random generator (SplitMix64): the same seed gives the

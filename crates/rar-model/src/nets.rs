@@ -2,7 +2,7 @@
 //! to one logit per vocabulary item; `sigmoid(logit)` reads as the chance
 //! that the item is in a basket holding the visible items.
 
-use tch::nn::{self, Module};
+use tch::nn::{self, Module, RNN};
 use tch::{Device, Kind, Tensor};
 
 use crate::config::TrainConfig;
@@ -13,6 +13,17 @@ pub struct Batch {
     pub multi_hot: Tensor,
     /// `[batch, length]` item index + 1, 0 for padding (transformer).
     pub tokens: Tensor,
+    /// The customers' earlier baskets (gru), see [`history_batch`].
+    pub history: Option<HistoryBatch>,
+}
+
+/// A batch's histories: `tokens` `[batch, steps, length]` (item index + 1,
+/// 0 for padding; the most recent basket last, empty steps first) and
+/// `share` `[batch, vocabulary]`, the share of a customer's earlier baskets
+/// holding each item.
+pub struct HistoryBatch {
+    pub tokens: Tensor,
+    pub share: Tensor,
 }
 
 pub trait BasketNet {
@@ -162,10 +173,70 @@ impl BasketNet for SetTransformer {
     }
 }
 
+/// The sequence model: what the mlp reads of the current basket, plus a GRU
+/// over the customer's earlier baskets (each the mean of its items'
+/// embeddings, oldest first), the share of those baskets that held each
+/// item through a layer of its own, and per item a learned weight on that
+/// share straight into its logit (buying again is what a basket cannot
+/// show).
+pub struct GruNet {
+    l1: nn::Linear,
+    from_share: nn::Linear,
+    emb: nn::Embedding,
+    gru: nn::GRU,
+    from_history: nn::Linear,
+    l2: nn::Linear,
+    out: nn::Linear,
+    again: Tensor,
+    dropout: f64,
+}
+
+impl GruNet {
+    pub fn new(p: &nn::Path, vocab: i64, c: &TrainConfig) -> Self {
+        let rnn = nn::RNNConfig { batch_first: true, ..Default::default() };
+        GruNet {
+            l1: nn::linear(p / "l1", vocab, c.hidden, Default::default()),
+            from_share: nn::linear(p / "from_share", vocab, c.hidden, Default::default()),
+            emb: nn::embedding(p / "emb", vocab + 1, c.embedding, Default::default()),
+            gru: nn::gru(p / "gru", c.embedding, c.hidden, rnn),
+            from_history: nn::linear(p / "from_history", c.hidden, c.hidden, Default::default()),
+            l2: nn::linear(p / "l2", c.hidden, c.hidden, Default::default()),
+            out: nn::linear(p / "out", c.hidden, vocab, Default::default()),
+            again: p.zeros("again", &[vocab]),
+            dropout: c.dropout,
+        }
+    }
+}
+
+impl BasketNet for GruNet {
+    fn logits(&self, b: &Batch, train: bool) -> Tensor {
+        let mut x = self.l1.forward(&b.multi_hot);
+        let mut again = None;
+        if let Some(h) = &b.history {
+            let keep = h.tokens.ne(0).unsqueeze(-1).to_kind(Kind::Float);
+            let e = self.emb.forward(&h.tokens) * &keep;
+            let baskets =
+                e.sum_dim_intlist(2, false, Kind::Float) / keep.sum_dim_intlist(2, false, Kind::Float).clamp_min(1.0);
+            let (out, _) = self.gru.seq(&baskets);
+            let last = out.select(1, -1);
+            x = x + self.from_history.forward(&last) + self.from_share.forward(&h.share);
+            again = Some(&h.share * &self.again);
+        }
+        let h = x.relu().dropout(self.dropout, train);
+        let h = self.l2.forward(&h).relu().dropout(self.dropout, train);
+        let logits = self.out.forward(&h);
+        match again {
+            Some(a) => logits + a,
+            None => logits,
+        }
+    }
+}
+
 /// Builds the network named in the settings.
 pub fn build(p: &nn::Path, vocab: i64, c: &TrainConfig) -> Box<dyn BasketNet> {
     match c.model.as_str() {
         "mlp" => Box::new(Mlp::new(p, vocab, c)),
+        "gru" => Box::new(GruNet::new(p, vocab, c)),
         "transformer" => Box::new(SetTransformer::new(p, vocab, c)),
         _ => Box::new(Autoencoder::new(p, vocab, c)),
     }
@@ -188,5 +259,52 @@ pub fn batch(visible: &[&[u32]], vocab: i64, max_items: i64, device: Device) -> 
     Batch {
         multi_hot: Tensor::from_slice(&hot).view([n, vocab]).to_device(device),
         tokens: Tensor::from_slice(&tokens).view([n, len]).to_device(device),
+        history: None,
+    }
+}
+
+/// The histories of a batch: for each row, its earlier baskets (oldest
+/// first); the last `steps` of them are read, each up to `max_items` items.
+pub fn history_batch(rows: &[Vec<&[u32]>], vocab: i64, steps: i64, max_items: i64, device: Device) -> HistoryBatch {
+    let n = rows.len();
+    let (steps_u, vocab_u) = (steps as usize, vocab as usize);
+    let len = rows.iter().flatten().map(|b| b.len() as i64).max().unwrap_or(1).clamp(1, max_items) as usize;
+    let mut tokens = vec![0i64; n * steps_u * len];
+    let mut share = vec![0f32; n * vocab_u];
+    for (r, baskets) in rows.iter().enumerate() {
+        let recent = &baskets[baskets.len().saturating_sub(steps_u)..];
+        let first_step = steps_u - recent.len();
+        for (k, basket) in recent.iter().enumerate() {
+            let at = (r * steps_u + first_step + k) * len;
+            for (c, &i) in basket.iter().take(len).enumerate() {
+                tokens[at + c] = i as i64 + 1;
+            }
+            for &i in basket.iter() {
+                share[r * vocab_u + i as usize] += 1.0 / recent.len() as f32;
+            }
+        }
+    }
+    HistoryBatch {
+        tokens: Tensor::from_slice(&tokens).view([n as i64, steps, len as i64]).to_device(device),
+        share: Tensor::from_slice(&share).view([n as i64, vocab]).to_device(device),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn histories_keep_the_most_recent_baskets_last() {
+        let (a, b, c): (&[u32], &[u32], &[u32]) = (&[0], &[1, 2], &[2]);
+        let rows = vec![vec![a, b, c], vec![c], vec![]];
+        let h = history_batch(&rows, 4, 2, 64, Device::Cpu);
+        assert_eq!(h.tokens.size(), [3, 2, 2]);
+        let tokens = Vec::<i64>::try_from(h.tokens.flatten(0, -1)).unwrap();
+        // Row 0: the last two baskets, oldest first; row 1: one basket,
+        // after an empty step; row 2: nothing.
+        assert_eq!(tokens, [2, 3, 3, 0, 0, 0, 3, 0, 0, 0, 0, 0]);
+        let share = Vec::<f32>::try_from(h.share.flatten(0, -1)).unwrap();
+        assert_eq!(share, [0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     }
 }

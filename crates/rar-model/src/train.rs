@@ -16,8 +16,8 @@ use serde::Serialize;
 use tch::{nn, nn::OptimizerConfig, Device, Tensor};
 
 use crate::config::{ConfigError, TrainConfig};
-use crate::data::{mask, Rng, SparseBaskets};
-use crate::nets::{batch, build, BasketNet};
+use crate::data::{mask, Histories, HistoryData, Rng, SparseBaskets};
+use crate::nets::{batch, build, history_batch, BasketNet};
 
 /// What the extension hands over.
 pub struct TrainData {
@@ -26,6 +26,9 @@ pub struct TrainData {
     pub valid: SparseBaskets,
     /// Training baskets holding each vocabulary item (the popularity baseline).
     pub item_counts: Vec<u64>,
+    /// Customers' earlier baskets (the `gru` model needs them; the others
+    /// do not read them).
+    pub history: Option<HistoryData>,
 }
 
 /// Reported after every batch; the answer can stop training.
@@ -111,6 +114,14 @@ pub fn parameter_count(c: &TrainConfig, vocab: i64) -> i64 {
     match c.model.as_str() {
         "mlp" => vocab * h + h + h * h + h + h * vocab + vocab,
         "transformer" => (vocab + 1) * e + c.layers * (4 * (e * e + e) + 8 * e * e + 5 * e + 4 * e) + e * vocab + vocab,
+        "gru" => {
+            2 * (vocab * h + h)
+                + (vocab + 1) * e
+                + 3 * (e * h + h * h + 2 * h)
+                + 2 * (h * h + h)
+                + h * vocab
+                + 2 * vocab
+        }
         _ => vocab * h + h + h * b + b + b * h + h + h * vocab + vocab,
     }
 }
@@ -120,10 +131,16 @@ pub fn parameter_count(c: &TrainConfig, vocab: i64) -> i64 {
 pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
     let params = parameter_count(c, vocab) as u64 * 4 * 4;
     let batch = c.batch_size as u64 * vocab as u64 * 4 * 4;
-    let attention = if c.model == "transformer" {
-        c.batch_size as u64 * c.heads as u64 * (c.max_basket_items as u64).pow(2) * 4 * 3 * c.layers as u64
-    } else {
-        0
+    let attention = match c.model.as_str() {
+        "transformer" => {
+            c.batch_size as u64 * c.heads as u64 * (c.max_basket_items as u64).pow(2) * 4 * 3 * c.layers as u64
+        }
+        // The histories' item embeddings, and their share of each item.
+        "gru" => {
+            c.batch_size as u64 * c.history as u64 * c.max_basket_items as u64 * c.embedding as u64 * 4 * 3
+                + c.batch_size as u64 * vocab as u64 * 4 * 2
+        }
+        _ => 0,
     };
     params + batch + attention
 }
@@ -137,9 +154,13 @@ fn pick_device(c: &TrainConfig) -> Result<Device, TrainError> {
     }
 }
 
+/// A held-out case: the visible items, the hidden one, and the basket's
+/// index (for its history).
+type Case = (Vec<u32>, u32, usize);
+
 /// Fixed validation cases: for each validation basket of two items or more,
 /// one hidden item and the rest visible.
-fn valid_cases(valid: &SparseBaskets, seed: u64) -> Vec<(Vec<u32>, u32)> {
+fn valid_cases(valid: &SparseBaskets, seed: u64) -> Vec<Case> {
     let mut rng = Rng::new(seed ^ 0x005E_ED0F_7E57);
     valid
         .usable()
@@ -148,8 +169,19 @@ fn valid_cases(valid: &SparseBaskets, seed: u64) -> Vec<(Vec<u32>, u32)> {
             let b = valid.basket(i);
             let h = rng.below(b.len());
             let visible: Vec<u32> = b.iter().enumerate().filter(|&(k, _)| k != h).map(|(_, &x)| x).collect();
-            (visible, b[h])
+            (visible, b[h], i)
         })
+        .collect()
+}
+
+/// The earlier baskets of some examples, from a pool, as `history_batch` reads them.
+fn histories_of<'a>(
+    pool: &'a SparseBaskets,
+    h: &Histories,
+    examples: impl Iterator<Item = usize>,
+) -> Vec<Vec<&'a [u32]>> {
+    examples
+        .map(|i| h.of(i).iter().filter(|&&k| (k as usize) < pool.len()).map(|&k| pool.basket(k as usize)).collect())
         .collect()
 }
 
@@ -177,11 +209,11 @@ fn finish(m: &mut Metrics, n: usize) {
 }
 
 /// Ranks by training popularity (ties by item index).
-pub fn popularity(cases: &[(Vec<u32>, u32)], counts: &[u64]) -> Metrics {
+fn popularity(cases: &[Case], counts: &[u64]) -> Metrics {
     let mut order: Vec<u32> = (0..counts.len() as u32).collect();
     order.sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(a.cmp(&b)));
     let mut m = Metrics { cases: cases.len(), ..Default::default() };
-    for (visible, hidden) in cases {
+    for (visible, hidden, _) in cases {
         let rank = order.iter().filter(|i| !visible.contains(i)).position(|i| i == hidden).unwrap_or(usize::MAX);
         add_rank(&mut m, rank);
     }
@@ -189,15 +221,29 @@ pub fn popularity(cases: &[(Vec<u32>, u32)], counts: &[u64]) -> Metrics {
     m
 }
 
-fn evaluate(net: &dyn BasketNet, c: &TrainConfig, vocab: i64, cases: &[(Vec<u32>, u32)], device: Device) -> Metrics {
+/// The histories `evaluate` and `train` read: the pool and one set's histories.
+pub type HistoryOf<'a> = Option<(&'a SparseBaskets, &'a Histories)>;
+
+fn evaluate(
+    net: &dyn BasketNet,
+    c: &TrainConfig,
+    vocab: i64,
+    cases: &[Case],
+    history: HistoryOf<'_>,
+    device: Device,
+) -> Metrics {
     let mut m = Metrics { cases: cases.len(), ..Default::default() };
     tch::no_grad(|| {
         for chunk in cases.chunks(c.batch_size as usize) {
-            let visible: Vec<&[u32]> = chunk.iter().map(|(v, _)| v.as_slice()).collect();
-            let b = batch(&visible, vocab, c.max_basket_items, device);
+            let visible: Vec<&[u32]> = chunk.iter().map(|(v, _, _)| v.as_slice()).collect();
+            let mut b = batch(&visible, vocab, c.max_basket_items, device);
+            if let Some((pool, h)) = history {
+                let rows = histories_of(pool, h, chunk.iter().map(|(_, _, i)| *i));
+                b.history = Some(history_batch(&rows, vocab, c.history, c.max_basket_items, device));
+            }
             let logits = net.logits(&b, false);
             let mut target = vec![0f32; chunk.len() * vocab as usize];
-            for (r, (_, h)) in chunk.iter().enumerate() {
+            for (r, (_, h, _)) in chunk.iter().enumerate() {
                 target[r * vocab as usize + *h as usize] = 1.0;
             }
             let target = Tensor::from_slice(&target).view([chunk.len() as i64, vocab]).to_device(device);
@@ -208,7 +254,7 @@ fn evaluate(net: &dyn BasketNet, c: &TrainConfig, vocab: i64, cases: &[(Vec<u32>
             let (_, top) = scores.topk(20.min(vocab), -1, true, true);
             let top: Vec<i64> = Vec::<i64>::try_from(top.flatten(0, -1)).unwrap_or_default();
             let k = 20.min(vocab) as usize;
-            for (r, (_, h)) in chunk.iter().enumerate() {
+            for (r, (_, h, _)) in chunk.iter().enumerate() {
                 let rank = top[r * k..(r + 1) * k].iter().position(|&i| i == *h as i64).unwrap_or(usize::MAX);
                 add_rank(&mut m, rank);
             }
@@ -226,6 +272,7 @@ pub fn train(
     on_progress: &mut dyn FnMut(&Progress) -> Control,
 ) -> Result<Outcome, TrainError> {
     c.validate().map_err(TrainError::Config)?;
+    let history = needs_history(c, data.history.as_ref())?;
     let usable = data.train.usable();
     let cases = valid_cases(&data.valid, c.seed as u64);
     if usable.len() < 10 || cases.is_empty() {
@@ -257,7 +304,11 @@ pub fn train(
         for (bi, chunk) in order.chunks(c.batch_size as usize).enumerate() {
             let masked: Vec<_> = chunk.iter().map(|&i| mask(data.train.basket(i), c.mask_rate, &mut rng)).collect();
             let visible: Vec<&[u32]> = masked.iter().map(|m| m.visible.as_slice()).collect();
-            let b = batch(&visible, data.vocab, c.max_basket_items, device);
+            let mut b = batch(&visible, data.vocab, c.max_basket_items, device);
+            if let Some(h) = history {
+                let rows = histories_of(&h.pool, &h.train, chunk.iter().copied());
+                b.history = Some(history_batch(&rows, data.vocab, c.history, c.max_basket_items, device));
+            }
             let mut target = vec![0f32; chunk.len() * data.vocab as usize];
             for (r, (m, &i)) in masked.iter().zip(chunk).enumerate() {
                 let wanted: &[u32] = if c.model == "autoencoder" { data.train.basket(i) } else { &m.hidden };
@@ -287,7 +338,7 @@ pub fn train(
                 return Err(TrainError::Cancelled);
             }
         }
-        let valid = evaluate(net.as_ref(), c, data.vocab, &cases, device);
+        let valid = evaluate(net.as_ref(), c, data.vocab, &cases, history.map(|h| (&h.pool, &h.valid)), device);
         let stats = EpochStats {
             epoch,
             train_loss: loss_sum / usable.len() as f64,
@@ -340,6 +391,22 @@ pub fn train(
     Ok(Outcome { report, weights })
 }
 
+/// The histories the model reads: the `gru` model's, which it cannot do
+/// without; none for the others.
+fn needs_history<'a>(c: &TrainConfig, h: Option<&'a HistoryData>) -> Result<Option<&'a HistoryData>, TrainError> {
+    match (c.model.as_str(), h) {
+        ("gru", Some(h)) => Ok(Some(h)),
+        ("gru", None) => Err(TrainError::Config(ConfigError {
+            name: "model".into(),
+            value: "gru".into(),
+            expected: "'mlp', 'autoencoder' or 'transformer' (the sequence model 'gru' needs customers' earlier \
+                       baskets, which this caller does not give)"
+                .into(),
+        })),
+        _ => Ok(None),
+    }
+}
+
 /// A trained model loaded for scoring.
 pub struct Scorer {
     _vs: nn::VarStore,
@@ -368,15 +435,37 @@ impl Scorer {
     }
 
     /// For each basket, the probability of every vocabulary item
-    /// (`sigmoid(logit)`), row after row.
+    /// (`sigmoid(logit)`), row after row. The `gru` model reads each basket
+    /// as that of a customer without earlier baskets.
     pub fn score(&self, baskets: &[&[u32]]) -> Vec<f32> {
         if baskets.is_empty() {
             return Vec::new();
         }
         tch::no_grad(|| {
-            let b = batch(baskets, self.vocab, self.config.max_basket_items, Device::Cpu);
+            let mut b = batch(baskets, self.vocab, self.config.max_basket_items, Device::Cpu);
+            if self.config.model == "gru" {
+                let none: Vec<Vec<&[u32]>> = vec![Vec::new(); baskets.len()];
+                b.history = Some(history_batch(
+                    &none,
+                    self.vocab,
+                    self.config.history,
+                    self.config.max_basket_items,
+                    Device::Cpu,
+                ));
+            }
             let p = self.net.logits(&b, false).sigmoid().flatten(0, -1);
             Vec::<f32>::try_from(p).unwrap_or_default()
         })
+    }
+
+    /// The validation protocol of training (one hidden item per basket of
+    /// two or more, chosen with the model's seed) on other baskets, such as
+    /// a test split, with their histories for the `gru` model; and the
+    /// popularity baseline of `item_counts` on the same cases.
+    pub fn metrics(&self, baskets: &SparseBaskets, history: HistoryOf<'_>, item_counts: &[u64]) -> (Metrics, Metrics) {
+        let cases = valid_cases(baskets, self.config.seed as u64);
+        let history = if self.config.model == "gru" { history } else { None };
+        let m = evaluate(self.net.as_ref(), &self.config, self.vocab, &cases, history, Device::Cpu);
+        (m, popularity(&cases, item_counts))
     }
 }

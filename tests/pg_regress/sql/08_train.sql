@@ -25,6 +25,10 @@ SELECT model_id, version, deployed, replaced FROM rar_rollback('groceries');
 SELECT model_id, replaced, action FROM rar.deployments WHERE source = 'groceries'::regclass ORDER BY deployment_id;
 -- Bad input.
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'gpt')$$);
+-- The sequence model is not trained by the server yet: refused, with why;
+-- its setting is refused for the others rather than ignored.
+SELECT show_error($$SELECT * FROM rar_train('groceries', 'gru')$$);
+SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"history": 5}')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"epochz": 3}')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '{"learning_rate": -1}')$$);
 SELECT show_error($$SELECT * FROM rar_train('groceries', 'mlp', '[1, 2]')$$);
