@@ -314,8 +314,13 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
     for part in parts {
         rules.extend(part);
     }
-    for r in rules.iter_mut() {
-        r.node = tree.resolve(NodeRef { top: r.top, local: r.node });
+    let resolve = |r: &mut PackedRule| r.node = tree.resolve(NodeRef { top: r.top, local: r.node });
+    match thread_pool(limits.threads, rules.len()) {
+        Some(pool) => pool.install(|| {
+            use rayon::prelude::*;
+            rules.par_iter_mut().for_each(resolve)
+        }),
+        None => rules.iter_mut().for_each(resolve),
     }
     tree.forget_refs();
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
@@ -544,7 +549,7 @@ impl RuleSet {
         };
         tick();
         let pool = thread_pool(self.threads, self.rules.len());
-        let mut keyed: Vec<(f64, f64, u32, u128, u32)> = match pool {
+        let mut keyed: Vec<(f64, f64, u32, u128, u32)> = match &pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
                 let mut keyed: Vec<_> = self.rules.par_iter().enumerate().map(key).collect();
@@ -559,7 +564,14 @@ impl RuleSet {
         };
         tick();
         if self.packed {
-            self.rules = keyed.iter().map(|k| self.rules[k.4 as usize]).collect();
+            let rules = &self.rules;
+            self.rules = match &pool {
+                Some(pool) => pool.install(|| {
+                    use rayon::prelude::*;
+                    keyed.par_iter().map(|k| rules[k.4 as usize]).collect()
+                }),
+                None => keyed.iter().map(|k| rules[k.4 as usize]).collect(),
+            };
             return;
         }
         // Break the remaining ties by the item names, from the tree.

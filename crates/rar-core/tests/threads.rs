@@ -48,6 +48,16 @@ fn threads_find_the_same_rules() {
             assert_eq!(rows(&MineParams { threads, ..one.clone() }), want, "{threads} threads, {support_of:?}");
         }
     }
+    // Over 100,000 rules the sort, resolving each rule's itemset and putting
+    // the rules in order run on the threads too.
+    let many = MineParams { min_support: 0.0005, min_confidence: 0.0, ..MineParams::default() };
+    let rows = |p: &MineParams| {
+        let rules = mine_rules(data.clone(), p, &mut || {}).unwrap();
+        (0..rules.len()).map(|i| format!("{:?}", rules.row(i))).collect::<Vec<_>>()
+    };
+    let want = rows(&many);
+    assert!(want.len() > 100_000, "{} rules", want.len());
+    assert_eq!(rows(&MineParams { threads: 3, ..many.clone() }), want);
 }
 
 /// A cancel raised in the calling thread's tick (PostgreSQL's
