@@ -33,8 +33,8 @@ COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigin
 'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
-COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text) IS
-'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, text) IS
+'Trains a basket model (mlp, autoencoder or transformer; or gru, the sequence model over each customer''s earlier baskets, with customer_column and time_column) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
 COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS

@@ -7,7 +7,7 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:53
+-- src/lib.rs:54
 -- bootstrap
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
@@ -203,54 +203,72 @@ GRANT SELECT ON rar.progress TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:55
+-- src/lib.rs:61
 -- requires:
 --   bootstrap
 
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
+-- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
+-- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
+-- through. Its state type is not `internal`, so Citus runs the transition
+-- on the workers and only the combine on the coordinator: each worker sends
+-- its shards' baskets as one state (the type's text: base64 of the bytes).
+CREATE TYPE rar.basket_state;
+CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE TYPE rar.basket_state (
+    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+DO $gen$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
+                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
+                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
+        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
+                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
+                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
+                       t.b, t.i, t.suffix);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
+        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
+                       'Transition function of rar.baskets_shared: adds a line to the baskets');
+    END LOOP;
+END
+$gen$;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+
+-- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
+-- rounds of counting on the workers. rar_mine on a Citus table distributed
+-- by its basket column runs them on every shard (run_command_on_shards):
+-- each shard's frequent itemsets, then every candidate's count on each
+-- shard; only itemsets and counts reach the coordinator.
+CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:62
+-- src/lib.rs:63
 -- requires:
 --   bootstrap
 
@@ -510,7 +528,7 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:64
+-- src/lib.rs:65
 -- requires:
 --   models
 
@@ -524,7 +542,132 @@ EXECUTE FUNCTION rar.drop_guard();
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:66
+-- src/lib.rs:58
+-- requires:
+--   bootstrap
+
+-- Change tracking of tables whose encoded baskets a session may keep
+-- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
+-- statement-level trigger to the table; every statement that inserts,
+-- updates, deletes or truncates then adds one row here, in its own
+-- transaction, so that a snapshot sees the row exactly when it sees the
+-- change. A session keeps a table's baskets with the sum of the weights it
+-- saw: a later snapshot of the same session sees every row an earlier one
+-- saw (or the row they were folded into), so an equal sum means that no
+-- change became visible since. Writers only insert rows (concurrent writers
+-- do not wait for each other). When a row's number is a multiple of 1024
+-- (about every 1024th change of a table), its writer folds the table's
+-- older rows into one of the same total weight, skipping rows another
+-- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
+-- could make unrelated serializable writers fail).
+CREATE SEQUENCE rar.table_change_seq;
+CREATE TABLE rar.table_changes (
+    relid    oid NOT NULL,
+    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
+    -- How many changes the row stands for (more than 1 once folded).
+    weight   bigint NOT NULL DEFAULT 1
+);
+CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+
+-- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
+-- table need not write rar's catalog, and no role but the extension's
+-- owner may (a row removed or forged by hand could make a session keep
+-- stale baskets). It writes only rows of the table it fires on, and only
+-- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
+-- table it may add triggers to: that only adds rows for that table.
+CREATE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+        BEGIN
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:56
+-- requires:
+--   bootstrap
+
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:67
 -- requires:
 --   lifecycle
 
@@ -1181,149 +1324,6 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:60
--- requires:
---   bootstrap
-
--- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
--- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
--- through. Its state type is not `internal`, so Citus runs the transition
--- on the workers and only the combine on the coordinator: each worker sends
--- its shards' baskets as one state (the type's text: base64 of the bytes).
-CREATE TYPE rar.basket_state;
-CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-CREATE TYPE rar.basket_state (
-    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
-    INTERNALLENGTH = VARIABLE, STORAGE = extended
-);
-CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-DO $gen$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
-                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
-                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
-        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
-                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
-                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
-                       t.b, t.i, t.suffix);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
-        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
-                       'Transition function of rar.baskets_shared: adds a line to the baskets');
-    END LOOP;
-END
-$gen$;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-
--- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
--- rounds of counting on the workers. rar_mine on a Citus table distributed
--- by its basket column runs them on every shard (run_command_on_shards):
--- each shard's frequent itemsets, then every candidate's count on each
--- shard; only itemsets and counts reach the coordinator.
-CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:57
--- requires:
---   bootstrap
-
--- Change tracking of tables whose encoded baskets a session may keep
--- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
--- statement-level trigger to the table; every statement that inserts,
--- updates, deletes or truncates then adds one row here, in its own
--- transaction, so that a snapshot sees the row exactly when it sees the
--- change. A session keeps a table's baskets with the sum of the weights it
--- saw: a later snapshot of the same session sees every row an earlier one
--- saw (or the row they were folded into), so an equal sum means that no
--- change became visible since. Writers only insert rows (concurrent writers
--- do not wait for each other). When a row's number is a multiple of 1024
--- (about every 1024th change of a table), its writer folds the table's
--- older rows into one of the same total weight, skipping rows another
--- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
--- could make unrelated serializable writers fail).
-CREATE SEQUENCE rar.table_change_seq;
-CREATE TABLE rar.table_changes (
-    relid    oid NOT NULL,
-    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
-    -- How many changes the row stands for (more than 1 once folded).
-    weight   bigint NOT NULL DEFAULT 1
-);
-CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-
--- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
--- table need not write rar's catalog, and no role but the extension's
--- owner may (a row removed or forged by hand could make a session keep
--- stale baskets). It writes only rows of the table it fires on, and only
--- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
--- table it may add triggers to: that only adds rows for that table.
-CREATE FUNCTION rar.table_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    added bigint;
-BEGIN
-    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
-        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
-    END IF;
-    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
-       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
-        BEGIN
-            -- Locked and deleted in one statement: rows another fold holds
-            -- are skipped, never waited for.
-            WITH gone AS (
-                DELETE FROM rar.table_changes c
-                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT o.ctid FROM rar.table_changes o
-                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
-                    FOR UPDATE SKIP LOCKED))
-                RETURNING c.weight
-            )
-            INSERT INTO rar.table_changes (relid, weight)
-            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN serialization_failure THEN
-            -- A repeatable-read writer met rows changed since its snapshot:
-            -- leave them to a later fold.
-            NULL;
-        END;
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/mine.rs:35
 -- rar::api::mine::mine
 -- Skipped due to `#[pgrx(sql = false)]`
@@ -1678,14 +1678,16 @@ AS 'MODULE_PATHNAME', 'track_changes_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:94
+-- src/api/train.rs:96
 -- rar::api::train::rar_train
 CREATE  FUNCTION "rar_train"(
 	"source" TEXT, /* Option < & str > */
 	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
 	"params" jsonb DEFAULT '{}', /* Option < JsonB > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"customer_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"time_column" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS TABLE (
 	"model_id" bigint,  /* i64 */
 	"version" INT,  /* i32 */
@@ -1708,7 +1710,7 @@ AS 'MODULE_PATHNAME', 'train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:297
+-- src/api/train.rs:347
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */
@@ -1734,91 +1736,17 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:227
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:75
--- requires:
---   rulesets
---   sources::rar::source_name
---   sources::rar::relation_of_sql
---   sources::rar::resolved_name
-
--- The functions of sql/models.sql that take a source, under the one naming
--- rule (src/sources.rs): a registered source's name, or a table or view as
--- the caller's search path finds it. A function with a pinned search path
--- no longer sees the caller's, so these thin wrappers resolve the name
--- first (with rar.relation_of or rar.resolved_name, schema-qualified like
--- everything they call) and hand the table, or a name any search path
--- resolves the same way, to the pinned function.
-
-CREATE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
-$fn$;
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1827,20 +1755,14 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:206
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:287
--- rar::api::basket_state::rar::basket_state_final
+-- src/api/basket_state.rs:218
+-- rar::api::basket_state::rar::basket_state_out
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
@@ -1857,39 +1779,32 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/basket_state.rs:206
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/basket_state.rs:255
 -- rar::api::basket_state::rar::basket_state_sfunc_bi
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:218
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- src/api/basket_state.rs:287
+-- rar::api::basket_state::rar::basket_state_final
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:150
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1918,58 +1833,17 @@ AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:317
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1989,44 +1863,42 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:270
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:296
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2059,30 +1931,56 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:270
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:317
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2102,14 +2000,44 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:296
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2174,20 +2102,6 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/trend.rs:187
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
@@ -2207,7 +2121,7 @@ AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:68
+-- src/lib.rs:69
 -- requires:
 --   rulesets
 --   api::trend::rar::confidence_change_p
@@ -2256,7 +2170,95 @@ GRANT SELECT ON rar.rule_trends TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:81
+-- src/sources.rs:227
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:234
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:76
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
+
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
+
+CREATE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:82
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.
@@ -2293,8 +2295,8 @@ COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigin
 'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
-COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text) IS
-'Trains a basket model (mlp, autoencoder or transformer) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
+COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, text) IS
+'Trains a basket model (mlp, autoencoder or transformer; or gru, the sequence model over each customer''s earlier baskets, with customer_column and time_column) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
 COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS

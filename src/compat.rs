@@ -210,5 +210,5 @@ fn rar_train(
     tid_column: Option<&str>,
     item_column: Option<&str>,
 ) -> TableIterator<'static, (i64, i32, String, String, i64, i64, f64, f64, f64, f64, f64, f64, f64, bool)> {
-    train::train(name_of(source).as_deref(), model, params, tid_column, item_column)
+    train::train(name_of(source).as_deref(), model, params, tid_column, item_column, None, None)
 }

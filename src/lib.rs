@@ -38,6 +38,7 @@ pub mod distributed;
 pub mod error;
 pub mod gucs;
 pub mod hierarchy;
+pub mod history;
 pub mod lifecycle;
 pub mod model_lib;
 pub mod neural;

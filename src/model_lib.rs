@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use once_cell::sync::OnceCell;
 use pgrx::pg_sys;
 
-use rar_core::model_protocol::ModelError;
+use rar_core::model_protocol::{HistoryArrays, ModelError};
 
 use crate::error::RarError;
 
@@ -30,6 +30,7 @@ type TrainFn = unsafe extern "C" fn(
     *mut *mut c_char,
     *mut *mut u8,
     *mut u64,
+    *const HistoryArrays,
 ) -> i32;
 type CheckFn = unsafe extern "C" fn(*const c_char) -> *mut c_char;
 type FreeFn = unsafe extern "C" fn(*mut c_char, *mut u8, u64);
@@ -73,8 +74,8 @@ pub fn get() -> Result<&'static ModelLib, RarError> {
         unsafe {
             let lib = libloading::Library::new(&p).map_err(|e| fail(e.to_string()))?;
             let abi: libloading::Symbol<AbiFn> = lib.get(b"rar_model_abi_version").map_err(|e| fail(e.to_string()))?;
-            if abi() != 1 {
-                return Err(fail(format!("ABI version {} where 1 was expected", abi())));
+            if abi() != 2 {
+                return Err(fail(format!("ABI version {} where 2 was expected", abi())));
             }
             let train = *lib.get::<TrainFn>(b"rar_model_train").map_err(|e| fail(e.to_string()))?;
             let check = *lib.get::<CheckFn>(b"rar_model_check").map_err(|e| fail(e.to_string()))?;

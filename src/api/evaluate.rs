@@ -176,7 +176,21 @@ fn rar_evaluate(
     progress.report(&format!("completing {} held-out baskets", test.len()));
     let cases = completion_cases(&all_names(&test));
     let popular = by_popularity(&all_names(&train));
-    let lib_model = model.map(|id| {
+    // The sequence model completes a basket with its customer's earlier
+    // baskets, which this protocol does not read: its own held-out figures
+    // are rar_train's (validation) and benches/sequence.sh's (test).
+    let sequence = match model {
+        Some(id) => one::<String>("SELECT architecture FROM rar.models WHERE model_id = $1", &[id.into()])
+            .or_raise()
+            .is_some_and(|a| a == "gru"),
+        None => false,
+    };
+    if sequence {
+        pgrx::notice!(
+            "rar_evaluate: the deployed model of \"{source}\" is the sequence model 'gru', which completes a basket with its customer's earlier baskets; rar_evaluate does not read them, so it has no row for the model (rar_train reports its validation recall)"
+        );
+    }
+    let lib_model = model.filter(|_| !sequence).map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
         let m = lib.model(id, || model_lib::fetch(id)).unwrap_or_else(|e| e.raise());
         (lib, m)
@@ -223,7 +237,7 @@ fn rar_evaluate(
                 "rar_evaluate: the deployed model of \"{source}\" (version {version}) was trained by rar 0.1.0, which kept no fingerprint of its data; whether the table changed since is unknown"
             ),
         }
-    } else {
+    } else if !sequence {
         pgrx::notice!(
             "rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it"
         );

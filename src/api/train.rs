@@ -22,7 +22,7 @@ use crate::error::{OrRaise, RarError};
 use crate::progress::report_activity;
 use crate::spi::pin_search_path;
 use crate::splits;
-use crate::{gucs, model_lib, reader, relation, sources};
+use crate::{gucs, history, model_lib, reader, relation, sources};
 
 struct ProgressState {
     label: String,
@@ -86,10 +86,12 @@ fn train_error(e: ModelError, relation: &str) -> RarError {
     }
 }
 
-/// Trains a `model` ('mlp', 'autoencoder' or 'transformer') on `source`'s
-/// training split and stores it as a new version in `rar.models`; the first
-/// model of a source is deployed. `params` overrides the hyperparameters
-/// (see the README); `rar.device` gives the default device.
+/// Trains a `model` ('mlp', 'autoencoder' or 'transformer', or 'gru' with
+/// `customer_column` and `time_column`: the sequence model over customers'
+/// earlier baskets) on `source`'s training split and stores it as a new
+/// version in `rar.models`; the first model of a source is deployed.
+/// `params` overrides the hyperparameters (see the README); `rar.device`
+/// gives the default device.
 #[allow(clippy::too_many_arguments)]
 #[pg_extern(volatile, parallel_unsafe, name = "rar_train")]
 pub fn train(
@@ -98,6 +100,8 @@ pub fn train(
     params: default!(Option<JsonB>, "'{}'"),
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
+    customer_column: default!(Option<&str>, "NULL"),
+    time_column: default!(Option<&str>, "NULL"),
 ) -> TableIterator<
     'static,
     (
@@ -118,6 +122,20 @@ pub fn train(
     ),
 > {
     let model = model.unwrap_or("autoencoder");
+    let sequence = match (model, customer_column, time_column) {
+        ("gru", Some(c), Some(t)) => Some((c, t)),
+        ("gru", _, _) => RarError::ConflictingOptions {
+            message: "the sequence model 'gru' reads each customer's earlier baskets: it needs customer_column and time_column",
+            hint: "Name the columns of the customer and of the time of each line, for example rar_train('sales', 'gru', customer_column => 'customer_id', time_column => 'sold_at').",
+        }
+        .raise(),
+        (_, None, None) => None,
+        _ => RarError::ConflictingOptions {
+            message: "customer_column and time_column are read only by the sequence model 'gru'",
+            hint: "Leave them out, or train model 'gru'.",
+        }
+        .raise(),
+    };
     let target = sources::relation_of("source", source);
     let (tid_column, item_column) = target.columns(tid_column, item_column);
     let src = relation::describe(target.relation, "rar_train");
@@ -156,11 +174,32 @@ pub fn train(
     };
     let (the_split, split_name) = splits::for_source(&src, &tid);
     let memory = gucs::memory_limit_bytes();
-    let (train_b, stats) =
-        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true).or_raise();
-    let (valid_b, _) =
-        reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "validation")), memory, true)
-            .or_raise();
+    // The sequence model reads each basket with its customer and time, set
+    // by set; the others read baskets alone (through the basket cache).
+    let customers = sequence.map(|(customer, time)| {
+        history::customer_column(&src, customer);
+        src.time_column(time, "time of a basket", "of type date, timestamp or timestamptz");
+        let Layout::Long { item, .. } = &layout else {
+            RarError::ConflictingOptions {
+                message: "the sequence model 'gru' needs a long-form source (one row per basket and item)",
+                hint: "Name the basket and item columns with tid_column and item_column, or unnest the item array in a view.",
+            }
+            .raise()
+        };
+        let mut used = 0;
+        ["train", "validation", "test"].map(|set| {
+            history::read_set(&src, &tid, item, customer, time, &the_split, set, memory, &mut used).or_raise()
+        })
+    });
+    let ((train_b, stats), (valid_b, _)) = match &customers {
+        Some([train, valid, _]) => (history::baskets(train), history::baskets(valid)),
+        None => (
+            reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true)
+                .or_raise(),
+            reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "validation")), memory, true)
+                .or_raise(),
+        ),
+    };
     let min_count = cfg["min_item_count"].as_u64().unwrap_or(5);
     let max_vocab = cfg["max_vocab"].as_u64().unwrap_or(5000) as usize;
     let (vocab, counts) = vocabulary(&train_b, min_count, max_vocab);
@@ -168,8 +207,18 @@ pub fn train(
         RarError::TooFewItems { relation: src.display.clone(), items: vocab.len(), min_count }.raise();
     }
     let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(k, v)| (v.as_str(), k as u32)).collect();
-    let (t_off, t_items) = encode(&train_b, &index);
-    let (v_off, v_items) = encode(&valid_b, &index);
+    // With customers, the baskets go over in the order of their rows, which
+    // the histories name.
+    let (history_parts, (t_off, t_items), (v_off, v_items)) = match &customers {
+        Some(sets) => {
+            let max = cfg["history"].as_u64().unwrap_or(10) as usize;
+            let h = history::Encoded::new(sets, &index, max);
+            let (t, v) = (h.set(0), h.set(1));
+            (Some(h), t, v)
+        }
+        None => (None, encode(&train_b, &index), encode(&valid_b, &index)),
+    };
+    let history_arrays = history_parts.as_ref().map(|h| h.arrays());
     let lines = train_b.lines() + valid_b.lines() + stats.null_lines;
     let train_checksum = format!("{:016x}", train_b.checksum());
 
@@ -195,6 +244,7 @@ pub fn train(
             &mut report_ptr,
             &mut weights_ptr,
             &mut weights_len,
+            history_arrays.as_ref().map_or(std::ptr::null(), |h| h as *const _),
         )
     };
     // SAFETY: both come from the call above and are freed once, below.

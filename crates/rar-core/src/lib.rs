@@ -59,6 +59,7 @@ pub mod error;
 pub mod evaluate;
 pub mod explain;
 pub mod hierarchy;
+pub mod history;
 pub mod intersect;
 pub mod itemsets;
 pub mod keys;

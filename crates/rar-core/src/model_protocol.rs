@@ -35,6 +35,23 @@ impl ModelError {
     }
 }
 
+/// Customers' earlier baskets across the C ABI (`rar_model_train`'s last
+/// argument, NULL for the basket-only models): `pool` holds every basket a
+/// history can name (vocabulary indices, as offsets and items); for each
+/// training and each validation basket, `*_refs[*_offsets[i]..*_offsets[i + 1]]`
+/// are the indices into the pool of its customer's earlier baskets, oldest
+/// first.
+#[repr(C)]
+pub struct HistoryArrays {
+    pub pool_offsets: *const u64,
+    pub pool_items: *const u32,
+    pub n_pool: u64,
+    pub train_offsets: *const u64,
+    pub train_refs: *const u32,
+    pub valid_offsets: *const u64,
+    pub valid_refs: *const u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

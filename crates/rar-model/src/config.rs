@@ -103,7 +103,7 @@ impl TrainConfig {
             Err(ConfigError { name: name.into(), value, expected: expected.into() })
         };
         if !matches!(self.model.as_str(), "mlp" | "autoencoder" | "transformer" | "gru") {
-            return bad("model", self.model.clone(), "'mlp', 'autoencoder' or 'transformer'");
+            return bad("model", self.model.clone(), "'mlp', 'autoencoder', 'transformer' or 'gru'");
         }
         if !matches!(self.device.as_str(), "auto" | "cpu" | "cuda") {
             return bad("device", self.device.clone(), "'auto', 'cpu' or 'cuda'");

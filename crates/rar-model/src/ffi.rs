@@ -8,10 +8,10 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use rar_core::model_protocol::ModelError;
+use rar_core::model_protocol::{HistoryArrays, ModelError};
 
 use crate::config::TrainConfig;
-use crate::data::SparseBaskets;
+use crate::data::{Histories, HistoryData, SparseBaskets};
 use crate::train::{train, Control, Scorer, TrainData, TrainError};
 
 /// Progress callback: `(user data, progress JSON) -> 0 to go on, 1 to stop`.
@@ -20,7 +20,7 @@ pub type ProgressFn = extern "C" fn(*mut c_void, *const c_char) -> i32;
 /// ABI version; the extension checks it after loading the library.
 #[no_mangle]
 pub extern "C" fn rar_model_abi_version() -> u32 {
-    1
+    2
 }
 
 /// Checks settings without training: NULL when valid, else an error report
@@ -38,20 +38,14 @@ pub unsafe extern "C" fn rar_model_check(config_json: *const c_char) -> *mut c_c
     }
 }
 
-/// The models the server trains: not yet the sequence model, whose
-/// customers' histories the extension does not read (its `history` setting
-/// is refused rather than ignored).
+/// Settings that only one model reads are refused for the others rather
+/// than ignored: `history` is the sequence model's.
 fn server_model(c: &TrainConfig, text: &str) -> Result<(), crate::config::ConfigError> {
     let bad = |name: &str, value: &str, expected: &str| {
         Err(crate::config::ConfigError { name: name.into(), value: value.into(), expected: expected.into() })
     };
     if c.model == "gru" {
-        return bad(
-            "model",
-            "gru",
-            "'mlp', 'autoencoder' or 'transformer' (the sequence model 'gru' over customers' earlier baskets is \
-             measured by benches/sequence.sh; rar_train does not read histories yet)",
-        );
+        return Ok(());
     }
     let given = serde_json::from_str::<serde_json::Value>(text).ok();
     if let Some(h) = given.as_ref().and_then(|v| v.get("history")) {
@@ -71,6 +65,13 @@ unsafe fn sparse(offsets: *const u64, items: *const u32, n: u64) -> SparseBasket
     let len = offsets[n as usize] as usize;
     let items = if len == 0 { Vec::new() } else { std::slice::from_raw_parts(items, len).to_vec() };
     SparseBaskets { offsets, items }
+}
+
+/// # Safety
+/// As [`sparse`]: the refs of `n` baskets.
+unsafe fn histories(offsets: *const u64, refs: *const u32, n: u64) -> Histories {
+    let b = sparse(offsets, refs, n);
+    Histories { offsets: b.offsets, refs: b.items }
 }
 
 fn error_json(e: &TrainError) -> ModelError {
@@ -98,7 +99,8 @@ fn torch(message: &str) -> String {
 ///
 /// # Safety
 /// Pointers must be valid for the lengths given: `*_offsets` has `n + 1`
-/// entries, `*_items` `offsets[n]`, `counts` `vocab`.
+/// entries, `*_items` `offsets[n]`, `counts` `vocab`; `history` is NULL or
+/// points to arrays of those sizes (see [`HistoryArrays`]).
 #[no_mangle]
 pub unsafe extern "C" fn rar_model_train(
     config_json: *const c_char,
@@ -115,16 +117,22 @@ pub unsafe extern "C" fn rar_model_train(
     out_report: *mut *mut c_char,
     out_weights: *mut *mut u8,
     out_len: *mut u64,
+    history: *const HistoryArrays,
 ) -> i32 {
     let result = catch_unwind(AssertUnwindSafe(|| -> Result<(String, Vec<u8>), ModelError> {
         let cfg_text = CStr::from_ptr(config_json).to_string_lossy().into_owned();
         let cfg = TrainConfig::from_json(&cfg_text).map_err(|c| error_json(&TrainError::Config(c)))?;
+        let history = history.as_ref().map(|h| HistoryData {
+            pool: sparse(h.pool_offsets, h.pool_items, h.n_pool),
+            train: histories(h.train_offsets, h.train_refs, n_train),
+            valid: histories(h.valid_offsets, h.valid_refs, n_valid),
+        });
         let data = TrainData {
             vocab: vocab as i64,
             train: sparse(train_offsets, train_items, n_train),
             valid: sparse(valid_offsets, valid_items, n_valid),
             item_counts: std::slice::from_raw_parts(counts, vocab as usize).to_vec(),
-            history: None,
+            history,
         };
         let mut on_progress = |p: &crate::train::Progress| {
             let text = CString::new(serde_json::to_string(p).unwrap_or_default()).unwrap_or_default();

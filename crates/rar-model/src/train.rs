@@ -399,8 +399,8 @@ fn needs_history<'a>(c: &TrainConfig, h: Option<&'a HistoryData>) -> Result<Opti
         ("gru", None) => Err(TrainError::Config(ConfigError {
             name: "model".into(),
             value: "gru".into(),
-            expected: "'mlp', 'autoencoder' or 'transformer' (the sequence model 'gru' needs customers' earlier \
-                       baskets, which this caller does not give)"
+            expected: "'mlp', 'autoencoder' or 'transformer', or customers' earlier baskets for the sequence model \
+                       'gru'"
                 .into(),
         })),
         _ => Ok(None),

@@ -1,0 +1,39 @@
+//! Customers' earlier baskets, for the sequence model: which baskets came
+//! before each one, by customer and time.
+
+/// For each basket (by index), the indices of the same customer's baskets
+/// before it, oldest first, at most `max` (the most recent ones). Baskets
+/// are ordered by time, then by id; a basket without a customer has none,
+/// and one without a time comes after the customer's timed baskets.
+pub fn earlier_baskets(customers: &[Option<&str>], times: &[Option<f64>], ids: &[&str], max: usize) -> Vec<Vec<u32>> {
+    let mut by_customer: std::collections::HashMap<&str, Vec<usize>> = std::collections::HashMap::new();
+    for (k, c) in customers.iter().enumerate() {
+        if let Some(c) = c {
+            by_customer.entry(c).or_default().push(k);
+        }
+    }
+    let mut out = vec![Vec::new(); customers.len()];
+    for list in by_customer.values_mut() {
+        let time = |k: usize| times.get(k).copied().flatten().unwrap_or(f64::INFINITY);
+        list.sort_by(|&a, &b| time(a).total_cmp(&time(b)).then(ids[a].cmp(ids[b])));
+        for (n, &k) in list.iter().enumerate() {
+            out[k] = list[n.saturating_sub(max)..n].iter().map(|&j| j as u32).collect();
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_basket_gets_its_customers_earlier_ones() {
+        let customers = [Some("a"), Some("b"), Some("a"), None, Some("a"), Some("a")];
+        let times = [Some(3.0), Some(1.0), Some(1.0), Some(0.0), Some(3.0), None];
+        let ids = ["t2", "t9", "t0", "t5", "t1", "t3"];
+        let h = earlier_baskets(&customers, &times, &ids, 2);
+        // a's baskets by time then id: 2 (1.0), 4 (3.0, "t1"), 0 (3.0, "t2"), 5 (no time).
+        assert_eq!(h, vec![vec![2, 4], vec![], vec![], vec![], vec![2], vec![4, 0]]);
+    }
+}
