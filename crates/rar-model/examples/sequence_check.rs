@@ -71,21 +71,12 @@ fn main() {
     let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(k, (v, _))| (*v, k as u32)).collect();
     let encoded: Vec<Vec<u32>> =
         baskets.iter().map(|b| b.items.iter().filter_map(|i| index.get(i.as_str()).copied()).collect()).collect();
-    // Each customer's baskets by time, then id.
-    let mut of_customer: HashMap<&str, Vec<usize>> = HashMap::new();
-    for (k, b) in baskets.iter().enumerate() {
-        if let Some(c) = &b.customer {
-            of_customer.entry(c.as_str()).or_default().push(k);
-        }
-    }
-    let mut earlier: Vec<Vec<u32>> = vec![Vec::new(); baskets.len()];
-    let history = TrainConfig::default().history as usize;
-    for list in of_customer.values_mut() {
-        list.sort_by(|&a, &b| baskets[a].time.total_cmp(&baskets[b].time).then(baskets[a].id.cmp(&baskets[b].id)));
-        for (n, &k) in list.iter().enumerate() {
-            earlier[k] = list[n.saturating_sub(history)..n].iter().map(|&j| j as u32).collect();
-        }
-    }
+    // Each basket's customer's earlier baskets, as the server finds them.
+    let customers: Vec<Option<&str>> = baskets.iter().map(|b| b.customer.as_deref()).collect();
+    let times: Vec<Option<f64>> = baskets.iter().map(|b| Some(b.time)).collect();
+    let ids: Vec<&str> = baskets.iter().map(|b| b.id.as_str()).collect();
+    let earlier = rar_core::history::earlier_baskets(&customers, &times, &ids, TrainConfig::default().history as usize);
+    let n_customers = customers.iter().flatten().collect::<std::collections::HashSet<_>>().len();
     let set = |lo: u64, hi: u64| -> (SparseBaskets, Histories) {
         let ks: Vec<usize> = (0..baskets.len()).filter(|&k| split[k] >= lo && split[k] < hi).collect();
         let lists: Vec<Vec<u32>> = ks.iter().map(|&k| encoded[k].clone()).collect();
@@ -103,7 +94,7 @@ fn main() {
         valid_b.len(),
         test_b.len(),
         with_history,
-        of_customer.len(),
+        n_customers,
         vocab.len()
     );
     let item_counts = train_b.item_counts(vocab.len());
