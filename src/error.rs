@@ -560,7 +560,7 @@ impl RarError {
                 F,
             )
             .set_detail(format!("Weights, optimizer state and one batch need about {}; rar.memory_limit is {}.", pretty_bytes(*needed), pretty_bytes(*limit)))
-            .set_hint("Lower max_vocab, hidden or batch_size in params, or raise rar.memory_limit."),
+            .set_hint("Lower max_vocab, hidden or batch_size (for gru: history) in params, or raise rar.memory_limit."),
             RarError::TooFewBaskets { relation, train, valid } => ErrorReport::new(
                 ERRCODE_DATA_EXCEPTION,
                 format!("{relation} has too few baskets to train a model"),

@@ -36,9 +36,15 @@ pub fn customer_column(src: &Source, name: &str) {
     }
 }
 
-/// The baskets of `set` ('train', 'validation' or 'test') of `split`, each
-/// with its customer and time; `used` counts the bytes read so far, against
-/// `memory_limit`.
+/// What the sets read so far hold, against `rar.memory_limit`.
+pub struct Budget {
+    pub limit: u64,
+    pub bytes: u64,
+    pub lines: usize,
+}
+
+/// The baskets of `set` ('train' or 'validation') of `split`, each with
+/// its customer and time.
 pub fn read_set(
     src: &Source,
     tid: &str,
@@ -47,8 +53,7 @@ pub fn read_set(
     time: &str,
     split: &Split,
     set: &str,
-    memory_limit: u64,
-    used: &mut u64,
+    budget: &mut Budget,
 ) -> Result<Vec<Row>, RarError> {
     let filter = splits::filter(src, split, set);
     let key = src.basket_key(tid);
@@ -78,14 +83,16 @@ pub fn read_set(
                 let items: Option<Array<&str>> = r.get(4)?;
                 let (Some(id), Some(items)) = (id, items) else { continue };
                 let items: Vec<String> = items.iter().flatten().map(str::to_string).collect();
-                *used += 64
+                budget.bytes += 64
                     + id.len() as u64
                     + customer.as_ref().map_or(0, |c| c.len() as u64)
                     + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
-                if *used > memory_limit {
-                    return Err(RarError::InputTooLarge { lines: rows.len(), limit_bytes: memory_limit });
+                budget.lines += items.len();
+                if budget.bytes > budget.limit {
+                    return Err(RarError::InputTooLarge { lines: budget.lines, limit_bytes: budget.limit });
                 }
-                rows.push(Row { id, customer, time: time.filter(|t| t.is_finite()), items });
+                // -infinity and infinity are times (first and last); NaN is none.
+                rows.push(Row { id, customer, time: time.filter(|t| !t.is_nan()), items });
             }
             check_for_interrupts!();
         }
@@ -106,15 +113,15 @@ pub fn baskets(rows: &[Row]) -> (rar_core::baskets::Baskets, crate::reader::Read
     (b.build(), crate::reader::ReadStats::default())
 }
 
-/// Every basket of the three sets in vocabulary indices (the pool: the
-/// training baskets first, then validation's, then test's), and the
-/// histories of the training and validation baskets: the arrays
+/// The training and validation baskets in vocabulary indices (the pool:
+/// the training baskets first), and their histories, drawn from the pool
+/// alone (a test basket is never a model's input in training): the arrays
 /// `rar_model_train` reads.
 pub struct Encoded {
     offsets: Vec<u64>,
     items: Vec<u32>,
     /// Where each set's baskets start in the pool, and the end.
-    starts: [usize; 4],
+    starts: [usize; 3],
     train: (Vec<u64>, Vec<u32>),
     valid: (Vec<u64>, Vec<u32>),
 }
@@ -129,7 +136,7 @@ fn csr(lists: impl Iterator<Item = Vec<u32>>) -> (Vec<u64>, Vec<u32>) {
 }
 
 impl Encoded {
-    pub fn new(sets: &[Vec<Row>; 3], index: &std::collections::HashMap<&str, u32>, max: usize) -> Encoded {
+    pub fn new(sets: &[Vec<Row>; 2], index: &std::collections::HashMap<&str, u32>, max: usize) -> Encoded {
         let rows: Vec<&Row> = sets.iter().flatten().collect();
         let (offsets, items) = csr(rows.iter().map(|r| {
             let mut l: Vec<u32> = r.items.iter().filter_map(|i| index.get(i.as_str()).copied()).collect();
@@ -137,13 +144,13 @@ impl Encoded {
             l.dedup();
             l
         }));
-        let starts = [0, sets[0].len(), sets[0].len() + sets[1].len(), rows.len()];
+        let starts = [0, sets[0].len(), rows.len()];
         let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
         let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut earlier = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
-        let valid = csr(earlier.drain(starts[1]..starts[2]));
-        let train = csr(earlier.drain(..starts[1]));
+        let valid = csr(earlier.drain(starts[1]..));
+        let train = csr(earlier.drain(..));
         Encoded { offsets, items, starts, train, valid }
     }
 

@@ -186,13 +186,13 @@ pub fn train(
             }
             .raise()
         };
-        let mut used = 0;
-        ["train", "validation", "test"].map(|set| {
-            history::read_set(&src, &tid, item, customer, time, &the_split, set, memory, &mut used).or_raise()
+        let mut budget = history::Budget { limit: memory, bytes: 0, lines: 0 };
+        ["train", "validation"].map(|set| {
+            history::read_set(&src, &tid, item, customer, time, &the_split, set, &mut budget).or_raise()
         })
     });
     let ((train_b, stats), (valid_b, _)) = match &customers {
-        Some([train, valid, _]) => (history::baskets(train), history::baskets(valid)),
+        Some([train, valid]) => (history::baskets(train), history::baskets(valid)),
         None => (
             reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true)
                 .or_raise(),

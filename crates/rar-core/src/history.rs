@@ -14,8 +14,12 @@ pub fn earlier_baskets(customers: &[Option<&str>], times: &[Option<f64>], ids: &
     }
     let mut out = vec![Vec::new(); customers.len()];
     for list in by_customer.values_mut() {
-        let time = |k: usize| times.get(k).copied().flatten().unwrap_or(f64::INFINITY);
-        list.sort_by(|&a, &b| time(a).total_cmp(&time(b)).then(ids[a].cmp(ids[b])));
+        let time = |k: usize| times.get(k).copied().flatten();
+        let key = |k: usize| (time(k).is_none(), time(k).unwrap_or(0.0));
+        list.sort_by(|&a, &b| {
+            let ((na, ta), (nb, tb)) = (key(a), key(b));
+            na.cmp(&nb).then(ta.total_cmp(&tb)).then(ids[a].cmp(ids[b]))
+        });
         for (n, &k) in list.iter().enumerate() {
             out[k] = list[n.saturating_sub(max)..n].iter().map(|&j| j as u32).collect();
         }
@@ -29,11 +33,12 @@ mod tests {
 
     #[test]
     fn each_basket_gets_its_customers_earlier_ones() {
-        let customers = [Some("a"), Some("b"), Some("a"), None, Some("a"), Some("a")];
-        let times = [Some(3.0), Some(1.0), Some(1.0), Some(0.0), Some(3.0), None];
-        let ids = ["t2", "t9", "t0", "t5", "t1", "t3"];
+        let customers = [Some("a"), Some("b"), Some("a"), None, Some("a"), Some("a"), Some("a")];
+        let times = [Some(3.0), Some(1.0), Some(1.0), Some(0.0), Some(3.0), None, Some(f64::NEG_INFINITY)];
+        let ids = ["t2", "t9", "t0", "t5", "t1", "t3", "t8"];
         let h = earlier_baskets(&customers, &times, &ids, 2);
-        // a's baskets by time then id: 2 (1.0), 4 (3.0, "t1"), 0 (3.0, "t2"), 5 (no time).
-        assert_eq!(h, vec![vec![2, 4], vec![], vec![], vec![], vec![2], vec![4, 0]]);
+        // a's baskets by time then id: 6 (-infinity), 2 (1.0), 4 (3.0, "t1"),
+        // 0 (3.0, "t2"), 5 (no time: last).
+        assert_eq!(h, vec![vec![2, 4], vec![], vec![6], vec![], vec![6, 2], vec![4, 0], vec![]]);
     }
 }

@@ -4,7 +4,9 @@
 //! splits the baskets 80/10/10 by a hash of their id, builds the
 //! vocabulary from the training baskets as `rar_train` does (items in at
 //! least 5 of them, the 5,000 most frequent), gives each basket the
-//! customer's earlier baskets (any split, by time then id), trains each
+//! customer's earlier baskets (by time then id; for training and
+//! validation baskets only from those sets, for a test basket from any),
+//! trains each
 //! model with the defaults and prints validation and test recall@10 with
 //! popularity's. Run by `benches/sequence.sh`.
 //!
@@ -75,7 +77,16 @@ fn main() {
     let customers: Vec<Option<&str>> = baskets.iter().map(|b| b.customer.as_deref()).collect();
     let times: Vec<Option<f64>> = baskets.iter().map(|b| Some(b.time)).collect();
     let ids: Vec<&str> = baskets.iter().map(|b| b.id.as_str()).collect();
-    let earlier = rar_core::history::earlier_baskets(&customers, &times, &ids, TrainConfig::default().history as usize);
+    let max = TrainConfig::default().history as usize;
+    // Training and validation baskets draw their histories from those two
+    // sets alone (a test basket is never an input in training); a test
+    // basket from every earlier basket, as a customer's past at the time.
+    let not_test: Vec<Option<&str>> = customers.iter().zip(&split).map(|(c, &s)| c.filter(|_| s < 90)).collect();
+    let earlier_in_training = rar_core::history::earlier_baskets(&not_test, &times, &ids, max);
+    let earlier_all = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
+    let earlier: Vec<Vec<u32>> = (0..baskets.len())
+        .map(|k| if split[k] < 90 { earlier_in_training[k].clone() } else { earlier_all[k].clone() })
+        .collect();
     let n_customers = customers.iter().flatten().collect::<std::collections::HashSet<_>>().len();
     let set = |lo: u64, hi: u64| -> (SparseBaskets, Histories) {
         let ks: Vec<usize> = (0..baskets.len()).filter(|&k| split[k] >= lo && split[k] < hi).collect();

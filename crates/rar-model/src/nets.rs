@@ -18,11 +18,14 @@ pub struct Batch {
 }
 
 /// A batch's histories: `tokens` `[batch, steps, length]` (item index + 1,
-/// 0 for padding; the most recent basket last, empty steps first) and
+/// 0 for padding; oldest basket first, empty steps after a row's last
+/// basket; `steps` the longest history of the batch, at most the model's
+/// `history`), `lengths` `[batch]` the number of baskets of each row, and
 /// `share` `[batch, vocabulary]`, the share of a customer's earlier baskets
 /// holding each item.
 pub struct HistoryBatch {
     pub tokens: Tensor,
+    pub lengths: Tensor,
     pub share: Tensor,
 }
 
@@ -218,7 +221,12 @@ impl BasketNet for GruNet {
             let baskets =
                 e.sum_dim_intlist(2, false, Kind::Float) / keep.sum_dim_intlist(2, false, Kind::Float).clamp_min(1.0);
             let (out, _) = self.gru.seq(&baskets);
-            let last = out.select(1, -1);
+            // The state after each row's last basket (padding after it does
+            // not reach it); none for a row without history.
+            let (rows, _, hidden) = out.size3().expect("3-d output");
+            let at = (&h.lengths - 1).clamp_min(0).view([rows, 1, 1]).expand([rows, 1, hidden], false);
+            let any = h.lengths.gt(0).to_kind(Kind::Float).unsqueeze(-1);
+            let last = out.gather(1, &at, false).squeeze_dim(1) * any;
             x = x + self.from_history.forward(&last) + self.from_share.forward(&h.share);
             again = Some(&h.share * &self.again);
         }
@@ -264,18 +272,19 @@ pub fn batch(visible: &[&[u32]], vocab: i64, max_items: i64, device: Device) -> 
 }
 
 /// The histories of a batch: for each row, its earlier baskets (oldest
-/// first); the last `steps` of them are read, each up to `max_items` items.
-pub fn history_batch(rows: &[Vec<&[u32]>], vocab: i64, steps: i64, max_items: i64, device: Device) -> HistoryBatch {
+/// first); the last `history` of them are read, each up to `max_items`
+/// items.
+pub fn history_batch(rows: &[Vec<&[u32]>], vocab: i64, history: i64, max_items: i64, device: Device) -> HistoryBatch {
     let n = rows.len();
-    let (steps_u, vocab_u) = (steps as usize, vocab as usize);
-    let len = rows.iter().flatten().map(|b| b.len() as i64).max().unwrap_or(1).clamp(1, max_items) as usize;
+    let recent: Vec<&[&[u32]]> = rows.iter().map(|b| &b[b.len().saturating_sub(history as usize)..]).collect();
+    let steps_u = recent.iter().map(|b| b.len()).max().unwrap_or(0).max(1);
+    let vocab_u = vocab as usize;
+    let len = recent.iter().copied().flatten().map(|b| b.len() as i64).max().unwrap_or(1).clamp(1, max_items) as usize;
     let mut tokens = vec![0i64; n * steps_u * len];
     let mut share = vec![0f32; n * vocab_u];
-    for (r, baskets) in rows.iter().enumerate() {
-        let recent = &baskets[baskets.len().saturating_sub(steps_u)..];
-        let first_step = steps_u - recent.len();
+    for (r, recent) in recent.iter().enumerate() {
         for (k, basket) in recent.iter().enumerate() {
-            let at = (r * steps_u + first_step + k) * len;
+            let at = (r * steps_u + k) * len;
             for (c, &i) in basket.iter().take(len).enumerate() {
                 tokens[at + c] = i as i64 + 1;
             }
@@ -284,8 +293,10 @@ pub fn history_batch(rows: &[Vec<&[u32]>], vocab: i64, steps: i64, max_items: i6
             }
         }
     }
+    let lengths: Vec<i64> = recent.iter().map(|b| b.len() as i64).collect();
     HistoryBatch {
-        tokens: Tensor::from_slice(&tokens).view([n as i64, steps, len as i64]).to_device(device),
+        tokens: Tensor::from_slice(&tokens).view([n as i64, steps_u as i64, len as i64]).to_device(device),
+        lengths: Tensor::from_slice(&lengths).to_device(device),
         share: Tensor::from_slice(&share).view([n as i64, vocab]).to_device(device),
     }
 }
@@ -302,8 +313,12 @@ mod tests {
         assert_eq!(h.tokens.size(), [3, 2, 2]);
         let tokens = Vec::<i64>::try_from(h.tokens.flatten(0, -1)).unwrap();
         // Row 0: the last two baskets, oldest first; row 1: one basket,
-        // after an empty step; row 2: nothing.
-        assert_eq!(tokens, [2, 3, 3, 0, 0, 0, 3, 0, 0, 0, 0, 0]);
+        // then an empty step; row 2: nothing.
+        assert_eq!(tokens, [2, 3, 3, 0, 3, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(Vec::<i64>::try_from(&h.lengths).unwrap(), [2, 1, 0]);
+        // No history at all: one empty step, not `history` of them.
+        let none = history_batch(&[vec![], vec![]], 4, 1000, 64, Device::Cpu);
+        assert_eq!(none.tokens.size(), [2, 1, 1]);
         let share = Vec::<f32>::try_from(h.share.flatten(0, -1)).unwrap();
         assert_eq!(share, [0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
     }

@@ -224,6 +224,8 @@ fn popularity(cases: &[Case], counts: &[u64]) -> Metrics {
 /// The histories `evaluate` and `train` read: the pool and one set's histories.
 pub type HistoryOf<'a> = Option<(&'a SparseBaskets, &'a Histories)>;
 
+/// The metrics of `net` on `cases`; `None` when `stop` (asked before each
+/// chunk) says to stop.
 fn evaluate(
     net: &dyn BasketNet,
     c: &TrainConfig,
@@ -231,10 +233,14 @@ fn evaluate(
     cases: &[Case],
     history: HistoryOf<'_>,
     device: Device,
-) -> Metrics {
+    stop: &mut dyn FnMut() -> bool,
+) -> Option<Metrics> {
     let mut m = Metrics { cases: cases.len(), ..Default::default() };
     tch::no_grad(|| {
         for chunk in cases.chunks(c.batch_size as usize) {
+            if stop() {
+                return None;
+            }
             let visible: Vec<&[u32]> = chunk.iter().map(|(v, _, _)| v.as_slice()).collect();
             let mut b = batch(&visible, vocab, c.max_basket_items, device);
             if let Some((pool, h)) = history {
@@ -259,9 +265,10 @@ fn evaluate(
                 add_rank(&mut m, rank);
             }
         }
-    });
+        Some(())
+    })?;
     finish(&mut m, cases.len());
-    m
+    Some(m)
 }
 
 /// Trains a model; `on_progress` is called after every batch (and with the
@@ -338,7 +345,23 @@ pub fn train(
                 return Err(TrainError::Cancelled);
             }
         }
-        let valid = evaluate(net.as_ref(), c, data.vocab, &cases, history.map(|h| (&h.pool, &h.valid)), device);
+        // The validation pass answers a cancel too, between its batches.
+        let train_loss = loss_sum / usable.len() as f64;
+        let mut stop = || {
+            let p = Progress {
+                epoch,
+                epochs: c.epochs,
+                batch: batches,
+                batches,
+                train_loss,
+                eta_seconds: 0.0,
+                valid: None,
+            };
+            on_progress(&p) == Control::Stop
+        };
+        let valid =
+            evaluate(net.as_ref(), c, data.vocab, &cases, history.map(|h| (&h.pool, &h.valid)), device, &mut stop)
+                .ok_or(TrainError::Cancelled)?;
         let stats = EpochStats {
             epoch,
             train_loss: loss_sum / usable.len() as f64,
@@ -465,7 +488,8 @@ impl Scorer {
     pub fn metrics(&self, baskets: &SparseBaskets, history: HistoryOf<'_>, item_counts: &[u64]) -> (Metrics, Metrics) {
         let cases = valid_cases(baskets, self.config.seed as u64);
         let history = if self.config.model == "gru" { history } else { None };
-        let m = evaluate(self.net.as_ref(), &self.config, self.vocab, &cases, history, Device::Cpu);
+        let m = evaluate(self.net.as_ref(), &self.config, self.vocab, &cases, history, Device::Cpu, &mut || false)
+            .unwrap_or_default();
         (m, popularity(&cases, item_counts))
     }
 }
