@@ -133,9 +133,11 @@ pub enum RarError {
     Torch {
         message: String,
     },
-    /// No deployed (or given) model for a source.
+    /// No deployed model for a source, or the given model is not one of
+    /// its table's.
     NoModel {
         source: String,
+        model_id: Option<i64>,
     },
     /// None of a basket's items is known to the model.
     UnknownItems {
@@ -578,12 +580,18 @@ impl RarError {
             RarError::Torch { message } => ErrorReport::new(ERRCODE_EXTERNAL_ROUTINE_EXCEPTION, "libtorch failed while training", F)
                 .set_detail(torch_message(message))
                 .set_hint("The transaction was rolled back and no model was stored; lower hidden, batch_size or max_vocab in params if memory ran out."),
-            RarError::NoModel { source } => ErrorReport::new(
+            RarError::NoModel { source, model_id: None } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("source \"{source}\" has no deployed model"),
                 F,
             )
             .set_hint("Train one on its table with rar_train (the first model is deployed), or give model_id."),
+            RarError::NoModel { source, model_id: Some(id) } => ErrorReport::new(
+                ERRCODE_UNDEFINED_OBJECT,
+                format!("model {id} is not a model of the table of source \"{source}\""),
+                F,
+            )
+            .set_hint("Give the model_id of one of its table's models (rar.models lists them), or leave model_id out for the deployed one."),
             RarError::UnknownItems { source, items } => ErrorReport::new(
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 format!("none of the {items} items of the basket is known to the model of \"{source}\""),

@@ -117,7 +117,7 @@ fn model_row(source: &str, model_id: Option<i64>) -> i64 {
         &[source.to_string().into(), model_id.into()],
     )
     .or_raise();
-    id.unwrap_or_else(|| RarError::NoModel { source: source.to_string() }.raise())
+    id.unwrap_or_else(|| RarError::NoModel { source: source.to_string(), model_id }.raise())
 }
 
 /// The `k` best items to add to the basket `items`, for the registered

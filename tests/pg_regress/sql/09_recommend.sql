@@ -24,4 +24,6 @@ SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['yogurt'], 5)$$);
 SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['yogurt'], 5, source => 'nope')$$);
 SELECT show_error($$SELECT * FROM rar_recommend(ARRAY[]::text[], 5, source => 'groceries_rec')$$);
 SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['a'], 5, source => 'shop', method => 'model')$$);
+-- A model_id that is not one of the source's table's models says so.
+SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['yogurt'], 5, source => 'groceries_rec', method => 'model', model_id => 999999)$$);
 SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['no such item'], 5, source => 'groceries_rec', method => 'model')$$);
