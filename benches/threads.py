@@ -26,13 +26,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 import mine  # noqa: E402  (the bench database and the peers' runner)
 
 ROOT = mine.ROOT
-from threads_core import JOBS  # noqa: E402  (the jobs, and the core's runner, shared with threads_core.py)
-from threads_core import core as core_run  # noqa: E402
-
-
-def core(csv_path, supp, conf, support_of, threads, repeat):
-    return core_run(ROOT / "target" / "release" / "examples" / "mine_csv", csv_path, supp, conf, support_of,
-                    threads, repeat)
+from threads_core import JOBS, MINE_CSV, core  # noqa: E402  (the jobs and the core's runner, shared with threads_core.py)
 
 
 def sql(supp, conf, support_of, threads, repeat):
@@ -74,7 +68,7 @@ def main():
         row = {"min_support": supp, "min_confidence": conf, "support_of": support_of, "cores": cores,
                "pyfim_eclat": mine.run_peer("eclat", pickle_path, supp, conf, support_of, args.repeat, 900)}
         for t in counts:
-            row[f"core_{t}"] = core(csv_path, supp, conf, support_of, t, args.repeat)
+            row[f"core_{t}"] = core(MINE_CSV, csv_path, supp, conf, support_of, t, args.repeat)
             row[f"sql_{t}"] = sql(supp, conf, support_of, t, args.repeat)
         found = {v["rules"] for k, v in row.items() if isinstance(v, dict) and v.get("rules") is not None}
         row["same_rule_count"] = len(found) == 1

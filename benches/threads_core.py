@@ -23,6 +23,7 @@ import subprocess
 import time
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
+MINE_CSV = ROOT / "target" / "release" / "examples" / "mine_csv"
 JOBS = [
     # min_support, min_confidence, support_of: the mining table's jobs with over 100,000 rules
     (0.003, 0.5, "rule"),
@@ -72,7 +73,7 @@ def read_baskets(csv_path):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("csv")
-    ap.add_argument("--exe", default=str(ROOT / "target" / "release" / "examples" / "mine_csv"))
+    ap.add_argument("--exe", default=str(MINE_CSV))
     ap.add_argument("--threads", default="1,2,4,8,16")
     ap.add_argument("--repeat", type=int, default=3)
     ap.add_argument("--json", default=None)

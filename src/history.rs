@@ -126,17 +126,9 @@ pub struct Encoded {
     valid: (Vec<u64>, Vec<u32>),
 }
 
-fn csr(lists: impl Iterator<Item = Vec<u32>>) -> (Vec<u64>, Vec<u32>) {
-    let (mut offsets, mut items) = (vec![0u64], Vec::new());
-    for l in lists {
-        items.extend(l);
-        offsets.push(items.len() as u64);
-    }
-    (offsets, items)
-}
-
 impl Encoded {
     pub fn new(sets: &[Vec<Row>; 2], index: &std::collections::HashMap<&str, u32>, max: usize) -> Encoded {
+        use rar_core::vocab::csr;
         let rows: Vec<&Row> = sets.iter().flatten().collect();
         let (offsets, items) = csr(rows.iter().map(|r| {
             let mut l: Vec<u32> = r.items.iter().filter_map(|i| index.get(i.as_str()).copied()).collect();

@@ -211,7 +211,7 @@ pub fn train(
     // the histories name.
     let (history_parts, (t_off, t_items), (v_off, v_items)) = match &customers {
         Some(sets) => {
-            let max = cfg["history"].as_u64().unwrap_or(10) as usize;
+            let max = cfg["history"].as_i64().unwrap_or(rar_core::history::DEFAULT_HISTORY) as usize;
             let h = history::Encoded::new(sets, &index, max);
             let (t, v) = (h.set(0), h.set(1));
             (Some(h), t, v)

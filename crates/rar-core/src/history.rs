@@ -1,6 +1,10 @@
 //! Customers' earlier baskets, for the sequence model: which baskets came
 //! before each one, by customer and time.
 
+/// How many earlier baskets of a customer the sequence model reads unless
+/// its `history` setting says otherwise.
+pub const DEFAULT_HISTORY: i64 = 10;
+
 /// For each basket (by index), the indices of the same customer's baskets
 /// before it, oldest first, at most `max` (the most recent ones). Baskets
 /// are ordered by time, then by id; a basket without a customer has none,

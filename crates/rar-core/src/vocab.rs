@@ -26,12 +26,19 @@ pub fn vocabulary(train: &Baskets, min_count: u64, max_vocab: usize) -> (Vec<Str
 /// Baskets as compressed sparse rows of vocabulary indices (items outside
 /// `index` dropped), each basket's indices sorted.
 pub fn encode(b: &Baskets, index: &HashMap<&str, u32>) -> (Vec<u64>, Vec<u32>) {
-    let mut offsets = vec![0u64];
-    let mut items = Vec::new();
-    for basket in b.iter() {
+    csr(b.iter().map(|basket| {
         let mut ids: Vec<u32> = basket.iter().filter_map(|&i| index.get(b.item_name(i)).copied()).collect();
         ids.sort_unstable();
-        items.extend(ids);
+        ids
+    }))
+}
+
+/// Lists as compressed sparse rows: `items[offsets[k]..offsets[k + 1]]` is
+/// list `k`, as given.
+pub fn csr<L: IntoIterator<Item = u32>>(lists: impl IntoIterator<Item = L>) -> (Vec<u64>, Vec<u32>) {
+    let (mut offsets, mut items) = (vec![0u64], Vec::new());
+    for l in lists {
+        items.extend(l);
         offsets.push(items.len() as u64);
     }
     (offsets, items)

@@ -73,7 +73,7 @@ impl Default for TrainConfig {
             threads: 2,
             max_basket_items: 64,
             memory_limit: 1 << 30,
-            history: 10,
+            history: rar_core::history::DEFAULT_HISTORY,
         }
     }
 }

@@ -12,15 +12,13 @@ pub struct SparseBaskets {
 
 impl SparseBaskets {
     pub fn from_lists(lists: &[Vec<u32>]) -> Self {
-        let mut b = SparseBaskets { offsets: vec![0], items: Vec::new() };
-        for l in lists {
+        let (offsets, items) = rar_core::vocab::csr(lists.iter().map(|l| {
             let mut l = l.clone();
             l.sort_unstable();
             l.dedup();
-            b.items.extend(l);
-            b.offsets.push(b.items.len() as u64);
-        }
-        b
+            l
+        }));
+        SparseBaskets { offsets, items }
     }
 
     pub fn len(&self) -> usize {
@@ -65,12 +63,8 @@ pub struct Histories {
 
 impl Histories {
     pub fn from_lists(lists: &[Vec<u32>]) -> Self {
-        let mut h = Histories { offsets: vec![0], refs: Vec::new() };
-        for l in lists {
-            h.refs.extend(l);
-            h.offsets.push(h.refs.len() as u64);
-        }
-        h
+        let (offsets, refs) = rar_core::vocab::csr(lists.iter().map(|l| l.iter().copied()));
+        Histories { offsets, refs }
     }
 
     /// The earlier baskets of example `i` (none past the end).

@@ -362,12 +362,7 @@ pub fn train(
         let valid =
             evaluate(net.as_ref(), c, data.vocab, &cases, history.map(|h| (&h.pool, &h.valid)), device, &mut stop)
                 .ok_or(TrainError::Cancelled)?;
-        let stats = EpochStats {
-            epoch,
-            train_loss: loss_sum / usable.len() as f64,
-            valid: valid.clone(),
-            seconds: te.elapsed().as_secs_f64(),
-        };
+        let stats = EpochStats { epoch, train_loss, valid: valid.clone(), seconds: te.elapsed().as_secs_f64() };
         let elapsed = t0.elapsed().as_secs_f64();
         let p = Progress {
             epoch,
