@@ -29,8 +29,8 @@ COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, floa
 'A rule as an English sentence with its numbers formatted for people.';
 COMMENT ON FUNCTION @extschema@.rar_plot(text, text, integer) IS
 'An SVG picture of a registered source''s current rules: scatter (support x confidence, coloured by lift) or graph (items joined by the top rules).';
-COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint) IS
-'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
+COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint, text) IS
+'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid); with customer, a sequence model (gru) also reads that customer''s most recent baskets in the table. Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
 COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, text) IS
@@ -137,7 +137,7 @@ COMMENT ON COLUMN rar.encodings.created_at IS 'When it was last computed';
 COMMENT ON COLUMN rar.models.model_id IS 'Model number (rar_deploy takes it)';
 COMMENT ON COLUMN rar.models.source IS 'The table the model was trained on';
 COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its table (1, 2, ...)';
-COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder or transformer';
+COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder, transformer, or gru (the sequence model)';
 COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
 COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
 COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
@@ -154,6 +154,7 @@ COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
 COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
 COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
 COMMENT ON COLUMN rar.models.train_checksum IS 'Fingerprint of the training split (a checksum of its baskets); rar_evaluate compares it with the table''s now (NULL for models of 0.1.0)';
+COMMENT ON COLUMN rar.models.read_columns IS 'The columns it was trained on: tid_column and item_column, and for the sequence model customer_column and time_column, through which rar_recommend and rar_evaluate read a customer''s earlier baskets (NULL for models of 0.1.0)';
 COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
 COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';

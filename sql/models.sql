@@ -30,6 +30,11 @@ CREATE TABLE rar.models (
     -- The fingerprint of the training split (Baskets::checksum, hex):
     -- rar_evaluate tells when the table changed since (NULL: 0.1.0).
     train_checksum text,
+    -- The columns it was trained on: tid_column and item_column, and for
+    -- the sequence model customer_column and time_column, through which
+    -- rar_recommend and rar_evaluate read a customer's earlier baskets
+    -- (NULL: 0.1.0).
+    read_columns jsonb,
     UNIQUE (source, version)
 );
 CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;

@@ -60,11 +60,15 @@ DROP FUNCTION rar_train(regclass, text, jsonb, text, text);
 DROP FUNCTION rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint);
 -- rar_diff shows labels too (new result columns).
 DROP FUNCTION rar_diff(text, bigint, bigint);
+-- rar_recommend takes a customer (for the sequence model).
+DROP FUNCTION rar_recommend(text[], integer, text, text, bigint);
 
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
 -- What a model saw: the fingerprint of its training split.
 ALTER TABLE rar.models ADD COLUMN train_checksum text;
+-- The columns a model was trained on (the sequence model's customer and time).
+ALTER TABLE rar.models ADD COLUMN read_columns jsonb;
 -- A source's product hierarchy (rar_hierarchy).
 ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[],
     ADD CONSTRAINT sources_hierarchy_check CHECK (
@@ -293,6 +297,44 @@ SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_st
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
 
+CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+        BEGIN
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+
 CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
 
@@ -444,81 +486,6 @@ $fn$;
 
 CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
-
-CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    added bigint;
-BEGIN
-    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
-        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
-    END IF;
-    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
-       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
-        BEGIN
-            -- Locked and deleted in one statement: rows another fold holds
-            -- are skipped, never waited for.
-            WITH gone AS (
-                DELETE FROM rar.table_changes c
-                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT o.ctid FROM rar.table_changes o
-                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
-                    FOR UPDATE SKIP LOCKED))
-                RETURNING c.weight
-            )
-            INSERT INTO rar.table_changes (relid, weight)
-            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN serialization_failure THEN
-            -- A repeatable-read writer met rows changed since its snapshot:
-            -- leave them to a later fold.
-            NULL;
-        END;
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-
-CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
 
 CREATE OR REPLACE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
@@ -976,6 +943,43 @@ BEGIN
 END
 $fn$;
 
+CREATE OR REPLACE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
 CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
 	"relation" TEXT,  
 	"columns" TEXT,  
@@ -1138,16 +1142,17 @@ CREATE OR REPLACE FUNCTION "rar_recommend"(
 	"k" INT DEFAULT 10, 
 	"source" TEXT DEFAULT NULL, 
 	"method" TEXT DEFAULT 'rules', 
-	"model_id" bigint DEFAULT NULL 
+	"model_id" bigint DEFAULT NULL, 
+	"customer" TEXT DEFAULT NULL 
 ) RETURNS TABLE (
 	"rank" INT,  
 	"item" TEXT,  
 	"score" double precision,  
 	"evidence" TEXT  
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
+AS 'MODULE_PATHNAME', 'recommend_wrapper';
 
 CREATE OR REPLACE FUNCTION "rar_restore"(
 	"target" TEXT, 
@@ -1248,26 +1253,26 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
 	"state" internal, 
@@ -1280,44 +1285,12 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
 	"state" internal 
-) RETURNS bytea 
+) RETURNS bigint 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 	"bytes" bytea, 
@@ -1326,6 +1299,52 @@ CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
 	"state" internal, 
@@ -1350,6 +1369,24 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."baskets_combine"(
 	"a" internal, 
 	"b" internal 
@@ -1358,28 +1395,9 @@ PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
+	"basket" TEXT, 
 	"item" bigint, 
 	"min_support" double precision, 
 	"min_confidence" double precision, 
@@ -1387,25 +1405,7 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
 CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
@@ -1417,6 +1417,61 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+
+CREATE OR REPLACE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE OR REPLACE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
 
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
@@ -1463,56 +1518,6 @@ CROSS JOIN LATERAL (
     FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE OR REPLACE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
-$fn$;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1655,6 +1660,11 @@ SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
 GRANT SELECT ON rar.progress TO PUBLIC;
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
 COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
 COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
 COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
@@ -1680,11 +1690,6 @@ GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
@@ -1731,8 +1736,8 @@ COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, floa
 'A rule as an English sentence with its numbers formatted for people.';
 COMMENT ON FUNCTION @extschema@.rar_plot(text, text, integer) IS
 'An SVG picture of a registered source''s current rules: scatter (support x confidence, coloured by lift) or graph (items joined by the top rules).';
-COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint) IS
-'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
+COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint, text) IS
+'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid); with customer, a sequence model (gru) also reads that customer''s most recent baskets in the table. Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
 COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, text) IS
@@ -1837,7 +1842,7 @@ COMMENT ON COLUMN rar.encodings.created_at IS 'When it was last computed';
 COMMENT ON COLUMN rar.models.model_id IS 'Model number (rar_deploy takes it)';
 COMMENT ON COLUMN rar.models.source IS 'The table the model was trained on';
 COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its table (1, 2, ...)';
-COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder or transformer';
+COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder, transformer, or gru (the sequence model)';
 COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
 COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
 COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
@@ -1854,6 +1859,7 @@ COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
 COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
 COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
 COMMENT ON COLUMN rar.models.train_checksum IS 'Fingerprint of the training split (a checksum of its baskets); rar_evaluate compares it with the table''s now (NULL for models of 0.1.0)';
+COMMENT ON COLUMN rar.models.read_columns IS 'The columns it was trained on: tid_column and item_column, and for the sequence model customer_column and time_column, through which rar_recommend and rar_evaluate read a customer''s earlier baskets (NULL for models of 0.1.0)';
 COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
 COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';

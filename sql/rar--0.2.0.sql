@@ -203,6 +203,84 @@ GRANT SELECT ON rar.progress TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:58
+-- requires:
+--   bootstrap
+
+-- Change tracking of tables whose encoded baskets a session may keep
+-- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
+-- statement-level trigger to the table; every statement that inserts,
+-- updates, deletes or truncates then adds one row here, in its own
+-- transaction, so that a snapshot sees the row exactly when it sees the
+-- change. A session keeps a table's baskets with the sum of the weights it
+-- saw: a later snapshot of the same session sees every row an earlier one
+-- saw (or the row they were folded into), so an equal sum means that no
+-- change became visible since. Writers only insert rows (concurrent writers
+-- do not wait for each other). When a row's number is a multiple of 1024
+-- (about every 1024th change of a table), its writer folds the table's
+-- older rows into one of the same total weight, skipping rows another
+-- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
+-- could make unrelated serializable writers fail).
+CREATE SEQUENCE rar.table_change_seq;
+CREATE TABLE rar.table_changes (
+    relid    oid NOT NULL,
+    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
+    -- How many changes the row stands for (more than 1 once folded).
+    weight   bigint NOT NULL DEFAULT 1
+);
+CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+
+-- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
+-- table need not write rar's catalog, and no role but the extension's
+-- owner may (a row removed or forged by hand could make a session keep
+-- stale baskets). It writes only rows of the table it fires on, and only
+-- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
+-- table it may add triggers to: that only adds rows for that table.
+CREATE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+        BEGIN
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:61
 -- requires:
 --   bootstrap
@@ -304,6 +382,11 @@ CREATE TABLE rar.models (
     -- The fingerprint of the training split (Baskets::checksum, hex):
     -- rar_evaluate tells when the table changed since (NULL: 0.1.0).
     train_checksum text,
+    -- The columns it was trained on: tid_column and item_column, and for
+    -- the sequence model customer_column and time_column, through which
+    -- rar_recommend and rar_evaluate read a customer's earlier baskets
+    -- (NULL: 0.1.0).
+    read_columns jsonb,
     UNIQUE (source, version)
 );
 CREATE UNIQUE INDEX models_one_deployed ON rar.models (source) WHERE deployed;
@@ -539,131 +622,6 @@ LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
 EXECUTE FUNCTION rar.drop_guard();
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:58
--- requires:
---   bootstrap
-
--- Change tracking of tables whose encoded baskets a session may keep
--- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
--- statement-level trigger to the table; every statement that inserts,
--- updates, deletes or truncates then adds one row here, in its own
--- transaction, so that a snapshot sees the row exactly when it sees the
--- change. A session keeps a table's baskets with the sum of the weights it
--- saw: a later snapshot of the same session sees every row an earlier one
--- saw (or the row they were folded into), so an equal sum means that no
--- change became visible since. Writers only insert rows (concurrent writers
--- do not wait for each other). When a row's number is a multiple of 1024
--- (about every 1024th change of a table), its writer folds the table's
--- older rows into one of the same total weight, skipping rows another
--- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
--- could make unrelated serializable writers fail).
-CREATE SEQUENCE rar.table_change_seq;
-CREATE TABLE rar.table_changes (
-    relid    oid NOT NULL,
-    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
-    -- How many changes the row stands for (more than 1 once folded).
-    weight   bigint NOT NULL DEFAULT 1
-);
-CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-
--- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
--- table need not write rar's catalog, and no role but the extension's
--- owner may (a row removed or forged by hand could make a session keep
--- stale baskets). It writes only rows of the table it fires on, and only
--- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
--- table it may add triggers to: that only adds rows for that table.
-CREATE FUNCTION rar.table_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    added bigint;
-BEGIN
-    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
-        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
-    END IF;
-    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
-       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
-        BEGIN
-            -- Locked and deleted in one statement: rows another fold holds
-            -- are skipped, never waited for.
-            WITH gone AS (
-                DELETE FROM rar.table_changes c
-                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT o.ctid FROM rar.table_changes o
-                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
-                    FOR UPDATE SKIP LOCKED))
-                RETURNING c.weight
-            )
-            INSERT INTO rar.table_changes (relid, weight)
-            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN serialization_failure THEN
-            -- A repeatable-read writer met rows changed since its snapshot:
-            -- leave them to a later fold.
-            NULL;
-        END;
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:56
--- requires:
---   bootstrap
-
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL RESTRICTED
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1324,6 +1282,53 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:56
+-- requires:
+--   bootstrap
+
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION "rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL RESTRICTED
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/mine.rs:35
 -- rar::api::mine::mine
 -- Skipped due to `#[pgrx(sql = false)]`
@@ -1379,7 +1384,7 @@ AS 'MODULE_PATHNAME', 'clean_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:105
+-- src/compat.rs:106
 -- rar::compat::rar_clean
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1401,7 +1406,7 @@ AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:196
+-- src/compat.rs:197
 -- rar::compat::rar_columns
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1429,7 +1434,7 @@ AS 'MODULE_PATHNAME', 'encode_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:182
+-- src/compat.rs:183
 -- rar::compat::rar_encode
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1476,7 +1481,7 @@ AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:31
+-- src/compat.rs:32
 -- rar::compat::rar_mine
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1510,7 +1515,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:81
+-- src/compat.rs:82
 -- rar::compat::rar_mine_segments
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1557,33 +1562,40 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:171
+-- src/compat.rs:172
 -- rar::compat::rar_profile
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:125
+-- src/compat.rs:219
+-- rar::compat::rar_recommend
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/recommend.rs:147
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
 	"k" INT DEFAULT 10, /* Option < i32 > */
 	"source" TEXT DEFAULT NULL, /* Option < & str > */
 	"method" TEXT DEFAULT 'rules', /* Option < & str > */
-	"model_id" bigint DEFAULT NULL /* Option < i64 > */
+	"model_id" bigint DEFAULT NULL, /* Option < i64 > */
+	"customer" TEXT DEFAULT NULL /* Option < & str > */
 ) RETURNS TABLE (
 	"rank" INT,  /* i32 */
 	"item" TEXT,  /* String */
 	"score" double precision,  /* f64 */
 	"evidence" TEXT  /* String */
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_recommend_wrapper';
+AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:149
+-- src/compat.rs:150
 -- rar::compat::rar_restore
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1631,7 +1643,7 @@ AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:155
+-- src/compat.rs:156
 -- rar::compat::rar_split
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1672,7 +1684,7 @@ AS 'MODULE_PATHNAME', 'track_changes_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/compat.rs:205
+-- src/compat.rs:206
 -- rar::compat::rar_train
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1710,7 +1722,7 @@ AS 'MODULE_PATHNAME', 'train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:347
+-- src/api/train.rs:369
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */
@@ -1736,99 +1748,37 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:138
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:200
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:218
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:263
--- rar::api::basket_state::rar::basket_state_combine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bb
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:206
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bi
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:287
--- rar::api::basket_state::rar::basket_state_final
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:150
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:373
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
+-- rar::api::aggregate::rar::baskets_sfunc_bb
+CREATE  FUNCTION rar."baskets_sfunc_bb"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint /* Option < i64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1847,47 +1797,26 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:317
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
+-- src/api/aggregate.rs:304
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1902,15 +1831,58 @@ AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:304
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc_bi
+CREATE  FUNCTION rar."baskets_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT /* Option < & str > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc_ib
+CREATE  FUNCTION rar."baskets_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint /* Option < i64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::baskets_sfunc
+CREATE  FUNCTION rar."baskets_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT /* Option < & str > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1945,6 +1917,32 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:262
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:373
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:270
 -- rar::api::aggregate::rar::baskets_combine
 CREATE  FUNCTION rar."baskets_combine"(
@@ -1958,37 +1956,10 @@ AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
 	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:317
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
+	"basket" TEXT, /* Option < & str > */
 	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision, /* Option < f64 > */
@@ -1996,33 +1967,7 @@ CREATE  FUNCTION rar."rules_sfunc_bb"(
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2102,6 +2047,161 @@ $gen$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/basket_state.rs:200
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:287
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:206
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:218
+-- rar::api::basket_state::rar::basket_state_out
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_bi
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc_bb
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:255
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:263
+-- rar::api::basket_state::rar::basket_state_combine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:129
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:138
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:227
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:244
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:256
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:234
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:76
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
+
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
+
+CREATE FUNCTION rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE FUNCTION rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+$fn$;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/trend.rs:187
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
@@ -2170,94 +2270,6 @@ GRANT SELECT ON rar.rule_trends TO PUBLIC;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:227
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:76
--- requires:
---   rulesets
---   sources::rar::source_name
---   sources::rar::relation_of_sql
---   sources::rar::resolved_name
-
--- The functions of sql/models.sql that take a source, under the one naming
--- rule (src/sources.rs): a registered source's name, or a table or view as
--- the caller's search path finds it. A function with a pinned search path
--- no longer sees the caller's, so these thin wrappers resolve the name
--- first (with rar.relation_of or rar.resolved_name, schema-qualified like
--- everything they call) and hand the table, or a name any search path
--- resolves the same way, to the pinned function.
-
-CREATE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
-$fn$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:82
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
@@ -2291,8 +2303,8 @@ COMMENT ON FUNCTION @extschema@.rar_explain(text[], text[], float8, float8, floa
 'A rule as an English sentence with its numbers formatted for people.';
 COMMENT ON FUNCTION @extschema@.rar_plot(text, text, integer) IS
 'An SVG picture of a registered source''s current rules: scatter (support x confidence, coloured by lift) or graph (items joined by the top rules).';
-COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint) IS
-'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid). Never an item already in the basket.';
+COMMENT ON FUNCTION @extschema@.rar_recommend(text[], integer, text, text, bigint, text) IS
+'The k best items to add to a basket, for a registered source: by its current rules, its deployed model, or both (hybrid); with customer, a sequence model (gru) also reads that customer''s most recent baskets in the table. Never an item already in the basket.';
 COMMENT ON FUNCTION @extschema@.rar_evaluate(text, float8, float8, integer, text[], float8, float8, text) IS
 'Judges a registered source''s rules (exact, neural, hybrid) and deployed model on its held-out split: rules holding, coverage, and basket completion (hit rate, recall, NDCG at 5, 10, 20) against popularity.';
 COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, text) IS
@@ -2399,7 +2411,7 @@ COMMENT ON COLUMN rar.encodings.created_at IS 'When it was last computed';
 COMMENT ON COLUMN rar.models.model_id IS 'Model number (rar_deploy takes it)';
 COMMENT ON COLUMN rar.models.source IS 'The table the model was trained on';
 COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its table (1, 2, ...)';
-COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder or transformer';
+COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder, transformer, or gru (the sequence model)';
 COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
 COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
 COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
@@ -2416,6 +2428,7 @@ COMMENT ON COLUMN rar.models.deployed_at IS 'When it was last deployed';
 COMMENT ON COLUMN rar.models.trained_by IS 'The role that trained it';
 COMMENT ON COLUMN rar.models.trained_at IS 'When it was trained';
 COMMENT ON COLUMN rar.models.train_checksum IS 'Fingerprint of the training split (a checksum of its baskets); rar_evaluate compares it with the table''s now (NULL for models of 0.1.0)';
+COMMENT ON COLUMN rar.models.read_columns IS 'The columns it was trained on: tid_column and item_column, and for the sequence model customer_column and time_column, through which rar_recommend and rar_evaluate read a customer''s earlier baskets (NULL for models of 0.1.0)';
 COMMENT ON COLUMN rar.rule_sets.set_id IS 'Rule set number (rar_diff takes it)';
 COMMENT ON COLUMN rar.rule_sets.source IS 'The registered source';
 COMMENT ON COLUMN rar.rule_sets.method IS 'exact, neural or hybrid';

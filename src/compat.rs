@@ -1,4 +1,5 @@
-//! The C symbols of 0.1.0's functions that took a `regclass`.
+//! The C symbols of 0.1.0's functions that took a `regclass`, or that
+//! 0.2.0 gave more arguments (`rar_recommend`).
 //!
 //! A server runs the new library as soon as it is installed, while a
 //! database still has 0.1.0's SQL declarations until `ALTER EXTENSION rar
@@ -12,7 +13,7 @@
 use pgrx::prelude::*;
 use pgrx::JsonB;
 
-use crate::api::{clean, encode, mine, profile, rulesets, segments, split, train};
+use crate::api::{clean, encode, mine, profile, recommend, rulesets, segments, split, train};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
 use crate::srf::RuleRows;
@@ -211,4 +212,17 @@ fn rar_train(
     item_column: Option<&str>,
 ) -> TableIterator<'static, (i64, i32, String, String, i64, i64, f64, f64, f64, f64, f64, f64, f64, bool)> {
     train::train(name_of(source).as_deref(), model, params, tid_column, item_column, None, None)
+}
+
+/// 0.1.0's `rar_recommend` (no `customer`; also the declaration of 0.2.0
+/// before `customer`, which had the same symbol).
+#[pg_extern(sql = false)]
+fn rar_recommend(
+    items: Option<Vec<Option<String>>>,
+    k: Option<i32>,
+    source: Option<&str>,
+    method: Option<&str>,
+    model_id: Option<i64>,
+) -> TableIterator<'static, (i32, String, f64, String)> {
+    recommend::recommend(items, k, source, method, model_id, None)
 }

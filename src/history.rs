@@ -102,6 +102,15 @@ pub fn read_set(
     Ok(rows)
 }
 
+/// A basket's items as a model reads them: the vocabulary indices of those
+/// it knows, sorted, each once.
+pub fn known_items<'a>(items: impl IntoIterator<Item = &'a String>, index: impl Fn(&str) -> Option<u32>) -> Vec<u32> {
+    let mut l: Vec<u32> = items.into_iter().filter_map(|i| index(i)).collect();
+    l.sort_unstable();
+    l.dedup();
+    l
+}
+
 /// A set's baskets as the vocabulary and the fingerprint read them.
 pub fn baskets(rows: &[Row]) -> (rar_core::baskets::Baskets, crate::reader::ReadStats) {
     let mut b = rar_core::baskets::BasketsBuilder::default();
@@ -130,12 +139,7 @@ impl Encoded {
     pub fn new(sets: &[Vec<Row>; 2], index: &std::collections::HashMap<&str, u32>, max: usize) -> Encoded {
         use rar_core::vocab::csr;
         let rows: Vec<&Row> = sets.iter().flatten().collect();
-        let (offsets, items) = csr(rows.iter().map(|r| {
-            let mut l: Vec<u32> = r.items.iter().filter_map(|i| index.get(i.as_str()).copied()).collect();
-            l.sort_unstable();
-            l.dedup();
-            l
-        }));
+        let (offsets, items) = csr(rows.iter().map(|r| known_items(&r.items, |i| index.get(i).copied())));
         let starts = [0, sets[0].len(), rows.len()];
         let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
         let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
@@ -166,4 +170,117 @@ impl Encoded {
             valid_refs: self.valid.1.as_ptr(),
         }
     }
+}
+
+/// The columns a sequence model was trained on (`rar.models.read_columns`).
+pub struct SequenceColumns {
+    pub tid: String,
+    pub item: String,
+    pub customer: String,
+    pub time: String,
+}
+
+impl SequenceColumns {
+    /// The columns of model `model_id`, which must be a sequence model that
+    /// recorded them.
+    pub fn of(model_id: i64) -> Result<SequenceColumns, RarError> {
+        let c = crate::spi::one::<pgrx::JsonB>(
+            "SELECT read_columns FROM rar.models WHERE model_id = $1",
+            &[model_id.into()],
+        )?
+        .map(|j| j.0)
+        .unwrap_or_default();
+        let get = |k: &str| c.get(k).and_then(|v| v.as_str()).map(str::to_string);
+        match (get("tid_column"), get("item_column"), get("customer_column"), get("time_column")) {
+            (Some(tid), Some(item), Some(customer), Some(time)) => Ok(SequenceColumns { tid, item, customer, time }),
+            _ => Err(RarError::BadModel {
+                model_id,
+                message: "It is a sequence model that does not record the columns of its customers and times (rar.models.read_columns).".into(),
+            }),
+        }
+    }
+
+    /// Checks the columns against the table as it is now.
+    pub fn check(&self, src: &Source) {
+        for c in [&self.tid, &self.item] {
+            if src.column(c).is_none() {
+                src.undefined_column(c).raise();
+            }
+        }
+        customer_column(src, &self.customer);
+        src.time_column(&self.time, "time of a basket", "of type date, timestamp or timestamptz");
+    }
+}
+
+/// The comparison of the customer column with the text parameter `$1`, so
+/// that an index on the column serves it: as text for PostgreSQL's string
+/// types, in the column's own type for its other types with a b-tree
+/// ordering (numbers, dates, uuid, ...; a customer that is not one of them
+/// is an error of that type's input), else as the column's text.
+fn customer_is_param(src: &Source, customer: &str) -> Result<String, RarError> {
+    let quoted = quote_identifier(customer);
+    let base: Option<(String, bool, bool)> = Spi::connect(|client| {
+        let t = client.select(
+            "SELECT pg_catalog.quote_ident(t.typname)::pg_catalog.text, t.typcategory = 'S', \
+                    EXISTS (SELECT 1 FROM pg_catalog.pg_opclass o JOIN pg_catalog.pg_am m ON m.oid = o.opcmethod \
+                            WHERE m.amname = 'btree' AND o.opcdefault AND o.opcintype = t.oid) \
+             FROM pg_catalog.pg_attribute a \
+             JOIN pg_catalog.pg_type t ON t.oid = CASE WHEN (SELECT d.typtype FROM pg_catalog.pg_type d WHERE d.oid = a.atttypid) = 'd' \
+                                                       THEN (SELECT d.typbasetype FROM pg_catalog.pg_type d WHERE d.oid = a.atttypid) ELSE a.atttypid END \
+             WHERE a.attrelid = $1 AND a.attname = $2 AND t.typnamespace = 'pg_catalog'::pg_catalog.regnamespace \
+               AND t.typtype = 'b' AND t.typcategory <> 'A'",
+            Some(1),
+            &[src.oid.into(), customer.to_string().into()],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::SpiError>(None);
+        }
+        let r = t.first();
+        Ok(Some((r.get(1)?.unwrap_or_default(), r.get(2)?.unwrap_or(false), r.get(3)?.unwrap_or(false))))
+    })?;
+    Ok(match base {
+        Some((_, true, _)) => format!("{quoted} = $1"),
+        Some((t, false, true)) => format!("{quoted} = $1::pg_catalog.text::pg_catalog.{t}"),
+        _ => format!("{quoted}::pg_catalog.text = $1"),
+    })
+}
+
+/// The most recent `max` baskets of `customer` in the table (by time, then
+/// basket id, as training orders them), oldest first, each as its items'
+/// names; read in the caller's rights, bounded by `rar.memory_limit`.
+pub fn customer_baskets(
+    src: &Source,
+    cols: &SequenceColumns,
+    customer: &str,
+    max: usize,
+) -> Result<Vec<Vec<String>>, RarError> {
+    let key = src.basket_key(&cols.tid);
+    let item = quote_identifier(&cols.item);
+    let at = splits::absolute_time(src, &cols.time);
+    let sql = format!(
+        "SELECT pg_catalog.array_agg({item}::pg_catalog.text) FILTER (WHERE {item} IS NOT NULL) \
+         FROM {tab} WHERE {key} IS NOT NULL AND {is_customer} GROUP BY {key} \
+         ORDER BY pg_catalog.min({at}) IS NULL DESC, pg_catalog.min({at}) DESC, \
+                  {key}::pg_catalog.text COLLATE pg_catalog.\"C\" DESC LIMIT $2",
+        tab = src.quoted,
+        is_customer = customer_is_param(src, &cols.customer)?,
+    );
+    let mut budget = Budget { limit: crate::gucs::memory_limit_bytes(), bytes: 0, lines: 0 };
+    let mut out = Vec::new();
+    Spi::connect(|client| {
+        let table = client.select(&sql, None, &[customer.to_string().into(), (max as i64).into()])?;
+        for r in table {
+            let Some(items) = r.get::<Array<&str>>(1)? else { continue };
+            let items: Vec<String> = items.iter().flatten().map(str::to_string).collect();
+            budget.bytes += 64 + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
+            budget.lines += items.len();
+            if budget.bytes > budget.limit {
+                return Err(RarError::InputTooLarge { lines: budget.lines, limit_bytes: budget.limit });
+            }
+            out.push(items);
+        }
+        Ok::<_, RarError>(())
+    })?;
+    out.reverse();
+    Ok(out)
 }

@@ -9,7 +9,7 @@ use std::ffi::{c_char, c_void, CStr, CString};
 use once_cell::sync::OnceCell;
 use pgrx::pg_sys;
 
-use rar_core::model_protocol::{HistoryArrays, ModelError};
+use rar_core::model_protocol::{HistoryArrays, ModelError, ScoreHistory};
 
 use crate::error::RarError;
 
@@ -37,7 +37,7 @@ type FreeFn = unsafe extern "C" fn(*mut c_char, *mut u8, u64);
 type AbiFn = unsafe extern "C" fn() -> u32;
 type CudaFn = unsafe extern "C" fn() -> i32;
 type LoadFn = unsafe extern "C" fn(*const c_char, u32, *const u8, u64, *mut *mut c_char) -> *mut c_void;
-type ScoreFn = unsafe extern "C" fn(*mut c_void, *const u64, *const u32, u64, *mut f32) -> i32;
+type ScoreFn = unsafe extern "C" fn(*mut c_void, *const u64, *const u32, u64, *const ScoreHistory, *mut f32) -> i32;
 
 /// The library's entry points.
 pub struct ModelLib {
@@ -55,6 +55,19 @@ unsafe impl Sync for ModelLib {}
 unsafe impl Send for ModelLib {}
 
 static LIB: OnceCell<ModelLib> = OnceCell::new();
+
+/// The version of the library's C ABI this extension calls (3: scoring
+/// takes customers' earlier baskets).
+const ABI_VERSION: u32 = 3;
+
+/// Customers' earlier baskets of the baskets being scored, for the
+/// sequence model: `pool` holds baskets (vocabulary indices); `of[i]` the
+/// indices into `pool` of scored basket `i`'s earlier baskets, oldest first.
+#[derive(Debug, Default)]
+pub struct Earlier {
+    pub pool: Vec<Vec<u32>>,
+    pub of: Vec<Vec<u32>>,
+}
 
 fn path() -> String {
     // SAFETY: pkglib_path is set by the postmaster before any backend runs.
@@ -74,8 +87,8 @@ pub fn get() -> Result<&'static ModelLib, RarError> {
         unsafe {
             let lib = libloading::Library::new(&p).map_err(|e| fail(e.to_string()))?;
             let abi: libloading::Symbol<AbiFn> = lib.get(b"rar_model_abi_version").map_err(|e| fail(e.to_string()))?;
-            if abi() != 2 {
-                return Err(fail(format!("ABI version {} where 2 was expected", abi())));
+            if abi() != ABI_VERSION {
+                return Err(fail(format!("ABI version {} where {ABI_VERSION} was expected", abi())));
             }
             let train = *lib.get::<TrainFn>(b"rar_model_train").map_err(|e| fail(e.to_string()))?;
             let check = *lib.get::<CheckFn>(b"rar_model_check").map_err(|e| fail(e.to_string()))?;
@@ -117,6 +130,9 @@ pub struct LoadedModel {
     handle: *mut c_void,
     pub vocab: Vec<String>,
     pub index: std::collections::HashMap<String, u32>,
+    /// For the sequence model, how many earlier baskets of a customer it
+    /// reads; `None` for the basket-only models.
+    pub history: Option<usize>,
 }
 
 thread_local! {
@@ -147,6 +163,9 @@ impl ModelLib {
         if vocab.len() > u32::MAX as usize {
             return Err(RarError::BadModel { model_id, message: format!("its vocabulary has {} items", vocab.len()) });
         }
+        let settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
+        let history = (settings["model"] == "gru")
+            .then(|| settings["history"].as_u64().map_or(rar_core::history::DEFAULT_HISTORY as usize, |h| h as usize));
         let c = CString::new(config).unwrap_or_default();
         let mut err: *mut c_char = std::ptr::null_mut();
         // SAFETY: valid buffers in, a handle or an error string out.
@@ -174,29 +193,54 @@ impl ModelLib {
             });
         }
         let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
-        let m = std::rc::Rc::new(LoadedModel { handle, vocab, index });
+        let m = std::rc::Rc::new(LoadedModel { handle, vocab, index, history });
         MODELS.with(|c| c.borrow_mut().insert(key, m.clone()));
         Ok(m)
     }
 
-    /// Item probabilities for one basket of vocabulary indices.
-    pub fn score(&self, m: &LoadedModel, basket: &[u32]) -> Result<Vec<f32>, RarError> {
-        Ok(self.score_batch(m, &[basket.to_vec()])?.remove(0))
+    /// Item probabilities for one basket of vocabulary indices (and, for
+    /// the sequence model, its customer's earlier baskets).
+    pub fn score(&self, m: &LoadedModel, basket: &[u32], earlier: Option<&Earlier>) -> Result<Vec<f32>, RarError> {
+        Ok(self.score_batch(m, &[basket.to_vec()], earlier)?.remove(0))
     }
 
-    /// Item probabilities for many baskets at once, one row per basket.
-    pub fn score_batch(&self, m: &LoadedModel, baskets: &[Vec<u32>]) -> Result<Vec<Vec<f32>>, RarError> {
-        let mut offsets = vec![0u64];
-        let mut items = Vec::new();
-        for b in baskets {
-            items.extend_from_slice(b);
-            offsets.push(items.len() as u64);
-        }
+    /// Item probabilities for many baskets at once, one row per basket;
+    /// `earlier`, when given, has one entry per basket.
+    pub fn score_batch(
+        &self,
+        m: &LoadedModel,
+        baskets: &[Vec<u32>],
+        earlier: Option<&Earlier>,
+    ) -> Result<Vec<Vec<f32>>, RarError> {
+        use rar_core::vocab::csr;
+        let (offsets, items) = csr(baskets.iter().map(|b| b.iter().copied()));
+        let history = earlier.map(|e| {
+            let pool = csr(e.pool.iter().map(|b| b.iter().copied()));
+            let refs = csr((0..baskets.len()).map(|i| e.of.get(i).into_iter().flatten().copied()));
+            (pool, refs)
+        });
+        let arrays = history.as_ref().map(|((po, pi), (ro, rr))| ScoreHistory {
+            pool_offsets: po.as_ptr(),
+            pool_items: pi.as_ptr(),
+            n_pool: (po.len() - 1) as u64,
+            offsets: ro.as_ptr(),
+            refs: rr.as_ptr(),
+        });
         let v = m.vocab.len();
         let mut out = vec![0f32; baskets.len() * v];
-        // SAFETY: `n` baskets in CSR form in, `n × vocab` floats out.
-        let status =
-            unsafe { (self.score)(m.handle, offsets.as_ptr(), items.as_ptr(), baskets.len() as u64, out.as_mut_ptr()) };
+        // SAFETY: `n` baskets in CSR form (and their earlier baskets, which
+        // `arrays` points into while `history` lives) in, `n × vocab`
+        // floats out.
+        let status = unsafe {
+            (self.score)(
+                m.handle,
+                offsets.as_ptr(),
+                items.as_ptr(),
+                baskets.len() as u64,
+                arrays.as_ref().map_or(std::ptr::null(), |a| a as *const ScoreHistory),
+                out.as_mut_ptr(),
+            )
+        };
         if status != 0 {
             return Err(RarError::Torch { message: "scoring failed".into() });
         }

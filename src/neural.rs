@@ -89,7 +89,7 @@ pub fn mine(
     let batch = rows_per_batch(m.vocab.len(), budget / 4).unwrap_or_else(|| {
         RarError::ModelTooLarge { needed: bytes_per_scored_row(m.vocab.len()) * 4, limit: budget }.raise()
     });
-    let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets).unwrap_or_else(|e| e.raise());
+    let mut scorer = |sets: &[Vec<u32>]| lib.score_batch(&m, sets, None).unwrap_or_else(|e| e.raise());
     // Without a consequent_threshold, each item's own, from the model's
     // scores of it in real baskets (rar_core::probe::calibrate).
     let per_item: Vec<f32> = match consequent_threshold {

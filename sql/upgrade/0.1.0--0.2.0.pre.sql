@@ -56,11 +56,15 @@ DROP FUNCTION rar_train(regclass, text, jsonb, text, text);
 DROP FUNCTION rar_tune(regclass, text, jsonb, jsonb, text, integer, bigint);
 -- rar_diff shows labels too (new result columns).
 DROP FUNCTION rar_diff(text, bigint, bigint);
+-- rar_recommend takes a customer (for the sequence model).
+DROP FUNCTION rar_recommend(text[], integer, text, text, bigint);
 
 -- The model neural and hybrid rule sets were read off.
 ALTER TABLE rar.rule_sets ADD COLUMN model_id bigint;
 -- What a model saw: the fingerprint of its training split.
 ALTER TABLE rar.models ADD COLUMN train_checksum text;
+-- The columns a model was trained on (the sequence model's customer and time).
+ALTER TABLE rar.models ADD COLUMN read_columns jsonb;
 -- A source's product hierarchy (rar_hierarchy).
 ALTER TABLE rar.sources ADD COLUMN hierarchy_table regclass, ADD COLUMN hierarchy_key text, ADD COLUMN hierarchy_levels text[],
     ADD CONSTRAINT sources_hierarchy_check CHECK (

@@ -18,7 +18,7 @@
 
 use std::collections::HashSet;
 
-use rar_core::evaluate::{by_popularity, completion, completion_cases, judge_rules};
+use rar_core::evaluate::{by_popularity, case_baskets, completion, completion_cases, judge_rules};
 use rar_core::rule::Rule;
 
 use pgrx::prelude::*;
@@ -31,7 +31,7 @@ use crate::error::{OrRaise, RarError};
 use crate::progress::Progress;
 use crate::spi::{ext_schema, one, pin_search_path};
 use crate::{gucs, model_lib, reader, relation};
-use crate::{neural, splits};
+use crate::{history, neural, splits};
 
 /// The item names of every basket.
 fn all_names(b: &Baskets) -> Vec<Vec<&str>> {
@@ -172,36 +172,50 @@ fn rar_evaluate(
         }));
     }
 
-    // Basket completion: hide one item of each test basket of two or more.
+    // Basket completion: hide one item of each test basket of two or more,
+    // the baskets in a fixed order (each one's items sorted, then the
+    // baskets), so that the cases do not depend on how the table was read.
     progress.report(&format!("completing {} held-out baskets", test.len()));
-    let cases = completion_cases(&all_names(&test));
+    let mut held_out = all_names(&test);
+    held_out.sort_unstable();
     let popular = by_popularity(&all_names(&train));
-    // The sequence model completes a basket with its customer's earlier
-    // baskets, which this protocol does not read: its own held-out figures
-    // are rar_train's (validation) and benches/sequence.sh's (test).
-    let sequence = match model {
-        Some(id) => one::<String>("SELECT architecture FROM rar.models WHERE model_id = $1", &[id.into()])
-            .or_raise()
-            .is_some_and(|a| a == "gru"),
-        None => false,
-    };
-    if sequence {
-        pgrx::notice!(
-            "rar_evaluate: the deployed model of \"{source}\" is the sequence model 'gru', which completes a basket with its customer's earlier baskets; rar_evaluate does not read them, so it has no row for the model (rar_train reports its validation recall)"
-        );
-    }
-    let lib_model = model.filter(|_| !sequence).map(|id| {
+    let lib_model = model.map(|id| {
         let lib = model_lib::get().unwrap_or_else(|e| e.raise());
         let m = lib.model(id, || model_lib::fetch(id)).unwrap_or_else(|e| e.raise());
         (lib, m)
     });
-    let mut model_rank = |visible: &[&str], vis: &HashSet<&str>, hidden: &str| -> Option<usize> {
+    // The sequence model completes a basket with its customer's earlier
+    // baskets: the held-out baskets are read again with their customers and
+    // times (through the columns the model was trained on), in the same
+    // order, and each case gets its customer's earlier baskets of any set.
+    let sequence = match (&lib_model, model) {
+        (Some((_, m)), Some(id)) => m.history.map(|max| Customers::read(id, &src, &the_split, on_split, max, &m.index)),
+        _ => None,
+    };
+    if let Some(c) = &sequence {
+        if c.names != held_out {
+            pgrx::notice!(
+                "rar_evaluate: the {on_split} baskets of \"{source}\" read with their customers ({}) are not those read by basket ({}): the table changed while it was read; the completion figures are those of the baskets read with customers",
+                c.names.len(),
+                held_out.len()
+            );
+        }
+    }
+    let seq_names: Vec<Vec<&str>> = sequence
+        .as_ref()
+        .map(|c| c.names.iter().map(|b| b.iter().map(String::as_str).collect()).collect())
+        .unwrap_or_default();
+    let case_baskets_of = if sequence.is_some() { &seq_names } else { &held_out };
+    let cases = completion_cases(case_baskets_of);
+    let case_basket = case_baskets(case_baskets_of);
+    let mut model_rank = |case: usize, visible: &[&str], vis: &HashSet<&str>, hidden: &str| -> Option<usize> {
         let (lib, m) = lib_model.as_ref()?;
         let known: Vec<u32> = visible.iter().filter_map(|x| m.index.get(*x).copied()).collect();
         if known.is_empty() {
             return None;
         }
-        let scores = lib.score(m, &known).unwrap_or_else(|e| e.raise());
+        let earlier = sequence.as_ref().map(|c| c.earlier(case_basket[case]));
+        let scores = lib.score(m, &known, earlier.as_ref()).unwrap_or_else(|e| e.raise());
         let mut order: Vec<usize> = (0..scores.len()).filter(|&i| !vis.contains(m.vocab[i].as_str())).collect();
         order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
         order.iter().position(|&i| m.vocab[i] == hidden)
@@ -237,7 +251,7 @@ fn rar_evaluate(
                 "rar_evaluate: the deployed model of \"{source}\" (version {version}) was trained by rar 0.1.0, which kept no fingerprint of its data; whether the table changed since is unknown"
             ),
         }
-    } else if !sequence {
+    } else {
         pgrx::notice!(
             "rar_evaluate: no deployed model for the table of \"{source}\"; train one with rar_train to compare it"
         );
@@ -250,4 +264,67 @@ fn rar_evaluate(
     out.push(("split".into(), format!("{on_split}_baskets"), None, n_test));
     out.push(("split".into(), "completion_cases".into(), None, r_pop.n as f64));
     TableIterator::new(out)
+}
+
+/// The held-out baskets read with their customers and times, for the
+/// sequence model: their item names (each sorted, the baskets in order),
+/// and for each of them its customer's earlier baskets (of the training,
+/// validation and test sets alike: a customer's past at that time) in the
+/// model's vocabulary.
+struct Customers {
+    names: Vec<Vec<String>>,
+    /// Every basket read, in vocabulary indices.
+    pool: Vec<Vec<u32>>,
+    /// For each of `names`, indices into `pool`, oldest first.
+    earlier: Vec<Vec<u32>>,
+}
+
+impl Customers {
+    fn read(
+        model_id: i64,
+        src: &relation::Source,
+        split: &splits::Split,
+        on_split: &str,
+        max: usize,
+        index: &std::collections::HashMap<String, u32>,
+    ) -> Customers {
+        let cols = history::SequenceColumns::of(model_id).or_raise();
+        cols.check(src);
+        let mut budget = history::Budget { limit: gucs::memory_limit_bytes(), bytes: 0, lines: 0 };
+        let mut rows = Vec::new();
+        let mut held_out = Vec::new();
+        for set in ["train", "validation", "test"] {
+            let part =
+                history::read_set(src, &cols.tid, &cols.item, &cols.customer, &cols.time, split, set, &mut budget)
+                    .or_raise();
+            if set == on_split {
+                held_out = (rows.len()..rows.len() + part.len()).collect();
+            }
+            rows.extend(part);
+        }
+        let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
+        let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
+        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+        let earlier_all = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
+        let sorted = |r: &history::Row| {
+            let mut v = r.items.clone();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let mut held: Vec<(Vec<String>, usize)> = held_out.iter().map(|&k| (sorted(&rows[k]), k)).collect();
+        held.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(rows[a.1].id.cmp(&rows[b.1].id)));
+        let pool = rows.iter().map(|r| history::known_items(&r.items, |i| index.get(i).copied())).collect();
+        let earlier = held.iter().map(|(_, k)| earlier_all[*k].clone()).collect();
+        Customers { names: held.into_iter().map(|(n, _)| n).collect(), pool, earlier }
+    }
+
+    /// The earlier baskets of held-out basket `k`, to score it with.
+    fn earlier(&self, k: usize) -> model_lib::Earlier {
+        let list = &self.earlier[k];
+        model_lib::Earlier {
+            pool: list.iter().map(|&j| self.pool[j as usize].clone()).collect(),
+            of: vec![(0..list.len() as u32).collect()],
+        }
+    }
 }

@@ -9,6 +9,10 @@
 //! - `hybrid`: the mean of the two scores (0 where no rule proposes the
 //!   item), so that items both sources back come first.
 //!
+//! With `customer`, a deployed sequence model (`gru`) also reads that
+//! customer's most recent earlier baskets in the table (through the
+//! columns it was trained on, in the caller's rights), as in training.
+//!
 //! Items already in the basket are never recommended. For rules mined at
 //! a level of the source's hierarchy, the basket is first seen as they
 //! were mined: its items' labels at that level, or (across levels) its
@@ -23,10 +27,10 @@ use rar_core::keys::subset_keys;
 
 use rar_core::keys::items_text;
 
-use crate::args::required;
+use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
-use crate::model_lib;
 use crate::spi::{ext_schema, one, pin_search_path};
+use crate::{history, model_lib, relation};
 
 /// Most distinct items of a basket to recommend for.
 const MAX_BASKET_ITEMS: usize = 1000;
@@ -120,15 +124,34 @@ fn model_row(source: &str, model_id: Option<i64>) -> i64 {
     id.unwrap_or_else(|| RarError::NoModel { source: source.to_string(), model_id }.raise())
 }
 
+/// The customer's earlier baskets for the sequence model `model` (id
+/// `model_id`): the most recent ones in its table, as its vocabulary
+/// indices.
+fn earlier_baskets(model_id: i64, model: &model_lib::LoadedModel, customer: &str, max: usize) -> model_lib::Earlier {
+    let table =
+        one::<pg_sys::Oid>("SELECT source::pg_catalog.oid FROM rar.models WHERE model_id = $1", &[model_id.into()])
+            .or_raise()
+            .unwrap_or_else(|| RarError::BadModel { model_id, message: "It is not in rar.models.".into() }.raise());
+    let cols = history::SequenceColumns::of(model_id).or_raise();
+    let src = relation::describe(Relation(table), "rar_recommend");
+    cols.check(&src);
+    let baskets = history::customer_baskets(&src, &cols, customer, max).or_raise();
+    let pool: Vec<Vec<u32>> =
+        baskets.iter().map(|b| history::known_items(b, |i| model.index.get(i).copied())).collect();
+    model_lib::Earlier { of: vec![(0..pool.len() as u32).collect()], pool }
+}
+
 /// The `k` best items to add to the basket `items`, for the registered
-/// source `source`, by `method` ('rules', 'model' or 'hybrid').
-#[pg_extern(stable, parallel_restricted)]
-fn rar_recommend(
+/// source `source`, by `method` ('rules', 'model' or 'hybrid'); with
+/// `customer`, a sequence model reads that customer's earlier baskets.
+#[pg_extern(stable, parallel_restricted, name = "rar_recommend")]
+pub fn recommend(
     items: Option<Vec<Option<String>>>,
     k: default!(Option<i32>, 10),
     source: default!(Option<&str>, "NULL"),
     method: default!(Option<&str>, "'rules'"),
     model_id: default!(Option<i64>, "NULL"),
+    customer: default!(Option<&str>, "NULL"),
 ) -> TableIterator<'static, (name!(rank, i32), name!(item, String), name!(score, f64), name!(evidence, String))> {
     let items = required("items", "none", items);
     let k = required("k", "10", k);
@@ -140,6 +163,13 @@ fn rar_recommend(
     if !matches!(method, "rules" | "model" | "hybrid") {
         RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }
             .raise();
+    }
+    if customer.is_some() && method == "rules" {
+        RarError::ConflictingOptions {
+            message: "customer is read only by a sequence model, and method 'rules' uses no model",
+            hint: "Use method 'model' or 'hybrid' with a deployed sequence model ('gru'), or leave customer out.",
+        }
+        .raise();
     }
     // A source's name, or its table's (the naming rule of crate::sources).
     let source = crate::sources::source_of(required("source", "", source)).or_raise().name;
@@ -168,6 +198,8 @@ fn rar_recommend(
         }
         .raise();
     }
+    // How many earlier baskets of the customer the model read.
+    let mut history_read: Option<usize> = None;
     let mut cands: HashMap<String, Candidate> =
         if method == "model" { HashMap::new() } else { rule_candidates(source, &basket) };
     if method != "rules" {
@@ -185,7 +217,18 @@ fn rar_recommend(
                 if unknown == 1 { "" } else { "s" }
             );
         }
-        let scores = lib.score(&model, &known).unwrap_or_else(|e| e.raise());
+        let earlier = match (customer, model.history) {
+            (Some(c), Some(max)) => Some(earlier_baskets(id, &model, c, max)),
+            (Some(_), None) => {
+                pgrx::notice!(
+                    "rar_recommend ignored customer: model {id} is not a sequence model, it reads the basket alone"
+                );
+                None
+            }
+            (None, _) => None,
+        };
+        history_read = earlier.as_ref().map(|e| e.pool.len());
+        let scores = lib.score(&model, &known, earlier.as_ref()).unwrap_or_else(|e| e.raise());
         for (i, p) in scores.iter().enumerate() {
             let name = &model.vocab[i];
             if basket.binary_search(name).is_ok() {
@@ -209,10 +252,15 @@ fn rar_recommend(
         .into_iter()
         .enumerate()
         .map(|(r, (item, c))| {
+            let after = match history_read {
+                Some(1) => " after the customer's 1 earlier basket".to_string(),
+                Some(n) => format!(" after the customer's {n} earlier baskets"),
+                None => String::new(),
+            };
             let evidence = match (&c.rule_text, c.model) {
-                (Some(t), Some(p)) => format!("rule {t}; model probability {p:.3}"),
+                (Some(t), Some(p)) => format!("rule {t}; model probability {p:.3}{after}"),
                 (Some(t), None) => format!("rule {t}"),
-                (None, Some(p)) => format!("model probability {p:.3}"),
+                (None, Some(p)) => format!("model probability {p:.3}{after}"),
                 (None, None) => String::new(),
             };
             (r as i32 + 1, item, score(&c), evidence)

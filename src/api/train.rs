@@ -272,6 +272,25 @@ pub fn train(
     // ALTER EXTENSION rar UPDATE, trains without it).
     let fingerprint = crate::spi::catalog_has_column("models", "train_checksum").or_raise();
     let (checksum_column, checksum_value) = if fingerprint { (", train_checksum", ", $14") } else { ("", "") };
+    // So are the columns it read (the sequence model's customer and time).
+    let with_columns = crate::spi::catalog_has_column("models", "read_columns").or_raise();
+    let (columns_column, columns_value) = if with_columns {
+        (", read_columns", format!(", ${}", 14 + fingerprint as usize))
+    } else {
+        ("", String::new())
+    };
+    let read_columns = {
+        let (tid, item) = match &layout {
+            Layout::Long { tid, item } => (Some(tid.as_str()), item.as_str()),
+            Layout::Baskets { tid, items } => (tid.as_deref(), items.as_str()),
+        };
+        let mut c = json!({"tid_column": tid, "item_column": item});
+        if let Some((customer, time)) = sequence {
+            c["customer_column"] = json!(customer);
+            c["time_column"] = json!(time);
+        }
+        c
+    };
     let row = Spi::connect_mut(|client| {
         let mut args = vec![
                 src.oid.into(),
@@ -293,12 +312,15 @@ pub fn train(
         if fingerprint {
             args.push(train_checksum.clone().into());
         }
+        if with_columns {
+            args.push(JsonB(read_columns.clone()).into());
+        }
         let t = client.update(
             &format!(
                 "INSERT INTO rar.models (source, version, architecture, params, vocab, weights, curves, metrics, device, seconds, \
-                                         lines, train_baskets, valid_baskets, split, deployed, deployed_at{checksum_column}) \
+                                         lines, train_baskets, valid_baskets, split, deployed, deployed_at{checksum_column}{columns_column}) \
                  SELECT $1, coalesce((SELECT max(version) FROM rar.models WHERE source = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                        $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END{checksum_value} \
+                        $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END{checksum_value}{columns_value} \
                  FROM (SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = $1 AND deployed) AS d) s \
                  RETURNING model_id, version, deployed"
             ),

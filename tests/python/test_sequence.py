@@ -1,8 +1,8 @@
 """The sequence model in the server: rar_train(..., 'gru', customer_column =>,
 time_column =>) reads each customer's earlier baskets and completes what a
 basket alone cannot show; its arguments are checked; a deployed sequence
-model recommends (as for a customer without history) and rar_evaluate says
-why it has no row for it."""
+model recommends with a customer's history (rar_recommend(..., customer =>))
+and rar_evaluate judges it on the same held-out cases as the rules."""
 import random
 
 import psycopg
@@ -78,23 +78,142 @@ def test_arguments_are_checked(customers):
         assert e.value.sqlstate == "22023" and "history" in str(e.value)
 
 
-def test_a_deployed_sequence_model_recommends_and_evaluate_says_why_no_row(customers):
+def register(c):
+    c.execute(
+        "SELECT rar_register('shoppers_src', 'shoppers', tid_column => 'basket', item_column => 'item')"
+        " WHERE NOT EXISTS (SELECT 1 FROM rar.sources WHERE name = 'shoppers_src')"
+    )
+
+
+def top(c, customer=None, method="model", basket=("noise1", "noise2")):
+    return c.execute(
+        "SELECT item, evidence FROM rar_recommend(%s, 5, 'shoppers_src', method => %s, customer => %s)",
+        (list(basket), method, customer),
+    ).fetchall()
+
+
+def test_a_deployed_sequence_model_recommends_with_the_customers_history(customers):
     with connect() as c:
         model_id = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
         c.execute("SELECT * FROM rar_deploy(%s)", (model_id,))
-        c.execute("SELECT rar_register('shoppers_src', 'shoppers', tid_column => 'basket', item_column => 'item')")
-        rows = c.execute(
-            "SELECT item FROM rar_recommend(ARRAY['theme3_0', 'noise1'], 5, 'shoppers_src', method => 'model')"
-        ).fetchall()
-        assert len(rows) == 5 and all(r[0] not in ("theme3_0", "noise1") for r in rows)
+        register(c)
+        columns = c.execute("SELECT read_columns FROM rar.models WHERE model_id = %s", (model_id,)).fetchone()[0]
+        assert columns == {"tid_column": "basket", "item_column": "item", "customer_column": "customer",
+                           "time_column": "sold_at"}
+        # The basket shows noise only: the customer's theme comes first with
+        # the history, and seldom without it.
+        with_history = without = 0
+        customers_asked = range(0, 1000, 25)
+        for cust in customers_asked:
+            theme = f"theme{cust % 20}_"
+            rows = top(c, str(cust))
+            assert len(rows) == 5 and all(r[0] not in ("noise1", "noise2") for r in rows)
+            assert "after the customer's 8 earlier baskets" in rows[0][1], rows[0]
+            with_history += rows[0][0].startswith(theme)
+            without += top(c)[0][0].startswith(theme)
+        n = len(customers_asked)
+        print(f"theme first: {with_history}/{n} with the customer's history, {without}/{n} without")
+        assert with_history >= 0.8 * n and without <= 0.3 * n, (with_history, without)
+        # A customer the table does not know has no history: as without one.
+        unknown = top(c, "999999")
+        assert [r[0] for r in unknown] == [r[0] for r in top(c)]
+        assert "after the customer's 0 earlier baskets" in unknown[0][1]
+        # The latest `history` (10) baskets count: ten newer baskets of
+        # another theme (in a transaction, rolled back) turn the customer.
+        assert top(c, "7")[0][0].startswith("theme7_")
+        c.execute("BEGIN")
+        c.execute(
+            "INSERT INTO shoppers SELECT 900000 + k, 7, '2026-02-01 10:00+00'::timestamptz + k * interval '1 day',"
+            " 'theme0_' || (k % 5) FROM generate_series(1, 10) k"
+        )
+        turned = top(c, "7")
+        c.execute("ROLLBACK")
+        assert turned[0][0].startswith("theme0_"), turned
+        assert "after the customer's 10 earlier baskets" in turned[0][1], turned[0]
+
+
+def test_customer_is_checked(customers):
+    with connect() as c:
+        register(c)
+        gru = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
+        c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+        with pytest.raises(psycopg.Error) as e:
+            top(c, "7", method="rules")
+        assert e.value.sqlstate == "22023" and "customer" in str(e.value), e.value
+        # The customer column is an integer: the customer is one.
+        with pytest.raises(psycopg.Error) as e:
+            top(c, "seven")
+        assert e.value.sqlstate == "22P02", e.value
+        # A basket-only model reads no customer: said, not refused.
+        mlp = train(c, customers, "mlp")[0]
         notices = []
         c.add_notice_handler(lambda d: notices.append(d.message_primary))
-        out = c.execute(
-            "SELECT subject, metric FROM rar_evaluate('shoppers_src', 0.01, 0.1, 3, methods => '{exact}')"
+        as_mlp = c.execute(
+            "SELECT item FROM rar_recommend(ARRAY['noise1'], 5, 'shoppers_src', method => 'model', model_id => %s,"
+            " customer => '7')",
+            (mlp,),
         ).fetchall()
-        assert not [r for r in out if r[0] == "model"]
-        assert any("sequence model 'gru'" in n for n in notices), notices
-        assert any(r[0] == "popularity" for r in out)
+        plain = c.execute(
+            "SELECT item FROM rar_recommend(ARRAY['noise1'], 5, 'shoppers_src', method => 'model', model_id => %s)",
+            (mlp,),
+        ).fetchall()
+        assert as_mlp == plain
+        assert any("ignored customer" in n for n in notices), notices
+
+
+def evaluate(c):
+    out = c.execute(
+        "SELECT subject, metric, k, value FROM rar_evaluate('shoppers_src', 0.01, 0.1, 3, methods => '{exact}')"
+    ).fetchall()
+    return {(s, m, k): v for s, m, k, v in out}
+
+
+def test_evaluate_judges_the_sequence_model_on_the_same_cases(customers):
+    with connect() as c:
+        register(c)
+        mlp = train(c, customers, "mlp")[0]
+        gru = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
+        c.execute("SELECT * FROM rar_deploy(%s)", (mlp,))
+        by_mlp = evaluate(c)
+        c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary))
+        by_gru = evaluate(c)
+        assert not notices, notices
+        # The same held-out cases: the rules and popularity figures agree to
+        # the last digit whichever model is deployed.
+        for key, value in by_mlp.items():
+            if key[0] != "model":
+                assert by_gru[key] == value, (key, value, by_gru[key])
+        assert by_gru[("split", "completion_cases", None)] > 100
+        gru_recall, mlp_recall = by_gru[("model", "recall", 10)], by_mlp[("model", "recall", 10)]
+        print(f"test recall@10: gru {gru_recall:.4f}, mlp {mlp_recall:.4f}, "
+              f"popularity {by_gru[('popularity', 'recall', 10)]:.4f}")
+        assert gru_recall > mlp_recall + 0.15, (gru_recall, mlp_recall)
         # Neural rules read the deployed model on itemsets alone (as for a
         # customer without history): the call works on a sequence model.
         c.execute("SELECT count(*) FROM rar_mine('shoppers_src', min_support => 0.01, method => 'neural')").fetchone()
+
+
+def test_the_customer_is_found_whatever_the_columns_type(customers):
+    """The customer is compared as text for string columns, in the column's
+    type for others with an ordering (integers here: an index can serve
+    it), and as the column's text for types without one (json): each finds
+    the same baskets."""
+    with connect() as c:
+        register(c)
+        gru = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
+        c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+        expected = top(c, "7")
+        c.execute("BEGIN")
+        c.execute("ALTER TABLE shoppers ADD COLUMN customer_text varchar(10), ADD COLUMN customer_json json,"
+                  " ADD COLUMN customer_numeric numeric")
+        c.execute("UPDATE shoppers SET customer_text = customer, customer_json = to_json(customer),"
+                  " customer_numeric = customer")
+        c.execute("CREATE INDEX ON shoppers (customer)")
+        for column, value in [("customer_text", "7"), ("customer_json", "7"), ("customer_numeric", "7.0"),
+                              ("customer", "7")]:
+            c.execute("UPDATE rar.models SET read_columns = jsonb_set(read_columns, '{customer_column}', to_jsonb(%s::text))"
+                      " WHERE model_id = %s", (column, gru))
+            assert top(c, value) == expected, column
+        c.execute("ROLLBACK")

@@ -135,14 +135,19 @@ pub fn rank_by_rules(rules: &[Rule], vis: &HashSet<&str>, hidden: &str) -> Optio
 /// A completion case: the item hidden, and the basket's other items.
 pub type Case<'a> = (&'a str, Vec<&'a str>);
 
+/// Fewest items of a held-out basket that makes a completion case.
+const CASE_ITEMS: usize = 2;
+
 /// One case per held-out basket of two items or more: one item hidden,
 /// chosen by a fixed generator (the same cases on every run), the others
-/// visible.
+/// visible. Baskets given in the same order give the same cases: callers
+/// sort them (each basket's items, then the baskets) so that the order the
+/// table was read in does not matter.
 pub fn completion_cases<'a>(baskets: &[Vec<&'a str>]) -> Vec<Case<'a>> {
     let mut state = 0x9E37_79B9_7F4A_7C15u64;
     let mut cases = Vec::new();
     for items in baskets {
-        if items.len() < 2 {
+        if items.len() < CASE_ITEMS {
             continue;
         }
         state = state.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
@@ -151,6 +156,11 @@ pub fn completion_cases<'a>(baskets: &[Vec<&'a str>]) -> Vec<Case<'a>> {
         cases.push((items[h], visible));
     }
     cases
+}
+
+/// For each case of [`completion_cases`], the index of its basket.
+pub fn case_baskets(baskets: &[Vec<&str>]) -> Vec<usize> {
+    (0..baskets.len()).filter(|&i| baskets[i].len() >= CASE_ITEMS).collect()
 }
 
 /// Items by the number of training baskets holding them, most first (ties
@@ -168,13 +178,14 @@ pub fn by_popularity<'a>(baskets: &[Vec<&'a str>]) -> Vec<&'a str> {
 }
 
 /// Ranks the hidden item of each case by popularity, by each rule set, and
-/// by `model` when given (it returns the hidden item's rank among the items
-/// not visible). `tick` is called now and then.
+/// by `model` when given (called with the case's index, its visible items
+/// as a list and as a set, and the hidden item; it returns the hidden
+/// item's rank among the items not visible). `tick` is called now and then.
 pub fn completion(
     cases: &[Case],
     popular: &[&str],
     rule_sets: &[&[Rule]],
-    mut model: Option<&mut dyn FnMut(&[&str], &HashSet<&str>, &str) -> Option<usize>>,
+    mut model: Option<&mut dyn FnMut(usize, &[&str], &HashSet<&str>, &str) -> Option<usize>>,
     tick: &mut dyn FnMut(),
 ) -> (Ranks, Vec<Ranks>, Ranks) {
     let (mut pop, mut by_model) = (Ranks::default(), Ranks::default());
@@ -186,7 +197,7 @@ pub fn completion(
             ranks.add(rank_by_rules(rules, &vis, hidden));
         }
         if let Some(m) = model.as_mut() {
-            by_model.add(m(visible, &vis, hidden));
+            by_model.add(m(n, visible, &vis, hidden));
         }
         if n % 256 == 0 {
             tick();
@@ -267,9 +278,15 @@ mod tests {
         let popular = by_popularity(&baskets);
         assert_eq!(popular, ["a", "b", "c"]);
         let rules = vec![rule(&["a"], "b", 0.9, 1.0), rule(&["b"], "a", 0.9, 1.0)];
-        let mut always_first = |_: &[&str], _: &HashSet<&str>, _: &str| Some(0);
+        assert_eq!(case_baskets(&baskets), [0, 1, 3], "the basket of each case");
+        let mut seen = Vec::new();
+        let mut always_first = |n: usize, _: &[&str], _: &HashSet<&str>, _: &str| {
+            seen.push(n);
+            Some(0)
+        };
         let (pop, by_rules, by_model) = completion(&cases, &popular, &[&rules], Some(&mut always_first), &mut || {});
         assert_eq!((pop.n, by_rules[0].n, by_model.n), (3, 3, 3));
+        assert_eq!(seen, [0, 1, 2], "the model is told each case's index");
         assert_eq!(value(&by_model.rows("m"), "recall", Some(5)), 1.0);
         let r = value(&pop.rows("p"), "recall", Some(5));
         assert!(r > 0.0 && r <= 1.0);

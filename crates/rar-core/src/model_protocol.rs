@@ -52,6 +52,20 @@ pub struct HistoryArrays {
     pub valid_refs: *const u32,
 }
 
+/// The earlier baskets of the baskets being scored (`rar_model_score`'s
+/// last argument, NULL for none), for the sequence model: `pool` as in
+/// [`HistoryArrays`]; the earlier baskets of scored basket `i` are
+/// `refs[offsets[i]..offsets[i + 1]]`, indices into the pool, oldest first.
+/// The basket-only models ignore them.
+#[repr(C)]
+pub struct ScoreHistory {
+    pub pool_offsets: *const u64,
+    pub pool_items: *const u32,
+    pub n_pool: u64,
+    pub offsets: *const u64,
+    pub refs: *const u32,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -8,7 +8,7 @@
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 
-use rar_core::model_protocol::{HistoryArrays, ModelError};
+use rar_core::model_protocol::{HistoryArrays, ModelError, ScoreHistory};
 
 use crate::config::TrainConfig;
 use crate::data::{Histories, HistoryData, SparseBaskets};
@@ -20,7 +20,7 @@ pub type ProgressFn = extern "C" fn(*mut c_void, *const c_char) -> i32;
 /// ABI version; the extension checks it after loading the library.
 #[no_mangle]
 pub extern "C" fn rar_model_abi_version() -> u32 {
-    2
+    3
 }
 
 /// Checks settings without training: NULL when valid, else an error report
@@ -213,22 +213,34 @@ pub unsafe extern "C" fn rar_model_load(
 }
 
 /// Scores `n` baskets (CSR) with a loaded model into `out` (`n × vocab`
-/// floats). Returns 0, or 1 on a libtorch error.
+/// floats), the sequence model with `history` (NULL: customers without
+/// earlier baskets). Returns 0, or 1 on a libtorch error or an index
+/// outside the vocabulary or the pool.
 ///
 /// # Safety
-/// `model` comes from `rar_model_load`; the arrays have the sizes above.
+/// `model` comes from `rar_model_load`; the arrays have the sizes above;
+/// `history` is NULL or points to arrays of the sizes [`ScoreHistory`] says.
 #[no_mangle]
 pub unsafe extern "C" fn rar_model_score(
     model: *mut c_void,
     offsets: *const u64,
     items: *const u32,
     n: u64,
+    history: *const ScoreHistory,
     out: *mut f32,
 ) -> i32 {
     let scorer = &*(model as *const Scorer);
     let b = sparse(offsets, items, n);
+    let earlier =
+        history.as_ref().map(|h| (sparse(h.pool_offsets, h.pool_items, h.n_pool), histories(h.offsets, h.refs, n)));
+    if let Some((pool, refs)) = &earlier {
+        let vocab = scorer.vocab() as u64;
+        if pool.items.iter().any(|&i| i as u64 >= vocab) || refs.refs.iter().any(|&k| k as usize >= pool.len()) {
+            return 1;
+        }
+    }
     let lists: Vec<&[u32]> = (0..b.len()).map(|i| b.basket(i)).collect();
-    match catch_unwind(AssertUnwindSafe(|| scorer.score(&lists))) {
+    match catch_unwind(AssertUnwindSafe(|| scorer.score(&lists, earlier.as_ref().map(|(p, r)| (p, r))))) {
         Ok(scores) => {
             std::ptr::copy_nonoverlapping(scores.as_ptr(), out, scores.len());
             0

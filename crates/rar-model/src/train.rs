@@ -452,19 +452,30 @@ impl Scorer {
         Ok(Scorer { _vs: vs, net, config: config.clone(), vocab })
     }
 
+    /// Items in the model's vocabulary.
+    pub fn vocab(&self) -> i64 {
+        self.vocab
+    }
+
     /// For each basket, the probability of every vocabulary item
-    /// (`sigmoid(logit)`), row after row. The `gru` model reads each basket
-    /// as that of a customer without earlier baskets.
-    pub fn score(&self, baskets: &[&[u32]]) -> Vec<f32> {
+    /// (`sigmoid(logit)`), row after row. The `gru` model reads each
+    /// basket's earlier baskets from `history` (basket `i`'s are
+    /// `history.1.of(i)`, indices into the pool `history.0`); without them,
+    /// as those of a customer without earlier baskets. The basket-only
+    /// models ignore `history`.
+    pub fn score(&self, baskets: &[&[u32]], history: HistoryOf<'_>) -> Vec<f32> {
         if baskets.is_empty() {
             return Vec::new();
         }
         tch::no_grad(|| {
             let mut b = batch(baskets, self.vocab, self.config.max_basket_items, Device::Cpu);
             if self.config.model == "gru" {
-                let none: Vec<Vec<&[u32]>> = vec![Vec::new(); baskets.len()];
+                let rows: Vec<Vec<&[u32]>> = match history {
+                    Some((pool, h)) => histories_of(pool, h, 0..baskets.len()),
+                    None => vec![Vec::new(); baskets.len()],
+                };
                 b.history = Some(history_batch(
-                    &none,
+                    &rows,
                     self.vocab,
                     self.config.history,
                     self.config.max_basket_items,

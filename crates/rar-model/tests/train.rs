@@ -176,7 +176,7 @@ fn a_saved_model_scores_the_same_after_loading() {
     let out = train(&c, &data, &mut |_| Control::Continue).unwrap();
     let scorer = rar_model::train::Scorer::load(&c, data.vocab, &out.weights).unwrap();
     // Theme 3 is items 28..34: a basket with three of them ranks the others high.
-    let scores = scorer.score(&[&[28, 29, 30]]);
+    let scores = scorer.score(&[&[28, 29, 30]], None);
     assert_eq!(scores.len(), 130);
     let mut order: Vec<usize> = (0..130).filter(|i| ![28, 29, 30].contains(i)).collect();
     order.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
@@ -251,6 +251,23 @@ fn the_sequence_model_reads_what_the_basket_cannot_show() {
     let h = data.history.as_ref().unwrap();
     let (m, _) = scorer.metrics(&data.valid, Some((&h.pool, &h.valid)), &data.item_counts);
     assert!((m.recall_at_10 - with_history).abs() < 1e-9, "{} against {with_history}", m.recall_at_10);
+    // Scoring a customer's basket with and without its earlier baskets (as
+    // rar_recommend does): shown only the noise of each validation basket,
+    // the customer's theme comes first when the history is given.
+    let noise: Vec<Vec<u32>> =
+        (0..data.valid.len()).map(|i| data.valid.basket(i).iter().copied().filter(|&x| x >= 100).collect()).collect();
+    let lists: Vec<&[u32]> = noise.iter().map(Vec::as_slice).collect();
+    let theme_first = |scores: &[f32]| {
+        let hits = scores.chunks(130).enumerate().filter(|(c, s)| {
+            let best = (0..100).max_by(|&a, &b| s[a].total_cmp(&s[b])).unwrap_or(0);
+            best / 5 == c % 20
+        });
+        hits.count() as f64 / lists.len() as f64
+    };
+    let with = theme_first(&scorer.score(&lists, Some((&h.pool, &h.valid))));
+    let without = theme_first(&scorer.score(&lists, None));
+    println!("theme first: {with:.3} with history, {without:.3} without");
+    assert!(with > 0.8 && without < 0.3, "theme first {with:.3} with history, {without:.3} without");
     // Without histories the caller is told, not given a basket-only model.
     let no_history = TrainData { history: None, ..data };
     assert!(matches!(train(&c, &no_history, &mut |_| Control::Continue), Err(TrainError::Config(_))));
