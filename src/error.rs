@@ -306,6 +306,19 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// A column a model recorded reading (`rar.models.read_columns`) that
+    /// its table no longer has.
+    ModelColumnGone {
+        model_id: i64,
+        relation: String,
+        column: String,
+    },
+    /// A superuser reading a view or foreign table a role without superuser owns.
+    SuperuserReadsUserView {
+        function: &'static str,
+        relation: String,
+        owner: String,
+    },
     /// A quarantine table that serves another table (dropped since) of the same name.
     QuarantineOfAnother {
         quarantine: String,
@@ -818,6 +831,20 @@ impl RarError {
             )
             .set_detail("The table's triggers, rules, defaults and constraints would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner: SET ROLE {owner}; then call {function} again.")),
+            RarError::ModelColumnGone { model_id, relation, column } => ErrorReport::new(
+                ERRCODE_UNDEFINED_COLUMN,
+                format!("model {model_id} reads column \"{column}\" of {relation}, which has no such column now"),
+                F,
+            )
+            .set_detail("A sequence model reads customers' earlier baskets through the columns it was trained on (rar.models.read_columns).")
+            .set_hint("Train the model again with rar_train on the table's columns now, or deploy another one with rar_deploy(model_id)."),
+            RarError::SuperuserReadsUserView { function, relation, owner } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("a superuser does not read {relation} for {function}: it is a view or foreign table {owner} owns"),
+                F,
+            )
+            .set_detail("The functions in its definition would run with the superuser's rights.")
+            .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
             RarError::QuarantineOfAnother { quarantine, relation } => ErrorReport::new(
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("quarantine table {quarantine} serves another table named like {relation}"),

@@ -22,6 +22,12 @@ pub struct Row {
     pub items: Vec<String>,
 }
 
+/// A line's customer as text, as every reader compares it: by its bytes
+/// (the "C" collation), so that a customer is the same text everywhere.
+fn customer_text(src: &Source, customer: &str) -> String {
+    format!("({}) COLLATE pg_catalog.\"C\"", src.text_of(customer))
+}
+
 /// The customer column `name`: present and one value per line.
 pub fn customer_column(src: &Source, name: &str) {
     let col = src.column(name).unwrap_or_else(|| src.undefined_column(name).raise());
@@ -43,6 +49,21 @@ pub struct Budget {
     pub lines: usize,
 }
 
+impl Budget {
+    /// Charges the histories of `customers` (one per basket read, each
+    /// given at most `max` earlier baskets) before they are built: 54000
+    /// when they would pass the limit.
+    pub fn charge_histories(&mut self, customers: &[Option<&str>], max: usize) -> Result<(), RarError> {
+        let refs = rar_core::history::earlier_count(customers, max);
+        // Each list's header, its entries, and the copy handed to the model.
+        self.bytes = self.bytes.saturating_add(customers.len() as u64 * 32).saturating_add(refs.saturating_mul(8));
+        if self.bytes > self.limit {
+            return Err(RarError::InputTooLarge { lines: self.lines, limit_bytes: self.limit });
+        }
+        Ok(())
+    }
+}
+
 /// The baskets of `set` ('train' or 'validation') of `split`, each with
 /// its customer and time.
 pub fn read_set(
@@ -57,13 +78,15 @@ pub fn read_set(
 ) -> Result<Vec<Row>, RarError> {
     let filter = splits::filter(src, split, set);
     let key = src.basket_key(tid);
-    let item = quote_identifier(item);
     let sql = format!(
-        "SELECT {key}::pg_catalog.text, pg_catalog.min({cust}::pg_catalog.text), \
+        "SELECT {key_text}, pg_catalog.min({cust}), \
                 pg_catalog.date_part('epoch', pg_catalog.min({at}))::pg_catalog.float8, \
-                pg_catalog.array_agg({item}::pg_catalog.text) FILTER (WHERE {item} IS NOT NULL) \
+                pg_catalog.array_agg({item_text}) FILTER (WHERE {item} IS NOT NULL) \
          FROM {tab} WHERE {key} IS NOT NULL AND ({clause}) GROUP BY {key}",
-        cust = quote_identifier(customer),
+        key_text = src.basket_text(tid),
+        cust = customer_text(src, customer),
+        item_text = src.text_of(item),
+        item = quote_identifier(item),
         at = splits::absolute_time(src, time),
         tab = src.quoted,
         clause = filter.clause,
@@ -136,18 +159,24 @@ pub struct Encoded {
 }
 
 impl Encoded {
-    pub fn new(sets: &[Vec<Row>; 2], index: &std::collections::HashMap<&str, u32>, max: usize) -> Encoded {
+    pub fn new(
+        sets: &[Vec<Row>; 2],
+        index: &std::collections::HashMap<&str, u32>,
+        max: usize,
+        budget: &mut Budget,
+    ) -> Result<Encoded, RarError> {
         use rar_core::vocab::csr;
         let rows: Vec<&Row> = sets.iter().flatten().collect();
         let (offsets, items) = csr(rows.iter().map(|r| known_items(&r.items, |i| index.get(i).copied())));
         let starts = [0, sets[0].len(), rows.len()];
         let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
+        budget.charge_histories(&customers, max)?;
         let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let mut earlier = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
         let valid = csr(earlier.drain(starts[1]..));
         let train = csr(earlier.drain(..));
-        Encoded { offsets, items, starts, train, valid }
+        Ok(Encoded { offsets, items, starts, train, valid })
     }
 
     /// The baskets of set `k` (0 training, 1 validation), as offsets and items.
@@ -200,11 +229,12 @@ impl SequenceColumns {
         }
     }
 
-    /// Checks the columns against the table as it is now.
-    pub fn check(&self, src: &Source) {
-        for c in [&self.tid, &self.item] {
-            if src.column(c).is_none() {
-                src.undefined_column(c).raise();
+    /// Checks the columns of model `model_id` against the table as it is now.
+    pub fn check(&self, src: &Source, model_id: i64) {
+        let tid_there = rar_core::layout::basket_columns(&src.columns, &self.tid).is_ok();
+        for (c, there) in [(&self.tid, tid_there), (&self.item, false), (&self.customer, false), (&self.time, false)] {
+            if !there && src.column(c).is_none() {
+                RarError::ModelColumnGone { model_id, relation: src.display.clone(), column: c.clone() }.raise();
             }
         }
         customer_column(src, &self.customer);
@@ -241,7 +271,7 @@ fn customer_is_param(src: &Source, customer: &str) -> Result<String, RarError> {
     Ok(match base {
         Some((_, true, _)) => format!("{quoted} = $1"),
         Some((t, false, true)) => format!("{quoted} = $1::pg_catalog.text::pg_catalog.{t}"),
-        _ => format!("{quoted}::pg_catalog.text = $1"),
+        _ => format!("{} = $1", customer_text(src, customer)),
     })
 }
 
@@ -257,11 +287,19 @@ pub fn customer_baskets(
     let key = src.basket_key(&cols.tid);
     let item = quote_identifier(&cols.item);
     let at = splits::absolute_time(src, &cols.time);
+    // The lines the comparison in the column's type finds (an index can
+    // serve it) are then kept by their exact text, as training tells
+    // customers apart ('7.0' is not '7'; case counts whatever the column's
+    // collation); baskets without items are no baskets, as in training.
     let sql = format!(
-        "SELECT pg_catalog.array_agg({item}::pg_catalog.text) FILTER (WHERE {item} IS NOT NULL) \
+        "SELECT pg_catalog.array_agg({item_text}) FILTER (WHERE {item} IS NOT NULL) \
          FROM {tab} WHERE {key} IS NOT NULL AND {is_customer} GROUP BY {key} \
+         HAVING pg_catalog.min({cust}) = $1 AND pg_catalog.count({item}) > 0 \
          ORDER BY pg_catalog.min({at}) IS NULL DESC, pg_catalog.min({at}) DESC, \
-                  {key}::pg_catalog.text COLLATE pg_catalog.\"C\" DESC LIMIT $2",
+                  ({key_text}) COLLATE pg_catalog.\"C\" DESC LIMIT $2",
+        item_text = src.text_of(&cols.item),
+        key_text = src.basket_text(&cols.tid),
+        cust = customer_text(src, &cols.customer),
         tab = src.quoted,
         is_customer = customer_is_param(src, &cols.customer)?,
     );

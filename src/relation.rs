@@ -28,7 +28,13 @@ pub struct Source {
     pub row_security: bool,
     /// Whether the caller is a superuser and the owner is not.
     pub superuser_on_user_table: bool,
+    /// Whether it is a view or foreign table (reading it runs its
+    /// definition's functions, as the reader).
+    pub view_like: bool,
     pub columns: Vec<ColumnInfo>,
+    /// Columns whose type is not one of `pg_catalog`'s: a role may have
+    /// given it a cast to text of its own (see [`Source::text_of`]).
+    user_typed: Vec<String>,
 }
 
 fn kind(category: &str, elem_category: &str) -> ColumnKind {
@@ -116,10 +122,11 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             };
             return Err(RarError::WrongObject { display, what, hint });
         }
-        let mut columns = Vec::new();
+        let (mut columns, mut user_typed) = (Vec::new(), Vec::new());
         let rows = client.select(
             "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
-                    t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, '') \
+                    t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, ''), \
+                    t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
              FROM pg_catalog.pg_attribute a \
              JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid \
              LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
@@ -134,6 +141,9 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             let type_name: String = row.get(2)?.unwrap_or_default();
             let cat: String = row.get(3)?.unwrap_or_default();
             let elem: String = row.get(4)?.unwrap_or_default();
+            if !row.get::<bool>(5)?.unwrap_or(false) {
+                user_typed.push(name.clone());
+            }
             columns.push(ColumnInfo { name, type_name, kind: kind(&cat, &elem), numeric: cat == "N" });
         }
         Ok(Source {
@@ -147,7 +157,9 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             managed,
             row_security,
             superuser_on_user_table,
+            view_like: matches!(relkind.as_str(), "v" | "f"),
             columns,
+            user_typed,
         })
     })
 }
@@ -221,6 +233,42 @@ impl Source {
                 owner: self.owner.clone(),
             }
             .raise();
+        }
+    }
+
+    /// Raises 42501 when a superuser would read a view or foreign table a
+    /// role without superuser owns: the functions in its definition would
+    /// run with the superuser's rights (as `CALL rar_refresh` refuses).
+    pub fn check_not_superuser_reading_user_view(&self) {
+        if self.superuser_on_user_table && self.view_like {
+            RarError::SuperuserReadsUserView {
+                function: self.function,
+                relation: self.display.clone(),
+                owner: self.owner.clone(),
+            }
+            .raise();
+        }
+    }
+
+    /// The SQL text of column `name`'s value: a cast to text for
+    /// `pg_catalog`'s types, else the type's output function (`format`),
+    /// which no role but a superuser defines: a cast to text a role created
+    /// for its own type never runs in the caller's name.
+    pub fn text_of(&self, name: &str) -> String {
+        let quoted = pgrx::spi::quote_identifier(name);
+        if self.user_typed.iter().any(|c| c == name) {
+            format!("pg_catalog.format('%s', {quoted})")
+        } else {
+            format!("{quoted}::pg_catalog.text")
+        }
+    }
+
+    /// The SQL text of the basket id of `tid`: [`Source::text_of`] its
+    /// column, or the row of several columns as text (record output).
+    pub fn basket_text(&self, tid: &str) -> String {
+        match self.basket_columns(tid).as_slice() {
+            [one] => self.text_of(&one.name),
+            _ => self.basket_key(tid),
         }
     }
 

@@ -289,7 +289,8 @@ impl Customers {
         index: &std::collections::HashMap<String, u32>,
     ) -> Customers {
         let cols = history::SequenceColumns::of(model_id).or_raise();
-        cols.check(src);
+        cols.check(src, model_id);
+        src.check_not_superuser_reading_user_view();
         let mut budget = history::Budget { limit: gucs::memory_limit_bytes(), bytes: 0, lines: 0 };
         let mut rows = Vec::new();
         let mut held_out = Vec::new();
@@ -303,6 +304,7 @@ impl Customers {
             rows.extend(part);
         }
         let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
+        budget.charge_histories(&customers, max).or_raise();
         let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
         let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
         let earlier_all = rar_core::history::earlier_baskets(&customers, &times, &ids, max);

@@ -134,7 +134,8 @@ fn earlier_baskets(model_id: i64, model: &model_lib::LoadedModel, customer: &str
             .unwrap_or_else(|| RarError::BadModel { model_id, message: "It is not in rar.models.".into() }.raise());
     let cols = history::SequenceColumns::of(model_id).or_raise();
     let src = relation::describe(Relation(table), "rar_recommend");
-    cols.check(&src);
+    cols.check(&src, model_id);
+    src.check_not_superuser_reading_user_view();
     let baskets = history::customer_baskets(&src, &cols, customer, max).or_raise();
     let pool: Vec<Vec<u32>> =
         baskets.iter().map(|b| history::known_items(b, |i| model.index.get(i).copied())).collect();

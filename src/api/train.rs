@@ -176,7 +176,7 @@ pub fn train(
     let memory = gucs::memory_limit_bytes();
     // The sequence model reads each basket with its customer and time, set
     // by set; the others read baskets alone (through the basket cache).
-    let customers = sequence.map(|(customer, time)| {
+    let mut customers = sequence.map(|(customer, time)| {
         history::customer_column(&src, customer);
         src.time_column(time, "time of a basket", "of type date, timestamp or timestamptz");
         let Layout::Long { item, .. } = &layout else {
@@ -187,12 +187,13 @@ pub fn train(
             .raise()
         };
         let mut budget = history::Budget { limit: memory, bytes: 0, lines: 0 };
-        ["train", "validation"].map(|set| {
+        let sets = ["train", "validation"].map(|set| {
             history::read_set(&src, &tid, item, customer, time, &the_split, set, &mut budget).or_raise()
-        })
+        });
+        (sets, budget)
     });
     let ((train_b, stats), (valid_b, _)) = match &customers {
-        Some([train, valid]) => (history::baskets(train), history::baskets(valid)),
+        Some(([train, valid], _)) => (history::baskets(train), history::baskets(valid)),
         None => (
             reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, "train")), memory, true)
                 .or_raise(),
@@ -209,10 +210,10 @@ pub fn train(
     let index: HashMap<&str, u32> = vocab.iter().enumerate().map(|(k, v)| (v.as_str(), k as u32)).collect();
     // With customers, the baskets go over in the order of their rows, which
     // the histories name.
-    let (history_parts, (t_off, t_items), (v_off, v_items)) = match &customers {
-        Some(sets) => {
+    let (history_parts, (t_off, t_items), (v_off, v_items)) = match &mut customers {
+        Some((sets, budget)) => {
             let max = cfg["history"].as_i64().unwrap_or(rar_core::history::DEFAULT_HISTORY) as usize;
-            let h = history::Encoded::new(sets, &index, max);
+            let h = history::Encoded::new(sets, &index, max, budget).or_raise();
             let (t, v) = (h.set(0), h.set(1));
             (Some(h), t, v)
         }

@@ -85,6 +85,14 @@ def register(c):
     )
 
 
+def deployed_gru(c, table):
+    """A sequence model of `table`, trained and deployed; its id."""
+    register(c)
+    gru = train(c, table, "gru", customer_column="customer", time_column="sold_at")[0]
+    c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+    return gru
+
+
 def top(c, customer=None, method="model", basket=("noise1", "noise2")):
     return c.execute(
         "SELECT item, evidence FROM rar_recommend(%s, 5, 'shoppers_src', method => %s, customer => %s)",
@@ -134,9 +142,7 @@ def test_a_deployed_sequence_model_recommends_with_the_customers_history(custome
 
 def test_customer_is_checked(customers):
     with connect() as c:
-        register(c)
-        gru = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
-        c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+        gru = deployed_gru(c, customers)
         with pytest.raises(psycopg.Error) as e:
             top(c, "7", method="rules")
         assert e.value.sqlstate == "22023" and "customer" in str(e.value), e.value
@@ -196,24 +202,104 @@ def test_evaluate_judges_the_sequence_model_on_the_same_cases(customers):
 
 
 def test_the_customer_is_found_whatever_the_columns_type(customers):
-    """The customer is compared as text for string columns, in the column's
-    type for others with an ordering (integers here: an index can serve
-    it), and as the column's text for types without one (json): each finds
-    the same baskets."""
+    """The lines of a customer are found in the column's own type where it
+    has an ordering (an index can serve it), else as text, and kept by
+    their exact text, as training tells customers apart: '7.0' is not '7',
+    case counts whatever the column's collation."""
     with connect() as c:
-        register(c)
-        gru = train(c, customers, "gru", customer_column="customer", time_column="sold_at")[0]
-        c.execute("SELECT * FROM rar_deploy(%s)", (gru,))
+        gru = deployed_gru(c, customers)
         expected = top(c, "7")
+        nobody = top(c, "999999")
+        assert expected != nobody
         c.execute("BEGIN")
+        c.execute("CREATE COLLATION IF NOT EXISTS any_case (provider = icu, locale = 'und-u-ks-level2',"
+                  " deterministic = false)")
         c.execute("ALTER TABLE shoppers ADD COLUMN customer_text varchar(10), ADD COLUMN customer_json json,"
-                  " ADD COLUMN customer_numeric numeric")
+                  " ADD COLUMN customer_numeric numeric, ADD COLUMN customer_ci text COLLATE any_case")
         c.execute("UPDATE shoppers SET customer_text = customer, customer_json = to_json(customer),"
-                  " customer_numeric = customer")
+                  " customer_numeric = customer, customer_ci = 'c' || customer")
         c.execute("CREATE INDEX ON shoppers (customer)")
-        for column, value in [("customer_text", "7"), ("customer_json", "7"), ("customer_numeric", "7.0"),
-                              ("customer", "7")]:
+        c.execute("CREATE INDEX ON shoppers (customer_numeric)")
+        cases = [("customer_text", "7", expected), ("customer_json", "7", expected),
+                 ("customer_numeric", "7", expected), ("customer_numeric", "7.0", nobody),
+                 ("customer_ci", "c7", expected), ("customer_ci", "C7", nobody), ("customer", "7", expected)]
+        for column, value, want in cases:
             c.execute("UPDATE rar.models SET read_columns = jsonb_set(read_columns, '{customer_column}', to_jsonb(%s::text))"
                       " WHERE model_id = %s", (column, gru))
-            assert top(c, value) == expected, column
+            assert top(c, value) == want, (column, value)
         c.execute("ROLLBACK")
+
+
+def test_baskets_without_items_are_not_history(customers):
+    with connect() as c:
+        gru = deployed_gru(c, customers)
+        before = top(c, "7")
+        c.execute("BEGIN")
+        c.execute("INSERT INTO shoppers SELECT 800000 + k, 7, '2026-03-01 10:00+00'::timestamptz + k * interval '1 day',"
+                  " NULL FROM generate_series(1, 10) k")
+        after = top(c, "7")
+        c.execute("ROLLBACK")
+        assert after == before and "after the customer's 8 earlier baskets" in after[0][1], after
+
+
+def test_no_role_but_a_superuser_defines_how_a_customer_reads(customers):
+    """A superuser asking for a customer's recommendations never runs code
+    a table owner without superuser wrote: not a cast of the owner's type
+    to text (the type's output function is used), not a view's functions
+    (refused, 42501, as CALL rar_refresh refuses)."""
+    with connect() as c:
+        c.execute("DROP TABLE IF EXISTS owned_shoppers CASCADE")
+        c.execute("DROP TYPE IF EXISTS shopper_name CASCADE")
+        c.execute("DROP ROLE IF EXISTS shop_owner")
+        c.execute("CREATE ROLE shop_owner")
+        c.execute("GRANT CREATE ON SCHEMA public TO shop_owner")
+        c.execute("GRANT SELECT ON shoppers TO shop_owner")
+        c.execute("SET ROLE shop_owner")
+        c.execute("CREATE TYPE shopper_name AS ENUM ('c7', 'c8')")
+        c.execute("CREATE FUNCTION shopper_text(shopper_name) RETURNS text LANGUAGE plpgsql AS"
+                  " $$BEGIN RAISE NOTICE 'cast ran as %', current_user; RETURN 'x' || $1::name; END$$")
+        c.execute("CREATE CAST (shopper_name AS text) WITH FUNCTION shopper_text(shopper_name)")
+        c.execute("CREATE TABLE owned_shoppers AS SELECT basket, item, sold_at,"
+                  " CASE customer WHEN 7 THEN 'c7'::shopper_name WHEN 8 THEN 'c8'::shopper_name END AS customer"
+                  " FROM shoppers")
+        c.execute("CREATE FUNCTION spy(shopper_name) RETURNS shopper_name LANGUAGE plpgsql AS"
+                  " $$BEGIN RAISE NOTICE 'spy ran as %', current_user; RETURN $1; END$$")
+        c.execute("CREATE VIEW owned_view AS SELECT basket, item, sold_at, spy(customer) AS customer FROM owned_shoppers")
+        c.execute("SELECT rar_register('owned_src', 'owned_shoppers', tid_column => 'basket', item_column => 'item')")
+        c.execute("SELECT rar_register('owned_view_src', 'owned_view', tid_column => 'basket', item_column => 'item')")
+        gru = train(c, "owned_shoppers", "gru", customer_column="customer", time_column="sold_at")[0]
+        c.execute("RESET ROLE")
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary))
+        rows = c.execute("SELECT item, evidence FROM rar_recommend(ARRAY['noise1', 'noise2'], 5, 'owned_src',"
+                         " method => 'model', customer => 'c7')").fetchall()
+        assert rows and "after the customer's 8 earlier baskets" in rows[0][1], rows
+        c.execute("SELECT count(*) FROM rar_evaluate('owned_src', 0.01, 0.1, 3, methods => '{exact}')")
+        assert not [n for n in notices if "ran as" in n], notices
+        # The same model read through the owner's view: refused.
+        c.execute("UPDATE rar.models SET source = 'owned_view'::regclass WHERE model_id = %s", (gru,))
+        with pytest.raises(psycopg.Error) as e:
+            c.execute("SELECT * FROM rar_recommend(ARRAY['noise1'], 5, 'owned_view_src', method => 'model',"
+                      " model_id => %s, customer => 'c7')", (gru,))
+        assert e.value.sqlstate == "42501" and "SET ROLE shop_owner" in (e.value.diag.message_hint or ""), e.value
+        assert not [n for n in notices if "ran as" in n], notices
+        c.execute("SELECT rar_unregister('owned_src'); SELECT rar_unregister('owned_view_src')")
+        c.execute("DELETE FROM rar.models WHERE model_id = %s", (gru,))
+        c.execute("DROP TABLE owned_shoppers CASCADE")
+        c.execute("DROP FUNCTION spy(shopper_name)")
+        c.execute("DROP TYPE shopper_name CASCADE")
+        c.execute("REVOKE CREATE ON SCHEMA public FROM shop_owner")
+        c.execute("REVOKE SELECT ON shoppers FROM shop_owner")
+        c.execute("DROP ROLE shop_owner")
+
+
+def test_a_column_the_model_read_is_gone(customers):
+    with connect() as c:
+        gru = deployed_gru(c, customers)
+        c.execute("BEGIN")
+        c.execute("ALTER TABLE shoppers RENAME customer TO shopper")
+        with pytest.raises(psycopg.Error) as e:
+            top(c, "7")
+        c.execute("ROLLBACK")
+        assert e.value.sqlstate == "42703" and "customer" in str(e.value), e.value
+        assert "rar_train" in (e.value.diag.message_hint or ""), e.value.diag.message_hint

@@ -31,6 +31,25 @@ pub fn earlier_baskets(customers: &[Option<&str>], times: &[Option<f64>], ids: &
     out
 }
 
+/// How many entries [`earlier_baskets`] returns in all, computed from the
+/// customers alone (before anything is allocated): a customer with `m`
+/// baskets gives its `k`-th basket `min(k, max)` earlier ones.
+pub fn earlier_count(customers: &[Option<&str>], max: usize) -> u64 {
+    let mut baskets: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for c in customers.iter().flatten() {
+        *baskets.entry(c).or_default() += 1;
+    }
+    let max = max as u64;
+    baskets
+        .values()
+        .map(|&m| {
+            let ramp = m.min(max);
+            // 0 + 1 + ... + (ramp - 1), then `max` for each basket after.
+            ramp * ramp.saturating_sub(1) / 2 + (m - ramp) * max
+        })
+        .sum()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +63,9 @@ mod tests {
         // a's baskets by time then id: 6 (-infinity), 2 (1.0), 4 (3.0, "t1"),
         // 0 (3.0, "t2"), 5 (no time: last).
         assert_eq!(h, vec![vec![2, 4], vec![], vec![6], vec![], vec![6, 2], vec![4, 0], vec![]]);
+        for max in [0, 1, 2, 3, 10] {
+            let all: usize = earlier_baskets(&customers, &times, &ids, max).iter().map(Vec::len).sum();
+            assert_eq!(earlier_count(&customers, max), all as u64, "max {max}");
+        }
     }
 }
