@@ -2,10 +2,10 @@
 //! tuplestore the executor reads, as PostgreSQL's own set-returning
 //! functions do (`InitMaterializedSRF`), instead of one function call per
 //! row through pgrx's value-per-call protocol (which PostgreSQL's function
-//! scan then copies into a tuplestore of its own). An item's name becomes a
-//! `text` datum once per call, not once per rule that holds it. The
-//! tuplestore keeps at most `work_mem` in memory and spills to a temporary
-//! file beyond it.
+//! scan then copies into a tuplestore of its own). A rule's two `text[]`
+//! sides are laid out in place in reused buffers (`TextArray`), with no
+//! allocation per rule. The tuplestore keeps at most `work_mem` in memory
+//! and spills to a temporary file beyond it.
 //!
 //! The SQL declaration of a function that returns rows this way is in a
 //! `.sql` file (pgrx declares only the value-per-call protocol): see
@@ -26,10 +26,72 @@ pub struct RuleRows {
     /// Arrays and texts of the row being put; reset after each row (items
     /// can be long: a batch of rows could take any amount of memory).
     scratch: PgMemoryContexts,
-    /// `text` datums of names by rank, made when first needed.
-    names: Vec<Option<pg_sys::Datum>>,
-    names_cx: PgMemoryContexts,
+    /// Elements of a side too large for [`TextArray`].
     elems: Vec<pg_sys::Datum>,
+    /// The two sides of the row being put, built in place.
+    sides: [TextArray; 2],
+}
+
+/// A one-dimensional `text[]` without NULLs, laid out byte for byte as
+/// PostgreSQL's `construct_array` lays it out (header, dimension, lower
+/// bound, then each element with its 4-byte length header, each padded to
+/// 4 bytes), in a buffer reused row after row: no allocation, no copy of
+/// the names into `text` datums first. `tuplestore_putvalues` copies it into
+/// the row.
+#[derive(Default)]
+struct TextArray {
+    /// 8-byte words, so that the header is aligned as a `varlena`'s must be.
+    buf: Vec<u64>,
+}
+
+/// Bytes before the first element: `ArrayType` (16), one dimension and one
+/// lower bound (8), MAXALIGNed (`ARR_OVERHEAD_NONULLS(1)`).
+const ARRAY_DATA_OFFSET: usize = 24;
+/// The largest `varlena` (1 GB - 1).
+const MAX_VARLENA: usize = 0x3FFF_FFFF;
+
+impl TextArray {
+    /// The array of `names`, or `None` when it would pass 1 GB (left to
+    /// `construct_array`, which raises PostgreSQL's own error).
+    fn build<'a>(&mut self, names: impl Iterator<Item = &'a str> + Clone) -> Option<pg_sys::Datum> {
+        let size = |n: &str| (4 + n.len()).next_multiple_of(4);
+        let count = names.clone().count();
+        let total = if count == 0 {
+            std::mem::size_of::<pg_sys::ArrayType>()
+        } else {
+            ARRAY_DATA_OFFSET + names.clone().map(size).sum::<usize>()
+        };
+        if total > MAX_VARLENA {
+            return None;
+        }
+        self.buf.clear();
+        self.buf.resize(total.div_ceil(8), 0);
+        let base = self.buf.as_mut_ptr() as *mut u8;
+        // SAFETY: `buf` holds `total` bytes (zeroed: padding included), is
+        // 8-byte aligned, and every write below stays inside it: the
+        // header and dimensions in the first 24 bytes, each element at its
+        // 4-byte aligned offset, `size(n)` bytes long.
+        unsafe {
+            pgrx::set_varsize_4b(base.cast(), total as i32);
+            let head = base.cast::<pg_sys::ArrayType>();
+            (*head).ndim = if count == 0 { 0 } else { 1 };
+            (*head).dataoffset = 0;
+            (*head).elemtype = pg_sys::TEXTOID;
+            if count > 0 {
+                let dims = base.add(std::mem::size_of::<pg_sys::ArrayType>()).cast::<i32>();
+                *dims = count as i32;
+                *dims.add(1) = 1;
+                let mut at = ARRAY_DATA_OFFSET;
+                for n in names {
+                    let elem = base.add(at);
+                    pgrx::set_varsize_4b(elem.cast(), (4 + n.len()) as i32);
+                    std::ptr::copy_nonoverlapping(n.as_ptr(), elem.add(4), n.len());
+                    at += size(n);
+                }
+            }
+        }
+        Some(pg_sys::Datum::from(base))
+    }
 }
 
 /// Columns of a rule row, `p_value` last.
@@ -80,50 +142,46 @@ impl RuleRows {
             store,
             desc,
             scratch: PgMemoryContexts::new("rar rule rows"),
-            names: Vec::new(),
-            names_cx: PgMemoryContexts::new("rar rule names"),
             elems: Vec::new(),
+            sides: Default::default(),
         }
     }
 
     /// A row whose sides are name ranks, with `name_of` giving the names.
     pub fn put_ranked<'a>(&mut self, ante: &[u32], cons: &[u32], name_of: impl Fn(u32) -> &'a str, figures: &Figures) {
-        let side = |ranks: &[u32], rows: &mut RuleRows| -> pg_sys::Datum {
-            rows.elems.clear();
-            for &rank in ranks {
-                if rank as usize >= rows.names.len() {
-                    rows.names.resize(rank as usize + 1, None);
-                }
-                let datum = match rows.names[rank as usize] {
-                    Some(d) => d,
-                    None => {
-                        let d = text_datum(&mut rows.names_cx, name_of(rank));
-                        rows.names[rank as usize] = Some(d);
-                        d
-                    }
-                };
-                rows.elems.push(datum);
-            }
-            rows.text_array()
-        };
-        let a = side(ante, self);
-        let c = side(cons, self);
-        self.put(a, c, figures);
+        let mut sides = [pg_sys::Datum::from(0); 2];
+        for (k, ranks) in [ante, cons].into_iter().enumerate() {
+            let names = ranks.iter().map(|&r| name_of(r));
+            sides[k] = match self.sides[k].build(names.clone()) {
+                Some(d) => d,
+                None => self.array_of(&names.collect::<Vec<_>>()),
+            };
+        }
+        self.put(sides[0], sides[1], figures);
     }
 
     /// A row whose sides are given as names.
     pub fn put_named(&mut self, ante: &[String], cons: &[String], figures: &Figures) {
-        let side = |names: &[String], rows: &mut RuleRows| -> pg_sys::Datum {
-            rows.elems.clear();
-            for name in names {
-                let d = text_datum(&mut rows.scratch, name);
-                rows.elems.push(d);
-            }
-            rows.text_array()
-        };
-        let a = side(ante, self);
-        let c = side(cons, self);
-        self.put(a, c, figures);
+        let mut sides = [pg_sys::Datum::from(0); 2];
+        for (k, side) in [ante, cons].into_iter().enumerate() {
+            let names = side.iter().map(String::as_str);
+            sides[k] = match self.sides[k].build(names.clone()) {
+                Some(d) => d,
+                None => self.array_of(&names.collect::<Vec<_>>()),
+            };
+        }
+        self.put(sides[0], sides[1], figures);
+    }
+
+    /// A `text[]` of `names` by `construct_array`, in the scratch context:
+    /// for a side of more than 1 GB, where PostgreSQL raises its error.
+    fn array_of(&mut self, names: &[&str]) -> pg_sys::Datum {
+        self.elems.clear();
+        for name in names {
+            let d = text_datum(&mut self.scratch, name);
+            self.elems.push(d);
+        }
+        self.text_array()
     }
 
     /// A `text[]` of `self.elems`, in the scratch context.

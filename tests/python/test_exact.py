@@ -56,3 +56,35 @@ def test_online_retail_same_rules_as_pyfim(db, supp, support_of, mode, expected)
         assert len(want) == expected
     with db() as c:
         assert_same(rar_rules(c, "online_retail_sales", supp, 0.5, 4, support_of), want)
+
+
+def test_rule_sides_are_arrays_like_any_other(db):
+    """The sides are laid out by rar itself (src/srf.rs), not by
+    construct_array: with short, long (a 4-byte header past 126 bytes) and
+    multibyte names, and empty, they are equal to the same arrays built by
+    PostgreSQL and as large (less the 3 bytes of a short header, which a
+    row gives values under 127 bytes), and every array function reads them."""
+    long_a, long_b = "a" * 300, "ž" * 150
+    baskets = [["x", long_a, long_b], ["x", long_a, long_b], ["x", long_a], ["y", "x"]]
+    with db() as c:
+        c.execute("DROP TABLE IF EXISTS odd_names")
+        c.execute("CREATE TABLE odd_names (basket int, item text)")
+        for b, items in enumerate(baskets):
+            for i in items:
+                c.execute("INSERT INTO odd_names VALUES (%s, %s)", (b, i))
+        rows = c.execute(
+            "SELECT antecedent, consequent, antecedent = expected_a AND consequent = expected_c,"
+            "       pg_column_size(antecedent) = pg_column_size(expected_a)"
+            "         - CASE WHEN pg_column_size(expected_a) < 127 THEN 3 ELSE 0 END,"
+            "       array_length(antecedent, 1), (SELECT string_agg(u, ',') FROM unnest(antecedent) u)"
+            " FROM rar_mine('odd_names', min_support => 0.5, min_confidence => 0, min_length => 1)"
+            " CROSS JOIN LATERAL (SELECT ARRAY(SELECT unnest(antecedent)) AS expected_a,"
+            "                            ARRAY(SELECT unnest(consequent)) AS expected_c) e"
+        ).fetchall()
+        c.execute("DROP TABLE odd_names")
+    assert len(rows) > 5
+    assert all(r[2] and r[3] for r in rows), rows
+    sides = {tuple(r[0]) for r in rows} | {tuple(r[1]) for r in rows}
+    assert () in sides and (long_a,) in sides and any(long_b in s and len(s) >= 2 for s in sides), sides
+    for antecedent, _, _, _, length, joined in rows:
+        assert length == (len(antecedent) or None) and joined == (",".join(antecedent) or None)
