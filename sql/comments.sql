@@ -37,7 +37,7 @@ COMMENT ON FUNCTION @extschema@.rar_train(text, text, jsonb, text, text, text, t
 'Trains a basket model (mlp, autoencoder or transformer; or gru, the sequence model over each customer''s earlier baskets, with customer_column and time_column) with libtorch inside the server, on the GPU when there is one, and stores it in rar.models (the first model of a table is deployed). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_tune_plan(jsonb, text, integer, bigint) IS
 'The trials a hyperparameter search would run: every combination of a grid, or a seeded random sample; at most 1000.';
-COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint) IS
+COMMENT ON FUNCTION @extschema@.rar_tune(text, text, jsonb, jsonb, text, integer, bigint, text, text) IS
 'Hyperparameter search: trains one model per trial, records every trial in rar.tuning_trials and keeps only the best model (by validation recall@10). For the table''s owner.';
 COMMENT ON FUNCTION @extschema@.rar_deploy(bigint) IS
 'Makes a model the one in use for its table (rar_recommend, neural rules, rar_evaluate) and answers one summary row: the model, its validation recall@10, what it replaced. Recorded in rar.deployments. For the table''s owner.';
@@ -285,7 +285,7 @@ COMMENT ON FUNCTION rar.items_text(text[]) IS 'An item list as one unambiguous l
 COMMENT ON FUNCTION rar.source_name(text) IS 'The registered source a name designates: the source of that name, or the one source registered on the table of that name';
 COMMENT ON FUNCTION rar.relation_of(text) IS 'The table or view a source argument designates: a registered source''s table, or the table of that name as the search path finds it';
 COMMENT ON FUNCTION rar.rollback(regclass) IS 'Internal to rar_rollback, after the name is resolved';
-COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint) IS 'Internal to rar_tune, after the name is resolved';
+COMMENT ON FUNCTION rar.tune(text, text, jsonb, jsonb, text, integer, bigint, text, text) IS 'Internal to rar_tune, after the name is resolved';
 COMMENT ON FUNCTION rar.resolved_name(text) IS 'A name that designates what the given name does under any search path: the source''s name when a source was named, else the table''s schema-qualified name';
 COMMENT ON FUNCTION rar.basket_key(regclass, text) IS 'The SQL expression of a relation''s basket id (quoted identifiers only): its basket column, or the text of the row of several';
 COMMENT ON FUNCTION @extschema@.rar_rules_over_time(text, text, text, float8, float8, integer, text, text) IS

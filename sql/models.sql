@@ -202,7 +202,9 @@ CREATE FUNCTION rar.tune(
     params jsonb DEFAULT '{}',
     search text DEFAULT 'grid',
     trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
 ) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
                  valid_loss float8, seconds float8, best boolean, model_id bigint)
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -232,7 +234,10 @@ BEGIN
         n := n + 1;
         PERFORM pg_catalog.set_config('application_name', pg_catalog.left(format('rar_tune %s: trial %s', t, n), 63), true);
         RAISE NOTICE 'rar_tune %: trial % with %', t, n, p;
-        SELECT * INTO r FROM @extschema@.rar_train(source_name, model, coalesce(tune.params, '{}') || p);
+        -- The sequence model's columns go to every trial (rar_train checks them).
+        SELECT * INTO r FROM @extschema@.rar_train(source_name, model, coalesce(tune.params, '{}') || p,
+                                                   customer_column => tune.customer_column,
+                                                   time_column => tune.time_column);
         INSERT INTO rar.tuning_trials (tuning_id, trial, source, model, params, recall_at_10, ndcg_at_10, valid_loss, seconds, model_id)
         VALUES (t, n, rel, model, p, r.recall_at_10, r.ndcg_at_10, r.valid_loss, r.seconds, r.model_id);
     END LOOP;

@@ -19,10 +19,13 @@ CREATE FUNCTION rar_tune(
     params jsonb DEFAULT '{}',
     search text DEFAULT 'grid',
     trials integer DEFAULT 10,
-    seed bigint DEFAULT 0
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
 ) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
                  valid_loss float8, seconds float8, best boolean, model_id bigint)
 LANGUAGE sql VOLATILE
 AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed)
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
+                           customer_column, time_column)
 $fn$;

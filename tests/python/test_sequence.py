@@ -303,3 +303,22 @@ def test_a_column_the_model_read_is_gone(customers):
         c.execute("ROLLBACK")
         assert e.value.sqlstate == "42703" and "customer" in str(e.value), e.value
         assert "rar_train" in (e.value.diag.message_hint or ""), e.value.diag.message_hint
+
+
+def test_tune_searches_the_sequence_model(customers):
+    with connect() as c:
+        register(c)
+        rows = c.execute(
+            "SELECT trial, trial_params, recall_at_10, best, model_id FROM rar_tune('shoppers', 'gru',"
+            " '{\"hidden\": [32, 64]}', params => %s::jsonb, customer_column => 'customer', time_column => 'sold_at')",
+            (PARAMS,),
+        ).fetchall()
+        assert [r[0] for r in rows] == [1, 2] and sum(r[3] for r in rows) == 1, rows
+        best = next(r for r in rows if r[3])
+        assert best[2] == max(r[2] for r in rows)
+        kept = c.execute("SELECT architecture, read_columns->>'customer_column' FROM rar.models WHERE model_id = %s",
+                         (best[4],)).fetchone()
+        assert kept == ("gru", "customer")
+        with pytest.raises(psycopg.Error) as e:
+            c.execute("SELECT * FROM rar_tune('shoppers', 'gru', '{\"hidden\": [32]}')")
+        assert e.value.sqlstate == "22023" and "customer_column" in str(e.value)
