@@ -50,6 +50,17 @@ pub struct Budget {
 }
 
 impl Budget {
+    /// Charges one basket read: its items, and `extra` bytes of its id and
+    /// customer; 54000 when the sets would pass the limit.
+    fn charge_basket(&mut self, extra: u64, items: &[String]) -> Result<(), RarError> {
+        self.bytes += 64 + extra + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
+        self.lines += items.len();
+        if self.bytes > self.limit {
+            return Err(RarError::InputTooLarge { lines: self.lines, limit_bytes: self.limit });
+        }
+        Ok(())
+    }
+
     /// Charges the histories of `customers` (one per basket read, each
     /// given at most `max` earlier baskets) before they are built: 54000
     /// when they would pass the limit.
@@ -106,14 +117,7 @@ pub fn read_set(
                 let items: Option<Array<&str>> = r.get(4)?;
                 let (Some(id), Some(items)) = (id, items) else { continue };
                 let items: Vec<String> = items.iter().flatten().map(str::to_string).collect();
-                budget.bytes += 64
-                    + id.len() as u64
-                    + customer.as_ref().map_or(0, |c| c.len() as u64)
-                    + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
-                budget.lines += items.len();
-                if budget.bytes > budget.limit {
-                    return Err(RarError::InputTooLarge { lines: budget.lines, limit_bytes: budget.limit });
-                }
+                budget.charge_basket(id.len() as u64 + customer.as_ref().map_or(0, |c| c.len() as u64), &items)?;
                 // -infinity and infinity are times (first and last); NaN is none.
                 rows.push(Row { id, customer, time: time.filter(|t| !t.is_nan()), items });
             }
@@ -132,6 +136,16 @@ pub fn known_items<'a>(items: impl IntoIterator<Item = &'a String>, index: impl 
     l.sort_unstable();
     l.dedup();
     l
+}
+
+/// For each of `rows`, the indices (into `rows`) of its customer's earlier
+/// baskets, at most `max`, charged to `budget` before they are built.
+pub fn earlier_of(rows: &[&Row], max: usize, budget: &mut Budget) -> Result<Vec<Vec<u32>>, RarError> {
+    let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
+    budget.charge_histories(&customers, max)?;
+    let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    Ok(rar_core::history::earlier_baskets(&customers, &times, &ids, max))
 }
 
 /// A set's baskets as the vocabulary and the fingerprint read them.
@@ -169,11 +183,7 @@ impl Encoded {
         let rows: Vec<&Row> = sets.iter().flatten().collect();
         let (offsets, items) = csr(rows.iter().map(|r| known_items(&r.items, |i| index.get(i).copied())));
         let starts = [0, sets[0].len(), rows.len()];
-        let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
-        budget.charge_histories(&customers, max)?;
-        let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let mut earlier = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
+        let mut earlier = earlier_of(&rows, max, budget)?;
         let valid = csr(earlier.drain(starts[1]..));
         let train = csr(earlier.drain(..));
         Ok(Encoded { offsets, items, starts, train, valid })
@@ -210,9 +220,19 @@ pub struct SequenceColumns {
 }
 
 impl SequenceColumns {
+    /// The columns model `model_id` (a sequence model of `src`'s table)
+    /// reads, checked against the table as it is now, where the caller may
+    /// read them (see [`Source::check_not_superuser_reading_user_view`]).
+    pub fn to_read(model_id: i64, src: &Source) -> Result<SequenceColumns, RarError> {
+        let cols = SequenceColumns::of(model_id)?;
+        cols.check(src, model_id);
+        src.check_not_superuser_reading_user_view();
+        Ok(cols)
+    }
+
     /// The columns of model `model_id`, which must be a sequence model that
     /// recorded them.
-    pub fn of(model_id: i64) -> Result<SequenceColumns, RarError> {
+    fn of(model_id: i64) -> Result<SequenceColumns, RarError> {
         let c = crate::spi::one::<pgrx::JsonB>(
             "SELECT read_columns FROM rar.models WHERE model_id = $1",
             &[model_id.into()],
@@ -230,7 +250,7 @@ impl SequenceColumns {
     }
 
     /// Checks the columns of model `model_id` against the table as it is now.
-    pub fn check(&self, src: &Source, model_id: i64) {
+    fn check(&self, src: &Source, model_id: i64) {
         let tid_there = rar_core::layout::basket_columns(&src.columns, &self.tid).is_ok();
         for (c, there) in [(&self.tid, tid_there), (&self.item, false), (&self.customer, false), (&self.time, false)] {
             if !there && src.column(c).is_none() {
@@ -310,11 +330,7 @@ pub fn customer_baskets(
         for r in table {
             let Some(items) = r.get::<Array<&str>>(1)? else { continue };
             let items: Vec<String> = items.iter().flatten().map(str::to_string).collect();
-            budget.bytes += 64 + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
-            budget.lines += items.len();
-            if budget.bytes > budget.limit {
-                return Err(RarError::InputTooLarge { lines: budget.lines, limit_bytes: budget.limit });
-            }
+            budget.charge_basket(0, &items)?;
             out.push(items);
         }
         Ok::<_, RarError>(())

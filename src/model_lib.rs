@@ -69,6 +69,13 @@ pub struct Earlier {
     pub of: Vec<Vec<u32>>,
 }
 
+impl Earlier {
+    /// The earlier baskets of the one basket being scored, oldest first.
+    pub fn of_one(baskets: Vec<Vec<u32>>) -> Earlier {
+        Earlier { of: vec![(0..baskets.len() as u32).collect()], pool: baskets }
+    }
+}
+
 fn path() -> String {
     // SAFETY: pkglib_path is set by the postmaster before any backend runs.
     let dir = unsafe { CStr::from_ptr(std::ptr::addr_of!(pg_sys::pkglib_path) as *const c_char) }

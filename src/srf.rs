@@ -148,29 +148,33 @@ impl RuleRows {
     }
 
     /// A row whose sides are name ranks, with `name_of` giving the names.
-    pub fn put_ranked<'a>(&mut self, ante: &[u32], cons: &[u32], name_of: impl Fn(u32) -> &'a str, figures: &Figures) {
-        let mut sides = [pg_sys::Datum::from(0); 2];
-        for (k, ranks) in [ante, cons].into_iter().enumerate() {
-            let names = ranks.iter().map(|&r| name_of(r));
-            sides[k] = match self.sides[k].build(names.clone()) {
-                Some(d) => d,
-                None => self.array_of(&names.collect::<Vec<_>>()),
-            };
-        }
-        self.put(sides[0], sides[1], figures);
+    pub fn put_ranked<'a, 'r>(
+        &mut self,
+        ante: &'r [u32],
+        cons: &'r [u32],
+        name_of: impl Fn(u32) -> &'a str,
+        figures: &Figures,
+    ) {
+        let side = |ranks: &'r [u32]| ranks.iter().map(|&r| name_of(r));
+        self.put_sides([side(ante), side(cons)], figures);
     }
 
     /// A row whose sides are given as names.
     pub fn put_named(&mut self, ante: &[String], cons: &[String], figures: &Figures) {
-        let mut sides = [pg_sys::Datum::from(0); 2];
-        for (k, side) in [ante, cons].into_iter().enumerate() {
-            let names = side.iter().map(String::as_str);
-            sides[k] = match self.sides[k].build(names.clone()) {
+        self.put_sides([ante.iter().map(String::as_str), cons.iter().map(String::as_str)], figures);
+    }
+
+    /// A row whose two sides are `sides`, each laid out by its
+    /// [`TextArray`].
+    fn put_sides<'a>(&mut self, sides: [impl Iterator<Item = &'a str> + Clone; 2], figures: &Figures) {
+        let mut datums = [pg_sys::Datum::from(0); 2];
+        for (k, names) in sides.into_iter().enumerate() {
+            datums[k] = match self.sides[k].build(names.clone()) {
                 Some(d) => d,
                 None => self.array_of(&names.collect::<Vec<_>>()),
             };
         }
-        self.put(sides[0], sides[1], figures);
+        self.put(datums[0], datums[1], figures);
     }
 
     /// A `text[]` of `names` by `construct_array`, in the scratch context:

@@ -288,9 +288,7 @@ impl Customers {
         max: usize,
         index: &std::collections::HashMap<String, u32>,
     ) -> Customers {
-        let cols = history::SequenceColumns::of(model_id).or_raise();
-        cols.check(src, model_id);
-        src.check_not_superuser_reading_user_view();
+        let cols = history::SequenceColumns::to_read(model_id, src).or_raise();
         let mut budget = history::Budget { limit: gucs::memory_limit_bytes(), bytes: 0, lines: 0 };
         let mut rows = Vec::new();
         let mut held_out = Vec::new();
@@ -303,11 +301,7 @@ impl Customers {
             }
             rows.extend(part);
         }
-        let customers: Vec<Option<&str>> = rows.iter().map(|r| r.customer.as_deref()).collect();
-        budget.charge_histories(&customers, max).or_raise();
-        let times: Vec<Option<f64>> = rows.iter().map(|r| r.time).collect();
-        let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
-        let earlier_all = rar_core::history::earlier_baskets(&customers, &times, &ids, max);
+        let earlier_all = history::earlier_of(&rows.iter().collect::<Vec<_>>(), max, &mut budget).or_raise();
         let sorted = |r: &history::Row| {
             let mut v = r.items.clone();
             v.sort_unstable();
@@ -323,10 +317,6 @@ impl Customers {
 
     /// The earlier baskets of held-out basket `k`, to score it with.
     fn earlier(&self, k: usize) -> model_lib::Earlier {
-        let list = &self.earlier[k];
-        model_lib::Earlier {
-            pool: list.iter().map(|&j| self.pool[j as usize].clone()).collect(),
-            of: vec![(0..list.len() as u32).collect()],
-        }
+        model_lib::Earlier::of_one(self.earlier[k].iter().map(|&j| self.pool[j as usize].clone()).collect())
     }
 }

@@ -132,14 +132,12 @@ fn earlier_baskets(model_id: i64, model: &model_lib::LoadedModel, customer: &str
         one::<pg_sys::Oid>("SELECT source::pg_catalog.oid FROM rar.models WHERE model_id = $1", &[model_id.into()])
             .or_raise()
             .unwrap_or_else(|| RarError::BadModel { model_id, message: "It is not in rar.models.".into() }.raise());
-    let cols = history::SequenceColumns::of(model_id).or_raise();
     let src = relation::describe(Relation(table), "rar_recommend");
-    cols.check(&src, model_id);
-    src.check_not_superuser_reading_user_view();
+    let cols = history::SequenceColumns::to_read(model_id, &src).or_raise();
     let baskets = history::customer_baskets(&src, &cols, customer, max).or_raise();
-    let pool: Vec<Vec<u32>> =
-        baskets.iter().map(|b| history::known_items(b, |i| model.index.get(i).copied())).collect();
-    model_lib::Earlier { of: vec![(0..pool.len() as u32).collect()], pool }
+    model_lib::Earlier::of_one(
+        baskets.iter().map(|b| history::known_items(b, |i| model.index.get(i).copied())).collect(),
+    )
 }
 
 /// The `k` best items to add to the basket `items`, for the registered
