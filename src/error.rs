@@ -319,6 +319,11 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// Another transaction saved a model of the same table first, unseen by
+    /// this transaction's snapshot (REPEATABLE READ or SERIALIZABLE).
+    ModelSavedConcurrently {
+        relation: String,
+    },
     /// A quarantine table that serves another table (dropped since) of the same name.
     QuarantineOfAnother {
         quarantine: String,
@@ -845,6 +850,13 @@ impl RarError {
             )
             .set_detail("The functions in its definition would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
+            RarError::ModelSavedConcurrently { relation } => ErrorReport::new(
+                ERRCODE_T_R_SERIALIZATION_FAILURE,
+                format!("could not save the model of {relation}: another transaction saved one of that table at the same time"),
+                F,
+            )
+            .set_detail("Models of a table are numbered one after another; this transaction's snapshot does not see the other model.")
+            .set_hint("Run rar_train again in a new transaction (or at READ COMMITTED, where trainings of one table wait for each other)."),
             RarError::QuarantineOfAnother { quarantine, relation } => ErrorReport::new(
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
                 format!("quarantine table {quarantine} serves another table named like {relation}"),

@@ -266,8 +266,18 @@ pub fn train(
 
     let m = &report["metrics"];
     let p = &report["popularity"];
-    // Versions are numbered per table: one new model of a table at a time
-    // (the rows of its models, locked; only the table's owner can).
+    // Versions are numbered per table: one new model of a table at a time,
+    // its first included, by a lock of the table's own (an object lock on
+    // its pg_class entry, which no SQL statement takes: nobody else can hold
+    // it or be held up by it), kept to the end of the transaction. At READ
+    // COMMITTED the statement below then sees the model a concurrent
+    // training saved; a snapshot older than that model (REPEATABLE READ)
+    // ends in a serialization failure, never in a duplicate version.
+    // SAFETY: a lock of the transaction, released by PostgreSQL at its end.
+    unsafe {
+        pg_sys::LockDatabaseObject(pg_sys::RelationRelationId, src.oid, 0, pg_sys::ExclusiveLock as pg_sys::LOCKMODE)
+    };
+    // The rows of its models too, as before (only the table's owner can).
     crate::spi::exec("SELECT 1 FROM rar.models WHERE source = $1 FOR NO KEY UPDATE", &[src.oid.into()]).or_raise();
     // The fingerprint has a column from 0.2.0 on (a 0.1.0 catalog, before
     // ALTER EXTENSION rar UPDATE, trains without it).
@@ -323,15 +333,26 @@ pub fn train(
                  SELECT $1, coalesce((SELECT max(version) FROM rar.models WHERE source = $1), 0) + 1, $2, $3, $4, $5, $6, $7, $8, $9, \
                         $10, $11, $12, $13, d, CASE WHEN d THEN pg_catalog.now() END{checksum_value}{columns_value} \
                  FROM (SELECT NOT EXISTS (SELECT 1 FROM rar.models WHERE source = $1 AND deployed) AS d) s \
+                 ON CONFLICT DO NOTHING \
                  RETURNING model_id, version, deployed"
             ),
             None,
             &args,
         )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
         let r = t.first();
-        Ok::<_, pgrx::spi::SpiError>((r.get::<i64>(1)?.unwrap_or(0), r.get::<i32>(2)?.unwrap_or(0), r.get::<bool>(3)?.unwrap_or(false)))
+        Ok::<_, pgrx::spi::SpiError>(Some((
+            r.get::<i64>(1)?.unwrap_or(0),
+            r.get::<i32>(2)?.unwrap_or(0),
+            r.get::<bool>(3)?.unwrap_or(false),
+        )))
     })
-    .or_raise();
+    .or_raise()
+    // Only a row written around the lock (an INSERT into rar.models by hand)
+    // takes the version or the deployment first.
+    .unwrap_or_else(|| RarError::ModelSavedConcurrently { relation: src.display.clone() }.raise());
     // The table's first model: deployed by training, and recorded so (when
     // the catalog has the history: not between new binaries and
     // ALTER EXTENSION rar UPDATE from 0.1.0).

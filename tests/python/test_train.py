@@ -121,3 +121,58 @@ def test_auto_falls_back_to_cpu_with_a_notice(db):
         ).fetchone()[0]
         assert device == "cpu"
         assert "rar_train: no GPU is available to this server; training on the CPU" in notices
+
+
+def first_model_race(db, table, isolation):
+    """Two sessions train the first model of a fresh table at once: the
+    second saves its model while the first's transaction is still open."""
+    with db() as c:
+        c.execute(f"DROP TABLE IF EXISTS {table}")
+        c.execute(f"CREATE TABLE {table} AS SELECT g / 3 AS tid, 'i' || (g * 7919) % 37 AS item"
+                  " FROM generate_series(1, 6000) g")
+    call = (f"SELECT version, deployed FROM rar_train('{table}', 'mlp', '{{\"epochs\": 1, \"device\": \"cpu\"}}',"
+            " tid_column => 'tid', item_column => 'item')")
+    with db() as a, db() as b, db() as watch:
+        a.execute("BEGIN")
+        first = a.execute(call).fetchone()
+        outcome = {}
+
+        def second():
+            b.execute(f"BEGIN ISOLATION LEVEL {isolation}")
+            b.execute("SELECT 1")  # the snapshot of REPEATABLE READ, taken before the first model commits
+            try:
+                outcome["row"] = b.execute(call).fetchone()
+                b.execute("COMMIT")
+            except psycopg.Error as e:
+                outcome["error"] = e
+                b.execute("ROLLBACK")
+
+        t = threading.Thread(target=second)
+        t.start()
+        waiting = False
+        for _ in range(1200):
+            waiting = watch.execute(
+                "SELECT count(*) > 0 FROM pg_locks WHERE pid = %s AND NOT granted", (b.info.backend_pid,)).fetchone()[0]
+            if waiting or not t.is_alive():
+                break
+            time.sleep(0.1)
+        a.execute("COMMIT")
+        t.join(timeout=300)
+        models = watch.execute(
+            f"SELECT version, deployed FROM rar.models WHERE source = '{table}'::regclass ORDER BY version").fetchall()
+    return first, waiting, outcome, models
+
+
+def test_first_models_of_a_table_trained_at_once_are_numbered_one_after_another(db):
+    first, waiting, outcome, models = first_model_race(db, "race_first", "READ COMMITTED")
+    assert waiting, "the second training waits for the first's transaction"
+    assert "error" not in outcome, outcome.get("error")
+    assert first == (1, True) and outcome["row"] == (2, False)
+    assert models == [(1, True), (2, False)]
+
+
+def test_first_model_race_under_repeatable_read_is_a_serialization_failure(db):
+    first, waiting, outcome, models = first_model_race(db, "race_first_rr", "REPEATABLE READ")
+    assert waiting
+    assert isinstance(outcome.get("error"), psycopg.errors.SerializationFailure), outcome
+    assert first == (1, True) and models == [(1, True)]
