@@ -807,9 +807,18 @@ ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_sets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE rar.rule_store ENABLE ROW LEVEL SECURITY;
 CREATE POLICY read ON rar.sources FOR SELECT USING (true);
-CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation));
+-- The lookup tables a source's rules read (labels, hierarchy) are named only
+-- by a role that may read them, as rar_register and rar_hierarchy check: a
+-- direct write cannot point a source at another role's table for a
+-- superuser's refresh to read (a table dropped since checks nothing: the
+-- refresh checks its owner's rights again).
+CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation)
+    AND coalesce(pg_catalog.has_table_privilege(label_table, 'SELECT'), true)
+    AND coalesce(pg_catalog.has_table_privilege(hierarchy_table, 'SELECT'), true));
 CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by))
-    WITH CHECK (rar.may_manage(relation));
+    WITH CHECK (rar.may_manage(relation)
+    AND coalesce(pg_catalog.has_table_privilege(label_table, 'SELECT'), true)
+    AND coalesce(pg_catalog.has_table_privilege(hierarchy_table, 'SELECT'), true));
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 -- A grant is about the source it names, and is the business of the owner of
 -- that source's table: its relation must be the source's.
@@ -1205,6 +1214,14 @@ BEGIN
                       tid_column => s.tid_column, item_column => s.item_column,
                       level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
     ELSE
+        -- Labels are data of their table: read only where the source table's
+        -- owner may read them (a superuser's refresh included).
+        IF s.label_table IS NOT NULL AND NOT coalesce(pg_catalog.has_table_privilege(
+               (SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) s.relation), s.label_table, 'SELECT'), false) THEN
+            RAISE EXCEPTION 'the owner of % may not read label table %', s.relation, s.label_table
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'GRANT SELECT on the label table to the owner of the source''s table, or register the source again without it.';
+        END IF;
         IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
             CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
         END IF;
@@ -1356,7 +1373,7 @@ AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:171
+-- src/api/clean.rs:173
 -- rar::api::clean::rar_clean
 CREATE  FUNCTION "rar_clean"(
 	"target" TEXT, /* Option < & str > */
@@ -1526,7 +1543,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1027
+-- src/api/clean.rs:1030
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1606,7 +1623,7 @@ AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:769
+-- src/api/clean.rs:772
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */
@@ -1727,7 +1744,7 @@ AS 'MODULE_PATHNAME', 'train_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/train.rs:370
+-- src/api/train.rs:391
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
 	"grid" jsonb, /* Option < JsonB > */

@@ -42,7 +42,7 @@ pub fn baskets_at(
             })
         }
     };
-    let h = load(&source.name, memory_limit)?;
+    let h = load(&source.name, memory_limit, "rar_mine")?;
     let mut tick = || {
         check_for_interrupts!();
     };
@@ -86,8 +86,9 @@ pub fn level_of(h: &Hierarchy, source: &str, level: &str) -> Result<Option<usize
     }
 }
 
-/// The hierarchy of registered source `source`, read from its lookup table.
-pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
+/// The hierarchy of registered source `source`, read from its lookup table
+/// for `function`.
+pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<Hierarchy, RarError> {
     let row = Spi::connect(|client| {
         let t = client.select(
             "SELECT s.hierarchy_table::pg_catalog.oid, c.oid IS NOT NULL, s.hierarchy_key, s.hierarchy_levels \
@@ -143,8 +144,11 @@ pub fn load(source: &str, memory_limit: u64) -> Result<Hierarchy, RarError> {
     if readable != Some(true) {
         return Err(RarError::HierarchyNotReadable { source: source.to_string(), table });
     }
-    let columns: Vec<String> =
-        std::iter::once(&key).chain(&levels).map(|c| format!("{}::pg_catalog.text", quote_identifier(c))).collect();
+    // Read as the source is: never a role's view, or its type's cast to
+    // text, with a superuser's rights.
+    let lookup_src = crate::relation::describe(crate::args::Relation(lookup), function);
+    lookup_src.check_not_superuser_reading_user_view();
+    let columns: Vec<String> = std::iter::once(&key).chain(&levels).map(|c| lookup_src.text_of(c)).collect();
     let sql = format!("SELECT {} FROM {table} WHERE {} IS NOT NULL", columns.join(", "), quote_identifier(&key));
     let mut h = Hierarchy::new(levels.clone());
     let outcome: Result<(), RarError> = Spi::connect(|client| {

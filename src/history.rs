@@ -87,6 +87,7 @@ pub fn read_set(
     set: &str,
     budget: &mut Budget,
 ) -> Result<Vec<Row>, RarError> {
+    src.check_not_superuser_reading_user_view();
     let filter = splits::filter(src, split, set);
     let key = src.basket_key(tid);
     let sql = format!(

@@ -64,17 +64,13 @@ pub struct ReadStats {
 
 fn query(src: &Source, layout: &Layout, filter: Option<&str>) -> String {
     let select = match layout {
-        Layout::Long { tid, item } => format!(
-            "SELECT {}::pg_catalog.text, {}::pg_catalog.text FROM {}",
-            src.basket_key(tid),
-            quote_identifier(item),
-            src.quoted
-        ),
+        Layout::Long { tid, item } => {
+            format!("SELECT {}, {} FROM {}", src.basket_text(tid), src.text_of(item), src.quoted)
+        }
         Layout::Baskets { tid, items } => format!(
-            "SELECT {}, {}::pg_catalog.text[] FROM {}",
-            tid.as_deref()
-                .map_or("NULL::pg_catalog.text".to_string(), |t| format!("{}::pg_catalog.text", quote_identifier(t))),
-            quote_identifier(items),
+            "SELECT {}, {} FROM {}",
+            tid.as_deref().map_or("NULL::pg_catalog.text".to_string(), |t| src.text_of(t)),
+            src.array_text_of(items),
             src.quoted
         ),
     };
@@ -137,6 +133,9 @@ pub fn read_baskets(
             "Create the database with ENCODING 'UTF8', or mine from a UTF8 database through postgres_fdw."
         );
     }
+    // A view's functions (or a foreign table's server) would run with a
+    // superuser's rights: never for a role without them.
+    src.check_not_superuser_reading_user_view();
     match basket_cache::lookup(src, layout, filter.as_ref(), canonical, memory_limit)? {
         Lookup::Hit(baskets, stats) => {
             debug1!("rar: the baskets of {} come from this session's cache", src.display);
@@ -316,7 +315,7 @@ pub fn agg_arg(src: &Source, column: &str) -> String {
     if plain {
         quoted
     } else {
-        format!("{quoted}::pg_catalog.text")
+        src.text_of(column)
     }
 }
 

@@ -127,8 +127,11 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
                     t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, ''), \
                     t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
+                    OR coalesce(b.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace, false) \
              FROM pg_catalog.pg_attribute a \
              JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid \
+             LEFT JOIN pg_catalog.pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype \
+                  AND t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" \
              LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
                   AND t.typcategory OPERATOR(pg_catalog.=) 'A'::pg_catalog.\"char\" \
              WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 \
@@ -251,15 +254,32 @@ impl Source {
     }
 
     /// The SQL text of column `name`'s value: a cast to text for
-    /// `pg_catalog`'s types, else the type's output function (`format`),
-    /// which no role but a superuser defines: a cast to text a role created
-    /// for its own type never runs in the caller's name.
+    /// `pg_catalog`'s types (and domains over them: PostgreSQL ignores casts
+    /// from a domain), else the type's output function (`format`), which no
+    /// role but a superuser defines: a cast to text a role created for its
+    /// own type (an enum's, say) never runs in the caller's name. NULL stays
+    /// NULL.
     pub fn text_of(&self, name: &str) -> String {
         let quoted = pgrx::spi::quote_identifier(name);
         if self.user_typed.iter().any(|c| c == name) {
-            format!("pg_catalog.format('%s', {quoted})")
+            format!("(CASE WHEN {quoted} IS NULL THEN NULL ELSE pg_catalog.format('%s', {quoted}) END)")
         } else {
             format!("{quoted}::pg_catalog.text")
+        }
+    }
+
+    /// As [`Source::text_of`], for an array column: a `text[]` of its
+    /// elements' text (NULL elements and a NULL array stay NULL).
+    pub fn array_text_of(&self, name: &str) -> String {
+        let quoted = pgrx::spi::quote_identifier(name);
+        if self.user_typed.iter().any(|c| c == name) {
+            format!(
+                "(CASE WHEN {quoted} IS NULL THEN NULL ELSE ARRAY(\
+                 SELECT CASE WHEN e IS NULL THEN NULL ELSE pg_catalog.format('%s', e) END \
+                 FROM pg_catalog.unnest({quoted}) WITH ORDINALITY AS u(e, n) ORDER BY u.n) END)"
+            )
+        } else {
+            format!("{quoted}::pg_catalog.text[]")
         }
     }
 

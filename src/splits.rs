@@ -53,6 +53,7 @@ pub fn filter(src: &Source, split: &Split, set: &str) -> Filter {
 /// The WHERE clause of [`filter`] and its parameters.
 fn clause(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::DatumWithOid<'static>>) {
     let tid = src.basket_key(&split.tid_column);
+    let tid_text = src.basket_text(&split.tid_column);
     let ext = ext_schema().or_raise();
     match (&split.time_column, split.test_from) {
         (Some(time), Some(from)) => {
@@ -73,13 +74,13 @@ fn clause(src: &Source, split: &Split, set: &str) -> (String, Vec<pgrx::datum::D
             } else {
                 let share = split.train / (split.train + split.validation);
                 (
-                    format!("{early} AND {ext}.rar_split_bucket({tid}::pg_catalog.text, $2::pg_catalog.int4, $3::pg_catalog.float8, $4::pg_catalog.float8) = $5"),
+                    format!("{early} AND {ext}.rar_split_bucket({tid_text}, $2::pg_catalog.int4, $3::pg_catalog.float8, $4::pg_catalog.float8) = $5"),
                     vec![from.into(), split.seed.into(), share.into(), (1.0 - share).into(), set.to_string().into()],
                 )
             }
         }
         _ => (
-            format!("{ext}.rar_split_bucket({tid}::pg_catalog.text, $1::pg_catalog.int4, $2::pg_catalog.float8, $3::pg_catalog.float8) = $4"),
+            format!("{ext}.rar_split_bucket({tid_text}, $1::pg_catalog.int4, $2::pg_catalog.float8, $3::pg_catalog.float8) = $4"),
             vec![split.seed.into(), split.train.into(), split.validation.into(), set.to_string().into()],
         ),
     }

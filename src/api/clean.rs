@@ -54,6 +54,8 @@ struct Target<'a> {
     names: Vec<String>,
     cols: String,
     tid: String,
+    /// The basket id as text ([`Source::text_of`]).
+    tid_text: String,
     item: String,
     item_is_text: bool,
     quantity: Option<String>,
@@ -259,6 +261,7 @@ pub fn clean(
         cols: names.iter().map(quote_identifier).collect::<Vec<_>>().join(", "),
         names: names.clone(),
         tid: quote_identifier(&tid),
+        tid_text: src.text_of(&tid),
         item: quote_identifier(&item),
         item_is_text,
         quantity: quantity.as_deref().map(quote_identifier),
@@ -341,7 +344,7 @@ fn apply_rules(r: &mut Run, o: &Options, ext: &str) -> (i64, i64) {
         r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
     }
     if let Some(p) = o.cancelled_basket_pattern {
-        let cond = format!("{}::pg_catalog.text OPERATOR(pg_catalog.~) $1", r.t.tid);
+        let cond = format!("{} OPERATOR(pg_catalog.~) $1", r.t.tid_text);
         r.remove("cancelled_basket", &cond, vec![p.to_string().into()], format!("basket id matches {p}"));
     }
     if o.drop_nonpositive_quantity {

@@ -209,8 +209,8 @@ fn items_view_display(src: &Source) -> String {
 /// One-hot: tokens always; 0/1 columns when asked.
 fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, String, String) {
     let q = quote_identifier(name);
-    let n_values =
-        count(&format!("SELECT pg_catalog.count(DISTINCT {q}::pg_catalog.text) FROM {}", src.quoted), &[]).or_raise();
+    let text = src.text_of(name);
+    let n_values = count(&format!("SELECT pg_catalog.count(DISTINCT {text}) FROM {}", src.quoted), &[]).or_raise();
     let mut added = format!("tokens in {}", items_view_display(src));
     if as_columns {
         if n_values > MAX_ONEHOT_COLUMNS {
@@ -218,7 +218,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
         }
         let values: Vec<String> = Spi::connect(|c| {
             let t = c.select(
-                &format!("SELECT DISTINCT {q}::pg_catalog.text FROM {} WHERE {q} IS NOT NULL ORDER BY 1", src.quoted),
+                &format!("SELECT DISTINCT {text} FROM {} WHERE {q} IS NOT NULL ORDER BY 1", src.quoted),
                 None,
                 &[],
             )?;
@@ -234,7 +234,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
             }
             exec(
                 &format!(
-                    "UPDATE {} SET {} = ({q}::pg_catalog.text IS NOT DISTINCT FROM $1::pg_catalog.text)::pg_catalog.int4",
+                    "UPDATE {} SET {} = ({text} IS NOT DISTINCT FROM $1::pg_catalog.text)::pg_catalog.int4",
                     src.quoted,
                     quote_identifier(&col)
                 ),
@@ -251,8 +251,8 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
 /// (Re)creates `<table>_rar_items`: the table's items plus the tokens of
 /// every one-hot or binned column recorded for it.
 fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
-    let (t, i) = (quote_identifier(tid), quote_identifier(item));
-    let mut parts = vec![format!("SELECT {t}::text AS basket, {i}::text AS item FROM {}", src.quoted)];
+    let (t, i) = (src.text_of(tid), src.text_of(item));
+    let mut parts = vec![format!("SELECT {t} AS basket, {i} AS item FROM {}", src.quoted)];
     let encodings: Vec<(String, String, JsonB)> = Spi::connect(|c| {
         let rows = c.select(
             "SELECT column_name, method, params FROM rar.encodings WHERE relation = $1 AND method IN ('onehot', 'bins') ORDER BY column_name",
@@ -270,7 +270,7 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         let q = quote_identifier(&col);
         let prefix = literal(&format!("{}=", col.to_lowercase()));
         let value = if method == "onehot" {
-            format!("{q}::text")
+            src.text_of(&col)
         } else {
             let cuts: Vec<f64> = serde_json::from_value(params.0["cuts"].clone()).unwrap_or_default();
             let labels: Vec<String> = serde_json::from_value(params.0["labels"].clone()).unwrap_or_default();
@@ -284,7 +284,7 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
             case.push_str(&format!(" ELSE {} END", literal(labels.last().map_or("high", |s| s))));
             case
         };
-        parts.push(format!("SELECT DISTINCT {t}::text, {prefix} || {value} FROM {} WHERE {q} IS NOT NULL", src.quoted));
+        parts.push(format!("SELECT DISTINCT {t}, {prefix} || {value} FROM {} WHERE {q} IS NOT NULL", src.quoted));
     }
     let view = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(items_view_name(src)));
     // A view of that name made by anybody but the table's owner is not

@@ -66,7 +66,7 @@ fn current_set(source: &str) -> Option<(i64, i32, Option<String>)> {
 /// items with their ancestors.
 fn as_the_rules_see_it(source: &str, basket: &[String], level: Option<&str>) -> Vec<String> {
     let Some(level) = level else { return basket.to_vec() };
-    let h = crate::hierarchy::load(source, crate::gucs::memory_limit_bytes()).or_raise();
+    let h = crate::hierarchy::load(source, crate::gucs::memory_limit_bytes(), "rar_recommend").or_raise();
     let k = crate::hierarchy::level_of(&h, source, level).or_raise();
     rar_core::hierarchy::lift_items(&h, basket, k)
 }

@@ -85,15 +85,17 @@ pub fn mine_segments(
         .raise(),
     };
     let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(min_support));
+    src.check_not_superuser_reading_user_view();
     let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
     let n_segments = kept.len() + usize::from(keep_null);
     // Grouped by the column too (the same groups, as its text names them):
     // a Citus table distributed by the segment is then mined on the workers,
     // each its own segments, and a partitioned one partition-wise.
     let sql = format!(
-        "SELECT {seg}::pg_catalog.text, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
-         FROM {src} WHERE {seg}::pg_catalog.text OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1, {seg} ORDER BY 1",
+        "SELECT {seg_text}, {ext}.rar_rules_agg({t}, {i}, $1::pg_catalog.float8, $2::pg_catalog.float8, $3::pg_catalog.int4) \
+         FROM {src} WHERE {seg_text} OPERATOR(pg_catalog.=) ANY($4) OR ({seg} IS NULL AND $5) GROUP BY 1, {seg} ORDER BY 1",
         seg = quote_identifier(segment),
+        seg_text = src.text_of(segment),
         ext = ext_schema().or_raise(),
         t = reader::key_arg(&src, &tid),
         i = reader::agg_arg(&src, &item),
@@ -158,8 +160,8 @@ fn segments_from(
     floor: i64,
 ) -> Result<(Vec<String>, bool), RarError> {
     let sql = format!(
-        "SELECT {seg}::pg_catalog.text, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL GROUP BY 1",
-        seg = quote_identifier(segment),
+        "SELECT {seg}, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL GROUP BY 1",
+        seg = src.text_of(segment),
         t = reader::key_arg(src, tid),
         src = src.quoted,
     );
