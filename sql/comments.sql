@@ -140,7 +140,7 @@ COMMENT ON COLUMN rar.models.version IS 'Version of the model among those of its
 COMMENT ON COLUMN rar.models.architecture IS 'mlp, autoencoder, transformer, or gru (the sequence model)';
 COMMENT ON COLUMN rar.models.params IS 'Every hyperparameter it was trained with';
 COMMENT ON COLUMN rar.models.vocab IS 'The items the model knows, in the order of its outputs';
-COMMENT ON COLUMN rar.models.weights IS 'The trained weights (libtorch''s format)';
+COMMENT ON COLUMN rar.models.weights IS 'The trained weights as safetensors (models saved before 0.2.0: libtorch archives, read as data, their code never run)';
 COMMENT ON COLUMN rar.models.curves IS 'Per epoch: training loss, validation metrics, time';
 COMMENT ON COLUMN rar.models.metrics IS 'Validation metrics of the kept epoch, and of the popularity baseline';
 COMMENT ON COLUMN rar.models.device IS 'cpu or cuda';

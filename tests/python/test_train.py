@@ -176,3 +176,82 @@ def test_first_model_race_under_repeatable_read_is_a_serialization_failure(db):
     assert waiting
     assert isinstance(outcome.get("error"), psycopg.errors.SerializationFailure), outcome
     assert first == (1, True) and models == [(1, True)]
+
+
+def test_weights_are_data_a_table_owner_cannot_make_code_of(db):
+    """rar.models.weights is the table owner's to write; whatever it holds,
+    loading it runs nothing and answers a clean error (models are saved as
+    safetensors; older libtorch archives are read as data, their code and
+    any name their pickle gives but the few libtorch writes are never used)."""
+    import io
+    import json
+    import struct
+    import zipfile
+
+    with db() as c:
+        c.execute("DROP TABLE IF EXISTS weights_t")
+        c.execute("CREATE TABLE weights_t AS SELECT g / 3 AS tid, 'i' || (g * 7919) % 37 AS item FROM generate_series(1, 6000) g")
+        model_id = c.execute(
+            "SELECT model_id FROM rar_train('weights_t', 'mlp', '{\"epochs\": 1, \"device\": \"cpu\"}',"
+            " tid_column => 'tid', item_column => 'item')").fetchone()[0]
+        c.execute("SELECT rar_register('weights_t', 'weights_t', 'tid', 'item')")
+        saved = bytes(c.execute("SELECT weights FROM rar.models WHERE model_id = %s", (model_id,)).fetchone()[0])
+        header = json.loads(saved[8:8 + struct.unpack("<Q", saved[:8])[0]])
+        assert {v["dtype"] for v in header.values()} == {"F32"}, "saved as safetensors"
+        call = ("SELECT count(*) FROM rar_recommend(ARRAY['i1'], 3, source => 'weights_t', method => 'model',"
+                " model_id => %s)" % model_id)
+        assert c.execute(call).fetchone()[0] == 3
+
+        def archive(pickle_bytes):
+            out = io.BytesIO()
+            with zipfile.ZipFile(out, "w") as z:
+                z.writestr(zipfile.ZipInfo("archive/data.pkl"), pickle_bytes, compress_type=zipfile.ZIP_STORED)
+                z.writestr(zipfile.ZipInfo("archive/code/__torch__.py"),
+                           "class Module(Module):\n  def __setstate__(self, s):\n    torch.from_file('/etc/passwd')\n",
+                           compress_type=zipfile.ZIP_DEFLATED)
+                z.writestr(zipfile.ZipInfo("archive/data/0"), b"\0" * 16, compress_type=zipfile.ZIP_STORED)
+            return out.getvalue()
+
+        def torchscript():
+            # A module whose loading runs code (libtorch's loader calls
+            # __setstate__): its message would come back if it ran.
+            torch = pytest.importorskip("torch")
+            from typing import Tuple
+
+            class Evil(torch.nn.Module):
+                def __init__(self):
+                    super().__init__()
+                    self.w = torch.nn.Parameter(torch.zeros(1))
+
+                @torch.jit.export
+                def __getstate__(self) -> Tuple[torch.Tensor, bool]:
+                    return (self.w, self.training)
+
+                @torch.jit.export
+                def __setstate__(self, state: Tuple[torch.Tensor, bool]) -> None:
+                    raise RuntimeError("RAR_TORCHSCRIPT_RAN")
+
+            out = io.BytesIO()
+            torch.jit.save(torch.jit.script(Evil()), out)
+            return out.getvalue()
+
+        wrong_shape = json.dumps({"l1.weight": {"dtype": "F32", "shape": [1], "data_offsets": [0, 4]}}).encode()
+        crafted = [
+            torchscript(),
+            archive(b"\x80\x02cos\nsystem\nq\x00X\x04\x00\x00\x00trueq\x01\x85R."),
+            archive(b"\x80\x02c__builtin__\neval\n."),
+            archive(b"\x80\x02c__torch__\nModule\nq\x00)\x81}b."),
+            struct.pack("<Q", len(wrong_shape)) + wrong_shape + b"\0" * 4,
+            saved[: len(saved) // 2],
+            b"PK\x03\x04" + b"\xff" * 100,
+            b"",
+        ]
+        for weights in crafted:
+            c.execute("UPDATE rar.models SET weights = %s WHERE model_id = %s", (weights, model_id))
+            with pytest.raises(psycopg.Error) as e:
+                c.execute(call).fetchone()
+            assert e.value.sqlstate not in (None, "XX000"), (e.value.sqlstate, str(e.value))
+            assert "RAR_TORCHSCRIPT_RAN" not in str(e.value), "the archive's code ran"
+            assert c.execute("SELECT 1").fetchone() == (1,), "the backend lives on"
+        c.execute("UPDATE rar.models SET weights = %s WHERE model_id = %s", (saved, model_id))
+        assert c.execute(call).fetchone()[0] == 3, "the model's own weights load again"

@@ -19,3 +19,4 @@ pub mod data;
 pub mod ffi;
 pub mod nets;
 pub mod train;
+pub mod weights;

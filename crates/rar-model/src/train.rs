@@ -378,8 +378,7 @@ pub fn train(
             return Err(TrainError::Cancelled);
         }
         if best.as_ref().is_none_or(|(_, m, _)| valid.recall_at_10 > m.recall_at_10) {
-            let mut w = Vec::new();
-            vs.save_to_stream(&mut w)?;
+            let w = crate::weights::save(&vs)?;
             best = Some((epoch, valid, w));
             since_best = 0;
         } else {
@@ -448,7 +447,7 @@ impl Scorer {
         tch::set_num_threads(config.threads as i32);
         let mut vs = nn::VarStore::new(Device::Cpu);
         let net = build(&vs.root(), vocab, config);
-        vs.load_from_stream(std::io::Cursor::new(weights))?;
+        crate::weights::load(&mut vs, weights)?;
         Ok(Scorer { _vs: vs, net, config: config.clone(), vocab })
     }
 
