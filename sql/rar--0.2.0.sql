@@ -1543,7 +1543,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1030
+-- src/api/clean.rs:1042
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -2065,7 +2065,7 @@ AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:373
+-- src/api/aggregate.rs:395
 -- rar::api::aggregate::rar::rules_final
 CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
@@ -2076,7 +2076,7 @@ AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:383
+-- src/api/aggregate.rs:405
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc
@@ -2281,12 +2281,12 @@ $fn$;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:129
+-- src/api/rulesets.rs:140
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:138
+-- src/api/rulesets.rs:149
 -- rar::api::rulesets::rar::mine_defaults
 CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
 IMMUTABLE STRICT PARALLEL SAFE

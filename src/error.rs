@@ -231,6 +231,13 @@ pub enum RarError {
         rules: usize,
         bytes: u64,
     },
+    /// A group's rules as jsonb would take more than `rar.memory_limit`
+    /// to build.
+    JsonOverBudget {
+        rules: usize,
+        needed: u64,
+        limit_bytes: u64,
+    },
     /// `rar_mine(level => ...)` on a source without a product hierarchy.
     NoHierarchy {
         source: String,
@@ -319,6 +326,10 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// A value read back of another type than rar wrote there.
+    UnexpectedType {
+        message: String,
+    },
     /// Another transaction saved a model of the same table first, unseen by
     /// this transaction's snapshot (REPEATABLE READ or SERIALIZABLE).
     ModelSavedConcurrently {
@@ -355,7 +366,12 @@ pub enum RarError {
 
 impl From<pgrx::spi::SpiError> for RarError {
     fn from(e: pgrx::spi::SpiError) -> Self {
-        RarError::Spi { message: e.to_string() }
+        match e {
+            // A value of another type than rar wrote: one of its tables (its
+            // catalog, a quarantine) was changed by hand.
+            pgrx::spi::SpiError::DatumError(d) => RarError::UnexpectedType { message: d.to_string() },
+            e => RarError::Spi { message: e.to_string() },
+        }
     }
 }
 
@@ -709,6 +725,17 @@ impl RarError {
             )
             .set_detail(format!("{rules} rules, about {}MB as jsonb.", bytes >> 20))
             .set_hint("Raise min_support or min_confidence, or lower max_length; or mine the group with rar_mine on a view of its lines, which returns rows without this limit."),
+            RarError::JsonOverBudget { rules, needed, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the rules of one group do not fit in rar.memory_limit as jsonb",
+                F,
+            )
+            .set_detail(format!(
+                "Building {rules} rules as jsonb would take about {}; rar.memory_limit is {}.",
+                pretty_bytes(*needed),
+                pretty_bytes(*limit_bytes)
+            ))
+            .set_hint("Raise min_support or min_confidence, or lower max_length; raise rar.memory_limit if the server has the memory; or mine the group with rar_mine on a view of its lines, which returns rows."),
             RarError::NoHierarchy { source } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("source \"{source}\" has no product hierarchy"),
@@ -850,6 +877,13 @@ impl RarError {
             )
             .set_detail("The functions in its definition would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
+            RarError::UnexpectedType { message } => ErrorReport::new(
+                ERRCODE_DATATYPE_MISMATCH,
+                format!("rar read a value of another type than it wrote: {message}"),
+                F,
+            )
+            .set_detail("A table rar keeps (in schema rar, or a table's quarantine) was changed by hand.")
+            .set_hint("Give the column back the type rar gave it (see \\d of the table in a fresh database with CREATE EXTENSION rar), or drop and recreate what rar made."),
             RarError::ModelSavedConcurrently { relation } => ErrorReport::new(
                 ERRCODE_T_R_SERIALIZATION_FAILURE,
                 format!("could not save the model of {relation}: another transaction saved one of that table at the same time"),

@@ -786,7 +786,7 @@ pub fn restore(target: Option<&str>, run: default!(Option<i64>, "NULL")) -> i64 
     // Runs with something left to undo, last first.
     let pending: Vec<i64> = Spi::connect(|client| {
         let rows = client.select(
-            &format!("SELECT DISTINCT rar_run FROM {q} WHERE rar_action IN ('removed', 'changed_to') AND rar_run IS NOT NULL ORDER BY 1 DESC"),
+            &format!("SELECT DISTINCT rar_run::pg_catalog.int8 FROM {q} WHERE rar_action IN ('removed', 'changed_to') AND rar_run IS NOT NULL ORDER BY 1 DESC"),
             None,
             &[],
         )?;
@@ -967,7 +967,7 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
     let steps: Vec<i64> = Spi::connect(|client| {
         let rows = client.select(
             &format!(
-                "SELECT DISTINCT rar_pair / $2 FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' ORDER BY 1 DESC"
+                "SELECT DISTINCT (rar_pair / $2)::pg_catalog.int8 FROM {q} WHERE rar_run = $1 AND rar_action = 'changed_to' ORDER BY 1 DESC"
             ),
             None,
             &[run.into(), PAIRS_PER_STEP.into()],
@@ -986,6 +986,18 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
         .map(|c| format!("{0} = o.{0}", quote_identifier(c)))
         .collect::<Vec<_>>()
         .join(", ");
+    // A quarantine just filled has no statistics: the planner would take
+    // it for one row and join it once per changed line (quadratic). ANALYZE
+    // gives the sizes, where the caller owns it (PostgreSQL skips another
+    // role's with a WARNING).
+    let owns = crate::spi::one::<bool>(
+        "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c \
+         WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)",
+        &[q.into()],
+    )?;
+    if !steps.is_empty() && owns == Some(true) {
+        exec(&format!("ANALYZE {q}"), &[])?;
+    }
     let mut reverted = 0;
     for step in steps {
         let (lo, hi) = (step * PAIRS_PER_STEP, (step + 1) * PAIRS_PER_STEP);

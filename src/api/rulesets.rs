@@ -108,8 +108,19 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
         )?;
         rows.map(|r| {
             Ok(PlotRule {
-                antecedent: r.get::<Vec<String>>(1)?.unwrap_or_default(),
-                consequent: r.get::<Vec<String>>(2)?.unwrap_or_default(),
+                // Labels are the owner's rows to edit: a NULL one is shown empty.
+                antecedent: r
+                    .get::<Vec<Option<String>>>(1)?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect(),
+                consequent: r
+                    .get::<Vec<Option<String>>>(2)?
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(Option::unwrap_or_default)
+                    .collect(),
                 support: r.get::<f64>(3)?.unwrap_or(0.0),
                 confidence: r.get::<f64>(4)?.unwrap_or(0.0),
                 lift: r.get::<f64>(5)?.unwrap_or(0.0),

@@ -82,7 +82,8 @@ fn floats(bytes: &[u8]) -> Vec<f32> {
 }
 
 fn read_safetensors(bytes: &[u8]) -> Result<Tensors, TrainError> {
-    let st = SafeTensors::deserialize(bytes).map_err(|e| bad(format!("{e:?}")))?;
+    let st = SafeTensors::deserialize(bytes)
+        .map_err(|e| bad(format!("they are neither safetensors nor a libtorch archive ({e:?})")))?;
     let mut out = Tensors::new();
     for (name, view) in st.tensors() {
         if view.dtype() != Dtype::F32 {

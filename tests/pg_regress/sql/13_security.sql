@@ -437,6 +437,23 @@ SELECT show_error($$CALL rar_refresh('labelled', min_support => 0.1)$$);
 SELECT count(*) AS hostile_labels FROM rar.rules WHERE source = 'labelled' AND 'HOSTILE SECRET' = ANY (antecedent_labels || consequent_labels);
 UPDATE rar.sources SET label_table = 'sec.secret', label_column = 'label' WHERE name = 'labelled';
 
+-- A group's rules as jsonb are charged to rar.memory_limit before they are
+-- built.
+SET rar.memory_limit = '16MB';
+SELECT show_error($$SELECT jsonb_array_length(rar_rules_agg(1, i::text, 0.5, 0.1, 2)) FROM generate_series(1, 300) i$$);
+RESET rar.memory_limit;
+-- Rows of rar's own tables an owner edited by hand give clean errors, or
+-- none: a NULL label, a quarantine column of another type.
+SET ROLE rar_sec_owner;
+UPDATE rar.rule_store r SET antecedent_labels = '{NULL}' FROM rar.rule_sets s
+WHERE s.set_id = r.set_id AND s.source = 'sec_sales' AND s.current AND r.rule_id = 1;
+SELECT length(rar_plot('sec_sales')::text) > 0 AS plots_with_a_null_label;
+CREATE TABLE sec.cl AS SELECT b AS tid, chr(97 + b % 5) AS item FROM generate_series(1, 50) b;
+SELECT step, rows FROM rar_clean('sec.cl', case_fold => 'upper') WHERE rows > 0;
+ALTER TABLE sec.cl_rar_rejected ALTER COLUMN rar_run TYPE text;
+SELECT show_error($$SELECT rar_restore('sec.cl')$$);
+RESET ROLE;
+
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
