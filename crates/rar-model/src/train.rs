@@ -438,6 +438,10 @@ impl Scorer {
     /// latency-bound, and the CPU needs no CUDA context in the backend.
     pub fn load(config: &TrainConfig, vocab: i64, weights: &[u8]) -> Result<Scorer, TrainError> {
         config.validate().map_err(TrainError::Config)?;
+        if vocab < 1 {
+            // The registry's row may have been edited: no network has no items.
+            return Err(TrainError::Torch("the model's vocabulary is empty".into()));
+        }
         // The same budget as training, checked before anything is built:
         // settings read back from the registry may have been edited.
         let needed = memory_needed(config, vocab);

@@ -52,21 +52,23 @@ pub fn save(vs: &nn::VarStore) -> Result<Vec<u8>, TrainError> {
 }
 
 /// Copies the tensors of `bytes` (safetensors, or a legacy libtorch
-/// archive) into the variables of `vs`: every variable, each of its own
-/// shape, and nothing else.
+/// archive) into the variables of `vs`: every variable once, each of its
+/// own shape, and nothing else.
 pub fn load(vs: &mut nn::VarStore, bytes: &[u8]) -> Result<(), TrainError> {
-    let tensors = if bytes.starts_with(b"PK\x03\x04") { legacy::read(bytes)? } else { read_safetensors(bytes)? };
     let mut vars = vs.variables();
+    let wanted: Wanted =
+        vars.iter().map(|(n, t)| (n.clone(), t.size().iter().map(|&d| d as usize).collect())).collect();
+    let tensors = if bytes.starts_with(b"PK\x03\x04") {
+        legacy::read(bytes, &wanted)?
+    } else {
+        read_safetensors(bytes, &wanted)?
+    };
     if tensors.len() != vars.len() {
         return Err(bad(format!("{} tensors for a network of {}", tensors.len(), vars.len())));
     }
     tch::no_grad(|| {
-        for (name, (shape, values)) in tensors {
+        for (name, values) in tensors {
             let var = vars.get_mut(&name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
-            let want: Vec<usize> = var.size().iter().map(|&d| d as usize).collect();
-            if want != shape || values.len() != shape.iter().product::<usize>() {
-                return Err(bad(format!("{name:?} has shape {shape:?}, the network's is {want:?}")));
-            }
             let src = Tensor::from_slice(&values).view(var.size().as_slice()).to_device(var.device());
             var.copy_(&src);
         }
@@ -74,14 +76,46 @@ pub fn load(vs: &mut nn::VarStore, bytes: &[u8]) -> Result<(), TrainError> {
     })
 }
 
-/// Name, shape and values of each tensor.
-type Tensors = HashMap<String, (Vec<usize>, Vec<f32>)>;
+/// The network's variables: name and shape.
+type Wanted = HashMap<String, Vec<usize>>;
 
-fn floats(bytes: &[u8]) -> Vec<f32> {
-    bytes.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect()
+/// The values of each variable, checked against [`Wanted`].
+type Tensors = HashMap<String, Vec<f32>>;
+
+/// Adds `values` as the tensor `name` of `shape`, if the network has that
+/// variable, of that shape, not given before.
+fn take(out: &mut Tensors, wanted: &Wanted, name: String, shape: &[usize], values: &[u8]) -> Result<(), TrainError> {
+    let want = wanted.get(&name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
+    if want.as_slice() != shape {
+        return Err(bad(format!("{name:?} has shape {shape:?}, the network's is {want:?}")));
+    }
+    let numel = want.iter().product::<usize>();
+    if values.len() != numel * 4 {
+        return Err(bad(format!("{name:?} has {} bytes for {numel} numbers", values.len())));
+    }
+    if out.contains_key(&name) {
+        return Err(bad(format!("{name:?} is given twice")));
+    }
+    out.insert(name, values.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
+    Ok(())
 }
 
-fn read_safetensors(bytes: &[u8]) -> Result<Tensors, TrainError> {
+/// Most bytes of a safetensors header per variable (a name, a type, a shape
+/// and two offsets take about a hundred).
+const HEADER_BYTES_PER_VARIABLE: usize = 1024;
+
+fn read_safetensors(bytes: &[u8], wanted: &Wanted) -> Result<Tensors, TrainError> {
+    // The header is read before anything else: bounded by the network, not
+    // by the bytes (the crate allows 100 MB).
+    let header = bytes.get(..8).map(|b| u64::from_le_bytes([b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7]]));
+    let most = (wanted.len() * HEADER_BYTES_PER_VARIABLE + 4096) as u64;
+    if header.is_some_and(|h| h > most) {
+        return Err(bad(format!(
+            "a header of {} bytes for a network of {} variables",
+            header.unwrap_or(0),
+            wanted.len()
+        )));
+    }
     let st = SafeTensors::deserialize(bytes)
         .map_err(|e| bad(format!("they are neither safetensors nor a libtorch archive ({e:?})")))?;
     let mut out = Tensors::new();
@@ -89,7 +123,7 @@ fn read_safetensors(bytes: &[u8]) -> Result<Tensors, TrainError> {
         if view.dtype() != Dtype::F32 {
             return Err(bad(format!("{name:?} is {:?}, not 32-bit floats", view.dtype())));
         }
-        out.insert(name, (view.shape().to_vec(), floats(view.data())));
+        take(&mut out, wanted, name, view.shape(), view.data())?;
     }
     Ok(out)
 }
@@ -98,33 +132,55 @@ fn read_safetensors(bytes: &[u8]) -> Result<Tensors, TrainError> {
 mod legacy {
     use super::*;
 
+    /// Deepest nesting of tuples and dicts taken (libtorch writes 3).
+    const MAX_DEPTH: u32 = 8;
+    /// Most dimensions of a tensor.
+    const MAX_DIMS: usize = 8;
+
     /// The values the archive's pickle builds (shared, so that a memo
-    /// fetched many times costs nothing).
+    /// fetched many times costs nothing; strings are shared too).
     #[derive(Debug)]
     enum Value {
         Mark,
         Int(i64),
         Bool,
-        Str(String),
-        Tuple(Vec<Rc<Value>>),
-        Dict(Vec<(Rc<Value>, Rc<Value>)>),
+        Str(Rc<str>),
+        /// Items, and how deep tuples and dicts nest in it (at most
+        /// MAX_DEPTH: dropping a deeper value would recurse as deep).
+        Tuple(Vec<Rc<Value>>, u32),
+        Dict(Vec<(Rc<Value>, Rc<Value>)>, u32),
         /// One of the few names the archive refers to.
         Global(Known),
         /// A storage: its entry in the archive and its number of floats.
         Storage {
-            key: String,
+            key: Rc<str>,
             numel: i64,
         },
         Tensor {
-            key: String,
+            key: Rc<str>,
             numel: i64,
             offset: i64,
             size: Vec<i64>,
             stride: Vec<i64>,
         },
-        /// The module, with its state once built.
-        Module(Vec<(Rc<Value>, Rc<Value>)>),
+        /// The module, with its state once built (and that state's depth).
+        Module(Vec<(Rc<Value>, Rc<Value>)>, u32),
         EmptyOrderedDict,
+    }
+
+    fn depth(v: &Value) -> u32 {
+        match v {
+            Value::Tuple(_, d) | Value::Dict(_, d) | Value::Module(_, d) => *d,
+            _ => 0,
+        }
+    }
+
+    fn nested<'a>(items: impl Iterator<Item = &'a Rc<Value>>) -> Result<u32, TrainError> {
+        let d = 1 + items.map(|v| depth(v)).max().unwrap_or(0);
+        if d > MAX_DEPTH {
+            return Err(bad("values nested too deep"));
+        }
+        Ok(d)
     }
 
     #[derive(Debug, Clone, Copy, PartialEq)]
@@ -145,27 +201,29 @@ mod legacy {
         }
     }
 
+    /// A tensor's size or stride: a short tuple of numbers.
     fn ints(v: &Value) -> Result<Vec<i64>, TrainError> {
         match v {
-            Value::Tuple(t) => t
+            Value::Tuple(t, _) if t.len() <= MAX_DIMS => t
                 .iter()
                 .map(|x| match **x {
                     Value::Int(i) => Ok(i),
                     _ => Err(bad("a size that is not a number")),
                 })
                 .collect(),
-            _ => Err(bad("a size that is not a tuple")),
+            _ => Err(bad("a size that is not a short tuple")),
         }
     }
 
     /// Runs the pickle `p` (protocol 2, the operations libtorch writes) to
-    /// the module it builds.
+    /// the module it builds. Every operation reads at least a byte and
+    /// copies at most a few values, so time and memory follow `p`'s length.
     fn unpickle(p: &[u8]) -> Result<Vec<(Rc<Value>, Rc<Value>)>, TrainError> {
         let mut stack: Vec<Rc<Value>> = Vec::new();
         let mut memo: HashMap<u32, Rc<Value>> = HashMap::new();
         let mut at = 0usize;
         let take = |at: &mut usize, n: usize| -> Result<&[u8], TrainError> {
-            let s = p.get(*at..*at + n).ok_or_else(|| bad("the pickle ends early"))?;
+            let s = p.get(*at..at.saturating_add(n)).ok_or_else(|| bad("the pickle ends early"))?;
             *at += n;
             Ok(s)
         };
@@ -182,8 +240,9 @@ mod legacy {
             stack.pop();
             Ok(items)
         };
+        let u32_at = |b: &[u8]| u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
         loop {
-            let op = *take(&mut at, 1)?.first().unwrap_or(&0);
+            let op = take(&mut at, 1)?[0];
             match op {
                 0x80 => {
                     take(&mut at, 1)?;
@@ -192,46 +251,33 @@ mod legacy {
                     let (module, name) = (line(&mut at)?, line(&mut at)?);
                     stack.push(Rc::new(Value::Global(known(&module, &name)?)));
                 }
-                b'q' => {
-                    let k = take(&mut at, 1)?[0] as u32;
+                b'q' | b'r' => {
+                    let k = if op == b'q' { take(&mut at, 1)?[0] as u32 } else { u32_at(take(&mut at, 4)?) };
                     memo.insert(k, stack.last().cloned().ok_or_else(|| bad("nothing to memo"))?);
                 }
-                b'r' => {
-                    let b = take(&mut at, 4)?;
-                    let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                    memo.insert(k, stack.last().cloned().ok_or_else(|| bad("nothing to memo"))?);
-                }
-                b'h' => {
-                    let k = take(&mut at, 1)?[0] as u32;
+                b'h' | b'j' => {
+                    let k = if op == b'h' { take(&mut at, 1)?[0] as u32 } else { u32_at(take(&mut at, 4)?) };
                     stack.push(memo.get(&k).cloned().ok_or_else(|| bad("an unknown memo"))?);
                 }
-                b'j' => {
-                    let b = take(&mut at, 4)?;
-                    let k = u32::from_le_bytes([b[0], b[1], b[2], b[3]]);
-                    stack.push(memo.get(&k).cloned().ok_or_else(|| bad("an unknown memo"))?);
-                }
-                b')' => stack.push(Rc::new(Value::Tuple(Vec::new()))),
-                b'}' => stack.push(Rc::new(Value::Dict(Vec::new()))),
+                b')' => stack.push(Rc::new(Value::Tuple(Vec::new(), 1))),
+                b'}' => stack.push(Rc::new(Value::Dict(Vec::new(), 1))),
                 b'(' => stack.push(Rc::new(Value::Mark)),
                 b't' => {
                     let items = to_mark(&mut stack)?;
-                    stack.push(Rc::new(Value::Tuple(items)));
+                    let d = nested(items.iter())?;
+                    stack.push(Rc::new(Value::Tuple(items, d)));
                 }
                 b'X' => {
-                    let b = take(&mut at, 4)?;
-                    let n = u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize;
+                    let n = u32_at(take(&mut at, 4)?) as usize;
                     let s = std::str::from_utf8(take(&mut at, n)?).map_err(|_| bad("a string that is not UTF-8"))?;
-                    stack.push(Rc::new(Value::Str(s.to_string())));
+                    stack.push(Rc::new(Value::Str(Rc::from(s))));
                 }
                 b'K' => stack.push(Rc::new(Value::Int(take(&mut at, 1)?[0] as i64))),
                 b'M' => {
                     let b = take(&mut at, 2)?;
                     stack.push(Rc::new(Value::Int(u16::from_le_bytes([b[0], b[1]]) as i64)));
                 }
-                b'J' => {
-                    let b = take(&mut at, 4)?;
-                    stack.push(Rc::new(Value::Int(i32::from_le_bytes([b[0], b[1], b[2], b[3]]) as i64)));
-                }
+                b'J' => stack.push(Rc::new(Value::Int(u32_at(take(&mut at, 4)?) as i32 as i64))),
                 0x8a => {
                     // LONG1: a little-endian two's-complement integer of n bytes.
                     let n = take(&mut at, 1)?[0] as usize;
@@ -248,14 +294,13 @@ mod legacy {
                     }
                     stack.push(Rc::new(Value::Int(v)));
                 }
-                0x88 => stack.push(Rc::new(Value::Bool)),
-                0x89 => stack.push(Rc::new(Value::Bool)),
+                0x88 | 0x89 => stack.push(Rc::new(Value::Bool)),
                 b'Q' => {
                     let pid = pop(&mut stack)?;
                     let storage = match &*pid {
-                        Value::Tuple(t) => match t.iter().map(|v| &**v).collect::<Vec<_>>().as_slice() {
+                        Value::Tuple(t, _) => match t.iter().map(|v| &**v).collect::<Vec<_>>().as_slice() {
                             [Value::Str(tag), Value::Global(Known::FloatStorage), Value::Str(key), Value::Str(_device), Value::Int(numel)]
-                                if tag == "storage" =>
+                                if &**tag == "storage" =>
                             {
                                 Value::Storage { key: key.clone(), numel: *numel }
                             }
@@ -268,7 +313,7 @@ mod legacy {
                 b'R' => {
                     let args = pop(&mut stack)?;
                     let f = pop(&mut stack)?;
-                    let Value::Tuple(args) = &*args else { return Err(bad("arguments that are not a tuple")) };
+                    let Value::Tuple(args, _) = &*args else { return Err(bad("arguments that are not a tuple")) };
                     let made = match (&*f, args.iter().map(|v| &**v).collect::<Vec<_>>().as_slice()) {
                         (Value::Global(Known::OrderedDict), []) => Value::EmptyOrderedDict,
                         (
@@ -289,8 +334,8 @@ mod legacy {
                     let args = pop(&mut stack)?;
                     let cls = pop(&mut stack)?;
                     match (&*cls, &*args) {
-                        (Value::Global(Known::Module), Value::Tuple(a)) if a.is_empty() => {
-                            stack.push(Rc::new(Value::Module(Vec::new())))
+                        (Value::Global(Known::Module), Value::Tuple(a, _)) if a.is_empty() => {
+                            stack.push(Rc::new(Value::Module(Vec::new(), 1)))
                         }
                         _ => return Err(bad("an object it does not know")),
                     }
@@ -300,30 +345,35 @@ mod legacy {
                     // The dict is changed in place: one the memo also holds
                     // (which libtorch never writes) would have to be copied,
                     // for a cost that could grow with the square of the input.
-                    let Value::Dict(mut d) = Rc::try_unwrap(pop(&mut stack)?).map_err(|_| bad("a shared dict"))? else {
+                    let Value::Dict(mut d, depth) =
+                        Rc::try_unwrap(pop(&mut stack)?).map_err(|_| bad("a shared dict"))?
+                    else {
                         return Err(bad("items set on something not a dict"));
                     };
                     if items.len() % 2 != 0 {
                         return Err(bad("a key without a value"));
                     }
+                    let depth = depth.max(nested(items.iter())?);
                     d.extend(items.chunks_exact(2).map(|kv| (kv[0].clone(), kv[1].clone())));
-                    stack.push(Rc::new(Value::Dict(d)));
+                    stack.push(Rc::new(Value::Dict(d, depth)));
                 }
                 b'b' => {
                     let state = Rc::try_unwrap(pop(&mut stack)?).map_err(|_| bad("a shared state"))?;
                     let obj = pop(&mut stack)?;
                     match (&*obj, state) {
-                        (Value::Module(m), Value::Dict(d)) if m.is_empty() => stack.push(Rc::new(Value::Module(d))),
+                        (Value::Module(m, _), Value::Dict(d, depth)) if m.is_empty() => {
+                            stack.push(Rc::new(Value::Module(d, depth + 1)))
+                        }
                         _ => return Err(bad("a state set on something not a new module")),
                     }
                 }
                 b'.' => {
                     let not_module = || bad("the pickle does not build a module");
                     return match Rc::try_unwrap(pop(&mut stack)?) {
-                        Ok(Value::Module(state)) => Ok(state),
+                        Ok(Value::Module(state, _)) => Ok(state),
                         Ok(_) => Err(not_module()),
                         Err(shared) => match &*shared {
-                            Value::Module(state) => Ok(state.clone()),
+                            Value::Module(state, _) => Ok(state.clone()),
                             _ => Err(not_module()),
                         },
                     };
@@ -338,48 +388,70 @@ mod legacy {
         unpickle(p).map(|state| state.len())
     }
 
-    /// The tensors of a libtorch archive.
-    pub(super) fn read(bytes: &[u8]) -> Result<Tensors, TrainError> {
-        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(bad)?;
-        // Entries are stored, not compressed: read each within its own size.
-        let mut entries: HashMap<String, Vec<u8>> = HashMap::new();
-        for i in 0..zip.len() {
-            let mut f = zip.by_index(i).map_err(bad)?;
-            let name = f.name().to_string();
-            if name.contains("/code/") || name.ends_with(".debug_pkl") {
-                continue; // TorchScript: never read
-            }
-            if f.compression() != zip::CompressionMethod::Stored {
-                return Err(bad("a compressed entry"));
-            }
-            let mut data = Vec::new();
-            (&mut f).take(bytes.len() as u64).read_to_end(&mut data).map_err(bad)?;
-            entries.insert(name, data);
+    type Zip<'a> = zip::ZipArchive<std::io::Cursor<&'a [u8]>>;
+
+    /// An entry of the archive, stored (not compressed), at most `most`
+    /// bytes, and never more than the archive holds.
+    fn entry(zip: &mut Zip<'_>, total: usize, name: &str, most: u64) -> Result<Vec<u8>, TrainError> {
+        let most = most.min(total as u64);
+        let f = zip.by_name(name).map_err(|_| bad(format!("no entry {name}")))?;
+        if f.compression() != zip::CompressionMethod::Stored {
+            return Err(bad(format!("entry {name} is compressed")));
         }
-        let (pickle_name, pickle) =
-            entries.iter().find(|(n, _)| n.ends_with("/data.pkl")).ok_or_else(|| bad("no data.pkl"))?;
+        if f.size() > most {
+            return Err(bad(format!("entry {name} holds {} bytes, more than expected", f.size())));
+        }
+        let mut data = Vec::with_capacity(f.size() as usize);
+        f.take(most).read_to_end(&mut data).map_err(bad)?;
+        Ok(data)
+    }
+
+    /// The tensors of a libtorch archive, each a variable of `wanted`. Only
+    /// the pickle and the storages of those variables are read, each at
+    /// most once per variable: what is read follows the network's size.
+    pub(super) fn read(bytes: &[u8], wanted: &Wanted) -> Result<Tensors, TrainError> {
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(bad)?;
+        let names: Vec<String> = zip.file_names().map(str::to_string).collect();
+        let distinct: std::collections::HashSet<&String> = names.iter().collect();
+        if distinct.len() != names.len() {
+            return Err(bad("two entries of one name"));
+        }
+        let pickles: Vec<&String> = names.iter().filter(|n| n.ends_with("/data.pkl")).collect();
+        let [pickle_name] = pickles.as_slice() else {
+            return Err(bad(format!("{} data.pkl entries", pickles.len())));
+        };
         let prefix = pickle_name.trim_end_matches("data.pkl").to_string();
-        if let Some(order) = entries.get(&format!("{prefix}byteorder")) {
-            if order.as_slice() != b"little" {
-                return Err(bad("a byte order other than little-endian"));
-            }
+        if names.contains(&format!("{prefix}byteorder"))
+            && entry(&mut zip, bytes.len(), &format!("{prefix}byteorder"), 16)? != b"little"
+        {
+            return Err(bad("a byte order other than little-endian"));
+        }
+        let pickle = entry(&mut zip, bytes.len(), pickle_name, bytes.len() as u64)?;
+        let state = unpickle(&pickle)?;
+        if state.len() > wanted.len() {
+            return Err(bad(format!("{} tensors for a network of {}", state.len(), wanted.len())));
         }
         let mut out = Tensors::new();
-        for (k, v) in unpickle(pickle)? {
+        for (k, v) in state {
             let (Value::Str(name), Value::Tensor { key, numel: storage_numel, offset, size, stride }) = (&*k, &*v)
             else {
                 return Err(bad("a module attribute that is not a tensor"));
             };
-            let storage =
-                entries.get(&format!("{prefix}data/{key}")).ok_or_else(|| bad(format!("no storage {key}")))?;
-            if u64::try_from(*storage_numel).ok() != Some(storage.len() as u64 / 4) || storage.len() % 4 != 0 {
-                return Err(bad(format!("storage {key} is not the size the pickle says")));
-            }
+            let name = name.replace('|', ".");
             let shape: Vec<usize> = size
                 .iter()
                 .map(|&d| usize::try_from(d).map_err(|_| bad("a negative size")))
                 .collect::<Result<_, _>>()?;
+            let want = wanted.get(&name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
+            if *want != shape || out.contains_key(&name) {
+                return Err(bad(format!(
+                    "{name:?} has shape {shape:?} (the network's is {want:?}), or is given twice"
+                )));
+            }
             // Contiguous, row-major, as libtorch saves a parameter.
+            if stride.len() != size.len() {
+                return Err(bad(format!("{name:?} has {} strides for {} dimensions", stride.len(), size.len())));
+            }
             let mut expect = 1i64;
             for (d, s) in size.iter().zip(stride).rev() {
                 if *d > 1 && *s != expect {
@@ -387,14 +459,19 @@ mod legacy {
                 }
                 expect = expect.saturating_mul(*d);
             }
-            let numel =
-                shape.iter().try_fold(1usize, |a, &d| a.checked_mul(d)).ok_or_else(|| bad("a size too large"))?;
+            let numel = shape.iter().product::<usize>();
             let start = usize::try_from(*offset).map_err(|_| bad("a negative offset"))?;
+            let storage_floats = usize::try_from(*storage_numel).map_err(|_| bad("a negative storage size"))?;
             let end = start
                 .checked_add(numel)
-                .filter(|&e| e * 4 <= storage.len())
+                .filter(|&e| e <= storage_floats)
                 .ok_or_else(|| bad("a tensor beyond its storage"))?;
-            out.insert(name.replace('|', "."), (shape, floats(&storage[start * 4..end * 4])));
+            let storage_bytes = storage_floats.checked_mul(4).ok_or_else(|| bad("a storage too large"))?;
+            let storage = entry(&mut zip, bytes.len(), &format!("{prefix}data/{key}"), storage_bytes as u64)?;
+            if storage.len() != storage_bytes {
+                return Err(bad(format!("storage {key} is not the size the pickle says")));
+            }
+            super::take(&mut out, wanted, name, &shape, &storage[start * 4..end * 4])?;
         }
         Ok(out)
     }
@@ -480,6 +557,130 @@ mod tests {
         for broken in [&bytes[..bytes.len() / 2], b"PK\x03\x04garbage".as_slice(), b"", &[0xff; 64]] {
             assert!(load(&mut b, broken).is_err());
         }
+    }
+
+    /// A network of one variable `w` of two numbers.
+    fn one_var() -> nn::VarStore {
+        let vs = nn::VarStore::new(Device::Cpu);
+        let _ = vs.root().zeros("w", &[2]);
+        vs
+    }
+
+    fn x(s: &str) -> Vec<u8> {
+        let mut v = vec![b'X'];
+        v.extend_from_slice(&(s.len() as u32).to_le_bytes());
+        v.extend_from_slice(s.as_bytes());
+        v
+    }
+
+    /// The pickle libtorch writes for `w` (names given; the offset, size and
+    /// stride as pickle operations).
+    fn pickle(entries: &[(&str, &[u8], &[u8], &[u8])]) -> Vec<u8> {
+        let mut p = b"\x80\x02c__torch__\nModule\nq\x00)\x81}(".to_vec();
+        for (name, offset, size, stride) in entries {
+            p.extend(x(name));
+            p.extend_from_slice(b"ctorch._utils\n_rebuild_tensor_v2\n((");
+            p.extend(x("storage"));
+            p.extend_from_slice(b"ctorch\nFloatStorage\n");
+            p.extend(x("0"));
+            p.extend(x("cpu"));
+            p.extend_from_slice(b"K\x02tQ");
+            p.extend_from_slice(offset);
+            p.extend_from_slice(size);
+            p.extend_from_slice(stride);
+            p.extend_from_slice(b"\x89ccollections\nOrderedDict\n)RtR");
+        }
+        p.extend_from_slice(b"ub.");
+        p
+    }
+
+    fn archive(files: &[(&str, &[u8])]) -> Vec<u8> {
+        let mut out = std::io::Cursor::new(Vec::new());
+        let mut z = zip::ZipWriter::new(&mut out);
+        let stored = zip::write::FileOptions::default().compression_method(zip::CompressionMethod::Stored);
+        for (name, data) in files {
+            z.start_file(*name, stored).unwrap();
+            std::io::Write::write_all(&mut z, data).unwrap();
+        }
+        z.finish().unwrap();
+        drop(z);
+        out.into_inner()
+    }
+
+    const TWO: &[u8] = &[0, 0, 0x80, 0x3f, 0, 0, 0, 0x40]; // 1.0, 2.0
+
+    #[test]
+    fn a_hand_made_archive_loads_and_every_twist_of_it_is_refused() {
+        let good = pickle(&[("w", b"K\x00", b"(K\x02t", b"(K\x01t")]);
+        let mut vs = one_var();
+        load(&mut vs, &archive(&[("archive/data.pkl", &good), ("archive/data/0", TWO)])).unwrap();
+        assert_eq!(values(&vs)["w"], vec![1.0, 2.0]);
+        let twisted: Vec<(&str, Vec<u8>, Vec<(&str, &[u8])>)> = vec![
+            // Offsets that would wrap around when counted in bytes.
+            ("offset 2^62", pickle(&[("w", b"\x8a\x08\0\0\0\0\0\0\0\x40", b"(K\x02t", b"(K\x01t")]), vec![]),
+            (
+                "offset 2^62-1",
+                pickle(&[("w", b"\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x3f", b"(K\x02t", b"(K\x01t")]),
+                vec![],
+            ),
+            ("no stride", pickle(&[("w", b"K\x00", b"(K\x02t", b")")]), vec![]),
+            ("another stride", pickle(&[("w", b"K\x00", b"(K\x02t", b"(K\x02t")]), vec![]),
+            (
+                "twice",
+                pickle(&[("w", b"K\x00", b"(K\x02t", b"(K\x01t"), ("w", b"K\x00", b"(K\x02t", b"(K\x01t")]),
+                vec![],
+            ),
+            ("another name", pickle(&[("v", b"K\x00", b"(K\x02t", b"(K\x01t")]), vec![]),
+            ("another shape", pickle(&[("w", b"K\x00", b"(K\x01K\x02t", b"(K\x02K\x01t")]), vec![]),
+            ("a second data.pkl", good.clone(), vec![("other/data.pkl", &good)]),
+        ];
+        for (what, p, extra) in twisted {
+            let mut files: Vec<(&str, &[u8])> = vec![("archive/data.pkl", &p), ("archive/data/0", TWO)];
+            files.extend(extra);
+            let mut vs = one_var();
+            assert!(load(&mut vs, &archive(&files)).is_err(), "{what}");
+        }
+        // A storage shorter than the pickle says.
+        let mut vs = one_var();
+        assert!(load(&mut vs, &archive(&[("archive/data.pkl", &good), ("archive/data/0", &TWO[..4])])).is_err());
+        // A safetensors header far larger than the network needs is refused
+        // before it is parsed.
+        let mut big = (50_000_000u64).to_le_bytes().to_vec();
+        big.extend(std::iter::repeat_n(b' ', 1000));
+        assert!(load(&mut vs, &big).is_err());
+    }
+
+    #[test]
+    fn nesting_and_sharing_cost_what_the_input_costs() {
+        // Tuples nested 400,000 deep (an 0.8 MB input) would overflow the
+        // stack when dropped: refused past a few levels.
+        let n = 400_000;
+        let mut p = b"\x80\x02".to_vec();
+        p.extend(std::iter::repeat_n(b'(', n));
+        p.push(b')');
+        p.extend(std::iter::repeat_n(b't', n));
+        p.push(b'.');
+        assert!(legacy::unpickle_for_test(&p).is_err());
+        // The same through the memo, one level at a time.
+        let mut p = b"\x80\x02(K\x01tq\x00".to_vec();
+        for _ in 0..100_000 {
+            p.extend_from_slice(b"(h\x00tq\x00");
+        }
+        p.push(b'.');
+        assert!(legacy::unpickle_for_test(&p).is_err());
+        // A long string used as a storage key many times is not copied.
+        let mut p = b"\x80\x02".to_vec();
+        p.extend(x(&"k".repeat(1_000_000)));
+        p.extend_from_slice(b"q\x05(");
+        p.extend(x("storage"));
+        p.extend_from_slice(b"ctorch\nFloatStorage\nh\x05");
+        p.extend(x("cpu"));
+        p.extend_from_slice(b"K\x00tq\x06");
+        for _ in 0..100_000 {
+            p.extend_from_slice(b"h\x06Q");
+        }
+        p.push(b'.');
+        assert!(legacy::unpickle_for_test(&p).is_err());
     }
 
     #[test]
