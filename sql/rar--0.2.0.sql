@@ -1327,6 +1327,10 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
     s := rar.managed_source(name, 'grant the rules');
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid
+            USING ERRCODE = 'undefined_object', HINT = 'Name an existing role, for example: SELECT rar_grant(''sales'', ''metabase'');';
+    END IF;
     INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;
@@ -1543,7 +1547,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1042
+-- src/api/clean.rs:1076
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1623,7 +1627,7 @@ AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:772
+-- src/api/clean.rs:799
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */

@@ -644,6 +644,10 @@ BEGIN
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_grant(''sales'', ''metabase'');';
     END IF;
     s := rar.managed_source(name, 'grant the rules');
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.oid OPERATOR(pg_catalog.=) role) THEN
+        RAISE EXCEPTION 'role with OID % does not exist', role::oid
+            USING ERRCODE = 'undefined_object', HINT = 'Name an existing role, for example: SELECT rar_grant(''sales'', ''metabase'');';
+    END IF;
     INSERT INTO rar.source_grants (source, relation, grantee) VALUES (s.name, s.relation, role)
     ON CONFLICT DO NOTHING;
     RETURN FOUND;

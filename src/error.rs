@@ -410,6 +410,12 @@ fn pretty_bytes_up(b: u64) -> String {
 }
 
 fn call_example(function: &str, relation: &str, (t, i): &(String, String)) -> String {
+    // Functions without column arguments read a registered source's: the
+    // columns are named when it is registered again.
+    let function = match function {
+        "rar_refresh" | "rar_evaluate" | "rar_recommend" | "rar_plot" | "rar_diff" => "rar_register",
+        f => f,
+    };
     let name = if function == "rar_register" { "'<name>', " } else { "" };
     format!(
         "Name them, for example: SELECT * FROM {function}({name}'{}', tid_column => '{}', item_column => '{}').",

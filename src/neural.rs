@@ -55,7 +55,7 @@ fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, Stri
         if !readable {
             RarError::NotReadable { relation: display.to_string() }.raise();
         }
-        RarError::NoModel { source: display.to_string(), model_id: None }.raise()
+        RarError::NoModel { source: display.to_string(), model_id: model }.raise()
     })
 }
 

@@ -521,6 +521,33 @@ fn quarantine_comment(src: &Source) -> String {
 /// The quarantine's owner, or None when it does not exist; refuses one
 /// owned by anybody but the table's owner, one that serves another table
 /// (of the same name, dropped since), and one the caller cannot use.
+/// The quarantine made for this table (its comment names the table's OID)
+/// under another name: the table was renamed or moved since. The one of its
+/// latest run, quoted and as shown.
+fn renamed_quarantine(src: &Source) -> Result<Option<(String, String)>, RarError> {
+    Ok(Spi::connect(|client| {
+        let t = client.select(
+            "SELECT pg_catalog.quote_ident(n.nspname) || '.' || pg_catalog.quote_ident(c.relname), n.nspname || '.' || c.relname \
+             FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
+             JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
+                  AND d.objsubid = 0 \
+             WHERE c.relkind IN ('r', 'p') AND c.relowner = (SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid = $1) \
+                   AND pg_catalog.starts_with(d.description, 'rar quarantine of table ') \
+                   AND pg_catalog.right(d.description, pg_catalog.length($2)) = $2 \
+             ORDER BY (SELECT pg_catalog.max(l.run) FROM rar.clean_log l \
+                       WHERE l.relation = $1 AND l.quarantine = n.nspname || '.' || c.relname) DESC NULLS LAST, c.oid DESC \
+             LIMIT 1",
+            Some(1),
+            &[src.oid.into(), format!("(OID {})", src.oid.to_u32()).into()],
+        )?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>(Some((r.get(1)?.unwrap_or_default(), r.get(2)?.unwrap_or_default())))
+    })?)
+}
+
 fn quarantine_owner(src: &Source, quarantine: &str, display: &str) -> Result<Option<String>, RarError> {
     let row: Option<(String, Option<String>, bool)> = Spi::connect(|client| {
         let t = client.select(
@@ -776,10 +803,17 @@ pub fn restore(target: Option<&str>, run: default!(Option<i64>, "NULL")) -> i64 
     src.check_not_superuser_on_user_table();
     let progress = Progress::start("rar_restore");
     let name = quarantine_name(&src.name);
-    let q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&name));
-    let q_display = format!("{}.{}", src.schema, name);
+    let mut q = format!("{}.{}", quote_identifier(&src.schema), quote_identifier(&name));
+    let mut q_display = format!("{}.{}", src.schema, name);
     if quarantine_owner(&src, &q, &q_display).or_raise().is_none() {
-        RarError::NoQuarantine { relation: src.display.clone(), quarantine: q_display }.raise();
+        // Renamed (or moved) since it was cleaned: its quarantine keeps the
+        // old name, and its comment this table's OID.
+        match renamed_quarantine(&src).or_raise() {
+            Some((quoted, display)) if quarantine_owner(&src, &quoted, &display).or_raise().is_some() => {
+                (q, q_display) = (quoted, display)
+            }
+            _ => RarError::NoQuarantine { relation: src.display.clone(), quarantine: q_display }.raise(),
+        }
     }
     // No run may start or end while the runs to undo are chosen and undone.
     exec(&format!("LOCK TABLE {} IN SHARE ROW EXCLUSIVE MODE", src.quoted), &[]).or_raise();

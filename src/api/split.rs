@@ -62,7 +62,7 @@ pub fn split(
     if test_days.is_some_and(|d| d < 1) {
         RarError::InvalidOption {
             name: "test_days",
-            value: format!("{test_days:?}"),
+            value: test_days.unwrap_or_default().to_string(),
             expected: "a number of days of at least 1",
         }
         .raise();

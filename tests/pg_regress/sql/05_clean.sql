@@ -112,3 +112,13 @@ REVOKE ALL ON dirty FROM rar_test_reader;
 DROP ROLE rar_test_reader;
 -- Dependent views keep working: rar_clean only deletes and updates rows.
 SELECT count(*) FROM dirty_view;
+-- A table renamed after cleaning is restored from the quarantine made for
+-- it, which keeps its old name; a table that only shares a name has none.
+CREATE TABLE to_rename AS SELECT b AS tid, chr(97 + b % 5) AS item FROM generate_series(1, 20) b;
+SELECT step, rows FROM rar_clean('to_rename', case_fold => 'upper') WHERE rows > 0;
+ALTER TABLE to_rename RENAME TO renamed;
+SELECT rar_restore('renamed') AS restored_lines;
+SELECT count(*) AS lower_items FROM renamed WHERE item = lower(item);
+CREATE TABLE to_rename (tid int, item text);
+SELECT show_error($$SELECT rar_restore('to_rename')$$);
+DROP TABLE renamed, to_rename, to_rename_rar_rejected;
