@@ -391,29 +391,69 @@ mod legacy {
     type Zip<'a> = zip::ZipArchive<std::io::Cursor<&'a [u8]>>;
 
     /// An entry of the archive, stored (not compressed), at most `most`
-    /// bytes, and never more than the archive holds.
+    /// bytes, and never more than the archive holds; read to its end, so
+    /// that its checksum is checked.
     fn entry(zip: &mut Zip<'_>, total: usize, name: &str, most: u64) -> Result<Vec<u8>, TrainError> {
         let most = most.min(total as u64);
-        let f = zip.by_name(name).map_err(|_| bad(format!("no entry {name}")))?;
-        if f.compression() != zip::CompressionMethod::Stored {
+        let mut f = zip.by_name(name).map_err(|_| bad(format!("no entry {name}")))?;
+        if f.compression() != zip::CompressionMethod::Stored || f.compressed_size() != f.size() {
             return Err(bad(format!("entry {name} is compressed")));
         }
         if f.size() > most {
             return Err(bad(format!("entry {name} holds {} bytes, more than expected", f.size())));
         }
         let mut data = Vec::with_capacity(f.size() as usize);
-        f.take(most).read_to_end(&mut data).map_err(bad)?;
+        f.read_to_end(&mut data).map_err(bad)?;
         Ok(data)
+    }
+
+    fn u16_at(b: &[u8], at: usize) -> Option<u64> {
+        b.get(at..at + 2).map(|x| u16::from_le_bytes([x[0], x[1]]) as u64)
+    }
+
+    fn u64_at(b: &[u8], at: usize) -> Option<u64> {
+        b.get(at..at + 8).map(|x| u64::from_le_bytes([x[0], x[1], x[2], x[3], x[4], x[5], x[6], x[7]]))
+    }
+
+    /// The number of entries the `zip` crate (0.6) reserves room for when it
+    /// opens `b`, found the way it finds them (the end record searched
+    /// backwards from the end, then the zip64 locator before it and the
+    /// zip64 record searched forwards from where the locator says), so that
+    /// a count it would trust can be refused before it allocates for it.
+    /// `None` where the crate finds no directory (it fails without reserving).
+    pub(super) fn directory_entries(b: &[u8]) -> Option<u64> {
+        const END: [u8; 4] = *b"PK\x05\x06";
+        const LOCATOR: [u8; 4] = *b"PK\x06\x07";
+        const END64: [u8; 4] = *b"PK\x06\x06";
+        let n = b.len();
+        let lowest = n.checked_sub(22)?.saturating_sub(u16::MAX as usize);
+        let end = (lowest..=n - 22).rev().find(|&p| b[p..p + 4] == END)?;
+        let comment = u16_at(b, end + 20)? as usize;
+        match n.checked_sub(20 + 22 + comment) {
+            Some(loc) if b.get(loc..loc + 4) == Some(&LOCATOR[..]) => {
+                let nominal = usize::try_from(u64_at(b, loc + 8)?).ok()?;
+                let upper = end.checked_sub(60)?;
+                let at = (nominal..=upper).find(|&p| b.get(p..p + 4) == Some(&END64[..]))?;
+                u64_at(b, at + 32)
+            }
+            _ => u16_at(b, end + 8),
+        }
     }
 
     /// The tensors of a libtorch archive, each a variable of `wanted`. Only
     /// the pickle and the storages of those variables are read, each at
     /// most once per variable: what is read follows the network's size.
     pub(super) fn read(bytes: &[u8], wanted: &Wanted) -> Result<Tensors, TrainError> {
+        // A libtorch archive has an entry per storage and eight more.
+        let most_entries = 2 * wanted.len() as u64 + 16;
+        if directory_entries(bytes).is_some_and(|k| k > most_entries) {
+            return Err(bad(format!("a directory of more than {most_entries} entries")));
+        }
         let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(bad)?;
+        // The crate keeps the last of entries of one name: refused, as
+        // readers differ on which one counts.
         let names: Vec<String> = zip.file_names().map(str::to_string).collect();
-        let distinct: std::collections::HashSet<&String> = names.iter().collect();
-        if distinct.len() != names.len() {
+        if names.len() != zip.len() {
             return Err(bad("two entries of one name"));
         }
         let pickles: Vec<&String> = names.iter().filter(|n| n.ends_with("/data.pkl")).collect();
@@ -426,12 +466,15 @@ mod legacy {
         {
             return Err(bad("a byte order other than little-endian"));
         }
-        let pickle = entry(&mut zip, bytes.len(), pickle_name, bytes.len() as u64)?;
+        // Its pickle takes a few hundred bytes a variable.
+        let pickle = entry(&mut zip, bytes.len(), pickle_name, (wanted.len() * 1024 + 4096) as u64)?;
         let state = unpickle(&pickle)?;
         if state.len() > wanted.len() {
             return Err(bad(format!("{} tensors for a network of {}", state.len(), wanted.len())));
         }
         let mut out = Tensors::new();
+        // Each storage read once, however many variables it holds.
+        let mut storages: HashMap<Rc<str>, Vec<u8>> = HashMap::new();
         for (k, v) in state {
             let (Value::Str(name), Value::Tensor { key, numel: storage_numel, offset, size, stride }) = (&*k, &*v)
             else {
@@ -467,7 +510,11 @@ mod legacy {
                 .filter(|&e| e <= storage_floats)
                 .ok_or_else(|| bad("a tensor beyond its storage"))?;
             let storage_bytes = storage_floats.checked_mul(4).ok_or_else(|| bad("a storage too large"))?;
-            let storage = entry(&mut zip, bytes.len(), &format!("{prefix}data/{key}"), storage_bytes as u64)?;
+            if !storages.contains_key(key) {
+                let data = entry(&mut zip, bytes.len(), &format!("{prefix}data/{key}"), storage_bytes as u64)?;
+                storages.insert(key.clone(), data);
+            }
+            let storage = &storages[key];
             if storage.len() != storage_bytes {
                 return Err(bad(format!("storage {key} is not the size the pickle says")));
             }
@@ -648,6 +695,52 @@ mod tests {
         let mut big = (50_000_000u64).to_le_bytes().to_vec();
         big.extend(std::iter::repeat_n(b' ', 1000));
         assert!(load(&mut vs, &big).is_err());
+    }
+
+    #[test]
+    fn the_zip_directory_is_checked_before_the_crate_trusts_it() {
+        // The count is found where the crate finds it.
+        let a = store(8);
+        let mut legit = Vec::new();
+        a.save_to_stream(&mut legit).unwrap();
+        let entries = zip::ZipArchive::new(std::io::Cursor::new(legit.as_slice())).unwrap().len() as u64;
+        assert_eq!(legacy::directory_entries(&legit), Some(entries));
+        // A zip64 record claiming as many entries as the file has bytes: the
+        // crate would reserve ~240 bytes for each (an abort on failure).
+        let mut bomb = b"PK\x03\x04".to_vec();
+        bomb.extend(std::iter::repeat_n(0u8, 100_000));
+        let p = bomb.len() as u64;
+        bomb.extend_from_slice(&0x0606_4b50u32.to_le_bytes());
+        bomb.extend_from_slice(&44u64.to_le_bytes());
+        bomb.extend_from_slice(&[45, 0, 45, 0]);
+        bomb.extend_from_slice(&[0; 8]);
+        for v in [p, p, 0, p] {
+            bomb.extend_from_slice(&v.to_le_bytes());
+        }
+        bomb.extend_from_slice(&0x0706_4b50u32.to_le_bytes());
+        bomb.extend_from_slice(&0u32.to_le_bytes());
+        bomb.extend_from_slice(&p.to_le_bytes());
+        bomb.extend_from_slice(&1u32.to_le_bytes());
+        bomb.extend_from_slice(&0x0605_4b50u32.to_le_bytes());
+        bomb.extend_from_slice(&[0, 0, 0, 0, 0xff, 0xff, 0xff, 0xff]);
+        bomb.extend_from_slice(&[0xff; 8]);
+        bomb.extend_from_slice(&[0, 0]);
+        assert_eq!(legacy::directory_entries(&bomb), Some(p));
+        let mut b = store(9);
+        assert!(load(&mut b, &bomb).is_err());
+        // A storage whose bytes changed fails its checksum.
+        let mut zip = zip::ZipArchive::new(std::io::Cursor::new(legit.as_slice())).unwrap();
+        let name = zip.file_names().find(|n| n.contains("/data/")).unwrap().to_string();
+        let data = zip.by_name(&name).unwrap().data_start() as usize;
+        let mut flipped = legit.clone();
+        flipped[data] ^= 0x55;
+        assert!(load(&mut b, &flipped).is_err());
+        load(&mut b, &legit).unwrap();
+        // A pickle far larger than the network's needs is not read.
+        let mut big = b"\x80\x02".to_vec();
+        big.extend(std::iter::repeat_n(b'(', 4_000_000));
+        big.push(b'.');
+        assert!(load(&mut b, &archive(&[("archive/data.pkl", &big)])).is_err());
     }
 
     #[test]
