@@ -375,6 +375,16 @@ BEGIN
             USING ERRCODE = 'undefined_table',
                   HINT = format('Register the source again on its new table: SELECT rar_register(%L, ''<table>'');', name);
     END IF;
+    IF s.label_table IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = s.label_table) THEN
+        RAISE EXCEPTION 'the label table of source "%" was dropped', name
+            USING ERRCODE = 'undefined_table',
+                  HINT = format('Register the source again without it (or with its new label table): SELECT rar_register(%L, %L);', s.name, s.relation::text);
+    END IF;
+    IF s.hierarchy_table IS NOT NULL AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class WHERE oid = s.hierarchy_table) THEN
+        RAISE EXCEPTION 'the hierarchy lookup of source "%" was dropped', name
+            USING ERRCODE = 'undefined_table',
+                  HINT = format('Name its new lookup: SELECT rar_hierarchy(%L, ''<lookup table>'', ''{<levels>}'');', s.name);
+    END IF;
     IF NOT rar.may_read_rules(s.name, s.relation) THEN
         RAISE EXCEPTION 'permission denied for the rules of source "%"', name
             USING ERRCODE = 'insufficient_privilege',

@@ -454,6 +454,21 @@ ALTER TABLE sec.cl_rar_rejected ALTER COLUMN rar_run TYPE text;
 SELECT show_error($$SELECT rar_restore('sec.cl')$$);
 RESET ROLE;
 
+-- A dropped label table or hierarchy lookup is named as such (not taken
+-- for a missing privilege).
+SET ROLE rar_sec_owner;
+CREATE TABLE sec.gone_labels (item text, label text);
+SELECT name FROM rar_register('gone', 'sec.sales', 'tid', 'item', label_column => 'label', label_table => 'sec.gone_labels', label_key => 'item');
+DROP TABLE sec.gone_labels;
+SELECT show_error($$CALL rar_refresh('gone', min_support => 0.1)$$);
+SELECT name FROM rar_register('gone', 'sec.sales', 'tid', 'item');
+CREATE TABLE sec.gone_levels (item text, family text);
+SELECT FROM rar_hierarchy('gone', 'sec.gone_levels', '{family}');
+DROP TABLE sec.gone_levels;
+SELECT show_error($$CALL rar_refresh('gone', min_support => 0.1)$$);
+SELECT rar_unregister('gone');
+RESET ROLE;
+
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
