@@ -190,6 +190,15 @@ pub fn train(
         let sets = ["train", "validation"].map(|set| {
             history::read_set(&src, &tid, item, customer, time, &the_split, set, &mut budget).or_raise()
         });
+        // Without any time, a customer's baskets follow in the order of
+        // their ids: said, as it is rarely what was meant.
+        let rows = sets.iter().flatten();
+        if rows.clone().any(|r| r.customer.is_some()) && rows.clone().all(|r| r.time.is_none()) {
+            pgrx::notice!(
+                "rar_train: no basket of {} has a time in column \"{time}\": each customer's earlier baskets are taken in the order of their ids",
+                src.display
+            );
+        }
         (sets, budget)
     });
     let ((train_b, stats), (valid_b, _)) = match &customers {

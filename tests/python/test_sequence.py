@@ -322,3 +322,21 @@ def test_tune_searches_the_sequence_model(customers):
         with pytest.raises(psycopg.Error) as e:
             c.execute("SELECT * FROM rar_tune('shoppers', 'gru', '{\"hidden\": [32]}')")
         assert e.value.sqlstate == "22023" and "customer_column" in str(e.value)
+
+
+def test_a_time_column_without_times_is_said(customers):
+    """Customers' baskets without any time are taken in the order of their
+    ids: training says so, rather than silently."""
+    with connect() as c:
+        c.execute("DROP TABLE IF EXISTS shoppers_untimed")
+        c.execute("CREATE TABLE shoppers_untimed AS SELECT basket, customer, NULL::timestamptz AS sold_at, item FROM shoppers")
+        notices = []
+        c.add_notice_handler(lambda d: notices.append(d.message_primary))
+        c.execute("SELECT model_id FROM rar_train('shoppers_untimed', 'gru', '{\"epochs\": 1, \"device\": \"cpu\"}',"
+                  " tid_column => 'basket', item_column => 'item', customer_column => 'customer', time_column => 'sold_at')")
+        assert any("has a time in column \"sold_at\"" in n for n in notices), notices
+        notices.clear()
+        c.execute("SELECT model_id FROM rar_train(%s, 'gru', '{\"epochs\": 1, \"device\": \"cpu\"}',"
+                  " tid_column => 'basket', item_column => 'item', customer_column => 'customer', time_column => 'sold_at')",
+                  (customers,))
+        assert not any("has a time in column" in n for n in notices), notices
