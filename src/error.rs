@@ -326,6 +326,12 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// A hierarchy lookup the owner of its source's table may not read.
+    HierarchyNotReadableByOwner {
+        source: String,
+        table: String,
+        owner: String,
+    },
     /// A value read back of another type than rar wrote there.
     UnexpectedType {
         message: String,
@@ -404,6 +410,16 @@ fn pretty_bytes(b: u64) -> String {
     }
 }
 
+/// The memory budget as shown in a message: its size, and when a
+/// superuser's `rar.max_memory_limit` holds it below what the session asked.
+fn limit_text(b: u64) -> String {
+    if crate::gucs::memory_limit_capped() {
+        format!("{} (held there by rar.max_memory_limit, which a superuser sets)", pretty_bytes(b))
+    } else {
+        pretty_bytes(b)
+    }
+}
+
 /// Bytes rounded up to a whole MB (estimates: never understate).
 fn pretty_bytes_up(b: u64) -> String {
     format!("{}MB", b.div_ceil(1 << 20).max(1))
@@ -453,14 +469,14 @@ impl RarError {
                 "mining needs more memory than rar.memory_limit allows",
                 F,
             )
-            .set_detail(format!("rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_detail(format!("rar.memory_limit is {}.", limit_text(*limit_bytes)))
             .set_hint("Raise min_support or lower max_length; or raise rar.memory_limit if the server has the memory."),
             RarError::InputTooLarge { lines, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 "the source's baskets do not fit in rar.memory_limit",
                 F,
             )
-            .set_detail(format!("Reading stopped after {lines} lines; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_detail(format!("Reading stopped after {lines} lines; rar.memory_limit is {}.", limit_text(*limit_bytes)))
             .set_hint("Raise rar.memory_limit, or mine a subset of the table (a view with a WHERE clause)."),
             RarError::WouldNotFit { lines, baskets, needed, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -470,7 +486,7 @@ impl RarError {
             .set_detail(format!(
                 "The planner's statistics estimate {lines} lines in {baskets} baskets, about {} to read and encode; rar.memory_limit is {}{}.",
                 pretty_bytes_up(*needed),
-                pretty_bytes(*limit_bytes),
+                limit_text(*limit_bytes),
                 if crate::gucs::memory_limit_follows_maintenance_work_mem() { " (-1: maintenance_work_mem)" } else { "" }
             ))
             .set_hint(format!(
@@ -498,7 +514,7 @@ impl RarError {
             .set_detail(format!(
                 "Reading it would take more than {}; rar.memory_limit is {}.",
                 pretty_bytes(*needed),
-                pretty_bytes(*limit_bytes)
+                limit_text(*limit_bytes)
             ))
             .set_hint("Raise rar.memory_limit if the server has the memory (on a Citus coordinator, where the shards' states are merged)."),
             RarError::BadStateText { message } => ErrorReport::new(
@@ -601,7 +617,7 @@ impl RarError {
                 "the model does not fit in rar.memory_limit",
                 F,
             )
-            .set_detail(format!("Weights, optimizer state and one batch need about {}; rar.memory_limit is {}.", pretty_bytes(*needed), pretty_bytes(*limit)))
+            .set_detail(format!("Weights, optimizer state and one batch need about {}; rar.memory_limit is {}.", pretty_bytes(*needed), limit_text(*limit)))
             .set_hint("Lower max_vocab, hidden or batch_size (for gru: history) in params, or raise rar.memory_limit."),
             RarError::TooFewBaskets { relation, train, valid } => ErrorReport::new(
                 ERRCODE_DATA_EXCEPTION,
@@ -739,7 +755,7 @@ impl RarError {
             .set_detail(format!(
                 "Building {rules} rules as jsonb would take about {}; rar.memory_limit is {}.",
                 pretty_bytes(*needed),
-                pretty_bytes(*limit_bytes)
+                limit_text(*limit_bytes)
             ))
             .set_hint("Raise min_support or min_confidence, or lower max_length; raise rar.memory_limit if the server has the memory; or mine the group with rar_mine on a view of its lines, which returns rows."),
             RarError::NoHierarchy { source } => ErrorReport::new(
@@ -794,7 +810,7 @@ impl RarError {
                 format!("the hierarchy of source \"{source}\" does not fit in rar.memory_limit"),
                 F,
             )
-            .set_detail(format!("Reading its lookup table stopped after {rows} rows; rar.memory_limit is {}.", pretty_bytes(*limit_bytes)))
+            .set_detail(format!("Reading its lookup table stopped after {rows} rows; rar.memory_limit is {}.", limit_text(*limit_bytes)))
             .set_hint("Raise rar.memory_limit, or give rar_hierarchy a view of the lookup with only the items sold and short labels."),
             RarError::HierarchyNotReadable { source, table } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
@@ -883,6 +899,13 @@ impl RarError {
             )
             .set_detail("The functions in its definition would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
+            RarError::HierarchyNotReadableByOwner { source, table, owner } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("the owner of source \"{source}\"'s table, {owner}, may not read its hierarchy lookup {table}"),
+                F,
+            )
+            .set_detail("A lookup's labels are data of its table: they go only into rules of a table whose owner may read it.")
+            .set_hint(format!("GRANT SELECT ON {table} TO {owner}, or name another lookup with rar_hierarchy.")),
             RarError::UnexpectedType { message } => ErrorReport::new(
                 ERRCODE_DATATYPE_MISMATCH,
                 format!("rar read a value of another type than it wrote: {message}"),

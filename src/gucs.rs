@@ -1,6 +1,7 @@
 //! The `rar.*` settings. Any user may change them in a session
 //! (`SET rar.max_rules = ...`); `ALTER SYSTEM` or `ALTER ROLE ... SET` make
-//! a default for everyone.
+//! a default for everyone. `rar.max_memory_limit`, a ceiling of the memory
+//! settings, is a superuser's.
 
 use std::ffi::CString;
 
@@ -12,6 +13,11 @@ pub static MAX_RULES: GucSetting<i32> = GucSetting::<i32>::new(10_000_000);
 /// Memory budget of one mining call in kB: baskets, itemset tree, rules.
 /// -1 (the default): `maintenance_work_mem`, like index builds and VACUUM.
 pub static MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
+
+/// Ceiling of `rar.memory_limit` and `rar.basket_cache` in kB, for
+/// superusers to set (-1: none): on a shared server any role may raise
+/// `rar.memory_limit` (or `maintenance_work_mem`), but not past this.
+pub static MAX_MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 
 /// Memory for the baskets a session keeps between calls, in kB (0: none).
 pub static BASKET_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(65_536);
@@ -60,6 +66,16 @@ pub fn init() {
         GucFlags::default(),
     );
     GucRegistry::define_int_guc(
+        c"rar.max_memory_limit",
+        c"Ceiling of rar.memory_limit and rar.basket_cache, which any role may set; only a superuser sets this.",
+        c"On a shared server, ALTER SYSTEM SET rar.max_memory_limit = '2GB' keeps every role's rar calls within it, whatever they set rar.memory_limit or maintenance_work_mem to. -1 (the default) sets no ceiling.",
+        &MAX_MEMORY_LIMIT_KB,
+        -1,
+        i32::MAX,
+        GucContext::Suset,
+        GucFlags::UNIT_KB,
+    );
+    GucRegistry::define_int_guc(
         c"rar.memory_limit",
         c"Memory budget of one rar_mine call.",
         c"Covers the baskets read, the frequent itemsets and the rules, checked up front from the planner's statistics and while reading; a call that would need more stops with an error. -1 uses maintenance_work_mem.",
@@ -79,20 +95,39 @@ pub fn max_rules() -> u64 {
     MAX_RULES.get() as u64
 }
 
+/// `kb` within `rar.max_memory_limit`, when a superuser set one.
+fn within_ceiling(kb: i32) -> i32 {
+    match MAX_MEMORY_LIMIT_KB.get() {
+        c if c >= 0 => kb.min(c),
+        _ => kb,
+    }
+}
+
 /// The budget in bytes: `rar.memory_limit`, or `maintenance_work_mem` when
-/// it is -1. At least 1 MB.
+/// it is -1, within `rar.max_memory_limit`. At least 1 MB.
 pub fn memory_limit_bytes() -> u64 {
     let kb = match MEMORY_LIMIT_KB.get() {
         // SAFETY: a GUC variable of this backend, read on its own thread.
         v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
         v => v,
     };
-    kb.max(1024) as u64 * 1024
+    within_ceiling(kb).max(1024) as u64 * 1024
 }
 
-/// `rar.basket_cache` in bytes.
+/// Whether `rar.max_memory_limit` holds the budget below what the session
+/// asked for.
+pub fn memory_limit_capped() -> bool {
+    let asked = match MEMORY_LIMIT_KB.get() {
+        // SAFETY: a GUC variable of this backend, read on its own thread.
+        v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
+        v => v,
+    };
+    within_ceiling(asked) < asked
+}
+
+/// `rar.basket_cache` in bytes, within `rar.max_memory_limit`.
 pub fn basket_cache_bytes() -> u64 {
-    BASKET_CACHE_KB.get().max(0) as u64 * 1024
+    within_ceiling(BASKET_CACHE_KB.get().max(0)) as u64 * 1024
 }
 
 /// Whether the budget is `maintenance_work_mem` (rar.memory_limit = -1).

@@ -91,7 +91,11 @@ pub fn level_of(h: &Hierarchy, source: &str, level: &str) -> Result<Option<usize
 pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<Hierarchy, RarError> {
     let row = Spi::connect(|client| {
         let t = client.select(
-            "SELECT s.hierarchy_table::pg_catalog.oid, c.oid IS NOT NULL, s.hierarchy_key, s.hierarchy_levels \
+            "SELECT s.hierarchy_table::pg_catalog.oid, c.oid IS NOT NULL, s.hierarchy_key, s.hierarchy_levels, \
+                    c.oid IS NOT NULL AND coalesce(pg_catalog.has_table_privilege( \
+                        (SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid OPERATOR(pg_catalog.=) s.relation), \
+                        c.oid, 'SELECT'), false), \
+                    pg_catalog.pg_get_userbyid((SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid OPERATOR(pg_catalog.=) s.relation))::pg_catalog.text \
              FROM rar.sources s LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.hierarchy_table \
              WHERE s.name OPERATOR(pg_catalog.=) $1",
             Some(1),
@@ -106,9 +110,11 @@ pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<H
             r.get::<bool>(2)?.unwrap_or(false),
             r.get::<String>(3)?,
             r.get::<Vec<Option<String>>>(4)?,
+            r.get::<bool>(5)?.unwrap_or(false),
+            r.get::<String>(6)?.unwrap_or_default(),
         )))
     })?;
-    let Some((Some(lookup), present, Some(key), Some(levels))) = row else {
+    let Some((Some(lookup), present, Some(key), Some(levels), owner_reads, owner)) = row else {
         return Err(RarError::NoHierarchy { source: source.to_string() });
     };
     if !present {
@@ -138,6 +144,12 @@ pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<H
     )?;
     if let Some(column) = missing {
         return Err(RarError::HierarchyColumnMissing { source: source.to_string(), table, column });
+    }
+    // The lookup is data of its table: read only where the source table's
+    // owner may read it too (a superuser reads anything; its refresh must
+    // not give an owner labels it lost the right to).
+    if !owner_reads {
+        return Err(RarError::HierarchyNotReadableByOwner { source: source.to_string(), table, owner });
     }
     let readable: Option<bool> =
         crate::spi::one("SELECT pg_catalog.has_table_privilege($1, 'SELECT')", &[lookup.into()])?;

@@ -126,12 +126,21 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
         let rows = client.select(
             "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
                     t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, ''), \
-                    t.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
-                    OR coalesce(b.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace, false) \
+                    (WITH RECURSIVE chain(typ, n) AS ( \
+                         SELECT a.atttypid, 0 \
+                         UNION ALL \
+                         SELECT CASE WHEN d.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" THEN d.typbasetype ELSE d.typelem END, \
+                                chain.n OPERATOR(pg_catalog.+) 1 \
+                         FROM chain JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) chain.typ \
+                         WHERE (d.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" \
+                                OR (d.typcategory OPERATOR(pg_catalog.=) 'A'::pg_catalog.\"char\" \
+                                    AND d.typelem OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)) \
+                               AND chain.n OPERATOR(pg_catalog.<) 16) \
+                     SELECT b.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
+                     FROM chain JOIN pg_catalog.pg_type b ON b.oid OPERATOR(pg_catalog.=) chain.typ \
+                     ORDER BY chain.n DESC LIMIT 1) \
              FROM pg_catalog.pg_attribute a \
              JOIN pg_catalog.pg_type t ON t.oid OPERATOR(pg_catalog.=) a.atttypid \
-             LEFT JOIN pg_catalog.pg_type b ON b.oid OPERATOR(pg_catalog.=) t.typbasetype \
-                  AND t.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" \
              LEFT JOIN pg_catalog.pg_type e ON e.oid OPERATOR(pg_catalog.=) t.typelem \
                   AND t.typcategory OPERATOR(pg_catalog.=) 'A'::pg_catalog.\"char\" \
              WHERE a.attrelid OPERATOR(pg_catalog.=) $1 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 \
@@ -254,8 +263,8 @@ impl Source {
     }
 
     /// The SQL text of column `name`'s value: a cast to text for
-    /// `pg_catalog`'s types (and domains over them: PostgreSQL ignores casts
-    /// from a domain), else the type's output function (`format`), which no
+    /// `pg_catalog`'s types (and domains over them, however nested, and
+    /// arrays of those: PostgreSQL ignores casts from a domain), else the type's output function (`format`), which no
     /// role but a superuser defines: a cast to text a role created for its
     /// own type (an enum's, say) never runs in the caller's name. NULL stays
     /// NULL.

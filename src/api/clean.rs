@@ -57,6 +57,8 @@ struct Target<'a> {
     /// The basket id as text ([`Source::text_of`]).
     tid_text: String,
     item: String,
+    /// The item as text ([`Source::text_of`]).
+    item_text: String,
     item_is_text: bool,
     quantity: Option<String>,
     price: Option<String>,
@@ -263,6 +265,7 @@ pub fn clean(
         tid: quote_identifier(&tid),
         tid_text: src.text_of(&tid),
         item: quote_identifier(&item),
+        item_text: src.text_of(&item),
         item_is_text,
         quantity: quantity.as_deref().map(quote_identifier),
         price: price.as_deref().map(quote_identifier),
@@ -359,8 +362,8 @@ fn apply_rules(r: &mut Run, o: &Options, ext: &str) -> (i64, i64) {
     if o.placeholder_items.is_some() || o.placeholder_pattern.is_some() {
         let list = o.placeholder_items.map(<[String]>::to_vec).unwrap_or_default();
         let cond = format!(
-            "{item}::pg_catalog.text = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item}::pg_catalog.text OPERATOR(pg_catalog.~) $2)",
-            item = r.t.item
+            "{item} = ANY($1) OR ($2::pg_catalog.text IS NOT NULL AND {item} OPERATOR(pg_catalog.~) $2)",
+            item = r.t.item_text
         );
         let pattern = o.placeholder_pattern;
         let detail = format!("items {:?}{}", list, pattern.map(|p| format!(" or matching {p}")).unwrap_or_default());
@@ -521,9 +524,10 @@ fn quarantine_comment(src: &Source) -> String {
 /// The quarantine's owner, or None when it does not exist; refuses one
 /// owned by anybody but the table's owner, one that serves another table
 /// (of the same name, dropped since), and one the caller cannot use.
-/// The quarantine made for this table (its comment names the table's OID)
-/// under another name: the table was renamed or moved since. The one of its
-/// latest run, quoted and as shown.
+/// The quarantine made for this table under another name (the table was
+/// renamed or moved since): its comment names the table's OID and the
+/// cleaning log a run of this table into it. The one of its latest run,
+/// quoted and as shown.
 fn renamed_quarantine(src: &Source) -> Result<Option<(String, String)>, RarError> {
     Ok(Spi::connect(|client| {
         let t = client.select(
@@ -534,6 +538,8 @@ fn renamed_quarantine(src: &Source) -> Result<Option<(String, String)>, RarError
              WHERE c.relkind IN ('r', 'p') AND c.relowner = (SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid = $1) \
                    AND pg_catalog.starts_with(d.description, 'rar quarantine of table ') \
                    AND pg_catalog.right(d.description, pg_catalog.length($2)) = $2 \
+                   AND EXISTS (SELECT 1 FROM rar.clean_log l WHERE l.relation = $1 \
+                               AND l.quarantine = n.nspname || '.' || c.relname) \
              ORDER BY (SELECT pg_catalog.max(l.run) FROM rar.clean_log l \
                        WHERE l.relation = $1 AND l.quarantine = n.nspname || '.' || c.relname) DESC NULLS LAST, c.oid DESC \
              LIMIT 1",

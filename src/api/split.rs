@@ -73,6 +73,7 @@ pub fn split(
     let _pinned = pin_search_path();
     let progress = Progress::start("rar_split");
     src.check_manage("record a split");
+    src.check_not_superuser_reading_user_view();
     let layout = src.layout(tid_column, item_column).or_raise();
     let tid = match layout {
         rar_core::layout::Layout::Long { tid, .. } => tid,

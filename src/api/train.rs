@@ -275,19 +275,22 @@ pub fn train(
 
     let m = &report["metrics"];
     let p = &report["popularity"];
-    // Versions are numbered per table: one new model of a table at a time,
-    // its first included, by a lock of the table's own (an object lock on
-    // its pg_class entry, which no SQL statement takes: nobody else can hold
-    // it or be held up by it), kept to the end of the transaction. At READ
-    // COMMITTED the statement below then sees the model a concurrent
-    // training saved; a snapshot older than that model (REPEATABLE READ)
-    // ends in a serialization failure, never in a duplicate version.
+    // Versions are numbered per table: one new model of a table at a time.
+    // First the rows of its models (only the table's owner can lock them;
+    // as rar_deploy does, so that a transaction that deployed a model and
+    // then trains does not wait on a training that waits on it), then,
+    // for a table without models yet, a lock of the table's own: an object
+    // lock on its pg_class entry, which no SQL statement takes, so nobody
+    // else can hold it or be held up by it; both kept to the end of the
+    // transaction. At READ COMMITTED the statement below then sees the model
+    // a concurrent training saved; a snapshot older than that model
+    // (REPEATABLE READ) ends in a serialization failure, never in a
+    // duplicate version.
+    crate::spi::exec("SELECT 1 FROM rar.models WHERE source = $1 FOR NO KEY UPDATE", &[src.oid.into()]).or_raise();
     // SAFETY: a lock of the transaction, released by PostgreSQL at its end.
     unsafe {
         pg_sys::LockDatabaseObject(pg_sys::RelationRelationId, src.oid, 0, pg_sys::ExclusiveLock as pg_sys::LOCKMODE)
     };
-    // The rows of its models too, as before (only the table's owner can).
-    crate::spi::exec("SELECT 1 FROM rar.models WHERE source = $1 FOR NO KEY UPDATE", &[src.oid.into()]).or_raise();
     // The fingerprint has a column from 0.2.0 on (a 0.1.0 catalog, before
     // ALTER EXTENSION rar UPDATE, trains without it).
     let fingerprint = crate::spi::catalog_has_column("models", "train_checksum").or_raise();

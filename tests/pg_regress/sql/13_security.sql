@@ -469,6 +469,43 @@ SELECT show_error($$CALL rar_refresh('gone', min_support => 0.1)$$);
 SELECT rar_unregister('gone');
 RESET ROLE;
 
+-- A superuser's ceiling on the memory settings holds whatever a role sets.
+SET ROLE rar_sec_owner;
+SELECT show_error($$SET rar.max_memory_limit = '1GB'$$);
+RESET ROLE;
+SET rar.max_memory_limit = '1MB';
+SET ROLE rar_sec_owner;
+SET rar.memory_limit = '4GB';
+SELECT show_error($$SELECT count(*) FROM rar_mine('sec.wide', min_support => 0.0005)$$);
+RESET rar.memory_limit;
+RESET ROLE;
+RESET rar.max_memory_limit;
+
+-- rar_split refuses a superuser on a role's view too.
+SELECT show_error($$SELECT rar_split('sec.sales_view', tid_column => 'tid', item_column => 'item')$$);
+-- A hierarchy lookup whose owner took back the source table owner's SELECT
+-- is not read into that source's rules, by a superuser's refresh either.
+SET ROLE rar_sec_hostile;
+CREATE TABLE evil.levels (item text, family text);
+INSERT INTO evil.levels VALUES ('a', 'SECRET FAMILY'), ('b', 'SECRET FAMILY');
+GRANT SELECT ON evil.levels TO rar_sec_owner;
+RESET ROLE;
+SET ROLE rar_sec_owner;
+SELECT name FROM rar_register('levelled', 'sec.sales', 'tid', 'item', defaults => '{"level": "family", "min_support": 0.1}');
+SELECT FROM rar_hierarchy('levelled', 'evil.levels', '{family}');
+RESET ROLE;
+SET ROLE rar_sec_hostile;
+REVOKE SELECT ON evil.levels FROM rar_sec_owner;
+RESET ROLE;
+SELECT show_error($$CALL rar_refresh('levelled')$$);
+SELECT rar_unregister('levelled');
+-- Cleaning by placeholder items compares the items' own text, without the
+-- type owner's cast.
+SET ROLE rar_sec_owner;
+SELECT step, rows FROM rar_clean('sec.typed', tid_column => 'tid', item_column => 'item', placeholder_items => ARRAY['c']) WHERE rows > 0 ORDER BY 1;
+RESET ROLE;
+SELECT count(*) AS cast_calls_after_cleaning FROM sec.cast_calls;
+
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
