@@ -1557,7 +1557,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1082
+-- src/api/clean.rs:1078
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -2079,7 +2079,7 @@ AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:395
+-- src/api/aggregate.rs:392
 -- rar::api::aggregate::rar::rules_final
 CREATE  FUNCTION rar."rules_final"(
 	"state" internal /* Option < Internal > */
@@ -2090,7 +2090,7 @@ AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:405
+-- src/api/aggregate.rs:402
 -- requires:
 --   rar::baskets_sfunc
 --   rar::rules_sfunc

@@ -103,25 +103,26 @@ fn within_ceiling(kb: i32) -> i32 {
     }
 }
 
-/// The budget in bytes: `rar.memory_limit`, or `maintenance_work_mem` when
-/// it is -1, within `rar.max_memory_limit`. At least 1 MB.
-pub fn memory_limit_bytes() -> u64 {
-    let kb = match MEMORY_LIMIT_KB.get() {
+/// The budget the session asks for, in kB: `rar.memory_limit`, or
+/// `maintenance_work_mem` when it is -1.
+fn asked_kb() -> i32 {
+    match MEMORY_LIMIT_KB.get() {
         // SAFETY: a GUC variable of this backend, read on its own thread.
         v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
         v => v,
-    };
-    within_ceiling(kb).max(1024) as u64 * 1024
+    }
+}
+
+/// The budget in bytes: what the session asks for, within
+/// `rar.max_memory_limit`. At least 1 MB.
+pub fn memory_limit_bytes() -> u64 {
+    within_ceiling(asked_kb()).max(1024) as u64 * 1024
 }
 
 /// Whether `rar.max_memory_limit` holds the budget below what the session
 /// asked for.
 pub fn memory_limit_capped() -> bool {
-    let asked = match MEMORY_LIMIT_KB.get() {
-        // SAFETY: a GUC variable of this backend, read on its own thread.
-        v if v < 0 => unsafe { pgrx::pg_sys::maintenance_work_mem },
-        v => v,
-    };
+    let asked = asked_kb();
     within_ceiling(asked) < asked
 }
 

@@ -92,11 +92,10 @@ pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<H
     let row = Spi::connect(|client| {
         let t = client.select(
             "SELECT s.hierarchy_table::pg_catalog.oid, c.oid IS NOT NULL, s.hierarchy_key, s.hierarchy_levels, \
-                    c.oid IS NOT NULL AND coalesce(pg_catalog.has_table_privilege( \
-                        (SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid OPERATOR(pg_catalog.=) s.relation), \
-                        c.oid, 'SELECT'), false), \
-                    pg_catalog.pg_get_userbyid((SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid OPERATOR(pg_catalog.=) s.relation))::pg_catalog.text \
+                    c.oid IS NOT NULL AND coalesce(pg_catalog.has_table_privilege(o.relowner, c.oid, 'SELECT'), false), \
+                    pg_catalog.pg_get_userbyid(o.relowner)::pg_catalog.text \
              FROM rar.sources s LEFT JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) s.hierarchy_table \
+             LEFT JOIN pg_catalog.pg_class o ON o.oid OPERATOR(pg_catalog.=) s.relation \
              WHERE s.name OPERATOR(pg_catalog.=) $1",
             Some(1),
             &[source.into()],

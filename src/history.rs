@@ -55,6 +55,11 @@ impl Budget {
     fn charge_basket(&mut self, extra: u64, items: &[String]) -> Result<(), RarError> {
         self.bytes += 64 + extra + items.iter().map(|i| i.len() as u64 + 24).sum::<u64>();
         self.lines += items.len();
+        self.check()
+    }
+
+    /// 54000 once what was charged passes the limit.
+    fn check(&self) -> Result<(), RarError> {
         if self.bytes > self.limit {
             return Err(RarError::InputTooLarge { lines: self.lines, limit_bytes: self.limit });
         }
@@ -68,10 +73,7 @@ impl Budget {
         let refs = rar_core::history::earlier_count(customers, max);
         // Each list's header, its entries, and the copy handed to the model.
         self.bytes = self.bytes.saturating_add(customers.len() as u64 * 32).saturating_add(refs.saturating_mul(8));
-        if self.bytes > self.limit {
-            return Err(RarError::InputTooLarge { lines: self.lines, limit_bytes: self.limit });
-        }
-        Ok(())
+        self.check()
     }
 }
 

@@ -270,18 +270,24 @@ impl Source {
     /// NULL.
     pub fn text_of(&self, name: &str) -> String {
         let quoted = pgrx::spi::quote_identifier(name);
-        if self.user_typed.iter().any(|c| c == name) {
+        if self.is_user_typed(name) {
             format!("(CASE WHEN {quoted} IS NULL THEN NULL ELSE pg_catalog.format('%s', {quoted}) END)")
         } else {
             format!("{quoted}::pg_catalog.text")
         }
     }
 
+    /// Whether column `name`'s type (followed through domains and array
+    /// elements) is not one of `pg_catalog`'s.
+    fn is_user_typed(&self, name: &str) -> bool {
+        self.user_typed.iter().any(|c| c == name)
+    }
+
     /// As [`Source::text_of`], for an array column: a `text[]` of its
     /// elements' text (NULL elements and a NULL array stay NULL).
     pub fn array_text_of(&self, name: &str) -> String {
         let quoted = pgrx::spi::quote_identifier(name);
-        if self.user_typed.iter().any(|c| c == name) {
+        if self.is_user_typed(name) {
             format!(
                 "(CASE WHEN {quoted} IS NULL THEN NULL ELSE ARRAY(\
                  SELECT CASE WHEN e IS NULL THEN NULL ELSE pg_catalog.format('%s', e) END \

@@ -360,10 +360,7 @@ mod rar {
         // (PostgreSQL's own has no hint) before anything is built. What is
         // built (each rule's JSON, its text, then the jsonb) is charged to
         // rar.memory_limit first, at JSON_PEAK_PER_BYTE bytes a byte.
-        let bytes: u64 = rules
-            .rows()
-            .map(|r| 256 + r.antecedent.iter().chain(&r.consequent).map(|x| x.len() as u64 + 8).sum::<u64>())
-            .sum();
+        let bytes: u64 = rules.rows().map(|r| r.jsonb_bytes()).sum();
         if bytes > JSONB_MAX_BYTES {
             RarError::JsonbTooLarge { rules: rules.len(), bytes }.raise();
         }

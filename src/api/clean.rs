@@ -535,13 +535,13 @@ fn renamed_quarantine(src: &Source) -> Result<Option<(String, String)>, RarError
              FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace \
              JOIN pg_catalog.pg_description d ON d.objoid = c.oid AND d.classoid = 'pg_catalog.pg_class'::pg_catalog.regclass \
                   AND d.objsubid = 0 \
+             CROSS JOIN LATERAL (SELECT pg_catalog.max(l.run) AS run FROM rar.clean_log l \
+                                 WHERE l.relation = $1 AND l.quarantine = n.nspname || '.' || c.relname) last \
              WHERE c.relkind IN ('r', 'p') AND c.relowner = (SELECT o.relowner FROM pg_catalog.pg_class o WHERE o.oid = $1) \
                    AND pg_catalog.starts_with(d.description, 'rar quarantine of table ') \
                    AND pg_catalog.right(d.description, pg_catalog.length($2)) = $2 \
-                   AND EXISTS (SELECT 1 FROM rar.clean_log l WHERE l.relation = $1 \
-                               AND l.quarantine = n.nspname || '.' || c.relname) \
-             ORDER BY (SELECT pg_catalog.max(l.run) FROM rar.clean_log l \
-                       WHERE l.relation = $1 AND l.quarantine = n.nspname || '.' || c.relname) DESC NULLS LAST, c.oid DESC \
+                   AND last.run IS NOT NULL \
+             ORDER BY last.run DESC, c.oid DESC \
              LIMIT 1",
             Some(1),
             &[src.oid.into(), format!("(OID {})", src.oid.to_u32()).into()],
@@ -1029,13 +1029,9 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
     // A quarantine just filled has no statistics: the planner would take
     // it for one row and join it once per changed line (quadratic). ANALYZE
     // gives the sizes, where the caller owns it (PostgreSQL skips another
-    // role's with a WARNING).
-    let owns = crate::spi::one::<bool>(
-        "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c \
-         WHERE c.oid OPERATOR(pg_catalog.=) pg_catalog.to_regclass($1)",
-        &[q.into()],
-    )?;
-    if !steps.is_empty() && owns == Some(true) {
+    // role's with a WARNING): the quarantine's owner is the table's
+    // (`quarantine_owner`), which the caller manages or not.
+    if !steps.is_empty() && src.managed {
         exec(&format!("ANALYZE {q}"), &[])?;
     }
     let mut reverted = 0;

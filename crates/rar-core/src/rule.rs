@@ -110,14 +110,6 @@ impl Rule {
         crate::significance::fisher_greater(n as u64, self.count, a as u64, c as u64)
     }
 
-    /// An upper bound of the bytes of [`Rule::to_json`] as a jsonb value:
-    /// keys, numbers and entry headers of the object, and each item's text
-    /// with its header.
-    pub fn jsonb_bytes(&self) -> u64 {
-        let items = self.antecedent.iter().chain(&self.consequent);
-        256 + items.map(|x| x.len() as u64 + 8).sum::<u64>()
-    }
-
     /// A rule written by [`Rule::to_json`].
     pub fn from_json(v: &Value) -> Rule {
         Rule {

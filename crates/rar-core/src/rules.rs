@@ -103,6 +103,16 @@ pub struct RuleRow<'a> {
     pub count: u64,
 }
 
+impl RuleRow<'_> {
+    /// An upper bound of the bytes of the rule's [`crate::rule::Rule::to_json`]
+    /// as a jsonb value: keys, numbers and entry headers of the object, and
+    /// each item's text with its header.
+    pub fn jsonb_bytes(&self) -> u64 {
+        let items = self.antecedent.iter().chain(&self.consequent);
+        256 + items.map(|x| x.len() as u64 + 8).sum::<u64>()
+    }
+}
+
 /// Mined rules, in the documented order (see [`RuleSet::sort`]).
 #[derive(Debug, Clone)]
 pub struct RuleSet {

@@ -85,19 +85,26 @@ type Tensors = HashMap<String, Vec<f32>>;
 /// Adds `values` as the tensor `name` of `shape`, if the network has that
 /// variable, of that shape, not given before.
 fn take(out: &mut Tensors, wanted: &Wanted, name: String, shape: &[usize], values: &[u8]) -> Result<(), TrainError> {
-    let want = wanted.get(&name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
-    if want.as_slice() != shape {
-        return Err(bad(format!("{name:?} has shape {shape:?}, the network's is {want:?}")));
-    }
-    let numel = want.iter().product::<usize>();
+    let numel = expected(out, wanted, &name, shape)?;
     if values.len() != numel * 4 {
         return Err(bad(format!("{name:?} has {} bytes for {numel} numbers", values.len())));
     }
-    if out.contains_key(&name) {
-        return Err(bad(format!("{name:?} is given twice")));
-    }
     out.insert(name, values.chunks_exact(4).map(|c| f32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect());
     Ok(())
+}
+
+/// The number of values of the tensor `name` of `shape`, if the network has
+/// that variable, of that shape, not given before (checked before its bytes
+/// are read).
+fn expected(out: &Tensors, wanted: &Wanted, name: &str, shape: &[usize]) -> Result<usize, TrainError> {
+    let want = wanted.get(name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
+    if want.as_slice() != shape {
+        return Err(bad(format!("{name:?} has shape {shape:?}, the network's is {want:?}")));
+    }
+    if out.contains_key(name) {
+        return Err(bad(format!("{name:?} is given twice")));
+    }
+    Ok(want.iter().product::<usize>())
 }
 
 /// Most bytes of a safetensors header per variable (a name, a type, a shape
@@ -485,12 +492,7 @@ mod legacy {
                 .iter()
                 .map(|&d| usize::try_from(d).map_err(|_| bad("a negative size")))
                 .collect::<Result<_, _>>()?;
-            let want = wanted.get(&name).ok_or_else(|| bad(format!("no variable {name:?} in this network")))?;
-            if *want != shape || out.contains_key(&name) {
-                return Err(bad(format!(
-                    "{name:?} has shape {shape:?} (the network's is {want:?}), or is given twice"
-                )));
-            }
+            let numel = expected(&out, wanted, &name, &shape)?;
             // Contiguous, row-major, as libtorch saves a parameter.
             if stride.len() != size.len() {
                 return Err(bad(format!("{name:?} has {} strides for {} dimensions", stride.len(), size.len())));
@@ -502,7 +504,6 @@ mod legacy {
                 }
                 expect = expect.saturating_mul(*d);
             }
-            let numel = shape.iter().product::<usize>();
             let start = usize::try_from(*offset).map_err(|_| bad("a negative offset"))?;
             let storage_floats = usize::try_from(*storage_numel).map_err(|_| bad("a negative storage size"))?;
             let end = start
