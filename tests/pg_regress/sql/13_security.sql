@@ -510,4 +510,5 @@ SELECT count(*) AS cast_calls_after_cleaning FROM sec.cast_calls;
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
 SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed', 'moving', 'tenant_func', 'typed') ORDER BY name;
+DROP TABLE pg_temp.t;
 DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;
