@@ -97,16 +97,32 @@ RETURN EXISTS (
     )
     SELECT 1 FROM below b
     WHERE b.rls
-       -- A view that calls a function of a user's may read anything through
-       -- it: counted as reading a table with row-level security.
+       -- A view that may show each role other rows counts as row-level
+       -- security: one that calls a function of a user's (which may read
+       -- anything), one that asks who is reading (CURRENT_USER,
+       -- SESSION_USER, CURRENT_ROLE, USER, pg_has_role, has_*_privilege,
+       -- a setting, the search path), or a security barrier view (a view
+       -- made to hide rows).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
                     AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
                WHERE w.ev_class = b.oid
-                 AND f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace))));
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views, or through functions of users), may have row-level security';
+                 AND (f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
+                      OR f.proname IN ('pg_has_role', 'row_security_active', 'current_setting', 'current_user', 'session_user',
+                                       'current_role', 'user', 'current_schema', 'current_schemas', 'pg_my_temp_schema',
+                                       'pg_backend_pid', 'inet_client_addr', 'inet_client_port', 'pg_current_xact_id', 'txid_current')
+                      OR f.proname LIKE 'has\_%\_privilege')))
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               WHERE w.ev_class = b.oid
+                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12) '))
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
+               WHERE v.oid = b.oid AND o LIKE 'security\_barrier=%'
+                 AND pg_catalog.lower(pg_catalog.substr(o, 18)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views), may show each role other rows: row-level security, a security barrier view, or a view that calls a function of a user''s or asks who is reading';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE

@@ -108,16 +108,32 @@ RETURN EXISTS (
     )
     SELECT 1 FROM below b
     WHERE b.rls
-       -- A view that calls a function of a user's may read anything through
-       -- it: counted as reading a table with row-level security.
+       -- A view that may show each role other rows counts as row-level
+       -- security: one that calls a function of a user's (which may read
+       -- anything), one that asks who is reading (CURRENT_USER,
+       -- SESSION_USER, CURRENT_ROLE, USER, pg_has_role, has_*_privilege,
+       -- a setting, the search path), or a security barrier view (a view
+       -- made to hide rows).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
                     AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
                JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
                WHERE w.ev_class = b.oid
-                 AND f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace))));
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views, or through functions of users), may have row-level security';
+                 AND (f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
+                      OR f.proname IN ('pg_has_role', 'row_security_active', 'current_setting', 'current_user', 'session_user',
+                                       'current_role', 'user', 'current_schema', 'current_schemas', 'pg_my_temp_schema',
+                                       'pg_backend_pid', 'inet_client_addr', 'inet_client_port', 'pg_current_xact_id', 'txid_current')
+                      OR f.proname LIKE 'has\_%\_privilege')))
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               WHERE w.ev_class = b.oid
+                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12) '))
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
+               WHERE v.oid = b.oid AND o LIKE 'security\_barrier=%'
+                 AND pg_catalog.lower(pg_catalog.substr(o, 18)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views), may show each role other rows: row-level security, a security barrier view, or a view that calls a function of a user''s or asks who is reading';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -933,6 +949,23 @@ BEGIN
             USING ERRCODE = 'invalid_parameter_value',
                   HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
     END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
+               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
+        RAISE EXCEPTION 'unknown key in defaults: "%"',
+                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
+                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
+    END IF;
+    IF jsonb_typeof(defaults->'max_length') = 'number'
+       AND NOT ((defaults->>'max_length')::numeric BETWEEN 1 AND 1000 AND (defaults->>'max_length')::numeric % 1 = 0) THEN
+        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+    END IF;
+    IF keep_sets IS NULL OR keep_sets < 1 THEN
+        RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'keep_sets is how many rule sets to keep, 1 or more (the current one included).';
+    END IF;
     -- Rule sets and grants are about the table they were mined from: a
     -- source moved to another table starts without them.
     PERFORM 1 FROM rar.sources o WHERE o.name = rar_register.name FOR NO KEY UPDATE;
@@ -1150,15 +1183,24 @@ BEGIN
             CASE WHEN p->>'method' <> 'exact' THEN
                 (SELECT m.model_id FROM rar.models m WHERE m.source = s.relation AND m.deployed) END)
     RETURNING set_id INTO new_set;
-    EXECUTE format($q$SELECT count(DISTINCT %s) FROM %s$q$, rar.basket_key(s.relation, s.tid_column), s.relation) INTO n_baskets;
+    -- The baskets mined (those with an item; the same snapshot as the
+    -- rules) are what each rule's numbers say: its count over its support.
     INSERT INTO rar.rule_store (set_id, rule_id, antecedent, consequent, antecedent_labels, consequent_labels,
                                 support, confidence, lift, leverage, conviction, count, explanation, antecedent_key)
     SELECT new_set, r.rule_id, r.antecedent, r.consequent, r.antecedent_labels, r.consequent_labels,
            r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count,
-           @extschema@.rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, n_baskets),
+           @extschema@.rar_explain(r.antecedent_labels, r.consequent_labels, r.confidence, r.lift, r.support, r.count, r.baskets),
            rar.rule_key(r.antecedent)
-    FROM @extschema@.rar_labelled_rules(s, p) r;
+    FROM (SELECT l.*, pg_catalog.round(l.count / NULLIF(l.support, 0))::bigint AS baskets
+          FROM @extschema@.rar_labelled_rules(s, p) l) r;
     GET DIAGNOSTICS n_rules = ROW_COUNT;
+    n_baskets := (SELECT pg_catalog.round(r.count / r.support)::bigint
+                  FROM rar.rule_store r WHERE r.set_id = new_set AND r.support > 0 LIMIT 1);
+    IF n_baskets IS NULL THEN
+        -- No rules: the baskets that have an item.
+        EXECUTE format($q$SELECT count(DISTINCT %s) FROM %s WHERE %I IS NOT NULL$q$,
+                       rar.basket_key(s.relation, s.tid_column), s.relation, s.item_column) INTO n_baskets;
+    END IF;
     UPDATE rar.rule_sets SET current = false WHERE source = name AND current;
     UPDATE rar.rule_sets SET current = true, rules = n_rules, baskets = n_baskets,
            seconds = extract(epoch FROM clock_timestamp() - t0)
@@ -1189,6 +1231,13 @@ BEGIN
     IF o IS NULL OR n IS NULL THEN
         RAISE EXCEPTION 'source "%" has fewer than two rule sets to compare', name
             USING ERRCODE = 'no_data_found', HINT = 'CALL rar_refresh(...) once more, or name the sets: SELECT set_id FROM rar.rule_sets.';
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM rar.rule_sets r WHERE r.set_id = o AND r.source = name)
+       OR NOT EXISTS (SELECT 1 FROM rar.rule_sets r WHERE r.set_id = n AND r.source = name) THEN
+        RAISE EXCEPTION 'rule set % is not a rule set of source "%"',
+                        CASE WHEN EXISTS (SELECT 1 FROM rar.rule_sets r WHERE r.set_id = o AND r.source = name) THEN n ELSE o END, name
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = format('Name two of its sets: SELECT set_id, refreshed_at FROM rar.rule_sets WHERE source = %L;', name);
     END IF;
     RETURN QUERY
     SELECT CASE WHEN a.set_id IS NULL THEN 'added'
@@ -1232,22 +1281,33 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'GRANT SELECT on the label table to the owner of the source''s table, or register the source again without it.';
         END IF;
-        IF pg_catalog.to_regclass('pg_temp.rar_labels') IS NULL THEN
-            CREATE TEMP TABLE rar_labels (item text PRIMARY KEY, label text) ON COMMIT DROP;
-        END IF;
-        TRUNCATE pg_temp.rar_labels;
-        EXECUTE format('INSERT INTO pg_temp.rar_labels SELECT %I::text, min(%I::text) FROM %s WHERE %I IS NOT NULL GROUP BY 1',
-                       coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation),
-                       coalesce(s.label_key, s.item_column));
-        RETURN QUERY
-        SELECT (row_number() OVER ())::int, r.antecedent, r.consequent,
-               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.antecedent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
-               ARRAY(SELECT coalesce(l.label, x) FROM unnest(r.consequent) WITH ORDINALITY u(x, i) LEFT JOIN pg_temp.rar_labels l ON l.item = x ORDER BY i),
-               r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
-        FROM @extschema@.rar_mine(CASE WHEN p->>'level' IS NULL THEN s.relation::text ELSE s.name END, min_support => (p->>'min_support')::float8, min_confidence => (p->>'min_confidence')::float8,
-                      max_length => (p->>'max_length')::int, min_lift => (p->>'min_lift')::float8, min_length => 2, method => p->>'method',
-                      tid_column => s.tid_column, item_column => s.item_column,
-                      level => p->>'level', min_interest => (p->>'min_interest')::float8) r;
+        -- Each item's label (the least, where an item has several), joined
+        -- to the rules' items by hash: no table of the caller's is touched.
+        RETURN QUERY EXECUTE format(
+            $q$WITH r AS MATERIALIZED (
+                   SELECT (row_number() OVER ())::int AS rule_id, m.*
+                   FROM @extschema@.rar_mine(CASE WHEN $2->>'level' IS NULL THEN ($1).relation::text ELSE ($1).name END,
+                                 min_support => ($2->>'min_support')::float8, min_confidence => ($2->>'min_confidence')::float8,
+                                 max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
+                                 method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
+                                 level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
+               labels AS MATERIALIZED (SELECT %1$I::text AS item, min(%2$I::text) AS label FROM %3$s WHERE %1$I IS NOT NULL GROUP BY 1),
+               sides AS MATERIALIZED (
+                   SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels
+                   FROM (SELECT r.rule_id, 'a' AS side, a.x, a.i FROM r, unnest(r.antecedent) WITH ORDINALITY a(x, i)
+                         UNION ALL
+                         SELECT r.rule_id, 'c', c.x, c.i FROM r, unnest(r.consequent) WITH ORDINALITY c(x, i)) u
+                   LEFT JOIN labels l ON l.item = u.x
+                   GROUP BY u.rule_id, u.side)
+             SELECT r.rule_id, r.antecedent, r.consequent,
+                    coalesce(sa.labels, '{}'::text[]), coalesce(sc.labels, '{}'::text[]),
+                    r.support, r.confidence, r.lift, r.leverage, r.conviction, r.count
+             FROM r
+             LEFT JOIN sides sa ON sa.rule_id = r.rule_id AND sa.side = 'a'
+             LEFT JOIN sides sc ON sc.rule_id = r.rule_id AND sc.side = 'c'
+             ORDER BY r.rule_id$q$,
+            coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation))
+        USING s, p;
     END IF;
 END
 $fn$;
@@ -1857,19 +1917,6 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc
-CREATE  FUNCTION rar."baskets_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:304
 -- rar::api::aggregate::rar::baskets_deserial
 CREATE  FUNCTION rar."baskets_deserial"(
@@ -1960,32 +2007,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_ib
-CREATE  FUNCTION rar."baskets_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bb
-CREATE  FUNCTION rar."baskets_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint /* Option < i64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:270
 -- rar::api::aggregate::rar::baskets_combine
 CREATE  FUNCTION rar."baskets_combine"(
@@ -2021,19 +2042,6 @@ CREATE  FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::baskets_sfunc_bi
-CREATE  FUNCTION rar."baskets_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT /* Option < & str > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2090,18 +2098,31 @@ AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:491
+-- requires:
+--   bootstrap
+
+
+CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:402
 -- requires:
---   rar::baskets_sfunc
+--   baskets_sfuncs
 --   rar::rules_sfunc
 --   rar::rules_sfunc4
---   rar::baskets_sfunc_bi
 --   rar::rules_sfunc_bi
 --   rar::rules_sfunc4_bi
---   rar::baskets_sfunc_ib
 --   rar::rules_sfunc_ib
 --   rar::rules_sfunc4_ib
---   rar::baskets_sfunc_bb
 --   rar::rules_sfunc_bb
 --   rar::rules_sfunc4_bb
 --   rar::baskets_combine

@@ -313,6 +313,12 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// Neural rules asked of a model trained on another item column.
+    ModelOtherColumn {
+        model_id: i64,
+        trained: String,
+        asked: String,
+    },
     /// A column a model recorded reading (`rar.models.read_columns`) that
     /// its table no longer has.
     ModelColumnGone {
@@ -885,6 +891,15 @@ impl RarError {
             )
             .set_detail("The table's triggers, rules, defaults and constraints would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner: SET ROLE {owner}; then call {function} again.")),
+            RarError::ModelOtherColumn { model_id, trained, asked } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("model {model_id} was trained on item column \"{trained}\", not \"{asked}\""),
+                F,
+            )
+            .set_detail("A model knows the items of the column it was trained on: it would find no rules among others.")
+            .set_hint(format!(
+                "Mine with item_column => '{trained}', or train a model on \"{asked}\" with rar_train(..., item_column => '{asked}') and deploy it."
+            )),
             RarError::ModelColumnGone { model_id, relation, column } => ErrorReport::new(
                 ERRCODE_UNDEFINED_COLUMN,
                 format!("model {model_id} reads column \"{column}\" of {relation}, which has no such column now"),

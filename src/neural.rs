@@ -59,8 +59,22 @@ fn pick_model(rel: pg_sys::Oid, display: &str, model: Option<i64>) -> (i64, Stri
     })
 }
 
+/// A model knows the items of the column it was trained on
+/// (`rar.models.read_columns`, recorded since 0.2.0): the rules of another
+/// column would silently be none.
+fn check_item_column(model_id: i64, item_column: &str) {
+    let trained = crate::spi::one::<String>(
+        "SELECT read_columns->>'item_column' FROM rar.models WHERE model_id = $1",
+        &[model_id.into()],
+    )
+    .or_raise();
+    if let Some(trained) = trained.filter(|t| t != item_column) {
+        RarError::ModelOtherColumn { model_id, trained, asked: item_column.to_string() }.raise();
+    }
+}
+
 /// Rules of `baskets` by `method` ('neural' or 'hybrid') with the model of
-/// table `rel`.
+/// table `rel` (trained on `item_column`).
 #[allow(clippy::too_many_arguments)]
 pub fn mine(
     baskets: Baskets,
@@ -69,6 +83,7 @@ pub fn mine(
     display: &str,
     method: &str,
     model: Option<i64>,
+    item_column: &str,
     antecedent_threshold: f64,
     consequent_threshold: Option<f64>,
 ) -> Vec<Rule> {
@@ -81,6 +96,7 @@ pub fn mine(
     }
     params.validate().or_raise();
     let (model_id, architecture) = pick_model(rel, display, model);
+    check_item_column(model_id, item_column);
     let lib = model_lib::get().unwrap_or_else(|e| e.raise());
     let m = lib.model(model_id, || model_lib::fetch(model_id)).unwrap_or_else(|e| e.raise());
     // A quarter of the budget for rows of probabilities being scored, half

@@ -206,6 +206,9 @@ fn read_uncached(
                         Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
                         None => builder.push_basket(items.iter().flatten()),
                     }
+                    if builder.budget_due() && builder.heap_bytes() as u64 > memory_limit {
+                        return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
+                    }
                 }
             } else {
                 // The hot path: two text columns per row, read straight off

@@ -135,12 +135,14 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
             _ => {}
         }
         // A source of another role's table that shares its name with a
-        // table of the caller's (as the caller's path finds it or, in the
-        // extension's own calls, whose path is pinned, one the caller owns)
+        // table the caller's path finds (the caller's, or another owner's
+        // than the source's: a role could otherwise register the name of a
+        // table the caller reads and serve it other rows) or, in the
+        // extension's own calls, whose path is pinned, one the caller owns,
         // must not stand in for that table: ambiguous.
         let other = match (s.own, by_path) {
             (true, _) => None,
-            (false, Some(rel)) => owns(rel)?.then_some(rel),
+            (false, Some(rel)) => may_be_confused(rel, s.relation)?.then_some(rel),
             (false, None) => own_table_named(name)?,
         };
         if let Some(rel) = other.filter(|r| *r != s.relation) {
@@ -182,13 +184,17 @@ fn by_table(rel: pg_sys::Oid) -> Result<Target, RarError> {
     Ok(Target { relation: Relation(rel), sources: on_table, by_source_name: false })
 }
 
-/// Whether the caller has the rights of the owner of `rel`.
-fn owns(rel: pg_sys::Oid) -> Result<bool, RarError> {
+/// Whether a table the caller's path finds could be mistaken for a source of
+/// table `source_rel`: the caller owns it, or its owner is not the owner of
+/// the source's table (who registered the source).
+fn may_be_confused(rel: pg_sys::Oid, source_rel: pg_sys::Oid) -> Result<bool, RarError> {
     Ok(crate::spi::one::<bool>(
-        "SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
-        &[rel.into()],
+        "SELECT pg_catalog.pg_has_role(a.relowner, 'USAGE') OR a.relowner OPERATOR(pg_catalog.<>) b.relowner \
+         FROM pg_catalog.pg_class a, pg_catalog.pg_class b \
+         WHERE a.oid OPERATOR(pg_catalog.=) $1 AND b.oid OPERATOR(pg_catalog.=) $2",
+        &[rel.into(), source_rel.into()],
     )?
-    .unwrap_or(false))
+    .unwrap_or(true))
 }
 
 /// A relation with this bare name that the caller owns (any schema), when

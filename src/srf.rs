@@ -234,6 +234,9 @@ impl RuleRows {
         // SAFETY: nothing made in the scratch context is used past the row
         // just put.
         unsafe { self.scratch.reset() };
+        // Every row: one row can be megabytes (long items), written to a
+        // temporary file once past work_mem.
+        check_for_interrupts!();
     }
 }
 

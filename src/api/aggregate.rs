@@ -29,9 +29,6 @@ use serde_json::{json, Value};
 use crate::error::{OrRaise, RarError};
 use crate::gucs;
 
-/// How often (in lines) a transition checks the memory budget.
-const BUDGET_EVERY: usize = 1 << 16;
-
 /// The aggregate's memory context (states must outlive the per-row one).
 pub(crate) unsafe fn agg_context(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::MemoryContext {
     let mut ctx: pg_sys::MemoryContext = std::ptr::null_mut();
@@ -68,10 +65,15 @@ pub(crate) fn read_state(bytes: &[u8]) -> Result<Partial, RarError> {
     })?)
 }
 
-/// A new state in the aggregate's memory context.
+/// A new state in the aggregate's memory context, dropped when that
+/// context is reset or deleted.
+pub(crate) unsafe fn new_state_ptr(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> *mut Partial {
+    PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(value)
+}
+
+/// [`new_state_ptr`] as an `internal` value.
 pub(crate) unsafe fn new_state(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> Internal {
-    let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(value);
-    Internal::from(Some(pg_sys::Datum::from(ptr)))
+    Internal::from(Some(pg_sys::Datum::from(new_state_ptr(fcinfo, value))))
 }
 
 pub(crate) unsafe fn state_mut(state: &mut Internal) -> Option<&mut Partial> {
@@ -138,7 +140,7 @@ pub(crate) fn transition_partial(p: &mut Partial, basket: Option<impl Key>, item
                 (KeyRef::Int(b), KeyRef::Text(i)) => p.baskets.push_int_basket(b, i),
                 (KeyRef::Text(b), KeyRef::Int(i)) => p.baskets.push_int_item(b, i),
             }
-            if p.baskets.n_lines().is_multiple_of(BUDGET_EVERY) {
+            if p.baskets.budget_due() {
                 check_budget(p);
             }
         }
@@ -209,15 +211,11 @@ mod rar {
         .raise()
     }
 
-    /// The transition functions, one per type pair of (basket, item): text
-    /// or bigint (smaller integers are cast to bigint implicitly).
+    /// The transition functions of `rar_rules_agg`, one per type pair of
+    /// (basket, item): text or bigint (smaller integers are cast to bigint
+    /// implicitly). Those of `rar.baskets` are [`super::baskets_sfuncs`].
     macro_rules! sfuncs {
-        ($($lines:ident, $rules:ident, $rules4:ident: $b:ty, $i:ty;)*) => {$(
-            #[pg_extern(parallel_safe)]
-            pub fn $lines(state: Option<Internal>, basket: Option<$b>, item: Option<$i>, fcinfo: pg_sys::FunctionCallInfo) -> Internal {
-                transition(state.unwrap_or_default(), basket, item, None, fcinfo)
-            }
-
+        ($($rules:ident, $rules4:ident: $b:ty, $i:ty;)*) => {$(
             #[pg_extern(parallel_safe)]
             pub fn $rules(
                 state: Option<Internal>,
@@ -260,10 +258,10 @@ mod rar {
     }
 
     sfuncs! {
-        baskets_sfunc, rules_sfunc, rules_sfunc4: &str, &str;
-        baskets_sfunc_bi, rules_sfunc_bi, rules_sfunc4_bi: i64, &str;
-        baskets_sfunc_ib, rules_sfunc_ib, rules_sfunc4_ib: &str, i64;
-        baskets_sfunc_bb, rules_sfunc_bb, rules_sfunc4_bb: i64, i64;
+        rules_sfunc, rules_sfunc4: &str, &str;
+        rules_sfunc_bi, rules_sfunc4_bi: i64, &str;
+        rules_sfunc_ib, rules_sfunc4_ib: &str, i64;
+        rules_sfunc_bb, rules_sfunc4_bb: i64, i64;
     }
 
     /// Merges two workers' states (not strict: either may be NULL).
@@ -398,21 +396,122 @@ mod rar {
     }
 }
 
+/// The transition functions of `rar.baskets` and `rar.baskets_state` (what
+/// `rar_mine` reads every line of a table through), one per type pair of
+/// (basket, item), written against the function manager directly: pgrx's
+/// wrapper (argument iterator, context switches) cost more than the
+/// transition itself, about a fifth of reading a table
+/// (`benches/mine.sh`). Their SQL is below, as pgrx would declare them.
+mod baskets_sfuncs {
+    use pgrx::fcinfo::{pg_arg_is_null, pg_getarg_datum_raw};
+    use pgrx::prelude::*;
+    use pgrx::varlena;
+    use rar_core::partial::Partial;
+
+    use super::{new_state_ptr, transition_partial};
+    use crate::error::RarError;
+
+    /// A text argument as `&str`, detoasted when needed. PostgreSQL keeps
+    /// the text of a UTF8 database valid UTF-8; in another encoding (a
+    /// shard's database) the bytes are checked.
+    unsafe fn text_arg<'a>(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<&'a str> {
+        if pg_arg_is_null(fcinfo, n) {
+            return None;
+        }
+        let mut p = pg_getarg_datum_raw(fcinfo, n).cast_mut_ptr::<pg_sys::varlena>();
+        if varlena::varatt_is_4b_c(p) || varlena::varatt_is_1b_e(p) {
+            p = pg_sys::pg_detoast_datum_packed(p);
+        }
+        if pg_sys::GetDatabaseEncoding() == pg_sys::pg_enc::PG_UTF8 as i32 {
+            return Some(varlena::text_to_rust_str_unchecked(p));
+        }
+        match varlena::text_to_rust_str(p) {
+            Ok(s) => Some(s),
+            Err(_) => RarError::Unsupported {
+                message: "rar reads only text that is valid UTF-8",
+                hint: "Mine from a database with ENCODING 'UTF8', or convert the column with convert_to(..., 'UTF8').",
+            }
+            .raise(),
+        }
+    }
+
+    unsafe fn int_arg(fcinfo: pg_sys::FunctionCallInfo, n: usize) -> Option<i64> {
+        (!pg_arg_is_null(fcinfo, n)).then(|| pg_getarg_datum_raw(fcinfo, n).value() as i64)
+    }
+
+    /// Adds the row's line to the state (made on the group's first row, in
+    /// the aggregate's memory context) and returns the state.
+    unsafe fn step(
+        fcinfo: pg_sys::FunctionCallInfo,
+        basket: Option<impl super::Key>,
+        item: Option<impl super::Key>,
+    ) -> pg_sys::Datum {
+        let state = if pg_arg_is_null(fcinfo, 0) {
+            new_state_ptr(fcinfo, Partial::default())
+        } else {
+            // SAFETY: an internal state of these aggregates is always a
+            // Partial made by new_state_ptr (here, or in the combine and
+            // deserialize functions of the same aggregate).
+            pg_getarg_datum_raw(fcinfo, 0).cast_mut_ptr::<Partial>()
+        };
+        transition_partial(&mut *state, basket, item);
+        pg_sys::Datum::from(state)
+    }
+
+    macro_rules! sfunc {
+        ($($name:ident, $finfo:ident: $b:ident, $i:ident;)*) => {$(
+            #[no_mangle]
+            pub extern "C" fn $finfo() -> &'static pg_sys::Pg_finfo_record {
+                const V1: pg_sys::Pg_finfo_record = pg_sys::Pg_finfo_record { api_version: 1 };
+                &V1
+            }
+
+            /// # Safety
+            /// Called by PostgreSQL's function manager as the transition
+            /// function of `rar.baskets` or `rar.baskets_state`.
+            #[no_mangle]
+            #[pg_guard]
+            pub unsafe extern "C-unwind" fn $name(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
+                step(fcinfo, $b(fcinfo, 1), $i(fcinfo, 2))
+            }
+        )*};
+    }
+
+    sfunc! {
+        baskets_sfunc_wrapper, pg_finfo_baskets_sfunc_wrapper: text_arg, text_arg;
+        baskets_sfunc_bi_wrapper, pg_finfo_baskets_sfunc_bi_wrapper: int_arg, text_arg;
+        baskets_sfunc_ib_wrapper, pg_finfo_baskets_sfunc_ib_wrapper: text_arg, int_arg;
+        baskets_sfunc_bb_wrapper, pg_finfo_baskets_sfunc_bb_wrapper: int_arg, int_arg;
+    }
+}
+
+extension_sql!(
+    r#"
+CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+"#,
+    name = "baskets_sfuncs",
+    requires = ["bootstrap"],
+);
+
 // The aggregates themselves, generated for each type pair: sql/aggregates.sql.
 extension_sql_file!(
     "../../sql/aggregates.sql",
     name = "aggregates",
     requires = [
-        rar::baskets_sfunc,
+        "baskets_sfuncs",
         rar::rules_sfunc,
         rar::rules_sfunc4,
-        rar::baskets_sfunc_bi,
         rar::rules_sfunc_bi,
         rar::rules_sfunc4_bi,
-        rar::baskets_sfunc_ib,
         rar::rules_sfunc_ib,
         rar::rules_sfunc4_ib,
-        rar::baskets_sfunc_bb,
         rar::rules_sfunc_bb,
         rar::rules_sfunc4_bb,
         rar::baskets_combine,

@@ -100,6 +100,9 @@ impl Run<'_> {
         all.push(self.run.into());
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise();
+        if rows > 0 {
+            check_no_cascade(t.src, "k.confdeltype IN ('c', 'n', 'd')");
+        }
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
 
@@ -137,6 +140,9 @@ impl Run<'_> {
         all.push((self.change_steps * PAIRS_PER_STEP).into());
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise() / 2;
+        if rows > 0 {
+            check_no_cascade(t.src, "k.confupdtype IN ('n', 'd')");
+        }
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
 }
@@ -477,6 +483,31 @@ fn check_cleanable(src: &Source) {
             hint: "Clean each child table on its own (or use declarative partitioning, which rar_clean handles).",
         }
         .raise_with_detail(format!("{} has {children} child tables.", src.display));
+    }
+}
+
+/// After a step removed or changed lines: raises (undoing the whole run,
+/// cascades included) when a foreign key of another table reacts to it by
+/// deleting or changing that table's rows (`action`: a condition on the
+/// key `k`), which rar_restore could not put back.
+fn check_no_cascade(src: &Source, action: &str) {
+    let keys: Option<String> = one(
+        &format!(
+            "SELECT pg_catalog.string_agg(pg_catalog.format('%s (%I)', k.conrelid::pg_catalog.regclass, k.conname), ', ' \
+             ORDER BY k.conrelid, k.conname) FROM pg_catalog.pg_constraint k \
+             WHERE k.contype = 'f' AND k.conparentid = 0 AND ({action}) \
+               AND (k.confrelid = $1 OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1)))"
+        ),
+        &[src.oid.into()],
+    )
+    .or_raise();
+    if let Some(keys) = keys {
+        RarError::Unsupported {
+            message: "rar_clean would delete or change rows of tables whose foreign keys reference this one",
+            hint: "Their keys cascade (or set NULL or a default), which rar_restore could not undo: \
+                   make them NO ACTION or RESTRICT first, or clean a copy of the table. Nothing was changed.",
+        }
+        .raise_with_detail(format!("Referenced by {keys}."));
     }
 }
 

@@ -153,6 +153,7 @@ fn rar_evaluate(
                 &src.display,
                 method,
                 None,
+                layout.item_column(),
                 antecedent_threshold,
                 consequent_threshold,
             )

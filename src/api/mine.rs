@@ -101,9 +101,6 @@ impl Mined {
             Mined::Exact { rules, p } => {
                 let (mut items, mut ante, mut cons) = (Vec::new(), Vec::new(), Vec::new());
                 for (i, &p_value) in p.iter().enumerate() {
-                    if i % 4096 == 0 {
-                        check_for_interrupts!();
-                    }
                     rules.sides_into(i, &mut items, &mut ante, &mut cons);
                     let (m, count) = rules.measures_of(i);
                     let figures = Figures {
@@ -281,6 +278,7 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
                     &src.display,
                     method,
                     model,
+                    layout.item_column(),
                     antecedent_threshold,
                     consequent_threshold,
                 );

@@ -71,6 +71,10 @@ fn as_the_rules_see_it(source: &str, basket: &[String], level: Option<&str>) -> 
     rar_core::hierarchy::lift_items(&h, basket, k)
 }
 
+/// The most antecedents looked up by key; a basket with more subsets (of up
+/// to the rules' length) is matched against every rule of the set instead.
+const SUBSET_KEYS: usize = 100_000;
+
 fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate> {
     let mut out: HashMap<String, Candidate> = HashMap::new();
     let Some((set_id, max_len, level)) = current_set(source) else { return out };
@@ -82,15 +86,28 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         // Antecedents are item arrays sorted by name; so is the basket, so
         // its subsets come out in the same order.
         let budget = (crate::gucs::memory_limit_bytes() / 8) as usize;
-        let keys = subset_keys(&basket, max_len.max(0) as usize, 100_000, budget);
-        let rows = client.select(
-            "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
-             FROM rar.rule_store r WHERE r.set_id = $1 \
-               AND pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
-               AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[]",
-            None,
-            &[set_id.into(), keys.into(), basket.to_vec().into()],
-        )?;
+        let rows = match subset_keys(&basket, max_len.max(0) as usize, SUBSET_KEYS, budget) {
+            // Each subset's key looked up in the index.
+            Some(keys) => client.select(
+                "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
+                 FROM rar.rule_store r WHERE r.set_id = $1 \
+                   AND pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
+                   AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[]",
+                None,
+                &[set_id.into(), keys.into(), basket.to_vec().into()],
+            )?,
+            // Too many subsets (a basket of many items): every rule of the
+            // set whose antecedent the basket holds, read from the set.
+            None => client.select(
+                "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
+                 FROM rar.rule_store r WHERE r.set_id = $1 \
+                   AND r.antecedent OPERATOR(pg_catalog.<@) $2::pg_catalog.text[] \
+                   AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0 \
+                   AND NOT r.consequent OPERATOR(pg_catalog.&&) $2::pg_catalog.text[]",
+                None,
+                &[set_id.into(), basket.to_vec().into()],
+            )?,
+        };
         for r in rows {
             let cons: Vec<String> = r.get(1)?.unwrap_or_default();
             let conf: f64 = r.get(2)?.unwrap_or(0.0);

@@ -303,11 +303,11 @@ pub fn train(
         ("", String::new())
     };
     let read_columns = {
-        let (tid, item) = match &layout {
-            Layout::Long { tid, item } => (Some(tid.as_str()), item.as_str()),
-            Layout::Baskets { tid, items } => (tid.as_deref(), items.as_str()),
+        let tid = match &layout {
+            Layout::Long { tid, .. } => Some(tid.as_str()),
+            Layout::Baskets { tid, .. } => tid.as_deref(),
         };
-        let mut c = json!({"tid_column": tid, "item_column": item});
+        let mut c = json!({"tid_column": tid, "item_column": layout.item_column()});
         if let Some((customer, time)) = sequence {
             c["customer_column"] = json!(customer);
             c["time_column"] = json!(time);

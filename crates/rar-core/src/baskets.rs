@@ -143,7 +143,17 @@ pub struct BasketsBuilder {
     /// text. The names stay the source of truth; renumbering clears them.
     pub(crate) last_int_basket: Option<(i64, u32)>,
     pub(crate) int_items: std::collections::HashMap<i64, u32, foldhash::fast::RandomState>,
+    /// Bytes of the names held: an item's twice (list and map), a basket
+    /// id's once. Items can be megabytes long: the budget counts them.
+    pub(crate) name_bytes: usize,
+    /// `name_bytes` at the last [`BasketsBuilder::budget_due`].
+    names_checked: usize,
 }
+
+/// Lines between two budget checks while reading (names aside).
+const LINES_PER_CHECK: usize = 1 << 16;
+/// Bytes of new names after which a budget check is due.
+const NAME_BYTES_PER_CHECK: usize = 1 << 20;
 
 impl BasketsBuilder {
     pub(crate) fn item_id(&mut self, item: &str) -> u32 {
@@ -152,9 +162,29 @@ impl BasketsBuilder {
         }
         let id = self.names.len() as u32;
         let name: Box<str> = item.into();
+        self.name_bytes += 2 * name.len();
         self.names.push(name.clone());
         self.item_ids.insert(name, id);
         id
+    }
+
+    /// A basket id seen for the first time.
+    pub(crate) fn insert_basket_id(&mut self, key: Box<str>, id: u32) -> Option<u32> {
+        self.name_bytes += key.len();
+        self.basket_ids.insert(key, id)
+    }
+
+    /// Whether the memory budget should be checked now: every 65,536 lines,
+    /// and after every mebibyte of new names (a few lines of long items
+    /// can take more memory than millions of short ones).
+    pub fn budget_due(&mut self) -> bool {
+        if self.lines.len().is_multiple_of(LINES_PER_CHECK)
+            || self.name_bytes >= self.names_checked + NAME_BYTES_PER_CHECK
+        {
+            self.names_checked = self.name_bytes;
+            return true;
+        }
+        false
     }
 
     /// Adds one line of a long-form table: `item` bought in `basket`.
@@ -195,7 +225,7 @@ impl BasketsBuilder {
                     None => {
                         let b = self.n_baskets;
                         self.n_baskets += 1;
-                        self.basket_ids.insert(basket.into(), b);
+                        self.insert_basket_id(basket.into(), b);
                         b
                     }
                 };
@@ -246,12 +276,13 @@ impl BasketsBuilder {
         self.n_baskets as usize
     }
 
-    /// Bytes held so far, for budget checks while reading: the lines, and
-    /// about 48 bytes per distinct basket id and item name.
+    /// Bytes held so far, for budget checks while reading: the lines, the
+    /// names, and about 48 bytes per distinct basket id and item name.
     pub fn heap_bytes(&self) -> usize {
         self.lines.capacity() * 8
             + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48
             + self.int_items.capacity() * 16
+            + self.name_bytes
     }
 
     /// Peak bytes to read and build `lines` lines in `baskets` baskets: the
@@ -317,6 +348,27 @@ impl BasketsBuilder {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_names_count_against_the_budget_as_they_come() {
+        let mut b = BasketsBuilder::default();
+        b.push("1", "a");
+        let short = b.heap_bytes();
+        let long = "y".repeat(300_000);
+        let mut due = 0;
+        for basket in 0..10 {
+            b.push(&basket.to_string(), &format!("{basket}{long}"));
+            due += usize::from(b.budget_due());
+        }
+        // Ten items of 300 kB, each held twice: about 6 MB counted, and a
+        // check due after every mebibyte of them (not after 65,536 lines).
+        assert!(b.heap_bytes() - short >= 10 * 2 * 300_000, "{}", b.heap_bytes());
+        assert!((5..=6).contains(&due), "{due} checks");
+        // A repeated name adds nothing.
+        let before = b.heap_bytes();
+        b.push("1", &format!("1{long}"));
+        assert_eq!(b.heap_bytes(), before);
+    }
 
     #[test]
     fn the_checksum_is_of_the_baskets_not_their_order() {

@@ -38,10 +38,12 @@ pub fn items_text<S: AsRef<str>>(labels: &[S]) -> String {
 
 /// The keys of the subsets of `basket` (sorted, without duplicates) with 1
 /// to `max` items, each subset in the basket's order, the smaller subsets
-/// first; at most `limit` keys and about `max_bytes` bytes of them (a basket
-/// of many long items must not exhaust memory). Combinations are generated
-/// in place, one at a time.
-pub fn subset_keys(basket: &[String], max: usize, limit: usize, max_bytes: usize) -> Vec<String> {
+/// first; `None` when there would be more than `limit` keys or more than
+/// about `max_bytes` bytes of them (a basket of many items has too many
+/// subsets to look up one by one: the caller finds its rules another way,
+/// never a part of them). Combinations are generated in place, one at a
+/// time.
+pub fn subset_keys(basket: &[String], max: usize, limit: usize, max_bytes: usize) -> Option<Vec<String>> {
     let mut keys = Vec::new();
     let mut bytes = 0usize;
     for size in 1..=max.min(basket.len()) {
@@ -53,8 +55,8 @@ pub fn subset_keys(basket: &[String], max: usize, limit: usize, max_bytes: usize
             let key = rule_key(&items);
             bytes += key.len();
             keys.push(key);
-            if keys.len() >= limit || bytes >= max_bytes {
-                return keys;
+            if keys.len() > limit || bytes > max_bytes {
+                return None;
             }
             let Some(pos) = (0..size).rev().find(|&p| idx[p] < basket.len() - size + p) else { break };
             idx[pos] += 1;
@@ -63,7 +65,7 @@ pub fn subset_keys(basket: &[String], max: usize, limit: usize, max_bytes: usize
             }
         }
     }
-    keys
+    Some(keys)
 }
 
 #[cfg(test)]
@@ -88,18 +90,18 @@ mod tests {
     #[test]
     fn subsets_cover_every_combination_up_to_max() {
         let basket: Vec<String> = ["a", "b", "c"].iter().map(|s| s.to_string()).collect();
-        let mut keys = subset_keys(&basket, 2, 100, usize::MAX);
+        let mut keys = subset_keys(&basket, 2, 100, usize::MAX).expect("6 keys");
         keys.sort();
         let mut expected: Vec<String> =
             [&["a"][..], &["b"], &["c"], &["a", "b"], &["a", "c"], &["b", "c"]].iter().map(|s| rule_key(s)).collect();
         expected.sort();
         assert_eq!(keys, expected);
-        assert_eq!(subset_keys(&basket, 3, 4, usize::MAX).len(), 4);
-        assert_eq!(subset_keys(&basket, 3, 100, usize::MAX).len(), 7);
+        // All seven subsets or none: never a part.
+        assert_eq!(subset_keys(&basket, 3, 7, usize::MAX).map(|k| k.len()), Some(7));
+        assert_eq!(subset_keys(&basket, 3, 6, usize::MAX), None);
         // The byte budget stops it early, whatever the limit.
         let long: Vec<String> = (0..1000).map(|i| format!("{i:0>200}")).collect();
-        let keys = subset_keys(&long, 31, 100_000, 1 << 20);
-        assert!(keys.iter().map(String::len).sum::<usize>() < (1 << 20) + 8000);
+        assert_eq!(subset_keys(&long, 31, 100_000, 1 << 20), None);
     }
 
     #[test]

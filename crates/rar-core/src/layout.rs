@@ -36,6 +36,16 @@ pub enum Layout {
     Baskets { tid: Option<String>, items: String },
 }
 
+impl Layout {
+    /// The column of the items (an item column, or an array of items).
+    pub fn item_column(&self) -> &str {
+        match self {
+            Layout::Long { item, .. } => item,
+            Layout::Baskets { items, .. } => items,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LayoutError {
     UndefinedColumn {

@@ -85,7 +85,7 @@ impl Partial {
                 None => {
                     let id = b.n_baskets;
                     b.n_baskets += 1;
-                    b.basket_ids.insert(key.clone(), id);
+                    b.insert_basket_id(key.clone(), id);
                     id
                 }
             };
@@ -268,6 +268,7 @@ impl Partial {
             // Two copies of the name (the list and the map) and the entry.
             charge(2 * len as u64 + 80, &mut need)?;
             let name: Box<str> = r.str_of(len)?.into();
+            b.name_bytes += 2 * name.len();
             b.names.push(name.clone());
             if b.item_ids.insert(name, id as u32).is_some() {
                 return Err(BadState("an item name twice").into());
@@ -284,7 +285,7 @@ impl Partial {
             if len > 0 {
                 charge(len as u64 + 48, &mut need)?;
                 let key: Box<str> = r.str_of(len - 1)?.into();
-                if b.basket_ids.insert(key, id as u32).is_some() {
+                if b.insert_basket_id(key, id as u32).is_some() {
                     return Err(BadState("a basket id twice").into());
                 }
             }

@@ -51,3 +51,11 @@ SELECT method, rules > 0 AS has_rules,
                                               method => 'hybrid')) AS same_as_rar_mine
 FROM rar.rule_sets WHERE source = 'groceries_nn' AND current;
 SELECT show_error($$CALL rar_refresh('groceries_nn', method => 'deep')$$);
+-- The model knows the items of the column it was trained on: neural rules
+-- of another column are an error, not an empty set.
+ALTER TABLE groceries_nn ADD COLUMN item_upper text;
+UPDATE groceries_nn SET item_upper = upper(item);
+SELECT regexp_replace(show_error($$SELECT count(*) FROM rar_mine('groceries_nn', method => 'neural', tid_column => 'transaction_id', item_column => 'item_upper')$$), 'model [0-9]+', 'model N') AS error;
+SELECT regexp_replace(show_error($$SELECT count(*) FROM rar_mine('groceries_nn', method => 'hybrid', tid_column => 'transaction_id', item_column => 'item_upper')$$), 'model [0-9]+', 'model N') AS error;
+SELECT count(*) > 0 AS own_column_still_mines FROM rar_mine('groceries_nn', min_support => 0.002, min_confidence => 0.1,
+    method => 'neural', tid_column => 'transaction_id', item_column => 'item');
