@@ -22,7 +22,7 @@ sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent))
 from mine import ROOT, connect  # noqa: E402
 from procmem import status_kb  # noqa: E402
 
-RULE_PEAK_BYTES = 160  # crates/rar-core/src/rules.rs
+RULE_PEAK_BYTES = 176  # crates/rar-core/src/rules.rs
 NODE_BYTES = 20
 JSON_PEAK_PER_BYTE = 14  # src/api/aggregate.rs
 

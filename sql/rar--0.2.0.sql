@@ -109,31 +109,42 @@ RETURN EXISTS (
     SELECT 1 FROM below b
     WHERE b.rls
        -- A view that may show each role other rows counts as row-level
-       -- security: one that calls a function of a user's (which may read
-       -- anything), one that asks who is reading (CURRENT_USER,
-       -- SESSION_USER, CURRENT_ROLE, USER, pg_has_role, has_*_privilege,
-       -- a setting, the search path), or a security barrier view (a view
-       -- made to hide rows).
+       -- security: one whose query calls a function of a user's (which may
+       -- read anything, also through an operator or an aggregate) or asks
+       -- who is reading (CURRENT_USER, SESSION_USER, CURRENT_ROLE, USER,
+       -- CURRENT_SCHEMA, pg_has_role, has_*_privilege, a setting, the
+       -- backend), one that reads the catalog views of roles, settings or
+       -- sessions, a security barrier view (a view made to hide rows), and
+       -- a security invoker view (whose tables each reader's own rights
+       -- decide). Functions are read off the view's query tree:
+       -- PostgreSQL records no dependency on its built-in functions.
        OR (b.relkind = 'v' AND EXISTS (
-               SELECT 1 FROM pg_catalog.pg_rewrite w
-               JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
-                    AND d.refclassid = 'pg_catalog.pg_proc'::pg_catalog.regclass
-               JOIN pg_catalog.pg_proc f ON f.oid = d.refobjid
+               SELECT 1 FROM pg_catalog.pg_rewrite w,
+                    pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':(?:funcid|opfuncid|aggfnoid|winfnoid) ([0-9]+)', 'g') m
+               JOIN pg_catalog.pg_proc f ON f.oid = m[1]::pg_catalog.oid
                WHERE w.ev_class = b.oid
                  AND (f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
                       OR f.proname IN ('pg_has_role', 'row_security_active', 'current_setting', 'current_user', 'session_user',
-                                       'current_role', 'user', 'current_schema', 'current_schemas', 'pg_my_temp_schema',
-                                       'pg_backend_pid', 'inet_client_addr', 'inet_client_port', 'pg_current_xact_id', 'txid_current')
+                                       'current_role', 'user', 'getpgusername', 'current_schema', 'current_schemas',
+                                       'pg_my_temp_schema', 'pg_backend_pid', 'inet_client_addr', 'inet_client_port',
+                                       'pg_current_xact_id', 'txid_current', 'pg_show_all_settings', 'pg_stat_get_activity')
                       OR f.proname LIKE 'has\_%\_privilege')))
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w,
+                    pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':relid ([0-9]+)', 'g') m
+               JOIN pg_catalog.pg_class c ON c.oid = m[1]::pg_catalog.oid
+               WHERE w.ev_class = b.oid AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
+                 AND c.relname IN ('pg_settings', 'pg_stat_activity', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
+                                   'pg_shadow', 'pg_group', 'pg_locks')))
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                WHERE w.ev_class = b.oid
-                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12) '))
+                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
-               WHERE v.oid = b.oid AND o LIKE 'security\_barrier=%'
-                 AND pg_catalog.lower(pg_catalog.substr(o, 18)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views), may show each role other rows: row-level security, a security barrier view, or a view that calls a function of a user''s or asks who is reading';
+               WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
+                 AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views), may show each role other rows: row-level security, a security barrier or security invoker view, or a view that calls a function of a user''s or asks who is reading';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -958,9 +969,21 @@ BEGIN
                   HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
     END IF;
     IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length')::numeric BETWEEN 1 AND 1000 AND (defaults->>'max_length')::numeric % 1 = 0) THEN
+       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
         RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+    END IF;
+    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
+    END IF;
+    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
+       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
+       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
+       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
+        RAISE EXCEPTION 'a threshold in defaults is out of range'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
+                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
     END IF;
     IF keep_sets IS NULL OR keep_sets < 1 THEN
         RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')

@@ -259,9 +259,21 @@ BEGIN
                   HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
     END IF;
     IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length')::numeric BETWEEN 1 AND 1000 AND (defaults->>'max_length')::numeric % 1 = 0) THEN
+       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
         RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
             USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+    END IF;
+    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
+    END IF;
+    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
+       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
+       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
+       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
+        RAISE EXCEPTION 'a threshold in defaults is out of range'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
+                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
     END IF;
     IF keep_sets IS NULL OR keep_sets < 1 THEN
         RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')

@@ -8,6 +8,15 @@ use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
 use rar_core::MineError;
 
+/// A number as PostgreSQL writes it: Rust's `inf` is `Infinity` there.
+fn as_sql(value: &str) -> &str {
+    match value {
+        "inf" => "Infinity",
+        "-inf" => "-Infinity",
+        v => v,
+    }
+}
+
 #[derive(Debug)]
 pub enum RarError {
     Mine(MineError),
@@ -313,6 +322,13 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// An evaluation with no basket to learn from or to judge on.
+    EmptySplit {
+        relation: String,
+        train: u64,
+        split: String,
+        held_out: u64,
+    },
     /// Neural rules asked of a model trained on another item column.
     ModelOtherColumn {
         model_id: i64,
@@ -454,7 +470,7 @@ impl RarError {
         match self {
             RarError::Mine(MineError::InvalidParameter { name, value, expected }) => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("{name} must be {expected}"), F)
-                    .set_detail(format!("The value given was {value}."))
+                    .set_detail(format!("The value given was {}.", as_sql(value)))
                     .set_hint(match *name {
                         "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
                         "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
@@ -613,11 +629,14 @@ impl RarError {
             .set_detail(message.clone())
             .set_hint("Install it with ./scripts/setup.sh, which builds crates/rar-model and copies it beside rar.so."),
             RarError::ModelSetting { name, value, expected } => {
-                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: {value}"), F)
+                // A value that quotes its own parts (an unknown key) is
+                // not quoted again.
+                let shown = if value.contains('"') { value.clone() } else { format!("\"{}\"", as_sql(value)) };
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: {shown}"), F)
                     .set_hint(format!("Give {expected}."))
             }
             RarError::NoCuda => ErrorReport::new(ERRCODE_FEATURE_NOT_SUPPORTED, "no CUDA device is available to this server", F)
-                .set_hint("Use device => 'auto' (the GPU when there is one, else the CPU) or 'cpu'."),
+                .set_hint("Give \"device\": \"auto\" in params (the GPU when there is one, else the CPU) or \"cpu\", or SET rar.device = 'auto'."),
             RarError::ModelTooLarge { needed, limit } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 "the model does not fit in rar.memory_limit",
@@ -673,7 +692,7 @@ impl RarError {
                 ErrorReport::new(ERRCODE_FEATURE_NOT_SUPPORTED, *message, F).set_hint(*hint)
             }
             RarError::InvalidOption { name, value, expected } => {
-                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{value}\""), F)
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{}\"", as_sql(value)), F)
                     .set_hint(format!("Valid values are {expected}."))
             }
             RarError::Spi { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, format!("rar could not read a query's result: {message}"), F)
@@ -891,6 +910,13 @@ impl RarError {
             )
             .set_detail("The table's triggers, rules, defaults and constraints would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner: SET ROLE {owner}; then call {function} again.")),
+            RarError::EmptySplit { relation, train, split, held_out } => ErrorReport::new(
+                ERRCODE_DATA_EXCEPTION,
+                format!("{relation} has too few baskets to evaluate on"),
+                F,
+            )
+            .set_detail(format!("The training split has {train} baskets with an item, the {split} split {held_out}; each needs one or more."))
+            .set_hint("Evaluate a larger table, or split it again with rar_split and other shares (train, validation, test) so that each set gets baskets."),
             RarError::ModelOtherColumn { model_id, trained, asked } => ErrorReport::new(
                 ERRCODE_INVALID_PARAMETER_VALUE,
                 format!("model {model_id} was trained on item column \"{trained}\", not \"{asked}\""),

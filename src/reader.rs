@@ -31,6 +31,7 @@ use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
 use pgrx::varlena;
+use pgrx::PgMemoryContexts;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
 use rar_core::partial::Partial;
@@ -186,6 +187,7 @@ fn read_uncached(
     let mut stats = ReadStats::default();
     let basket_form = matches!(layout, Layout::Baskets { .. });
     let keyed = matches!(layout, Layout::Baskets { tid: Some(_), .. });
+    let mut rows_cx = PgMemoryContexts::new("rar basket rows");
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &args);
         loop {
@@ -195,17 +197,28 @@ fn read_uncached(
             }
             if basket_form {
                 for row in table {
-                    let tid: Option<&str> = row.get(1)?;
-                    let items: Option<Array<&str>> = row.get(2)?;
-                    let (Some(items), false) = (items, keyed && tid.is_none()) else {
-                        stats.null_lines += 1;
-                        continue;
+                    // Each row's array is detoasted in a context reset after
+                    // the row (the builder keeps copies of the names): a
+                    // batch of large arrays must not pile up uncounted.
+                    // SAFETY: nothing made in `rows_cx` is used after the row.
+                    let pushed = unsafe {
+                        rows_cx.switch_to(|_| {
+                            let tid: Option<&str> = row.get(1)?;
+                            let items: Option<Array<&str>> = row.get(2)?;
+                            let (Some(items), false) = (items, keyed && tid.is_none()) else {
+                                stats.null_lines += 1;
+                                return Ok::<_, pgrx::spi::SpiError>(());
+                            };
+                            stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
+                            match tid {
+                                Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
+                                None => builder.push_basket(items.iter().flatten()),
+                            }
+                            Ok(())
+                        })
                     };
-                    stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
-                    match tid {
-                        Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
-                        None => builder.push_basket(items.iter().flatten()),
-                    }
+                    unsafe { rows_cx.reset() };
+                    pushed?;
                     if builder.budget_due() && builder.heap_bytes() as u64 > memory_limit {
                         return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
                     }

@@ -141,7 +141,10 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
         // extension's own calls, whose path is pinned, one the caller owns,
         // must not stand in for that table: ambiguous.
         let other = match (s.own, by_path) {
-            (true, _) => None,
+            // A role that owns both (a superuser, a member of both owners)
+            // is confused only by tables of two owners.
+            (true, Some(rel)) => (owner_of(rel)? != owner_of(s.relation)?).then_some(rel),
+            (true, None) => None,
             (false, Some(rel)) => may_be_confused(rel, s.relation)?.then_some(rel),
             (false, None) => own_table_named(name)?,
         };
@@ -195,6 +198,14 @@ fn may_be_confused(rel: pg_sys::Oid, source_rel: pg_sys::Oid) -> Result<bool, Ra
         &[rel.into(), source_rel.into()],
     )?
     .unwrap_or(true))
+}
+
+/// The owner of a relation.
+fn owner_of(rel: pg_sys::Oid) -> Result<Option<pg_sys::Oid>, RarError> {
+    crate::spi::one::<pg_sys::Oid>(
+        "SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
+        &[rel.into()],
+    )
 }
 
 /// A relation with this bare name that the caller owns (any schema), when

@@ -487,7 +487,8 @@ fn check_cleanable(src: &Source) {
 }
 
 /// After a step removed or changed lines: raises (undoing the whole run,
-/// cascades included) when a foreign key of another table reacts to it by
+/// cascades included) when a foreign key of another table (on this table,
+/// its partitions, or a partitioned table it is a partition of) reacts to it by
 /// deleting or changing that table's rows (`action`: a condition on the
 /// key `k`), which rar_restore could not put back.
 fn check_no_cascade(src: &Source, action: &str) {
@@ -496,7 +497,8 @@ fn check_no_cascade(src: &Source, action: &str) {
             "SELECT pg_catalog.string_agg(pg_catalog.format('%s (%I)', k.conrelid::pg_catalog.regclass, k.conname), ', ' \
              ORDER BY k.conrelid, k.conname) FROM pg_catalog.pg_constraint k \
              WHERE k.contype = 'f' AND k.conparentid = 0 AND ({action}) \
-               AND (k.confrelid = $1 OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1)))"
+               AND (k.confrelid = $1 OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1)) \
+                    OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_ancestors($1)))"
         ),
         &[src.oid.into()],
     )

@@ -110,8 +110,13 @@ fn rar_evaluate(
     let (test, _) =
         reader::read_baskets(&src, &layout, Some(splits::filter(&src, &the_split, on_split)), memory, true).or_raise();
     if test.is_empty() || train.is_empty() {
-        RarError::TooFewBaskets { relation: src.display.clone(), train: train.len() as u64, valid: test.len() as u64 }
-            .raise();
+        RarError::EmptySplit {
+            relation: src.display.clone(),
+            train: train.len() as u64,
+            split: on_split.to_string(),
+            held_out: test.len() as u64,
+        }
+        .raise();
     }
     let params = MineParams {
         threads: gucs::mining_threads(),

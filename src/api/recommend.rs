@@ -92,18 +92,22 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
                 "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
                  FROM rar.rule_store r WHERE r.set_id = $1 \
                    AND pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
-                   AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[]",
+                   AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[] \
+                 ORDER BY r.confidence DESC, r.lift DESC, pg_catalog.cardinality(r.antecedent), r.antecedent_key, r.rule_id",
                 None,
                 &[set_id.into(), keys.into(), basket.to_vec().into()],
             )?,
             // Too many subsets (a basket of many items): every rule of the
-            // set whose antecedent the basket holds, read from the set.
+            // set whose antecedent the basket holds, read from the set. Both
+            // queries give the rules in one order, so that the rule shown
+            // for an item does not depend on the way.
             None => client.select(
                 "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
                  FROM rar.rule_store r WHERE r.set_id = $1 \
                    AND r.antecedent OPERATOR(pg_catalog.<@) $2::pg_catalog.text[] \
                    AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0 \
-                   AND NOT r.consequent OPERATOR(pg_catalog.&&) $2::pg_catalog.text[]",
+                   AND NOT r.consequent OPERATOR(pg_catalog.&&) $2::pg_catalog.text[] \
+                 ORDER BY r.confidence DESC, r.lift DESC, pg_catalog.cardinality(r.antecedent), r.antecedent_key, r.rule_id",
                 None,
                 &[set_id.into(), basket.to_vec().into()],
             )?,

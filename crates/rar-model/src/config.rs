@@ -86,14 +86,36 @@ pub struct ConfigError {
     pub expected: String,
 }
 
+/// The keys a user gives in `params` (`model` and `memory_limit` are set by
+/// the extension).
+const USER_KEYS: &str = "hidden, bottleneck, embedding, layers, heads, epochs, batch_size, learning_rate, \
+                         weight_decay, mask_rate, dropout, seed, max_vocab, min_item_count, device, patience, threads, \
+                         max_basket_items and history";
+
+/// A parse error of `params` in words a SQL user reads: the unknown key, or
+/// serde's message without its position and with double quotes.
+fn params_error(e: &serde_json::Error) -> ConfigError {
+    let text = e.to_string();
+    let text = text.split(" at line ").next().unwrap_or_default().replace('`', "\"");
+    if let Some(rest) = text.strip_prefix("unknown field \"") {
+        let key = rest.split('"').next().unwrap_or_default();
+        return ConfigError {
+            name: "params".into(),
+            value: format!("unknown key \"{key}\""),
+            expected: format!("the keys {USER_KEYS}"),
+        };
+    }
+    ConfigError {
+        name: "params".into(),
+        value: text,
+        expected: format!("a JSON object of the keys {USER_KEYS} (see the README)"),
+    }
+}
+
 impl TrainConfig {
     /// Parses a JSON object of settings over the defaults.
     pub fn from_json(s: &str) -> Result<TrainConfig, ConfigError> {
-        let c: TrainConfig = serde_json::from_str(s).map_err(|e| ConfigError {
-            name: "params".into(),
-            value: e.to_string(),
-            expected: "a JSON object of known hyperparameters (see the README)".into(),
-        })?;
+        let c: TrainConfig = serde_json::from_str(s).map_err(|e| params_error(&e))?;
         c.validate()?;
         Ok(c)
     }
@@ -149,6 +171,15 @@ impl TrainConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn params_errors_read_as_sql_messages() {
+        let e = TrainConfig::from_json(r#"{"epochz": 3}"#).unwrap_err();
+        assert_eq!(e.value, "unknown key \"epochz\"");
+        assert!(e.expected.contains("epochs") && !e.expected.contains("memory_limit"), "{}", e.expected);
+        let e = TrainConfig::from_json(r#"{"epochs": 1.5}"#).unwrap_err();
+        assert_eq!(e.value, "invalid type: floating point \"1.5\", expected i64");
+    }
 
     #[test]
     fn parses_over_defaults_and_rejects_bad_values() {

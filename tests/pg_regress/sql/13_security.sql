@@ -396,12 +396,12 @@ SELECT FROM rar_split('sec.typed', tid_column => 'tid', item_column => 'item');
 CREATE TABLE sec.levels (item sec.flavour, family sec.flavour);
 INSERT INTO sec.levels VALUES ('a', 'c'), ('b', 'c');
 GRANT SELECT ON sec.levels TO PUBLIC;
-SELECT name FROM rar_register('typed', 'sec.typed', 'tid', 'item');
-SELECT FROM rar_hierarchy('typed', 'sec.levels', '{family}');
+SELECT name FROM rar_register('sec_typed', 'sec.typed', 'tid', 'item');
+SELECT FROM rar_hierarchy('sec_typed', 'sec.levels', '{family}');
 SELECT antecedent, consequent FROM rar_mine('sec.typed', min_support => 0.1, tid_column => 'tid', item_column => 'item') ORDER BY 1, 2 LIMIT 2;
 RESET ROLE;
-SELECT antecedent, consequent FROM rar_mine('typed', min_support => 0.1) ORDER BY 1, 2 LIMIT 2;
-SELECT antecedent, consequent FROM rar_mine('typed', min_support => 0.1, level => 'family') ORDER BY 1, 2 LIMIT 2;
+SELECT antecedent, consequent FROM rar_mine('sec_typed', min_support => 0.1) ORDER BY 1, 2 LIMIT 2;
+SELECT antecedent, consequent FROM rar_mine('sec_typed', min_support => 0.1, level => 'family') ORDER BY 1, 2 LIMIT 2;
 SELECT count(*) AS test_baskets FROM rar_mine('sec.typed', min_support => 0.1, tid_column => 'tid', item_column => 'item', split => 'test') r;
 SELECT (rar_profile('sec.typed', tid_column => 'tid', item_column => 'item')->>'distinct_items')::int AS distinct_items;
 SELECT (rar_profile('sec.typed', tid_column => 'tid', item_column => 'items')->>'distinct_items')::int AS distinct_items_of_arrays;
@@ -416,10 +416,10 @@ SELECT show_error($$SELECT count(*) FROM rar_mine('viewed', min_support => 0.1)$
 SELECT show_error($$SELECT count(*) FROM rar_mine('sec.sales_view', min_support => 0.1)$$);
 SET ROLE rar_sec_owner;
 CREATE VIEW sec.levels_view AS SELECT item, family FROM sec.levels;
-SELECT FROM rar_hierarchy('typed', 'sec.levels_view', '{family}');
-SELECT count(*) > 0 AS owner_mines_by_level FROM rar_mine('typed', min_support => 0.1, level => 'family');
+SELECT FROM rar_hierarchy('sec_typed', 'sec.levels_view', '{family}');
+SELECT count(*) > 0 AS owner_mines_by_level FROM rar_mine('sec_typed', min_support => 0.1, level => 'family');
 RESET ROLE;
-SELECT show_error($$SELECT count(*) FROM rar_mine('typed', min_support => 0.1, level => 'family')$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('sec_typed', min_support => 0.1, level => 'family')$$);
 
 -- A source's label table is named only by a role that may read it, and read
 -- only where the source table's owner may read it (a superuser's refresh,
@@ -430,7 +430,7 @@ INSERT INTO evil.products VALUES ('a', 'HOSTILE SECRET');
 RESET ROLE;
 SET ROLE rar_sec_owner;
 SELECT show_error($$UPDATE rar.sources SET label_table = 'evil.products', label_column = 'secret_label' WHERE name = 'labelled'$$);
-SELECT show_error($$SELECT rar_hierarchy('typed', 'evil.products', '{secret_label}')$$);
+SELECT show_error($$SELECT rar_hierarchy('sec_typed', 'evil.products', '{secret_label}')$$);
 RESET ROLE;
 UPDATE rar.sources SET label_table = 'evil.products', label_column = 'secret_label' WHERE name = 'labelled';
 SELECT show_error($$CALL rar_refresh('labelled', min_support => 0.1)$$);
@@ -509,6 +509,6 @@ SELECT count(*) AS cast_calls_after_cleaning FROM sec.cast_calls;
 -- Tidy up.
 DROP SCHEMA sec CASCADE;
 DROP SCHEMA evil CASCADE;
-SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed', 'moving', 'tenant_func', 'typed') ORDER BY name;
+SELECT rar_unregister(name) FROM rar.sources WHERE name IN ('sec_sales', 'tenants', 'tenant_view', 'sep', 'labelled', 'viewed', 'moving', 'tenant_func', 'sec_typed') ORDER BY name;
 DROP TABLE pg_temp.t;
 DROP ROLE rar_sec_owner, rar_sec_reader, rar_sec_hostile, rar_sec_bi;

@@ -19,13 +19,28 @@ CREATE VIEW r6.my_orders AS SELECT basket, item FROM r6.orders
     WHERE rep = current_user OR pg_has_role(current_user, 'rar_r6_etl', 'MEMBER');
 CREATE VIEW r6.barrier_orders WITH (security_barrier) AS SELECT basket, item FROM r6.orders WHERE rep <> 'nobody';
 CREATE VIEW r6.plain_orders AS SELECT basket, item FROM r6.orders WHERE basket >= 0;
-GRANT SELECT ON r6.my_orders, r6.barrier_orders, r6.plain_orders TO PUBLIC;
+-- Built-in functions that ask who is reading (PostgreSQL records no
+-- dependency on them: rar reads the view's query), a setting, the catalog
+-- of roles, and a view whose tables each reader's own rights decide.
+CREATE VIEW r6.member_orders AS SELECT basket, item FROM r6.orders WHERE pg_has_role(rep, 'MEMBER');
+CREATE VIEW r6.setting_orders AS SELECT basket, item FROM r6.orders WHERE rep = current_setting('app.rep', true) OR current_setting('app.rep', true) IS NULL;
+CREATE VIEW r6.roles_orders AS SELECT basket, item FROM r6.orders o WHERE EXISTS (SELECT 1 FROM pg_roles r WHERE r.rolname = o.rep);
+CREATE VIEW r6.invoker_orders WITH (security_invoker) AS SELECT basket, item FROM r6.orders;
+CREATE VIEW r6.joined_orders AS SELECT o.basket, o.item FROM r6.orders o JOIN (SELECT DISTINCT basket FROM r6.orders WHERE item <> '') b USING (basket);
+GRANT SELECT ON r6.my_orders, r6.barrier_orders, r6.plain_orders, r6.member_orders, r6.setting_orders, r6.roles_orders,
+                r6.invoker_orders, r6.joined_orders TO PUBLIC;
 SELECT (rar_register(n, 'r6.' || n, tid_column => 'basket', item_column => 'item',
                      defaults => '{"min_support": 0.05, "min_confidence": 0.1}')).name
-FROM unnest(ARRAY['my_orders', 'barrier_orders', 'plain_orders']) n;
+FROM unnest(ARRAY['my_orders', 'barrier_orders', 'plain_orders', 'member_orders', 'setting_orders', 'roles_orders',
+                  'invoker_orders', 'joined_orders']) n;
 CALL rar_refresh('my_orders');
 CALL rar_refresh('barrier_orders');
 CALL rar_refresh('plain_orders');
+CALL rar_refresh('member_orders');
+CALL rar_refresh('setting_orders');
+CALL rar_refresh('roles_orders');
+CALL rar_refresh('invoker_orders');
+CALL rar_refresh('joined_orders');
 SELECT source, count(*) > 0 AS owner_sees FROM rar.rules WHERE source LIKE '%orders' GROUP BY 1 ORDER BY 1;
 RESET ROLE;
 SET ROLE rar_r6_rep1;
@@ -51,8 +66,10 @@ SET ROLE rar_r6_rep1;
 SET search_path = r6, public;
 SELECT show_error($$SELECT * FROM rar_mine('shop_sales', 0.1, 0.1)$$);
 SELECT count(*) AS rules_of_the_real_table FROM rar_mine('r6.shop_sales', 0.1, 0.1) WHERE 'EVIL' = ANY (consequent);
-RESET search_path;
 RESET ROLE;
+-- A superuser (who owns everything) is not steered either.
+SELECT show_error($$SELECT * FROM rar_mine('shop_sales', 0.1, 0.1)$$);
+RESET search_path;
 SET ROLE rar_r6_evil;
 SELECT rar_unregister('shop_sales');
 RESET ROLE;
@@ -76,6 +93,15 @@ ALTER TABLE r6.line_notes DROP CONSTRAINT line_notes_line_id_fkey,
     ADD FOREIGN KEY (line_id) REFERENCES r6.lines ON DELETE CASCADE;
 SELECT step, rows FROM rar_clean('r6.lines', tid_column => 'invoice_no', item_column => 'stock_code') WHERE rows > 0 ORDER BY 1;
 
+-- A partition of a table that foreign keys reference: the same.
+CREATE TABLE r6.plines (line_id int PRIMARY KEY, invoice_no text, stock_code text, quantity int) PARTITION BY RANGE (line_id);
+CREATE TABLE r6.plines_a PARTITION OF r6.plines FOR VALUES FROM (0) TO (1000);
+INSERT INTO r6.plines SELECT g, CASE WHEN g % 10 = 0 THEN 'C' || g ELSE 'I' || (g / 3) END, 'S' || (g % 7), 1 FROM generate_series(1, 300) g;
+CREATE TABLE r6.pline_notes (line_id int REFERENCES r6.plines ON DELETE CASCADE, note text);
+INSERT INTO r6.pline_notes SELECT line_id, 'n' FROM r6.plines;
+SELECT show_error($$SELECT * FROM rar_clean('r6.plines_a', tid_column => 'invoice_no', item_column => 'stock_code', cancelled_basket_pattern => '^C')$$);
+SELECT (SELECT count(*) FROM r6.plines) AS lines, (SELECT count(*) FROM r6.pline_notes) AS notes;
+
 -- 4. A refresh counts the baskets it mined: those with an item.
 CREATE TABLE r6.r1 (basket int, item text);
 INSERT INTO r6.r1 SELECT g, 'a' FROM generate_series(1, 10) g;
@@ -93,6 +119,10 @@ CALL rar_refresh('r1_other', min_support => 0.1, min_confidence => 0.1);
 SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"min_suport": 0.5}')$$);
 SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"max_length": 1e10}')$$);
 SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', keep_sets => 0)$$);
+SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"max_length": 4.0}')$$);
+SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"method": "bogus"}')$$);
+SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"min_support": -1}')$$);
+SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"min_support": 1e400}')$$);
 
 -- 5. rar_diff compares two sets of the source named, and no others.
 CALL rar_refresh('r1');
@@ -121,6 +151,9 @@ CREATE TABLE r6.wide AS SELECT g::text AS basket_id, g::text || repeat('y', 2000
 SET rar.memory_limit = '4MB';
 SET max_parallel_workers_per_gather = 0;
 SELECT show_error($$SELECT count(*) FROM rar_mine('r6.wide', min_support => 0.5)$$);
+-- Arrays of long items (a basket per row) too.
+CREATE TABLE r6.arr AS SELECT g AS id, ARRAY[g::text || repeat('x', 200000), 'b' || (g % 3)] AS items FROM generate_series(1, 200) g;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r6.arr', min_support => 0.1, tid_column => 'id', item_column => 'items')$$);
 RESET rar.memory_limit;
 RESET max_parallel_workers_per_gather;
 
@@ -133,13 +166,20 @@ INSERT INTO r6.carts SELECT b, 'f' FROM generate_series(41, 60) b;
 SELECT name FROM rar_register('carts', 'r6.carts', tid_column => 'basket', item_column => 'item',
                     defaults => '{"min_support": 0.1, "min_confidence": 0.1, "max_length": 4}');
 CALL rar_refresh('carts');
-SELECT item, round(score::numeric, 3) AS score FROM rar_recommend(ARRAY['a', 'b', 'c'], 2, source => 'carts', method => 'rules') ORDER BY 2 DESC, 1;
-SELECT item, round(score::numeric, 3) AS score
+SELECT item, round(score::numeric, 3) AS score, evidence FROM rar_recommend(ARRAY['a', 'b', 'c'], 2, source => 'carts', method => 'rules') ORDER BY 2 DESC, 1;
+SELECT item, round(score::numeric, 3) AS score, evidence
 FROM rar_recommend(ARRAY['a', 'b', 'c'] || ARRAY(SELECT 'filler' || g FROM generate_series(1, 120) g), 2, source => 'carts', method => 'rules')
 ORDER BY 2 DESC, 1;
 
+-- 9. rar_evaluate of a table too small to split says so in its own words.
+CREATE TABLE r6.tiny (basket_id text, item text);
+INSERT INTO r6.tiny VALUES ('1', 'a');
+SELECT name FROM rar_register('tiny', 'r6.tiny');
+SELECT show_error($$SELECT * FROM rar_evaluate('tiny')$$);
+
 -- Tidy up.
-SELECT rar_unregister(n) FROM unnest(ARRAY['my_orders', 'barrier_orders', 'plain_orders', 'r1', 'r1_other', 'big', 'carts']) n;
+SELECT rar_unregister(n) FROM unnest(ARRAY['my_orders', 'barrier_orders', 'plain_orders', 'member_orders', 'setting_orders',
+                                          'roles_orders', 'invoker_orders', 'joined_orders', 'r1', 'r1_other', 'big', 'carts', 'tiny']) n;
 DROP TABLE rar_labels;
 DROP SCHEMA r6 CASCADE;
 DROP SCHEMA r6evil CASCADE;
