@@ -109,7 +109,9 @@ pub fn read_set(
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &filter.args);
         loop {
-            let table = cursor.fetch(10_000)?;
+            // A fetched batch of aggregated baskets is in memory before any
+            // of it is charged: a few at a time (a basket can be large).
+            let table = cursor.fetch(64)?;
             if table.is_empty() {
                 break;
             }
@@ -123,8 +125,8 @@ pub fn read_set(
                 budget.charge_basket(id.len() as u64 + customer.as_ref().map_or(0, |c| c.len() as u64), &items)?;
                 // -infinity and infinity are times (first and last); NaN is none.
                 rows.push(Row { id, customer, time: time.filter(|t| !t.is_nan()), items });
+                check_for_interrupts!();
             }
-            check_for_interrupts!();
         }
         Ok(())
     });

@@ -135,6 +135,8 @@ impl ModelLib {
 /// by id and row version).
 pub struct LoadedModel {
     handle: *mut c_void,
+    /// Its `rar.models.model_id`, for errors.
+    pub id: i64,
     pub vocab: Vec<String>,
     pub index: std::collections::HashMap<String, u32>,
     /// For the sequence model, how many earlier baskets of a customer it
@@ -200,7 +202,7 @@ impl ModelLib {
             });
         }
         let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
-        let m = std::rc::Rc::new(LoadedModel { handle, vocab, index, history });
+        let m = std::rc::Rc::new(LoadedModel { handle, id: model_id, vocab, index, history });
         MODELS.with(|c| c.borrow_mut().insert(key, m.clone()));
         Ok(m)
     }
@@ -250,6 +252,14 @@ impl ModelLib {
         };
         if status != 0 {
             return Err(RarError::Torch { message: "scoring failed".into() });
+        }
+        // Weights a table owner overwrote can load and still score nothing:
+        // NaN would rank as a recommendation and score as popularity.
+        if out.iter().any(|p| p.is_nan()) {
+            return Err(RarError::BadModel {
+                model_id: m.id,
+                message: "Its scores are not numbers (NaN): its weights are damaged.".into(),
+            });
         }
         Ok(out.chunks(v.max(1)).map(<[f32]>::to_vec).collect())
     }

@@ -40,7 +40,12 @@ use crate::basket_cache::{self, Lookup};
 use crate::error::RarError;
 use crate::relation::Source;
 
-const BATCH: i64 = 10_000;
+/// Rows of a basket-form source (one array each) fetched at a time; one at
+/// a time once rows turn out to hold more than `LONG_ROW` lines (a fetched
+/// batch is in memory, arrays cast to text[] included, before any of it is
+/// counted).
+const BATCH: i64 = 256;
+const LONG_ROW: usize = 1024;
 
 /// A WHERE clause selecting part of a source (a split's set, a window of
 /// time), with its parameters. `key` names the part for the baskets a
@@ -190,11 +195,13 @@ fn read_uncached(
     let mut rows_cx = PgMemoryContexts::new("rar basket rows");
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &args);
+        let mut batch = BATCH;
         loop {
-            let table = cursor.fetch(BATCH)?;
+            let table = cursor.fetch(batch)?;
             if table.is_empty() {
                 break;
             }
+            let (rows, lines_before) = (table.len(), builder.n_lines());
             if basket_form {
                 for row in table {
                     // Each row's array is detoasted in a context reset after
@@ -217,11 +224,17 @@ fn read_uncached(
                             Ok(())
                         })
                     };
+                    // SAFETY: as above; the row's values are not used again.
                     unsafe { rows_cx.reset() };
                     pushed?;
-                    if builder.budget_due() && builder.heap_bytes() as u64 > memory_limit {
+                    // Every row: one array can hold millions of lines.
+                    check_for_interrupts!();
+                    if builder.heap_bytes() as u64 > memory_limit {
                         return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
                     }
+                }
+                if builder.n_lines() - lines_before > LONG_ROW * rows {
+                    batch = 1;
                 }
             } else {
                 // The hot path: two text columns per row, read straight off

@@ -253,5 +253,13 @@ def test_weights_are_data_a_table_owner_cannot_make_code_of(db):
             assert e.value.sqlstate not in (None, "XX000"), (e.value.sqlstate, str(e.value))
             assert "RAR_TORCHSCRIPT_RAN" not in str(e.value), "the archive's code ran"
             assert c.execute("SELECT 1").fetchone() == (1,), "the backend lives on"
+        # Weights that load but are not numbers (every float NaN) score
+        # nothing: an error, not NaN ranked as recommendations.
+        start = 8 + struct.unpack("<Q", saved[:8])[0]
+        c.execute("UPDATE rar.models SET weights = %s WHERE model_id = %s",
+                  (saved[:start] + b"\xff" * (len(saved) - start), model_id))
+        with pytest.raises(psycopg.Error) as e:
+            c.execute(call).fetchone()
+        assert e.value.sqlstate == "22P03", (e.value.sqlstate, str(e.value))
         c.execute("UPDATE rar.models SET weights = %s WHERE model_id = %s", (saved, model_id))
         assert c.execute(call).fetchone()[0] == 3, "the model's own weights load again"

@@ -154,6 +154,9 @@ SELECT show_error($$SELECT count(*) FROM rar_mine('r6.wide', min_support => 0.5)
 -- Arrays of long items (a basket per row) too.
 CREATE TABLE r6.arr AS SELECT g AS id, ARRAY[g::text || repeat('x', 200000), 'b' || (g % 3)] AS items FROM generate_series(1, 200) g;
 SELECT show_error($$SELECT count(*) FROM rar_mine('r6.arr', min_support => 0.1, tid_column => 'id', item_column => 'items')$$);
+-- Rows of huge arrays of one repeated item: the lines count, row by row.
+CREATE TABLE r6.arr_long AS SELECT g AS id, array_fill('a'::text, ARRAY[100000]) AS items FROM generate_series(1, 300) g;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r6.arr_long', min_support => 0.5, tid_column => 'id', item_column => 'items')$$);
 RESET rar.memory_limit;
 RESET max_parallel_workers_per_gather;
 
