@@ -846,6 +846,15 @@ BEGIN
     END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- An item column renamed or dropped since the source was registered
+    -- (the basket column, which may name several, rar_mine checks).
+    IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
+                   WHERE a.attrelid = s.relation AND a.attname = s.item_column AND a.attnum > 0 AND NOT a.attisdropped) THEN
+        RAISE EXCEPTION 'source "%" reads column "%" of %, which has no such column now', name, s.item_column, s.relation
+            USING ERRCODE = 'undefined_column',
+                  HINT = format('Register the source again with the table''s columns now: SELECT rar_register(%L, %L, tid_column => ..., item_column => ...);',
+                                name, s.relation::text);
+    END IF;
     -- A superuser (a pg_cron job, say) does not read a view or foreign table
     -- that a role without superuser owns, nor a column whose type such a
     -- role owns: a function in the view, or a cast of the type to text,

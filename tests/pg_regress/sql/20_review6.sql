@@ -124,6 +124,11 @@ SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'baske
 SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"min_support": -1}')$$);
 SELECT show_error($$SELECT rar_register('r1_typo', 'r6.r1', tid_column => 'basket', item_column => 'item', defaults => '{"min_support": 1e400}')$$);
 
+-- A column renamed since registering: the refresh says to register again.
+ALTER TABLE r6.r1 RENAME COLUMN item TO product;
+SELECT show_error($$CALL rar_refresh('r1')$$);
+ALTER TABLE r6.r1 RENAME COLUMN product TO item;
+
 -- 5. rar_diff compares two sets of the source named, and no others.
 CALL rar_refresh('r1');
 SELECT regexp_replace(show_error(format('SELECT * FROM rar_diff(%L, %s, %s)', 'r1',
