@@ -322,6 +322,12 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// A column rar_encode would write that is not its own to write.
+    ColumnExists {
+        relation: String,
+        column: String,
+        why: &'static str,
+    },
     /// An evaluation with no basket to learn from or to judge on.
     EmptySplit {
         relation: String,
@@ -910,6 +916,13 @@ impl RarError {
             )
             .set_detail("The table's triggers, rules, defaults and constraints would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner: SET ROLE {owner}; then call {function} again.")),
+            RarError::ColumnExists { relation, column, why } => ErrorReport::new(
+                ERRCODE_DUPLICATE_COLUMN,
+                format!("column \"{column}\" of {relation} already exists"),
+                F,
+            )
+            .set_detail(format!("rar_encode writes its results into new columns, and {why}."))
+            .set_hint("Rename or drop that column first, or encode a copy of the table (nothing was changed)."),
             RarError::EmptySplit { relation, train, split, held_out } => ErrorReport::new(
                 ERRCODE_DATA_EXCEPTION,
                 format!("{relation} has too few baskets to evaluate on"),

@@ -93,6 +93,7 @@ pub extern "C-unwind" fn _PG_init() {
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
     basket_cache::init();
+    api::aggregate::init();
     rar_core::itemsets::set_thread_start(gucs::block_signals);
 }
 

@@ -25,6 +25,7 @@ use rar_core::partial::{AggOptions, Partial};
 use rar_core::rule::Rule;
 use rar_core::rules::mine_rules;
 use serde_json::{json, Value};
+use std::sync::atomic::{AtomicI64, Ordering};
 
 use crate::error::{OrRaise, RarError};
 use crate::gucs;
@@ -65,10 +66,54 @@ pub(crate) fn read_state(bytes: &[u8]) -> Result<Partial, RarError> {
     })?)
 }
 
+/// Bytes of the aggregate states alive in this backend, as last checked:
+/// under a hash aggregate every group of a `GROUP BY` is alive at once, and
+/// their memory is Rust's, which PostgreSQL's hash accounting does not see.
+/// `rar.memory_limit` bounds them together.
+static LIVE_STATE_BYTES: AtomicI64 = AtomicI64::new(0);
+
+/// What a state costs before it holds any line.
+const STATE_BYTES: u64 = 512;
+
+/// A state as the aggregate's memory context holds it: its live bytes are
+/// given back when the context drops it.
+#[repr(transparent)]
+struct Live(Partial);
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        LIVE_STATE_BYTES.fetch_sub(self.0.charged as i64, Ordering::Relaxed);
+    }
+}
+
+/// Forgets every state's bytes at the end of a transaction, which no state
+/// outlives (a safety net: each state gives its bytes back when dropped).
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_live_states(_event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
+    LIVE_STATE_BYTES.store(0, Ordering::Relaxed);
+}
+
+/// Registers [`forget_live_states`] (from `_PG_init`).
+pub(crate) fn init() {
+    // SAFETY: a static callback with no argument, registered once.
+    unsafe { pg_sys::RegisterXactCallback(Some(forget_live_states), std::ptr::null_mut()) };
+}
+
 /// A new state in the aggregate's memory context, dropped when that
 /// context is reset or deleted.
 pub(crate) unsafe fn new_state_ptr(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> *mut Partial {
-    PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(value)
+    let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(Live(value));
+    // `Live` is `repr(transparent)` over the Partial.
+    let p = ptr.cast::<Partial>();
+    check_live(&mut *p);
+    p
+}
+
+/// The state's contents, taken out (by a final or combine function): its
+/// bytes are no longer counted as live.
+pub(crate) fn take_state(p: &mut Partial) -> Partial {
+    LIVE_STATE_BYTES.fetch_sub(std::mem::take(&mut p.charged) as i64, Ordering::Relaxed);
+    std::mem::take(p)
 }
 
 /// [`new_state_ptr`] as an `internal` value.
@@ -80,9 +125,24 @@ pub(crate) unsafe fn state_mut(state: &mut Internal) -> Option<&mut Partial> {
     state.get_mut::<Partial>()
 }
 
+/// Checks a state's own bytes against `rar.memory_limit` (a
+/// `rar.basket_state` value, which lives outside the aggregates' states).
 pub(crate) fn check_budget(p: &Partial) {
     let limit = gucs::memory_limit_bytes();
     if p.baskets.heap_bytes() as u64 > limit {
+        RarError::InputTooLarge { lines: p.baskets.n_lines(), limit_bytes: limit }.raise();
+    }
+}
+
+/// Checks an aggregate's state, and all the states alive in the backend
+/// together, against `rar.memory_limit`.
+pub(crate) fn check_live(p: &mut Partial) {
+    let limit = gucs::memory_limit_bytes();
+    let now = p.baskets.heap_bytes() as u64 + STATE_BYTES;
+    let delta = now as i64 - p.charged as i64;
+    p.charged = now;
+    let live = LIVE_STATE_BYTES.fetch_add(delta, Ordering::Relaxed) + delta;
+    if now > limit || live > limit as i64 {
         RarError::InputTooLarge { lines: p.baskets.n_lines(), limit_bytes: limit }.raise();
     }
 }
@@ -141,7 +201,7 @@ pub(crate) fn transition_partial(p: &mut Partial, basket: Option<impl Key>, item
                 (KeyRef::Text(b), KeyRef::Int(i)) => p.baskets.push_int_item(b, i),
             }
             if p.baskets.budget_due() {
-                check_budget(p);
+                check_live(p);
             }
         }
         _ => p.null_lines += 1,
@@ -270,7 +330,7 @@ mod rar {
         let (mut a, mut b) = (a.unwrap_or_default(), b.unwrap_or_default());
         // SAFETY: both states were made by new_state (or are empty), and
         // this is the aggregate's combine function, called with its fcinfo.
-        let taken = unsafe { state_mut(&mut b) }.map(std::mem::take);
+        let taken = unsafe { state_mut(&mut b) }.map(take_state);
         // SAFETY: as above.
         match (unsafe { state_mut(&mut a) }, taken) {
             (_, None) => a,
@@ -283,7 +343,7 @@ mod rar {
                     }
                 }
                 mine.merge(other);
-                check_budget(mine);
+                check_live(mine);
                 a
             }
         }
@@ -327,7 +387,7 @@ mod rar {
         }
         let mut state = state.unwrap_or_default();
         // SAFETY: the state was made by new_state (or is empty).
-        let p = unsafe { state_mut(&mut state) }.map(std::mem::take).unwrap_or_default();
+        let p = unsafe { state_mut(&mut state) }.map(take_state).unwrap_or_default();
         let lines = p.baskets.n_lines() as i64;
         // Called by hand, the baskets are dropped here rather than kept
         // until a later rar_mine would take them.
@@ -391,7 +451,7 @@ mod rar {
     pub fn rules_final(state: Option<Internal>) -> Option<JsonB> {
         let mut state = state.unwrap_or_default();
         // SAFETY: the state was made by new_state (or is empty).
-        let p = unsafe { state_mut(&mut state) }.map(std::mem::take)?;
+        let p = unsafe { state_mut(&mut state) }.map(take_state)?;
         Some(JsonB(rules_json(p)))
     }
 }

@@ -175,6 +175,7 @@ pub fn encode(
                     )
                 };
                 let new_col = rar_core::names::derived_name(&col.name, suffix);
+                check_ours(&src, &new_col, &col.name, method);
                 if src.column(&new_col).is_none() {
                     exec(
                         &format!("ALTER TABLE {tab} ADD COLUMN {} pg_catalog.float8", quote_identifier(&new_col)),
@@ -206,6 +207,29 @@ fn items_view_display(src: &Source) -> String {
     format!("{}.{}", src.schema, items_view_name(src))
 }
 
+/// A column rar_encode is about to write must be new, or one an earlier
+/// rar_encode of `column` by `method` made (`rar.encodings`): never a
+/// column of the user's that happens to have its name.
+fn check_ours(src: &Source, target: &str, column: &str, method: &str) {
+    if src.column(target).is_none() {
+        return;
+    }
+    let ours = one::<bool>(
+        "SELECT EXISTS (SELECT 1 FROM rar.encodings WHERE relation = $1 AND column_name = $2 AND method = $3)",
+        &[src.oid.into(), column.to_string().into(), method.to_string().into()],
+    )
+    .or_raise()
+    .unwrap_or(false);
+    if !ours {
+        RarError::ColumnExists {
+            relation: src.display.clone(),
+            column: target.to_string(),
+            why: "rar_encode did not make it",
+        }
+        .raise();
+    }
+}
+
 /// One-hot: tokens always; 0/1 columns when asked.
 fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, String, String) {
     let q = quote_identifier(name);
@@ -225,9 +249,20 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
             t.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
         })
         .or_raise();
-        let mut names = Vec::new();
+        let mut names: Vec<String> = Vec::new();
         for v in &values {
             let col = rar_core::names::derived_name(&format!("{}={v}", name.to_lowercase()), "");
+            // Two values whose columns would be one (names cut to 63 bytes
+            // with a hash tag, or told apart by case only).
+            if names.contains(&col) {
+                RarError::ColumnExists {
+                    relation: src.display.clone(),
+                    column: col,
+                    why: "two values of the column would share it",
+                }
+                .raise();
+            }
+            check_ours(src, &col, name, "onehot");
             if src.column(&col).is_none() {
                 exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
                     .or_raise();

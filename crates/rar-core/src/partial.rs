@@ -35,6 +35,9 @@ pub struct Partial {
     /// Lines skipped for a NULL basket id or item.
     pub null_lines: u64,
     pub options: Option<AggOptions>,
+    /// Bytes of this state that the extension counts among the states
+    /// alive in the backend (not part of the bytes).
+    pub charged: u64,
 }
 
 /// Why bytes could not be read as a state.
@@ -319,7 +322,7 @@ impl Partial {
         if r.at != r.bytes.len() {
             return Err(BadState("wrong length").into());
         }
-        Ok(Partial { baskets: b, null_lines, options })
+        Ok(Partial { baskets: b, null_lines, options, charged: 0 })
     }
 }
 

@@ -179,6 +179,32 @@ SELECT item, round(score::numeric, 3) AS score, evidence
 FROM rar_recommend(ARRAY['a', 'b', 'c'] || ARRAY(SELECT 'filler' || g FROM generate_series(1, 120) g), 2, source => 'carts', method => 'rules')
 ORDER BY 2 DESC, 1;
 
+-- 10. rar_rules_agg: under a hash aggregate every group's state is alive at
+-- once; together they are held to rar.memory_limit.
+SET rar.memory_limit = '16MB';
+SET max_parallel_workers_per_gather = 0;
+SELECT split_part(show_error($$SELECT sum(jsonb_array_length(r)) FROM (
+    SELECT g, rar_rules_agg(i, repeat(md5(i::text), 3125) || g, 0.5, 0.5) r
+    FROM generate_series(1, 80) g, generate_series(1, 60) i GROUP BY g) s$$), E'\n', 1) AS error;
+-- Many small groups still work, and the next statement starts afresh.
+SELECT count(*) AS groups, sum(jsonb_array_length(r)) AS rules FROM (
+    SELECT g, rar_rules_agg(g, i, 0.5, 0.5) r FROM generate_series(1, 2000) g, generate_series(1, 2) i GROUP BY g) s;
+RESET rar.memory_limit;
+RESET max_parallel_workers_per_gather;
+
+-- 11. rar_encode writes only columns it makes: a user's column of the same
+-- name is refused, nothing changed.
+CREATE TABLE r6.enc2 (tid int, item text, price numeric, price_z text, "price=5" int);
+INSERT INTO r6.enc2 VALUES (1, 'a', 1, 'customer note 1', 42), (2, 'b', 5, 'customer note 2', 43);
+SELECT show_error($$SELECT * FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item')$$);
+SELECT show_error($$SELECT * FROM rar_encode('r6.enc2', '{price}', 'onehot', as_columns => true, tid_column => 'tid', item_column => 'item')$$);
+SELECT price_z, "price=5" FROM r6.enc2 ORDER BY tid;
+-- Its own columns, made by an earlier run, are written again.
+ALTER TABLE r6.enc2 DROP COLUMN price_z;
+SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
+SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
+SELECT price_z FROM r6.enc2 ORDER BY tid;
+
 -- 9. rar_evaluate of a table too small to split says so in its own words.
 CREATE TABLE r6.tiny (basket_id text, item text);
 INSERT INTO r6.tiny VALUES ('1', 'a');

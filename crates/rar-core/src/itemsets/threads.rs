@@ -72,18 +72,25 @@ pub(super) fn run_tasks<S: Send>(
             }
         }
     };
-    let Some((first, rest)) = states.split_first_mut() else { return Ok(()) };
+    // No more threads than tasks (a small job, one of many groups, runs on
+    // the calling thread alone).
+    let used = states.len().min(n_tasks.max(1));
+    let Some((first, rest)) = states[..used].split_first_mut() else { return Ok(()) };
+    let caller = std::thread::current();
     std::thread::scope(|scope| {
         let handles: Vec<_> = rest
             .iter_mut()
             .map(|state| {
                 let work = &work;
+                let caller = caller.clone();
                 scope.spawn(move || {
                     thread_start();
                     // A panic here stops the others too.
                     let stop_others = StopOnDrop(stop);
                     work(state, &mut || {});
                     std::mem::forget(stop_others);
+                    // The caller waits for the last one: wake it now.
+                    caller.unpark();
                 })
             })
             .collect();
@@ -94,7 +101,7 @@ pub(super) fn run_tasks<S: Send>(
         // Still answering a cancel while the others finish their last task.
         while !handles.iter().all(|h| h.is_finished()) {
             tick();
-            std::thread::sleep(std::time::Duration::from_millis(2));
+            std::thread::park_timeout(std::time::Duration::from_millis(2));
         }
         for h in handles {
             h.join().unwrap_or_else(|e| std::panic::resume_unwind(e));
