@@ -124,7 +124,7 @@ pub fn encode(
                 let cuts: Vec<f64> = one::<Vec<Option<f64>>>(
                     &format!(
                         "SELECT pg_catalog.percentile_cont($1::pg_catalog.float8[]) WITHIN GROUP (ORDER BY {q}::pg_catalog.float8) \
-                         FROM {tab} WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.float8"
+                         FROM {tab} WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) ALL ('{{NaN,Infinity,-Infinity}}'::pg_catalog.float8[])"
                     ),
                     &[fractions.into()],
                 )
@@ -146,7 +146,7 @@ pub fn encode(
                         &format!(
                             "SELECT pg_catalog.avg({q})::pg_catalog.float8, pg_catalog.stddev_pop({q})::pg_catalog.float8, \
                              pg_catalog.min({q})::pg_catalog.float8, pg_catalog.max({q})::pg_catalog.float8 FROM {tab} \
-                             WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) 'NaN'::pg_catalog.float8"
+                             WHERE {q}::pg_catalog.float8 OPERATOR(pg_catalog.<>) ALL ('{{NaN,Infinity,-Infinity}}'::pg_catalog.float8[])"
                         ),
                         Some(1),
                         &[],

@@ -205,6 +205,12 @@ SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_c
 SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
 SELECT price_z FROM r6.enc2 ORDER BY tid;
 
+-- Infinite values are left out of the statistics, as NaN is.
+CREATE TABLE r6.enc (tid int, item text, price float8);
+INSERT INTO r6.enc VALUES (1, 'a', -1), (1, 'b', '-Infinity'), (2, 'a', '-Infinity'), (2, 'c', 'NaN'), (3, 'a', 5), (4, 'c', 10);
+SELECT column_name, detail FROM rar_encode('r6.enc', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
+SELECT column_name, detail FROM rar_encode('r6.enc', '{price}', 'bins', tid_column => 'tid', item_column => 'item');
+
 -- 9. rar_evaluate of a table too small to split says so in its own words.
 CREATE TABLE r6.tiny (basket_id text, item text);
 INSERT INTO r6.tiny VALUES ('1', 'a');
