@@ -71,6 +71,8 @@ pub(crate) fn read_state(bytes: &[u8]) -> Result<Partial, RarError> {
 /// their memory is Rust's, which PostgreSQL's hash accounting does not see.
 /// `rar.memory_limit` bounds them together.
 static LIVE_STATE_BYTES: AtomicI64 = AtomicI64::new(0);
+/// How many of them are alive.
+static LIVE_STATES: AtomicI64 = AtomicI64::new(0);
 
 /// What a state costs before it holds any line.
 const STATE_BYTES: u64 = 512;
@@ -83,14 +85,20 @@ struct Live(Partial);
 impl Drop for Live {
     fn drop(&mut self) {
         LIVE_STATE_BYTES.fetch_sub(self.0.charged as i64, Ordering::Relaxed);
+        LIVE_STATES.fetch_sub(1, Ordering::Relaxed);
     }
 }
 
-/// Forgets every state's bytes at the end of a transaction, which no state
-/// outlives (a safety net: each state gives its bytes back when dropped).
+/// A safety net at the end of each transaction: with no state alive, no
+/// bytes are (each state gives its bytes back when dropped; states of an
+/// aborted transaction's SPI calls are dropped after this callback, so
+/// the count is only reset when none is left).
 #[pg_guard]
 unsafe extern "C-unwind" fn forget_live_states(_event: pg_sys::XactEvent::Type, _arg: *mut std::ffi::c_void) {
-    LIVE_STATE_BYTES.store(0, Ordering::Relaxed);
+    if LIVE_STATES.load(Ordering::Relaxed) <= 0 {
+        LIVE_STATES.store(0, Ordering::Relaxed);
+        LIVE_STATE_BYTES.store(0, Ordering::Relaxed);
+    }
 }
 
 /// Registers [`forget_live_states`] (from `_PG_init`).
@@ -103,6 +111,7 @@ pub(crate) fn init() {
 /// context is reset or deleted.
 pub(crate) unsafe fn new_state_ptr(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> *mut Partial {
     let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(Live(value));
+    LIVE_STATES.fetch_add(1, Ordering::Relaxed);
     // `Live` is `repr(transparent)` over the Partial.
     let p = ptr.cast::<Partial>();
     check_live(&mut *p);

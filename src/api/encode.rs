@@ -175,7 +175,7 @@ pub fn encode(
                     )
                 };
                 let new_col = rar_core::names::derived_name(&col.name, suffix);
-                check_ours(&src, &new_col, &col.name, method);
+                check_ours(&src, &new_col, &col.name, method, "double precision");
                 if src.column(&new_col).is_none() {
                     exec(
                         &format!("ALTER TABLE {tab} ADD COLUMN {} pg_catalog.float8", quote_identifier(&new_col)),
@@ -184,6 +184,8 @@ pub fn encode(
                     .or_raise();
                 }
                 exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]).or_raise();
+                let mut params = params;
+                params["columns"] = json!([new_col]);
                 (params, format!("column {new_col}"), detail)
             }
         };
@@ -210,21 +212,36 @@ fn items_view_display(src: &Source) -> String {
 /// A column rar_encode is about to write must be new, or one an earlier
 /// rar_encode of `column` by `method` made (`rar.encodings`): never a
 /// column of the user's that happens to have its name.
-fn check_ours(src: &Source, target: &str, column: &str, method: &str) {
+fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &str) {
     if src.column(target).is_none() {
         return;
     }
-    let ours = one::<bool>(
-        "SELECT EXISTS (SELECT 1 FROM rar.encodings WHERE relation = $1 AND column_name = $2 AND method = $3)",
-        &[src.oid.into(), column.to_string().into(), method.to_string().into()],
+    // A column rar made has rar's type (one dropped and added again by the
+    // user usually has not).
+    let same_type = one::<bool>(
+        "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) = $3 FROM pg_catalog.pg_attribute a \
+         WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped",
+        &[src.oid.into(), target.to_string().into(), of_type.to_string().into()],
     )
     .or_raise()
     .unwrap_or(false);
+    let params = one::<JsonB>(
+        "SELECT params FROM rar.encodings WHERE relation = $1 AND column_name = $2 AND method = $3",
+        &[src.oid.into(), column.to_string().into(), method.to_string().into()],
+    )
+    .or_raise();
+    // The columns an earlier run made (recorded since 0.2.0; a row of
+    // 0.1.0, without the list, is taken at its word).
+    let ours = same_type
+        && params.is_some_and(|p| match p.0.get("columns").and_then(|c| c.as_array()) {
+            Some(made) => made.iter().any(|c| c.as_str() == Some(target)),
+            None => true,
+        });
     if !ours {
         RarError::ColumnExists {
             relation: src.display.clone(),
             column: target.to_string(),
-            why: "rar_encode did not make it",
+            why: "rar.encodings does not record it as one an earlier rar_encode of this column made",
         }
         .raise();
     }
@@ -236,6 +253,8 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
     let text = src.text_of(name);
     let n_values = count(&format!("SELECT pg_catalog.count(DISTINCT {text}) FROM {}", src.quoted), &[]).or_raise();
     let mut added = format!("tokens in {}", items_view_display(src));
+    // The columns made, recorded in rar.encodings (see `check_ours`).
+    let mut names: Vec<String> = Vec::new();
     if as_columns {
         if n_values > MAX_ONEHOT_COLUMNS {
             RarError::TooManyValues { column: name.to_string(), values: n_values, limit: MAX_ONEHOT_COLUMNS }.raise();
@@ -249,7 +268,6 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
             t.map(|r| r.get::<String>(1).map(Option::unwrap_or_default)).collect::<Result<Vec<_>, _>>()
         })
         .or_raise();
-        let mut names: Vec<String> = Vec::new();
         for v in &values {
             let col = rar_core::names::derived_name(&format!("{}={v}", name.to_lowercase()), "");
             // Two values whose columns would be one (names cut to 63 bytes
@@ -262,7 +280,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
                 }
                 .raise();
             }
-            check_ours(src, &col, name, "onehot");
+            check_ours(src, &col, name, "onehot", "smallint");
             if src.column(&col).is_none() {
                 exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
                     .or_raise();
@@ -280,7 +298,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
         }
         added = format!("{added}; columns {}", names.join(", "));
     }
-    (json!({"values": n_values}), added, format!("{n_values} distinct values"))
+    (json!({"values": n_values, "columns": names}), added, format!("{n_values} distinct values"))
 }
 
 /// (Re)creates `<table>_rar_items`: the table's items plus the tokens of

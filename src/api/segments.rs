@@ -102,14 +102,23 @@ pub fn mine_segments(
         src = src.quoted,
     );
     // One segment's rules at a time, through a cursor: every segment fits
-    // the budget on its own, and so must all of them together.
+    // the budget on its own, and so must all of them together. The segments
+    // are grouped by sorting, so that one segment's baskets are in memory
+    // at a time (a hash aggregate would keep every segment's at once).
     let (max_rules, budget) = (gucs::max_rules(), gucs::memory_limit_bytes());
+    let hashagg = crate::spi::one::<String>("SELECT pg_catalog.current_setting('enable_hashagg')", &[])
+        .or_raise()
+        .unwrap_or_else(|| "on".into());
+    crate::spi::exec("SELECT pg_catalog.set_config('enable_hashagg', 'off', true)", &[]).or_raise();
     let mut rows: Vec<Row> = Vec::new();
     let mut bytes = 0u64;
     Spi::connect(|client| {
         let args = [min_support.into(), min_confidence.into(), max_length.into(), kept.into(), keep_null.into()];
         progress.report(&format!("mining {n_segments} segments of {}", src.display));
         let mut cursor = client.open_cursor(&sql, &args);
+        // Planned: the caller's setting back (an error in between rolls it
+        // back with the transaction or subtransaction).
+        crate::spi::exec("SELECT pg_catalog.set_config('enable_hashagg', $1, true)", &[hashagg.clone().into()])?;
         let mut done = 0usize;
         loop {
             let t = cursor.fetch(1)?;

@@ -148,6 +148,9 @@ pub struct BasketsBuilder {
     pub(crate) name_bytes: usize,
     /// `name_bytes` at the last [`BasketsBuilder::budget_due`].
     names_checked: usize,
+    /// The capacities of the lines and maps at the last
+    /// [`BasketsBuilder::budget_due`].
+    shape_checked: usize,
 }
 
 /// Lines between two budget checks while reading (names aside).
@@ -175,13 +178,20 @@ impl BasketsBuilder {
     }
 
     /// Whether the memory budget should be checked now: every 65,536 lines,
-    /// and after every mebibyte of new names (a few lines of long items
-    /// can take more memory than millions of short ones).
+    /// after every mebibyte of new names (a few lines of long items can
+    /// take more memory than millions of short ones), and whenever the
+    /// lines or the maps grew their capacity (a reallocation: a handful of
+    /// times per state, so that many states of a few thousand lines each,
+    /// the groups of an aggregate, are counted as they grow).
     pub fn budget_due(&mut self) -> bool {
+        let shape =
+            self.lines.capacity() + self.item_ids.capacity() + self.basket_ids.capacity() + self.int_items.capacity();
         if self.lines.len().is_multiple_of(LINES_PER_CHECK)
             || self.name_bytes >= self.names_checked + NAME_BYTES_PER_CHECK
+            || shape != self.shape_checked
         {
             self.names_checked = self.name_bytes;
+            self.shape_checked = shape;
             return true;
         }
         false
@@ -361,9 +371,19 @@ mod tests {
             due += usize::from(b.budget_due());
         }
         // Ten items of 300 kB, each held twice: about 6 MB counted, and a
-        // check due after every mebibyte of them (not after 65,536 lines).
+        // check due after every mebibyte of them (5), or when the lines or
+        // maps grew (a few more), not after 65,536 lines.
         assert!(b.heap_bytes() - short >= 10 * 2 * 300_000, "{}", b.heap_bytes());
-        assert!((5..=6).contains(&due), "{due} checks");
+        assert!((5..=10).contains(&due), "{due} checks");
+        // Without new names, a check is due when the lines outgrow their
+        // capacity, not only every 65,536 lines.
+        let mut c = BasketsBuilder::default();
+        let due = (0..5000).filter(|&i| {
+            c.push_ints(i, i % 7);
+            c.budget_due()
+        });
+        let due = due.count();
+        assert!((10..=60).contains(&due), "{due} checks");
         // A repeated name adds nothing.
         let before = b.heap_bytes();
         b.push("1", &format!("1{long}"));

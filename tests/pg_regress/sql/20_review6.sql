@@ -189,6 +189,26 @@ SELECT split_part(show_error($$SELECT sum(jsonb_array_length(r)) FROM (
 -- Many small groups still work, and the next statement starts afresh.
 SELECT count(*) AS groups, sum(jsonb_array_length(r)) AS rules FROM (
     SELECT g, rar_rules_agg(g, i, 0.5, 0.5) r FROM generate_series(1, 2000) g, generate_series(1, 2) i GROUP BY g) s;
+-- Groups of a few thousand lines each count as they grow, not only every
+-- 65,536 lines (work_mem large enough for the hash aggregate to keep them).
+SET rar.memory_limit = '4MB';
+SET work_mem = '1GB';
+SELECT split_part(show_error($$SELECT sum(jsonb_array_length(r)) FROM (
+    SELECT x % 60 AS g, rar_rules_agg(x, x % 7, 0.9, 0.9) r FROM generate_series(1, 60 * 20000) x GROUP BY 1) s$$), E'\n', 1) AS error;
+-- Failing again and again inside a function does not wear the bound down.
+CREATE FUNCTION r6.groups(n int) RETURNS bigint LANGUAGE plpgsql AS $$
+DECLARE c bigint;
+BEGIN
+    SELECT sum(jsonb_array_length(r)) INTO c FROM (SELECT g, rar_rules_agg(g, i, 0.5, 0.5) r
+        FROM generate_series(1, n) g, generate_series(1, 2) i GROUP BY g) s;
+    RETURN c;
+END $$;
+SET rar.memory_limit = '1MB';
+SELECT split_part(show_error($$SELECT r6.groups(2100)$$), E'\n', 1) AS first;
+SELECT split_part(show_error($$SELECT r6.groups(2100)$$), E'\n', 1) AS second;
+SELECT split_part(show_error($$SELECT r6.groups(2100)$$), E'\n', 1) AS third;
+SELECT r6.groups(100) AS small_still_works;
+RESET work_mem;
 RESET rar.memory_limit;
 RESET max_parallel_workers_per_gather;
 
@@ -204,6 +224,15 @@ ALTER TABLE r6.enc2 DROP COLUMN price_z;
 SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
 SELECT column_name, method FROM rar_encode('r6.enc2', '{price}', 'zscore', tid_column => 'tid', item_column => 'item');
 SELECT price_z FROM r6.enc2 ORDER BY tid;
+
+-- A column the user added after an encode that made none is still the user's.
+CREATE TABLE r6.e1 (tid int, item text, price numeric);
+INSERT INTO r6.e1 VALUES (1, 'a', 1), (2, 'b', 5), (3, 'c', 9);
+SELECT column_name, method FROM rar_encode('r6.e1', '{price}', 'onehot', tid_column => 'tid', item_column => 'item');
+ALTER TABLE r6.e1 ADD COLUMN "price=5" int;
+UPDATE r6.e1 SET "price=5" = 1000 + tid;
+SELECT split_part(show_error($$SELECT * FROM rar_encode('r6.e1', '{price}', 'onehot', as_columns => true, tid_column => 'tid', item_column => 'item')$$), E'\n', 1) AS error;
+SELECT tid, "price=5" FROM r6.e1 ORDER BY tid;
 
 -- Infinite values are left out of the statistics, as NaN is.
 CREATE TABLE r6.enc (tid int, item text, price float8);
