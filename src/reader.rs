@@ -30,7 +30,6 @@
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
-use pgrx::varlena;
 use pgrx::PgMemoryContexts;
 use rar_core::baskets::{Baskets, BasketsBuilder};
 use rar_core::layout::Layout;
@@ -68,53 +67,23 @@ pub struct ReadStats {
     pub null_lines: u64,
 }
 
-fn query(src: &Source, layout: &Layout, filter: Option<&str>) -> String {
-    let select = match layout {
-        Layout::Long { tid, item } => {
-            format!("SELECT {}, {} FROM {}", src.basket_text(tid), src.text_of(item), src.quoted)
-        }
-        Layout::Baskets { tid, items } => format!(
-            "SELECT {}, {} FROM {}",
-            tid.as_deref().map_or("NULL::pg_catalog.text".to_string(), |t| src.text_of(t)),
-            src.array_text_of(items),
-            src.quoted
-        ),
-    };
+/// The query of a basket-form source: its basket id (or NULL: each row its
+/// own basket) and its items as `text[]`.
+fn array_query(src: &Source, tid: Option<&str>, items: &str, filter: Option<&str>) -> String {
+    let select = format!(
+        "SELECT {}, {} FROM {}",
+        tid.map_or("NULL::pg_catalog.text".to_string(), |t| src.text_of(t)),
+        src.array_text_of(items),
+        src.quoted
+    );
     match filter {
         Some(f) => format!("{select} WHERE {f}"),
         None => select,
     }
 }
 
-/// A text datum as `&str`, detoasted when needed. The database encoding is
-/// UTF8 (checked by `read_baskets`).
-unsafe fn text_str<'a>(d: pg_sys::Datum) -> &'a str {
-    let mut p = d.cast_mut_ptr::<pg_sys::varlena>();
-    if varlena::varatt_is_4b_c(p) || varlena::varatt_is_1b_e(p) {
-        p = pg_sys::pg_detoast_datum_packed(p);
-    }
-    varlena::text_to_rust_str_unchecked(p)
-}
-
-/// Pushes the (basket, item) text pairs of the current SPI tuple table.
-unsafe fn push_text_pairs(builder: &mut BasketsBuilder, stats: &mut ReadStats) {
-    let tt = pg_sys::SPI_tuptable;
-    let desc = (*tt).tupdesc;
-    for r in 0..(*tt).numvals as usize {
-        let tup = *(*tt).vals.add(r);
-        let (mut null_t, mut null_i) = (false, false);
-        let t = pg_sys::heap_getattr(tup, 1, desc, &mut null_t);
-        let i = pg_sys::heap_getattr(tup, 2, desc, &mut null_i);
-        if null_t || null_i {
-            stats.null_lines += 1;
-        } else {
-            builder.push(text_str(t), text_str(i));
-        }
-    }
-}
-
-/// Reads all baskets of `src`. Checks for cancellation after every batch and
-/// stops with an error when the baskets outgrow `memory_limit` bytes.
+/// Reads all baskets of `src`. Checks for cancellation as it reads and stops
+/// with an error when the baskets outgrow `memory_limit` bytes.
 /// `filter`: the part to read (a split set, a window).
 /// `canonical`: baskets and items in an order that does not depend on how
 /// parallel workers interleaved (training and evaluation need it; exact
@@ -170,28 +139,31 @@ fn read_uncached(
         Some(f) => (Some(f.clause), f.args),
         None => (None, Vec::new()),
     };
-    if let Layout::Long { tid, item } = layout {
-        if cond.is_none() {
-            check_estimate(src, tid, memory_limit)?;
+    let (tid, items) = match layout {
+        Layout::Baskets { tid, items } => (tid.as_deref(), items.as_str()),
+        Layout::Long { tid, item } => {
+            if cond.is_none() {
+                check_estimate(src, tid, memory_limit)?;
+            }
+            let mut p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
+            // Parallel workers interleave differently from run to run.
+            if canonical {
+                p.canonicalize();
+            }
+            let b = &p.baskets;
+            let needed = (b.heap_bytes() + b.build_bytes()) as u64;
+            if needed > memory_limit {
+                return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });
+            }
+            let stats = ReadStats { null_lines: p.null_lines };
+            return Ok((p.baskets.build(), stats, needed));
         }
-        let mut p = read_long(src, tid, item, cond.as_deref(), &args, memory_limit)?;
-        // Parallel workers interleave differently from run to run.
-        if canonical {
-            p.canonicalize();
-        }
-        let b = &p.baskets;
-        let needed = (b.heap_bytes() + b.build_bytes()) as u64;
-        if needed > memory_limit {
-            return Err(RarError::InputTooLarge { lines: b.n_lines(), limit_bytes: memory_limit });
-        }
-        let stats = ReadStats { null_lines: p.null_lines };
-        return Ok((p.baskets.build(), stats, needed));
-    }
-    let sql = query(src, layout, cond.as_deref());
+    };
+    // A basket-form source (one array of items per row), through a cursor.
+    let sql = array_query(src, tid, items, cond.as_deref());
     let mut builder = BasketsBuilder::default();
     let mut stats = ReadStats::default();
-    let basket_form = matches!(layout, Layout::Baskets { .. });
-    let keyed = matches!(layout, Layout::Baskets { tid: Some(_), .. });
+    let keyed = tid.is_some();
     let mut rows_cx = PgMemoryContexts::new("rar basket rows");
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &args);
@@ -202,51 +174,38 @@ fn read_uncached(
                 break;
             }
             let (rows, lines_before) = (table.len(), builder.n_lines());
-            if basket_form {
-                for row in table {
-                    // Each row's array is detoasted in a context reset after
-                    // the row (the builder keeps copies of the names): a
-                    // batch of large arrays must not pile up uncounted.
-                    // SAFETY: nothing made in `rows_cx` is used after the row.
-                    let pushed = unsafe {
-                        rows_cx.switch_to(|_| {
-                            let tid: Option<&str> = row.get(1)?;
-                            let items: Option<Array<&str>> = row.get(2)?;
-                            let (Some(items), false) = (items, keyed && tid.is_none()) else {
-                                stats.null_lines += 1;
-                                return Ok::<_, pgrx::spi::SpiError>(());
-                            };
-                            stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
-                            match tid {
-                                Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
-                                None => builder.push_basket(items.iter().flatten()),
-                            }
-                            Ok(())
-                        })
-                    };
-                    // SAFETY: as above; the row's values are not used again.
-                    unsafe { rows_cx.reset() };
-                    pushed?;
-                    // Every row: one array can hold millions of lines.
-                    check_for_interrupts!();
-                    if builder.heap_bytes() as u64 > memory_limit {
-                        return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
-                    }
+            for row in table {
+                // Each row's array is detoasted in a context reset after the
+                // row (the builder keeps copies of the names): a batch of
+                // large arrays must not pile up uncounted.
+                // SAFETY: nothing made in `rows_cx` is used after the row.
+                let pushed = unsafe {
+                    rows_cx.switch_to(|_| {
+                        let tid: Option<&str> = row.get(1)?;
+                        let items: Option<Array<&str>> = row.get(2)?;
+                        let (Some(items), false) = (items, keyed && tid.is_none()) else {
+                            stats.null_lines += 1;
+                            return Ok::<_, pgrx::spi::SpiError>(());
+                        };
+                        stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
+                        match tid {
+                            Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
+                            None => builder.push_basket(items.iter().flatten()),
+                        }
+                        Ok(())
+                    })
+                };
+                // SAFETY: as above; the row's values are not used again.
+                unsafe { rows_cx.reset() };
+                pushed?;
+                // Every row: one array can hold millions of lines.
+                check_for_interrupts!();
+                if builder.heap_bytes() as u64 > memory_limit {
+                    return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
                 }
-                if builder.n_lines() - lines_before > LONG_ROW * rows {
-                    batch = 1;
-                }
-            } else {
-                // The hot path: two text columns per row, read straight off
-                // the SPI tuple table (pgrx's typed getters cost more than
-                // the mining itself on small jobs).
-                // SAFETY: `table` keeps SPI_tuptable alive; the query makes
-                // both columns text.
-                unsafe { push_text_pairs(&mut builder, &mut stats) };
             }
-            check_for_interrupts!();
-            if builder.heap_bytes() as u64 > memory_limit {
-                return Err(RarError::InputTooLarge { lines: builder.n_lines(), limit_bytes: memory_limit });
+            if builder.n_lines() - lines_before > LONG_ROW * rows {
+                batch = 1;
             }
         }
         Ok(())

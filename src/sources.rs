@@ -141,11 +141,8 @@ pub fn resolve(name: &str, wants: Wants) -> Result<Target, RarError> {
         // extension's own calls, whose path is pinned, one the caller owns,
         // must not stand in for that table: ambiguous.
         let other = match (s.own, by_path) {
-            // A role that owns both (a superuser, a member of both owners)
-            // is confused only by tables of two owners.
-            (true, Some(rel)) => (owner_of(rel)? != owner_of(s.relation)?).then_some(rel),
+            (own, Some(rel)) => may_be_confused(rel, s.relation, own)?.then_some(rel),
             (true, None) => None,
-            (false, Some(rel)) => may_be_confused(rel, s.relation)?.then_some(rel),
             (false, None) => own_table_named(name)?,
         };
         if let Some(rel) = other.filter(|r| *r != s.relation) {
@@ -188,24 +185,18 @@ fn by_table(rel: pg_sys::Oid) -> Result<Target, RarError> {
 }
 
 /// Whether a table the caller's path finds could be mistaken for a source of
-/// table `source_rel`: the caller owns it, or its owner is not the owner of
-/// the source's table (who registered the source).
-fn may_be_confused(rel: pg_sys::Oid, source_rel: pg_sys::Oid) -> Result<bool, RarError> {
+/// table `source_rel`: its owner is not the owner of the source's table (who
+/// registered the source), or, for a caller who does not own the source's
+/// table, the caller owns it. (A role that owns both, a superuser or a
+/// member of both owners, is confused only by tables of two owners.)
+fn may_be_confused(rel: pg_sys::Oid, source_rel: pg_sys::Oid, owns_source: bool) -> Result<bool, RarError> {
     Ok(crate::spi::one::<bool>(
-        "SELECT pg_catalog.pg_has_role(a.relowner, 'USAGE') OR a.relowner OPERATOR(pg_catalog.<>) b.relowner \
+        "SELECT a.relowner OPERATOR(pg_catalog.<>) b.relowner OR (NOT $3 AND pg_catalog.pg_has_role(a.relowner, 'USAGE')) \
          FROM pg_catalog.pg_class a, pg_catalog.pg_class b \
          WHERE a.oid OPERATOR(pg_catalog.=) $1 AND b.oid OPERATOR(pg_catalog.=) $2",
-        &[rel.into(), source_rel.into()],
+        &[rel.into(), source_rel.into(), owns_source.into()],
     )?
     .unwrap_or(true))
-}
-
-/// The owner of a relation.
-fn owner_of(rel: pg_sys::Oid) -> Result<Option<pg_sys::Oid>, RarError> {
-    crate::spi::one::<pg_sys::Oid>(
-        "SELECT c.relowner FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) $1",
-        &[rel.into()],
-    )
 }
 
 /// A relation with this bare name that the caller owns (any schema), when

@@ -86,32 +86,27 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         // Antecedents are item arrays sorted by name; so is the basket, so
         // its subsets come out in the same order.
         let budget = (crate::gucs::memory_limit_bytes() / 8) as usize;
-        let rows = match subset_keys(&basket, max_len.max(0) as usize, SUBSET_KEYS, budget) {
-            // Each subset's key looked up in the index.
-            Some(keys) => client.select(
-                "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
-                 FROM rar.rule_store r WHERE r.set_id = $1 \
-                   AND pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
-                   AND r.antecedent_key = ANY ($2::pg_catalog.text[]) AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[] \
-                 ORDER BY r.confidence DESC, r.lift DESC, pg_catalog.cardinality(r.antecedent), r.antecedent_key, r.rule_id",
-                None,
-                &[set_id.into(), keys.into(), basket.to_vec().into()],
-            )?,
-            // Too many subsets (a basket of many items): every rule of the
-            // set whose antecedent the basket holds, read from the set. Both
-            // queries give the rules in one order, so that the rule shown
-            // for an item does not depend on the way.
-            None => client.select(
-                "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
-                 FROM rar.rule_store r WHERE r.set_id = $1 \
-                   AND r.antecedent OPERATOR(pg_catalog.<@) $2::pg_catalog.text[] \
-                   AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0 \
-                   AND NOT r.consequent OPERATOR(pg_catalog.&&) $2::pg_catalog.text[] \
-                 ORDER BY r.confidence DESC, r.lift DESC, pg_catalog.cardinality(r.antecedent), r.antecedent_key, r.rule_id",
-                None,
-                &[set_id.into(), basket.to_vec().into()],
-            )?,
+        // Which rules: each subset's key looked up in the index, or, for a
+        // basket with too many subsets (many items), every rule of the set
+        // whose antecedent the basket holds. One query and one order either
+        // way, so that the rule shown for an item does not depend on it.
+        let keys = subset_keys(&basket, max_len.max(0) as usize, SUBSET_KEYS, budget);
+        let matching = if keys.is_some() {
+            "pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
+             AND r.antecedent_key = ANY ($2::pg_catalog.text[])"
+        } else {
+            "r.antecedent OPERATOR(pg_catalog.<@) $3::pg_catalog.text[] AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0"
         };
+        let rows = client.select(
+            &format!(
+                "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
+                 FROM rar.rule_store r WHERE r.set_id = $1 AND {matching} \
+                   AND NOT r.consequent OPERATOR(pg_catalog.&&) $3::pg_catalog.text[] \
+                 ORDER BY r.confidence DESC, r.lift DESC, pg_catalog.cardinality(r.antecedent), r.antecedent_key, r.rule_id"
+            ),
+            None,
+            &[set_id.into(), keys.into(), basket.to_vec().into()],
+        )?;
         for r in rows {
             let cons: Vec<String> = r.get(1)?.unwrap_or_default();
             let conf: f64 = r.get(2)?.unwrap_or(0.0);
