@@ -95,40 +95,87 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
-    WITH RECURSIVE below(oid, relkind, rls) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity FROM pg_catalog.pg_class c WHERE c.oid = rel
+    -- The relation, the relations its views read (through any depth of
+    -- views), and the partitions and inheritance children of each.
+    WITH RECURSIVE below(oid, relkind, rls, inherited) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, false FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity
+        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited
         FROM below b
-        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid
-        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
-             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
-        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
-        WHERE b.relkind = 'v'
+        CROSS JOIN LATERAL (
+            SELECT d.refobjid AS child, false AS inherited
+            FROM pg_catalog.pg_rewrite w
+            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+            WHERE w.ev_class = b.oid AND b.relkind = 'v'
+            UNION ALL
+            SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
+        ) k
+        JOIN pg_catalog.pg_class c ON c.oid = k.child
     )
     SELECT 1 FROM below b
-    WHERE b.rls
-       -- A view that may show each role other rows counts as row-level
-       -- security: one whose query calls a function of a user's (which may
-       -- read anything, also through an operator or an aggregate) or asks
-       -- who is reading (CURRENT_USER, SESSION_USER, CURRENT_ROLE, USER,
-       -- CURRENT_SCHEMA, pg_has_role, has_*_privilege, a setting, the
-       -- backend), one that reads the catalog views of roles, settings or
-       -- sessions, a security barrier view (a view made to hide rows), and
-       -- a security invoker view (whose tables each reader's own rights
-       -- decide). Functions are read off the view's query tree:
-       -- PostgreSQL records no dependency on its built-in functions.
+    -- Row-level security (of a table read directly: a partition's own
+    -- policies do not apply when its parent is read).
+    WHERE (b.rls AND NOT b.inherited)
+       -- A foreign table whose server maps roles to remote users one by one:
+       -- each role may see other remote rows.
+       OR (b.relkind = 'f' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_foreign_table ft
+               JOIN pg_catalog.pg_user_mappings um ON um.srvid = ft.ftserver
+               WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
+       -- A view that may show each role other rows. Its functions (also
+       -- those of its operators, aggregates and window functions) are read
+       -- off its stored query, as PostgreSQL records no dependency on its
+       -- built-in functions. Safe are only the built-in functions that
+       -- depend on their arguments alone (IMMUTABLE), and those that also
+       -- read the clock or settings every role sets for itself (time zone,
+       -- date style, locale, text search configuration). Any other (a
+       -- function of a user's, one that asks who is reading, reads the
+       -- session's state or the statistics of backends, or runs a query
+       -- given as text, such as query_to_xml) counts as row-level security.
        OR (b.relkind = 'v' AND EXISTS (
-               SELECT 1 FROM pg_catalog.pg_rewrite w,
-                    pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':(?:funcid|opfuncid|aggfnoid|winfnoid) ([0-9]+)', 'g') m
-               JOIN pg_catalog.pg_proc f ON f.oid = m[1]::pg_catalog.oid
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               CROSS JOIN LATERAL (
+                   SELECT m[1]::pg_catalog.oid AS fn
+                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text,
+                        ':(?:funcid|opfuncid|aggfnoid|winfnoid|hashfuncid|negfuncid) ([0-9]+)', 'g') m
+                   UNION ALL
+                   SELECT o.oprcode::pg_catalog.oid
+                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':(?:opno|sortop|eqop) ([0-9]+)', 'g') m
+                   JOIN pg_catalog.pg_operator o ON o.oid = m[1]::pg_catalog.oid
+                   UNION ALL
+                   SELECT o.oprcode::pg_catalog.oid
+                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':opnos \(o ([0-9 ]+)\)', 'g') m,
+                        pg_catalog.unnest(pg_catalog.string_to_array(m[1], ' ')) x
+                   JOIN pg_catalog.pg_operator o ON o.oid = x::pg_catalog.oid
+               ) u
+               JOIN pg_catalog.pg_proc f ON f.oid = u.fn
                WHERE w.ev_class = b.oid
-                 AND (f.pronamespace NOT IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
-                      OR f.proname IN ('pg_has_role', 'row_security_active', 'current_setting', 'current_user', 'session_user',
-                                       'current_role', 'user', 'getpgusername', 'current_schema', 'current_schemas',
-                                       'pg_my_temp_schema', 'pg_backend_pid', 'inet_client_addr', 'inet_client_port',
-                                       'pg_current_xact_id', 'txid_current', 'pg_show_all_settings', 'pg_stat_get_activity')
-                      OR f.proname LIKE 'has\_%\_privilege')))
+                 AND NOT (f.pronamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
+                          AND (f.provolatile = 'i'
+                               OR f.proname IN ('now', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp',
+                                                'timeofday', 'age', 'date', 'date_part', 'date_trunc', 'extract',
+                                                'make_timestamptz', 'overlaps', 'time', 'timetz', 'timestamp', 'timestamptz',
+                                                'timezone', 'to_char', 'to_date', 'to_number', 'to_timestamp', 'generate_series',
+                                                'in_range', 'interval_pl_timestamptz', 'timestamptz_pl_interval',
+                                                'timestamptz_mi_interval', 'money', 'numeric', 'anytextcat', 'textanycat',
+                                                'concat', 'concat_ws', 'format', 'quote_literal', 'quote_nullable', 'length',
+                                                'array_to_string', 'array_to_json', 'row_to_json', 'to_json', 'to_jsonb',
+                                                'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg',
+                                                'json_build_array', 'json_build_object', 'jsonb_build_array', 'jsonb_build_object',
+                                                'json_populate_record', 'json_populate_recordset', 'json_to_record',
+                                                'json_to_recordset', 'jsonb_populate_record', 'jsonb_populate_recordset',
+                                                'jsonb_to_record', 'jsonb_to_recordset', 'jsonb_path_exists_tz',
+                                                'jsonb_path_match_tz', 'jsonb_path_query_tz', 'jsonb_path_query_array_tz',
+                                                'jsonb_path_query_first_tz', 'to_tsvector', 'to_tsquery', 'plainto_tsquery',
+                                                'phraseto_tsquery', 'websearch_to_tsquery', 'ts_headline', 'ts_match_tq',
+                                                'ts_match_tt', 'json_to_tsvector', 'jsonb_to_tsvector', 'convert', 'convert_from',
+                                                'convert_to', 'enum_first', 'enum_last', 'enum_range', 'pg_typeof',
+                                                'format_type', 'current_database', 'getdatabaseencoding', 'pg_client_encoding',
+                                                'pg_collation_for')
+                               OR f.proname ~ '^(date|timestamp)_(cmp|eq|ne|lt|le|gt|ge)_timestamptz$'
+                               OR f.proname ~ '^timestamptz_(cmp|eq|ne|lt|le|gt|ge)_(date|timestamp)$'))))
+       -- The catalog views of roles, settings and sessions.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w,
                     pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':relid ([0-9]+)', 'g') m
@@ -136,15 +183,18 @@ RETURN EXISTS (
                WHERE w.ev_class = b.oid AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
                  AND c.relname IN ('pg_settings', 'pg_stat_activity', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
                                    'pg_shadow', 'pg_group', 'pg_locks')))
+       -- CURRENT_USER, SESSION_USER, CURRENT_ROLE, USER, CURRENT_SCHEMA.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                WHERE w.ev_class = b.oid
                  AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
+       -- A security barrier view (a view made to hide rows), and a security
+       -- invoker view (whose tables each reader's own rights decide).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
-COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a table a view of it reads (through views), may show each role other rows: row-level security, a security barrier or security invoker view, or a view that calls a function of a user''s or asks who is reading';
+COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a relation a view of it reads (through views, partitions and inheritance), may show each role other rows: row-level security, a foreign table with per-role user mappings, a security barrier or security invoker view, or a view that calls a function other than the built-ins that depend on their arguments, the clock and each session''s own formatting settings';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -849,26 +899,30 @@ CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) O
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 -- A grant is about the source it names, and is the business of the owner of
 -- that source's table: its relation must be the source's.
+-- (The policies name the policed table's columns in full: inside the
+-- subquery a bare name is the source's column where it has one.)
 CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
-    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
 CREATE POLICY insert ON rar.source_grants FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
+                        AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY update ON rar.source_grants FOR UPDATE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
+                        AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.source_grants FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
 -- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
                 AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));

@@ -139,26 +139,30 @@ CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) O
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
 -- A grant is about the source it names, and is the business of the owner of
 -- that source's table: its relation must be the source's.
+-- (The policies name the policed table's columns in full: inside the
+-- subquery a bare name is the source's column where it has one.)
 CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
-    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
 CREATE POLICY insert ON rar.source_grants FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
+                        AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY update ON rar.source_grants FOR UPDATE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND s.relation = relation AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
+                        AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.source_grants FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_read_rules(s.name, s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
 -- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
                 AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source AND rar.may_manage(s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)))
+    WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));

@@ -498,7 +498,7 @@ fn read_long(
         } else {
             run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM ONLY {leaf}{filter}"), args)?
         };
-        all.merge(part);
+        all.merge(part)?;
         check_for_interrupts!();
         if all.baskets.heap_bytes() as u64 > memory_limit {
             return Err(RarError::InputTooLarge { lines: all.baskets.n_lines(), limit_bytes: memory_limit });

@@ -351,7 +351,7 @@ mod rar {
                         same_thresholds_error();
                     }
                 }
-                mine.merge(other);
+                mine.merge(other).or_raise();
                 check_live(mine);
                 a
             }

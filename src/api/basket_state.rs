@@ -275,7 +275,7 @@ mod rar {
                 None => parse(b),
             };
             let (d, mine) = updatable(a, fcinfo);
-            mine.merge(other);
+            mine.merge(other).or_raise();
             check_budget(mine);
             Some(Internal::from(Some(d)))
         }

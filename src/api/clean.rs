@@ -101,7 +101,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise();
         if rows > 0 {
-            check_no_cascade(t.src, "k.confdeltype IN ('c', 'n', 'd')");
+            check_no_cascade(t.src, "k.confdeltype IN ('c', 'n', 'd')", "false");
         }
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
@@ -141,7 +141,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise() / 2;
         if rows > 0 {
-            check_no_cascade(t.src, "k.confupdtype IN ('n', 'd')");
+            check_no_cascade(t.src, "k.confupdtype IN ('n', 'd')", "k.confupdtype = 'c'");
         }
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
@@ -490,15 +490,27 @@ fn check_cleanable(src: &Source) {
 /// cascades included) when a foreign key of another table (on this table,
 /// its partitions, or a partitioned table it is a partition of) reacts to it by
 /// deleting or changing that table's rows (`action`: a condition on the
-/// key `k`), which rar_restore could not put back.
-fn check_no_cascade(src: &Source, action: &str) {
+/// key `k`), which rar_restore could not put back. Keys that carry the
+/// change on to their own table (`follow`: ON UPDATE CASCADE) are followed
+/// there: a key on that table may set NULL in a third.
+fn check_no_cascade(src: &Source, action: &str, follow: &str) {
+    // The table, its partitions and the tables it is a partition of; then,
+    // through keys that `follow` the change (ON UPDATE CASCADE rewrites the
+    // referencing rows), every table the change reaches, with theirs.
     let keys: Option<String> = one(
         &format!(
-            "SELECT pg_catalog.string_agg(pg_catalog.format('%s (%I)', k.conrelid::pg_catalog.regclass, k.conname), ', ' \
+            "WITH RECURSIVE reached(rel) AS ( \
+                 SELECT $1::pg_catalog.regclass \
+                 UNION SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t \
+                 UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a \
+                 UNION SELECT n.rel FROM reached r CROSS JOIN LATERAL ( \
+                     SELECT k.conrelid AS rel FROM pg_catalog.pg_constraint k \
+                     WHERE k.contype = 'f' AND k.confrelid = r.rel AND ({follow}) \
+                     UNION ALL SELECT a.relid FROM pg_catalog.pg_partition_ancestors(r.rel) a \
+                     UNION ALL SELECT t.relid FROM pg_catalog.pg_partition_tree(r.rel) t) n) \
+             SELECT pg_catalog.string_agg(pg_catalog.format('%s (%I)', k.conrelid::pg_catalog.regclass, k.conname), ', ' \
              ORDER BY k.conrelid, k.conname) FROM pg_catalog.pg_constraint k \
-             WHERE k.contype = 'f' AND k.conparentid = 0 AND ({action}) \
-               AND (k.confrelid = $1 OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_tree($1)) \
-                    OR k.confrelid IN (SELECT relid FROM pg_catalog.pg_partition_ancestors($1)))"
+             WHERE k.contype = 'f' AND k.conparentid = 0 AND ({action}) AND k.confrelid IN (SELECT rel FROM reached)"
         ),
         &[src.oid.into()],
     )

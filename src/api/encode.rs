@@ -185,6 +185,7 @@ pub fn encode(
                 }
                 exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]).or_raise();
                 let mut params = params;
+                params["attnums"] = json!([attnum(&src, &new_col)]);
                 params["columns"] = json!([new_col]);
                 (params, format!("column {new_col}"), detail)
             }
@@ -231,10 +232,18 @@ fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &
     )
     .or_raise();
     // The columns an earlier run made (recorded since 0.2.0; a row of
-    // 0.1.0, without the list, is taken at its word).
+    // 0.1.0, without the list, is taken at its word), and where they were:
+    // a column dropped and added again under the name is another column.
+    let now_at = attnum(src, target);
     let ours = same_type
         && params.is_some_and(|p| match p.0.get("columns").and_then(|c| c.as_array()) {
-            Some(made) => made.iter().any(|c| c.as_str() == Some(target)),
+            Some(made) => made.iter().enumerate().any(|(i, c)| {
+                c.as_str() == Some(target)
+                    && p.0
+                        .get("attnums")
+                        .and_then(|a| a.as_array())
+                        .is_none_or(|a| a.get(i).and_then(|n| n.as_i64()) == now_at.map(i64::from))
+            }),
             None => true,
         });
     if !ours {
@@ -247,6 +256,15 @@ fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &
     }
 }
 
+/// The number of column `name` of the table, if it has one.
+fn attnum(src: &Source, name: &str) -> Option<i16> {
+    one::<i16>(
+        "SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped",
+        &[src.oid.into(), name.to_string().into()],
+    )
+    .or_raise()
+}
+
 /// One-hot: tokens always; 0/1 columns when asked.
 fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, String, String) {
     let q = quote_identifier(name);
@@ -255,6 +273,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
     let mut added = format!("tokens in {}", items_view_display(src));
     // The columns made, recorded in rar.encodings (see `check_ours`).
     let mut names: Vec<String> = Vec::new();
+    let mut attnums: Vec<Option<i16>> = Vec::new();
     if as_columns {
         if n_values > MAX_ONEHOT_COLUMNS {
             RarError::TooManyValues { column: name.to_string(), values: n_values, limit: MAX_ONEHOT_COLUMNS }.raise();
@@ -294,11 +313,12 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
                 &[v.clone().into()],
             )
             .or_raise();
+            attnums.push(attnum(src, &col));
             names.push(col);
         }
         added = format!("{added}; columns {}", names.join(", "));
     }
-    (json!({"values": n_values, "columns": names}), added, format!("{n_values} distinct values"))
+    (json!({"values": n_values, "columns": names, "attnums": attnums}), added, format!("{n_values} distinct values"))
 }
 
 /// (Re)creates `<table>_rar_items`: the table's items plus the tokens of

@@ -128,6 +128,11 @@ impl Baskets {
 /// interning them quadratic. The integer items' cache is seeded likewise.
 pub(crate) type NameIds = std::collections::HashMap<Box<str>, u32, foldhash::fast::RandomState>;
 
+/// Bytes a basket takes, whatever it holds, when the baskets are built (its
+/// offset and the copy of it, 16) or written out as a state (its id's
+/// place, count and offsets, 44 at the peak).
+pub const BASKET_BYTES: usize = 32;
+
 /// Collects (basket, item) lines in any order and builds [`Baskets`].
 #[derive(Debug, Default)]
 pub struct BasketsBuilder {
@@ -287,12 +292,16 @@ impl BasketsBuilder {
     }
 
     /// Bytes held so far, for budget checks while reading: the lines, the
-    /// names, and about 48 bytes per distinct basket id and item name.
+    /// names, about 48 bytes per distinct basket id and item name, and
+    /// [`BASKET_BYTES`] per basket, which building or writing the baskets
+    /// out needs (with or without an id or a line: a merged state may hold
+    /// millions of empty baskets in a few bytes each).
     pub fn heap_bytes(&self) -> usize {
         self.lines.capacity() * 8
             + (self.item_ids.capacity() + self.basket_ids.capacity()) * 48
             + self.int_items.capacity() * 16
             + self.name_bytes
+            + self.n_baskets as usize * BASKET_BYTES
     }
 
     /// Peak bytes to read and build `lines` lines in `baskets` baskets: the

@@ -1,7 +1,8 @@
-//! Intersection of sorted, duplicate-free `u32` lists (tid-lists).
+//! Intersection of sorted, duplicate-free `u32` lists (tid-lists), with
+//! each other or with a bitset of baskets.
 //!
-//! Both functions give up early, returning `None`, as soon as the lists left
-//! cannot reach `min_count` common entries: most candidate itemsets are
+//! Every function gives up early, returning `None`, as soon as the entries
+//! left cannot reach `min_count` common ones: most candidate itemsets are
 //! infrequent, and this is where Eclat spends its time.
 
 /// Intersects `a` and `b` into `out` (cleared first). Returns the count, or
@@ -52,6 +53,54 @@ pub fn intersect_count(a: &[u32], b: &[u32], min_count: u32) -> Option<u32> {
         return gallop(a, b, min_count, None);
     }
     merge(a, b, min_count, |_, _| {})
+}
+
+/// The entries of the sorted list `a` whose bit is set in `bits` (bit `t %
+/// 64` of word `t / 64` for entry `t`), into `out` (cleared first): one
+/// probe per entry of `a`, however long the other side. Returns the count,
+/// or `None` when it would be below `min_count`.
+///
+/// Panics if an entry of `a` lies beyond `bits`.
+pub fn probe_into(a: &[u32], bits: &[u64], min_count: u32, out: &mut Vec<u32>) -> Option<u32> {
+    out.clear();
+    if (a.len() as u64) < min_count as u64 {
+        return None;
+    }
+    out.reserve(a.len());
+    let dst = out.as_mut_ptr();
+    let n = probe(a, bits, min_count, |n, x| {
+        // SAFETY: `n` counts matches so far, at most the entries of `a`
+        // looked at before `x`, which is below `a.len()`, the capacity.
+        unsafe { dst.add(n).write(x) }
+    })?;
+    // SAFETY: the first `n` slots were written above.
+    unsafe { out.set_len(n as usize) };
+    Some(n)
+}
+
+/// Counts the entries of `a` whose bit is set in `bits` (see [`probe_into`]).
+pub fn probe_count(a: &[u32], bits: &[u64], min_count: u32) -> Option<u32> {
+    if (a.len() as u64) < min_count as u64 {
+        return None;
+    }
+    probe(a, bits, min_count, |_, _| {})
+}
+
+/// Looks up every entry of `a` in `bits` without branching on the outcome;
+/// `emit` as in [`merge`].
+#[inline(always)]
+fn probe(a: &[u32], bits: &[u64], min_count: u32, mut emit: impl FnMut(usize, u32)) -> Option<u32> {
+    let min = min_count as usize;
+    let mut n = 0usize;
+    for (i, &x) in a.iter().enumerate() {
+        emit(n, x);
+        n += ((bits[(x >> 6) as usize] >> (x & 63)) & 1) as usize;
+        // At most the entries after `x` can still match.
+        if n + (a.len() - 1 - i) < min {
+            return None;
+        }
+    }
+    (n >= min).then_some(n as u32)
 }
 
 /// Branch-free merge of two sorted lists (the comparison outcomes of
@@ -125,6 +174,14 @@ mod tests {
         a.iter().copied().filter(|x| b.contains(x)).collect()
     }
 
+    fn bitset(b: &[u32], universe: u32) -> Vec<u64> {
+        let mut bits = vec![0u64; universe.div_ceil(64) as usize];
+        for &x in b {
+            bits[(x / 64) as usize] |= 1 << (x % 64);
+        }
+        bits
+    }
+
     proptest! {
         #[test]
         fn matches_naive(a in proptest::collection::btree_set(0u32..400, 0..120),
@@ -142,6 +199,24 @@ mod tests {
                 prop_assert_eq!(got, Some(want.len() as u32));
             }
             prop_assert_eq!(intersect_count(&a, &b, min), ok.then_some(want.len() as u32));
+        }
+
+        #[test]
+        fn probes_match_naive(a in proptest::collection::btree_set(0u32..700, 0..150),
+                              b in proptest::collection::btree_set(0u32..700, 0..400),
+                              min in 0u32..60) {
+            let a: Vec<u32> = a.into_iter().collect();
+            let b: Vec<u32> = b.into_iter().collect();
+            let bits = bitset(&b, 700);
+            let want = naive(&a, &b);
+            let ok = want.len() as u32 >= min;
+            let mut out = vec![9, 9, 9];
+            let got = probe_into(&a, &bits, min, &mut out);
+            prop_assert_eq!(got, ok.then_some(want.len() as u32));
+            if ok {
+                prop_assert_eq!(&out, &want);
+            }
+            prop_assert_eq!(probe_count(&a, &bits, min), got);
         }
 
         #[test]

@@ -19,6 +19,10 @@ use crate::baskets::BasketsBuilder;
 const MAGIC: &[u8; 4] = b"RARP";
 const VERSION: u8 = 2;
 
+/// Bytes of memory a basket takes at least once built or written out,
+/// whether or not it has an id or lines (see [`BasketsBuilder::heap_bytes`]).
+pub const BASKET_BYTES: u64 = crate::baskets::BASKET_BYTES as u64;
+
 /// Thresholds carried by a `rar_rules_agg` state (the aggregate's per-call
 /// arguments, fixed for a group).
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -71,8 +75,15 @@ impl std::error::Error for BadState {}
 impl Partial {
     /// Adds `other`'s lines. Baskets with the same id become one basket;
     /// items with the same name one item. Merging into the larger side is
-    /// cheaper, so `self` and `other` may be swapped first.
-    pub fn merge(&mut self, mut other: Partial) {
+    /// cheaper, so `self` and `other` may be swapped first. Refused, with
+    /// nothing changed, when the two together would hold more baskets than
+    /// a basket number can name (states any role crafts may hold many
+    /// empty baskets without an id, two bytes each as bytes).
+    pub fn merge(&mut self, mut other: Partial) -> Result<(), StateError> {
+        let baskets = u64::from(self.baskets.n_baskets) + u64::from(other.baskets.n_baskets);
+        if baskets >= u64::from(u32::MAX) {
+            return Err(StateError::TooLarge { bytes: baskets.saturating_mul(BASKET_BYTES) });
+        }
         if other.baskets.lines.len() > self.baskets.lines.len() {
             std::mem::swap(self, &mut other);
         }
@@ -101,6 +112,7 @@ impl Partial {
         }
         b.lines.reserve(o.lines.len());
         b.lines.extend(o.lines.iter().map(|&(ob, oi)| (basket_map[ob as usize], item_map[oi as usize])));
+        Ok(())
     }
 
     /// Renumbers items by name and baskets by a hash of their id (ties by
@@ -278,8 +290,9 @@ impl Partial {
             }
         }
         let n = r.count()?;
-        // A count and an id-less slot for every basket.
-        charge(8 * n as u64, &mut need)?;
+        // Every basket, as the built state counts it (see
+        // `BasketsBuilder::heap_bytes`).
+        charge(BASKET_BYTES * n as u64, &mut need)?;
         for id in 0..n {
             if id % EVERY == 0 {
                 check();
@@ -465,7 +478,7 @@ mod tests {
             a.null_lines = 2;
             let mut b = partial(&LINES[cut..]);
             b.null_lines = 3;
-            a.merge(b);
+            a.merge(b).unwrap();
             assert_eq!(a.null_lines, 5);
             assert_eq!(contents(&a.baskets.build()), whole, "cut at {cut}");
         }
@@ -485,7 +498,7 @@ mod tests {
         let want = in_order(&first.baskets.build());
         for cut in 0..=LINES.len() {
             let mut a = partial(&reversed[..cut]);
-            a.merge(partial(&reversed[cut..]));
+            a.merge(partial(&reversed[cut..])).unwrap();
             a.canonicalize();
             assert_eq!(in_order(&a.baskets.build()), want, "cut at {cut}");
         }
@@ -511,7 +524,7 @@ mod tests {
         assert_eq!(contents(&q.baskets.build()), contents(&p.baskets.build()));
         // Still mergeable with new lines of the same baskets after the trip.
         let mut q = Partial::from_bytes(&bytes).unwrap();
-        q.merge(partial(&[("t4", "tea"), ("t9", "tea")]));
+        q.merge(partial(&[("t4", "tea"), ("t9", "tea")])).unwrap();
         let b = q.baskets.build();
         assert_eq!(b.len(), 5);
     }
@@ -529,6 +542,27 @@ mod tests {
         let p = Partial::default();
         let q = Partial::from_bytes(&p.to_bytes()).unwrap();
         assert_eq!(q.baskets.build().len(), 0);
+    }
+
+    /// Empty baskets without an id cost two bytes each as bytes: merging
+    /// states made of them is counted (every basket charged as built) and
+    /// refused before basket numbers would wrap.
+    #[test]
+    fn empty_baskets_are_counted_and_merges_cannot_wrap() {
+        let mut empty = Partial::default();
+        empty.baskets.n_baskets = 1000;
+        assert!(empty.baskets.heap_bytes() >= 1000 * crate::baskets::BASKET_BYTES);
+        let bytes = empty.to_bytes();
+        assert!(bytes.len() < 3000, "two bytes or so a basket");
+        let too_small = 1000 * BASKET_BYTES - 1;
+        assert!(matches!(Partial::from_bytes_within(&bytes, too_small, &mut || {}), Err(StateError::TooLarge { .. })));
+        let mut a = Partial::default();
+        a.baskets.n_baskets = u32::MAX - 10;
+        let mut b = partial(LINES);
+        b.baskets.n_baskets += 20;
+        let lines = a.baskets.lines.len();
+        assert!(matches!(a.merge(b), Err(StateError::TooLarge { .. })));
+        assert_eq!((a.baskets.n_baskets, a.baskets.lines.len()), (u32::MAX - 10, lines), "nothing changed");
     }
 
     #[test]

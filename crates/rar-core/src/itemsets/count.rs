@@ -204,3 +204,38 @@ pub(super) fn count_pairs(
     shared.tids = tids;
     Ok(())
 }
+
+/// Most bytes of bitsets (see [`build_bits`]), and at most this share of
+/// the memory limit.
+pub(super) const BITSETS_MAX_BYTES: u64 = 64 << 20;
+const BITSETS_LIMIT_SHARE: u64 = 8;
+
+/// Bitsets of the baskets of the most frequent items, as many as
+/// [`BITSETS_MAX_BYTES`] and an eighth of the memory limit allow (or as
+/// many as `force`d, tests only): the search then finds the baskets of
+/// a candidate with one probe per basket of its shorter side. A bitset of
+/// `n` baskets takes `n / 8` bytes, whatever the item's count: on a few
+/// tens of thousands of baskets every frequent item of a usual job has one.
+pub(super) fn build_bits(shared: &mut Shared<'_>, force: Option<usize>) -> Result<(), MineError> {
+    let m = shared.counts.len();
+    let words = shared.baskets.len().div_ceil(64);
+    let row_bytes = words as u64 * 8;
+    let budget = BITSETS_MAX_BYTES.min(shared.limits.memory_limit / BITSETS_LIMIT_SHARE);
+    let rows = force.unwrap_or((budget / row_bytes.max(1)).min(usize::MAX as u64) as usize).min(m);
+    shared.add_bytes(rows as u64 * row_bytes)?;
+    // Internal items go by ascending count: the last ones are the most
+    // frequent, whose tid-lists are the longest.
+    let mut bit_row = vec![NONE; m];
+    let mut bits = vec![0u64; rows * words];
+    for (row, item) in (m - rows..m).enumerate() {
+        bit_row[item] = row as u32;
+        let set = &mut bits[row * words..(row + 1) * words];
+        for &t in &shared.tids[item] {
+            set[(t / 64) as usize] |= 1 << (t % 64);
+        }
+    }
+    shared.bits = bits;
+    shared.bit_row = bit_row;
+    shared.words = words;
+    Ok(())
+}

@@ -3,14 +3,14 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::OnceLock;
 
-use super::count::count_pairs;
+use super::count::{build_bits, count_pairs};
 use super::finish::{join, settle, visit_deferred};
 use super::threads::{run_tasks, Halt};
 use super::tree::{children, find, without, Counts, ItemsetTree, Node, NodeRef, NODE_BYTES};
 use super::{Found, SearchLimits, Visitor, NONE};
 use crate::baskets::Baskets;
 use crate::error::MineError;
-use crate::intersect::{intersect_count, intersect_into};
+use crate::intersect::{intersect_count, intersect_into, probe_count, probe_into};
 
 /// The itemsets whose first item is one item, `top`: node 0 is `{top}`.
 #[derive(Debug, Default)]
@@ -58,6 +58,12 @@ pub(super) struct Shared<'s> {
     /// Internal item number to count.
     pub(super) counts: Vec<u32>,
     pub(super) tids: Vec<Vec<u32>>,
+    /// Bitsets of the baskets of the most frequent items, `words` words
+    /// each, one after another: `bit_row[i]` is item `i`'s place among
+    /// them, or `NONE` (see [`Shared::meet`]).
+    pub(super) bits: Vec<u64>,
+    pub(super) bit_row: Vec<u32>,
+    pub(super) words: usize,
     /// The frequent pairs of each item with later items, by item.
     pub(super) pairs: Vec<Vec<Node>>,
     /// Each item's subtree once finished.
@@ -85,6 +91,36 @@ impl<'s> Shared<'s> {
 
     pub(super) fn release_bytes(&self, bytes: u64) {
         self.used.fetch_sub(bytes, Ordering::Relaxed);
+    }
+
+    /// The bitset of item `i`'s baskets, if it has one.
+    fn bits_of(&self, i: u32) -> Option<&[u64]> {
+        match self.bit_row.get(i as usize) {
+            Some(&row) if row != NONE => Some(&self.bits[row as usize * self.words..(row as usize + 1) * self.words]),
+            _ => None,
+        }
+    }
+
+    /// The baskets of `P ∪ {x, y}` from those of `P ∪ {x}` (`xt`) and of
+    /// `P ∪ {y}` (`yt`), into `out` when given, else only counted; `None`
+    /// below `min_count`. Where the item of the longer list has a bitset,
+    /// each entry of the shorter one is looked up in it (the baskets of
+    /// `P ∪ {x}` that hold `y` are those of `P ∪ {x, y}`): a probe per entry
+    /// of the shorter list instead of a merge of both.
+    fn meet(&self, x: u32, xt: &[u32], y: u32, yt: &[u32], min_count: u32, out: Option<&mut Vec<u32>>) -> Option<u32> {
+        let (short, long, long_item, short_item) = if xt.len() <= yt.len() { (xt, yt, y, x) } else { (yt, xt, x, y) };
+        // Probing the longer list beats a merge, not a gallop.
+        let probed = match (self.bits_of(long_item), self.bits_of(short_item)) {
+            (Some(bits), _) => Some((short, bits)),
+            (None, Some(bits)) if long.len() <= 16 * short.len() => Some((long, bits)),
+            _ => None,
+        };
+        match (probed, out) {
+            (Some((list, bits)), Some(out)) => probe_into(list, bits, min_count, out),
+            (Some((list, bits)), None) => probe_count(list, bits, min_count),
+            (None, Some(out)) => intersect_into(xt, yt, min_count, out),
+            (None, None) => intersect_count(xt, yt, min_count),
+        }
     }
 
     /// A cursor over the children of `items` (ascending, not starting with
@@ -221,7 +257,7 @@ impl<V: Visitor> Worker<'_, '_, V> {
         let mut buf = Vec::new();
         for p in &sh.pairs[a as usize] {
             if !leaves {
-                intersect_into(&sh.tids[a as usize], &sh.tids[p.item as usize], 0, &mut buf);
+                sh.meet(a, &sh.tids[a as usize], p.item, &sh.tids[p.item as usize], 0, Some(&mut buf));
             }
             self.count_work(tick)?;
             kids.kids.push((p.item, p.count, std::mem::take(&mut buf)));
@@ -385,11 +421,7 @@ impl<V: Visitor> Worker<'_, '_, V> {
                 // An unknown subset may also be infrequent or dropped.
                 provisional |= sh.track && !all_known;
                 self.count_work(tick)?;
-                let count = if leaves {
-                    intersect_count(x_tids, y_tids, sh.limits.min_count)
-                } else {
-                    intersect_into(x_tids, y_tids, sh.limits.min_count, &mut buf)
-                };
+                let count = sh.meet(x, x_tids, y, y_tids, sh.limits.min_count, (!leaves).then_some(&mut buf));
                 if let Some(c) = count {
                     kids.kids.push((y, c, std::mem::take(&mut buf)));
                     kids.drops.extend_from_slice(&anc_counts[..depth - 1]);
@@ -429,6 +461,9 @@ pub(super) struct Forced {
     pub(super) matrix: Option<bool>,
     /// See [`Shared::isolate`].
     pub(super) isolate: bool,
+    /// Bitsets for at most this many items (`None`: as many as the budget
+    /// allows).
+    pub(super) bits: Option<usize>,
 }
 
 /// [`mine_itemsets`], with some choices `forced`.
@@ -468,6 +503,9 @@ pub(super) fn search<V: Visitor>(
         frequent: &frequent,
         counts,
         tids: Vec::new(),
+        bits: Vec::new(),
+        bit_row: Vec::new(),
+        words: 0,
         pairs: Vec::new(),
         done: (0..m).map(|_| OnceLock::new()).collect(),
         used: AtomicU64::new(m as u64 * NODE_BYTES),
@@ -492,6 +530,9 @@ pub(super) fn search<V: Visitor>(
     }
     if limits.max_length >= 2 && m >= 2 {
         count_pairs(&mut shared, &internal, threads, tick, forced.matrix)?;
+        if limits.max_length >= 3 {
+            build_bits(&mut shared, forced.bits)?;
+        }
         let shared = &shared;
         let mut workers: Vec<Worker<'_, '_, V>> = visitors
             .iter_mut()

@@ -58,8 +58,12 @@ impl Visitor for Record {
 /// Every itemset with its count, as the search reports them, and the
 /// tree's count of each.
 fn found(b: &Baskets, limits: SearchLimits, matrix: Option<bool>, isolate: bool) -> Vec<(Vec<u32>, u32, Vec<u32>)> {
+    found_with(b, limits, Forced { matrix, isolate, bits: None })
+}
+
+fn found_with(b: &Baskets, limits: SearchLimits, forced: Forced) -> Vec<(Vec<u32>, u32, Vec<u32>)> {
     let mut visitors: Vec<Record> = (0..limits.threads).map(|_| Record::default()).collect();
-    let tree = search(b, limits, &mut visitors, &mut || {}, Forced { matrix, isolate }).unwrap();
+    let tree = search(b, limits, &mut visitors, &mut || {}, forced).unwrap();
     let mut out: Vec<_> = visitors.into_iter().flat_map(|v| v.0).collect();
     out.sort();
     assert_eq!(out.len(), tree.n_itemsets(), "each itemset visited once");
@@ -167,6 +171,38 @@ fn threads_change_nothing() {
                             "{threads} isolated, {what}"
                         );
                     }
+                }
+            }
+        }
+    }
+}
+
+/// Candidates counted by probing bitsets of items' baskets give the same
+/// itemsets, counts and drop counts as merging tid-lists: bitsets for
+/// every item, for none, and for the most frequent few, on one thread and
+/// on three.
+#[test]
+fn bitsets_change_nothing() {
+    for (seed, items, n, size, min_count) in [(4, 30, 700, 8, 6), (5, 300, 3000, 12, 4), (6, 12, 150, 5, 2)] {
+        let b = random_baskets(seed, items, n, size).build();
+        for max_length in [3, 4, 5] {
+            for antecedent_count in [None, Some(min_count * 3)] {
+                for threads in [1, 3] {
+                    let limits = SearchLimits {
+                        min_count,
+                        max_length,
+                        antecedent_count,
+                        subset_counts: antecedent_count.is_none(),
+                        memory_limit: 1 << 30,
+                        threads,
+                    };
+                    let forced = |bits| Forced { matrix: None, isolate: false, bits };
+                    let want = found_with(&b, limits, forced(Some(0)));
+                    assert!(want.iter().any(|(s, _, _)| s.len() == max_length.min(4)), "deep itemsets to compare");
+                    let what = format!("seed {seed}, max_length {max_length}, {antecedent_count:?}, {threads} threads");
+                    assert_eq!(found_with(&b, limits, forced(Some(usize::MAX))), want, "every item, {what}");
+                    assert_eq!(found_with(&b, limits, forced(None)), want, "by the budget, {what}");
+                    assert_eq!(found_with(&b, limits, forced(Some(5))), want, "the five most frequent, {what}");
                 }
             }
         }

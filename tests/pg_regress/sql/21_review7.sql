@@ -1,0 +1,125 @@
+-- The seventh review's probes: each must fail with a proper SQLSTATE or give
+-- the right answer.
+SET client_min_messages = warning;
+CREATE ROLE rar_r7_owner;
+CREATE ROLE rar_r7_reader;
+CREATE ROLE rar_r7_evil;
+CREATE SCHEMA r7 AUTHORIZATION rar_r7_owner;
+CREATE SCHEMA r7evil AUTHORIZATION rar_r7_evil;
+GRANT USAGE ON SCHEMA r7, r7evil TO PUBLIC;
+
+-- 1. A view that filters by who is reading in ways no list of functions
+-- names (a query given as text, the statistics of backends, a session's
+-- sequence value) hides its rules from other readers; a view filtering by
+-- the clock, dates and formats does not.
+SET ROLE rar_r7_owner;
+CREATE TABLE r7.sales (tid int, item text, tenant name, sold timestamptz DEFAULT now());
+INSERT INTO r7.sales (tid, item, tenant) SELECT g, 'secret_' || (g % 2), 'rar_r7_owner' FROM generate_series(1, 60) g;
+INSERT INTO r7.sales (tid, item, tenant) SELECT g, 'secret_' || ((g + 1) % 2), 'rar_r7_owner' FROM generate_series(1, 60) g;
+INSERT INTO r7.sales (tid, item, tenant) SELECT 100 + g, 'pub_' || (g % 2), 'rar_r7_reader' FROM generate_series(1, 10) g;
+CREATE SEQUENCE r7.tenant_seq;
+CREATE VIEW r7.v_query AS SELECT tid, item FROM r7.sales s
+    WHERE s.tenant::text = (SELECT substring(query_to_xml('SELECT current_user AS u', true, true, '')::text, '<u>(.*)</u>'));
+CREATE VIEW r7.v_table AS SELECT tid, item FROM r7.sales WHERE table_to_xml('r7.sales'::text::regclass, false, true, '') IS NOT NULL;
+CREATE VIEW r7.v_backend AS SELECT tid, item FROM r7.sales WHERE tenant =
+    (SELECT pg_get_userbyid(pg_stat_get_backend_userid(s)) FROM pg_stat_get_backend_idset() s
+     WHERE pg_stat_get_backend_activity_start(s) = statement_timestamp() LIMIT 1);
+CREATE VIEW r7.v_currval AS SELECT tid, item FROM r7.sales WHERE tid > currval('r7.tenant_seq');
+CREATE VIEW r7.v_recent AS SELECT tid, item || format('%s', '') AS item FROM r7.sales
+    WHERE sold > now() - interval '90 days' AND date_trunc('day', sold) <= now() AND to_char(sold, 'YYYY') > '2000'
+      AND (tid, item) > (0, '');
+GRANT SELECT ON r7.v_query, r7.v_table, r7.v_backend, r7.v_currval, r7.v_recent TO PUBLIC;
+SELECT v, rar.row_security_below(('r7.' || v)::regclass) AS filters_by_reader
+FROM unnest(ARRAY['v_query', 'v_table', 'v_backend', 'v_currval', 'v_recent']) v;
+SELECT name FROM rar_register('r7_query', 'r7.v_query', 'tid', 'item', defaults => '{"min_support": 0.1, "min_confidence": 0.5}');
+SELECT name FROM rar_register('r7_recent', 'r7.v_recent', 'tid', 'item', defaults => '{"min_support": 0.1, "min_confidence": 0.5}');
+CALL rar_refresh('r7_query');
+CALL rar_refresh('r7_recent');
+SELECT source, count(*) > 0 AS owner_sees FROM rar.rules WHERE source LIKE 'r7\_%' GROUP BY 1 ORDER BY 1;
+RESET ROLE;
+SET ROLE rar_r7_reader;
+SELECT count(*) FILTER (WHERE item LIKE 'secret%') AS secret_lines_seen FROM r7.v_query;
+SELECT source, count(*) > 0 AS reader_sees FROM rar.rules WHERE source LIKE 'r7\_%' GROUP BY 1 ORDER BY 1;
+RESET ROLE;
+
+-- 2. A foreign table whose server maps roles one by one shows each role
+-- other rows (also as a partition); one mapped for PUBLIC only does not.
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+CREATE SERVER r7_each FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
+CREATE SERVER r7_all FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
+CREATE USER MAPPING FOR rar_r7_owner SERVER r7_each;
+CREATE USER MAPPING FOR PUBLIC SERVER r7_all;
+CREATE FOREIGN TABLE r7.f_each (tid int, item text) SERVER r7_each;
+CREATE FOREIGN TABLE r7.f_all (tid int, item text) SERVER r7_all;
+CREATE TABLE r7.parts (tid int, item text) PARTITION BY RANGE (tid);
+CREATE TABLE r7.parts_local PARTITION OF r7.parts FOR VALUES FROM (0) TO (100);
+ALTER TABLE r7.parts ATTACH PARTITION r7.f_each FOR VALUES FROM (100) TO (200);
+SELECT r, rar.row_security_below(('r7.' || r)::regclass) AS filters_by_reader
+FROM unnest(ARRAY['f_each', 'f_all', 'parts', 'parts_local']) r;
+
+-- 3. rar_clean follows ON UPDATE CASCADE: a key further down that sets
+-- NULL would lose that table's values for good.
+CREATE TABLE r7.t (tid int, item text, UNIQUE (tid, item));
+INSERT INTO r7.t SELECT g, CASE WHEN g % 2 = 0 THEN '  milk ' ELSE 'bread' END FROM generate_series(1, 10) g;
+CREATE TABLE r7.c (tid int, item text, UNIQUE (tid, item), FOREIGN KEY (tid, item) REFERENCES r7.t (tid, item) ON UPDATE CASCADE);
+INSERT INTO r7.c SELECT tid, item FROM r7.t;
+CREATE TABLE r7.d (tid int, item text, note text, FOREIGN KEY (tid, item) REFERENCES r7.c (tid, item) ON UPDATE SET NULL);
+INSERT INTO r7.d SELECT tid, item, 'note ' || tid FROM r7.t;
+SELECT show_error($$SELECT * FROM rar_clean('r7.t', tid_column => 'tid', item_column => 'item')$$);
+SELECT count(*) FILTER (WHERE item IS NULL) AS notes_lost, count(*) FILTER (WHERE item = '  milk ') AS untouched FROM r7.d;
+-- Without the third table the cascade alone is undone by rar_restore.
+DROP TABLE r7.d;
+SELECT step, rows FROM rar_clean('r7.t', tid_column => 'tid', item_column => 'item') WHERE rows > 0;
+SELECT count(*) FILTER (WHERE item = 'milk') AS cleaned_in_c FROM r7.c;
+SELECT rar_restore('r7.t') > 0 AS restored;
+SELECT count(*) FILTER (WHERE item = '  milk ') AS back_in_c FROM r7.c;
+
+-- 4. A grant's table must be its source's: the policy compares the row's
+-- own relation (it compared the source's with itself).
+SET ROLE rar_r7_evil;
+CREATE TABLE r7evil.mine (tid int, item text);
+SELECT name FROM rar_register('r7_evil_src', 'r7evil.mine', 'tid', 'item');
+SELECT show_error($$INSERT INTO rar.source_grants (source, relation, grantee) VALUES ('r7_evil_src', 'r7.v_query', 'rar_r7_evil')$$);
+SELECT count(*) AS forged_grants FROM rar.source_grants WHERE source = 'r7_evil_src';
+SELECT rar_unregister('r7_evil_src');
+RESET ROLE;
+
+-- 5. rar_encode tells a column it made from one the owner dropped and
+-- added again under its name.
+CREATE TABLE r7.e (tid int, item text, price numeric);
+INSERT INTO r7.e SELECT g, 'i' || (g % 5), g FROM generate_series(1, 20) g;
+SELECT column_name FROM rar_encode('r7.e', ARRAY['price'], 'zscore', tid_column => 'tid', item_column => 'item');
+SELECT column_name FROM rar_encode('r7.e', ARRAY['price'], 'zscore', tid_column => 'tid', item_column => 'item');
+ALTER TABLE r7.e DROP COLUMN price_z;
+ALTER TABLE r7.e ADD COLUMN price_z float8 DEFAULT 42;
+SELECT split_part(show_error($$SELECT * FROM rar_encode('r7.e', ARRAY['price'], 'zscore', tid_column => 'tid', item_column => 'item')$$), E'\n', 1) AS error;
+SELECT count(*) FILTER (WHERE price_z = 42) AS users_values_kept FROM r7.e;
+SELECT column_name FROM rar_encode('r7.e', ARRAY['price'], 'onehot', as_columns => true, tid_column => 'tid', item_column => 'item');
+ALTER TABLE r7.e DROP COLUMN "price=7";
+ALTER TABLE r7.e ADD COLUMN "price=7" smallint DEFAULT 7;
+SELECT split_part(show_error($$SELECT * FROM rar_encode('r7.e', ARRAY['price'], 'onehot', as_columns => true, tid_column => 'tid', item_column => 'item')$$), E'\n', 1) AS error;
+SELECT count(*) FILTER (WHERE "price=7" = 7) AS users_values_kept FROM r7.e;
+
+-- 6. Merged basket states count their baskets, also empty ones without an
+-- id (two bytes each as bytes): a role's own aggregate over crafted states
+-- stops at rar.memory_limit instead of growing without bound.
+SET ROLE rar_r7_evil;
+CREATE AGGREGATE r7evil.merge_states(rar.basket_state) (sfunc = rar.basket_state_combine,
+    stype = rar.basket_state, combinefunc = rar.basket_state_combine);
+CREATE TABLE r7evil.st (s rar.basket_state);
+-- 20,000 empty baskets without an id, 40 kB as text.
+INSERT INTO r7evil.st SELECT replace(encode('\x524152500200000000000000000000a09c01'::bytea
+    || decode(repeat('00', 40000), 'hex'), 'base64'), E'\n', '')::rar.basket_state;
+SET rar.memory_limit = '4MB';
+SELECT show_error($$SELECT length(r7evil.merge_states(s)::text) FROM r7evil.st, generate_series(1, 200)$$);
+SELECT length(r7evil.merge_states(s)::text) > 0 AS fits FROM r7evil.st, generate_series(1, 2);
+RESET rar.memory_limit;
+RESET ROLE;
+
+-- Tidy up.
+SELECT rar_unregister(n) FROM unnest(ARRAY['r7_query', 'r7_recent']) n;
+DROP SCHEMA r7 CASCADE;
+DROP SCHEMA r7evil CASCADE;
+DROP SERVER r7_each CASCADE;
+DROP SERVER r7_all CASCADE;
+DROP ROLE rar_r7_owner, rar_r7_reader, rar_r7_evil;
