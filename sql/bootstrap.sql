@@ -118,7 +118,9 @@ RETURN EXISTS (
        -- built-in functions. Safe are only the built-in functions that
        -- depend on their arguments alone (IMMUTABLE), and those that also
        -- read the clock or settings every role sets for itself (time zone,
-       -- date style, locale, text search configuration). Any other (a
+       -- date style, locale, text search configuration) and run no code of
+       -- a user's (not the JSON makers: they call a type's cast to json,
+       -- which may be a user's function). Any other (a
        -- function of a user's, one that asks who is reading, reads the
        -- session's state or the statistics of backends, or runs a query
        -- given as text, such as query_to_xml) counts as row-level security.
@@ -149,10 +151,7 @@ RETURN EXISTS (
                                                 'in_range', 'interval_pl_timestamptz', 'timestamptz_pl_interval',
                                                 'timestamptz_mi_interval', 'money', 'numeric', 'anytextcat', 'textanycat',
                                                 'concat', 'concat_ws', 'format', 'quote_literal', 'quote_nullable', 'length',
-                                                'array_to_string', 'array_to_json', 'row_to_json', 'to_json', 'to_jsonb',
-                                                'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg',
-                                                'json_build_array', 'json_build_object', 'jsonb_build_array', 'jsonb_build_object',
-                                                'json_populate_record', 'json_populate_recordset', 'json_to_record',
+                                                'array_to_string', 'json_populate_record', 'json_populate_recordset', 'json_to_record',
                                                 'json_to_recordset', 'jsonb_populate_record', 'jsonb_populate_recordset',
                                                 'jsonb_to_record', 'jsonb_to_recordset', 'jsonb_path_exists_tz',
                                                 'jsonb_path_match_tz', 'jsonb_path_query_tz', 'jsonb_path_query_array_tz',

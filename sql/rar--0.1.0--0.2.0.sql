@@ -272,6 +272,8 @@ RETURN EXISTS (
        
        
        
+       
+       
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                CROSS JOIN LATERAL (
@@ -299,10 +301,7 @@ RETURN EXISTS (
                                                 'in_range', 'interval_pl_timestamptz', 'timestamptz_pl_interval',
                                                 'timestamptz_mi_interval', 'money', 'numeric', 'anytextcat', 'textanycat',
                                                 'concat', 'concat_ws', 'format', 'quote_literal', 'quote_nullable', 'length',
-                                                'array_to_string', 'array_to_json', 'row_to_json', 'to_json', 'to_jsonb',
-                                                'json_agg', 'jsonb_agg', 'json_object_agg', 'jsonb_object_agg',
-                                                'json_build_array', 'json_build_object', 'jsonb_build_array', 'jsonb_build_object',
-                                                'json_populate_record', 'json_populate_recordset', 'json_to_record',
+                                                'array_to_string', 'json_populate_record', 'json_populate_recordset', 'json_to_record',
                                                 'json_to_recordset', 'jsonb_populate_record', 'jsonb_populate_recordset',
                                                 'jsonb_to_record', 'jsonb_to_recordset', 'jsonb_path_exists_tz',
                                                 'jsonb_path_match_tz', 'jsonb_path_query_tz', 'jsonb_path_query_array_tz',

@@ -84,9 +84,21 @@ struct Live(Partial);
 
 impl Drop for Live {
     fn drop(&mut self) {
-        LIVE_STATE_BYTES.fetch_sub(self.0.charged as i64, Ordering::Relaxed);
-        LIVE_STATES.fetch_sub(1, Ordering::Relaxed);
+        live_gone(&mut self.0);
     }
+}
+
+/// Counts a state as alive in the backend (every state made in an
+/// aggregate's memory context: `Live`, and `rar.basket_state`'s expanded
+/// objects); [`live_gone`] when its context drops it.
+pub(crate) fn live_born() {
+    LIVE_STATES.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A state dropped: its bytes and itself are no longer alive.
+pub(crate) fn live_gone(p: &mut Partial) {
+    LIVE_STATE_BYTES.fetch_sub(std::mem::take(&mut p.charged) as i64, Ordering::Relaxed);
+    LIVE_STATES.fetch_sub(1, Ordering::Relaxed);
 }
 
 /// A safety net at the end of each transaction: with no state alive, no
@@ -111,7 +123,7 @@ pub(crate) fn init() {
 /// context is reset or deleted.
 pub(crate) unsafe fn new_state_ptr(fcinfo: pg_sys::FunctionCallInfo, value: Partial) -> *mut Partial {
     let ptr = PgMemoryContexts::For(agg_context(fcinfo)).leak_and_drop_on_delete(Live(value));
-    LIVE_STATES.fetch_add(1, Ordering::Relaxed);
+    live_born();
     // `Live` is `repr(transparent)` over the Partial.
     let p = ptr.cast::<Partial>();
     check_live(&mut *p);
@@ -132,15 +144,6 @@ pub(crate) unsafe fn new_state(fcinfo: pg_sys::FunctionCallInfo, value: Partial)
 
 pub(crate) unsafe fn state_mut(state: &mut Internal) -> Option<&mut Partial> {
     state.get_mut::<Partial>()
-}
-
-/// Checks a state's own bytes against `rar.memory_limit` (a
-/// `rar.basket_state` value, which lives outside the aggregates' states).
-pub(crate) fn check_budget(p: &Partial) {
-    let limit = gucs::memory_limit_bytes();
-    if p.baskets.heap_bytes() as u64 > limit {
-        RarError::InputTooLarge { lines: p.baskets.n_lines(), limit_bytes: limit }.raise();
-    }
 }
 
 /// Checks an aggregate's state, and all the states alive in the backend

@@ -32,7 +32,9 @@ use pgrx::prelude::*;
 use pgrx::PgMemoryContexts;
 use rar_core::partial::Partial;
 
-use super::aggregate::{agg_context, check_budget, checked_bytes, read_state, transition_partial, MAX_FLAT};
+use super::aggregate::{
+    agg_context, check_live, checked_bytes, live_born, live_gone, read_state, take_state, transition_partial, MAX_FLAT,
+};
 use crate::error::{OrRaise, RarError};
 
 /// The expanded form: the header PostgreSQL knows, then the state.
@@ -43,11 +45,18 @@ struct Expanded {
 }
 
 /// The baskets, and their bytes between PostgreSQL asking for the flat
-/// size and flattening (made once, for both).
-#[derive(Default)]
+/// size and flattening (made once, for both). Counted among the states
+/// alive in the backend (see `aggregate::check_live`) from [`expand`] until
+/// its memory context drops it.
 struct State {
     partial: Partial,
     flat: Option<Vec<u8>>,
+}
+
+impl Drop for State {
+    fn drop(&mut self) {
+        live_gone(&mut self.partial);
+    }
 }
 
 static METHODS: pg_sys::ExpandedObjectMethods =
@@ -103,6 +112,8 @@ unsafe fn expand(parent: pg_sys::MemoryContext, p: Partial) -> pg_sys::Datum {
     pg_sys::EOH_init_header(&mut (*eo).hdr, &METHODS, ctx);
     // Dropped (its Rust memory freed) when the object's context goes.
     (*eo).state = PgMemoryContexts::For(ctx).leak_and_drop_on_delete(State { partial: p, flat: None });
+    live_born();
+    check_live(&mut (*(*eo).state).partial);
     pg_sys::Datum::from((*eo).hdr.eoh_rw_ptr.as_ptr())
 }
 
@@ -271,12 +282,12 @@ mod rar {
         // `b` is a value of the type.
         unsafe {
             let other = match read_write(b) {
-                Some(p) => std::mem::take(p),
+                Some(p) => take_state(p),
                 None => parse(b),
             };
             let (d, mine) = updatable(a, fcinfo);
             mine.merge(other).or_raise();
-            check_budget(mine);
+            check_live(mine);
             Some(Internal::from(Some(d)))
         }
     }
@@ -305,7 +316,7 @@ mod rar {
             Some(d) => match unsafe { expanded(d, true) } {
                 Some((s, rw)) if rw || unsafe { final_may_modify(fcinfo) } => {
                     s.flat = None;
-                    std::mem::take(&mut s.partial)
+                    take_state(&mut s.partial)
                 }
                 _ => unsafe { parse(d) },
             },

@@ -101,7 +101,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise();
         if rows > 0 {
-            check_no_cascade(t.src, "k.confdeltype IN ('c', 'n', 'd')", "false");
+            check_no_cascade(t.src, REMOVE_ACTION, "false", "rar_clean");
         }
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
@@ -141,7 +141,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise() / 2;
         if rows > 0 {
-            check_no_cascade(t.src, "k.confupdtype IN ('n', 'd')", "k.confupdtype = 'c'");
+            check_no_cascade(t.src, CHANGE_ACTION, CHANGE_FOLLOWS, "rar_clean");
         }
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
@@ -486,14 +486,25 @@ fn check_cleanable(src: &Source) {
     }
 }
 
-/// After a step removed or changed lines: raises (undoing the whole run,
+/// Keys that react to lines removed: they cascade, or set NULL or a default.
+const REMOVE_ACTION: &str = "k.confdeltype IN ('c', 'n', 'd')";
+/// Keys that react to lines changed: those that set NULL or a default on
+/// update; and, on a partition, those that react to a removal (a change of
+/// the partition key moves the line: a removal from the partition).
+const CHANGE_ACTION: &str = "k.confupdtype IN ('n', 'd') OR (k.confdeltype IN ('c', 'n', 'd') \
+     AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = k.confrelid))";
+/// Keys that carry a change on to their own table.
+const CHANGE_FOLLOWS: &str = "k.confupdtype = 'c'";
+
+/// After a step removed or changed lines (or rar_restore changed them
+/// back): raises (undoing the whole run,
 /// cascades included) when a foreign key of another table (on this table,
 /// its partitions, or a partitioned table it is a partition of) reacts to it by
 /// deleting or changing that table's rows (`action`: a condition on the
 /// key `k`), which rar_restore could not put back. Keys that carry the
 /// change on to their own table (`follow`: ON UPDATE CASCADE) are followed
 /// there: a key on that table may set NULL in a third.
-fn check_no_cascade(src: &Source, action: &str, follow: &str) {
+fn check_no_cascade(src: &Source, action: &str, follow: &str, who: &'static str) {
     // The table, its partitions and the tables it is a partition of; then,
     // through keys that `follow` the change (ON UPDATE CASCADE rewrites the
     // referencing rows), every table the change reaches, with theirs.
@@ -516,12 +527,19 @@ fn check_no_cascade(src: &Source, action: &str, follow: &str) {
     )
     .or_raise();
     if let Some(keys) = keys {
-        RarError::Unsupported {
-            message: "rar_clean would delete or change rows of tables whose foreign keys reference this one",
-            hint: "Their keys cascade (or set NULL or a default), which rar_restore could not undo: \
-                   make them NO ACTION or RESTRICT first, or clean a copy of the table. Nothing was changed.",
-        }
-        .raise_with_detail(format!("Referenced by {keys}."));
+        let (message, hint) = if who == "rar_restore" {
+            (
+                "rar_restore would delete or change rows of tables whose foreign keys reference this one",
+                "Their keys cascade (or set NULL or a default): make them NO ACTION or RESTRICT first. Nothing was restored.",
+            )
+        } else {
+            (
+                "rar_clean would delete or change rows of tables whose foreign keys reference this one",
+                "Their keys cascade (or set NULL or a default), which rar_restore could not undo: \
+                 make them NO ACTION or RESTRICT first, or clean a copy of the table. Nothing was changed.",
+            )
+        };
+        RarError::Unsupported { message, hint }.raise_with_detail(format!("Referenced by {keys}."));
     }
 }
 
@@ -1113,6 +1131,10 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
         }
         exec(&format!("DELETE FROM {q} WHERE rar_run = $1 AND rar_pair >= $2 AND rar_pair < $3"), &args)?;
         reverted += done;
+    }
+    // A key made since the run may react to the changes back.
+    if reverted > 0 {
+        check_no_cascade(src, CHANGE_ACTION, CHANGE_FOLLOWS, "rar_restore");
     }
     Ok((back, reverted))
 }

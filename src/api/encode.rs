@@ -182,11 +182,12 @@ pub fn encode(
                         &[],
                     )
                     .or_raise();
+                    mark(&src, &new_col, &col.name, method);
                 }
                 exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]).or_raise();
                 let mut params = params;
-                params["attnums"] = json!([attnum(&src, &new_col)]);
                 params["columns"] = json!([new_col]);
+                params["marked"] = json!(true);
                 (params, format!("column {new_col}"), detail)
             }
         };
@@ -211,58 +212,89 @@ fn items_view_display(src: &Source) -> String {
 }
 
 /// A column rar_encode is about to write must be new, or one an earlier
-/// rar_encode of `column` by `method` made (`rar.encodings`): never a
-/// column of the user's that happens to have its name.
+/// rar_encode of `column` by `method` made (`rar.encodings`, and the
+/// column's comment, which [`mark`] wrote): never a column of the user's
+/// that happens to have its name, nor one the user dropped and added again
+/// under it (its comment went with the first).
 fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &str) {
+    let refuse =
+        |relation: String, why: &'static str| RarError::ColumnExists { relation, column: target.to_string(), why };
     if src.column(target).is_none() {
+        // A new column of a table with inheritance children would merge
+        // with a child's own column of that name, whose values the UPDATE
+        // would then overwrite.
+        let child: Option<String> = one(
+            "WITH RECURSIVE kids(rel) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = $1 \
+                 UNION SELECT i.inhrelid FROM kids k JOIN pg_catalog.pg_inherits i ON i.inhparent = k.rel) \
+             SELECT k.rel::pg_catalog.regclass::pg_catalog.text FROM kids k \
+             JOIN pg_catalog.pg_attribute a ON a.attrelid = k.rel AND a.attname = $2 AND NOT a.attisdropped LIMIT 1",
+            &[src.oid.into(), target.to_string().into()],
+        )
+        .or_raise();
+        if let Some(child) = child {
+            refuse(child, "it is a column of the child table, which rar_encode would overwrite through its parent")
+                .raise();
+        }
         return;
     }
-    // A column rar made has rar's type (one dropped and added again by the
-    // user usually has not).
-    let same_type = one::<bool>(
-        "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) = $3 FROM pg_catalog.pg_attribute a \
-         WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped",
-        &[src.oid.into(), target.to_string().into(), of_type.to_string().into()],
-    )
-    .or_raise()
-    .unwrap_or(false);
+    // A column rar made has rar's type and rar's comment.
+    let (same_type, comment) = Spi::connect(|c| {
+        let t = c.select(
+            "SELECT pg_catalog.format_type(a.atttypid, a.atttypmod) = $3, pg_catalog.col_description(a.attrelid, a.attnum) \
+             FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped",
+            Some(1),
+            &[src.oid.into(), target.to_string().into(), of_type.to_string().into()],
+        )?;
+        if t.is_empty() {
+            return Ok((false, None));
+        }
+        let r = t.first();
+        Ok::<_, pgrx::spi::SpiError>((r.get::<bool>(1)?.unwrap_or(false), r.get::<String>(2)?))
+    })
+    .or_raise();
     let params = one::<JsonB>(
         "SELECT params FROM rar.encodings WHERE relation = $1 AND column_name = $2 AND method = $3",
         &[src.oid.into(), column.to_string().into(), method.to_string().into()],
     )
     .or_raise();
     // The columns an earlier run made (recorded since 0.2.0; a row of
-    // 0.1.0, without the list, is taken at its word), and where they were:
-    // a column dropped and added again under the name is another column.
-    let now_at = attnum(src, target);
+    // 0.1.0, without the list, is taken at its word), with the comment
+    // they were made with where the run marked them.
     let ours = same_type
         && params.is_some_and(|p| match p.0.get("columns").and_then(|c| c.as_array()) {
-            Some(made) => made.iter().enumerate().any(|(i, c)| {
-                c.as_str() == Some(target)
-                    && p.0
-                        .get("attnums")
-                        .and_then(|a| a.as_array())
-                        .is_none_or(|a| a.get(i).and_then(|n| n.as_i64()) == now_at.map(i64::from))
-            }),
+            Some(made) => {
+                made.iter().any(|c| c.as_str() == Some(target))
+                    && (p.0.get("marked") != Some(&json!(true))
+                        || comment.as_deref() == Some(marker(column, method).as_str()))
+            }
             None => true,
         });
     if !ours {
-        RarError::ColumnExists {
-            relation: src.display.clone(),
-            column: target.to_string(),
-            why: "rar.encodings does not record it as one an earlier rar_encode of this column made",
-        }
+        refuse(
+            src.display.clone(),
+            "rar.encodings does not record it as one an earlier rar_encode of this column made",
+        )
         .raise();
     }
 }
 
-/// The number of column `name` of the table, if it has one.
-fn attnum(src: &Source, name: &str) -> Option<i16> {
-    one::<i16>(
-        "SELECT a.attnum FROM pg_catalog.pg_attribute a WHERE a.attrelid = $1 AND a.attname = $2 AND NOT a.attisdropped",
-        &[src.oid.into(), name.to_string().into()],
+/// The comment on a column rar_encode made.
+fn marker(column: &str, method: &str) -> String {
+    format!("made by rar_encode ({method} of {column})")
+}
+
+/// Marks a column rar_encode just made as its own (see [`check_ours`]).
+fn mark(src: &Source, made: &str, column: &str, method: &str) {
+    exec(
+        &format!(
+            "COMMENT ON COLUMN {}.{} IS {}",
+            src.quoted,
+            quote_identifier(made),
+            pgrx::spi::quote_literal(marker(column, method))
+        ),
+        &[],
     )
-    .or_raise()
+    .or_raise();
 }
 
 /// One-hot: tokens always; 0/1 columns when asked.
@@ -273,7 +305,6 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
     let mut added = format!("tokens in {}", items_view_display(src));
     // The columns made, recorded in rar.encodings (see `check_ours`).
     let mut names: Vec<String> = Vec::new();
-    let mut attnums: Vec<Option<i16>> = Vec::new();
     if as_columns {
         if n_values > MAX_ONEHOT_COLUMNS {
             RarError::TooManyValues { column: name.to_string(), values: n_values, limit: MAX_ONEHOT_COLUMNS }.raise();
@@ -303,6 +334,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
             if src.column(&col).is_none() {
                 exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
                     .or_raise();
+                mark(src, &col, name, "onehot");
             }
             exec(
                 &format!(
@@ -313,12 +345,11 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
                 &[v.clone().into()],
             )
             .or_raise();
-            attnums.push(attnum(src, &col));
             names.push(col);
         }
         added = format!("{added}; columns {}", names.join(", "));
     }
-    (json!({"values": n_values, "columns": names, "attnums": attnums}), added, format!("{n_values} distinct values"))
+    (json!({"values": n_values, "columns": names, "marked": true}), added, format!("{n_values} distinct values"))
 }
 
 /// (Re)creates `<table>_rar_items`: the table's items plus the tokens of
