@@ -10,8 +10,10 @@ use super::NONE;
 use crate::baskets::Baskets;
 use crate::error::MineError;
 
-/// Baskets below which counting stays on one thread.
-pub(super) const PARALLEL_MIN_BASKETS: usize = 50_000;
+/// Baskets below which counting stays on one thread (each counting thread
+/// fills a pair matrix of its own; on a few thousand baskets starting the
+/// threads costs more than it saves).
+pub(super) const PARALLEL_MIN_BASKETS: usize = 8_192;
 
 /// Tid-lists and pair counts of the baskets in `range` (internal item
 /// numbers; `pairs` empty when the matrix is not used).
