@@ -81,7 +81,10 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 -- Whether a relation, or one a view of it reads (through views, down to
 -- tables; a materialized view is data of its own: the walk stops there),
 -- has row-level security.
-CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+-- Whether the relation may show each role other rows; row-level security
+-- below it counts only `with_rls` (a role with BYPASSRLS skips policies,
+-- not a view's own conditions).
+CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
     -- The relation, the relations its views read (through any depth of
@@ -105,7 +108,7 @@ RETURN EXISTS (
     SELECT 1 FROM below b
     -- Row-level security (of a table read directly: a partition's own
     -- policies do not apply when its parent is read).
-    WHERE (b.rls AND NOT b.inherited)
+    WHERE (with_rls AND b.rls AND NOT b.inherited)
        -- A foreign table whose server maps roles to remote users one by one:
        -- each role may see other remote rows.
        OR (b.relkind = 'f' AND EXISTS (
@@ -182,6 +185,11 @@ RETURN EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+COMMENT ON FUNCTION rar.reads_by_reader(regclass, boolean) IS 'Whether the relation may show each role other rows, counting row-level security below it or not: see rar.row_security_below';
+
+CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN rar.reads_by_reader(rel, true);
 COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a relation a view of it reads (through views, partitions and inheritance), may show each role other rows: row-level security, a foreign table with per-role user mappings, a security barrier or security invoker view, or a view that calls a function other than the built-ins that depend on their arguments, the clock and each session''s own formatting settings';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
@@ -190,7 +198,10 @@ RETURN coalesce((
     SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
             AND (NOT rar.row_security_below(c.oid)
-                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
+                 -- BYPASSRLS skips policies, not a view's own conditions.
+                 OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolbypassrls)
+                     AND NOT rar.reads_by_reader(c.oid, false))))
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 

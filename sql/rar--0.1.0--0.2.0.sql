@@ -231,7 +231,7 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = rel), false)
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
 
-CREATE OR REPLACE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+CREATE OR REPLACE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
     
@@ -255,7 +255,7 @@ RETURN EXISTS (
     SELECT 1 FROM below b
     
     
-    WHERE (b.rls AND NOT b.inherited)
+    WHERE (with_rls AND b.rls AND NOT b.inherited)
        
        
        OR (b.relkind = 'f' AND EXISTS (
@@ -333,13 +333,20 @@ RETURN EXISTS (
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
 
+CREATE OR REPLACE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+RETURN rar.reads_by_reader(rel, true);
+
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
     SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
             AND (NOT rar.row_security_below(c.oid)
-                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND (r.rolbypassrls OR r.rolsuper))))
+                 OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
+                 
+                 OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolbypassrls)
+                     AND NOT rar.reads_by_reader(c.oid, false))))
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 
 CREATE OR REPLACE FUNCTION rar.orphan_of(rel regclass, creator name) RETURNS boolean
@@ -1800,6 +1807,7 @@ COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures 
 COMMENT ON TABLE rar.splits IS 'The split recorded by rar_split for each table, used by later functions';
 COMMENT ON TABLE rar.encodings IS 'How rar_encode encoded each column: one-hot tokens, z-score, min-max or quantile bands';
 COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns the table (or is a member of its owning role): who may write its rar catalog rows';
+COMMENT ON FUNCTION rar.reads_by_reader(regclass, boolean) IS 'Whether the relation may show each role other rows, counting row-level security below it or not: see rar.row_security_below';
 COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a relation a view of it reads (through views, partitions and inheritance), may show each role other rows: row-level security, a foreign table with per-role user mappings, a security barrier or security invoker view, or a view that calls a function other than the built-ins that depend on their arguments, the clock and each session''s own formatting settings';
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 COMMENT ON FUNCTION rar.orphan_of(regclass, name) IS 'Whether the row is about a dropped table and was made by the current role';

@@ -57,10 +57,14 @@ struct Target<'a> {
     /// The basket id as text ([`Source::text_of`]).
     tid_text: String,
     item: String,
+    /// The item column's name (unquoted).
+    item_name: String,
     /// The item as text ([`Source::text_of`]).
     item_text: String,
     item_is_text: bool,
     quantity: Option<String>,
+    /// The quantity column's name (unquoted).
+    quantity_name: Option<String>,
     price: Option<String>,
 }
 
@@ -101,7 +105,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise();
         if rows > 0 {
-            check_no_cascade(t.src, REMOVE_ACTION, "false", "rar_clean");
+            check_no_cascade(t.src, REMOVE_ACTION, "false", None, "rar_clean");
         }
         self.steps.push(Step { step, action: "removed", rows, detail });
     }
@@ -109,7 +113,15 @@ impl Run<'_> {
     /// Applies `set` to the rows matching `cond` (both see the table as
     /// `rar_t`), keeping each row's version before and after in the
     /// quarantine under one pair number.
-    fn change(&mut self, step: &'static str, set: &str, cond: &str, args: Vec<DatumWithOid<'static>>, detail: String) {
+    fn change(
+        &mut self,
+        step: &'static str,
+        changed: &str,
+        set: &str,
+        cond: &str,
+        args: Vec<DatumWithOid<'static>>,
+        detail: String,
+    ) {
         self.change_steps += 1;
         let t = &self.t;
         let n = args.len();
@@ -141,7 +153,7 @@ impl Run<'_> {
         report_activity(&format!("rar_clean: run {} on {}, {step}", self.run, t.src.display));
         let rows = exec_count(&sql, &all).or_raise() / 2;
         if rows > 0 {
-            check_no_cascade(t.src, CHANGE_ACTION, CHANGE_FOLLOWS, "rar_clean");
+            check_no_cascade(t.src, CHANGE_ACTION, CHANGE_FOLLOWS, Some(&[changed]), "rar_clean");
         }
         self.steps.push(Step { step, action: "changed", rows, detail });
     }
@@ -271,9 +283,11 @@ pub fn clean(
         tid: quote_identifier(&tid),
         tid_text: src.text_of(&tid),
         item: quote_identifier(&item),
+        item_name: item.clone(),
         item_text: src.text_of(&item),
         item_is_text,
         quantity: quantity.as_deref().map(quote_identifier),
+        quantity_name: quantity.clone(),
         price: price.as_deref().map(quote_identifier),
     };
     let mut r = Run { t, run: 0, steps: Vec::new(), change_steps: 0 };
@@ -411,7 +425,15 @@ fn normalize_items(r: &mut Run, o: &Options, ext: &str) {
             _ => "",
         }
     );
-    r.change("item_normalized", &set, &cond, vec![o.case_fold.to_string().into(), o.fix_mojibake.into()], detail);
+    let item = r.t.item_name.clone();
+    r.change(
+        "item_normalized",
+        &item,
+        &set,
+        &cond,
+        vec![o.case_fold.to_string().into(), o.fix_mojibake.into()],
+        detail,
+    );
 }
 
 /// Records the run in `rar.clean_log`.
@@ -488,32 +510,54 @@ fn check_cleanable(src: &Source) {
 
 /// Keys that react to lines removed: they cascade, or set NULL or a default.
 const REMOVE_ACTION: &str = "k.confdeltype IN ('c', 'n', 'd')";
-/// Keys that react to lines changed: those that set NULL or a default on
-/// update; and, on a partition, those that react to a removal (a change of
-/// the partition key moves the line: a removal from the partition).
-const CHANGE_ACTION: &str = "k.confupdtype IN ('n', 'd') OR (k.confdeltype IN ('c', 'n', 'd') \
-     AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = k.confrelid))";
-/// Keys that carry a change on to their own table.
-const CHANGE_FOLLOWS: &str = "k.confupdtype = 'c'";
+/// Keys that react to lines changed (see [`check_no_cascade`] for `own`,
+/// `touched` and `moves`): on the table, those on the columns changed
+/// that set NULL or a default on update; and, on a partition, those that
+/// react to a removal, where a change of the partition key may move a line
+/// (a removal from its partition). Further down, any such key.
+const CHANGE_ACTION: &str = "(k.confupdtype IN ('n', 'd') \
+     AND (k.confrelid NOT IN (SELECT rel FROM own) OR k.oid IN (SELECT fk FROM touched))) \
+     OR (k.confdeltype IN ('c', 'n', 'd') AND (SELECT moves FROM moves) \
+         AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = k.confrelid))";
+/// Keys that carry a change on to their own table: ON UPDATE CASCADE, on
+/// the table's columns changed.
+const CHANGE_FOLLOWS: &str = "k.confupdtype = 'c' \
+     AND (k.confrelid NOT IN (SELECT rel FROM own) OR k.oid IN (SELECT fk FROM touched))";
 
 /// After a step removed or changed lines (or rar_restore changed them
-/// back): raises (undoing the whole run,
-/// cascades included) when a foreign key of another table (on this table,
-/// its partitions, or a partitioned table it is a partition of) reacts to it by
-/// deleting or changing that table's rows (`action`: a condition on the
-/// key `k`), which rar_restore could not put back. Keys that carry the
-/// change on to their own table (`follow`: ON UPDATE CASCADE) are followed
-/// there: a key on that table may set NULL in a third.
-fn check_no_cascade(src: &Source, action: &str, follow: &str, who: &'static str) {
-    // The table, its partitions and the tables it is a partition of; then,
-    // through keys that `follow` the change (ON UPDATE CASCADE rewrites the
-    // referencing rows), every table the change reaches, with theirs.
+/// back): raises (undoing the whole run, cascades included) when a foreign
+/// key of another table reacts to it by deleting or changing that table's
+/// rows (`action`: a condition on the key `k`), which rar_restore could not
+/// put back. `own`: the table, its partitions and the tables it is a
+/// partition of; `changed`: the columns changed (`None`: any); `touched`:
+/// the keys on `own` whose referenced columns were changed; `moves`:
+/// whether a changed column is in a partition key of the table's tree (a
+/// line may change partition). Keys that carry the change on to their own
+/// table (`follow`: ON UPDATE CASCADE) are followed there, where a key may
+/// set NULL in a third table.
+fn check_no_cascade(src: &Source, action: &str, follow: &str, changed: Option<&[&str]>, who: &'static str) {
+    let changed: Option<Vec<String>> = changed.map(|c| c.iter().map(|s| s.to_string()).collect());
     let keys: Option<String> = one(
         &format!(
-            "WITH RECURSIVE reached(rel) AS ( \
+            "WITH RECURSIVE own(rel) AS ( \
                  SELECT $1::pg_catalog.regclass \
                  UNION SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t \
-                 UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a \
+                 UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a), \
+             touched(fk) AS ( \
+                 SELECT k.oid FROM pg_catalog.pg_constraint k \
+                 WHERE k.contype = 'f' AND k.confrelid IN (SELECT rel FROM own) \
+                   AND ($2::pg_catalog.text[] IS NULL OR EXISTS ( \
+                       SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.confrelid \
+                       AND a.attnum = ANY (k.confkey) AND a.attname = ANY ($2::pg_catalog.text[])))), \
+             moves(moves) AS ( \
+                 SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p, \
+                                pg_catalog.unnest(p.partattrs::pg_catalog.int2[]) pa \
+                                WHERE p.partrelid IN (SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t) \
+                                  AND (pa = 0 OR $2::pg_catalog.text[] IS NULL OR EXISTS ( \
+                                      SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = p.partrelid \
+                                      AND a.attnum = pa AND a.attname = ANY ($2::pg_catalog.text[]))))), \
+             reached(rel) AS ( \
+                 SELECT rel FROM own \
                  UNION SELECT n.rel FROM reached r CROSS JOIN LATERAL ( \
                      SELECT k.conrelid AS rel FROM pg_catalog.pg_constraint k \
                      WHERE k.contype = 'f' AND k.confrelid = r.rel AND ({follow}) \
@@ -523,7 +567,7 @@ fn check_no_cascade(src: &Source, action: &str, follow: &str, who: &'static str)
              ORDER BY k.conrelid, k.conname) FROM pg_catalog.pg_constraint k \
              WHERE k.contype = 'f' AND k.conparentid = 0 AND ({action}) AND k.confrelid IN (SELECT rel FROM reached)"
         ),
-        &[src.oid.into()],
+        &[src.oid.into(), changed.into()],
     )
     .or_raise();
     if let Some(keys) = keys {
@@ -730,14 +774,14 @@ fn merge_duplicate_lines(r: &mut Run) {
     // the number of duplicates).
     exec("CREATE INDEX ON pg_temp.rar_duplicates (line, part)", &[]).or_raise();
     exec("ANALYZE pg_temp.rar_duplicates", &[]).or_raise();
-    if let Some(q) = r.t.quantity.clone() {
+    if let (Some(q), Some(q_name)) = (r.t.quantity.clone(), r.t.quantity_name.clone()) {
         check_merged_quantities(r, &q);
         let cond = "(rar_t.tableoid, rar_t.ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn = 1)";
         let set = format!(
             "{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.part = rar_t.tableoid AND d.line = rar_t.ctid)"
         );
         let detail = "quantity of the kept line set to the sum of the basket's lines of the item".to_string();
-        r.change("duplicate_item", &set, cond, vec![], detail);
+        r.change("duplicate_item", &q_name, &set, cond, vec![], detail);
     }
     let cond = "(tableoid, ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
     r.remove("duplicate_item", &cond, vec![], "item already in the basket: one line kept".into());
@@ -1134,7 +1178,7 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
     }
     // A key made since the run may react to the changes back.
     if reverted > 0 {
-        check_no_cascade(src, CHANGE_ACTION, CHANGE_FOLLOWS, "rar_restore");
+        check_no_cascade(src, CHANGE_ACTION, CHANGE_FOLLOWS, None, "rar_restore");
     }
     Ok((back, reverted))
 }

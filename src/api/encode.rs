@@ -219,22 +219,22 @@ fn items_view_display(src: &Source) -> String {
 fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &str) {
     let refuse =
         |relation: String, why: &'static str| RarError::ColumnExists { relation, column: target.to_string(), why };
+    // A column of an inheritance child (or an attached partition) of its
+    // own, not one the parent's gave it: a new column of the parent would
+    // merge with it, and the parent's UPDATE would overwrite it.
+    let child: Option<String> = one(
+        "WITH RECURSIVE kids(rel) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = $1 \
+             UNION SELECT i.inhrelid FROM kids k JOIN pg_catalog.pg_inherits i ON i.inhparent = k.rel) \
+         SELECT k.rel::pg_catalog.regclass::pg_catalog.text FROM kids k \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = k.rel AND a.attname = $2 AND NOT a.attisdropped AND a.attislocal \
+         LIMIT 1",
+        &[src.oid.into(), target.to_string().into()],
+    )
+    .or_raise();
+    if let Some(child) = child {
+        refuse(child, "it is a column of the child table, which rar_encode would overwrite through its parent").raise();
+    }
     if src.column(target).is_none() {
-        // A new column of a table with inheritance children would merge
-        // with a child's own column of that name, whose values the UPDATE
-        // would then overwrite.
-        let child: Option<String> = one(
-            "WITH RECURSIVE kids(rel) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = $1 \
-                 UNION SELECT i.inhrelid FROM kids k JOIN pg_catalog.pg_inherits i ON i.inhparent = k.rel) \
-             SELECT k.rel::pg_catalog.regclass::pg_catalog.text FROM kids k \
-             JOIN pg_catalog.pg_attribute a ON a.attrelid = k.rel AND a.attname = $2 AND NOT a.attisdropped LIMIT 1",
-            &[src.oid.into(), target.to_string().into()],
-        )
-        .or_raise();
-        if let Some(child) = child {
-            refuse(child, "it is a column of the child table, which rar_encode would overwrite through its parent")
-                .raise();
-        }
         return;
     }
     // A column rar made has rar's type and rar's comment.
