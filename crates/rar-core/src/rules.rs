@@ -317,7 +317,7 @@ pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut())
         memory_limit: params.memory_limit,
         threads: params.threads.max(1),
     };
-    let (vocab_rank, by_rank) = name_ranks(&baskets);
+    let (vocab_rank, by_rank) = name_ranks(&baskets, itemset_min_count);
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
     let total = AtomicU64::new(0);
     let n = baskets.len() as u32;
@@ -438,7 +438,7 @@ pub fn rules_from_counts(
     }
     let tree = ItemsetTree::from_sorted(n, frequent, &closed);
     let baskets = Baskets::named(names);
-    let (vocab_rank, by_rank) = name_ranks(&baskets);
+    let (vocab_rank, by_rank) = name_ranks(&baskets, 0);
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
     let total = AtomicU64::new(0);
     let mut collector = Collector::new(params, &vocab_rank, packed, min_support_count, n, &total);
@@ -469,11 +469,24 @@ pub fn rules_from_counts(
     Ok(set)
 }
 
-/// Each item's rank in name order, and the items by rank.
-fn name_ranks(baskets: &Baskets) -> (Vec<u32>, Vec<u32>) {
-    let mut by_rank: Vec<u32> = (0..baskets.n_items() as u32).collect();
+/// Each item's rank in name order (`u32::MAX` for an item below
+/// `min_count`), and the items by rank.
+fn name_ranks(baskets: &Baskets, min_count: u32) -> (Vec<u32>, Vec<u32>) {
+    // Only items held by `min_count` baskets can be in a rule: only they
+    // are ranked (a large catalog's tail is most of its names).
+    let mut by_rank: Vec<u32> = if min_count > 1 {
+        let mut counts = vec![0u32; baskets.n_items()];
+        for b in baskets.iter() {
+            for &i in b {
+                counts[i as usize] += 1;
+            }
+        }
+        (0..baskets.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect()
+    } else {
+        (0..baskets.n_items() as u32).collect()
+    };
     by_rank.sort_unstable_by(|&a, &b| baskets.item_name(a).cmp(baskets.item_name(b)));
-    let mut vocab_rank = vec![0u32; baskets.n_items()];
+    let mut vocab_rank = vec![u32::MAX; baskets.n_items()];
     for (rank, &v) in by_rank.iter().enumerate() {
         vocab_rank[v as usize] = rank as u32;
     }
@@ -658,7 +671,8 @@ impl RuleSet {
         self.baskets.item_name(self.by_rank[rank as usize])
     }
 
-    /// Number of names (items of the vocabulary), the bound of ranks.
+    /// Number of ranked names (the items frequent enough to be in a rule),
+    /// the bound of ranks.
     pub fn n_names(&self) -> usize {
         self.by_rank.len()
     }
