@@ -236,10 +236,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
     
     
-    WITH RECURSIVE below(oid, relkind, rls, inherited) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity, false FROM pg_catalog.pg_class c WHERE c.oid = rel
+    WITH RECURSIVE below(oid, relkind, rls, inherited, depth) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, false, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited
+        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited, b.depth + 1
         FROM below b
         CROSS JOIN LATERAL (
             SELECT d.refobjid AS child, false AS inherited
@@ -251,11 +251,19 @@ RETURN EXISTS (
             SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
         ) k
         JOIN pg_catalog.pg_class c ON c.oid = k.child
+        WHERE b.depth < 32
     )
     SELECT 1 FROM below b
     
     
     WHERE (with_rls AND b.rls AND NOT b.inherited)
+       
+       
+       
+       OR b.depth >= 32
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) > 262144))
        
        
        OR (b.relkind = 'f' AND EXISTS (
@@ -291,7 +299,7 @@ RETURN EXISTS (
                    JOIN pg_catalog.pg_operator o ON o.oid = x::pg_catalog.oid
                ) u
                JOIN pg_catalog.pg_proc f ON f.oid = u.fn
-               WHERE w.ev_class = b.oid
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
                  AND NOT (f.pronamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
                           AND (f.provolatile = 'i'
                                OR f.proname IN ('now', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp',
@@ -318,13 +326,14 @@ RETURN EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w,
                     pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':relid ([0-9]+)', 'g') m
                JOIN pg_catalog.pg_class c ON c.oid = m[1]::pg_catalog.oid
-               WHERE w.ev_class = b.oid AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
+                 AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
                  AND c.relname IN ('pg_settings', 'pg_stat_activity', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
                                    'pg_shadow', 'pg_group', 'pg_locks')))
        
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
-               WHERE w.ev_class = b.oid
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
                  AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
        
        

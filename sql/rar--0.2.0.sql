@@ -100,10 +100,10 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
     -- The relation, the relations its views read (through any depth of
     -- views), and the partitions and inheritance children of each.
-    WITH RECURSIVE below(oid, relkind, rls, inherited) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity, false FROM pg_catalog.pg_class c WHERE c.oid = rel
+    WITH RECURSIVE below(oid, relkind, rls, inherited, depth) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, false, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited
+        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited, b.depth + 1
         FROM below b
         CROSS JOIN LATERAL (
             SELECT d.refobjid AS child, false AS inherited
@@ -115,11 +115,19 @@ RETURN EXISTS (
             SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
         ) k
         JOIN pg_catalog.pg_class c ON c.oid = k.child
+        WHERE b.depth < 32
     )
     SELECT 1 FROM below b
     -- Row-level security (of a table read directly: a partition's own
     -- policies do not apply when its parent is read).
     WHERE (with_rls AND b.rls AND NOT b.inherited)
+       -- Past what is read here, cheaply, for every reader (the policies
+       -- call this on every row): views over 32 levels deep, or whose
+       -- stored query is over 256 kB of text, count as filtering.
+       OR b.depth >= 32
+       OR (b.relkind = 'v' AND EXISTS (
+               SELECT 1 FROM pg_catalog.pg_rewrite w
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) > 262144))
        -- A foreign table whose server maps roles to remote users one by one:
        -- each role may see other remote rows.
        OR (b.relkind = 'f' AND EXISTS (
@@ -155,7 +163,7 @@ RETURN EXISTS (
                    JOIN pg_catalog.pg_operator o ON o.oid = x::pg_catalog.oid
                ) u
                JOIN pg_catalog.pg_proc f ON f.oid = u.fn
-               WHERE w.ev_class = b.oid
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
                  AND NOT (f.pronamespace IN ('pg_catalog'::pg_catalog.regnamespace, 'information_schema'::pg_catalog.regnamespace)
                           AND (f.provolatile = 'i'
                                OR f.proname IN ('now', 'transaction_timestamp', 'statement_timestamp', 'clock_timestamp',
@@ -182,13 +190,14 @@ RETURN EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w,
                     pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':relid ([0-9]+)', 'g') m
                JOIN pg_catalog.pg_class c ON c.oid = m[1]::pg_catalog.oid
-               WHERE w.ev_class = b.oid AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
+                 AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
                  AND c.relname IN ('pg_settings', 'pg_stat_activity', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
                                    'pg_shadow', 'pg_group', 'pg_locks')))
        -- CURRENT_USER, SESSION_USER, CURRENT_ROLE, USER, CURRENT_SCHEMA.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
-               WHERE w.ev_class = b.oid
+               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
                  AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
        -- A security barrier view (a view made to hide rows), and a security
        -- invoker view (whose tables each reader's own rights decide).

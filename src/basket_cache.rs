@@ -84,12 +84,50 @@ pub fn init() {
 }
 
 /// Drops the entries of a relation whose cache entry PostgreSQL invalidated
-/// (every entry for `InvalidOid`: the invalidation queue overflowed).
+/// (every entry for `InvalidOid`: the invalidation queue overflowed), and
+/// notes that this transaction saw it (see [`invalidated_here`]).
 #[pg_guard]
 unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     let all = relid == pg_sys::InvalidOid;
     let relid = relid.to_u32();
     cache().forget(|k| all || k.relid == relid);
+    let lxid = local_xid();
+    let mut seen = INVALIDATED.lock().unwrap_or_else(|p| p.into_inner());
+    if seen.len() > 1024 {
+        seen.retain(|_, &mut x| x == lxid);
+    }
+    seen.insert(if all { u32::MAX } else { relid }, lxid);
+}
+
+/// The backend's local transaction id (0 outside a backend's transactions).
+fn local_xid() -> u32 {
+    // SAFETY: MyProc is this backend's own entry, or null in processes
+    // without one.
+    unsafe {
+        let proc = pg_sys::MyProc;
+        if proc.is_null() {
+            0
+        } else {
+            (*proc).lxid
+        }
+    }
+}
+
+/// Relations (`u32::MAX`: all) whose relation cache entry was invalidated,
+/// with the local transaction that saw it.
+static INVALIDATED: Lazy<Mutex<std::collections::HashMap<u32, u32>>> = Lazy::new(Default::default);
+
+/// Whether this transaction saw an invalidation of `relid`: a change of
+/// its definition committed after this transaction (REPEATABLE READ) or
+/// this statement (READ COMMITTED, waiting for the table's lock) took its
+/// snapshot. The stamp, read under that snapshot, may then predate it, and
+/// a change that fired no trigger of the table (rows changed through a
+/// parent it inherited from for a moment) may be in between: the baskets are
+/// not kept.
+fn invalidated_here(relid: u32) -> bool {
+    let lxid = local_xid();
+    let seen = INVALIDATED.lock().unwrap_or_else(|p| p.into_inner());
+    [relid, u32::MAX].iter().any(|r| seen.get(r) == Some(&lxid))
 }
 
 /// The stamp of `src` for the columns `columns`, read under the current
@@ -226,7 +264,20 @@ pub fn keep(
 ) -> Result<(), RarError> {
     let bytes = baskets.total_bytes();
     let budget = budget();
-    if bytes > budget || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp) {
+    if bytes > budget
+        || invalidated_here(src.oid.to_u32())
+        || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp)
+    {
+        return Ok(());
+    }
+    // The read named the table; the name must still be the table's (a
+    // schema renamed meanwhile makes it another's, and sends no
+    // invalidation of either table).
+    let same = crate::spi::one::<bool>(
+        "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
+        &[src.quoted.clone().into(), src.oid.into()],
+    )?;
+    if same != Some(true) {
         return Ok(());
     }
     let kept = Kept { baskets: baskets.clone(), null_lines: stats.null_lines, needed };

@@ -514,10 +514,12 @@ const REMOVE_ACTION: &str = "k.confdeltype IN ('c', 'n', 'd')";
 /// `touched` and `moves`): on the table, those on the columns changed
 /// that set NULL or a default on update; and, on a partition, those that
 /// react to a removal, where a change of the partition key may move a line
-/// (a removal from its partition). Further down, any such key.
+/// (a removal from its partition). Further down (tables the change
+/// cascades to), any such key: their lines may move too.
 const CHANGE_ACTION: &str = "(k.confupdtype IN ('n', 'd') \
      AND (k.confrelid NOT IN (SELECT rel FROM own) OR k.oid IN (SELECT fk FROM touched))) \
-     OR (k.confdeltype IN ('c', 'n', 'd') AND (SELECT moves FROM moves) \
+     OR (k.confdeltype IN ('c', 'n', 'd') \
+         AND (k.confrelid NOT IN (SELECT rel FROM own) OR (SELECT moves FROM moves)) \
          AND EXISTS (SELECT 1 FROM pg_catalog.pg_inherits i WHERE i.inhrelid = k.confrelid))";
 /// Keys that carry a change on to their own table: ON UPDATE CASCADE, on
 /// the table's columns changed.
@@ -530,7 +532,9 @@ const CHANGE_FOLLOWS: &str = "k.confupdtype = 'c' \
 /// rows (`action`: a condition on the key `k`), which rar_restore could not
 /// put back. `own`: the table, its partitions and the tables it is a
 /// partition of; `changed`: the columns changed (`None`: any); `touched`:
-/// the keys on `own` whose referenced columns were changed; `moves`:
+/// the keys on `own` whose referenced columns were changed (a generated
+/// column may be computed from them; a key of the table on itself that
+/// cascades may change any of its columns: then every key); `moves`:
 /// whether a changed column is in a partition key of the table's tree (a
 /// line may change partition). Keys that carry the change on to their own
 /// table (`follow`: ON UPDATE CASCADE) are followed there, where a key may
@@ -543,12 +547,17 @@ fn check_no_cascade(src: &Source, action: &str, follow: &str, changed: Option<&[
                  SELECT $1::pg_catalog.regclass \
                  UNION SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t \
                  UNION SELECT a.relid FROM pg_catalog.pg_partition_ancestors($1) a), \
+             selfc(cascades) AS ( \
+                 SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_constraint k WHERE k.contype = 'f' \
+                                AND k.confupdtype = 'c' AND k.conrelid IN (SELECT rel FROM own) \
+                                AND k.confrelid IN (SELECT rel FROM own))), \
              touched(fk) AS ( \
                  SELECT k.oid FROM pg_catalog.pg_constraint k \
                  WHERE k.contype = 'f' AND k.confrelid IN (SELECT rel FROM own) \
-                   AND ($2::pg_catalog.text[] IS NULL OR EXISTS ( \
+                   AND ($2::pg_catalog.text[] IS NULL OR (SELECT cascades FROM selfc) OR EXISTS ( \
                        SELECT 1 FROM pg_catalog.pg_attribute a WHERE a.attrelid = k.confrelid \
-                       AND a.attnum = ANY (k.confkey) AND a.attname = ANY ($2::pg_catalog.text[])))), \
+                       AND a.attnum = ANY (k.confkey) \
+                       AND (a.attname = ANY ($2::pg_catalog.text[]) OR a.attgenerated <> '')))), \
              moves(moves) AS ( \
                  SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_partitioned_table p, \
                                 pg_catalog.unnest(p.partattrs::pg_catalog.int2[]) pa \

@@ -219,14 +219,20 @@ fn items_view_display(src: &Source) -> String {
 fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &str) {
     let refuse =
         |relation: String, why: &'static str| RarError::ColumnExists { relation, column: target.to_string(), why };
-    // A column of an inheritance child (or an attached partition) of its
-    // own, not one the parent's gave it: a new column of the parent would
-    // merge with it, and the parent's UPDATE would overwrite it.
+    // A column of an inheritance child of its own, or one it has from
+    // another parent, not one this table gave it: a new column of the
+    // parent would merge with it, and the parent's UPDATE would overwrite
+    // it. (A partition's rows are the partitioned table's: its column is
+    // recomputed with theirs.)
     let child: Option<String> = one(
         "WITH RECURSIVE kids(rel) AS (SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent = $1 \
              UNION SELECT i.inhrelid FROM kids k JOIN pg_catalog.pg_inherits i ON i.inhparent = k.rel) \
          SELECT k.rel::pg_catalog.regclass::pg_catalog.text FROM kids k \
-         JOIN pg_catalog.pg_attribute a ON a.attrelid = k.rel AND a.attname = $2 AND NOT a.attisdropped AND a.attislocal \
+         JOIN pg_catalog.pg_attribute a ON a.attrelid = k.rel AND a.attname = $2 AND NOT a.attisdropped \
+         WHERE a.attislocal OR EXISTS ( \
+             SELECT 1 FROM pg_catalog.pg_inherits i \
+             JOIN pg_catalog.pg_attribute pa ON pa.attrelid = i.inhparent AND pa.attname = $2 AND NOT pa.attisdropped \
+             WHERE i.inhrelid = k.rel AND i.inhparent <> $1 AND i.inhparent NOT IN (SELECT rel FROM kids)) \
          LIMIT 1",
         &[src.oid.into(), target.to_string().into()],
     )

@@ -604,3 +604,57 @@ def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
         # The next call keeps them.
         rows(a, "bc_race")
         assert a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0] == 1
+
+
+def test_a_change_through_a_parent_for_a_moment_is_never_served(db):
+    """A table made a child for one transaction and changed through its
+    parent fires no trigger of its own, and leaves no trace in its stamp.
+    A reader whose snapshot predates that transaction (REPEATABLE READ)
+    sees its relation cache entry invalidated: what it reads is not kept."""
+    with db() as a, db() as b:
+        make(a, "bc_child")
+        b.execute("DROP TABLE IF EXISTS bc_parent")
+        b.execute("CREATE TABLE bc_parent (basket int, item text)")
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        a.execute("SELECT 1")
+        b.execute("BEGIN")
+        b.execute("ALTER TABLE bc_child INHERIT bc_parent")
+        b.execute("UPDATE bc_parent SET item = 'zz' WHERE basket % 2 = 0")
+        b.execute("ALTER TABLE bc_child NO INHERIT bc_parent")
+        b.execute("COMMIT")
+        rows(a, "bc_child")
+        a.execute("COMMIT")
+        assert rows(a, "bc_child") == truth("bc_child")
+
+
+def test_a_name_that_moved_to_another_table_is_not_kept_for_the_first(db):
+    """The read names the table: when a schema rename makes the name
+    another table's while the call waits for its lock, that table's baskets
+    are not kept under the first table."""
+    import time
+    with db() as a, db() as w, db() as watch:
+        for s in ("bc_s1", "bc_s2", "bc_s1_old"):
+            a.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
+        a.execute("CREATE SCHEMA bc_s1")
+        a.execute("CREATE SCHEMA bc_s2")
+        make(a, "bc_s1.tab", seed=1)
+        make(a, "bc_s2.tab", seed=7)
+        pid = a.info.backend_pid
+        w.execute("BEGIN")
+        w.execute("LOCK TABLE bc_s1.tab IN ACCESS EXCLUSIVE MODE")
+        got = {}
+        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_s1.tab")))
+        reader.start()
+        for _ in range(200):
+            waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
+            if waiting == "Lock":
+                break
+            time.sleep(0.05)
+        assert waiting == "Lock"
+        w.execute("ALTER SCHEMA bc_s1 RENAME TO bc_s1_old")
+        w.execute("ALTER SCHEMA bc_s2 RENAME TO bc_s1")
+        w.execute("COMMIT")
+        reader.join()
+        assert rows(a, "bc_s1_old.tab") == truth("bc_s1_old.tab")
+        for s in ("bc_s1", "bc_s1_old"):
+            a.execute(f"DROP SCHEMA {s} CASCADE")
