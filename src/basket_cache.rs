@@ -99,6 +99,22 @@ unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::
     seen.insert(if all { u32::MAX } else { relid }, lxid);
 }
 
+/// Whether no transaction has ended since the call's snapshot was taken
+/// (its horizon is the latest one's): every change committed so far is in
+/// it, so an invalidation seen in this transaction is of such a change.
+fn snapshot_is_latest() -> bool {
+    // SAFETY: the active snapshot of this query, and PostgreSQL's own latest
+    // snapshot; only their horizons are read.
+    unsafe {
+        let active = pg_sys::GetActiveSnapshot();
+        if active.is_null() {
+            return false;
+        }
+        let latest = pg_sys::GetLatestSnapshot();
+        !latest.is_null() && (*active).xmax == (*latest).xmax
+    }
+}
+
 /// The backend's local transaction id (0 outside a backend's transactions).
 fn local_xid() -> u32 {
     // SAFETY: MyProc is this backend's own entry, or null in processes
@@ -117,13 +133,13 @@ fn local_xid() -> u32 {
 /// with the local transaction that saw it.
 static INVALIDATED: Lazy<Mutex<std::collections::HashMap<u32, u32>>> = Lazy::new(Default::default);
 
-/// Whether this transaction saw an invalidation of `relid`: a change of
-/// its definition committed after this transaction (REPEATABLE READ) or
-/// this statement (READ COMMITTED, waiting for the table's lock) took its
-/// snapshot. The stamp, read under that snapshot, may then predate it, and
-/// a change that fired no trigger of the table (rows changed through a
-/// parent it inherited from for a moment) may be in between: the baskets are
-/// not kept.
+/// Whether this transaction saw an invalidation of `relid`. Unless the
+/// snapshot the call reads with is the latest ([`snapshot_is_latest`]),
+/// the change behind it may have committed after that snapshot was taken
+/// (REPEATABLE READ; or READ COMMITTED waiting for the table's lock): the
+/// stamp, read under the snapshot, then predates it, and a change that fired
+/// no trigger of the table (rows changed through a parent it inherited from
+/// for a moment) may be in between. The baskets are not kept.
 fn invalidated_here(relid: u32) -> bool {
     let lxid = local_xid();
     let seen = INVALIDATED.lock().unwrap_or_else(|p| p.into_inner());
@@ -265,7 +281,7 @@ pub fn keep(
     let bytes = baskets.total_bytes();
     let budget = budget();
     if bytes > budget
-        || invalidated_here(src.oid.to_u32())
+        || (invalidated_here(src.oid.to_u32()) && !snapshot_is_latest())
         || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp)
     {
         return Ok(());

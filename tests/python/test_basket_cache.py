@@ -36,6 +36,17 @@ def uses(conn, table):
     return int(got)
 
 
+def wait_for_lock(watch, pid):
+    """Waits (10 s at most) until backend `pid` waits for a lock."""
+    import time
+    for _ in range(200):
+        waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
+        if waiting == "Lock":
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"backend {pid} never waited for a lock")
+
+
 def make(conn, table, seed=1, baskets=400, track=True):
     """A table of baskets with rules at min_support 0.04, tracked."""
     rng = random.Random(seed)
@@ -589,12 +600,7 @@ def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
         got = {}
         reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_race")))
         reader.start()
-        for _ in range(200):
-            waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
-            if waiting == "Lock":
-                break
-            time.sleep(0.05)
-        assert waiting == "Lock"
+        wait_for_lock(watch, pid)
         w.execute("COMMIT")
         reader.join()
         kept = a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0]
@@ -645,12 +651,7 @@ def test_a_name_that_moved_to_another_table_is_not_kept_for_the_first(db):
         got = {}
         reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_s1.tab")))
         reader.start()
-        for _ in range(200):
-            waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
-            if waiting == "Lock":
-                break
-            time.sleep(0.05)
-        assert waiting == "Lock"
+        wait_for_lock(watch, pid)
         w.execute("ALTER SCHEMA bc_s1 RENAME TO bc_s1_old")
         w.execute("ALTER SCHEMA bc_s2 RENAME TO bc_s1")
         w.execute("COMMIT")
