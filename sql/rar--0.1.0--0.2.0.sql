@@ -252,24 +252,31 @@ RETURN EXISTS (
         ) k
         JOIN pg_catalog.pg_class c ON c.oid = k.child
         WHERE b.depth < 32
+    ),
+    views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
+    
+    
+    
+    too_big AS (
+        SELECT COALESCE(pg_catalog.sum(pg_catalog.octet_length(w.ev_action::pg_catalog.text)), 0) > 262144 AS big
+        FROM views v JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid
     )
     SELECT 1 FROM below b
     
     
     WHERE (with_rls AND b.rls AND NOT b.inherited)
-       
-       
-       
        OR b.depth >= 32
-       OR (b.relkind = 'v' AND EXISTS (
-               SELECT 1 FROM pg_catalog.pg_rewrite w
-               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) > 262144))
        
        
        OR (b.relkind = 'f' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_foreign_table ft
                JOIN pg_catalog.pg_user_mappings um ON um.srvid = ft.ftserver
                WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
+    UNION ALL
+    SELECT 1 FROM too_big WHERE big
+    UNION ALL
+    
+    SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false
        
        
        
@@ -340,7 +347,7 @@ RETURN EXISTS (
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
-                 AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+                 AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
 
 CREATE OR REPLACE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE

@@ -116,24 +116,31 @@ RETURN EXISTS (
         ) k
         JOIN pg_catalog.pg_class c ON c.oid = k.child
         WHERE b.depth < 32
+    ),
+    views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
+    -- Past what is read here, cheaply, for every reader (the policies call
+    -- this on every row): views over 32 levels deep, or whose stored
+    -- queries are over 256 kB of text in all, count as filtering.
+    too_big AS (
+        SELECT COALESCE(pg_catalog.sum(pg_catalog.octet_length(w.ev_action::pg_catalog.text)), 0) > 262144 AS big
+        FROM views v JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid
     )
     SELECT 1 FROM below b
     -- Row-level security (of a table read directly: a partition's own
     -- policies do not apply when its parent is read).
     WHERE (with_rls AND b.rls AND NOT b.inherited)
-       -- Past what is read here, cheaply, for every reader (the policies
-       -- call this on every row): views over 32 levels deep, or whose
-       -- stored query is over 256 kB of text, count as filtering.
        OR b.depth >= 32
-       OR (b.relkind = 'v' AND EXISTS (
-               SELECT 1 FROM pg_catalog.pg_rewrite w
-               WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) > 262144))
        -- A foreign table whose server maps roles to remote users one by one:
        -- each role may see other remote rows.
        OR (b.relkind = 'f' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_foreign_table ft
                JOIN pg_catalog.pg_user_mappings um ON um.srvid = ft.ftserver
                WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
+    UNION ALL
+    SELECT 1 FROM too_big WHERE big
+    UNION ALL
+    -- Each view once, however many paths lead to it.
+    SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false
        -- A view that may show each role other rows. Its functions (also
        -- those of its operators, aggregates and window functions) are read
        -- off its stored query, as PostgreSQL records no dependency on its
@@ -204,7 +211,7 @@ RETURN EXISTS (
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
-                 AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$')));
+                 AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
 COMMENT ON FUNCTION rar.reads_by_reader(regclass, boolean) IS 'Whether the relation may show each role other rows, counting row-level security below it or not: see rar.row_security_below';
 
 CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean

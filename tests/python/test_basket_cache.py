@@ -659,3 +659,58 @@ def test_a_name_that_moved_to_another_table_is_not_kept_for_the_first(db):
         assert rows(a, "bc_s1_old.tab") == truth("bc_s1_old.tab")
         for s in ("bc_s1", "bc_s1_old"):
             a.execute(f"DROP SCHEMA {s} CASCADE")
+
+
+def inherit_for_a_moment(conn, table, parent):
+    """Makes `table` a child of `parent`, changes it through the parent
+    (which fires no trigger of the table) and makes it a table of its own
+    again, in the open transaction of `conn`."""
+    conn.execute(f"ALTER TABLE {table} INHERIT {parent}")
+    conn.execute(f"UPDATE {parent} SET item = 'zz' WHERE basket % 2 = 0")
+    conn.execute(f"ALTER TABLE {table} NO INHERIT {parent}")
+
+
+def test_an_older_transaction_committing_after_the_snapshot_is_not_missed(db):
+    """A change by a transaction older than one that ended before the
+    reader's snapshot: the snapshot's newest horizon moved, its oldest did
+    not. The reader waits for the table's lock, then must not keep."""
+    with db() as a, db() as b, db() as other, db() as watch:
+        make(a, "bc_older")
+        b.execute("DROP TABLE IF EXISTS bc_older_parent, bc_older_other")
+        b.execute("CREATE TABLE bc_older_parent (basket int, item text)")
+        b.execute("CREATE TABLE bc_older_other (x int)")
+        rows(a, "bc_older")
+        b.execute("BEGIN")
+        b.execute("SELECT txid_current()")
+        inherit_for_a_moment(b, "bc_older", "bc_older_parent")
+        b.execute("LOCK TABLE bc_older IN ACCESS EXCLUSIVE MODE")
+        other.execute("INSERT INTO bc_older_other VALUES (1)")
+        got = {}
+        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_older")))
+        reader.start()
+        wait_for_lock(watch, a.info.backend_pid)
+        b.execute("COMMIT")
+        reader.join()
+        assert rows(a, "bc_older") == truth("bc_older")
+
+
+def test_an_imported_older_snapshot_keeps_nothing(db):
+    """A snapshot imported from a transaction that began before a change of
+    the table's definition, in a session that saw that change earlier."""
+    with db() as a, db() as b, db() as x:
+        make(a, "bc_imported")
+        b.execute("DROP TABLE IF EXISTS bc_imported_parent")
+        b.execute("CREATE TABLE bc_imported_parent (basket int, item text)")
+        rows(a, "bc_imported")
+        x.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        snap = x.execute("SELECT pg_export_snapshot()").fetchone()[0]
+        b.execute("BEGIN")
+        inherit_for_a_moment(b, "bc_imported", "bc_imported_parent")
+        b.execute("COMMIT")
+        a.execute("SELECT 1")
+        a.execute("BEGIN ISOLATION LEVEL REPEATABLE READ")
+        a.execute(f"SET TRANSACTION SNAPSHOT '{snap}'")
+        rows(a, "bc_imported")
+        a.execute("COMMIT")
+        x.execute("COMMIT")
+        assert rows(a, "bc_imported") == truth("bc_imported")

@@ -68,7 +68,14 @@ DO $$ BEGIN EXECUTE format('CREATE VIEW r7evil.vhuge AS SELECT tid, item FROM r7
 CREATE VIEW r7evil.v0 AS SELECT tid, item FROM r7evil.s;
 DO $$ BEGIN FOR k IN 1..40 LOOP EXECUTE format('CREATE VIEW r7evil.v%s AS SELECT tid, item FROM r7evil.v%s', k, k - 1); END LOOP; END $$;
 GRANT SELECT ON ALL TABLES IN SCHEMA r7evil TO PUBLIC;
-SELECT v, rar.row_security_below(('r7evil.' || v)::regclass) AS filters_by_reader FROM unnest(ARRAY['v0', 'v20', 'v40', 'vhuge']) v;
+-- Two views of about 150 kB of stored query each (each passes alone), read
+-- by a third: over 256 kB in all.
+DO $$ BEGIN EXECUTE format('CREATE VIEW r7evil.va AS SELECT tid, item FROM r7evil.s WHERE item <> %L', repeat('a', 50000)); END $$;
+DO $$ BEGIN EXECUTE format('CREATE VIEW r7evil.vb AS SELECT tid, item FROM r7evil.s WHERE item <> %L', repeat('b', 50000)); END $$;
+CREATE VIEW r7evil.vab AS SELECT * FROM r7evil.va UNION ALL SELECT * FROM r7evil.vb;
+GRANT SELECT ON ALL TABLES IN SCHEMA r7evil TO PUBLIC;
+SELECT v, rar.row_security_below(('r7evil.' || v)::regclass) AS filters_by_reader
+FROM unnest(ARRAY['v0', 'v20', 'v40', 'vhuge', 'va', 'vb', 'vab']) v;
 SELECT name FROM rar_register('r7_huge', 'r7evil.vhuge', 'tid', 'item');
 RESET ROLE;
 SET ROLE rar_r7_reader;
