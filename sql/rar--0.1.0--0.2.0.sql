@@ -224,6 +224,29 @@ $fn$;
 COMMENT ON FUNCTION rar.table_changed() IS
     'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
 
+-- A change of a tracked table's definition (ALTER TABLE) counts as a change
+-- of the table: rows changed through a parent it inherited from for a
+-- moment (ALTER TABLE ... INHERIT, then NO INHERIT) fire none of its own
+-- triggers, and with a parent without columns nothing in its catalog rows
+-- changes either. SECURITY DEFINER to write rar.table_changes, as the
+-- trigger does; the tables are those the ALTER TABLE just changed, which
+-- PostgreSQL let its caller change.
+CREATE FUNCTION rar.table_altered() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    INSERT INTO rar.table_changes (relid)
+    SELECT DISTINCT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_altered() IS
+    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
+CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+EXECUTE FUNCTION rar.table_altered();
+
 
 -- 2. Every function, procedure, aggregate and view of 0.2.0
 CREATE OR REPLACE FUNCTION rar.may_manage(rel regclass) RETURNS boolean
@@ -431,6 +454,18 @@ BEGIN
         END;
     END IF;
     RETURN NULL;
+END
+$fn$;
+
+CREATE OR REPLACE FUNCTION rar.table_altered() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
+    INSERT INTO rar.table_changes (relid)
+    SELECT DISTINCT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
 END
 $fn$;
 
@@ -1842,6 +1877,8 @@ COMMENT ON TABLE rar.table_changes IS
 GRANT SELECT ON rar.table_changes TO PUBLIC;
 COMMENT ON FUNCTION rar.table_changed() IS
     'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+COMMENT ON FUNCTION rar.table_altered() IS
+    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;

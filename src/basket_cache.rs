@@ -28,12 +28,11 @@
 //! Entries live in this backend's memory, at most `rar.basket_cache`
 //! bytes in all, least recently used out first (`rar_core::cache`); a
 //! relation cache invalidation of the table (any DDL, TRUNCATE) drops its
-//! entries at once. Baskets are kept only when the call's snapshot is
-//! younger than every such invalidation this backend processed (and than
-//! the library's loading): a snapshot taken before a change of the table's
-//! definition may miss rows changed without its trigger (through a parent
-//! it inherited from for a moment), which no stamp shows; and only while
-//! the table's name still names it. Privileges are checked on every use.
+//! entries at once. An ALTER TABLE of a tracked table adds a change row
+//! too (the event trigger `rar_table_altered`): rows changed through a
+//! parent the table inherited from for a moment fire none of its triggers.
+//! Baskets are kept only while the table's name, which the read used,
+//! still names it. Privileges are checked on every use.
 
 use once_cell::sync::Lazy;
 use pgrx::prelude::*;
@@ -86,71 +85,15 @@ fn cache() -> std::sync::MutexGuard<'static, Cache<Key, Kept>> {
 pub fn init() {
     // SAFETY: registering a callback that touches only Rust memory.
     unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget_relation), pg_sys::Datum::from(0)) };
-    // The horizon before which nothing was noted: now, in a backend (a
-    // postmaster that preloads the library has no transaction counter to
-    // read; its backends note it at their first use).
-    // SAFETY: reads a flag of this process.
-    if unsafe { pg_sys::IsUnderPostmaster } {
-        Lazy::force(&INVALIDATED);
-    }
 }
 
 /// Drops the entries of a relation whose cache entry PostgreSQL invalidated
-/// (every entry for `InvalidOid`: the invalidation queue overflowed), and
-/// notes the next transaction id at that moment (see [`snapshot_sees`]).
+/// (every entry for `InvalidOid`: the invalidation queue overflowed).
 #[pg_guard]
 unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::Oid) {
     let all = relid == pg_sys::InvalidOid;
     let relid = relid.to_u32();
     cache().forget(|k| all || k.relid == relid);
-    let next = next_xid();
-    let mut seen = INVALIDATED.lock().unwrap_or_else(|p| p.into_inner());
-    if seen.len() > 4096 {
-        // The oldest notes go (a reset note stands for them all).
-        let floor = seen.values().copied().min().unwrap_or(next);
-        let keep_all = seen.get(&u32::MAX).copied().unwrap_or(floor);
-        seen.clear();
-        seen.insert(u32::MAX, keep_all.max(floor));
-    }
-    seen.insert(if all { u32::MAX } else { relid }, next);
-}
-
-/// The next transaction id to be assigned (its low 32 bits).
-fn next_xid() -> u32 {
-    // SAFETY: reads the shared counter under its lock.
-    unsafe { pg_sys::ReadNextFullTransactionId().value as u32 }
-}
-
-/// Per relation (`u32::MAX`: all of them), the next transaction id when
-/// this backend last processed an invalidation of it: the change behind it
-/// was made by an older transaction. And the next transaction id when the
-/// library was loaded, before which nothing was noted.
-static INVALIDATED: Lazy<Mutex<std::collections::HashMap<u32, u32>>> =
-    Lazy::new(|| Mutex::new(std::collections::HashMap::from([(u32::MAX, next_xid())])));
-
-/// Whether the call's snapshot sees every change to `relid` this backend
-/// was told of (or may have missed, before the library was loaded): its
-/// horizon (`xmin`: every transaction below it had ended when it was taken)
-/// is past the next transaction id noted at the last invalidation. A
-/// snapshot taken before a change of the table's definition (REPEATABLE
-/// READ, READ COMMITTED waiting for the table's lock, a snapshot imported
-/// from another transaction) may miss changes that fired no trigger of the
-/// table (rows changed through a parent it inherited from for a moment),
-/// which the stamp cannot see: such baskets are not kept.
-fn snapshot_sees(relid: u32) -> bool {
-    // SAFETY: the active snapshot of this query; only its horizon is read.
-    let xmin = unsafe {
-        let active = pg_sys::GetActiveSnapshot();
-        if active.is_null() {
-            return false;
-        }
-        (*active).xmin
-    };
-    let seen = INVALIDATED.lock().unwrap_or_else(|p| p.into_inner());
-    [relid, u32::MAX].iter().filter_map(|r| seen.get(r)).all(|&noted| {
-        // SAFETY: compares two transaction ids, wraparound aware.
-        unsafe { pg_sys::TransactionIdFollowsOrEquals(xmin, pg_sys::TransactionId::from_inner(noted)) }
-    })
 }
 
 /// The stamp of `src` for the columns `columns`, read under the current
@@ -287,10 +230,7 @@ pub fn keep(
 ) -> Result<(), RarError> {
     let bytes = baskets.total_bytes();
     let budget = budget();
-    if bytes > budget
-        || !snapshot_sees(src.oid.to_u32())
-        || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp)
-    {
+    if bytes > budget || self::stamp(src, &stamp.columns)?.as_ref() != Some(&stamp.stamp) {
         return Ok(());
     }
     // The read named the table; the name must still be the table's (a

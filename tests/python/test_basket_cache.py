@@ -389,10 +389,11 @@ def test_no_role_can_forge_or_remove_change_rows(db):
                 a.execute(sql)
         with pytest.raises(psycopg.errors.FeatureNotSupported):
             a.execute("SELECT rar.table_changed()")
-        # The table's writers record their changes without any right on rar's catalog.
+        # The table's writers record their changes without any right on rar's
+        # catalog (rar_track_changes' own ALTER TABLE was the first change).
         a.execute("DELETE FROM bc_forge WHERE item = 'i0'")
         a.execute("RESET ROLE")
-        assert a.execute("SELECT sum(weight) FROM rar.table_changes WHERE relid = 'bc_forge'::regclass").fetchone()[0] == 1
+        assert a.execute("SELECT sum(weight) FROM rar.table_changes WHERE relid = 'bc_forge'::regclass").fetchone()[0] == 2
         a.execute("DROP TABLE bc_forge")
         a.execute("DROP ROLE bc_hostile")
 
@@ -484,7 +485,7 @@ def fold_next(conn):
 def test_folding_keeps_the_sum_and_the_cache_exact(db):
     with db() as a, db() as b:
         make(a, "bc_fold")
-        statements = 0
+        statements = 1  # rar_track_changes' own ALTER TABLE
         for k in range(12):
             rows(a, "bc_fold")
             if k % 3 == 0:
@@ -714,3 +715,21 @@ def test_an_imported_older_snapshot_keeps_nothing(db):
         a.execute("COMMIT")
         x.execute("COMMIT")
         assert rows(a, "bc_imported") == truth("bc_imported")
+
+
+def test_rows_removed_through_a_parent_without_columns_are_seen(db):
+    """A parent without columns: INHERIT and NO INHERIT change none of the
+    table's catalog rows and send its readers no invalidation, and the
+    DELETE through the parent fires none of its triggers. ALTER TABLE of a
+    tracked table is a change of it (the event trigger)."""
+    with db() as a, db() as b:
+        make(a, "bc_zero")
+        b.execute("DROP TABLE IF EXISTS bc_zero_parent")
+        b.execute("CREATE TABLE bc_zero_parent ()")
+        rows(a, "bc_zero")
+        assert rows(a, "bc_zero") == truth("bc_zero") and uses(a, "bc_zero") == 1
+        b.execute("ALTER TABLE bc_zero INHERIT bc_zero_parent")
+        b.execute("DELETE FROM bc_zero_parent")
+        b.execute("ALTER TABLE bc_zero NO INHERIT bc_zero_parent")
+        assert truth("bc_zero") == []
+        assert rows(a, "bc_zero") == []

@@ -16,9 +16,9 @@ SET ROLE rar_test_nobody;
 SELECT show_error($$SELECT * FROM rar_mine('private_sales')$$);
 RESET ROLE;
 -- No function of the extension is SECURITY DEFINER but the change-tracking
--- trigger (13_security checks its pinned search path).
+-- trigger and event trigger (13_security checks their pinned search path).
 SELECT count(*) FROM pg_proc p JOIN pg_depend d ON d.objid = p.oid
 JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
-WHERE p.prosecdef AND p.oid <> 'rar.table_changed()'::regprocedure;
+WHERE p.prosecdef AND p.oid NOT IN ('rar.table_changed()'::regprocedure, 'rar.table_altered()'::regprocedure);
 DROP TABLE private_sales;
 DROP ROLE rar_test_nobody;
