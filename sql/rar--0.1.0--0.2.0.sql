@@ -234,18 +234,28 @@ COMMENT ON FUNCTION rar.table_changed() IS
 CREATE FUNCTION rar.table_altered() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    tracked pg_catalog.oid[];
 BEGIN
-    INSERT INTO rar.table_changes (relid)
-    SELECT DISTINCT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
+    -- takes no lock on rar.table_changes, so no role queued for that table
+    -- can hold up the database's ALTER TABLEs.
+    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
       AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
                   AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
+    IF tracked IS NOT NULL THEN
+        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
+    END IF;
 END
 $fn$;
 COMMENT ON FUNCTION rar.table_altered() IS
     'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
 CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
 EXECUTE FUNCTION rar.table_altered();
+-- Like the tracking trigger, whatever session_replication_role says.
+ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
 
 
 -- 2. Every function, procedure, aggregate and view of 0.2.0
@@ -460,12 +470,20 @@ $fn$;
 CREATE OR REPLACE FUNCTION rar.table_altered() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
+DECLARE
+    tracked pg_catalog.oid[];
 BEGIN
-    INSERT INTO rar.table_changes (relid)
-    SELECT DISTINCT c.objid FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
+    -- takes no lock on rar.table_changes, so no role queued for that table
+    -- can hold up the database's ALTER TABLEs.
+    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
     WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
       AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
                   AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
+    IF tracked IS NOT NULL THEN
+        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
+    END IF;
 END
 $fn$;
 

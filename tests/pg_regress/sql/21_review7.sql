@@ -251,6 +251,24 @@ RESET enable_sort;
 RESET rar.memory_limit;
 RESET ROLE;
 
+-- 7. An ALTER TABLE of a tracked table records a change (a parent without
+-- columns made it a child for a moment: nothing else shows it); one of an
+-- untracked table does not lock rar.table_changes (a role queued for that
+-- lock would hold up every ALTER TABLE of the database).
+CREATE TABLE r7.tracked (basket int, item text);
+CREATE TABLE r7.untracked (basket int, item text);
+SELECT rar_track_changes('r7.tracked');
+SELECT evtenabled FROM pg_event_trigger WHERE evtname = 'rar_table_altered';
+BEGIN;
+ALTER TABLE r7.untracked ADD COLUMN note text;
+SELECT count(*) AS locks_on_changes FROM pg_locks WHERE relation = 'rar.table_changes'::regclass AND pid = pg_backend_pid();
+ROLLBACK;
+SELECT coalesce(sum(weight), 0) AS before FROM rar.table_changes WHERE relid = 'r7.tracked'::regclass;
+CREATE TABLE r7.zero ();
+ALTER TABLE r7.tracked INHERIT r7.zero;
+ALTER TABLE r7.tracked NO INHERIT r7.zero;
+SELECT sum(weight) AS after FROM rar.table_changes WHERE relid = 'r7.tracked'::regclass;
+
 -- Tidy up.
 SELECT rar_unregister(n) FROM unnest(ARRAY['r7_query', 'r7_recent']) n;
 DROP SCHEMA r7 CASCADE;
