@@ -57,14 +57,10 @@ struct Target<'a> {
     /// The basket id as text ([`Source::text_of`]).
     tid_text: String,
     item: String,
-    /// The item column's name (unquoted).
-    item_name: String,
     /// The item as text ([`Source::text_of`]).
     item_text: String,
     item_is_text: bool,
     quantity: Option<String>,
-    /// The quantity column's name (unquoted).
-    quantity_name: Option<String>,
     price: Option<String>,
 }
 
@@ -283,11 +279,9 @@ pub fn clean(
         tid: quote_identifier(&tid),
         tid_text: src.text_of(&tid),
         item: quote_identifier(&item),
-        item_name: item.clone(),
         item_text: src.text_of(&item),
         item_is_text,
         quantity: quantity.as_deref().map(quote_identifier),
-        quantity_name: quantity.clone(),
         price: price.as_deref().map(quote_identifier),
     };
     let mut r = Run { t, run: 0, steps: Vec::new(), change_steps: 0 };
@@ -390,7 +384,7 @@ fn apply_rules(r: &mut Run, o: &Options, ext: &str) -> (i64, i64) {
         r.remove("placeholder_item", &cond, vec![list.into(), pattern.map(str::to_string).into()], detail);
     }
     if o.merge_duplicates {
-        merge_duplicate_lines(r);
+        merge_duplicate_lines(r, o);
     }
     if let Some(k) = o.outlier_mad {
         for (col, name, step) in [
@@ -425,10 +419,9 @@ fn normalize_items(r: &mut Run, o: &Options, ext: &str) {
             _ => "",
         }
     );
-    let item = r.t.item_name.clone();
     r.change(
         "item_normalized",
-        &item,
+        o.item_column,
         &set,
         &cond,
         vec![o.case_fold.to_string().into(), o.fix_mojibake.into()],
@@ -761,7 +754,7 @@ fn ensure_quarantine(t: &Target) {
 
 /// The same item more than once in a basket: one line kept (the first in
 /// physical order), its quantity the sum of the lines'; the others removed.
-fn merge_duplicate_lines(r: &mut Run) {
+fn merge_duplicate_lines(r: &mut Run, o: &Options) {
     let (tab, tid, item) = (r.t.src.quoted.clone(), r.t.tid.clone(), r.t.item.clone());
     let total = r.t.quantity.as_ref().map_or(String::new(), |q| format!(", pg_catalog.sum({q}) OVER w AS total"));
     // Its work table has a fixed name in the session's temporary schema: a
@@ -783,14 +776,14 @@ fn merge_duplicate_lines(r: &mut Run) {
     // the number of duplicates).
     exec("CREATE INDEX ON pg_temp.rar_duplicates (line, part)", &[]).or_raise();
     exec("ANALYZE pg_temp.rar_duplicates", &[]).or_raise();
-    if let (Some(q), Some(q_name)) = (r.t.quantity.clone(), r.t.quantity_name.clone()) {
+    if let (Some(q), Some(q_name)) = (r.t.quantity.clone(), o.quantity_column) {
         check_merged_quantities(r, &q);
         let cond = "(rar_t.tableoid, rar_t.ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn = 1)";
         let set = format!(
             "{q} = (SELECT total FROM pg_temp.rar_duplicates d WHERE d.part = rar_t.tableoid AND d.line = rar_t.ctid)"
         );
         let detail = "quantity of the kept line set to the sum of the basket's lines of the item".to_string();
-        r.change("duplicate_item", &q_name, &set, cond, vec![], detail);
+        r.change("duplicate_item", q_name, &set, cond, vec![], detail);
     }
     let cond = "(tableoid, ctid) IN (SELECT part, line FROM pg_temp.rar_duplicates WHERE rn > 1)".to_string();
     r.remove("duplicate_item", &cond, vec![], "item already in the basket: one line kept".into());

@@ -175,15 +175,7 @@ pub fn encode(
                     )
                 };
                 let new_col = rar_core::names::derived_name(&col.name, suffix);
-                check_ours(&src, &new_col, &col.name, method, "double precision");
-                if src.column(&new_col).is_none() {
-                    exec(
-                        &format!("ALTER TABLE {tab} ADD COLUMN {} pg_catalog.float8", quote_identifier(&new_col)),
-                        &[],
-                    )
-                    .or_raise();
-                    mark(&src, &new_col, &col.name, method);
-                }
+                own_column(&src, &new_col, &col.name, method, "pg_catalog.float8", "double precision");
                 exec(&format!("UPDATE {tab} SET {} = {expr}", quote_identifier(&new_col)), &[]).or_raise();
                 let mut params = params;
                 params["columns"] = json!([new_col]);
@@ -213,7 +205,7 @@ fn items_view_display(src: &Source) -> String {
 
 /// A column rar_encode is about to write must be new, or one an earlier
 /// rar_encode of `column` by `method` made (`rar.encodings`, and the
-/// column's comment, which [`mark`] wrote): never a column of the user's
+/// column's comment, which [`own_column`] wrote): never a column of the user's
 /// that happens to have its name, nor one the user dropped and added again
 /// under it (its comment went with the first).
 fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &str) {
@@ -289,18 +281,19 @@ fn marker(column: &str, method: &str) -> String {
     format!("made by rar_encode ({method} of {column})")
 }
 
-/// Marks a column rar_encode just made as its own (see [`check_ours`]).
-fn mark(src: &Source, made: &str, column: &str, method: &str) {
-    exec(
-        &format!(
-            "COMMENT ON COLUMN {}.{} IS {}",
-            src.quoted,
-            quote_identifier(made),
-            pgrx::spi::quote_literal(marker(column, method))
-        ),
-        &[],
-    )
-    .or_raise();
+/// The column `target` that rar_encode of `column` by `method` writes:
+/// checked to be rar's ([`check_ours`]), or added (of type `sql_type`,
+/// which `format_type` names `type_name`) and marked as rar's with its
+/// comment.
+fn own_column(src: &Source, target: &str, column: &str, method: &str, sql_type: &str, type_name: &str) {
+    check_ours(src, target, column, method, type_name);
+    if src.column(target).is_some() {
+        return;
+    }
+    let made = quote_identifier(target);
+    exec(&format!("ALTER TABLE {} ADD COLUMN {made} {sql_type}", src.quoted), &[]).or_raise();
+    let comment = pgrx::spi::quote_literal(marker(column, method));
+    exec(&format!("COMMENT ON COLUMN {}.{made} IS {comment}", src.quoted), &[]).or_raise();
 }
 
 /// One-hot: tokens always; 0/1 columns when asked.
@@ -336,12 +329,7 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
                 }
                 .raise();
             }
-            check_ours(src, &col, name, "onehot", "smallint");
-            if src.column(&col).is_none() {
-                exec(&format!("ALTER TABLE {} ADD COLUMN {} pg_catalog.int2", src.quoted, quote_identifier(&col)), &[])
-                    .or_raise();
-                mark(src, &col, name, "onehot");
-            }
+            own_column(src, &col, name, "onehot", "pg_catalog.int2", "smallint");
             exec(
                 &format!(
                     "UPDATE {} SET {} = ({text} IS NOT DISTINCT FROM $1::pg_catalog.text)::pg_catalog.int4",

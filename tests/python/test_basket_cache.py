@@ -36,13 +36,19 @@ def uses(conn, table):
     return int(got)
 
 
-def wait_for_lock(watch, pid):
-    """Waits (10 s at most) until backend `pid` waits for a lock."""
+def read_behind_a_lock(conn, watch, table):
+    """Starts `rows(conn, table)` on a thread and returns once its backend
+    waits for a lock (10 s at most): the thread, and the dict its rules
+    land in under "rows"."""
     import time
+    got = {}
+    reader = threading.Thread(target=lambda: got.setdefault("rows", rows(conn, table)))
+    reader.start()
+    pid = conn.info.backend_pid
     for _ in range(200):
         waiting = watch.execute("SELECT wait_event_type FROM pg_stat_activity WHERE pid = %s", (pid,)).fetchone()[0]
         if waiting == "Lock":
-            return
+            return reader, got
         time.sleep(0.05)
     raise AssertionError(f"backend {pid} never waited for a lock")
 
@@ -587,21 +593,16 @@ def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
     baskets read. The stamp is taken again after the read, and baskets
     whose stamps differ are not kept (an older snapshot imported later
     would otherwise be answered with newer baskets)."""
-    import time
     with db() as a, db() as w, db() as watch:
         make(a, "bc_race")
         a.execute("CREATE INDEX bc_race_basket ON bc_race (basket)")
-        pid = a.info.backend_pid
         # The writer's change, and a lock the read's planning waits for.
         w.execute("BEGIN")
         w.execute("DELETE FROM bc_race WHERE item = 'i0'")
         w.execute("REINDEX INDEX bc_race_basket")
         a.execute("BEGIN")
         a.execute("SELECT txid_current()")
-        got = {}
-        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_race")))
-        reader.start()
-        wait_for_lock(watch, pid)
+        reader, got = read_behind_a_lock(a, watch, "bc_race")
         w.execute("COMMIT")
         reader.join()
         kept = a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0]
@@ -638,7 +639,6 @@ def test_a_name_that_moved_to_another_table_is_not_kept_for_the_first(db):
     """The read names the table: when a schema rename makes the name
     another table's while the call waits for its lock, that table's baskets
     are not kept under the first table."""
-    import time
     with db() as a, db() as w, db() as watch:
         for s in ("bc_s1", "bc_s2", "bc_s1_old"):
             a.execute(f"DROP SCHEMA IF EXISTS {s} CASCADE")
@@ -646,13 +646,9 @@ def test_a_name_that_moved_to_another_table_is_not_kept_for_the_first(db):
         a.execute("CREATE SCHEMA bc_s2")
         make(a, "bc_s1.tab", seed=1)
         make(a, "bc_s2.tab", seed=7)
-        pid = a.info.backend_pid
         w.execute("BEGIN")
         w.execute("LOCK TABLE bc_s1.tab IN ACCESS EXCLUSIVE MODE")
-        got = {}
-        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_s1.tab")))
-        reader.start()
-        wait_for_lock(watch, pid)
+        reader, _ = read_behind_a_lock(a, watch, "bc_s1.tab")
         w.execute("ALTER SCHEMA bc_s1 RENAME TO bc_s1_old")
         w.execute("ALTER SCHEMA bc_s2 RENAME TO bc_s1")
         w.execute("COMMIT")
@@ -686,10 +682,7 @@ def test_an_older_transaction_committing_after_the_snapshot_is_not_missed(db):
         inherit_for_a_moment(b, "bc_older", "bc_older_parent")
         b.execute("LOCK TABLE bc_older IN ACCESS EXCLUSIVE MODE")
         other.execute("INSERT INTO bc_older_other VALUES (1)")
-        got = {}
-        reader = threading.Thread(target=lambda: got.setdefault("rows", rows(a, "bc_older")))
-        reader.start()
-        wait_for_lock(watch, a.info.backend_pid)
+        reader, _ = read_behind_a_lock(a, watch, "bc_older")
         b.execute("COMMIT")
         reader.join()
         assert rows(a, "bc_older") == truth("bc_older")

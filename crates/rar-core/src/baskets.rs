@@ -109,6 +109,17 @@ impl Baskets {
         })
     }
 
+    /// How many baskets hold each item, by item id.
+    pub fn item_counts(&self) -> Vec<u32> {
+        let mut counts = vec![0u32; self.n_items()];
+        for b in self.iter() {
+            for &i in b {
+                counts[i as usize] += 1;
+            }
+        }
+        counts
+    }
+
     /// Bytes held by the baskets (names not included).
     pub fn heap_bytes(&self) -> usize {
         self.offsets.capacity() * 8 + self.members.capacity() * 4

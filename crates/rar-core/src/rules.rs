@@ -475,12 +475,7 @@ fn name_ranks(baskets: &Baskets, min_count: u32) -> (Vec<u32>, Vec<u32>) {
     // Only items held by `min_count` baskets can be in a rule: only they
     // are ranked (a large catalog's tail is most of its names).
     let mut by_rank: Vec<u32> = if min_count > 1 {
-        let mut counts = vec![0u32; baskets.n_items()];
-        for b in baskets.iter() {
-            for &i in b {
-                counts[i as usize] += 1;
-            }
-        }
+        let counts = baskets.item_counts();
         (0..baskets.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect()
     } else {
         (0..baskets.n_items() as u32).collect()

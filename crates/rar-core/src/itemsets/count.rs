@@ -209,7 +209,7 @@ pub(super) fn count_pairs(
 
 /// Most bytes of bitsets (see [`build_bits`]), and at most this share of
 /// the memory limit.
-pub(super) const BITSETS_MAX_BYTES: u64 = 64 << 20;
+const BITSETS_MAX_BYTES: u64 = 64 << 20;
 const BITSETS_LIMIT_SHARE: u64 = 8;
 
 /// Bitsets of the baskets of the most frequent items, as many as

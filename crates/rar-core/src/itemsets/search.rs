@@ -475,12 +475,7 @@ pub(super) fn search<V: Visitor>(
     forced: Forced,
 ) -> Result<ItemsetTree, MineError> {
     let n = baskets.len();
-    let mut item_counts = vec![0u32; baskets.n_items()];
-    for b in baskets.iter() {
-        for &i in b {
-            item_counts[i as usize] += 1;
-        }
-    }
+    let item_counts = baskets.item_counts();
     let mut frequent: Vec<u32> =
         (0..baskets.n_items() as u32).filter(|&i| item_counts[i as usize] >= limits.min_count).collect();
     frequent.sort_by(|&a, &b| {
