@@ -87,24 +87,33 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
-    -- The relation, the relations its views read (through any depth of
-    -- views), and the partitions and inheritance children of each.
-    WITH RECURSIVE below(oid, relkind, rls, inherited, depth) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity, false, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
+    -- The relation and the relations its views read, through any depth of
+    -- views (each view once at each depth, 10,000 at most: the walk stops
+    -- there and counts as filtering).
+    WITH RECURSIVE read_by_views(oid, relkind, rls, depth) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited, b.depth + 1
-        FROM below b
-        CROSS JOIN LATERAL (
-            SELECT d.refobjid AS child, false AS inherited
-            FROM pg_catalog.pg_rewrite w
-            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
-                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
-            WHERE w.ev_class = b.oid AND b.relkind = 'v'
-            UNION ALL
-            SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
-        ) k
-        JOIN pg_catalog.pg_class c ON c.oid = k.child
+        SELECT c.oid, c.relkind, c.relrowsecurity, b.depth + 1
+        FROM read_by_views b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid AND b.relkind = 'v'
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.depth < 32
+    ),
+    walked AS MATERIALIZED (SELECT * FROM read_by_views LIMIT 10001),
+    -- Then the partitions and inheritance children of those, each once
+    -- however many paths lead to it (10,000 at most, as above).
+    children(oid) AS (
+        SELECT i.inhrelid FROM (SELECT DISTINCT w.oid FROM walked w) r JOIN pg_catalog.pg_inherits i ON i.inhparent = r.oid
+        UNION
+        SELECT i.inhrelid FROM children ch JOIN pg_catalog.pg_inherits i ON i.inhparent = ch.oid
+    ),
+    inherited AS MATERIALIZED (SELECT * FROM children LIMIT 10001),
+    below(oid, relkind, rls, inherited, depth) AS (
+        SELECT w.oid, w.relkind, w.rls, false, w.depth FROM walked w
+        UNION ALL
+        SELECT c.oid, c.relkind, c.relrowsecurity, true, 0 FROM inherited i JOIN pg_catalog.pg_class c ON c.oid = i.oid
     ),
     views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
     -- Past what is read here, cheaply, for every reader (the policies call
@@ -127,6 +136,8 @@ RETURN EXISTS (
                WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
     UNION ALL
     SELECT 1 FROM too_big WHERE big
+    UNION ALL
+    SELECT 1 WHERE (SELECT pg_catalog.count(*) FROM walked) > 10000 OR (SELECT pg_catalog.count(*) FROM inherited) > 10000
     UNION ALL
     -- Each view once, however many paths lead to it.
     SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false

@@ -269,22 +269,31 @@ LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
     
     
-    WITH RECURSIVE below(oid, relkind, rls, inherited, depth) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity, false, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
+    
+    WITH RECURSIVE read_by_views(oid, relkind, rls, depth) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited, b.depth + 1
-        FROM below b
-        CROSS JOIN LATERAL (
-            SELECT d.refobjid AS child, false AS inherited
-            FROM pg_catalog.pg_rewrite w
-            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
-                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
-            WHERE w.ev_class = b.oid AND b.relkind = 'v'
-            UNION ALL
-            SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
-        ) k
-        JOIN pg_catalog.pg_class c ON c.oid = k.child
+        SELECT c.oid, c.relkind, c.relrowsecurity, b.depth + 1
+        FROM read_by_views b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid AND b.relkind = 'v'
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.depth < 32
+    ),
+    walked AS MATERIALIZED (SELECT * FROM read_by_views LIMIT 10001),
+    
+    
+    children(oid) AS (
+        SELECT i.inhrelid FROM (SELECT DISTINCT w.oid FROM walked w) r JOIN pg_catalog.pg_inherits i ON i.inhparent = r.oid
+        UNION
+        SELECT i.inhrelid FROM children ch JOIN pg_catalog.pg_inherits i ON i.inhparent = ch.oid
+    ),
+    inherited AS MATERIALIZED (SELECT * FROM children LIMIT 10001),
+    below(oid, relkind, rls, inherited, depth) AS (
+        SELECT w.oid, w.relkind, w.rls, false, w.depth FROM walked w
+        UNION ALL
+        SELECT c.oid, c.relkind, c.relrowsecurity, true, 0 FROM inherited i JOIN pg_catalog.pg_class c ON c.oid = i.oid
     ),
     views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
     
@@ -307,6 +316,8 @@ RETURN EXISTS (
                WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
     UNION ALL
     SELECT 1 FROM too_big WHERE big
+    UNION ALL
+    SELECT 1 WHERE (SELECT pg_catalog.count(*) FROM walked) > 10000 OR (SELECT pg_catalog.count(*) FROM inherited) > 10000
     UNION ALL
     
     SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false
@@ -971,6 +982,11 @@ BEGIN
     END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- Every relation the refresh reads is locked before anything is decided
+    -- on it, and its definition checked against this snapshot's: the owner
+    -- of a table cannot change it (make it a view, change a column's type)
+    -- between the checks below and the read.
+    PERFORM rar.lock_for_read(s.relation), rar.lock_for_read(s.label_table), rar.lock_for_read(s.hierarchy_table);
     -- An item column renamed or dropped since the source was registered
     -- (the basket column, which may name several, rar_mine checks).
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -1737,6 +1753,13 @@ AS $fn$
                            customer_column, time_column)
 $fn$;
 
+CREATE OR REPLACE FUNCTION rar."lock_for_read"(
+	"rel" regclass 
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+
 CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
@@ -1752,8 +1775,10 @@ CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, pg_catalog.has
 -- Quarantine tables of 0.1.0 gain rar_pair on their next rar_clean run.
 
 -- The guard on DROP EXTENSION.
-CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
 EXECUTE FUNCTION rar.drop_guard();
+-- Also in sessions that replicate (session_replication_role = replica).
+ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
 
 -- 4. Policies, grants, comments and dumped tables of 0.2.0
 DROP POLICY IF EXISTS read ON rar.clean_log;
@@ -1921,7 +1946,7 @@ COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state)
 COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
 COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
 COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
+COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE, DROP SCHEMA ... CASCADE of its schema and DROP OWNED BY its owner while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
@@ -2001,6 +2026,7 @@ COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
 COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';

@@ -98,24 +98,33 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN EXISTS (
-    -- The relation, the relations its views read (through any depth of
-    -- views), and the partitions and inheritance children of each.
-    WITH RECURSIVE below(oid, relkind, rls, inherited, depth) AS (
-        SELECT c.oid, c.relkind, c.relrowsecurity, false, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
+    -- The relation and the relations its views read, through any depth of
+    -- views (each view once at each depth, 10,000 at most: the walk stops
+    -- there and counts as filtering).
+    WITH RECURSIVE read_by_views(oid, relkind, rls, depth) AS (
+        SELECT c.oid, c.relkind, c.relrowsecurity, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
-        SELECT c.oid, c.relkind, c.relrowsecurity, k.inherited, b.depth + 1
-        FROM below b
-        CROSS JOIN LATERAL (
-            SELECT d.refobjid AS child, false AS inherited
-            FROM pg_catalog.pg_rewrite w
-            JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
-                 AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
-            WHERE w.ev_class = b.oid AND b.relkind = 'v'
-            UNION ALL
-            SELECT i.inhrelid, true FROM pg_catalog.pg_inherits i WHERE i.inhparent = b.oid
-        ) k
-        JOIN pg_catalog.pg_class c ON c.oid = k.child
+        SELECT c.oid, c.relkind, c.relrowsecurity, b.depth + 1
+        FROM read_by_views b
+        JOIN pg_catalog.pg_rewrite w ON w.ev_class = b.oid AND b.relkind = 'v'
+        JOIN pg_catalog.pg_depend d ON d.classid = 'pg_catalog.pg_rewrite'::pg_catalog.regclass AND d.objid = w.oid
+             AND d.refclassid = 'pg_catalog.pg_class'::pg_catalog.regclass AND d.refobjid <> b.oid
+        JOIN pg_catalog.pg_class c ON c.oid = d.refobjid
         WHERE b.depth < 32
+    ),
+    walked AS MATERIALIZED (SELECT * FROM read_by_views LIMIT 10001),
+    -- Then the partitions and inheritance children of those, each once
+    -- however many paths lead to it (10,000 at most, as above).
+    children(oid) AS (
+        SELECT i.inhrelid FROM (SELECT DISTINCT w.oid FROM walked w) r JOIN pg_catalog.pg_inherits i ON i.inhparent = r.oid
+        UNION
+        SELECT i.inhrelid FROM children ch JOIN pg_catalog.pg_inherits i ON i.inhparent = ch.oid
+    ),
+    inherited AS MATERIALIZED (SELECT * FROM children LIMIT 10001),
+    below(oid, relkind, rls, inherited, depth) AS (
+        SELECT w.oid, w.relkind, w.rls, false, w.depth FROM walked w
+        UNION ALL
+        SELECT c.oid, c.relkind, c.relrowsecurity, true, 0 FROM inherited i JOIN pg_catalog.pg_class c ON c.oid = i.oid
     ),
     views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
     -- Past what is read here, cheaply, for every reader (the policies call
@@ -138,6 +147,8 @@ RETURN EXISTS (
                WHERE ft.ftrelid = b.oid AND um.umuser <> 0))
     UNION ALL
     SELECT 1 FROM too_big WHERE big
+    UNION ALL
+    SELECT 1 WHERE (SELECT pg_catalog.count(*) FROM walked) > 10000 OR (SELECT pg_catalog.count(*) FROM inherited) > 10000
     UNION ALL
     -- Each view once, however many paths lead to it.
     SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false
@@ -807,9 +818,11 @@ AS 'MODULE_PATHNAME', 'mine_wrapper';
 -- catalog holds user work (src/lifecycle.rs); CASCADE deletes it.
 CREATE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
-COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
-CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE, DROP SCHEMA ... CASCADE of its schema and DROP OWNED BY its owner while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
+CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
 EXECUTE FUNCTION rar.drop_guard();
+-- Also in sessions that replicate (session_replication_role = replica).
+ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1286,6 +1299,11 @@ BEGIN
     END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- Every relation the refresh reads is locked before anything is decided
+    -- on it, and its definition checked against this snapshot's: the owner
+    -- of a table cannot change it (make it a view, change a column's type)
+    -- between the checks below and the read.
+    PERFORM rar.lock_for_read(s.relation), rar.lock_for_read(s.label_table), rar.lock_for_read(s.hierarchy_table);
     -- An item column renamed or dropped since the source was registered
     -- (the basket column, which may name several, rar_mine checks).
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a
@@ -2466,6 +2484,17 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:164
+-- rar::api::rulesets::rar::lock_for_read
+CREATE  FUNCTION rar."lock_for_read"(
+	"rel" regclass /* Option < crate :: args :: Relation > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/rulesets.rs:149
 -- rar::api::rulesets::rar::mine_defaults
 CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
@@ -2541,6 +2570,7 @@ COMMENT ON FUNCTION @extschema@.rar_grant(text, regrole) IS
 COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
+COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';

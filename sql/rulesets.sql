@@ -467,6 +467,11 @@ BEGIN
     END IF;
     s := @extschema@.rar_source(name);
     PERFORM rar.check_manage(s.relation, 'refresh the rules');
+    -- Every relation the refresh reads is locked before anything is decided
+    -- on it, and its definition checked against this snapshot's: the owner
+    -- of a table cannot change it (make it a view, change a column's type)
+    -- between the checks below and the read.
+    PERFORM rar.lock_for_read(s.relation), rar.lock_for_read(s.label_table), rar.lock_for_read(s.hierarchy_table);
     -- An item column renamed or dropped since the source was registered
     -- (the basket column, which may name several, rar_mine checks).
     IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute a

@@ -36,11 +36,10 @@
 
 use once_cell::sync::Lazy;
 use pgrx::prelude::*;
-use pgrx::{PgBuiltInOids, PgOid};
 use rar_core::baskets::Baskets;
 use rar_core::cache::{Cache, EntryInfo};
 use rar_core::layout::Layout;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use crate::error::RarError;
 use crate::reader::{Filter, ReadStats};
@@ -63,7 +62,7 @@ pub struct Key {
 /// An entry: the baskets, what reading them saw, and the memory the reader
 /// checked against `rar.memory_limit` for them.
 struct Kept {
-    baskets: Baskets,
+    baskets: Arc<Baskets>,
     null_lines: u64,
     needed: u64,
 }
@@ -101,7 +100,7 @@ unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::
 /// `basket_cache.sql`).
 fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
     // Untracked tables (and catalogs older than the tracking) stop here.
-    let tracked = crate::spi::one::<bool>(
+    let tracked = crate::spi::one_kept::<bool>(
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
                         AND t.tgfoid OPERATOR(pg_catalog.=) pg_catalog.to_regprocedure('rar.table_changed()'))",
         &[src.oid.into()],
@@ -109,35 +108,11 @@ fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
     if tracked != Some(true) {
         return Ok(None);
     }
-    // Planned once per backend (the plan cache replans it after catalog
-    // changes); a plan taken out by a call that raised is prepared again.
-    Ok(Spi::connect(|client| {
-        let plan = match STAMP_PLAN.with(|p| p.borrow_mut().take()) {
-            Some(plan) => plan,
-            None => client
-                .prepare(STAMP, &[PgOid::BuiltIn(PgBuiltInOids::OIDOID), PgOid::BuiltIn(PgBuiltInOids::TEXTARRAYOID)])?
-                .keep(),
-        };
-        let found = client.select(&plan, Some(1), &[src.oid.into(), columns.to_vec().into()]).and_then(|t| {
-            if t.is_empty() {
-                Ok(None)
-            } else {
-                t.first().get::<String>(1)
-            }
-        });
-        STAMP_PLAN.with(|p| *p.borrow_mut() = Some(plan));
-        found
-    })?)
+    crate::spi::one_kept::<String>(STAMP, &[src.oid.into(), columns.to_vec().into()])
 }
 
 /// The query of [`stamp`].
 const STAMP: &str = include_str!("basket_cache.sql");
-
-thread_local! {
-    /// The stamp query, prepared and kept for the life of the backend.
-    static STAMP_PLAN: std::cell::RefCell<Option<pgrx::spi::OwnedPreparedStatement>> =
-        const { std::cell::RefCell::new(None) };
-}
 
 /// The setting in bytes (0: keep nothing).
 fn budget() -> u64 {
@@ -147,7 +122,7 @@ fn budget() -> u64 {
 /// What the cache says about a read.
 pub enum Lookup {
     /// The baskets, as a read would give them now.
-    Hit(Baskets, ReadStats),
+    Hit(Arc<Baskets>, ReadStats),
     /// Read them; then [`keep`] them under `key` when there is a stamp.
     Miss { key: Key, stamp: Option<Stamp> },
 }
@@ -209,7 +184,7 @@ pub fn lookup(
     };
     Ok(match kept {
         Some(kept) if kept.needed <= memory_limit => {
-            Lookup::Hit(kept.baskets.clone(), ReadStats { null_lines: kept.null_lines })
+            Lookup::Hit(Arc::clone(&kept.baskets), ReadStats { null_lines: kept.null_lines })
         }
         _ => Lookup::Miss { key, stamp: Some(Stamp { stamp, columns }) },
     })
@@ -224,7 +199,7 @@ pub fn keep(
     src: &Source,
     key: Key,
     stamp: Stamp,
-    baskets: &Baskets,
+    baskets: &Arc<Baskets>,
     stats: &ReadStats,
     needed: u64,
 ) -> Result<(), RarError> {
@@ -236,14 +211,14 @@ pub fn keep(
     // The read named the table; the name must still be the table's (a
     // schema renamed meanwhile makes it another's, and sends no
     // invalidation of either table).
-    let same = crate::spi::one::<bool>(
+    let same = crate::spi::one_kept::<bool>(
         "SELECT pg_catalog.to_regclass($1)::pg_catalog.oid OPERATOR(pg_catalog.=) $2",
         &[src.quoted.clone().into(), src.oid.into()],
     )?;
     if same != Some(true) {
         return Ok(());
     }
-    let kept = Kept { baskets: baskets.clone(), null_lines: stats.null_lines, needed };
+    let kept = Kept { baskets: Arc::clone(baskets), null_lines: stats.null_lines, needed };
     cache().put(key, stamp.stamp, kept, bytes, budget);
     Ok(())
 }

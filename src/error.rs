@@ -197,6 +197,9 @@ pub enum RarError {
     /// A plain DROP EXTENSION while the catalog holds user work.
     DropWouldDelete {
         work: String,
+        /// The statement that would drop the extension: `DROP EXTENSION`
+        /// without CASCADE, or one that drops it along with other objects.
+        by: &'static str,
     },
     /// A column with no value to encode.
     NoValues {
@@ -300,6 +303,18 @@ pub enum RarError {
     /// A relation OID that names no relation.
     NoSuchRelation {
         oid: u32,
+    },
+    /// The relation's definition changed while the call waited for its lock
+    /// (made a view, a column's type changed): what was checked is not
+    /// what a read would read.
+    ChangedWhileLocking {
+        relation: String,
+    },
+    /// A plot whose rules' labels would take more than `rar.memory_limit`.
+    PlotTooLarge {
+        source: String,
+        needed: u64,
+        limit_bytes: u64,
     },
     /// A change to what rar keeps about a table, by a role that does not own it.
     NotOwner {
@@ -719,9 +734,9 @@ impl RarError {
             )
             .set_detail(reason.clone())
             .set_hint(hint.clone()),
-            RarError::DropWouldDelete { work } => ErrorReport::new(
+            RarError::DropWouldDelete { work, by } => ErrorReport::new(
                 ERRCODE_DEPENDENT_OBJECTS_STILL_EXIST,
-                "cannot drop extension rar because its catalog holds user work",
+                format!("cannot {by} because its catalog holds user work"),
                 F,
             )
             .set_detail(format!("The schema rar holds {work}; dropping the extension would delete them."))
@@ -881,6 +896,24 @@ impl RarError {
             .set_hint(format!("Register the source again on its new table: SELECT rar_register('{name}', '<table>');")),
             RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
                 .set_hint("Give the table or view by name, for example 'sales'."),
+            RarError::PlotTooLarge { source, needed, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                format!("the plot of source \"{source}\" would need more memory than rar.memory_limit allows"),
+                F,
+            )
+            .set_detail(format!(
+                "Its rules' labels take about {} to draw; rar.memory_limit is {}.",
+                limit_text(*needed),
+                limit_text(*limit_bytes)
+            ))
+            .set_hint("Draw fewer rules (top => ...), or raise rar.memory_limit if the server has the memory."),
+            RarError::ChangedWhileLocking { relation } => ErrorReport::new(
+                ERRCODE_T_R_SERIALIZATION_FAILURE,
+                format!("the definition of {relation} changed while rar waited to read it"),
+                F,
+            )
+            .set_detail("Another transaction changed the relation's kind or a column's type and committed while this call waited for its lock; this transaction's snapshot still shows the old definition.")
+            .set_hint("Run the call again (in a new transaction under REPEATABLE READ or SERIALIZABLE)."),
             RarError::NotOwner { relation, action, user } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("permission denied to {action} of table {relation}"),

@@ -29,7 +29,7 @@ pub fn baskets_at(
     target: &Target,
     name: &str,
     level: &str,
-    baskets: Baskets,
+    baskets: &Baskets,
     memory_limit: u64,
 ) -> Result<Baskets, RarError> {
     let source = match target.sources.as_slice() {
@@ -56,9 +56,9 @@ pub fn baskets_at(
                 if unlabelled == 1 { "has" } else { "have" }
             );
         }
-        return Ok(across_levels(&baskets, &h, memory_limit, &mut tick)?);
+        return Ok(across_levels(baskets, &h, memory_limit, &mut tick)?);
     };
-    let out = at_level(&baskets, &h, k, &mut tick);
+    let out = at_level(baskets, &h, k, &mut tick);
     if out.unlabelled_lines > 0 {
         let n = out.unlabelled_lines;
         pgrx::notice!(

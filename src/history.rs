@@ -154,14 +154,14 @@ pub fn earlier_of(rows: &[&Row], max: usize, budget: &mut Budget) -> Result<Vec<
 }
 
 /// A set's baskets as the vocabulary and the fingerprint read them.
-pub fn baskets(rows: &[Row]) -> (rar_core::baskets::Baskets, crate::reader::ReadStats) {
+pub fn baskets(rows: &[Row]) -> (std::sync::Arc<rar_core::baskets::Baskets>, crate::reader::ReadStats) {
     let mut b = rar_core::baskets::BasketsBuilder::default();
     for r in rows {
         for i in &r.items {
             b.push(&r.id, i);
         }
     }
-    (b.build(), crate::reader::ReadStats::default())
+    (std::sync::Arc::new(b.build()), crate::reader::ReadStats::default())
 }
 
 /// The training and validation baskets in vocabulary indices (the pool:

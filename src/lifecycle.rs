@@ -22,41 +22,91 @@ const USER_WORK: &str = "SELECT pg_catalog.concat_ws(', ', \
      nullif(pg_catalog.format('%s cleaning runs', (SELECT pg_catalog.count(*) FROM rar.clean_log)), '0 cleaning runs'), \
      nullif(pg_catalog.format('%s tuning trials', (SELECT pg_catalog.count(*) FROM rar.tuning_trials)), '0 tuning trials'))";
 
-/// Whether the statement of an event trigger call is `DROP EXTENSION` of
-/// `rar` without CASCADE.
+/// The schemas of the extension (its functions' and `rar`) and its owner.
+const EXTENSION: &str = "SELECT n.nspname::pg_catalog.text, e.extowner FROM pg_catalog.pg_extension e \
+     JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
+     WHERE e.extname OPERATOR(pg_catalog.=) 'rar'";
+
+/// Whether the list `list` of `String` nodes names `name`.
+///
+/// # Safety
+/// `list` is NULL or a List of nodes.
+unsafe fn names(list: *mut pg_sys::List, name: &[u8]) -> bool {
+    // SAFETY: every node is checked for NULL and its tag before use.
+    unsafe {
+        !list.is_null()
+            && (0..(*list).length as usize).any(|i| {
+                let node = (*(*list).elements.add(i)).ptr_value as *mut pg_sys::Node;
+                !node.is_null()
+                    && (*node).type_ == pg_sys::NodeTag::T_String
+                    && !(*(node as *mut pg_sys::String)).sval.is_null()
+                    && CStr::from_ptr((*(node as *mut pg_sys::String)).sval).to_bytes() == name
+            })
+    }
+}
+
+/// The statement of an event trigger call, when it would drop the extension
+/// `rar` without naming it with CASCADE: `DROP EXTENSION rar` without
+/// CASCADE, `DROP SCHEMA ... CASCADE` of its schema (or of `rar`), `DROP
+/// OWNED BY` its owner.
 ///
 /// # Safety
 /// `fcinfo` is the call's FunctionCallInfo.
-unsafe fn plain_drop_of_rar(fcinfo: pg_sys::FunctionCallInfo) -> bool {
+unsafe fn drop_of_rar(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'static str> {
     // SAFETY: every pointer is checked for NULL and its node tag before use;
     // the parse tree lives for the statement.
     unsafe {
         let ctx = (*fcinfo).context;
         if ctx.is_null() || (*ctx).type_ != pg_sys::NodeTag::T_EventTriggerData {
-            return false;
+            return None;
         }
         let tree = (*(ctx as *mut pg_sys::EventTriggerData)).parsetree;
-        if tree.is_null() || (*tree).type_ != pg_sys::NodeTag::T_DropStmt {
-            return false;
+        if tree.is_null() {
+            return None;
         }
-        let stmt = tree as *mut pg_sys::DropStmt;
-        if (*stmt).removeType != pg_sys::ObjectType::OBJECT_EXTENSION
-            || (*stmt).behavior == pg_sys::DropBehavior::DROP_CASCADE
-        {
-            return false;
+        if (*tree).type_ == pg_sys::NodeTag::T_DropStmt {
+            let stmt = tree as *mut pg_sys::DropStmt;
+            let cascade = (*stmt).behavior == pg_sys::DropBehavior::DROP_CASCADE;
+            match (*stmt).removeType {
+                pg_sys::ObjectType::OBJECT_EXTENSION if !cascade && names((*stmt).objects, b"rar") => {
+                    return Some("drop extension rar");
+                }
+                pg_sys::ObjectType::OBJECT_SCHEMA if cascade => {
+                    let (schema, _) = extension()?;
+                    if names((*stmt).objects, schema.as_bytes()) || names((*stmt).objects, b"rar") {
+                        return Some("drop the schema of extension rar");
+                    }
+                }
+                _ => {}
+            }
+            return None;
         }
-        let list = (*stmt).objects;
-        if list.is_null() {
-            return false;
+        if (*tree).type_ == pg_sys::NodeTag::T_DropOwnedStmt {
+            let (_, owner) = extension()?;
+            let roles = (*(tree as *mut pg_sys::DropOwnedStmt)).roles;
+            let owns = !roles.is_null()
+                && (0..(*roles).length as usize).any(|i| {
+                    let spec = (*(*roles).elements.add(i)).ptr_value as *mut pg_sys::RoleSpec;
+                    !spec.is_null() && pg_sys::get_rolespec_oid(spec, true) == owner
+                });
+            return owns.then_some("drop the objects of the owner of extension rar");
         }
-        (0..(*list).length as usize).any(|i| {
-            let node = (*(*list).elements.add(i)).ptr_value as *mut pg_sys::Node;
-            !node.is_null()
-                && (*node).type_ == pg_sys::NodeTag::T_String
-                && !(*(node as *mut pg_sys::String)).sval.is_null()
-                && CStr::from_ptr((*(node as *mut pg_sys::String)).sval).to_bytes() == b"rar"
-        })
+        None
     }
+}
+
+/// The extension's schema and owner (None while it is not installed).
+fn extension() -> Option<(String, pg_sys::Oid)> {
+    Spi::connect(|client| {
+        let t = client.select(EXTENSION, Some(1), &[])?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let row = t.first();
+        Ok::<_, pgrx::spi::SpiError>(row.get::<String>(1)?.zip(row.get::<pg_sys::Oid>(2)?))
+    })
+    .ok()
+    .flatten()
 }
 
 #[no_mangle]
@@ -74,10 +124,34 @@ pub extern "C" fn pg_finfo_rar_drop_guard() -> &'static pg_sys::Pg_finfo_record 
 #[pg_guard]
 pub unsafe extern "C-unwind" fn rar_drop_guard(fcinfo: pg_sys::FunctionCallInfo) -> pg_sys::Datum {
     // SAFETY: fcinfo comes from the function manager.
-    if unsafe { plain_drop_of_rar(fcinfo) } {
-        let work: Option<String> = crate::spi::one(USER_WORK, &[]).or_raise();
+    if let Some(by) = unsafe { drop_of_rar(fcinfo) } {
+        let _pinned = crate::spi::pin_search_path();
+        // Every role's work counts, not the rows the caller's row security
+        // shows (a database owner's DROP SCHEMA ... CASCADE would delete
+        // every role's models): counted as the extension's owner, who owns
+        // the catalog tables, in a restricted context.
+        let owner = extension().map(|e| e.1);
+        let (mut user, mut context) = (pg_sys::InvalidOid, 0);
+        // SAFETY: PostgreSQL's pattern for running a fixed internal query as
+        // another role (as its foreign key checks do); an error's abort
+        // puts the user back.
+        unsafe {
+            pg_sys::GetUserIdAndSecContext(&mut user, &mut context);
+            if let Some(owner) = owner {
+                pg_sys::SetUserIdAndSecContext(
+                    owner,
+                    context
+                        | pg_sys::SECURITY_LOCAL_USERID_CHANGE as i32
+                        | pg_sys::SECURITY_RESTRICTED_OPERATION as i32,
+                );
+            }
+        }
+        let work: Result<Option<String>, _> = crate::spi::one(USER_WORK, &[]);
+        // SAFETY: puts back what was saved above.
+        unsafe { pg_sys::SetUserIdAndSecContext(user, context) };
+        let work = work.or_raise();
         if let Some(work) = work.filter(|w| !w.is_empty()) {
-            crate::error::RarError::DropWouldDelete { work }.raise();
+            crate::error::RarError::DropWouldDelete { work, by }.raise();
         }
     }
     pg_sys::Datum::from(0usize)

@@ -16,6 +16,7 @@
 //! Both fill `model_score` with the model's probability of the consequent.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use pgrx::prelude::*;
 use rar_core::baskets::Baskets;
@@ -77,7 +78,7 @@ fn check_item_column(model_id: i64, item_column: &str) {
 /// table `rel` (trained on `item_column`).
 #[allow(clippy::too_many_arguments)]
 pub fn mine(
-    baskets: Baskets,
+    baskets: Arc<Baskets>,
     params: &MineParams,
     rel: pg_sys::Oid,
     display: &str,

@@ -27,6 +27,8 @@
 //! A table tracked by `rar_track_changes` is read once per session while it
 //! does not change: [`read_baskets`] asks [`crate::basket_cache`] first.
 
+use std::sync::Arc;
+
 use pgrx::datum::DatumWithOid;
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
@@ -98,7 +100,7 @@ pub fn read_baskets(
     filter: Option<Filter>,
     memory_limit: u64,
     canonical: bool,
-) -> Result<(Baskets, ReadStats), RarError> {
+) -> Result<(Arc<Baskets>, ReadStats), RarError> {
     // SAFETY: reads the database encoding of this backend.
     if unsafe { pg_sys::GetDatabaseEncoding() } != pg_sys::pg_enc::PG_UTF8 as i32 {
         ereport!(
@@ -118,6 +120,7 @@ pub fn read_baskets(
         }
         Lookup::Miss { key, stamp } => {
             let (baskets, stats, needed) = read_uncached(src, layout, filter, memory_limit, canonical)?;
+            let baskets = Arc::new(baskets);
             if let Some(stamp) = stamp {
                 basket_cache::keep(src, key, stamp, &baskets, &stats, needed)?;
             }
@@ -230,7 +233,8 @@ fn check_estimate(src: &Source, tid: &str, memory_limit: u64) -> Result<(), RarE
 /// without statistics (views, tables never analyzed).
 pub fn estimate(src: &Source, tid: &str) -> Result<Option<(u64, u64)>, RarError> {
     let row = Spi::connect(|client| {
-        let t = client.select(
+        let t = crate::spi::select_kept(
+            client,
             "SELECT CASE WHEN c.relkind = 'p' THEN \
                         (SELECT pg_catalog.sum(GREATEST(l.reltuples, 0))::float8 \
                          FROM pg_catalog.pg_partition_tree(c.oid) t \
@@ -267,7 +271,8 @@ pub fn estimate(src: &Source, tid: &str) -> Result<Option<(u64, u64)>, RarError>
 /// a foreign table; empty unless at least one is.
 fn foreign_leaves(src: &Source) -> Result<Vec<(String, bool)>, RarError> {
     let leaves: Vec<(String, bool)> = Spi::connect(|client| {
-        let t = client.select(
+        let t = crate::spi::select_kept(
+            client,
             "SELECT t.relid::pg_catalog.regclass::pg_catalog.text, l.relkind = 'f' \
              FROM pg_catalog.pg_partition_tree($1) t JOIN pg_catalog.pg_class l ON l.oid = t.relid \
              WHERE t.isleaf ORDER BY 1",
@@ -455,13 +460,13 @@ pub fn is_citus_table(src: &Source) -> Result<bool, RarError> {
     if !citus_installed()? {
         return Ok(false);
     }
-    Ok(crate::spi::one::<bool>(CITUS_RELATIONS, &[src.oid.into()])?.unwrap_or(false))
+    Ok(crate::spi::one_kept::<bool>(CITUS_RELATIONS, &[src.oid.into()])?.unwrap_or(false))
 }
 
 /// Whether Citus's metadata is in this database (queries naming it would
 /// not parse without it).
 pub fn citus_installed() -> Result<bool, RarError> {
-    Ok(crate::spi::one::<bool>("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", &[])?
+    Ok(crate::spi::one_kept::<bool>("SELECT pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NOT NULL", &[])?
         .unwrap_or(false))
 }
 

@@ -35,6 +35,10 @@ pub struct Source {
     /// Columns whose type is not one of `pg_catalog`'s: a role may have
     /// given it a cast to text of its own (see [`Source::text_of`]).
     user_typed: Vec<String>,
+    /// The kind and the columns' types as read, checked against the
+    /// relation's definition under its lock ([`Source::check_unchanged`]).
+    relkind: u8,
+    type_oids: Vec<pg_sys::Oid>,
 }
 
 fn kind(category: &str, elem_category: &str) -> ColumnKind {
@@ -79,8 +83,48 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 }
 
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
+    lock_for_read(rel)?;
+    let src = read_definition(rel, function, tables_only)?;
+    src.check_unchanged()?;
+    Ok(src)
+}
+
+/// Takes a read's lock on `rel` (to the end of the transaction), before
+/// anything is decided on its definition: a role holding a stronger lock
+/// on its own table could otherwise change the definition (make the table
+/// a view, give a column a type with a cast of its own) between the checks
+/// made on it and the read, which waits for the lock and then reads the
+/// new definition, running the role's code as the caller. Holding the lock,
+/// the definition cannot change until the transaction ends. Taken only by
+/// a caller who may read the relation (some column of it), as `LOCK TABLE`
+/// asks: a call that reads nothing of it (the rules of a source granted
+/// with `rar_grant`) must not hold up its owner's `ALTER TABLE`.
+fn lock_for_read(rel: pg_sys::Oid) -> Result<(), RarError> {
+    // SAFETY: catalog lookups of an OID (none raises for a missing one),
+    // and a lock of the relation kept to the end of the transaction as a
+    // query's would be; the syscache is brought up to date by the lock.
+    let exists = unsafe {
+        let user = pg_sys::GetUserId();
+        let may_read = pg_sys::get_rel_relkind(rel) != 0
+            && (pg_sys::pg_class_aclcheck(rel, user, pg_sys::ACL_SELECT) == pg_sys::AclResult::ACLCHECK_OK
+                || pg_sys::pg_attribute_aclcheck_all(rel, user, pg_sys::ACL_SELECT, pg_sys::AclMaskHow::ACLMASK_ANY)
+                    == pg_sys::AclResult::ACLCHECK_OK);
+        if may_read {
+            pg_sys::LockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+        }
+        pg_sys::get_rel_relkind(rel) != 0
+    };
+    if exists {
+        Ok(())
+    } else {
+        Err(RarError::NoSuchRelation { oid: rel.to_u32() })
+    }
+}
+
+fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
     Spi::connect(|client| {
-        let head = client.select(
+        let head = crate::spi::select_kept(
+            client,
             "SELECT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(c.relname)), \
                     c.oid::pg_catalog.regclass::pg_catalog.text, c.relkind::pg_catalog.text, \
                     n.nspname::pg_catalog.text, c.relname::pg_catalog.text, \
@@ -122,9 +166,10 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             };
             return Err(RarError::WrongObject { display, what, hint });
         }
-        let (mut columns, mut user_typed) = (Vec::new(), Vec::new());
-        let rows = client.select(
-            "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), \
+        let (mut columns, mut user_typed, mut type_oids) = (Vec::new(), Vec::new(), Vec::new());
+        let rows = crate::spi::select_kept(
+            client,
+            "SELECT a.attname::pg_catalog.text, pg_catalog.format_type(a.atttypid, a.atttypmod), a.atttypid, \
                     t.typcategory::pg_catalog.text, coalesce(e.typcategory::pg_catalog.text, ''), \
                     (WITH RECURSIVE chain(typ, n) AS ( \
                          SELECT a.atttypid, 0 \
@@ -151,9 +196,10 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
         for row in rows {
             let name: String = row.get(1)?.unwrap_or_default();
             let type_name: String = row.get(2)?.unwrap_or_default();
-            let cat: String = row.get(3)?.unwrap_or_default();
-            let elem: String = row.get(4)?.unwrap_or_default();
-            if !row.get::<bool>(5)?.unwrap_or(false) {
+            type_oids.push(row.get::<pg_sys::Oid>(3)?.unwrap_or(pg_sys::InvalidOid));
+            let cat: String = row.get(4)?.unwrap_or_default();
+            let elem: String = row.get(5)?.unwrap_or_default();
+            if !row.get::<bool>(6)?.unwrap_or(false) {
                 user_typed.push(name.clone());
             }
             columns.push(ColumnInfo { name, type_name, kind: kind(&cat, &elem), numeric: cat == "N" });
@@ -172,11 +218,36 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
             view_like: matches!(relkind.as_str(), "v" | "f"),
             columns,
             user_typed,
+            relkind: relkind.bytes().next().unwrap_or(0),
+            type_oids,
         })
     })
 }
 
 impl Source {
+    /// Checks the definition read (by SQL, under the statement's snapshot,
+    /// which may predate the lock) against the relation's current one
+    /// (the syscache, up to date once the lock is held): its kind and each
+    /// column's type. A transaction under REPEATABLE READ keeps its
+    /// snapshot, so that a change committed while it waited shows here.
+    fn check_unchanged(&self) -> Result<(), RarError> {
+        // SAFETY: syscache lookups of a relation this transaction holds a
+        // lock on; names are NUL-terminated copies.
+        let same = unsafe {
+            pg_sys::get_rel_relkind(self.oid) as u8 == self.relkind
+                && self.columns.iter().zip(&self.type_oids).all(|(c, &typ)| {
+                    let Ok(name) = std::ffi::CString::new(c.name.as_str()) else { return false };
+                    let attnum = pg_sys::get_attnum(self.oid, name.as_ptr());
+                    attnum > 0 && pg_sys::get_atttype(self.oid, attnum) == typ
+                })
+        };
+        if same {
+            Ok(())
+        } else {
+            Err(RarError::ChangedWhileLocking { relation: self.display.clone() })
+        }
+    }
+
     /// The column named `name` (exactly, as resolved by the layout).
     pub fn column(&self, name: &str) -> Option<&ColumnInfo> {
         self.columns.iter().find(|c| c.name == name)
@@ -330,10 +401,14 @@ impl Source {
     /// every lock partition's lock).
     pub fn changed_here(&self) -> Result<bool, RarError> {
         let partitions = Spi::connect(|client| {
-            client
-                .select("SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t", None, &[self.oid.into()])?
-                .map(|row| row.get::<pg_sys::Oid>(1))
-                .collect::<Result<Vec<_>, _>>()
+            crate::spi::select_kept(
+                client,
+                "SELECT t.relid FROM pg_catalog.pg_partition_tree($1) t",
+                None,
+                &[self.oid.into()],
+            )?
+            .map(|row| row.get::<pg_sys::Oid>(1))
+            .collect::<Result<Vec<_>, _>>()
         })?;
         Ok(partitions.into_iter().flatten().chain([self.oid]).any(locked_beyond_read))
     }

@@ -74,7 +74,8 @@ const REGISTERED: &str = "SELECT s.name, s.relation::pg_catalog.oid, s.tid_colum
 
 fn registered(condition: &str, arg: pgrx::datum::DatumWithOid) -> Result<Vec<Registered>, RarError> {
     Spi::connect(|client| {
-        let rows = client.select(&format!("{REGISTERED} WHERE {condition} ORDER BY s.name"), None, &[arg])?;
+        let rows =
+            crate::spi::select_kept(client, &format!("{REGISTERED} WHERE {condition} ORDER BY s.name"), None, &[arg])?;
         let mut out = Vec::new();
         for row in rows {
             out.push(Registered {

@@ -8,10 +8,15 @@
 //! [`ext_schema`], its catalog through the schema `rar`, user relations
 //! schema-qualified.
 
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::rc::Rc;
+
 use pgrx::datum::{DatumWithOid, FromDatum, IntoDatum};
 use pgrx::pg_sys;
 use pgrx::prelude::*;
-use pgrx::spi::quote_identifier;
+use pgrx::spi::{quote_identifier, OwnedPreparedStatement, SpiClient, SpiResult, SpiTupleTable};
+use pgrx::PgOid;
 
 use crate::error::RarError;
 
@@ -29,6 +34,62 @@ pub fn exec(sql: &str, args: &[DatumWithOid]) -> Result<(), RarError> {
 pub fn one<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
     Spi::connect(|client| {
         let t = client.select(sql, Some(1), args)?;
+        if t.is_empty() {
+            return Ok(None);
+        }
+        t.first().get::<T>(1)
+    })
+    .map_err(RarError::from)
+}
+
+/// Statements planned at most once per backend: [`select_kept`].
+const KEPT_PLANS: usize = 64;
+
+thread_local! {
+    /// The kept plans, by statement text and argument types.
+    static KEPT: RefCell<HashMap<(String, Vec<pg_sys::Oid>), Rc<OwnedPreparedStatement>>> =
+        RefCell::new(HashMap::new());
+}
+
+/// Runs `sql`, a query whose text the code fixes (a catalog query: no
+/// names or values in it, every value a parameter), through a plan kept
+/// for the life of the backend: a call's fixed cost was mostly parsing and
+/// planning the same catalog queries again. PostgreSQL's plan cache
+/// replans a kept statement after any change to what it reads (catalog
+/// rows, the role for row security, the search path), so that it answers
+/// as a fresh one would. At most [`KEPT_PLANS`] are kept (all dropped when
+/// full). Not for queries of user tables: kept plans are never parallel.
+pub fn select_kept<'conn>(
+    client: &SpiClient<'conn>,
+    sql: &str,
+    limit: Option<i64>,
+    args: &[DatumWithOid],
+) -> SpiResult<SpiTupleTable<'conn>> {
+    let key = (sql.to_string(), args.iter().map(|a| a.oid()).collect::<Vec<_>>());
+    let plan = match KEPT.with(|k| k.borrow().get(&key).cloned()) {
+        Some(plan) => plan,
+        None => {
+            let types: Vec<PgOid> = key.1.iter().map(|&o| PgOid::from(o)).collect();
+            let plan = Rc::new(client.prepare(sql, &types)?.keep());
+            KEPT.with(|k| {
+                let mut k = k.borrow_mut();
+                if k.len() >= KEPT_PLANS {
+                    k.clear();
+                }
+                k.insert(key, Rc::clone(&plan));
+            });
+            plan
+        }
+    };
+    // The map is not borrowed while the statement runs: it may call a
+    // function that runs this code again.
+    client.select(&*plan, limit, args)
+}
+
+/// As [`one`], through a kept plan ([`select_kept`]).
+pub fn one_kept<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
+    Spi::connect(|client| {
+        let t = select_kept(client, sql, Some(1), args)?;
         if t.is_empty() {
             return Ok(None);
         }

@@ -7,5 +7,7 @@ CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, pg_catalog.has
 -- Quarantine tables of 0.1.0 gain rar_pair on their next rar_clean run.
 
 -- The guard on DROP EXTENSION.
-CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION')
+CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTENSION', 'DROP SCHEMA', 'DROP OWNED')
 EXECUTE FUNCTION rar.drop_guard();
+-- Also in sessions that replicate (session_replication_role = replica).
+ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;

@@ -1,5 +1,7 @@
 //! `rar_mine`: exact association rules of a sales table.
 
+use std::sync::Arc;
+
 use pgrx::prelude::*;
 use rar_core::params::{MineParams, SupportOf};
 use rar_core::rule::Rule;
@@ -264,7 +266,8 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
             let baskets = match level {
                 Some(level) => {
                     progress.report(&format!("lifting {} baskets to level {level}", baskets.len()));
-                    hierarchy::baskets_at(&target, source.unwrap_or_default(), level, baskets, params.memory_limit)
+                    hierarchy::baskets_at(&target, source.unwrap_or_default(), level, &baskets, params.memory_limit)
+                        .map(Arc::new)
                         .or_raise()
                 }
                 None => baskets,

@@ -129,6 +129,18 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
         .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
     .or_raise();
+    // The drawing holds each label a few times (node, title, text) with a
+    // few hundred bytes of markup around it: bounded before drawing.
+    let needed: u64 = rules
+        .iter()
+        .flat_map(|r| r.antecedent.iter().chain(&r.consequent))
+        .map(|l| l.len() as u64 * 8 + 256)
+        .sum::<u64>()
+        + rules.len() as u64 * 512;
+    let limit = crate::gucs::memory_limit_bytes();
+    if needed > limit {
+        RarError::PlotTooLarge { source: name.to_string(), needed, limit_bytes: limit }.raise();
+    }
     let title = format!("{name}: top {} rules by lift", rules.len());
     match kind {
         "graph" => plot::graph(&title, &rules),
@@ -143,6 +155,18 @@ mod rar {
     use pgrx::JsonB;
     use rar_core::params::defaults;
     use serde_json::json;
+
+    /// Takes a read's lock on `rel` and checks that its definition is still
+    /// the one this transaction's snapshot shows
+    /// (`crate::relation::describe`): what `rar_refresh` checks on a table,
+    /// its label table and its hierarchy table then holds until the
+    /// transaction ends. NULL: nothing.
+    #[pg_extern(volatile, parallel_unsafe)]
+    fn lock_for_read(rel: Option<crate::args::Relation>) {
+        if let Some(rel) = rel {
+            crate::relation::describe(rel, "rar_refresh");
+        }
+    }
 
     /// The defaults of the mining thresholds, as `CALL rar_refresh` applies
     /// them (under a source's own defaults and the call's arguments).

@@ -235,3 +235,55 @@ def test_drop_refuses_without_cascade_and_a_new_install_does_not_collide():
         c.execute("DROP EXTENSION rar CASCADE")
         c.execute("CREATE EXTENSION rar")
         c.execute("DROP EXTENSION rar")
+
+
+def test_other_drops_of_the_extension_are_refused_while_it_holds_work():
+    """DROP SCHEMA ... CASCADE of its schema, DROP OWNED BY its owner and a
+    replicating session's DROP EXTENSION would delete every role's models as
+    surely as DROP EXTENSION does; counted whatever rows the dropping role's
+    row security shows."""
+    fresh_db("rar_dropped2")
+    with connect("rar_dropped2") as c:
+        c.execute("DROP ROLE IF EXISTS rar_lc_dba")
+        c.execute("DROP ROLE IF EXISTS rar_lc_dbowner")
+        c.execute("CREATE ROLE rar_lc_dba SUPERUSER")
+        c.execute("CREATE ROLE rar_lc_dbowner")
+        c.execute("DROP EXTENSION rar")
+        c.execute("CREATE SCHEMA app AUTHORIZATION rar_lc_dbowner")
+        c.execute("SET ROLE rar_lc_dba")
+        c.execute("CREATE EXTENSION rar SCHEMA app")
+        c.execute("RESET ROLE")
+        c.execute("CREATE TABLE s (basket int, item text)")
+        c.execute("INSERT INTO s SELECT g / 2, 'i' || (g % 4) FROM generate_series(1, 200) g")
+        c.execute("SELECT app.rar_register('s_src', 's', 'basket', 'item')")
+        c.execute("CALL app.rar_refresh('s_src', min_support => 0.05)")
+        try:
+            # The schema's owner sees none of the rule sets (of a table it
+            # may not read).
+            c.execute("SET ROLE rar_lc_dbowner")
+            assert c.execute("SELECT count(*) FROM rar.rule_sets").fetchone()[0] == 0
+            with pytest.raises(psycopg.errors.DependentObjectsStillExist) as e:
+                c.execute("DROP SCHEMA app CASCADE")
+            assert "1 rule sets" in str(e.value.diag.message_detail)
+            c.execute("RESET ROLE")
+            for stmt in ["DROP OWNED BY rar_lc_dba", "DROP SCHEMA rar CASCADE"]:
+                with pytest.raises(psycopg.errors.DependentObjectsStillExist):
+                    c.execute(stmt)
+            c.autocommit = False
+            c.execute("SET LOCAL session_replication_role = replica")
+            with pytest.raises(psycopg.errors.DependentObjectsStillExist):
+                c.execute("DROP EXTENSION rar")
+            c.rollback()
+            c.autocommit = True
+            assert c.execute("SELECT count(*) FROM rar.sources").fetchone()[0] == 1, "nothing was dropped"
+            # Naming the extension with CASCADE still deletes it.
+            c.execute("DROP EXTENSION rar CASCADE")
+            c.execute("DROP SCHEMA app CASCADE")
+        finally:
+            c.rollback() if not c.autocommit else None
+            c.autocommit = True
+            c.execute("RESET ROLE")
+            c.execute("DROP EXTENSION IF EXISTS rar CASCADE")
+            c.execute("DROP SCHEMA IF EXISTS app CASCADE")
+            c.execute("DROP ROLE rar_lc_dba")
+            c.execute("DROP ROLE rar_lc_dbowner")

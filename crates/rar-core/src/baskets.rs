@@ -15,6 +15,9 @@ pub struct Baskets {
     /// The ancestors of the items, when the baskets hold a hierarchy's
     /// levels as well as items (see [`crate::hierarchy::across_levels`]).
     taxonomy: Option<std::sync::Arc<crate::hierarchy::Taxonomy>>,
+    /// How many baskets hold each item, counted on first use (the baskets
+    /// never change once built).
+    counts: std::sync::OnceLock<Vec<u32>>,
 }
 
 impl Baskets {
@@ -110,19 +113,22 @@ impl Baskets {
     }
 
     /// How many baskets hold each item, by item id.
-    pub fn item_counts(&self) -> Vec<u32> {
-        let mut counts = vec![0u32; self.n_items()];
-        for b in self.iter() {
-            for &i in b {
-                counts[i as usize] += 1;
+    pub fn item_counts(&self) -> &[u32] {
+        self.counts.get_or_init(|| {
+            let mut counts = vec![0u32; self.n_items()];
+            for b in self.iter() {
+                for &i in b {
+                    counts[i as usize] += 1;
+                }
             }
-        }
-        counts
+            counts
+        })
     }
 
-    /// Bytes held by the baskets (names not included).
+    /// Bytes held by the baskets (names not included), their item counts
+    /// included whether counted yet or not.
     pub fn heap_bytes(&self) -> usize {
-        self.offsets.capacity() * 8 + self.members.capacity() * 4
+        self.offsets.capacity() * 8 + self.members.capacity() * 4 + self.n_items() * 4
     }
 
     /// Bytes held in all: the baskets and the item names.
@@ -371,7 +377,7 @@ impl BasketsBuilder {
         let lines = members.len() as u64;
         members.truncate(write);
         members.shrink_to_fit();
-        Baskets { names: self.names, offsets, members, lines, taxonomy: None }
+        Baskets { names: self.names, offsets, members, lines, taxonomy: None, counts: Default::default() }
     }
 }
 

@@ -204,7 +204,12 @@ pub fn nice_ticks(lo: f64, hi: f64, n: usize) -> Vec<f64> {
 /// Ticks of a log axis: 1, 2 and 5 times each power of ten in range (only
 /// the powers when that is too many).
 pub fn log_ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo > 0.0 && hi >= lo && hi.is_finite()) {
+        return Vec::new();
+    }
+    // Shares: a few decades at most; never more than 700 powers of ten.
     let (a, b) = (lo.log10().floor() as i32, hi.log10().ceil() as i32);
+    let a = a.max(b - 700);
     let all: Vec<f64> = (a..=b)
         .flat_map(|e| [1.0, 2.0, 5.0].map(|m| m * 10f64.powi(e)))
         .filter(|v| *v >= lo * (1.0 - 1e-9) && *v <= hi * (1.0 + 1e-9))
@@ -241,9 +246,12 @@ pub fn scatter_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     let (w, h) = (820.0, 520.0);
     let (px0, px1, py0, py1) = (90.0, w - 170.0, 50.0, h - 70.0);
     let mut c = Canvas::new(w, h, title);
+    // Supports and confidences are shares: a stored value outside [0, 1]
+    // (rows are their owner's to edit) is drawn at the edge.
     let finite = |v: f64| if v.is_finite() { v } else { 0.0 };
+    let share = |v: f64| finite(v).clamp(0.0, 1.0);
     let (mut s_lo, mut s_hi) = rules.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
-        let s = finite(r.support).max(1e-12);
+        let s = share(r.support).max(1e-12);
         (lo.min(s), hi.max(s))
     });
     if rules.is_empty() {
@@ -257,7 +265,7 @@ pub fn scatter_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
         (s_lo, s_hi) = (s_lo / 1.15, s_hi * 1.15);
     }
     let (mut c_lo, mut c_hi) = rules.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| {
-        let v = finite(r.confidence);
+        let v = share(r.confidence);
         (lo.min(v), hi.max(v))
     });
     if rules.is_empty() {
@@ -268,11 +276,11 @@ pub fn scatter_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     let (l_lo, l_hi) =
         rules.iter().fold((f64::MAX, f64::MIN), |(lo, hi), r| (lo.min(finite(r.lift)), hi.max(finite(r.lift))));
     let x = |s: f64| {
-        let s = finite(s).max(1e-12);
+        let s = share(s).max(1e-12);
         let t = if log { (s.ln() - s_lo.ln()) / (s_hi.ln() - s_lo.ln()) } else { (s - s_lo) / (s_hi - s_lo) };
         px0 + (px1 - px0) * t.clamp(0.0, 1.0)
     };
-    let y = |v: f64| py1 - (py1 - py0) * ((finite(v) - c_lo) / (c_hi - c_lo)).clamp(0.0, 1.0);
+    let y = |v: f64| py1 - (py1 - py0) * ((share(v) - c_lo) / (c_hi - c_lo)).clamp(0.0, 1.0);
     // Grid, ticks and tick labels.
     let xt = if log { log_ticks(s_lo, s_hi) } else { nice_ticks(s_lo, s_hi, 6) };
     let yt = nice_ticks(c_lo, c_hi, 6);
@@ -347,46 +355,42 @@ pub fn graph(title: &str, rules: &[PlotRule]) -> String {
 }
 
 pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
-    let mut left: Vec<&str> = Vec::new();
-    let mut right: Vec<&str> = Vec::new();
-    for r in rules {
-        for a in &r.antecedent {
-            if !left.contains(&a.as_str()) {
-                left.push(a);
+    use std::collections::HashMap;
+    // Each column's items in order of first appearance, found by name;
+    // and the rules each item is in (the edges), so that a pass of the
+    // ordering below costs the edges, not items times rules.
+    fn column<'a>(
+        sides: impl Iterator<Item = (usize, &'a [String])>,
+    ) -> (Vec<&'a str>, HashMap<&'a str, usize>, Vec<Vec<usize>>) {
+        let (mut names, mut index, mut rules_of) = (Vec::new(), HashMap::new(), Vec::<Vec<usize>>::new());
+        for (k, side) in sides {
+            for name in side {
+                let i = *index.entry(name.as_str()).or_insert_with(|| {
+                    names.push(name.as_str());
+                    rules_of.push(Vec::new());
+                    names.len() - 1
+                });
+                if rules_of[i].last() != Some(&k) {
+                    rules_of[i].push(k);
+                }
             }
         }
-        for k in &r.consequent {
-            if !right.contains(&k.as_str()) {
-                right.push(k);
-            }
-        }
+        (names, index, rules_of)
     }
-    let li = |name: &str| left.iter().position(|x| *x == name).unwrap_or(0);
-    let ri = |name: &str| right.iter().position(|x| *x == name).unwrap_or(0);
+    let (left, left_index, left_rules) = column(rules.iter().enumerate().map(|(k, r)| (k, r.antecedent.as_slice())));
+    let (right, right_index, right_rules) = column(rules.iter().enumerate().map(|(k, r)| (k, r.consequent.as_slice())));
+    let li = |name: &str| left_index.get(name).copied().unwrap_or(0);
+    let ri = |name: &str| right_index.get(name).copied().unwrap_or(0);
     // Few crossings: alternate barycentre orderings of the three columns.
     let mut rule_pos: Vec<f64> = (0..rules.len()).map(|i| i as f64).collect();
     let (mut left_pos, mut right_pos) = (vec![0.0; left.len()], vec![0.0; right.len()]);
     let norm = |k: usize, n: usize| if n <= 1 { 0.5 } else { k as f64 / (n - 1) as f64 };
     for _ in 0..4 {
-        let order = by_barycentre(left.len(), |i| {
-            rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.antecedent.iter().any(|a| a == left[i]))
-                .map(|(k, _)| rule_pos[k])
-                .collect()
-        });
+        let order = by_barycentre(left.len(), |i| left_rules[i].iter().map(|&k| rule_pos[k]).collect());
         for (k, i) in order.iter().enumerate() {
             left_pos[*i] = norm(k, left.len());
         }
-        let order = by_barycentre(right.len(), |i| {
-            rules
-                .iter()
-                .enumerate()
-                .filter(|(_, r)| r.consequent.iter().any(|a| a == right[i]))
-                .map(|(k, _)| rule_pos[k])
-                .collect()
-        });
+        let order = by_barycentre(right.len(), |i| right_rules[i].iter().map(|&k| rule_pos[k]).collect());
         for (k, i) in order.iter().enumerate() {
             right_pos[*i] = norm(k, right.len());
         }
@@ -469,7 +473,8 @@ pub fn graph_canvas(title: &str, rules: &[PlotRule]) -> Canvas {
     c.raw("</g><g class=\"rules\">");
     for (k, r) in rules.iter().enumerate() {
         let t = if l_hi > l_lo { (r.lift - l_lo) / (l_hi - l_lo) } else { 1.0 };
-        let radius = 3.0 + 7.0 * (r.support.max(0.0) / max_s).sqrt();
+        let s = if r.support.is_finite() { r.support.clamp(0.0, max_s) } else { 0.0 };
+        let radius = 3.0 + 7.0 * (s / max_s).sqrt();
         c.raw(&format!(
             "<circle class=\"rule\" cx=\"{xm:.1}\" cy=\"{:.1}\" r=\"{radius:.1}\" fill=\"{}\" stroke=\"#333\" stroke-width=\"0.5\"><title>{}</title></circle>",
             my(k),
@@ -611,5 +616,36 @@ mod tests {
     fn empty_rule_sets_draw_an_empty_picture() {
         assert!(scatter("none", &[]).contains("</svg>"));
         assert!(graph("none", &[]).contains("</svg>"));
+    }
+
+    #[test]
+    fn shares_out_of_range_are_drawn_at_the_edge() {
+        // Stored rows are their owner's to edit: a support of 1.7e308 made
+        // the axis infinite and the ticks 2^31 powers of ten.
+        for bad in [1.7e308, f64::MAX, f64::INFINITY, f64::NAN, -5.0, 1e300] {
+            let svg = scatter("rules", &[rule(&["a"], &["b"], bad, bad, bad), rule(&["b"], &["c"], 0.01, 0.5, 2.0)]);
+            assert_eq!(svg.matches("<circle class=\"rule\"").count(), 2, "{bad}");
+            assert!(svg.matches("<line").count() < 200, "{bad}");
+        }
+        assert!(log_ticks(1e-3, f64::INFINITY).is_empty());
+        assert!(log_ticks(0.0, 1.0).is_empty());
+        assert!(log_ticks(1e-300, 1e300).len() <= 702);
+        assert_eq!(log_ticks(0.01, 0.1), vec![0.01, 0.02, 0.05, 0.1]);
+    }
+
+    #[test]
+    fn graph_of_many_rules_with_many_items_keeps_every_edge() {
+        // 2,000 rules of 30 distinct items each: the ordering passes cost the
+        // edges (it rescanned every rule for every item: 54 s here).
+        let rules: Vec<PlotRule> = (0..2000)
+            .map(|r| {
+                let a: Vec<String> = (0..30).map(|j| format!("x{r}_{j}")).collect();
+                let a: Vec<&str> = a.iter().map(String::as_str).collect();
+                rule(&a, &[&format!("y{r}")], 0.5, 0.5, 1.0)
+            })
+            .collect();
+        let svg = graph("many", &rules);
+        assert_eq!(svg.matches("class=\"edge\"").count(), 2000 * 31);
+        assert_eq!(svg.matches("<circle class=\"rule\"").count(), 2000);
     }
 }

@@ -57,7 +57,7 @@ pub fn profile(b: &Baskets, top: usize, rare_below: u64) -> Profile {
     let mut sizes: Vec<u64> = b.iter().map(|x| x.len() as u64).collect();
     sizes.sort_unstable();
     let n = b.len() as u64;
-    let counts: Vec<u64> = b.item_counts().into_iter().map(u64::from).collect();
+    let counts: Vec<u64> = b.item_counts().iter().map(|&c| u64::from(c)).collect();
     let mut order: Vec<u32> = (0..b.n_items() as u32).collect();
     order.sort_by(|&x, &y| counts[y as usize].cmp(&counts[x as usize]).then(b.item_name(x).cmp(b.item_name(y))));
     let share = |c: u64| if n == 0 { 0.0 } else { c as f64 / n as f64 };

@@ -118,7 +118,7 @@ impl RuleRow<'_> {
 /// Mined rules, in the documented order (see [`RuleSet::sort`]).
 #[derive(Debug, Clone)]
 pub struct RuleSet {
-    baskets: Baskets,
+    baskets: std::sync::Arc<Baskets>,
     tree: ItemsetTree,
     rules: Vec<PackedRule>,
     /// Rank of each vocabulary item in name order, and its inverse.
@@ -304,8 +304,13 @@ impl<'p> Collector<'p> {
 
 /// Mines the rules of `baskets` under `params`. `tick` is called regularly;
 /// the caller checks for cancellation there.
-pub fn mine_rules(baskets: Baskets, params: &MineParams, tick: &mut dyn FnMut()) -> Result<RuleSet, MineError> {
+pub fn mine_rules(
+    baskets: impl Into<std::sync::Arc<Baskets>>,
+    params: &MineParams,
+    tick: &mut dyn FnMut(),
+) -> Result<RuleSet, MineError> {
     params.validate()?;
+    let baskets = baskets.into();
     let min_support_count = params.min_count(baskets.len());
     let itemset_min_count = itemset_min_count(params, min_support_count);
     let limits = SearchLimits {
@@ -437,7 +442,7 @@ pub fn rules_from_counts(
         }
     }
     let tree = ItemsetTree::from_sorted(n, frequent, &closed);
-    let baskets = Baskets::named(names);
+    let baskets = std::sync::Arc::new(Baskets::named(names));
     let (vocab_rank, by_rank) = name_ranks(&baskets, 0);
     let packed = params.max_length <= 4 && baskets.n_items() < 0xffff;
     let total = AtomicU64::new(0);

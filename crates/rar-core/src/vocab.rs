@@ -7,7 +7,7 @@ use crate::baskets::Baskets;
 /// The items in at least `min_count` baskets of `train`, the `max_vocab`
 /// most frequent (ties by name), with their basket counts.
 pub fn vocabulary(train: &Baskets, min_count: u64, max_vocab: usize) -> (Vec<String>, Vec<u64>) {
-    let counts: Vec<u64> = train.item_counts().into_iter().map(u64::from).collect();
+    let counts: Vec<u64> = train.item_counts().iter().map(|&c| u64::from(c)).collect();
     let mut items: Vec<u32> = (0..train.n_items() as u32).filter(|&i| counts[i as usize] >= min_count).collect();
     items
         .sort_by(|&a, &b| counts[b as usize].cmp(&counts[a as usize]).then(train.item_name(a).cmp(train.item_name(b))));
