@@ -1,9 +1,11 @@
 //! What `DROP EXTENSION rar` does with user work: it refuses, unless
 //! CASCADE is given, while the catalog holds anything a user made (models,
 //! rule sets, sources, splits, encodings, cleaning runs, tuning trials), so
-//! that trained models are never deleted by a plain DROP. The event trigger
-//! `rar_drop_guard` (created in `sql/lifecycle.sql`) calls [`rar_drop_guard`]
-//! at the start of every `DROP EXTENSION` in the database.
+//! that trained models are never deleted by a plain DROP; nor by `DROP
+//! SCHEMA ... CASCADE` of its schema or `DROP OWNED BY` its owner, which drop
+//! it along with other objects. The event trigger `rar_drop_guard` (created
+//! in `sql/lifecycle.sql`, enabled ALWAYS) calls [`rar_drop_guard`] at the
+//! start of each of those statements in the database.
 
 use std::ffi::CStr;
 

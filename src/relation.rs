@@ -83,7 +83,7 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 }
 
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
-    lock_for_read(rel)?;
+    lock_for_read(rel, function)?;
     let src = read_definition(rel, function, tables_only)?;
     src.check_unchanged()?;
     Ok(src)
@@ -98,8 +98,9 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
 /// the definition cannot change until the transaction ends. Taken only by
 /// a caller who may read the relation (some column of it), as `LOCK TABLE`
 /// asks: a call that reads nothing of it (the rules of a source granted
-/// with `rar_grant`) must not hold up its owner's `ALTER TABLE`.
-fn lock_for_read(rel: pg_sys::Oid) -> Result<(), RarError> {
+/// with `rar_grant`) must not hold up its owner's `ALTER TABLE`. While it
+/// waits, `rar.progress` shows `function` waiting for the lock.
+fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<(), RarError> {
     // SAFETY: catalog lookups of an OID (none raises for a missing one),
     // and a lock of the relation kept to the end of the transaction as a
     // query's would be; the syscache is brought up to date by the lock.
@@ -109,8 +110,16 @@ fn lock_for_read(rel: pg_sys::Oid) -> Result<(), RarError> {
             && (pg_sys::pg_class_aclcheck(rel, user, pg_sys::ACL_SELECT) == pg_sys::AclResult::ACLCHECK_OK
                 || pg_sys::pg_attribute_aclcheck_all(rel, user, pg_sys::ACL_SELECT, pg_sys::AclMaskHow::ACLMASK_ANY)
                     == pg_sys::AclResult::ACLCHECK_OK);
-        if may_read {
+        if may_read && !pg_sys::ConditionalLockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE) {
+            let name = pg_sys::get_rel_name(rel);
+            let name = if name.is_null() {
+                String::new()
+            } else {
+                std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
+            };
+            crate::progress::report_activity(&format!("{function}: waiting for a lock on {name}"));
             pg_sys::LockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
+            crate::progress::report_activity(&format!("{function}: starting"));
         }
         pg_sys::get_rel_relkind(rel) != 0
     };

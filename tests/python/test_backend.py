@@ -67,18 +67,19 @@ def test_mining_backend_does_not_load_libtorch(db):
         assert "libtorch" not in maps and "libc10" not in maps
 
 
+# Each call locks the table before it reads its definition (a role must not
+# change it in between): blocked there, it says so.
 @pytest.mark.parametrize("call,function,progress", [
-    ("SELECT count(*) FROM rar_mine('progress_lines', 0.2, max_length => 2)", "rar_mine", "reading progress_lines"),
+    ("SELECT count(*) FROM rar_mine('progress_lines', 0.2, max_length => 2)", "rar_mine", "waiting for a lock on progress_lines"),
     ("SELECT count(*) FROM rar_mine_segments('progress_lines', 'country', 0.2, max_length => 2, min_baskets => 1)", "rar_mine_segments",
-     "counting the baskets of each segment of progress_lines"),
-    ("SELECT rar_profile('progress_lines')", "rar_profile", "reading progress_lines"),
-    ("SELECT count(*) FROM rar_split('progress_lines')", "rar_split", "counting the train baskets of progress_lines"),
-    # rar_clean waits for its lock on the table before it starts a step.
-    ("SELECT count(*) FROM rar_clean('progress_lines')", "rar_clean", "starting"),
+     "waiting for a lock on progress_lines"),
+    ("SELECT rar_profile('progress_lines')", "rar_profile", "waiting for a lock on progress_lines"),
+    ("SELECT count(*) FROM rar_split('progress_lines')", "rar_split", "waiting for a lock on progress_lines"),
+    ("SELECT count(*) FROM rar_clean('progress_lines')", "rar_clean", "waiting for a lock on progress_lines"),
 ])
 def test_every_long_call_shows_what_it_is_doing(db, call, function, progress):
-    """Each call, blocked on its first scan by another session's lock, is
-    seen in rar.progress saying what it is doing; it leaves it when done."""
+    """Each call, blocked by another session's lock on its table, is seen in
+    rar.progress saying what it waits for; it leaves it when done."""
     with db() as a, db() as b, db() as watcher:
         a.execute("DROP TABLE IF EXISTS progress_lines")
         a.execute("CREATE TABLE progress_lines AS SELECT invoice_no, stock_code, country FROM online_retail LIMIT 2000")
