@@ -86,6 +86,9 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 -- not a view's own conditions).
 CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
+-- Planned on every call, inside every reader's policies: never compiled
+-- (a large pg_inherits made its cost cross jit_above_cost: 1 s a call).
+SET jit = off
 RETURN EXISTS (
     -- The relation and the relations its views read, through any depth of
     -- views (each view once at each depth, 10,000 at most: the walk stops
@@ -287,11 +290,13 @@ SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 CREATE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE
+    -- Shares rar_split would refuse (negative, NaN, adding up past 1): no set.
+    WHEN NOT (train >= 0 AND validation >= 0 AND train + validation <= 1.000000001) THEN NULL
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train THEN 'train'
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
     ELSE 'test'
 END;
-COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
+COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 
 
 -- Long calls in progress, from any session: each reports what it is doing

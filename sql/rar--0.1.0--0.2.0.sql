@@ -266,6 +266,9 @@ RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_cata
 
 CREATE OR REPLACE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
+
+
+SET jit = off
 RETURN EXISTS (
     
     
@@ -428,6 +431,8 @@ $fn$;
 CREATE OR REPLACE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE
+    
+    WHEN NOT (train >= 0 AND validation >= 0 AND train + validation <= 1.000000001) THEN NULL
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train THEN 'train'
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
     ELSE 'test'
@@ -1913,7 +1918,7 @@ SELECT pg_catalog.pg_extension_config_dump('rar.clean_log', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.clean_run_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
-COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions';
+COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 GRANT SELECT ON rar.progress TO PUBLIC;
 COMMENT ON TABLE rar.table_changes IS
     'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';

@@ -369,6 +369,13 @@ pub enum RarError {
         relation: String,
         owner: String,
     },
+    /// A superuser reading a table whose indexes, constraints or statistics
+    /// call functions of a role's (the planner runs them).
+    SuperuserRunsOwnerCode {
+        function: &'static str,
+        relation: String,
+        owner: String,
+    },
     /// A hierarchy lookup the owner of its source's table may not read.
     HierarchyNotReadableByOwner {
         source: String,
@@ -985,6 +992,13 @@ impl RarError {
                 F,
             )
             .set_detail("The functions in its definition would run with the superuser's rights.")
+            .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
+            RarError::SuperuserRunsOwnerCode { function, relation, owner } => ErrorReport::new(
+                ERRCODE_INSUFFICIENT_PRIVILEGE,
+                format!("a superuser does not read {relation} for {function}: its indexes, constraints or statistics call functions of {owner}'s"),
+                F,
+            )
+            .set_detail("Planning a read of the table runs the functions of its index expressions and predicates, check constraints, partition keys and statistics (or of a child's), which would run with the superuser's rights.")
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
             RarError::HierarchyNotReadableByOwner { source, table, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,

@@ -24,10 +24,27 @@ const USER_WORK: &str = "SELECT pg_catalog.concat_ws(', ', \
      nullif(pg_catalog.format('%s cleaning runs', (SELECT pg_catalog.count(*) FROM rar.clean_log)), '0 cleaning runs'), \
      nullif(pg_catalog.format('%s tuning trials', (SELECT pg_catalog.count(*) FROM rar.tuning_trials)), '0 tuning trials'))";
 
-/// The schemas of the extension (its functions' and `rar`) and its owner.
-const EXTENSION: &str = "SELECT n.nspname::pg_catalog.text, e.extowner FROM pg_catalog.pg_extension e \
+/// The schema of the extension's functions, its owner, the owners of that
+/// schema and of `rar`, and the extensions it requires.
+const EXTENSION: &str = "SELECT n.nspname::pg_catalog.text, e.extowner, n.nspowner, \
+            (SELECT r.nspowner FROM pg_catalog.pg_namespace r WHERE r.nspname OPERATOR(pg_catalog.=) 'rar'), \
+            ARRAY(SELECT x.extname::pg_catalog.text FROM pg_catalog.pg_depend d \
+                  JOIN pg_catalog.pg_extension x ON x.oid OPERATOR(pg_catalog.=) d.refobjid \
+                  WHERE d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass \
+                    AND d.objid OPERATOR(pg_catalog.=) e.oid \
+                    AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_extension'::pg_catalog.regclass) \
+     FROM pg_catalog.pg_extension e \
      JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
      WHERE e.extname OPERATOR(pg_catalog.=) 'rar'";
+
+/// What [`EXTENSION`] reads.
+struct Extension {
+    schema: String,
+    /// The extension's owner and the owners of its two schemas: `DROP
+    /// OWNED BY` any of them drops it.
+    owners: [pg_sys::Oid; 3],
+    requires: Vec<String>,
+}
 
 /// Whether the list `list` of `String` nodes names `name`.
 ///
@@ -73,9 +90,16 @@ unsafe fn drop_of_rar(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'static str> 
                 pg_sys::ObjectType::OBJECT_EXTENSION if !cascade && names((*stmt).objects, b"rar") => {
                     return Some("drop extension rar");
                 }
+                // An extension rar requires, with CASCADE, takes rar along.
+                pg_sys::ObjectType::OBJECT_EXTENSION if cascade => {
+                    let ext = extension()?;
+                    if ext.requires.iter().any(|r| names((*stmt).objects, r.as_bytes())) {
+                        return Some("drop an extension that extension rar requires");
+                    }
+                }
                 pg_sys::ObjectType::OBJECT_SCHEMA if cascade => {
-                    let (schema, _) = extension()?;
-                    if names((*stmt).objects, schema.as_bytes()) || names((*stmt).objects, b"rar") {
+                    let ext = extension()?;
+                    if names((*stmt).objects, ext.schema.as_bytes()) || names((*stmt).objects, b"rar") {
                         return Some("drop the schema of extension rar");
                     }
                 }
@@ -84,28 +108,48 @@ unsafe fn drop_of_rar(fcinfo: pg_sys::FunctionCallInfo) -> Option<&'static str> 
             return None;
         }
         if (*tree).type_ == pg_sys::NodeTag::T_DropOwnedStmt {
-            let (_, owner) = extension()?;
+            let ext = extension()?;
             let roles = (*(tree as *mut pg_sys::DropOwnedStmt)).roles;
             let owns = !roles.is_null()
                 && (0..(*roles).length as usize).any(|i| {
                     let spec = (*(*roles).elements.add(i)).ptr_value as *mut pg_sys::RoleSpec;
-                    !spec.is_null() && pg_sys::get_rolespec_oid(spec, true) == owner
+                    !spec.is_null() && {
+                        let role = pg_sys::get_rolespec_oid(spec, true);
+                        role != pg_sys::InvalidOid && ext.owners.contains(&role)
+                    }
                 });
-            return owns.then_some("drop the objects of the owner of extension rar");
+            return owns.then_some("drop the objects of a role that owns extension rar or its schema");
         }
         None
     }
 }
 
-/// The extension's schema and owner (None while it is not installed).
-fn extension() -> Option<(String, pg_sys::Oid)> {
+/// The extension's schema, owners and requirements (None while it is not
+/// installed).
+fn extension() -> Option<Extension> {
     Spi::connect(|client| {
         let t = client.select(EXTENSION, Some(1), &[])?;
         if t.is_empty() {
             return Ok(None);
         }
         let row = t.first();
-        Ok::<_, pgrx::spi::SpiError>(row.get::<String>(1)?.zip(row.get::<pg_sys::Oid>(2)?))
+        let none = pg_sys::InvalidOid;
+        Ok::<_, pgrx::spi::SpiError>(row.get::<String>(1)?.map(|schema| {
+            Extension {
+                schema,
+                owners: [1, 2, 3].map(|k| row.get::<pg_sys::Oid>(k + 1).ok().flatten().unwrap_or(none)),
+                // Its functions are written in PL/pgSQL: the language's
+                // extension, dropped with CASCADE, takes them and rar along.
+                requires: row
+                    .get::<Vec<String>>(5)
+                    .ok()
+                    .flatten()
+                    .unwrap_or_default()
+                    .into_iter()
+                    .chain(["plpgsql".into()])
+                    .collect(),
+            }
+        }))
     })
     .ok()
     .flatten()
@@ -132,7 +176,7 @@ pub unsafe extern "C-unwind" fn rar_drop_guard(fcinfo: pg_sys::FunctionCallInfo)
         // shows (a database owner's DROP SCHEMA ... CASCADE would delete
         // every role's models): counted as the extension's owner, who owns
         // the catalog tables, in a restricted context.
-        let owner = extension().map(|e| e.1);
+        let owner = extension().map(|e| e.owners[0]);
         let (mut user, mut context) = (pg_sys::InvalidOid, 0);
         // SAFETY: PostgreSQL's pattern for running a fixed internal query as
         // another role (as its foreign key checks do); an error's abort

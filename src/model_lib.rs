@@ -172,6 +172,13 @@ impl ModelLib {
         if vocab.len() > u32::MAX as usize {
             return Err(RarError::BadModel { model_id, message: format!("its vocabulary has {} items", vocab.len()) });
         }
+        let index: std::collections::HashMap<String, u32> =
+            vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
+        // Each item once: a vocabulary an owner edited to repeat items would
+        // score one of the copies and recommend nothing, without a word.
+        if index.len() != vocab.len() {
+            return Err(RarError::BadModel { model_id, message: "Its vocabulary names an item twice.".into() });
+        }
         let settings: serde_json::Value = serde_json::from_str(&config).unwrap_or_default();
         let history = (settings["model"] == "gru")
             .then(|| settings["history"].as_u64().map_or(rar_core::history::DEFAULT_HISTORY as usize, |h| h as usize));
@@ -201,7 +208,6 @@ impl ModelLib {
                 other => RarError::BadModel { model_id, message: format!("{other:?}") },
             });
         }
-        let index = vocab.iter().enumerate().map(|(k, v)| (v.clone(), k as u32)).collect();
         let m = std::rc::Rc::new(LoadedModel { handle, id: model_id, vocab, index, history });
         MODELS.with(|c| c.borrow_mut().insert(key, m.clone()));
         Ok(m)

@@ -8,6 +8,28 @@ use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
 
+/// Whether planning a read of a relation (or of its partitions and
+/// inheritance children) may call a function outside `pg_catalog`: one its
+/// index expressions or predicates, check constraints, partition keys or
+/// statistics' expressions name, directly or through an operator.
+const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
+         SELECT $1::pg_catalog.oid \
+         UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
+     exprs(t) AS ( \
+         SELECT x.indexprs::pg_catalog.text FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT x.indpred::pg_catalog.text FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c JOIN rels r ON c.conrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT p.partexprs::pg_catalog.text FROM pg_catalog.pg_partitioned_table p JOIN rels r ON p.partrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT s.stxexprs::pg_catalog.text FROM pg_catalog.pg_statistic_ext s JOIN rels r ON s.stxrelid OPERATOR(pg_catalog.=) r.oid), \
+     fns(fn) AS ( \
+         SELECT m[1]::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m \
+         WHERE e.t IS NOT NULL \
+         UNION ALL \
+         SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
+         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL) \
+     SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
+                    WHERE f.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace)";
+
 /// A relation to read from.
 pub struct Source {
     /// The SQL function reading it, for hints that show a call.
@@ -334,6 +356,28 @@ impl Source {
     pub fn check_not_superuser_reading_user_view(&self) {
         if self.superuser_on_user_table && self.view_like {
             RarError::SuperuserReadsUserView {
+                function: self.function,
+                relation: self.display.clone(),
+                owner: self.owner.clone(),
+            }
+            .raise();
+        }
+        self.check_not_superuser_running_owner_code();
+    }
+
+    /// Raises 42501 when a superuser would read a table a role without
+    /// superuser owns whose definition calls a function outside
+    /// `pg_catalog` that planning a read runs: the expressions and
+    /// predicates of its indexes, its check constraints, partition keys and
+    /// statistics, or those of a partition or inheritance child (the
+    /// planner simplifies them, calling IMMUTABLE functions, as the caller).
+    pub fn check_not_superuser_running_owner_code(&self) {
+        if !self.superuser_on_user_table {
+            return;
+        }
+        let runs = crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]).or_raise();
+        if runs != Some(false) {
+            RarError::SuperuserRunsOwnerCode {
                 function: self.function,
                 relation: self.display.clone(),
                 owner: self.owner.clone(),

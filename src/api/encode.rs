@@ -258,21 +258,25 @@ fn check_ours(src: &Source, target: &str, column: &str, method: &str, of_type: &
     // The columns an earlier run made (recorded since 0.2.0; a row of
     // 0.1.0, without the list, is taken at its word), with the comment
     // they were made with where the run marked them.
-    let ours = same_type
-        && params.is_some_and(|p| match p.0.get("columns").and_then(|c| c.as_array()) {
-            Some(made) => {
-                made.iter().any(|c| c.as_str() == Some(target))
-                    && (p.0.get("marked") != Some(&json!(true))
-                        || comment.as_deref() == Some(marker(column, method).as_str()))
-            }
-            None => true,
-        });
-    if !ours {
-        refuse(
-            src.display.clone(),
-            "rar.encodings does not record it as one an earlier rar_encode of this column made",
-        )
-        .raise();
+    let recorded = params.as_ref().map(|p| match p.0.get("columns").and_then(|c| c.as_array()) {
+        Some(made) => (
+            made.iter().any(|c| c.as_str() == Some(target)),
+            p.0.get("marked") != Some(&json!(true)) || comment.as_deref() == Some(marker(column, method).as_str()),
+        ),
+        None => (true, true),
+    });
+    let why = match recorded {
+        None | Some((false, _)) => {
+            Some("rar.encodings does not record it as one an earlier rar_encode of this column made")
+        }
+        _ if !same_type => Some("it is not of the type rar_encode makes for it"),
+        Some((true, false)) => Some(
+            "it lacks the comment rar_encode marks its columns with (a COMMENT ON COLUMN, or a restore with --no-comments, removes it; a column dropped and added again never had it)",
+        ),
+        Some((true, true)) => None,
+    };
+    if let Some(why) = why {
+        refuse(src.display.clone(), why).raise();
     }
 }
 

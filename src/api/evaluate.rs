@@ -64,7 +64,17 @@ fn rar_evaluate(
     let source = required("source", "", source);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     let on_split = required("on_split", "'test'", on_split);
-    let methods = methods.map(|m| no_null_elements("methods", m));
+    // Each method once, in the order given (a repeated one would repeat
+    // its rows).
+    let methods = methods.map(|m| {
+        let mut seen = Vec::new();
+        for m in no_null_elements("methods", m) {
+            if !seen.contains(&m) {
+                seen.push(m);
+            }
+        }
+        seen
+    });
     if !matches!(on_split, "test" | "validation") {
         RarError::InvalidOption { name: "on_split", value: on_split.to_string(), expected: "'test' and 'validation'" }
             .raise();

@@ -59,6 +59,26 @@ fn rar_explain(
     else {
         return None;
     };
+    // A rule's measures, as rar_mine gives them: shares between 0 and 1, a
+    // finite lift, counts of baskets (text with NaN% or a count clamped
+    // to 0 would explain nothing).
+    for (name, value, share) in [
+        ("confidence", Some(confidence), true),
+        ("support", Some(support), true),
+        ("test_confidence", test_confidence, true),
+        ("lift", Some(lift), false),
+    ] {
+        if let Some(v) = value.filter(|v| !(v.is_finite() && *v >= 0.0 && (!share || *v <= 1.0))) {
+            let expected = if share { "a share between 0 and 1" } else { "a finite number of at least 0" };
+            RarError::InvalidOption { name, value: v.to_string(), expected }.raise();
+        }
+    }
+    for (name, value) in [("count", count), ("baskets", baskets)] {
+        if value < 0 {
+            RarError::InvalidOption { name, value: value.to_string(), expected: "a number of baskets, at least 0" }
+                .raise();
+        }
+    }
     let antecedent = no_null_elements("antecedent", antecedent);
     let consequent = no_null_elements("consequent", consequent);
     let a: Vec<&str> = antecedent.iter().map(String::as_str).collect();
@@ -164,7 +184,7 @@ mod rar {
     #[pg_extern(volatile, parallel_unsafe)]
     fn lock_for_read(rel: Option<crate::args::Relation>) {
         if let Some(rel) = rel {
-            crate::relation::describe(rel, "rar_refresh");
+            crate::relation::describe(rel, "rar_refresh").check_not_superuser_running_owner_code();
         }
     }
 

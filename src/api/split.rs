@@ -85,12 +85,15 @@ pub fn split(
         .raise(),
     };
     let time = time_column.map(|t| src.time_column(t, "time", "a date or timestamp").name.clone());
+    // The last finite time: one line dated 'infinity' (a placeholder) must
+    // not make the test set that line's basket alone.
     let test_from: Option<pgrx::datum::TimestampWithTimeZone> = match (&time, test_days) {
         (Some(t), Some(days)) => one(
             &format!(
-                "SELECT pg_catalog.max({}) - pg_catalog.make_interval(days => $1) FROM {}",
-                crate::splits::absolute_time(&src, t),
-                src.quoted
+                "SELECT pg_catalog.max({time}) FILTER (WHERE pg_catalog.isfinite({time})) \
+                        - pg_catalog.make_interval(days => $1) FROM {}",
+                src.quoted,
+                time = crate::splits::absolute_time(&src, t),
             ),
             &[days.into()],
         )

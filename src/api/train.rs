@@ -432,6 +432,16 @@ fn rar_tune_plan(
             RarError::InvalidOption { name: "search", value: other.into(), expected: "'grid' and 'random'" }.raise()
         }
     };
+    // Every hyperparameter needs a value to try: an empty list would make
+    // a trial without it (null), a list of none to choose from.
+    if let Some((name, _)) = g.iter().find(|(_, v)| v.as_array().is_some_and(Vec::is_empty)) {
+        RarError::ModelSetting {
+            name: name.clone(),
+            value: "[]".into(),
+            expected: "a list of at least one value to try".into(),
+        }
+        .raise()
+    }
     let plan = rar_core::tune::plan(&g, random).unwrap_or_else(|e| {
         RarError::TooMany {
             what: "trials",

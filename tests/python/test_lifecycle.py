@@ -238,10 +238,10 @@ def test_drop_refuses_without_cascade_and_a_new_install_does_not_collide():
 
 
 def test_other_drops_of_the_extension_are_refused_while_it_holds_work():
-    """DROP SCHEMA ... CASCADE of its schema, DROP OWNED BY its owner and a
-    replicating session's DROP EXTENSION would delete every role's models as
-    surely as DROP EXTENSION does; counted whatever rows the dropping role's
-    row security shows."""
+    """DROP SCHEMA ... CASCADE of its schema, DROP OWNED BY its owner or its
+    schema's, DROP EXTENSION plpgsql CASCADE and a replicating session's DROP
+    EXTENSION would delete every role's models as surely as DROP EXTENSION
+    does; counted whatever rows the dropping role's row security shows."""
     fresh_db("rar_dropped2")
     with connect("rar_dropped2") as c:
         c.execute("DROP ROLE IF EXISTS rar_lc_dba")
@@ -265,8 +265,11 @@ def test_other_drops_of_the_extension_are_refused_while_it_holds_work():
             with pytest.raises(psycopg.errors.DependentObjectsStillExist) as e:
                 c.execute("DROP SCHEMA app CASCADE")
             assert "1 rule sets" in str(e.value.diag.message_detail)
+            # The schema's owner, dropping what it owns: the schema, so rar.
+            with pytest.raises(psycopg.errors.DependentObjectsStillExist):
+                c.execute("DROP OWNED BY CURRENT_USER CASCADE")
             c.execute("RESET ROLE")
-            for stmt in ["DROP OWNED BY rar_lc_dba", "DROP SCHEMA rar CASCADE"]:
+            for stmt in ["DROP OWNED BY rar_lc_dba", "DROP SCHEMA rar CASCADE", "DROP EXTENSION plpgsql CASCADE"]:
                 with pytest.raises(psycopg.errors.DependentObjectsStillExist):
                     c.execute(stmt)
             c.autocommit = False

@@ -50,6 +50,63 @@ SELECT rar.lock_for_read('r8.p');
 SELECT mode FROM pg_locks WHERE pid = pg_backend_pid() AND relation = 'r8.p'::regclass;
 ROLLBACK;
 
+-- 4. Planning a superuser's read of a role's table runs the IMMUTABLE
+-- functions of its index predicates (and expressions, check constraints,
+-- partition keys, statistics), with constant arguments, as the superuser:
+-- refused, for the source and for its label table; the owner reads it.
+RESET ROLE;
+CREATE TABLE r8.ran (who text, super bool);
+GRANT INSERT ON r8.ran TO PUBLIC;
+SET ROLE rar_r8_owner;
+CREATE FUNCTION r8.note() RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$ INSERT INTO r8.ran SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) RETURNING true $$;
+CREATE FUNCTION r8.pred(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT r8.note() $$;
+CREATE TABLE r8.sales (tid int, item text);
+INSERT INTO r8.sales SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 60) g;
+CREATE INDEX ON r8.sales (item) WHERE r8.pred(1);
+SELECT (rar_register('r8_pred', 'r8.sales')).name;
+CREATE TABLE r8.plain (tid int, item text);
+INSERT INTO r8.plain SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 60) g;
+CREATE TABLE r8.labels (item text, label text);
+INSERT INTO r8.labels SELECT 'i' || g, 'label ' || g FROM generate_series(0, 4) g;
+CREATE INDEX ON r8.labels (item) WHERE r8.pred(2);
+SELECT (rar_register('r8_labelled', 'r8.plain', 'tid', 'item', label_column => 'label', label_table => 'r8.labels')).name;
+RESET ROLE;
+DELETE FROM r8.ran;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r8.sales', min_support => 0.05)$$);
+SELECT show_error($$CALL rar_refresh('r8_pred', min_support => 0.05)$$);
+SELECT show_error($$CALL rar_refresh('r8_labelled', min_support => 0.05)$$);
+SELECT count(*) AS ran_as_superuser FROM r8.ran WHERE super;
+SET ROLE rar_r8_owner;
+SELECT count(*) > 0 AS owner_mines FROM rar_mine('r8.sales', min_support => 0.05);
+CALL rar_refresh('r8_labelled', min_support => 0.05);
+RESET ROLE;
+-- The owner's reads did run the predicate's function (as the owner): the
+-- superuser's would have run it as the superuser.
+SELECT count(*) > 0 AS ran_as_owner, count(*) FILTER (WHERE super) AS ran_as_superuser FROM r8.ran;
+DELETE FROM rar.sources WHERE name IN ('r8_pred', 'r8_labelled');
+
+-- 5. Small holes: a time split's last day from finite times only; shares
+-- and measures out of range refused; each evaluation method once; a
+-- hyperparameter without values refused.
+RESET ROLE;
+CREATE TABLE r8.sp (tid int, item text, ts timestamp);
+INSERT INTO r8.sp SELECT g / 2, 'i' || (g % 5), timestamp '2024-01-01' + (g / 2) * interval '1 day' FROM generate_series(0, 399) g;
+SELECT split, baskets FROM rar_split('r8.sp', 0.9, 0.1, 0, time_column => 'ts', test_days => 30) WHERE split = 'test';
+INSERT INTO r8.sp VALUES (999, 'i1', 'infinity');
+SELECT split, baskets FROM rar_split('r8.sp', 0.9, 0.1, 0, time_column => 'ts', test_days => 30) WHERE split = 'test';
+SELECT rar_split_bucket('b1', 0, 'NaN', 'NaN') AS nan_shares, rar_split_bucket('b1', 0, -5, -5) AS negative,
+       rar_split_bucket('b1', 0, 5, 5) AS past_one, rar_split_bucket('b1', 0, 1, 0) AS all_train;
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 'NaN', 2, 0.1, 5, 50)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.5, 'Infinity', 0.1, 5, 50)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.5, 2, 0.1, -5, 50)$$);
+SELECT rar_explain('{a}', '{b}', 0.5, 2, 0.1, 5, 50);
+SELECT (rar_register('r8_sp', 'r8.sp', 'tid', 'item')).name;
+SELECT count(*) AS rows_once FROM rar_evaluate('r8_sp', min_support => 0.05, methods => '{exact,exact}');
+SELECT count(*) AS rows_exact FROM rar_evaluate('r8_sp', min_support => 0.05, methods => '{exact}');
+DELETE FROM rar.sources WHERE name = 'r8_sp';
+SELECT show_error($$SELECT * FROM rar_tune_plan('{"hidden": [], "epochs": [1]}')$$);
+
 RESET ROLE;
 DROP SCHEMA r8 CASCADE;
 DELETE FROM rar.sources WHERE name = 'r8_plot';
