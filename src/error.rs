@@ -995,11 +995,11 @@ impl RarError {
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
             RarError::SuperuserRunsOwnerCode { function, relation, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
-                format!("a superuser does not read {relation} for {function}: its indexes, constraints or statistics call functions of {owner}'s"),
+                format!("a superuser does not read {relation} for {function}: reading it would run the code of a role without superuser"),
                 F,
             )
-            .set_detail("Planning a read of the table runs the functions of its index expressions and predicates, check constraints, partition keys and statistics (or of a child's), which would run with the superuser's rights.")
-            .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
+            .set_detail("A partition or inheritance child of it is a foreign table or view such a role owns, or the expressions of its indexes, check constraints, partition keys or statistics (or a child's) call such a role's function: planning or reading the table runs them with the superuser's rights.")
+            .set_hint(format!("Run it as a role without superuser (the table's owner is {owner}): SET ROLE ...; then call {function} again.")),
             RarError::HierarchyNotReadableByOwner { source, table, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("the owner of source \"{source}\"'s table, {owner}, may not read its hierarchy lookup {table}"),

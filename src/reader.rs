@@ -302,9 +302,12 @@ pub fn key_arg(src: &Source, tid: &str) -> String {
 pub fn agg_arg(src: &Source, column: &str) -> String {
     let quoted = quote_identifier(column);
     let type_name = src.column(column).map(|c| c.type_name.as_str()).unwrap_or("");
-    let plain = matches!(type_name, "text" | "smallint" | "integer" | "bigint")
-        || type_name.starts_with("character varying")
-        || type_name.starts_with("character(");
+    // pg_catalog's types by name (a role's type may be named "text" in a
+    // schema first on the caller's path: its cast to text is the role's).
+    let plain = !src.is_user_typed(column)
+        && (matches!(type_name, "text" | "smallint" | "integer" | "bigint")
+            || type_name.starts_with("character varying")
+            || type_name.starts_with("character("));
     if plain {
         quoted
     } else {

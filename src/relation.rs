@@ -8,10 +8,14 @@ use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
 
-/// Whether planning a read of a relation (or of its partitions and
-/// inheritance children) may call a function outside `pg_catalog`: one its
-/// index expressions or predicates, check constraints, partition keys or
-/// statistics' expressions name, directly or through an operator.
+/// Whether a superuser's read of a relation would run a role's code: a
+/// partition or inheritance child that is a foreign table or view a role
+/// without superuser owns (its server's connection, or the remote view,
+/// runs as the reader), or a function such a role owns named by the index
+/// expressions or predicates, check constraints, partition keys or
+/// statistics' expressions of the relation or of any of its partitions
+/// and children (the planner simplifies those, calling IMMUTABLE functions
+/// as the reader), directly or through an operator.
 const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
          SELECT $1::pg_catalog.oid \
          UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
@@ -28,7 +32,10 @@ const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
          SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
          JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL) \
      SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
-                    WHERE f.pronamespace OPERATOR(pg_catalog.<>) 'pg_catalog'::pg_catalog.regnamespace)";
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner WHERE NOT o.rolsuper) \
+         OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
+                    WHERE r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v') AND NOT o.rolsuper)";
 
 /// A relation to read from.
 pub struct Source {
@@ -290,7 +297,10 @@ impl Source {
     pub fn time_column(&self, name: &str, role: &'static str, expected: &'static str) -> &ColumnInfo {
         let col = self.column(name).unwrap_or_else(|| self.undefined_column(name).raise());
         let scalar = col.kind == ColumnKind::Scalar;
-        if !(scalar && (col.type_name.starts_with("timestamp") || col.type_name == "date")) {
+        // By its type, not its name alone: a role's type named timestamp_x
+        // would be cast with the role's own cast.
+        let time = col.type_name.starts_with("timestamp") || col.type_name == "date";
+        if !(scalar && time && !self.is_user_typed(name)) {
             RarError::WrongType { column: col.name.clone(), type_name: col.type_name.clone(), role, expected }.raise();
         }
         col
@@ -372,7 +382,10 @@ impl Source {
     /// statistics, or those of a partition or inheritance child (the
     /// planner simplifies them, calling IMMUTABLE functions, as the caller).
     pub fn check_not_superuser_running_owner_code(&self) {
-        if !self.superuser_on_user_table {
+        // Whoever owns the relation itself: a superuser's table may have a
+        // role's partition, child, or function in an index.
+        // SAFETY: reads the current user's superuser flag.
+        if !unsafe { pg_sys::superuser() } {
             return;
         }
         let runs = crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]).or_raise();
@@ -403,7 +416,7 @@ impl Source {
 
     /// Whether column `name`'s type (followed through domains and array
     /// elements) is not one of `pg_catalog`'s.
-    fn is_user_typed(&self, name: &str) -> bool {
+    pub fn is_user_typed(&self, name: &str) -> bool {
         self.user_typed.iter().any(|c| c == name)
     }
 

@@ -86,6 +86,47 @@ RESET ROLE;
 SELECT count(*) > 0 AS ran_as_owner, count(*) FILTER (WHERE super) AS ran_as_superuser FROM r8.ran;
 DELETE FROM rar.sources WHERE name IN ('r8_pred', 'r8_labelled');
 
+-- 4b. A time column of a role's type named like a timestamp (its cast to
+-- timestamp is the role's), a role's foreign-table partition of a
+-- superuser's table (its server connects as the reader), and a role's
+-- partition with a function in an index predicate under a superuser's
+-- table: refused to a superuser, nothing of the role's runs.
+SET ROLE rar_r8_owner;
+CREATE TYPE r8.timestamp_e AS ENUM ('2024-01-01', '2024-02-01');
+CREATE FUNCTION r8.to_ts(r8.timestamp_e) RETURNS pg_catalog.timestamp LANGUAGE sql IMMUTABLE AS
+    $$ SELECT CASE WHEN r8.note() THEN pg_catalog.format('%s', $1)::pg_catalog.timestamp END $$;
+CREATE CAST (r8.timestamp_e AS pg_catalog.timestamp) WITH FUNCTION r8.to_ts(r8.timestamp_e);
+CREATE TABLE r8.timed (tid int, item text, t r8.timestamp_e);
+INSERT INTO r8.timed SELECT g / 3, 'i' || (g % 4), (ARRAY['2024-01-01', '2024-02-01'])[1 + g % 2]::r8.timestamp_e FROM generate_series(1, 30) g;
+RESET ROLE;
+CREATE EXTENSION IF NOT EXISTS postgres_fdw;
+CREATE SERVER r8_loop FOREIGN DATA WRAPPER postgres_fdw OPTIONS (dbname 'nowhere');
+GRANT USAGE ON FOREIGN SERVER r8_loop TO rar_r8_owner;
+CREATE TABLE r8.parted (tid int, item text) PARTITION BY RANGE (tid);
+CREATE TABLE r8.parted_1 PARTITION OF r8.parted FOR VALUES FROM (0) TO (100);
+CREATE TABLE r8.parted_2 PARTITION OF r8.parted FOR VALUES FROM (100) TO (200);
+ALTER TABLE r8.parted_2 OWNER TO rar_r8_owner;
+SET ROLE rar_r8_owner;
+CREATE INDEX ON r8.parted_2 (item) WHERE r8.pred(3);
+RESET ROLE;
+CREATE TABLE r8.parted_f (tid int, item text) PARTITION BY RANGE (tid);
+CREATE TABLE r8.parted_f1 PARTITION OF r8.parted_f FOR VALUES FROM (0) TO (100);
+GRANT CREATE ON SCHEMA r8 TO rar_r8_owner;
+SET ROLE rar_r8_owner;
+CREATE FOREIGN TABLE r8.far (tid int, item text) SERVER r8_loop;
+RESET ROLE;
+ALTER TABLE r8.parted_f ATTACH PARTITION r8.far FOR VALUES FROM (100) TO (200);
+DELETE FROM r8.ran;
+SET search_path = r8, public;
+SELECT show_error($$SELECT count(*) FROM rar_split('r8.timed', time_column => 't', test_days => 10)$$);
+SELECT show_error($$SELECT count(*) FROM rar_rules_over_time('r8.timed', time_column => 't', tid_column => 'tid', item_column => 'item', min_support => 0.01)$$);
+RESET search_path;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r8.parted', min_support => 0.05)$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('r8.parted_f', min_support => 0.05)$$);
+SELECT count(*) AS ran_as_superuser FROM r8.ran WHERE super;
+DROP TABLE r8.parted, r8.parted_f;
+DROP SERVER r8_loop CASCADE;
+
 -- 5. Small holes: a time split's last day from finite times only; shares
 -- and measures out of range refused; each evaluation method once; a
 -- hyperparameter without values refused.
