@@ -995,10 +995,10 @@ impl RarError {
             .set_hint(format!("Run it as the owner or a role without superuser: SET ROLE {owner}; then call {function} again.")),
             RarError::SuperuserRunsOwnerCode { function, relation, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
-                format!("a superuser does not read {relation} for {function}: reading it would run the code of a role without superuser"),
+                format!("a superuser does not read or change {relation} for {function}: it would run the code of a role without superuser"),
                 F,
             )
-            .set_detail("A partition or inheritance child of it is a foreign table or view such a role owns, or the expressions of its indexes, check constraints, partition keys or statistics (or a child's) call such a role's function: planning or reading the table runs them with the superuser's rights.")
+            .set_detail("A partition or inheritance child of it is such a role's (or, for a read, its foreign table or view), or the expressions of its indexes, constraints, partition keys, statistics, defaults, triggers or rules (or a child's) call such a role's function, or a column has such a role's type: planning, reading or changing the table runs them with the superuser's rights.")
             .set_hint(format!("Run it as a role without superuser (the table's owner is {owner}): SET ROLE ...; then call {function} again.")),
             RarError::HierarchyNotReadableByOwner { source, table, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,

@@ -37,6 +37,43 @@ const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
                     JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
                     WHERE r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v') AND NOT o.rolsuper)";
 
+/// As [`OWNER_CODE`], for a function that changes the table in place
+/// (`rar_clean`, `rar_restore`, `rar_encode`): also a relation of the tree
+/// a role without superuser owns (its triggers, rules and defaults are its
+/// own to change), a trigger's, rule's, default's or generated column's
+/// function such a role owns, and a column type such a role owns (a domain's
+/// check, an enum's cast from text: writing a converted value runs them),
+/// followed through domains and arrays.
+const WRITER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
+         SELECT $1::pg_catalog.oid \
+         UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
+     exprs(t) AS ( \
+         SELECT d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d JOIN rels r ON d.adrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT w.ev_action::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT w.ev_qual::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid), \
+     fns(fn) AS ( \
+         SELECT m[1]::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m \
+         WHERE e.t IS NOT NULL \
+         UNION ALL \
+         SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
+         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL \
+         UNION ALL \
+         SELECT t.tgfoid FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid), \
+     types(typ, n) AS ( \
+         SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
+         UNION \
+         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1 FROM types \
+         JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) types.typ \
+         CROSS JOIN LATERAL (VALUES (d.typbasetype), (d.typelem)) x(t) \
+         WHERE x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16) \
+     SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner WHERE NOT o.rolsuper) \
+         OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner WHERE NOT o.rolsuper) \
+         OR EXISTS (SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper)";
+
 /// A relation to read from.
 pub struct Source {
     /// The SQL function reading it, for hints that show a call.
@@ -352,6 +389,21 @@ impl Source {
     pub fn check_not_superuser_on_user_table(&self) {
         if self.superuser_on_user_table {
             RarError::SuperuserOnUserTable {
+                function: self.function,
+                relation: self.display.clone(),
+                owner: self.owner.clone(),
+            }
+            .raise();
+        }
+        // A superuser's own table may hold a role's partition, a role's
+        // function in an index, trigger or default, or a column of a role's
+        // type: what planning or writing the change runs.
+        self.check_not_superuser_running_owner_code();
+        // SAFETY: reads the current user's superuser flag.
+        if unsafe { pg_sys::superuser() }
+            && crate::spi::one_kept::<bool>(WRITER_CODE, &[self.oid.into()]).or_raise() != Some(false)
+        {
+            RarError::SuperuserRunsOwnerCode {
                 function: self.function,
                 relation: self.display.clone(),
                 owner: self.owner.clone(),

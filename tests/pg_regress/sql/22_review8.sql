@@ -127,6 +127,34 @@ SELECT count(*) AS ran_as_superuser FROM r8.ran WHERE super;
 DROP TABLE r8.parted, r8.parted_f;
 DROP SERVER r8_loop CASCADE;
 
+-- 4c. The functions that change a table in place, run by a superuser on
+-- its own table: a role's partition (its triggers), a role's function in
+-- an index, a column of a role's domain: refused, nothing of the role's
+-- runs.
+CREATE TABLE r8.w_parted (tid int, item text, qty int) PARTITION BY RANGE (tid);
+CREATE TABLE r8.w_lo PARTITION OF r8.w_parted FOR VALUES FROM (0) TO (26);
+CREATE TABLE r8.w_hi PARTITION OF r8.w_parted FOR VALUES FROM (26) TO (1000);
+ALTER TABLE r8.w_hi OWNER TO rar_r8_owner;
+INSERT INTO r8.w_parted SELECT b, i, 1 FROM generate_series(1, 50) b, unnest(ARRAY['a', 'b', ' D ']) i;
+SET ROLE rar_r8_owner;
+CREATE FUNCTION r8.on_row() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM r8.note(); RETURN coalesce(NEW, OLD); END $$;
+CREATE TRIGGER noted AFTER INSERT OR UPDATE OR DELETE ON r8.w_hi FOR EACH ROW EXECUTE FUNCTION r8.on_row();
+CREATE FUNCTION r8.same(t text) RETURNS text LANGUAGE plpgsql IMMUTABLE AS $$ BEGIN PERFORM r8.note(); RETURN t; END $$;
+CREATE DOMAIN r8.dnum AS numeric CHECK (r8.note());
+RESET ROLE;
+CREATE TABLE r8.w_indexed (tid int, item text, qty int);
+INSERT INTO r8.w_indexed SELECT b, i, 1 FROM generate_series(1, 50) b, unnest(ARRAY['a', 'b', ' D ']) i;
+CREATE INDEX ON r8.w_indexed (r8.same(item));
+CREATE TABLE r8.w_domain (tid int, item text, qty r8.dnum);
+INSERT INTO r8.w_domain SELECT b, i, 1 FROM generate_series(1, 30) b, unnest(ARRAY['a', 'b', ' C ']) i;
+DELETE FROM r8.ran;
+SELECT show_error($$SELECT count(*) FROM rar_clean('r8.w_parted', 'tid', 'item')$$);
+SELECT show_error($$SELECT count(*) FROM rar_encode('r8.w_parted', ARRAY['qty'], 'zscore')$$);
+SELECT show_error($$SELECT count(*) FROM rar_clean('r8.w_indexed', 'tid', 'item')$$);
+SELECT show_error($$SELECT count(*) FROM rar_clean('r8.w_domain', 'tid', 'item', quantity_column => 'qty', merge_duplicates => true)$$);
+SELECT count(*) AS ran_as_superuser FROM r8.ran WHERE super;
+DROP TABLE r8.w_parted, r8.w_indexed, r8.w_domain;
+
 -- 5. Small holes: a time split's last day from finite times only; shares
 -- and measures out of range refused; each evaluation method once; a
 -- hyperparameter without values refused.
