@@ -310,6 +310,11 @@ pub enum RarError {
     ChangedWhileLocking {
         relation: String,
     },
+    /// A tuning plan whose trials would take more than `rar.memory_limit`.
+    PlanTooLarge {
+        needed: u64,
+        limit_bytes: u64,
+    },
     /// A plot whose rules' labels would take more than `rar.memory_limit`.
     PlotTooLarge {
         source: String,
@@ -903,6 +908,17 @@ impl RarError {
             .set_hint(format!("Register the source again on its new table: SELECT rar_register('{name}', '<table>');")),
             RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
                 .set_hint("Give the table or view by name, for example 'sales'."),
+            RarError::PlanTooLarge { needed, limit_bytes } => ErrorReport::new(
+                ERRCODE_PROGRAM_LIMIT_EXCEEDED,
+                "the trials of this grid would need more memory than rar.memory_limit allows",
+                F,
+            )
+            .set_detail(format!(
+                "Each trial copies its values: about {} in all; rar.memory_limit is {}.",
+                limit_text(*needed),
+                limit_text(*limit_bytes)
+            ))
+            .set_hint("Give shorter values or fewer of them, or raise rar.memory_limit if the server has the memory."),
             RarError::PlotTooLarge { source, needed, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 format!("the plot of source \"{source}\" would need more memory than rar.memory_limit allows"),
@@ -919,8 +935,8 @@ impl RarError {
                 format!("the definition of {relation} changed while rar waited to read it"),
                 F,
             )
-            .set_detail("Another transaction changed the relation's kind or a column's type and committed while this call waited for its lock; this transaction's snapshot still shows the old definition.")
-            .set_hint("Run the call again (in a new transaction under REPEATABLE READ or SERIALIZABLE)."),
+            .set_detail("Another transaction changed the relation's kind or a column's type and committed while this call read its definition.")
+            .set_hint("Run the call again."),
             RarError::NotOwner { relation, action, user } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("permission denied to {action} of table {relation}"),

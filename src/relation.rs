@@ -150,7 +150,9 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
     lock_for_read(rel, function)?;
-    let src = read_definition(rel, function, tables_only)?;
+    // Read as committed now, under the lock: not as the statement's
+    // snapshot (taken before any wait for the lock) shows it.
+    let src = crate::spi::with_latest_snapshot(|| read_definition(rel, function, tables_only))?;
     src.check_unchanged()?;
     Ok(src)
 }
@@ -176,7 +178,9 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<(), RarErro
             && (pg_sys::pg_class_aclcheck(rel, user, pg_sys::ACL_SELECT) == pg_sys::AclResult::ACLCHECK_OK
                 || pg_sys::pg_attribute_aclcheck_all(rel, user, pg_sys::ACL_SELECT, pg_sys::AclMaskHow::ACLMASK_ANY)
                     == pg_sys::AclResult::ACLCHECK_OK);
+        let mut waited = false;
         if may_read && !pg_sys::ConditionalLockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE) {
+            waited = true;
             let name = pg_sys::get_rel_name(rel);
             let name = if name.is_null() {
                 String::new()
@@ -186,6 +190,17 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<(), RarErro
             crate::progress::report_activity(&format!("{function}: waiting for a lock on {name}"));
             pg_sys::LockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
             crate::progress::report_activity(&format!("{function}: starting"));
+        }
+        // Without a fresh snapshot (parallel mode), what was committed
+        // during the wait would not show in the checks: refused.
+        if waited && pg_sys::IsInParallelMode() {
+            let name = pg_sys::get_rel_name(rel);
+            let relation = if name.is_null() {
+                rel.to_u32().to_string()
+            } else {
+                std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
+            };
+            return Err(RarError::ChangedWhileLocking { relation });
         }
         pg_sys::get_rel_relkind(rel) != 0
     };
@@ -300,11 +315,10 @@ fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) 
 }
 
 impl Source {
-    /// Checks the definition read (by SQL, under the statement's snapshot,
-    /// which may predate the lock) against the relation's current one
-    /// (the syscache, up to date once the lock is held): its kind and each
-    /// column's type. A transaction under REPEATABLE READ keeps its
-    /// snapshot, so that a change committed while it waited shows here.
+    /// Checks the definition read (by SQL, as committed when read) against
+    /// the syscache's, which the planner uses: its kind and each column's
+    /// type. Both are read under the lock, so that they differ only when a
+    /// change was committed in between.
     fn check_unchanged(&self) -> Result<(), RarError> {
         // SAFETY: syscache lookups of a relation this transaction holds a
         // lock on; names are NUL-terminated copies.
@@ -401,7 +415,9 @@ impl Source {
         self.check_not_superuser_running_owner_code();
         // SAFETY: reads the current user's superuser flag.
         if unsafe { pg_sys::superuser() }
-            && crate::spi::one_kept::<bool>(WRITER_CODE, &[self.oid.into()]).or_raise() != Some(false)
+            && crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(WRITER_CODE, &[self.oid.into()]))
+                .or_raise()
+                != Some(false)
         {
             RarError::SuperuserRunsOwnerCode {
                 function: self.function,
@@ -440,7 +456,9 @@ impl Source {
         if !unsafe { pg_sys::superuser() } {
             return;
         }
-        let runs = crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]).or_raise();
+        // The definition as committed now (the lock is held since describe).
+        let runs = crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]))
+            .or_raise();
         if runs != Some(false) {
             RarError::SuperuserRunsOwnerCode {
                 function: self.function,

@@ -86,6 +86,37 @@ pub fn select_kept<'conn>(
     client.select(&*plan, limit, args)
 }
 
+/// Runs `f` with the latest committed state as the snapshot of its
+/// statements (those of [`one`], [`select_kept`] and the like, which read
+/// under the statement's snapshot otherwise). For what rar decides about a
+/// relation's definition once it holds the relation's lock: the statement's
+/// snapshot was taken before the lock wait, and would not show what was
+/// committed during it (a new index, a changed type), which the planner
+/// and executor then use.
+pub fn with_latest_snapshot<T>(f: impl FnOnce() -> T) -> T {
+    struct Pushed;
+    impl Drop for Pushed {
+        fn drop(&mut self) {
+            // On an error the (sub)transaction's abort pops it.
+            if !std::thread::panicking() {
+                // SAFETY: pops the snapshot pushed below.
+                unsafe { pg_sys::PopActiveSnapshot() };
+            }
+        }
+    }
+    // In parallel mode (a query run with debug_parallel_query) no snapshot
+    // can be taken: the statement's stands, and a call that had to wait
+    // for its lock there is refused ([`crate::relation`]'s lock_for_read).
+    // SAFETY: reads this backend's parallel mode flag.
+    if unsafe { pg_sys::IsInParallelMode() } {
+        return f();
+    }
+    // SAFETY: PushActiveSnapshot copies the static latest snapshot.
+    unsafe { pg_sys::PushActiveSnapshot(pg_sys::GetLatestSnapshot()) };
+    let _pushed = Pushed;
+    f()
+}
+
 /// As [`one`], through a kept plan ([`select_kept`]).
 pub fn one_kept<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
     Spi::connect(|client| {

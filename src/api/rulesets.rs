@@ -79,6 +79,10 @@ fn rar_explain(
                 .raise();
         }
     }
+    if count > baskets {
+        RarError::InvalidOption { name: "count", value: count.to_string(), expected: "at most the number of baskets" }
+            .raise();
+    }
     let antecedent = no_null_elements("antecedent", antecedent);
     let consequent = no_null_elements("consequent", consequent);
     let a: Vec<&str> = antecedent.iter().map(String::as_str).collect();

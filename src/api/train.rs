@@ -442,6 +442,20 @@ fn rar_tune_plan(
         }
         .raise()
     }
+    // Each trial holds one value of each hyperparameter: at most the grid's
+    // text (four times that as JSON values), for as many trials as the plan
+    // may hold. Bounded before any is made.
+    let trials_at_most = match random {
+        Some((n, _)) => n as u64,
+        None => g.values().map(|v| v.as_array().map_or(1, |a| a.len() as u64)).fold(1u64, u64::saturating_mul),
+    }
+    .min(rar_core::tune::MAX_TRIALS);
+    let needed =
+        trials_at_most.saturating_mul(serde_json::to_string(&g).map_or(0, |t| t.len()) as u64).saturating_mul(4);
+    let limit = crate::gucs::memory_limit_bytes();
+    if needed > limit {
+        RarError::PlanTooLarge { needed, limit_bytes: limit }.raise();
+    }
     let plan = rar_core::tune::plan(&g, random).unwrap_or_else(|e| {
         RarError::TooMany {
             what: "trials",

@@ -83,6 +83,14 @@ def change_while_waiting(call, change, isolation=None):
     return got, ran_as_super
 
 
+def assert_refused(got, ran, codes=("42501",)):
+    """The call failed with one of `codes` and nothing of the owner's ran as
+    a superuser."""
+    assert ran == 0
+    assert "error" in got, got
+    assert got["error"].sqlstate in codes, got["error"]
+
+
 MADE_A_VIEW = [
     "DELETE FROM race.t",
     "CREATE RULE \"_RETURN\" AS ON SELECT TO race.t DO INSTEAD"
@@ -95,12 +103,9 @@ def test_a_table_made_a_view_while_a_superuser_waits_runs_nothing_of_its_owner(o
     got, ran = change_while_waiting(
         "SELECT count(*) FROM rar_mine('race.t', min_support => 0.01, min_confidence => 0.1)", MADE_A_VIEW, isolation
     )
-    assert ran == 0
-    # Read committed: the definition read under the lock is the view's, which
-    # a superuser does not read; repeatable read: the snapshot's is not the
-    # current one.
-    assert "error" in got, got
-    assert got["error"].sqlstate in ("42501", "40001"), got["error"]
+    # The definition read under the lock is the view's, which a superuser
+    # does not read (or, where no fresh snapshot can be taken, 40001).
+    assert_refused(got, ran, ("42501", "40001"))
 
 
 def test_a_column_type_changed_while_a_scheduled_refresh_waits_runs_no_cast_of_its_owner(owned):
@@ -118,11 +123,9 @@ def test_a_column_type_changed_while_a_scheduled_refresh_waits_runs_no_cast_of_i
         "CALL rar_refresh('race_s', min_support => 0.01, min_confidence => 0.1)",
         ["ALTER TABLE race.t ALTER COLUMN item TYPE race.e USING item::race.e"],
     )
-    assert ran == 0
     # Refused as a type a role owns (42501), or as a definition that changed
-    # since the statement's snapshot (40001): never read.
-    assert "error" in got, got
-    assert got["error"].sqlstate in ("42501", "40001"), got["error"]
+    # while it was read (40001): never read.
+    assert_refused(got, ran, ("42501", "40001"))
 
 
 def test_an_unchanged_table_is_read_after_the_wait(owned):
@@ -157,3 +160,31 @@ def test_a_role_without_rights_on_a_table_takes_no_lock_on_it(owned):
             c.autocommit = True
             c.execute("DROP OWNED BY race_reader")
             c.execute("DROP ROLE race_reader")
+
+
+def test_an_index_made_while_a_superuser_waits_is_seen_by_its_checks(owned):
+    """The checks on a table's code (an index predicate's function, which
+    the planner runs) read the definition as committed after the wait, not
+    the statement's snapshot from before it."""
+    with connect() as c:
+        c.execute(f"SET ROLE {OWNER}")
+        c.execute("CREATE FUNCTION race.pred(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT race.note() $$")
+        c.execute("RESET ROLE")
+    got, ran = change_while_waiting(
+        "SELECT count(*) FROM rar_mine('race.t', min_support => 0.01, min_confidence => 0.1)",
+        ["CREATE INDEX ON race.t (item) WHERE race.pred(1)"],
+    )
+    assert_refused(got, ran)
+
+
+def test_a_column_the_call_does_not_read_may_change_while_it_waits(owned):
+    """Renaming or dropping another column while the call waits is no reason
+    to refuse it (read committed)."""
+    with connect() as c:
+        c.execute("ALTER TABLE race.t ADD COLUMN other int, ADD COLUMN extra int")
+    got, ran = change_while_waiting(
+        "SELECT count(*) FROM rar_mine('race.t', min_support => 0.01, min_confidence => 0.1, tid_column => 'basket', item_column => 'item')",
+        ["ALTER TABLE race.t RENAME COLUMN other TO other2", "ALTER TABLE race.t DROP COLUMN extra"],
+    )
+    assert ran == 0
+    assert got.get("rows", [[0]])[0][0] > 0, got

@@ -175,6 +175,12 @@ SELECT count(*) AS rows_once FROM rar_evaluate('r8_sp', min_support => 0.05, met
 SELECT count(*) AS rows_exact FROM rar_evaluate('r8_sp', min_support => 0.05, methods => '{exact}');
 DELETE FROM rar.sources WHERE name = 'r8_sp';
 SELECT show_error($$SELECT * FROM rar_tune_plan('{"hidden": [], "epochs": [1]}')$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.5, 2, 0.1, 10, 0)$$);
+-- Each trial copies its values: bounded by rar.memory_limit before any is made.
+SET rar.memory_limit = '16MB';
+SELECT show_error($$SELECT count(*) FROM rar_tune_plan(jsonb_build_object('big', jsonb_build_array(repeat('x', 1000000), 'y'))
+    || (SELECT jsonb_object_agg('k' || i, '[1, 2]'::jsonb) FROM generate_series(1, 8) i))$$);
+RESET rar.memory_limit;
 
 RESET ROLE;
 DROP SCHEMA r8 CASCADE;
