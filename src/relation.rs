@@ -105,6 +105,29 @@ pub struct Source {
     /// relation's definition under its lock ([`Source::check_unchanged`]).
     relkind: u8,
     type_oids: Vec<pg_sys::Oid>,
+    /// The SHARE UPDATE EXCLUSIVE locks a superuser's call holds while it
+    /// runs ([`lock_for_read`]).
+    held: HeldLocks,
+}
+
+/// Relations locked in SHARE UPDATE EXCLUSIVE mode for the length of a call,
+/// not of its transaction: given back when the call's [`Source`] is
+/// dropped, so that a superuser's open transaction does not hold up another
+/// superuser's call on the same table (the mode conflicts with itself). On
+/// an error the (sub)transaction's abort gives them back.
+#[derive(Default)]
+struct HeldLocks(Vec<pg_sys::Oid>);
+
+impl Drop for HeldLocks {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            return;
+        }
+        for rel in self.0.drain(..) {
+            // SAFETY: gives back one count of a lock lock_for_read took.
+            unsafe { pg_sys::UnlockRelationOid(rel, pg_sys::ShareUpdateExclusiveLock as pg_sys::LOCKMODE) };
+        }
+    }
 }
 
 fn kind(category: &str, elem_category: &str) -> ColumnKind {
@@ -117,8 +140,10 @@ fn kind(category: &str, elem_category: &str) -> ColumnKind {
 }
 
 /// Whether this backend holds a lock on the relation `relid` (of this
-/// database) in a mode stronger than `AccessShareLock`.
-fn locked_beyond_read(relid: pg_sys::Oid) -> bool {
+/// database) in a mode stronger than `AccessShareLock`; not counting
+/// `ShareUpdateExclusiveLock` when `rar_holds_it` (the lock of a superuser's
+/// call, [`lock_for_read`], which changes nothing).
+fn locked_beyond_read(relid: pg_sys::Oid, rar_holds_it: bool) -> bool {
     let tag = pg_sys::LOCKTAG {
         // SAFETY: MyDatabaseId is set once the backend is connected.
         locktag_field1: unsafe { pg_sys::MyDatabaseId }.to_u32(),
@@ -130,6 +155,7 @@ fn locked_beyond_read(relid: pg_sys::Oid) -> bool {
     };
     // SAFETY: looks the tag up in this backend's local lock table.
     (pg_sys::RowShareLock..=pg_sys::AccessExclusiveLock)
+        .filter(|&mode| !(rar_holds_it && mode == pg_sys::ShareUpdateExclusiveLock))
         .any(|mode| unsafe { pg_sys::LockHeldByMe(&tag, mode as pg_sys::LOCKMODE) })
 }
 
@@ -149,10 +175,11 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 }
 
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
-    lock_for_read(rel, function)?;
+    let held = HeldLocks(lock_for_read(rel, function)?);
     // Read as committed now, under the lock: not as the statement's
     // snapshot (taken before any wait for the lock) shows it.
-    let src = crate::spi::with_latest_snapshot(|| read_definition(rel, function, tables_only))?;
+    let mut src = crate::spi::with_latest_snapshot(|| read_definition(rel, function, tables_only))?;
+    src.held = held;
     src.check_unchanged()?;
     Ok(src)
 }
@@ -168,46 +195,90 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
 /// asks: a call that reads nothing of it (the rules of a source granted
 /// with `rar_grant`) must not hold up its owner's `ALTER TABLE`. While it
 /// waits, `rar.progress` shows `function` waiting for the lock.
-fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<(), RarError> {
+fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys::Oid>, RarError> {
     // SAFETY: catalog lookups of an OID (none raises for a missing one),
-    // and a lock of the relation kept to the end of the transaction as a
-    // query's would be; the syscache is brought up to date by the lock.
-    let exists = unsafe {
+    // and locks kept to the end of the transaction as a query's would be;
+    // the syscache is brought up to date by each lock.
+    unsafe {
+        if pg_sys::get_rel_relkind(rel) == 0 {
+            return Err(RarError::NoSuchRelation { oid: rel.to_u32() });
+        }
         let user = pg_sys::GetUserId();
-        let may_read = pg_sys::get_rel_relkind(rel) != 0
-            && (pg_sys::pg_class_aclcheck(rel, user, pg_sys::ACL_SELECT) == pg_sys::AclResult::ACLCHECK_OK
-                || pg_sys::pg_attribute_aclcheck_all(rel, user, pg_sys::ACL_SELECT, pg_sys::AclMaskHow::ACLMASK_ANY)
-                    == pg_sys::AclResult::ACLCHECK_OK);
-        let mut waited = false;
-        if may_read && !pg_sys::ConditionalLockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE) {
-            waited = true;
-            let name = pg_sys::get_rel_name(rel);
-            let name = if name.is_null() {
-                String::new()
-            } else {
-                std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
-            };
-            crate::progress::report_activity(&format!("{function}: waiting for a lock on {name}"));
-            pg_sys::LockRelationOid(rel, pg_sys::AccessShareLock as pg_sys::LOCKMODE);
-            crate::progress::report_activity(&format!("{function}: starting"));
+        let may_read = pg_sys::pg_class_aclcheck(rel, user, pg_sys::ACL_SELECT) == pg_sys::AclResult::ACLCHECK_OK
+            || pg_sys::pg_attribute_aclcheck_all(rel, user, pg_sys::ACL_SELECT, pg_sys::AclMaskHow::ACLMASK_ANY)
+                == pg_sys::AclResult::ACLCHECK_OK;
+        if !may_read {
+            return Ok(Vec::new());
+        }
+        // A superuser's call also keeps out, to its end, every change that
+        // could give the table code to run (an index, a trigger, a
+        // statistics object, a partition attached, a parent inherited):
+        // all take a lock that conflicts with SHARE UPDATE EXCLUSIVE, on the
+        // table and on each partition and child. (Two such calls on one
+        // table run one after the other; a standby takes no such lock, and
+        // sees no DDL but the primary's.)
+        let guard = pg_sys::superuser() && !pg_sys::RecoveryInProgress();
+        let mode = if guard { pg_sys::ShareUpdateExclusiveLock } else { pg_sys::AccessShareLock } as pg_sys::LOCKMODE;
+        let mut waited = lock_waiting(rel, mode, function);
+        let mut held = if guard { vec![rel] } else { Vec::new() };
+        if pg_sys::get_rel_relkind(rel) == 0 {
+            return Err(RarError::NoSuchRelation { oid: rel.to_u32() });
+        }
+        if guard {
+            let children = crate::spi::with_latest_snapshot(|| {
+                Spi::connect(|client| {
+                    crate::spi::select_kept(client, INHERITORS, None, &[rel.into()])?
+                        .map(|row| row.get::<pg_sys::Oid>(1))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+            })?;
+            for child in children.into_iter().flatten() {
+                waited |= lock_waiting(child, mode, function);
+                held.push(child);
+            }
         }
         // Without a fresh snapshot (parallel mode), what was committed
         // during the wait would not show in the checks: refused.
         if waited && pg_sys::IsInParallelMode() {
-            let name = pg_sys::get_rel_name(rel);
-            let relation = if name.is_null() {
-                rel.to_u32().to_string()
-            } else {
-                std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned()
-            };
-            return Err(RarError::ChangedWhileLocking { relation });
+            return Err(RarError::ChangedWhileLocking { relation: rel_name(rel) });
         }
-        pg_sys::get_rel_relkind(rel) != 0
-    };
-    if exists {
-        Ok(())
-    } else {
-        Err(RarError::NoSuchRelation { oid: rel.to_u32() })
+        Ok(held)
+    }
+}
+
+/// The partitions and inheritance children of a relation, at any depth.
+const INHERITORS: &str = "WITH RECURSIVE k(oid) AS ( \
+         SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) $1 \
+         UNION SELECT i.inhrelid FROM k JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) k.oid) \
+     SELECT k.oid FROM k ORDER BY k.oid";
+
+/// A relation's name, or its OID when it has none (dropped).
+fn rel_name(rel: pg_sys::Oid) -> String {
+    // SAFETY: a syscache lookup; the name is copied before it is freed.
+    unsafe {
+        let name = pg_sys::get_rel_name(rel);
+        if name.is_null() {
+            rel.to_u32().to_string()
+        } else {
+            let out = std::ffi::CStr::from_ptr(name).to_string_lossy().into_owned();
+            pg_sys::pfree(name.cast());
+            out
+        }
+    }
+}
+
+/// Locks `rel` in `mode`; when it must wait, `rar.progress` says so while
+/// it does. Whether it waited.
+fn lock_waiting(rel: pg_sys::Oid, mode: pg_sys::LOCKMODE, function: &'static str) -> bool {
+    // SAFETY: a lock kept to the end of the transaction.
+    unsafe {
+        if pg_sys::ConditionalLockRelationOid(rel, mode) {
+            return false;
+        }
+        crate::progress::report_activity(&format!("{function}: waiting for a lock on {}", rel_name(rel)));
+        pg_sys::LockRelationOid(rel, mode);
+        crate::progress::report_activity(&format!("{function}: starting"));
+        true
     }
 }
 
@@ -310,11 +381,19 @@ fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) 
             user_typed,
             relkind: relkind.bytes().next().unwrap_or(0),
             type_oids,
+            held: HeldLocks::default(),
         })
     })
 }
 
 impl Source {
+    /// Keeps the call's locks to the end of the transaction (what
+    /// `rar_refresh` decides in SQL after `rar.lock_for_read` returns must
+    /// hold until its read).
+    pub fn keep_locks(&mut self) {
+        self.held.0.clear();
+    }
+
     /// Checks the definition read (by SQL, as committed when read) against
     /// the syscache's, which the planner uses: its kind and each column's
     /// type. Both are read under the lock, so that they differ only when a
@@ -456,6 +535,12 @@ impl Source {
         if !unsafe { pg_sys::superuser() } {
             return;
         }
+        // Inside a parallel query no fresh snapshot can be taken, so that
+        // a change committed since the statement began would not show.
+        // SAFETY: reads this backend's parallel mode flag.
+        if unsafe { pg_sys::IsInParallelMode() } {
+            RarError::SuperuserInParallelMode { function: self.function, relation: self.display.clone() }.raise();
+        }
         // The definition as committed now (the lock is held since describe).
         let runs = crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]))
             .or_raise();
@@ -546,7 +631,7 @@ impl Source {
             .map(|row| row.get::<pg_sys::Oid>(1))
             .collect::<Result<Vec<_>, _>>()
         })?;
-        Ok(partitions.into_iter().flatten().chain([self.oid]).any(locked_beyond_read))
+        Ok(partitions.into_iter().flatten().chain([self.oid]).any(|r| locked_beyond_read(r, self.held.0.contains(&r))))
     }
 
     /// Whether the basket is keyed by several columns.

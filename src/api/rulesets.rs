@@ -188,7 +188,9 @@ mod rar {
     #[pg_extern(volatile, parallel_unsafe)]
     fn lock_for_read(rel: Option<crate::args::Relation>) {
         if let Some(rel) = rel {
-            crate::relation::describe(rel, "rar_refresh").check_not_superuser_running_owner_code();
+            let mut src = crate::relation::describe(rel, "rar_refresh");
+            src.check_not_superuser_running_owner_code();
+            src.keep_locks();
         }
     }
 

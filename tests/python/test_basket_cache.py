@@ -596,6 +596,13 @@ def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
     with db() as a, db() as w, db() as watch:
         make(a, "bc_race")
         a.execute("CREATE INDEX bc_race_basket ON bc_race (basket)")
+        # Read by a role without superuser, which locks the table only for
+        # reading before the stamp (a superuser's call takes a stronger lock
+        # first, and would wait before the stamp instead of after it).
+        a.execute("DROP ROLE IF EXISTS bc_race_reader")
+        a.execute("CREATE ROLE bc_race_reader")
+        a.execute("GRANT SELECT ON bc_race TO bc_race_reader")
+        a.execute("SET ROLE bc_race_reader")
         # The writer's change, and a lock the read's planning waits for.
         w.execute("BEGIN")
         w.execute("DELETE FROM bc_race WHERE item = 'i0'")
@@ -612,6 +619,9 @@ def test_a_change_committed_while_the_table_is_read_is_not_kept(db):
         # The next call keeps them.
         rows(a, "bc_race")
         assert a.execute("SELECT count(*) FROM rar_basket_cache() WHERE relation = 'bc_race'").fetchone()[0] == 1
+        a.execute("RESET ROLE")
+        a.execute("DROP OWNED BY bc_race_reader")
+        a.execute("DROP ROLE bc_race_reader")
 
 
 def test_a_change_through_a_parent_for_a_moment_is_never_served(db):

@@ -43,14 +43,14 @@ def owned(db):
         c.execute(f"DROP ROLE {OWNER}")
 
 
-def change_while_waiting(call, change, isolation=None):
+def change_while_waiting(call, change, isolation=None, table="race.t"):
     """Runs `change` (as the owner, holding its lock) while `call` (as the
     superuser) waits for the lock; returns the call's error or rows, and
     whether the owner's function ran as a superuser."""
     owner = connect()
     owner.execute(f"SET ROLE {OWNER}")
     owner.autocommit = False
-    owner.execute("LOCK TABLE race.t IN ACCESS EXCLUSIVE MODE")
+    owner.execute(f"LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE")
     got = {}
 
     def victim():
@@ -70,7 +70,7 @@ def change_while_waiting(call, change, isolation=None):
     t.start()
     with connect() as w:
         for _ in range(200):
-            if w.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'race.t'::regclass").fetchone()[0]:
+            if w.execute("SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass", (table,)).fetchone()[0]:
                 break
             time.sleep(0.02)
     for stmt in change:
@@ -188,3 +188,24 @@ def test_a_column_the_call_does_not_read_may_change_while_it_waits(owned):
     )
     assert ran == 0
     assert got.get("rows", [[0]])[0][0] > 0, got
+
+
+@pytest.mark.parametrize("isolation", [None, "REPEATABLE READ"])
+def test_an_index_made_on_a_partition_while_a_superuser_waits_for_it_is_seen(owned, isolation):
+    """The partitions are locked (and their code checked) before the read
+    is planned: a role's index predicate made on its partition while the
+    superuser's call waits for that partition never runs as the superuser."""
+    with connect() as c:
+        c.execute(f"SET ROLE {OWNER}")
+        c.execute("CREATE FUNCTION race.pred(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT race.note() $$")
+        c.execute("CREATE TABLE race.pt (basket int, item text) PARTITION BY RANGE (basket)")
+        c.execute("CREATE TABLE race.p1 PARTITION OF race.pt FOR VALUES FROM (0) TO (1000)")
+        c.execute("INSERT INTO race.pt SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 300) g")
+        c.execute("RESET ROLE")
+    got, ran = change_while_waiting(
+        "SELECT rar_profile('race.pt') IS NOT NULL",
+        ["CREATE INDEX ON race.p1 (item) WHERE race.pred(1)"],
+        isolation,
+        table="race.p1",
+    )
+    assert_refused(got, ran)
