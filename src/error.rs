@@ -315,12 +315,6 @@ pub enum RarError {
         needed: u64,
         limit_bytes: u64,
     },
-    /// A superuser's read or change of a table inside a parallel query, where
-    /// the table's definition cannot be checked as committed now.
-    SuperuserInParallelMode {
-        function: &'static str,
-        relation: String,
-    },
     /// A plot whose rules' labels would take more than `rar.memory_limit`.
     PlotTooLarge {
         source: String,
@@ -914,13 +908,6 @@ impl RarError {
             .set_hint(format!("Register the source again on its new table: SELECT rar_register('{name}', '<table>');")),
             RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
                 .set_hint("Give the table or view by name, for example 'sales'."),
-            RarError::SuperuserInParallelMode { function, relation } => ErrorReport::new(
-                ERRCODE_FEATURE_NOT_SUPPORTED,
-                format!("a superuser's {function} does not read {relation} inside a parallel query"),
-                F,
-            )
-            .set_detail("Inside a parallel query rar cannot check the table's definition as committed now, to make sure reading it runs no role's code with the superuser's rights.")
-            .set_hint(format!("SET debug_parallel_query = off (force_parallel_mode before PostgreSQL 16), then call {function} again.")),
             RarError::PlanTooLarge { needed, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 "the trials of this grid would need more memory than rar.memory_limit allows",

@@ -535,12 +535,6 @@ impl Source {
         if !unsafe { pg_sys::superuser() } {
             return;
         }
-        // Inside a parallel query no fresh snapshot can be taken, so that
-        // a change committed since the statement began would not show.
-        // SAFETY: reads this backend's parallel mode flag.
-        if unsafe { pg_sys::IsInParallelMode() } {
-            RarError::SuperuserInParallelMode { function: self.function, relation: self.display.clone() }.raise();
-        }
         // The definition as committed now (the lock is held since describe).
         let runs = crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]))
             .or_raise();
