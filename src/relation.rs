@@ -8,15 +8,22 @@ use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
 
-/// Whether a superuser's read of a relation would run a role's code: a
-/// partition or inheritance child that is a foreign table or view a role
-/// without superuser owns (its server's connection, or the remote view,
-/// runs as the reader), or a function such a role owns named by the index
-/// expressions or predicates, check constraints, partition keys or
-/// statistics' expressions of the relation or of any of its partitions
-/// and children (the planner simplifies those, calling IMMUTABLE functions
-/// as the reader), directly or through an operator.
-const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
+/// Whether a superuser's call on a relation would run a role's code (`$2`:
+/// whether the call changes the table in place). Reading: a partition or
+/// inheritance child that is a foreign table or view a role without
+/// superuser owns (its server's connection, or the remote view, runs as the
+/// reader), or a function such a role owns named by the index expressions
+/// or predicates, check constraints, partition keys or statistics'
+/// expressions of the relation or of any of its partitions and children
+/// (the planner simplifies those, calling IMMUTABLE functions as the
+/// reader), directly or through an operator. Changing (`rar_clean`,
+/// `rar_restore`, `rar_encode`), also: any relation of the tree such a role
+/// owns (its triggers, rules and defaults are its own to change), a
+/// trigger's, rule's, default's or generated column's function such a role
+/// owns, and a column type such a role owns (a domain's check, an enum's
+/// cast from text: writing a converted value runs them), followed through
+/// domains and arrays.
+const ROLE_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
          SELECT $1::pg_catalog.oid \
          UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
      exprs(t) AS ( \
@@ -24,33 +31,10 @@ const OWNER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
          UNION ALL SELECT x.indpred::pg_catalog.text FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
          UNION ALL SELECT c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c JOIN rels r ON c.conrelid OPERATOR(pg_catalog.=) r.oid \
          UNION ALL SELECT p.partexprs::pg_catalog.text FROM pg_catalog.pg_partitioned_table p JOIN rels r ON p.partrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT s.stxexprs::pg_catalog.text FROM pg_catalog.pg_statistic_ext s JOIN rels r ON s.stxrelid OPERATOR(pg_catalog.=) r.oid), \
-     fns(fn) AS ( \
-         SELECT m[1]::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m \
-         WHERE e.t IS NOT NULL \
-         UNION ALL \
-         SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
-         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL) \
-     SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner WHERE NOT o.rolsuper) \
-         OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
-                    WHERE r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v') AND NOT o.rolsuper)";
-
-/// As [`OWNER_CODE`], for a function that changes the table in place
-/// (`rar_clean`, `rar_restore`, `rar_encode`): also a relation of the tree
-/// a role without superuser owns (its triggers, rules and defaults are its
-/// own to change), a trigger's, rule's, default's or generated column's
-/// function such a role owns, and a column type such a role owns (a domain's
-/// check, an enum's cast from text: writing a converted value runs them),
-/// followed through domains and arrays.
-const WRITER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
-         SELECT $1::pg_catalog.oid \
-         UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
-     exprs(t) AS ( \
-         SELECT d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d JOIN rels r ON d.adrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT w.ev_action::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT w.ev_qual::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid), \
+         UNION ALL SELECT s.stxexprs::pg_catalog.text FROM pg_catalog.pg_statistic_ext s JOIN rels r ON s.stxrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d JOIN rels r ON d.adrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
+         UNION ALL SELECT w.ev_action::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid WHERE $2 \
+         UNION ALL SELECT w.ev_qual::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid WHERE $2), \
      fns(fn) AS ( \
          SELECT m[1]::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m \
          WHERE e.t IS NOT NULL \
@@ -58,7 +42,7 @@ const WRITER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
          SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
          JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL \
          UNION ALL \
-         SELECT t.tgfoid FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid), \
+         SELECT t.tgfoid FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
      types(typ, n) AS ( \
          SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
          WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
@@ -70,9 +54,12 @@ const WRITER_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
      SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
                     JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner WHERE NOT o.rolsuper) \
          OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner WHERE NOT o.rolsuper) \
-         OR EXISTS (SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper)";
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
+                    WHERE NOT o.rolsuper AND ($2 OR (r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v')))) \
+         OR CASE WHEN $2 THEN EXISTS ( \
+                    SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper) \
+            ELSE false END";
 
 /// A relation to read from.
 pub struct Source {
@@ -491,20 +478,7 @@ impl Source {
         // A superuser's own table may hold a role's partition, a role's
         // function in an index, trigger or default, or a column of a role's
         // type: what planning or writing the change runs.
-        self.check_not_superuser_running_owner_code();
-        // SAFETY: reads the current user's superuser flag.
-        if unsafe { pg_sys::superuser() }
-            && crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(WRITER_CODE, &[self.oid.into()]))
-                .or_raise()
-                != Some(false)
-        {
-            RarError::SuperuserRunsOwnerCode {
-                function: self.function,
-                relation: self.display.clone(),
-                owner: self.owner.clone(),
-            }
-            .raise();
-        }
+        self.check_no_role_code(true);
     }
 
     /// Raises 42501 when a superuser would read a view or foreign table a
@@ -522,22 +496,24 @@ impl Source {
         self.check_not_superuser_running_owner_code();
     }
 
-    /// Raises 42501 when a superuser would read a table a role without
-    /// superuser owns whose definition calls a function outside
-    /// `pg_catalog` that planning a read runs: the expressions and
-    /// predicates of its indexes, its check constraints, partition keys and
-    /// statistics, or those of a partition or inheritance child (the
-    /// planner simplifies them, calling IMMUTABLE functions, as the caller).
+    /// Raises 42501 when a superuser's read of the relation would run a
+    /// role's code (see [`ROLE_CODE`]), whoever owns the relation.
     pub fn check_not_superuser_running_owner_code(&self) {
-        // Whoever owns the relation itself: a superuser's table may have a
-        // role's partition, child, or function in an index.
+        self.check_no_role_code(false);
+    }
+
+    /// Raises 42501 when a superuser's read (or, `writing`, change in
+    /// place) of the relation would run a role's code ([`ROLE_CODE`]), read
+    /// as committed now (the lock is held since describe).
+    fn check_no_role_code(&self, writing: bool) {
         // SAFETY: reads the current user's superuser flag.
         if !unsafe { pg_sys::superuser() } {
             return;
         }
-        // The definition as committed now (the lock is held since describe).
-        let runs = crate::spi::with_latest_snapshot(|| crate::spi::one_kept::<bool>(OWNER_CODE, &[self.oid.into()]))
-            .or_raise();
+        let runs = crate::spi::with_latest_snapshot(|| {
+            crate::spi::one_kept::<bool>(ROLE_CODE, &[self.oid.into(), writing.into()])
+        })
+        .or_raise();
         if runs != Some(false) {
             RarError::SuperuserRunsOwnerCode {
                 function: self.function,

@@ -32,14 +32,15 @@ pub fn exec(sql: &str, args: &[DatumWithOid]) -> Result<(), RarError> {
 
 /// The first column of the first row of a query (None for no row or NULL).
 pub fn one<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
-    Spi::connect(|client| {
-        let t = client.select(sql, Some(1), args)?;
-        if t.is_empty() {
-            return Ok(None);
-        }
-        t.first().get::<T>(1)
-    })
-    .map_err(RarError::from)
+    Spi::connect(|client| first_value(client.select(sql, Some(1), args)?)).map_err(RarError::from)
+}
+
+/// The first column of a result's first row (None for no row or NULL).
+fn first_value<T: FromDatum + IntoDatum>(t: SpiTupleTable) -> SpiResult<Option<T>> {
+    if t.is_empty() {
+        return Ok(None);
+    }
+    t.first().get::<T>(1)
 }
 
 /// Statements planned at most once per backend: [`select_kept`].
@@ -119,14 +120,7 @@ pub fn with_latest_snapshot<T>(f: impl FnOnce() -> T) -> T {
 
 /// As [`one`], through a kept plan ([`select_kept`]).
 pub fn one_kept<T: FromDatum + IntoDatum>(sql: &str, args: &[DatumWithOid]) -> Result<Option<T>, RarError> {
-    Spi::connect(|client| {
-        let t = select_kept(client, sql, Some(1), args)?;
-        if t.is_empty() {
-            return Ok(None);
-        }
-        t.first().get::<T>(1)
-    })
-    .map_err(RarError::from)
+    Spi::connect(|client| first_value(select_kept(client, sql, Some(1), args)?)).map_err(RarError::from)
 }
 
 /// A query returning one bigint (a count): 0 when it returns NULL.
