@@ -35,6 +35,6 @@ CREATE FUNCTION "rar_mine"(
 	"model_score" double precision,
 	"p_value" double precision
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'mine_wrapper';

@@ -690,7 +690,7 @@ CREATE OR REPLACE FUNCTION "rar_mine"(
 	"model_score" double precision,
 	"p_value" double precision
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'mine_wrapper';
 
@@ -1294,7 +1294,7 @@ CREATE OR REPLACE FUNCTION "rar_columns"(
 	"tid_column" TEXT,  
 	"item_column" TEXT  
 )
-STABLE PARALLEL SAFE 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'columns_wrapper';
 
@@ -1369,7 +1369,7 @@ CREATE OR REPLACE FUNCTION "rar_mine_segments"(
 	"conviction" double precision,  
 	"count" bigint  
 )
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 
@@ -1398,7 +1398,7 @@ CREATE OR REPLACE FUNCTION "rar_profile"(
 	"top" INT DEFAULT 10, 
 	"rare_below" INT DEFAULT 5 
 ) RETURNS jsonb 
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'profile_wrapper';
 
@@ -1415,7 +1415,7 @@ CREATE OR REPLACE FUNCTION "rar_recommend"(
 	"score" double precision,  
 	"evidence" TEXT  
 )
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'recommend_wrapper';
 
@@ -1449,7 +1449,7 @@ CREATE OR REPLACE FUNCTION "rar_rules_over_time"(
 	"change" TEXT,  
 	"p_change" double precision  
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
 
@@ -1709,7 +1709,7 @@ CREATE OR REPLACE FUNCTION rar."basket_key"(
 	"rel" regclass, 
 	"tid_column" TEXT 
 ) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 

@@ -809,7 +809,7 @@ CREATE FUNCTION "rar_mine"(
 	"model_score" double precision,
 	"p_value" double precision
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'mine_wrapper';
 /* </end connected objects> */
@@ -1664,7 +1664,7 @@ CREATE  FUNCTION "rar_columns"(
 	"tid_column" TEXT,  /* String */
 	"item_column" TEXT  /* String */
 )
-STABLE PARALLEL SAFE 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'columns_wrapper';
 /* </end connected objects> */
@@ -1773,7 +1773,7 @@ CREATE  FUNCTION "rar_mine_segments"(
 	"conviction" double precision,  /* f64 */
 	"count" bigint  /* i64 */
 )
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
@@ -1820,7 +1820,7 @@ CREATE  FUNCTION "rar_profile"(
 	"top" INT DEFAULT 10, /* Option < i32 > */
 	"rare_below" INT DEFAULT 5 /* Option < i32 > */
 ) RETURNS jsonb /* JsonB */
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
@@ -1853,7 +1853,7 @@ CREATE  FUNCTION "rar_recommend"(
 	"score" double precision,  /* f64 */
 	"evidence" TEXT  /* String */
 )
-STABLE PARALLEL RESTRICTED 
+STABLE PARALLEL UNSAFE 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
@@ -1901,7 +1901,7 @@ CREATE  FUNCTION "rar_rules_over_time"(
 	"change" TEXT,  /* Option < String > */
 	"p_change" double precision  /* Option < f64 > */
 )
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
 /* </end connected objects> */
@@ -1959,7 +1959,7 @@ AS 'MODULE_PATHNAME', 'track_changes_wrapper';
 CREATE  FUNCTION "rar_train"(
 	"source" TEXT, /* Option < & str > */
 	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
-	"params" jsonb DEFAULT '{}', /* Option < JsonB > */
+	"params" jsonb DEFAULT '{}', /* Option < crate :: args :: Json > */
 	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
 	"customer_column" TEXT DEFAULT NULL, /* Option < & str > */
@@ -1989,7 +1989,7 @@ AS 'MODULE_PATHNAME', 'train_wrapper';
 -- src/api/train.rs:403
 -- rar::api::train::rar_tune_plan
 CREATE  FUNCTION "rar_tune_plan"(
-	"grid" jsonb, /* Option < JsonB > */
+	"grid" jsonb, /* Option < crate :: args :: Json > */
 	"search" TEXT DEFAULT 'grid', /* Option < & str > */
 	"trials" INT DEFAULT 10, /* Option < i32 > */
 	"seed" bigint DEFAULT 0 /* Option < i64 > */
@@ -2404,7 +2404,7 @@ CREATE  FUNCTION rar."basket_key"(
 	"rel" regclass, /* Option < crate :: args :: Relation > */
 	"tid_column" TEXT /* Option < & str > */
 ) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */

@@ -65,3 +65,51 @@ unsafe impl<'fcx> ArgAbi<'fcx> for Relation {
 }
 
 pgrx::impl_sql_translatable!(Relation, arg_only = "regclass");
+
+/// A `jsonb` argument or catalog value, as serde_json's value. Unlike
+/// pgrx's `JsonB`, whose conversion panics (an internal error, XX000) on a
+/// value serde_json cannot hold (a number beyond double precision, nesting
+/// deeper than 128 levels), such a value is a 22023 error in PostgreSQL's
+/// words.
+#[derive(Debug, Clone)]
+pub struct Json(pub serde_json::Value);
+
+impl FromDatum for Json {
+    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _typoid: pg_sys::Oid) -> Option<Self> {
+        if is_null {
+            return None;
+        }
+        // SAFETY: a jsonb datum (detoasted by jsonb_out), printed as a C
+        // string in the current memory context, copied, then freed.
+        let text = unsafe {
+            let cstr = pgrx::fcinfo::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(datum)])?;
+            let text = cstr.to_string_lossy().into_owned();
+            pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+            text
+        };
+        match serde_json::from_str(&text) {
+            Ok(v) => Some(Json(v)),
+            Err(e) => RarError::BadJson { message: e.to_string() }.raise(),
+        }
+    }
+}
+
+impl IntoDatum for Json {
+    fn into_datum(self) -> Option<pg_sys::Datum> {
+        pgrx::JsonB(self.0).into_datum()
+    }
+    fn type_oid() -> pg_sys::Oid {
+        pg_sys::JSONBOID
+    }
+}
+
+// SAFETY: a jsonb argument, read through FromDatum above; the functions
+// taking one take it as `Option<Json>`.
+unsafe impl<'fcx> ArgAbi<'fcx> for Json {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        // SAFETY: the argument's type is jsonb, as declared below.
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or(Json(serde_json::Value::Null))
+    }
+}
+
+pgrx::impl_sql_translatable!(Json, arg_only = "jsonb");

@@ -207,7 +207,7 @@ fn rar_columns(
 fn rar_train(
     source: Option<Relation>,
     model: Option<&str>,
-    params: Option<JsonB>,
+    params: Option<crate::args::Json>,
     tid_column: Option<&str>,
     item_column: Option<&str>,
 ) -> TableIterator<'static, (i64, i32, String, String, i64, i64, f64, f64, f64, f64, f64, f64, f64, bool)> {

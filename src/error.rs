@@ -315,6 +315,12 @@ pub enum RarError {
         needed: u64,
         limit_bytes: u64,
     },
+    /// A `jsonb` value (an argument, or a row of rar's catalog) that
+    /// serde_json cannot hold: a number beyond double precision, nesting
+    /// deeper than 128 levels.
+    BadJson {
+        message: String,
+    },
     /// A plot whose rules' labels would take more than `rar.memory_limit`.
     PlotTooLarge {
         source: String,
@@ -908,6 +914,14 @@ impl RarError {
             .set_hint(format!("Register the source again on its new table: SELECT rar_register('{name}', '<table>');")),
             RarError::NoSuchRelation { oid } => ErrorReport::new(ERRCODE_UNDEFINED_TABLE, format!("relation with OID {oid} does not exist"), F)
                 .set_hint("Give the table or view by name, for example 'sales'."),
+            RarError::BadJson { message } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("rar cannot read this jsonb value: {message}"),
+                F,
+            )
+            .set_hint(
+                "Settings and grids take numbers within double precision (about 1.8e308) and at most 128 levels of nesting.",
+            ),
             RarError::PlanTooLarge { needed, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
                 "the trials of this grid would need more memory than rar.memory_limit allows",
@@ -1014,7 +1028,7 @@ impl RarError {
                 format!("a superuser does not read or change {relation} for {function}: it would run the code of a role without superuser"),
                 F,
             )
-            .set_detail("A partition or inheritance child of it is such a role's (or, for a read, its foreign table or view), or the expressions of its indexes, constraints, partition keys, statistics, defaults, triggers or rules (or a child's) call such a role's function, or a column has such a role's type: planning, reading or changing the table runs them with the superuser's rights.")
+            .set_detail("A partition or inheritance child of it, or a relation a view among them reads, is such a role's (or, for a read, its foreign table or view), or the definitions of those views or the expressions of their indexes, constraints, partition keys, statistics, defaults, triggers or rules call such a role's function, operator or type, or a column has such a role's type: planning, reading or changing the table runs them with the superuser's rights.")
             .set_hint(format!("Run it as a role without superuser (the table's owner is {owner}): SET ROLE ...; then call {function} again.")),
             RarError::HierarchyNotReadableByOwner { source, table, owner } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,

@@ -160,7 +160,15 @@ pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<H
     let lookup_src = crate::relation::describe(crate::args::Relation(lookup), function);
     lookup_src.check_not_superuser_reading_user_view();
     let columns: Vec<String> = std::iter::once(&key).chain(&levels).map(|c| lookup_src.text_of(c)).collect();
-    let sql = format!("SELECT {} FROM {table} WHERE {} IS NOT NULL", columns.join(", "), quote_identifier(&key));
+    // By the name read under the lock, not `table` (read before it): the
+    // table may have been renamed while the call waited, and a view of a
+    // role's made under its old name.
+    let sql = format!(
+        "SELECT {} FROM {} WHERE {} IS NOT NULL",
+        columns.join(", "),
+        lookup_src.quoted,
+        quote_identifier(&key)
+    );
     let mut h = Hierarchy::new(levels.clone());
     let outcome: Result<(), RarError> = Spi::connect(|client| {
         let mut cursor = client.open_cursor(sql.as_str(), &[]);

@@ -287,7 +287,7 @@ pub fn fetch(model_id: i64) -> Result<(String, Vec<String>, Vec<u8>), RarError> 
         }
         let r = t.first();
         Ok::<_, pgrx::spi::SpiError>(Some((
-            r.get::<pgrx::JsonB>(1)?.map(|j| j.0).unwrap_or(serde_json::Value::Null),
+            r.get::<crate::args::Json>(1)?.map(|j| j.0).unwrap_or(serde_json::Value::Null),
             r.get::<Vec<Option<String>>>(2)?.unwrap_or_default(),
             r.get::<Vec<u8>>(3)?.unwrap_or_default(),
         )))

@@ -8,58 +8,108 @@ use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 use crate::args::Relation;
 use crate::error::{OrRaise, RarError};
 
+/// The relations a read (or, `$2`, a change in place) of the relation `$1`
+/// reaches: itself, its partitions and inheritance children, and the
+/// relations the views among them read (for a change: that any rule on
+/// them names), at any depth. The body of a recursive `rels(oid)`, shared
+/// by [`TREE`] and [`ROLE_CODE`].
+macro_rules! tree_cte {
+    () => {
+        "rels(oid) AS ( \
+             SELECT $1::pg_catalog.oid \
+             UNION \
+             SELECT x.oid FROM rels r CROSS JOIN LATERAL ( \
+                 SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) r.oid \
+                 UNION ALL \
+                 SELECT d.refobjid FROM pg_catalog.pg_rewrite w \
+                 JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+                      AND d.objid OPERATOR(pg_catalog.=) w.oid \
+                      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+                      AND d.refobjid OPERATOR(pg_catalog.<>) r.oid \
+                 WHERE w.ev_class OPERATOR(pg_catalog.=) r.oid \
+                   AND ($2 OR (w.ev_type OPERATOR(pg_catalog.=) '1'::pg_catalog.\"char\" \
+                        AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.oid \
+                                    AND c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog.\"char\"))) \
+             ) x(oid))"
+    };
+}
+
+/// The relations a superuser's read of `$1` locks before its checks
+/// ([`lock_for_read`]; `$2` false): see [`tree_cte`].
+const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM rels r ORDER BY r.oid");
+
 /// Whether a superuser's call on a relation would run a role's code (`$2`:
-/// whether the call changes the table in place). Reading: a partition or
-/// inheritance child that is a foreign table or view a role without
-/// superuser owns (its server's connection, or the remote view, runs as the
-/// reader), or a function such a role owns named by the index expressions
-/// or predicates, check constraints, partition keys or statistics'
-/// expressions of the relation or of any of its partitions and children
-/// (the planner simplifies those, calling IMMUTABLE functions as the
-/// reader), directly or through an operator. Changing (`rar_clean`,
-/// `rar_restore`, `rar_encode`), also: any relation of the tree such a role
-/// owns (its triggers, rules and defaults are its own to change), a
-/// trigger's, rule's, default's or generated column's function such a role
-/// owns, and a column type such a role owns (a domain's check, an enum's
-/// cast from text: writing a converted value runs them), followed through
-/// domains and arrays.
-const ROLE_CODE: &str = "WITH RECURSIVE rels(oid) AS ( \
-         SELECT $1::pg_catalog.oid \
-         UNION SELECT i.inhrelid FROM rels r JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) r.oid), \
-     exprs(t) AS ( \
-         SELECT x.indexprs::pg_catalog.text FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT x.indpred::pg_catalog.text FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT c.conbin::pg_catalog.text FROM pg_catalog.pg_constraint c JOIN rels r ON c.conrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT p.partexprs::pg_catalog.text FROM pg_catalog.pg_partitioned_table p JOIN rels r ON p.partrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT s.stxexprs::pg_catalog.text FROM pg_catalog.pg_statistic_ext s JOIN rels r ON s.stxrelid OPERATOR(pg_catalog.=) r.oid \
-         UNION ALL SELECT d.adbin::pg_catalog.text FROM pg_catalog.pg_attrdef d JOIN rels r ON d.adrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
-         UNION ALL SELECT w.ev_action::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid WHERE $2 \
-         UNION ALL SELECT w.ev_qual::pg_catalog.text FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid WHERE $2), \
-     fns(fn) AS ( \
-         SELECT m[1]::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:funcid|opfuncid|hashfuncid|negfuncid) ([0-9]+)', 'g') m \
-         WHERE e.t IS NOT NULL \
-         UNION ALL \
-         SELECT o.oprcode::pg_catalog.oid FROM exprs e, pg_catalog.regexp_matches(e.t, ':(?:opno) ([0-9]+)', 'g') m \
-         JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) m[1]::pg_catalog.oid WHERE e.t IS NOT NULL \
-         UNION ALL \
-         SELECT t.tgfoid FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
+/// whether the call changes the table in place). The relations it reaches
+/// are [`tree_cte`]'s: the relation, its partitions and children, and what
+/// the views among them read. Reading runs: a foreign table or view among
+/// them (but the relation itself, judged by its caller) that a role without
+/// superuser owns (its server's connection, or the view's definition, runs
+/// as the reader); and any function or operator such a role owns that the
+/// views' definitions, or the index expressions and predicates, check
+/// constraints, partition keys and statistics of any of them name (the
+/// planner simplifies those, calling IMMUTABLE functions as the reader), as
+/// well as a type such a role owns that they name (a domain's check). What
+/// they name is read off `pg_depend`, where PostgreSQL records every
+/// function, aggregate, operator and type an expression uses (not a list of
+/// node kinds). Changing (`rar_clean`, `rar_restore`, `rar_encode`), also:
+/// any relation such a role owns (its triggers, rules and defaults are its
+/// own to change), the functions, operators and types named by triggers
+/// (their WHEN conditions too), rules, defaults and generated columns, and a
+/// column type such a role owns (a domain's check, an enum's cast from
+/// text: writing a converted value runs them), followed through domains and
+/// arrays.
+const ROLE_CODE: &str = concat!(
+    "WITH RECURSIVE ",
+    tree_cte!(),
+    ", \
+     dependers(classid, objid, own) AS ( \
+         SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, r.oid, true FROM rels r \
+         UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, x.indexrelid, false \
+             FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, c.oid, false \
+             FROM pg_catalog.pg_constraint c JOIN rels r ON c.conrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT 'pg_catalog.pg_statistic_ext'::pg_catalog.regclass::pg_catalog.oid, s.oid, false \
+             FROM pg_catalog.pg_statistic_ext s JOIN rels r ON s.stxrelid OPERATOR(pg_catalog.=) r.oid \
+         UNION ALL SELECT 'pg_catalog.pg_rewrite'::pg_catalog.regclass::pg_catalog.oid, w.oid, false \
+             FROM pg_catalog.pg_rewrite w JOIN rels r ON w.ev_class OPERATOR(pg_catalog.=) r.oid \
+             JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
+             WHERE $2 OR (w.ev_type OPERATOR(pg_catalog.=) '1'::pg_catalog.\"char\" \
+                          AND c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog.\"char\") \
+         UNION ALL SELECT 'pg_catalog.pg_trigger'::pg_catalog.regclass::pg_catalog.oid, t.oid, false \
+             FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
+         UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, a.oid, false \
+             FROM pg_catalog.pg_attrdef a JOIN rels r ON a.adrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
+     refs(classid, objid, own) AS ( \
+         SELECT d.refclassid, d.refobjid, o.own FROM dependers o \
+         JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid \
+         UNION ALL SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, t.tgfoid, false \
+             FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
+     owners(owner) AS ( \
+         SELECT f.proowner FROM refs JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) refs.objid \
+             WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass \
+         UNION ALL SELECT o.oprowner FROM refs JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) refs.objid \
+             WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass \
+         UNION ALL SELECT f.proowner FROM refs JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) refs.objid \
+             JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) o.oprcode \
+             WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass \
+         UNION ALL SELECT y.typowner FROM refs JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) refs.objid \
+             WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT refs.own), \
      types(typ, n) AS ( \
          SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
-         WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
+         WHERE $2 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
          UNION \
          SELECT x.t, types.n OPERATOR(pg_catalog.+) 1 FROM types \
          JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) types.typ \
          CROSS JOIN LATERAL (VALUES (d.typbasetype), (d.typelem)) x(t) \
          WHERE x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16) \
-     SELECT EXISTS (SELECT 1 FROM fns JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) fns.fn \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) f.proowner WHERE NOT o.rolsuper) \
+     SELECT EXISTS (SELECT 1 FROM owners JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) owners.owner \
+                    WHERE NOT o.rolsuper) \
          OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
                     JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
                     WHERE NOT o.rolsuper AND ($2 OR (r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v')))) \
-         OR CASE WHEN $2 THEN EXISTS ( \
-                    SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper) \
-            ELSE false END";
+         OR EXISTS (SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
+                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper)"
+);
 
 /// A relation to read from.
 pub struct Source {
@@ -201,7 +251,8 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys:
         // could give the table code to run (an index, a trigger, a
         // statistics object, a partition attached, a parent inherited):
         // all take a lock that conflicts with SHARE UPDATE EXCLUSIVE, on the
-        // table and on each partition and child. (Two such calls on one
+        // table, on each partition and child, and on each relation a view
+        // among them reads ([`TREE`]). (Two such calls on one
         // table run one after the other; a standby takes no such lock, and
         // sees no DDL but the primary's.)
         let guard = pg_sys::superuser() && !pg_sys::RecoveryInProgress();
@@ -211,17 +262,29 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys:
         if pg_sys::get_rel_relkind(rel) == 0 {
             return Err(RarError::NoSuchRelation { oid: rel.to_u32() });
         }
+        // Every relation the read reaches, locked before the checks; listed
+        // again after each round of locks, as committed then (a partition
+        // attached, or a view replaced, while the call waited for a lock
+        // is locked too), until no new one appears. Each round locks at
+        // least one more, and a locked relation takes no new partition or
+        // child (ATTACH and INHERIT lock the parent in a conflicting mode).
         if guard {
-            let children = crate::spi::with_latest_snapshot(|| {
-                Spi::connect(|client| {
-                    crate::spi::select_kept(client, INHERITORS, None, &[rel.into()])?
-                        .map(|row| row.get::<pg_sys::Oid>(1))
-                        .collect::<Result<Vec<_>, _>>()
-                })
-            })?;
-            for child in children.into_iter().flatten() {
-                waited |= lock_waiting(child, mode, function);
-                held.push(child);
+            loop {
+                let tree = crate::spi::with_latest_snapshot(|| {
+                    Spi::connect(|client| {
+                        crate::spi::select_kept(client, TREE, None, &[rel.into(), false.into()])?
+                            .map(|row| row.get::<pg_sys::Oid>(1))
+                            .collect::<Result<Vec<_>, _>>()
+                    })
+                })?;
+                let new: Vec<pg_sys::Oid> = tree.into_iter().flatten().filter(|r| !held.contains(r)).collect();
+                if new.is_empty() {
+                    break;
+                }
+                for r in new {
+                    waited |= lock_waiting(r, mode, function);
+                    held.push(r);
+                }
             }
         }
         // Without a fresh snapshot (parallel mode), what was committed
@@ -232,12 +295,6 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys:
         Ok(held)
     }
 }
-
-/// The partitions and inheritance children of a relation, at any depth.
-const INHERITORS: &str = "WITH RECURSIVE k(oid) AS ( \
-         SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) $1 \
-         UNION SELECT i.inhrelid FROM k JOIN pg_catalog.pg_inherits i ON i.inhparent OPERATOR(pg_catalog.=) k.oid) \
-     SELECT k.oid FROM k ORDER BY k.oid";
 
 /// A relation's name, or its OID when it has none (dropped).
 fn rel_name(rel: pg_sys::Oid) -> String {
@@ -322,12 +379,9 @@ fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) 
                     (WITH RECURSIVE chain(typ, n) AS ( \
                          SELECT a.atttypid, 0 \
                          UNION ALL \
-                         SELECT CASE WHEN d.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" THEN d.typbasetype ELSE d.typelem END, \
-                                chain.n OPERATOR(pg_catalog.+) 1 \
+                         SELECT d.typbasetype, chain.n OPERATOR(pg_catalog.+) 1 \
                          FROM chain JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) chain.typ \
-                         WHERE (d.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" \
-                                OR (d.typcategory OPERATOR(pg_catalog.=) 'A'::pg_catalog.\"char\" \
-                                    AND d.typelem OPERATOR(pg_catalog.<>) 0::pg_catalog.oid)) \
+                         WHERE d.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\" \
                                AND chain.n OPERATOR(pg_catalog.<) 16) \
                      SELECT b.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace \
                      FROM chain JOIN pg_catalog.pg_type b ON b.oid OPERATOR(pg_catalog.=) chain.typ \
@@ -525,11 +579,12 @@ impl Source {
     }
 
     /// The SQL text of column `name`'s value: a cast to text for
-    /// `pg_catalog`'s types (and domains over them, however nested, and
-    /// arrays of those: PostgreSQL ignores casts from a domain), else the type's output function (`format`), which no
-    /// role but a superuser defines: a cast to text a role created for its
-    /// own type (an enum's, say) never runs in the caller's name. NULL stays
-    /// NULL.
+    /// `pg_catalog`'s types (and domains over them, however nested:
+    /// PostgreSQL ignores casts from a domain), else the type's output
+    /// function (`format`), which no role but a superuser defines: a cast to
+    /// text a role created for its own type (an enum's, say, or an array of
+    /// its domain: casts from that array type are not ignored) never runs in
+    /// the caller's name. NULL stays NULL.
     pub fn text_of(&self, name: &str) -> String {
         let quoted = pgrx::spi::quote_identifier(name);
         if self.is_user_typed(name) {
@@ -539,8 +594,9 @@ impl Source {
         }
     }
 
-    /// Whether column `name`'s type (followed through domains and array
-    /// elements) is not one of `pg_catalog`'s.
+    /// Whether column `name`'s type (followed through domains, not array
+    /// elements: an array of a role's domain is a type of the role's) is not
+    /// one of `pg_catalog`'s.
     pub fn is_user_typed(&self, name: &str) -> bool {
         self.user_typed.iter().any(|c| c == name)
     }

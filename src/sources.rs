@@ -262,7 +262,7 @@ pub mod rar {
     /// `rar.basket_key(rel, tid_column)`: the SQL expression of the basket
     /// id of a relation (quoted identifiers only), for the SQL functions
     /// that count baskets: the column, or the row of several as text.
-    #[pg_extern(stable, parallel_restricted)]
+    #[pg_extern(stable, parallel_unsafe)]
     pub fn basket_key(rel: Option<crate::args::Relation>, tid_column: Option<&str>) -> String {
         let rel = crate::args::required("rel", "none", rel);
         let tid = crate::args::required("tid_column", "none", tid_column);

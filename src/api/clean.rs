@@ -1047,7 +1047,7 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
         }
         let r = t.first();
         let trusted = r.get::<bool>(2)?.unwrap_or(false);
-        Ok::<_, pgrx::spi::SpiError>(r.get::<pgrx::JsonB>(1)?.map(|j| (j, trusted)))
+        Ok::<_, pgrx::spi::SpiError>(r.get::<crate::args::Json>(1)?.map(|j| (pgrx::JsonB(j.0), trusted)))
     })?;
     let recorded: Option<Vec<String>> =
         logged.filter(|(_, trusted)| *trusted).and_then(|(j, _)| serde_json::from_value(j.0).ok());

@@ -355,13 +355,13 @@ fn onehot(src: &Source, name: &str, as_columns: bool) -> (serde_json::Value, Str
 fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
     let (t, i) = (src.text_of(tid), src.text_of(item));
     let mut parts = vec![format!("SELECT {t} AS basket, {i} AS item FROM {}", src.quoted)];
-    let encodings: Vec<(String, String, JsonB)> = Spi::connect(|c| {
+    let encodings: Vec<(String, String, serde_json::Value)> = Spi::connect(|c| {
         let rows = c.select(
             "SELECT column_name, method, params FROM rar.encodings WHERE relation = $1 AND method IN ('onehot', 'bins') ORDER BY column_name",
             None,
             &[src.oid.into()],
         )?;
-        rows.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<String>(2)?.unwrap_or_default(), r.get::<JsonB>(3)?.unwrap_or(JsonB(json!({}))))))
+        rows.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<String>(2)?.unwrap_or_default(), r.get::<crate::args::Json>(3)?.map_or(json!({}), |j| j.0))))
             .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })
     .or_raise();
@@ -374,8 +374,8 @@ fn rebuild_items_view(src: &Source, tid: &str, item: &str) {
         let value = if method == "onehot" {
             src.text_of(&col)
         } else {
-            let cuts: Vec<f64> = serde_json::from_value(params.0["cuts"].clone()).unwrap_or_default();
-            let labels: Vec<String> = serde_json::from_value(params.0["labels"].clone()).unwrap_or_default();
+            let cuts: Vec<f64> = serde_json::from_value(params["cuts"].clone()).unwrap_or_default();
+            let labels: Vec<String> = serde_json::from_value(params["labels"].clone()).unwrap_or_default();
             if cuts.is_empty() || labels.is_empty() {
                 continue; // nothing to band by
             }

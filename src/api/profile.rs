@@ -12,7 +12,7 @@ use crate::{gucs, reader, relation, sources};
 
 /// Lines, baskets, distinct items, NULLs, basket sizes (mean, median, p90,
 /// p99, max), the most frequent items and the share of rare items, as jsonb.
-#[pg_extern(stable, parallel_restricted, name = "rar_profile")]
+#[pg_extern(stable, parallel_unsafe, name = "rar_profile")]
 pub fn profile(
     source: Option<&str>,
     tid_column: default!(Option<&str>, "NULL"),

@@ -108,11 +108,18 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
             &[set_id.into(), keys.into(), basket.to_vec().into()],
         )?;
         for r in rows {
-            let cons: Vec<String> = r.get(1)?.unwrap_or_default();
+            // The rows are the table owner's to edit: a NULL element, or a
+            // figure that is not a number, is skipped, not an error for the
+            // reader (nor a NaN ranked first).
+            let list = |v: Option<Vec<Option<String>>>| v.unwrap_or_default().into_iter().flatten().collect::<Vec<_>>();
+            let cons = list(r.get(1)?);
             let conf: f64 = r.get(2)?.unwrap_or(0.0);
             let lift: f64 = r.get(3)?.unwrap_or(0.0);
-            let a: Vec<String> = r.get(4)?.unwrap_or_default();
-            let c: Vec<String> = r.get(5)?.unwrap_or_default();
+            let a = list(r.get(4)?);
+            let c = list(r.get(5)?);
+            if !conf.is_finite() || !lift.is_finite() {
+                continue;
+            }
             for item in cons {
                 let better = out.get(&item).is_none_or(|e| (conf, lift) > (e.rule, e.lift));
                 if better {
@@ -159,7 +166,7 @@ fn earlier_baskets(model_id: i64, model: &model_lib::LoadedModel, customer: &str
 /// The `k` best items to add to the basket `items`, for the registered
 /// source `source`, by `method` ('rules', 'model' or 'hybrid'); with
 /// `customer`, a sequence model reads that customer's earlier baskets.
-#[pg_extern(stable, parallel_restricted, name = "rar_recommend")]
+#[pg_extern(stable, parallel_unsafe, name = "rar_recommend")]
 pub fn recommend(
     items: Option<Vec<Option<String>>>,
     k: default!(Option<i32>, 10),

@@ -17,7 +17,7 @@ const MAX_PLOT_RULES: i32 = 10_000;
 
 /// The basket and item columns of `source`, given or detected as
 /// `rar_mine` does.
-#[pg_extern(stable, parallel_safe, name = "rar_columns")]
+#[pg_extern(stable, parallel_unsafe, name = "rar_columns")]
 pub fn columns(
     source: Option<&str>,
     tid_column: default!(Option<&str>, "NULL"),

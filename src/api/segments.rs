@@ -10,7 +10,6 @@
 
 use pgrx::prelude::*;
 use pgrx::spi::quote_identifier;
-use pgrx::JsonB;
 use rar_core::layout::Layout;
 use rar_core::rule::Rule;
 use rar_core::MineError;
@@ -28,7 +27,7 @@ type Row = (Option<String>, Vec<String>, Vec<String>, f64, f64, f64, f64, f64, i
 /// rules as `rar_mine` on that segment's lines alone (rules with one
 /// consequent), segment by segment in the segment's text order.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_restricted, name = "rar_mine_segments")]
+#[pg_extern(stable, parallel_unsafe, name = "rar_mine_segments")]
 pub fn mine_segments(
     source: Option<&str>,
     segment_column: Option<&str>,
@@ -128,7 +127,7 @@ pub fn mine_segments(
             }
             for r in t {
                 let seg: Option<String> = r.get(1)?;
-                let Some(Value::Array(list)) = r.get::<JsonB>(2)?.map(|j| j.0) else { continue };
+                let Some(Value::Array(list)) = r.get::<crate::args::Json>(2)?.map(|j| j.0) else { continue };
                 for v in list {
                     let rule = Rule::from_json(&v);
                     bytes += rule.heap_bytes() + seg.as_ref().map_or(0, |s| s.len() as u64);

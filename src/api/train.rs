@@ -97,7 +97,7 @@ fn train_error(e: ModelError, relation: &str) -> RarError {
 pub fn train(
     source: Option<&str>,
     model: default!(Option<&str>, "'autoencoder'"),
-    params: default!(Option<JsonB>, "'{}'"),
+    params: default!(Option<crate::args::Json>, "'{}'"),
     tid_column: default!(Option<&str>, "NULL"),
     item_column: default!(Option<&str>, "NULL"),
     customer_column: default!(Option<&str>, "NULL"),
@@ -402,7 +402,7 @@ pub fn train(
 /// `seed` (`search => 'random'`). Used by `rar_tune`.
 #[pg_extern(immutable, parallel_safe)]
 fn rar_tune_plan(
-    grid: Option<JsonB>,
+    grid: Option<crate::args::Json>,
     search: default!(Option<&str>, "'grid'"),
     trials: default!(Option<i32>, 10),
     seed: default!(Option<i64>, 0),

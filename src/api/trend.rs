@@ -27,7 +27,7 @@ const ROW_BYTES: u64 = 160;
 /// line, in UTC): one row per window and rule, windows in time order and
 /// rules in `rar_mine`'s order.
 #[allow(clippy::too_many_arguments)]
-#[pg_extern(stable, parallel_restricted)]
+#[pg_extern(stable, parallel_unsafe)]
 fn rar_rules_over_time(
     source: Option<&str>,
     time_column: Option<&str>,

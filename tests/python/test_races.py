@@ -209,3 +209,100 @@ def test_an_index_made_on_a_partition_while_a_superuser_waits_for_it_is_seen(own
         table="race.p1",
     )
     assert_refused(got, ran)
+
+
+def test_partitions_attached_while_a_superuser_waits_are_locked_before_its_checks(owned):
+    """A sub-partition attached while the superuser's call waits for its
+    parent is locked and checked too (the tree is listed again after each
+    wait): a role's index predicate made on it once the attach committed,
+    while the planner would be held up on another partition, never runs as
+    the superuser."""
+    with connect() as c:
+        c.execute(f"SET ROLE {OWNER}")
+        c.execute("CREATE FUNCTION race.pred(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT race.note() $$")
+        c.execute("CREATE TABLE race.pt (basket int, item text) PARTITION BY RANGE (basket)")
+        c.execute("CREATE TABLE race.c1 PARTITION OF race.pt FOR VALUES FROM (0) TO (1000) PARTITION BY RANGE (basket)")
+        c.execute("CREATE TABLE race.c1a (basket int, item text)")
+        c.execute("INSERT INTO race.c1a SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 899) g")
+        c.execute("CREATE INDEX c1a_ok ON race.c1a (item)")
+        c.execute("CREATE TABLE race.c1b (basket int, item text)")
+        c.execute("INSERT INTO race.c1b SELECT 300 + g / 3, 'i' || (g % 5) FROM generate_series(1, 900) g")
+        c.execute("RESET ROLE")
+    attacher = connect()
+    attacher.execute(f"SET ROLE {OWNER}")
+    attacher.autocommit = False
+    attacher.execute("LOCK TABLE race.c1 IN ACCESS EXCLUSIVE MODE")
+    got = {}
+
+    def victim():
+        with connect() as v:
+            try:
+                got["rows"] = v.execute(
+                    "SELECT count(*) FROM rar_mine('race.pt', min_support => 0.01, min_confidence => 0.1)"
+                ).fetchall()
+            except psycopg.Error as e:
+                got["error"] = e
+
+    def indexer():
+        # Holds up a plan's look at c1a's index, then gives c1b an index
+        # whose predicate is the role's function.
+        with connect() as c:
+            c.execute(f"SET ROLE {OWNER}")
+            c.autocommit = False
+            c.execute("REINDEX INDEX race.c1a_ok")
+            time.sleep(0.5)
+            c.execute("CREATE INDEX ON race.c1b (item) WHERE race.pred(1)")
+            c.commit()
+
+    def wait_for(relation):
+        with connect() as w:
+            for _ in range(250):
+                if w.execute(
+                    "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = %s::regclass", (relation,)
+                ).fetchone()[0]:
+                    return
+                time.sleep(0.02)
+
+    t = threading.Thread(target=victim)
+    t.start()
+    wait_for("race.c1")
+    attacher.execute("ALTER TABLE race.c1 ATTACH PARTITION race.c1a FOR VALUES FROM (0) TO (300)")
+    attacher.execute("ALTER TABLE race.c1 ATTACH PARTITION race.c1b FOR VALUES FROM (300) TO (1000)")
+    i = threading.Thread(target=indexer)
+    i.start()
+    wait_for("race.c1a")
+    attacher.commit()
+    attacher.close()
+    t.join(60)
+    i.join(60)
+    with connect() as c:
+        ran = c.execute("SELECT count(*) FROM race.noted WHERE super").fetchone()[0]
+    assert ran == 0
+    if "error" in got:
+        assert got["error"].sqlstate == "42501", got["error"]
+    else:
+        assert got["rows"][0][0] > 0
+
+
+def test_a_hierarchy_lookup_renamed_while_a_superuser_waits_is_read_as_locked(owned):
+    """The lookup is read by the name it has under the call's lock: renamed
+    while the call waited, with a role's view made under its old name, the
+    view is not what is read."""
+    with connect() as c:
+        c.execute(f"SET ROLE {OWNER}")
+        c.execute("CREATE TABLE race.h (item text, cat text)")
+        c.execute("INSERT INTO race.h SELECT 'i' || g, 'c' || (g % 2) FROM generate_series(0, 4) g")
+        c.execute("SELECT rar_register('race_h', 'race.t', 'basket', 'item')")
+        c.execute("SELECT rar_hierarchy('race_h', 'race.h', '{cat}', 'item')")
+        c.execute("RESET ROLE")
+    got, ran = change_while_waiting(
+        "SELECT count(*) FROM rar_mine('race_h', level => 'cat', min_support => 0.01, min_confidence => 0.1)",
+        [
+            "ALTER TABLE race.h RENAME TO h_old",
+            "CREATE VIEW race.h AS SELECT item, cat FROM race.h_old WHERE race.note()",
+        ],
+        table="race.h",
+    )
+    assert ran == 0
+    assert "error" not in got, got
+    assert got["rows"][0][0] > 0

@@ -131,7 +131,10 @@ impl EncoderLayer {
         let split = |t: Tensor| t.view([b, l, self.heads, d]).transpose(1, 2);
         let (q, k, v) = (split(self.q.forward(x)), split(self.k.forward(x)), split(self.v.forward(x)));
         let scores = q.matmul(&k.transpose(-2, -1)) / (d as f64).sqrt();
-        let masked = scores.masked_fill(&pad.view([b, 1, 1, l]), f64::NEG_INFINITY);
+        // A large finite value, not -inf: a basket of no items (scored as
+        // the model's prior) is all padding, and a softmax over -inf alone
+        // is NaN. Where any item is present, exp(-1e9) is 0 all the same.
+        let masked = scores.masked_fill(&pad.view([b, 1, 1, l]), -1e9);
         let att = masked.softmax(-1, Kind::Float).dropout(dropout, train);
         let ctx = att.matmul(&v).transpose(1, 2).contiguous().view([b, l, e]);
         let x = self.ln1.forward(&(x + self.o.forward(&ctx).dropout(dropout, train)));
@@ -321,5 +324,51 @@ mod tests {
         assert_eq!(none.tokens.size(), [2, 1, 1]);
         let share = Vec::<f32>::try_from(h.share.flatten(0, -1)).unwrap();
         assert_eq!(share, [0.0, 0.5, 1.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0]);
+    }
+
+    #[test]
+    fn the_memory_estimate_never_wraps_round() {
+        // Sizes within their ranges whose product passes 2^64: a wrapped
+        // estimate let a 2 GB transformer through a 600 MB budget.
+        let c = TrainConfig {
+            model: "transformer".into(),
+            embedding: 64,
+            heads: 64,
+            layers: 7,
+            max_basket_items: 84_472,
+            batch_size: 480_878,
+            ..Default::default()
+        };
+        assert!(crate::train::memory_needed(&c, 100) > 600 << 20);
+        let small = TrainConfig { model: "transformer".into(), ..Default::default() };
+        assert!(crate::train::memory_needed(&c, 100) >= crate::train::memory_needed(&small, 100));
+        let gru = TrainConfig {
+            model: "gru".into(),
+            history: 1000,
+            max_basket_items: 100_000,
+            batch_size: 1 << 20,
+            embedding: 4096,
+            ..Default::default()
+        };
+        assert!(crate::train::memory_needed(&gru, 10_000_000) > 1 << 50);
+    }
+
+    #[test]
+    fn every_architecture_scores_an_empty_basket() {
+        // The neural rules' thresholds start from the score of a basket of
+        // no items; the transformer's attention over padding alone was NaN.
+        for model in ["autoencoder", "mlp", "transformer", "gru"] {
+            let c = TrainConfig { model: model.into(), ..Default::default() };
+            let vs = nn::VarStore::new(Device::Cpu);
+            let net = build(&vs.root(), 6, &c);
+            let empty: &[u32] = &[];
+            let mut b = batch(&[empty, &[1, 2]], 6, c.max_basket_items, Device::Cpu);
+            if model == "gru" {
+                b.history = Some(history_batch(&[vec![], vec![]], 6, c.history, c.max_basket_items, Device::Cpu));
+            }
+            let p = Vec::<f32>::try_from(net.logits(&b, false).sigmoid().flatten(0, -1)).unwrap();
+            assert_eq!(p.len(), 12, "{model}");
+            assert!(p.iter().all(|x| x.is_finite()), "{model}: {p:?}");
+        }
     }
 }

@@ -110,39 +110,42 @@ impl From<tch::TchError> for TrainError {
 
 /// Parameters of the network, for the memory estimate.
 pub fn parameter_count(c: &TrainConfig, vocab: i64) -> i64 {
-    let (h, b, e) = (c.hidden, c.bottleneck, c.embedding);
-    match c.model.as_str() {
-        "mlp" => vocab * h + h + h * h + h + h * vocab + vocab,
-        "transformer" => (vocab + 1) * e + c.layers * (4 * (e * e + e) + 8 * e * e + 5 * e + 4 * e) + e * vocab + vocab,
-        "gru" => {
-            2 * (vocab * h + h)
-                + (vocab + 1) * e
-                + 3 * (e * h + h * h + 2 * h)
-                + 2 * (h * h + h)
-                + h * vocab
-                + 2 * vocab
-        }
-        _ => vocab * h + h + h * b + b + b * h + h + h * vocab + vocab,
-    }
+    // In 128 bits, clamped: the sizes are a role's to choose, and a wrapped
+    // count would pass the memory check.
+    let (h, b, e, v, l) =
+        (c.hidden as i128, c.bottleneck as i128, c.embedding as i128, vocab as i128, c.layers as i128);
+    let n = match c.model.as_str() {
+        "mlp" => v * h + h + h * h + h + h * v + v,
+        "transformer" => (v + 1) * e + l * (4 * (e * e + e) + 8 * e * e + 5 * e + 4 * e) + e * v + v,
+        "gru" => 2 * (v * h + h) + (v + 1) * e + 3 * (e * h + h * h + 2 * h) + 2 * (h * h + h) + h * v + 2 * v,
+        _ => v * h + h + h * b + b + b * h + h + h * v + v,
+    };
+    n.clamp(0, i64::MAX as i128) as i64
 }
 
 /// Weights, gradients and two Adam moments, plus one batch's dense inputs,
 /// targets and logits (and the transformer's attention), in bytes.
 pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
-    let params = parameter_count(c, vocab) as u64 * 4 * 4;
-    let batch = c.batch_size as u64 * vocab as u64 * 4 * 4;
+    // In 128 bits, saturated: a product that wrapped round would let any
+    // size through the memory check (every factor is the caller's).
+    let n = |x: i64| x.max(0) as u128;
+    let (batch_size, vocab) = (n(c.batch_size), n(vocab));
+    let params = n(parameter_count(c, vocab as i64)) * 16;
+    let batch = batch_size.saturating_mul(vocab).saturating_mul(16);
     let attention = match c.model.as_str() {
-        "transformer" => {
-            c.batch_size as u64 * c.heads as u64 * (c.max_basket_items as u64).pow(2) * 4 * 3 * c.layers as u64
-        }
+        "transformer" => batch_size
+            .saturating_mul(n(c.heads))
+            .saturating_mul(n(c.max_basket_items).saturating_mul(n(c.max_basket_items)))
+            .saturating_mul(12 * n(c.layers)),
         // The histories' item embeddings, and their share of each item.
-        "gru" => {
-            c.batch_size as u64 * c.history as u64 * c.max_basket_items as u64 * c.embedding as u64 * 4 * 3
-                + c.batch_size as u64 * vocab as u64 * 4 * 2
-        }
+        "gru" => batch_size
+            .saturating_mul(n(c.history))
+            .saturating_mul(n(c.max_basket_items))
+            .saturating_mul(n(c.embedding) * 12)
+            .saturating_add(batch_size.saturating_mul(vocab).saturating_mul(8)),
         _ => 0,
     };
-    params + batch + attention
+    u64::try_from(params.saturating_add(batch).saturating_add(attention)).unwrap_or(u64::MAX)
 }
 
 fn pick_device(c: &TrainConfig) -> Result<Device, TrainError> {
@@ -466,7 +469,20 @@ impl Scorer {
     /// `history.1.of(i)`, indices into the pool `history.0`); without them,
     /// as those of a customer without earlier baskets. The basket-only
     /// models ignore `history`.
+    ///
+    /// Scored `batch_size` baskets at a time (the model's own): the memory
+    /// check made when it was loaded holds for any number of baskets.
     pub fn score(&self, baskets: &[&[u32]], history: HistoryOf<'_>) -> Vec<f32> {
+        let rows = self.config.batch_size.max(1) as usize;
+        let mut out = Vec::with_capacity(baskets.len() * self.vocab as usize);
+        for (k, part) in baskets.chunks(rows).enumerate() {
+            out.extend(self.score_part(part, k * rows, history));
+        }
+        out
+    }
+
+    /// [`Scorer::score`] of the baskets `start..` of a call.
+    fn score_part(&self, baskets: &[&[u32]], start: usize, history: HistoryOf<'_>) -> Vec<f32> {
         if baskets.is_empty() {
             return Vec::new();
         }
@@ -474,7 +490,7 @@ impl Scorer {
             let mut b = batch(baskets, self.vocab, self.config.max_basket_items, Device::Cpu);
             if self.config.model == "gru" {
                 let rows: Vec<Vec<&[u32]>> = match history {
-                    Some((pool, h)) => histories_of(pool, h, 0..baskets.len()),
+                    Some((pool, h)) => histories_of(pool, h, start..start + baskets.len()),
                     None => vec![Vec::new(); baskets.len()],
                 };
                 b.history = Some(history_batch(

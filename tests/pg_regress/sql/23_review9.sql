@@ -1,0 +1,130 @@
+-- The ninth review's probes: a superuser's call runs no code of a role's,
+-- whatever road it takes (a cast from an array of the role's domain, a
+-- superuser's view over the role's table or view, a trigger's WHEN
+-- condition), and no call of rar's that reads a table runs in a parallel
+-- query (where its checks could not read the definition afresh).
+SET client_min_messages = warning;
+CREATE ROLE rar_r9_owner;
+CREATE SCHEMA r9 AUTHORIZATION rar_r9_owner;
+CREATE TABLE r9.ran (who text, super bool);
+GRANT INSERT ON r9.ran TO PUBLIC;
+SET ROLE rar_r9_owner;
+CREATE FUNCTION r9.note() RETURNS boolean LANGUAGE sql VOLATILE AS
+    $$ INSERT INTO r9.ran SELECT current_user, (SELECT rolsuper FROM pg_roles WHERE rolname = current_user) RETURNING true $$;
+CREATE FUNCTION r9.pred(int) RETURNS boolean LANGUAGE sql IMMUTABLE AS $$ SELECT r9.note() $$;
+
+-- 1. An array of a role's domain over text: PostgreSQL ignores casts from a
+-- domain, not from an array of one, so the role's casts from that array
+-- type would run. The read goes through the elements' output function.
+CREATE DOMAIN r9.d_text AS text;
+CREATE TABLE r9.arr (tid int, items r9.d_text[]);
+INSERT INTO r9.arr SELECT g, '{a,b}' FROM generate_series(1, 10) g;
+INSERT INTO r9.arr SELECT g, '{a,c}' FROM generate_series(11, 14) g;
+CREATE FUNCTION r9.arr_text(r9.d_text[]) RETURNS text[] LANGUAGE sql AS
+    $$ SELECT CASE WHEN r9.note() THEN pg_catalog.string_to_array(pg_catalog.array_to_string($1, ','), ',') END $$;
+CREATE CAST (r9.d_text[] AS text[]) WITH FUNCTION r9.arr_text(r9.d_text[]);
+CREATE FUNCTION r9.arr_text1(r9.d_text[]) RETURNS text LANGUAGE sql AS
+    $$ SELECT CASE WHEN r9.note() THEN pg_catalog.array_to_string($1, ',') END $$;
+CREATE CAST (r9.d_text[] AS text) WITH FUNCTION r9.arr_text1(r9.d_text[]);
+RESET ROLE;
+SELECT antecedent, consequent, count FROM rar_mine('r9.arr', tid_column => 'tid', item_column => 'items', min_support => 0.2)
+ ORDER BY antecedent, consequent;
+SELECT count(*) > 0 AS profiled FROM rar_profile('r9.arr', tid_column => 'tid', item_column => 'items');
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+
+-- 2. A superuser's view over a role's table reads it as the superuser: the
+-- relations a view reads are locked and checked as the table itself is.
+-- Refused once the role's table has its function in an index predicate;
+-- a superuser's view over a role's view, or calling a role's function, is
+-- refused as the role's view itself is.
+SET ROLE rar_r9_owner;
+CREATE TABLE r9.t (tid int, item text);
+INSERT INTO r9.t SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 60) g;
+CREATE VIEW r9.v AS SELECT tid, item FROM r9.t;
+RESET ROLE;
+CREATE VIEW public.r9_over_table AS SELECT tid, item FROM r9.t;
+CREATE VIEW public.r9_over_view AS SELECT tid, item FROM r9.v;
+CREATE TABLE public.r9_base (tid int, item text);
+INSERT INTO public.r9_base SELECT g / 3, 'i' || (g % 5) FROM generate_series(1, 60) g;
+CREATE VIEW public.r9_calls AS SELECT tid, item FROM public.r9_base WHERE r9.pred(tid);
+SELECT count(*) AS rules FROM rar_mine('public.r9_over_table', min_support => 0.05, min_confidence => 0.1);
+SELECT show_error($$SELECT count(*) FROM rar_mine('public.r9_over_view', min_support => 0.05)$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('public.r9_calls', min_support => 0.05)$$);
+SET ROLE rar_r9_owner;
+CREATE INDEX ON r9.t (item) WHERE r9.pred(1);
+RESET ROLE;
+SELECT show_error($$SELECT count(*) FROM rar_mine('public.r9_over_table', min_support => 0.05)$$);
+SELECT show_error($$SELECT rar_profile('public.r9_over_table') IS NOT NULL$$);
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+-- A view's relations are locked for the call, as the table's partitions are.
+BEGIN;
+SELECT count(*) AS rules FROM rar_mine('public.r9_base', min_support => 0.05, min_confidence => 0.1);
+CREATE VIEW public.r9_plain AS SELECT tid, item FROM public.r9_base;
+SELECT rar.lock_for_read('public.r9_plain');
+SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+ WHERE l.pid = pg_backend_pid() AND c.relname IN ('r9_plain', 'r9_base') ORDER BY 1, 2;
+ROLLBACK;
+
+-- 3. A trigger's WHEN condition runs when the superuser's rar_clean changes
+-- the table: a role's function there is refused, as in the trigger's own
+-- function (a role may add triggers to a table with the TRIGGER grant).
+CREATE TABLE public.r9_su (tid int, item text);
+INSERT INTO public.r9_su SELECT g / 3, CASE WHEN g % 7 = 0 THEN NULL ELSE 'i' || (g % 5) END FROM generate_series(1, 60) g;
+GRANT TRIGGER ON public.r9_su TO rar_r9_owner;
+SET ROLE rar_r9_owner;
+CREATE TRIGGER r9_when BEFORE UPDATE ON public.r9_su FOR EACH ROW WHEN (r9.pred(1))
+    EXECUTE FUNCTION suppress_redundant_updates_trigger();
+RESET ROLE;
+SELECT show_error($$SELECT count(*) FROM rar_clean('public.r9_su', tid_column => 'tid', item_column => 'item')$$);
+SELECT count(*) AS lines_kept FROM public.r9_su;
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+
+-- 4. Every function that reads a table through rar's checks is PARALLEL
+-- UNSAFE: no parallel plan (which puts the caller in parallel mode, where
+-- no fresh snapshot can be taken) is ever built around it.
+SELECT p.proname, p.proparallel FROM pg_proc p
+ WHERE p.proname IN ('rar_mine', 'rar_mine_segments', 'rar_profile', 'rar_recommend', 'rar_evaluate',
+                     'rar_rules_over_time', 'rar_columns', 'rar_split', 'rar_train', 'rar_encode', 'rar_clean',
+                     'rar_restore', 'rar_register', 'rar_track_changes', 'basket_key', 'lock_for_read')
+ GROUP BY 1, 2 ORDER BY 1, 2;
+SET force_parallel_mode = on;
+EXPLAIN (COSTS OFF) SELECT count(*) FROM rar_mine('public.r9_base', min_support => 0.05);
+SELECT count(*) AS rules FROM rar_mine('public.r9_base', min_support => 0.05, min_confidence => 0.1);
+RESET force_parallel_mode;
+
+-- 5. A jsonb value serde_json cannot hold (a number beyond double
+-- precision, 200 levels of nesting) is a 22023 error, not an internal one,
+-- for any role and before any other check.
+SELECT show_error($$SELECT * FROM rar_tune_plan('{"hidden": [1e400]}')$$);
+SELECT show_error($$SELECT * FROM rar_tune_plan(('{"hidden": ' || repeat('[', 200) || '4' || repeat(']', 200) || '}')::jsonb)$$);
+SET ROLE rar_r9_owner;
+SELECT show_error($$SELECT * FROM rar_train('r9.t', 'mlp', '{"hidden": 1e400}')$$);
+
+-- 6. A transformer, trained with its defaults, gives neural rules: their
+-- thresholds start from its score of an empty basket, which was NaN
+-- (attention over padding alone), reported as damaged weights.
+SELECT model, deployed FROM rar_train('r9.t', 'transformer', '{"epochs": 1, "device": "cpu", "min_item_count": 1}');
+SELECT show_error($$SELECT count(*) FROM rar_mine('r9.t', min_support => 0.05, min_confidence => 0.1, method => 'neural')$$) AS neural,
+       show_error($$SELECT count(*) FROM rar_mine('r9.t', min_support => 0.05, min_confidence => 0.1, method => 'hybrid')$$) AS hybrid;
+
+-- 7. A rule row the owner edited to hold a NULL item, or a confidence that
+-- is not a number, is skipped by rar_recommend for its readers, not an
+-- internal error (nor ranked first).
+SELECT (rar_register('r9_rec', 'r9.t')).name;
+CALL rar_refresh('r9_rec', min_support => 0.05, min_confidence => 0.1);
+UPDATE rar.rule_store SET consequent = '{NULL}'
+ WHERE set_id = (SELECT set_id FROM rar.rule_sets WHERE source = 'r9_rec' AND current)
+   AND rule_id = (SELECT min(rule_id) FROM rar.rule_store WHERE set_id = (SELECT set_id FROM rar.rule_sets WHERE source = 'r9_rec' AND current));
+UPDATE rar.rule_store SET confidence = 'NaN'
+ WHERE set_id = (SELECT set_id FROM rar.rule_sets WHERE source = 'r9_rec' AND current)
+   AND consequent = '{i0}';
+SELECT count(*) > 0 AS recommended, bool_and(score = score) AS all_numbers, bool_and(item IS NOT NULL) AS no_null
+  FROM rar_recommend(ARRAY['i1', 'i2'], 5, source => 'r9_rec');
+DELETE FROM rar.sources WHERE name = 'r9_rec';
+RESET ROLE;
+
+DROP VIEW public.r9_over_table, public.r9_over_view, public.r9_calls;
+DROP TABLE public.r9_base CASCADE;
+DROP TABLE public.r9_su;
+DROP SCHEMA r9 CASCADE;
+DROP ROLE rar_r9_owner;
