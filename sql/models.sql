@@ -111,7 +111,8 @@ BEGIN
     -- One deployment of a table's models at a time: their rows, locked
     -- (only the table's owner can lock them).
     PERFORM 1 FROM rar.models x WHERE x.source = m.source FOR NO KEY UPDATE;
-    SELECT * INTO old FROM rar.models x WHERE x.source = m.source AND x.deployed;
+    -- The model it replaces: none when it is deployed already.
+    SELECT * INTO old FROM rar.models x WHERE x.source = m.source AND x.deployed AND x.model_id <> m.model_id;
     UPDATE rar.models x SET deployed = false WHERE x.source = m.source AND x.deployed AND x.model_id <> m.model_id;
     UPDATE rar.models x SET deployed = true, deployed_at = now() WHERE x.model_id = m.model_id;
     INSERT INTO rar.deployments (source, model_id, replaced, action) VALUES (m.source, m.model_id, old.model_id, deploy.how);
@@ -126,6 +127,10 @@ CREATE FUNCTION rar_deploy(model_id bigint)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
+    IF rar_deploy.model_id IS NULL THEN
+        RAISE EXCEPTION 'model_id must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'SELECT model_id, source, version FROM rar.models lists the models.';
+    END IF;
     RETURN QUERY SELECT * FROM rar.deploy(rar_deploy.model_id, 'deploy');
 END
 $fn$;

@@ -34,8 +34,8 @@ macro_rules! tree_cte {
     };
 }
 
-/// The relations a superuser's read of `$1` locks before its checks
-/// ([`lock_for_read`]; `$2` false): see [`tree_cte`].
+/// The relations a superuser's read (or, `$2`, change in place) of `$1`
+/// locks before its checks ([`lock_for_read`]): see [`tree_cte`].
 const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM rels r ORDER BY r.oid");
 
 /// Whether a superuser's call on a relation would run a role's code (`$2`:
@@ -48,7 +48,11 @@ const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM r
 /// views' definitions, or the index expressions and predicates, check
 /// constraints, partition keys and statistics of any of them name (the
 /// planner simplifies those, calling IMMUTABLE functions as the reader), as
-/// well as a type such a role owns that they name (a domain's check). What
+/// as well as a domain such a role owns that they name (its check), and,
+/// for any column type of those relations or type they name (through
+/// domains, arrays and ranges), a function such a role owns among its input,
+/// output, analyze or subscript functions or a range's `subtype_diff` and
+/// canonical functions (the planner's estimates call `subtype_diff`). What
 /// they name is read off `pg_depend`, where PostgreSQL records every
 /// function, aggregate, operator and type an expression uses (not a list of
 /// node kinds). Changing (`rar_clean`, `rar_restore`, `rar_encode`), also:
@@ -92,23 +96,35 @@ const ROLE_CODE: &str = concat!(
          UNION ALL SELECT f.proowner FROM refs JOIN pg_catalog.pg_operator o ON o.oid OPERATOR(pg_catalog.=) refs.objid \
              JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) o.oprcode \
              WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass \
-         UNION ALL SELECT y.typowner FROM refs JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) refs.objid \
-             WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT refs.own), \
-     types(typ, n) AS ( \
-         SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
-         WHERE $2 AND a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
+         UNION ALL SELECT f.proowner FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
+             CROSS JOIN LATERAL (VALUES (y.typinput::pg_catalog.oid), (y.typoutput::pg_catalog.oid), \
+                 (y.typreceive::pg_catalog.oid), (y.typsend::pg_catalog.oid), (y.typmodin::pg_catalog.oid), \
+                 (y.typmodout::pg_catalog.oid), (y.typanalyze::pg_catalog.oid), (y.typsubscript::pg_catalog.oid)) x(fn) \
+             JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) x.fn \
+         UNION ALL SELECT f.proowner FROM types JOIN pg_catalog.pg_range g ON g.rngtypid OPERATOR(pg_catalog.=) types.typ \
+             JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) g.rngsubdiff::pg_catalog.oid \
+                 OR f.oid OPERATOR(pg_catalog.=) g.rngcanonical::pg_catalog.oid \
+         UNION ALL SELECT y.typowner FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
+             WHERE $2 OR (NOT types.own AND y.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\")), \
+     types(typ, n, own) AS ( \
+         SELECT a.atttypid, 0, true FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
+         WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
          UNION \
-         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1 FROM types \
+         SELECT refs.objid, 0, false FROM refs \
+         WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT refs.own \
+         UNION \
+         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1, types.own FROM types \
          JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) types.typ \
-         CROSS JOIN LATERAL (VALUES (d.typbasetype), (d.typelem)) x(t) \
-         WHERE x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16) \
+         CROSS JOIN LATERAL (VALUES (d.typbasetype), (d.typelem), \
+             ((SELECT g.rngsubtype FROM pg_catalog.pg_range g WHERE g.rngtypid OPERATOR(pg_catalog.=) d.oid)), \
+             ((SELECT g.rngtypid FROM pg_catalog.pg_range g WHERE g.rngmultitypid OPERATOR(pg_catalog.=) d.oid))) x(t) \
+         WHERE x.t IS NOT NULL AND x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16) \
      SELECT EXISTS (SELECT 1 FROM owners JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) owners.owner \
                     WHERE NOT o.rolsuper) \
          OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
                     JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner \
                     WHERE NOT o.rolsuper AND ($2 OR (r.oid OPERATOR(pg_catalog.<>) $1 AND c.relkind IN ('f', 'v')))) \
-         OR EXISTS (SELECT 1 FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
-                    JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) y.typowner WHERE NOT o.rolsuper)"
+"
 );
 
 /// A relation to read from.
@@ -212,7 +228,8 @@ pub fn describe_table(rel: Relation, function: &'static str) -> Source {
 }
 
 fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool) -> Result<Source, RarError> {
-    let held = HeldLocks(lock_for_read(rel, function)?);
+    // A change in place also locks what the table's rules write to.
+    let held = HeldLocks(lock_for_read(rel, function, tables_only)?);
     // Read as committed now, under the lock: not as the statement's
     // snapshot (taken before any wait for the lock) shows it.
     let mut src = crate::spi::with_latest_snapshot(|| read_definition(rel, function, tables_only))?;
@@ -232,7 +249,7 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
 /// asks: a call that reads nothing of it (the rules of a source granted
 /// with `rar_grant`) must not hold up its owner's `ALTER TABLE`. While it
 /// waits, `rar.progress` shows `function` waiting for the lock.
-fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys::Oid>, RarError> {
+fn lock_for_read(rel: pg_sys::Oid, function: &'static str, writing: bool) -> Result<Vec<pg_sys::Oid>, RarError> {
     // SAFETY: catalog lookups of an OID (none raises for a missing one),
     // and locks kept to the end of the transaction as a query's would be;
     // the syscache is brought up to date by each lock.
@@ -272,7 +289,7 @@ fn lock_for_read(rel: pg_sys::Oid, function: &'static str) -> Result<Vec<pg_sys:
             loop {
                 let tree = crate::spi::with_latest_snapshot(|| {
                     Spi::connect(|client| {
-                        crate::spi::select_kept(client, TREE, None, &[rel.into(), false.into()])?
+                        crate::spi::select_kept(client, TREE, None, &[rel.into(), writing.into()])?
                             .map(|row| row.get::<pg_sys::Oid>(1))
                             .collect::<Result<Vec<_>, _>>()
                     })

@@ -144,7 +144,19 @@ fn model_row(source: &str, model_id: Option<i64>) -> i64 {
         &[source.to_string().into(), model_id.into()],
     )
     .or_raise();
-    id.unwrap_or_else(|| RarError::NoModel { source: source.to_string(), model_id }.raise())
+    id.unwrap_or_else(|| {
+        // Row security hides the models of a table the caller may not read
+        // whole (a role granted only the rules): say so, not "no model".
+        let hidden: Option<String> = one(
+            "SELECT s.relation::pg_catalog.text FROM rar.sources s WHERE s.name = $1 AND NOT rar.may_read(s.relation)",
+            &[source.to_string().into()],
+        )
+        .or_raise();
+        match hidden {
+            Some(relation) => RarError::NotReadable { relation }.raise(),
+            None => RarError::NoModel { source: source.to_string(), model_id }.raise(),
+        }
+    })
 }
 
 /// The customer's earlier baskets for the sequence model `model` (id

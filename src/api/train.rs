@@ -442,6 +442,25 @@ fn rar_tune_plan(
         }
         .raise()
     }
+    // A value to try is a number, a string or a boolean, and memory_limit is
+    // not a hyperparameter (rar.memory_limit sets it): refused here, not at
+    // the trial that reaches it, after the trials before it ran.
+    for (name, values) in &g {
+        let list = values.as_array().cloned().unwrap_or_else(|| vec![values.clone()]);
+        let bad = list.iter().find(|v| !(v.is_number() || v.is_string() || v.is_boolean()));
+        if name == "memory_limit" || bad.is_some() {
+            RarError::ModelSetting {
+                name: name.clone(),
+                value: bad.map_or_else(|| values.to_string(), Value::to_string),
+                expected: if name == "memory_limit" {
+                    "no value: set rar.memory_limit instead".into()
+                } else {
+                    "numbers, strings or booleans to try".into()
+                },
+            }
+            .raise()
+        }
+    }
     // Each trial holds one value of each hyperparameter: at most the grid's
     // text (four times that as JSON values), for as many trials as the plan
     // may hold. Bounded before any is made.

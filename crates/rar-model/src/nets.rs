@@ -354,6 +354,21 @@ mod tests {
     }
 
     #[test]
+    fn large_batches_are_split_and_default_ones_are_not() {
+        // Each part of a batch is cancellable after it: a role's batch of
+        // 20,000 baskets through a 5,000-wide layer is cut into parts, the
+        // defaults of every architecture at the largest default vocabulary
+        // are not (the same step as before, whole).
+        for model in ["autoencoder", "mlp", "transformer", "gru"] {
+            let c = TrainConfig { model: model.into(), ..Default::default() };
+            assert_eq!(crate::train::micro_batch(&c, c.max_vocab), c.batch_size as usize, "{model}");
+        }
+        let big = TrainConfig { hidden: 5000, bottleneck: 2, batch_size: 20_000, ..Default::default() };
+        let part = crate::train::micro_batch(&big, 1000);
+        assert!((1..2000).contains(&part), "{part}");
+    }
+
+    #[test]
     fn every_architecture_scores_an_empty_basket() {
         // The neural rules' thresholds start from the score of a basket of
         // no items; the transformer's attention over padding alone was NaN.

@@ -148,6 +148,35 @@ pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
     u64::try_from(params.saturating_add(batch).saturating_add(attention)).unwrap_or(u64::MAX)
 }
 
+/// Floating-point operations a forward and backward pass costs per basket,
+/// roughly: six per weight, and the transformer's attention over its items
+/// (or the sequence model's over its history).
+fn flops_per_basket(c: &TrainConfig, vocab: i64) -> u128 {
+    let n = |x: i64| x.max(0) as u128;
+    let weights = n(parameter_count(c, vocab)) * 6;
+    let extra = match c.model.as_str() {
+        "transformer" => {
+            6 * n(c.layers)
+                * n(c.max_basket_items)
+                * (12 * n(c.embedding) * n(c.embedding) + n(c.max_basket_items) * n(c.embedding))
+        }
+        "gru" => 6 * n(c.history) * n(c.max_basket_items) * n(c.embedding),
+        _ => 0,
+    };
+    weights + extra
+}
+
+/// Most operations one part of a batch may cost (about a second on one
+/// core): the defaults of every architecture fit whole batches in a part.
+const PART_FLOPS: u128 = 20_000_000_000;
+
+/// Baskets per part of a batch (see [`train`]): at least one, at most the
+/// batch.
+pub fn micro_batch(c: &TrainConfig, vocab: i64) -> usize {
+    let rows = PART_FLOPS / flops_per_basket(c, vocab).max(1);
+    rows.clamp(1, c.batch_size.max(1) as u128) as usize
+}
+
 fn pick_device(c: &TrainConfig) -> Result<Device, TrainError> {
     match c.device.as_str() {
         "cpu" => Ok(Device::Cpu),
@@ -301,6 +330,7 @@ pub fn train(
     let mut opt = nn::Adam { wd: c.weight_decay, ..Default::default() }.build(&vs, c.learning_rate)?;
     let popularity = popularity(&cases, &data.item_counts);
     let batches = usable.len().div_ceil(c.batch_size as usize);
+    let micro = micro_batch(c, data.vocab);
     let mut curves: Vec<EpochStats> = Vec::new();
     let mut best: Option<(i64, Metrics, Vec<u8>)> = None;
     let mut since_best = 0;
@@ -313,38 +343,52 @@ pub fn train(
         let mut loss_sum = 0.0;
         for (bi, chunk) in order.chunks(c.batch_size as usize).enumerate() {
             let masked: Vec<_> = chunk.iter().map(|&i| mask(data.train.basket(i), c.mask_rate, &mut rng)).collect();
-            let visible: Vec<&[u32]> = masked.iter().map(|m| m.visible.as_slice()).collect();
-            let mut b = batch(&visible, data.vocab, c.max_basket_items, device);
-            if let Some(h) = history {
-                let rows = histories_of(&h.pool, &h.train, chunk.iter().copied());
-                b.history = Some(history_batch(&rows, data.vocab, c.history, c.max_basket_items, device));
-            }
-            let mut target = vec![0f32; chunk.len() * data.vocab as usize];
-            for (r, (m, &i)) in masked.iter().zip(chunk).enumerate() {
-                let wanted: &[u32] = if c.model == "autoencoder" { data.train.basket(i) } else { &m.hidden };
-                for &h in wanted {
-                    target[r * data.vocab as usize + h as usize] = 1.0;
+            let progress = |loss_sum: f64| {
+                let elapsed = t0.elapsed().as_secs_f64();
+                let done = (epoch - 1) as f64 * batches as f64 + (bi + 1) as f64;
+                let total = c.epochs as f64 * batches as f64;
+                Progress {
+                    epoch,
+                    epochs: c.epochs,
+                    batch: bi + 1,
+                    batches,
+                    train_loss: loss_sum / ((bi * c.batch_size as usize + chunk.len()) as f64),
+                    eta_seconds: elapsed / done * (total - done),
+                    valid: None,
+                }
+            };
+            // One optimizer step per batch, its gradient summed over parts
+            // of at most `micro` baskets: the same step, and a cancel is
+            // answered between parts, however large a batch a role chose.
+            opt.zero_grad();
+            for start in (0..chunk.len()).step_by(micro) {
+                let end = (start + micro).min(chunk.len());
+                let (part, part_masked) = (&chunk[start..end], &masked[start..end]);
+                let visible: Vec<&[u32]> = part_masked.iter().map(|m| m.visible.as_slice()).collect();
+                let mut b = batch(&visible, data.vocab, c.max_basket_items, device);
+                if let Some(h) = history {
+                    let rows = histories_of(&h.pool, &h.train, part.iter().copied());
+                    b.history = Some(history_batch(&rows, data.vocab, c.history, c.max_basket_items, device));
+                }
+                let mut target = vec![0f32; part.len() * data.vocab as usize];
+                for (r, (m, &i)) in part_masked.iter().zip(part).enumerate() {
+                    let wanted: &[u32] = if c.model == "autoencoder" { data.train.basket(i) } else { &m.hidden };
+                    for &h in wanted {
+                        target[r * data.vocab as usize + h as usize] = 1.0;
+                    }
+                }
+                let target = Tensor::from_slice(&target).view([part.len() as i64, data.vocab]).to_device(device);
+                let logits = net.logits(&b, true);
+                let loss = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::Mean);
+                (&loss * (part.len() as f64 / chunk.len() as f64)).backward();
+                loss_sum += loss.double_value(&[]) * part.len() as f64;
+                if end < chunk.len() && on_progress(&progress(loss_sum)) == Control::Stop {
+                    return Err(TrainError::Cancelled);
                 }
             }
-            let target = Tensor::from_slice(&target).view([chunk.len() as i64, data.vocab]).to_device(device);
-            let logits = net.logits(&b, true);
-            let loss = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::Mean);
-            opt.backward_step(&loss);
-            loss_sum += loss.double_value(&[]) * chunk.len() as f64;
+            opt.step();
             seen += chunk.len();
-            let elapsed = t0.elapsed().as_secs_f64();
-            let done = (epoch - 1) as f64 * batches as f64 + (bi + 1) as f64;
-            let total = c.epochs as f64 * batches as f64;
-            let p = Progress {
-                epoch,
-                epochs: c.epochs,
-                batch: bi + 1,
-                batches,
-                train_loss: loss_sum / ((bi * c.batch_size as usize + chunk.len()) as f64),
-                eta_seconds: elapsed / done * (total - done),
-                valid: None,
-            };
-            if on_progress(&p) == Control::Stop {
+            if on_progress(&progress(loss_sum)) == Control::Stop {
                 return Err(TrainError::Cancelled);
             }
         }

@@ -65,6 +65,28 @@ SELECT c.relname, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
  WHERE l.pid = pg_backend_pid() AND c.relname IN ('r9_plain', 'r9_base') ORDER BY 1, 2;
 ROLLBACK;
 
+-- A role's range type with a subtype_diff of its own: the planner's
+-- estimate of `@>` in a partial index predicate calls it, as the reader.
+SET ROLE rar_r9_owner;
+CREATE FUNCTION r9.idiff(int, int) RETURNS float8 LANGUAGE sql IMMUTABLE
+    AS $$ SELECT CASE WHEN r9.note() THEN ($1 - $2)::float8 END $$;
+CREATE TYPE r9.irange AS RANGE (subtype = int4, subtype_diff = r9.idiff);
+CREATE TABLE r9.ranged (tid int, item text, valid r9.irange);
+INSERT INTO r9.ranged SELECT g / 3, 'i' || (g % 5), r9.irange(g % 50, g % 50 + 10) FROM generate_series(1, 300) g;
+CREATE INDEX ON r9.ranged (item) WHERE (tid IS NOT NULL OR valid @> 5);
+ANALYZE r9.ranged;
+-- An enum runs no code: a superuser's view comparing with its constant reads.
+CREATE TYPE r9.status AS ENUM ('paid', 'void');
+CREATE TABLE r9.orders (tid int, item text, status r9.status);
+INSERT INTO r9.orders SELECT g / 3, 'i' || (g % 5), CASE WHEN g % 4 = 0 THEN 'void' ELSE 'paid' END::r9.status FROM generate_series(1, 60) g;
+RESET ROLE;
+DELETE FROM r9.ran;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r9.ranged', tid_column => 'tid', item_column => 'item', min_support => 0.05)$$);
+CREATE VIEW public.r9_paid AS SELECT tid, item FROM r9.orders WHERE status = 'paid';
+SELECT count(*) > 0 AS mined FROM rar_mine('public.r9_paid', min_support => 0.05, min_confidence => 0.1);
+DROP VIEW public.r9_paid;
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+
 -- 3. A trigger's WHEN condition runs when the superuser's rar_clean changes
 -- the table: a role's function there is refused, as in the trigger's own
 -- function (a role may add triggers to a table with the TRIGGER grant).
@@ -97,6 +119,11 @@ RESET force_parallel_mode;
 -- for any role and before any other check.
 SELECT show_error($$SELECT * FROM rar_tune_plan('{"hidden": [1e400]}')$$);
 SELECT show_error($$SELECT * FROM rar_tune_plan(('{"hidden": ' || repeat('[', 200) || '4' || repeat(']', 200) || '}')::jsonb)$$);
+-- Grid values are numbers, strings or booleans, and memory_limit is not one
+-- to try: refused before any trial runs.
+SELECT show_error($$SELECT * FROM rar_tune_plan('{"hidden": [64, null]}')$$);
+SELECT show_error($$SELECT * FROM rar_tune_plan('{"memory_limit": [1]}')$$);
+SELECT count(*) AS trials FROM rar_tune_plan('{"hidden": [64, 128], "device": "cpu", "layers": [1, 2]}');
 SET ROLE rar_r9_owner;
 SELECT show_error($$SELECT * FROM rar_train('r9.t', 'mlp', '{"hidden": 1e400}')$$);
 
@@ -106,6 +133,11 @@ SELECT show_error($$SELECT * FROM rar_train('r9.t', 'mlp', '{"hidden": 1e400}')$
 SELECT model, deployed FROM rar_train('r9.t', 'transformer', '{"epochs": 1, "device": "cpu", "min_item_count": 1}');
 SELECT show_error($$SELECT count(*) FROM rar_mine('r9.t', min_support => 0.05, min_confidence => 0.1, method => 'neural')$$) AS neural,
        show_error($$SELECT count(*) FROM rar_mine('r9.t', min_support => 0.05, min_confidence => 0.1, method => 'hybrid')$$) AS hybrid;
+
+-- Deploying the model already deployed replaces nothing; NULL is 22004.
+SELECT deployed, replaced IS NULL AS replaced_nothing
+  FROM rar_deploy((SELECT model_id FROM rar.models WHERE source = 'r9.t'::regclass AND deployed));
+SELECT show_error($$SELECT * FROM rar_deploy(NULL)$$);
 
 -- 7. A rule row the owner edited to hold a NULL item, or a confidence that
 -- is not a number, is skipped by rar_recommend for its readers, not an
@@ -120,8 +152,20 @@ UPDATE rar.rule_store SET confidence = 'NaN'
    AND consequent = '{i0}';
 SELECT count(*) > 0 AS recommended, bool_and(score = score) AS all_numbers, bool_and(item IS NOT NULL) AS no_null
   FROM rar_recommend(ARRAY['i1', 'i2'], 5, source => 'r9_rec');
+-- A role granted only the rules may not use the table's model: 42501, not
+-- "no deployed model" (row security hides the model from it).
+RESET ROLE;
+CREATE ROLE rar_r9_bi;
+SET ROLE rar_r9_owner;
+SELECT rar_grant('r9_rec', 'rar_r9_bi');
+SET ROLE rar_r9_bi;
+SELECT count(*) > 0 AS rules_read FROM rar_recommend(ARRAY['i1', 'i2'], 5, source => 'r9_rec');
+SELECT show_error($$SELECT * FROM rar_recommend(ARRAY['i1'], 3, source => 'r9_rec', method => 'model')$$);
+SET ROLE rar_r9_owner;
 DELETE FROM rar.sources WHERE name = 'r9_rec';
 RESET ROLE;
+DROP OWNED BY rar_r9_bi;
+DROP ROLE rar_r9_bi;
 
 DROP VIEW public.r9_over_table, public.r9_over_view, public.r9_calls;
 DROP TABLE public.r9_base CASCADE;
