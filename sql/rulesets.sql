@@ -594,6 +594,11 @@ RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
+DECLARE
+    tab regclass := coalesce(s.label_table, s.relation);
+    col text;
+    plain boolean;
+    texts text[] := '{}';
 BEGIN
     IF s.label_column IS NULL THEN
         RETURN QUERY
@@ -612,6 +617,25 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'GRANT SELECT on the label table to the owner of the source''s table, or register the source again without it.';
         END IF;
+        -- The key and label as text as rar_mine reads items: a cast for
+        -- pg_catalog's types (and domains over them), else the type's output
+        -- function, never a cast a role wrote for its own type (or under a
+        -- domain over it).
+        FOREACH col IN ARRAY ARRAY[coalesce(s.label_key, s.item_column), s.label_column] LOOP
+            WITH RECURSIVE chain(typ, n) AS (
+                SELECT a.atttypid, 0 FROM pg_catalog.pg_attribute a
+                WHERE a.attrelid OPERATOR(pg_catalog.=) tab AND a.attname OPERATOR(pg_catalog.=) col AND NOT a.attisdropped
+                UNION ALL
+                SELECT d.typbasetype, chain.n OPERATOR(pg_catalog.+) 1 FROM chain
+                JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) chain.typ
+                WHERE d.typtype OPERATOR(pg_catalog.=) 'd' AND chain.n OPERATOR(pg_catalog.<) 16)
+            SELECT b.typnamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace INTO plain
+            FROM chain JOIN pg_catalog.pg_type b ON b.oid OPERATOR(pg_catalog.=) chain.typ
+            ORDER BY chain.n DESC LIMIT 1;
+            texts := texts OPERATOR(pg_catalog.||) CASE WHEN coalesce(plain, false)
+                THEN pg_catalog.format('%I::pg_catalog.text', col)
+                ELSE pg_catalog.format('(CASE WHEN %1$I IS NULL THEN NULL ELSE pg_catalog.format(%2$L, %1$I) END)', col, '%s') END;
+        END LOOP;
         -- Each item's label (the least, where an item has several), joined
         -- to the rules' items by hash: no table of the caller's is touched.
         RETURN QUERY EXECUTE format(
@@ -622,7 +646,7 @@ BEGIN
                                  max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
                                  method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
                                  level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
-               labels AS MATERIALIZED (SELECT %1$I::text AS item, min(%2$I::text) AS label FROM %3$s WHERE %1$I IS NOT NULL GROUP BY 1),
+               labels AS MATERIALIZED (SELECT %1$s AS item, min(%2$s) AS label FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
                sides AS MATERIALIZED (
                    SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels
                    FROM (SELECT r.rule_id, 'a' AS side, a.x, a.i FROM r, unnest(r.antecedent) WITH ORDINALITY a(x, i)
@@ -637,7 +661,7 @@ BEGIN
              LEFT JOIN sides sa ON sa.rule_id = r.rule_id AND sa.side = 'a'
              LEFT JOIN sides sc ON sc.rule_id = r.rule_id AND sc.side = 'c'
              ORDER BY r.rule_id$q$,
-            coalesce(s.label_key, s.item_column), s.label_column, coalesce(s.label_table, s.relation))
+            texts[1], texts[2], tab, coalesce(s.label_key, s.item_column))
         USING s, p;
     END IF;
 END

@@ -920,7 +920,7 @@ impl RarError {
                 F,
             )
             .set_hint(
-                "Settings and grids take numbers within double precision (about 1.8e308) and at most 128 levels of nesting.",
+                "Settings and grids take numbers within double precision (about 1.8e308) and at most 127 levels of nesting.",
             ),
             RarError::PlanTooLarge { needed, limit_bytes } => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,

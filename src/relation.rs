@@ -30,6 +30,16 @@ macro_rules! tree_cte {
                    AND ($2 OR (w.ev_type OPERATOR(pg_catalog.=) '1'::pg_catalog.\"char\" \
                         AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid OPERATOR(pg_catalog.=) r.oid \
                                     AND c.relkind OPERATOR(pg_catalog.=) 'v'::pg_catalog.\"char\"))) \
+                 UNION ALL \
+                 SELECT f.refobjid FROM pg_catalog.pg_rewrite w \
+                 JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_rewrite'::pg_catalog.regclass \
+                      AND d.objid OPERATOR(pg_catalog.=) w.oid \
+                      AND d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass \
+                 JOIN pg_catalog.pg_depend f ON f.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass \
+                      AND f.objid OPERATOR(pg_catalog.=) d.refobjid \
+                      AND f.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass \
+                 WHERE w.ev_class OPERATOR(pg_catalog.=) r.oid \
+                   AND ($2 OR w.ev_type OPERATOR(pg_catalog.=) '1'::pg_catalog.\"char\") \
              ) x(oid))"
     };
 }
@@ -83,11 +93,14 @@ const ROLE_CODE: &str = concat!(
              FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
          UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, a.oid, false \
              FROM pg_catalog.pg_attrdef a JOIN rels r ON a.adrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
-     refs(classid, objid, own) AS ( \
-         SELECT d.refclassid, d.refobjid, o.own FROM dependers o \
+     refs(classid, objid, own, n) AS ( \
+         SELECT d.refclassid, d.refobjid, o.own, 0 FROM dependers o \
          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid \
-         UNION ALL SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, t.tgfoid, false \
-             FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
+         UNION SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, t.tgfoid, false, 0 \
+             FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
+         UNION SELECT d.refclassid, d.refobjid, false, refs.n OPERATOR(pg_catalog.+) 1 FROM refs \
+         JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) refs.classid AND d.objid OPERATOR(pg_catalog.=) refs.objid \
+         WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND refs.n OPERATOR(pg_catalog.<) 8), \
      owners(owner) AS ( \
          SELECT f.proowner FROM refs JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) refs.objid \
              WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass \
@@ -105,7 +118,15 @@ const ROLE_CODE: &str = concat!(
              JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) g.rngsubdiff::pg_catalog.oid \
                  OR f.oid OPERATOR(pg_catalog.=) g.rngcanonical::pg_catalog.oid \
          UNION ALL SELECT y.typowner FROM types JOIN pg_catalog.pg_type y ON y.oid OPERATOR(pg_catalog.=) types.typ \
-             WHERE $2 OR (NOT types.own AND y.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\")), \
+             WHERE $2 OR (NOT types.own AND y.typtype OPERATOR(pg_catalog.=) 'd'::pg_catalog.\"char\") \
+         UNION ALL SELECT f.proowner FROM types JOIN pg_catalog.pg_constraint c ON c.contypid OPERATOR(pg_catalog.=) types.typ \
+             JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_constraint'::pg_catalog.regclass \
+                  AND d.objid OPERATOR(pg_catalog.=) c.oid \
+             LEFT JOIN pg_catalog.pg_operator o ON d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_operator'::pg_catalog.regclass \
+                  AND o.oid OPERATOR(pg_catalog.=) d.refobjid \
+             JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) coalesce(o.oprcode::pg_catalog.oid, \
+                  CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid END) \
+             WHERE $2 OR NOT types.own), \
      types(typ, n, own) AS ( \
          SELECT a.atttypid, 0, true FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
          WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \

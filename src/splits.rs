@@ -27,6 +27,10 @@ pub struct Split {
 /// A time column as an absolute time, whatever the session's TimeZone: a
 /// `timestamptz` as it is, a `timestamp` or `date` read as UTC.
 pub fn absolute_time(src: &Source, column: &str) -> String {
+    // Checked again on every use: a split recorded on a timestamp column
+    // stays recorded when the owner later gives the column a type of its
+    // own, whose cast to timestamp would run in the caller's name.
+    src.time_column(column, "time of a basket", "of type date, timestamp or timestamptz");
     let quoted = quote_identifier(column);
     match src.column(column).map(|c| c.type_name.as_str()) {
         Some("timestamp with time zone") => quoted,

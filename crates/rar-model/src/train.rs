@@ -145,7 +145,17 @@ pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
             .saturating_add(batch_size.saturating_mul(vocab).saturating_mul(8)),
         _ => 0,
     };
-    u64::try_from(params.saturating_add(batch).saturating_add(attention)).unwrap_or(u64::MAX)
+    // The hidden layers' activations and their gradients, each kept for
+    // the backward pass (the transformer's: every item's, in every layer).
+    let activations = match c.model.as_str() {
+        "transformer" => batch_size
+            .saturating_mul(n(c.max_basket_items))
+            .saturating_mul(n(c.embedding) * 6)
+            .saturating_mul(n(c.layers) * 8),
+        _ => batch_size.saturating_mul(n(c.hidden) * 3 + n(c.bottleneck)).saturating_mul(8),
+    };
+    u64::try_from(params.saturating_add(batch).saturating_add(attention).saturating_add(activations))
+        .unwrap_or(u64::MAX)
 }
 
 /// Floating-point operations a forward and backward pass costs per basket,
@@ -268,8 +278,11 @@ fn evaluate(
     stop: &mut dyn FnMut() -> bool,
 ) -> Option<Metrics> {
     let mut m = Metrics { cases: cases.len(), ..Default::default() };
+    // In parts no larger than training's (see `micro_batch`): a cancel is
+    // answered between them.
+    let rows = micro_batch(c, vocab);
     tch::no_grad(|| {
-        for chunk in cases.chunks(c.batch_size as usize) {
+        for chunk in cases.chunks(rows) {
             if stop() {
                 return None;
             }
@@ -343,7 +356,7 @@ pub fn train(
         let mut loss_sum = 0.0;
         for (bi, chunk) in order.chunks(c.batch_size as usize).enumerate() {
             let masked: Vec<_> = chunk.iter().map(|&i| mask(data.train.basket(i), c.mask_rate, &mut rng)).collect();
-            let progress = |loss_sum: f64| {
+            let progress = |loss_sum: f64, rows: usize| {
                 let elapsed = t0.elapsed().as_secs_f64();
                 let done = (epoch - 1) as f64 * batches as f64 + (bi + 1) as f64;
                 let total = c.epochs as f64 * batches as f64;
@@ -352,7 +365,7 @@ pub fn train(
                     epochs: c.epochs,
                     batch: bi + 1,
                     batches,
-                    train_loss: loss_sum / ((bi * c.batch_size as usize + chunk.len()) as f64),
+                    train_loss: loss_sum / ((bi * c.batch_size as usize + rows).max(1) as f64),
                     eta_seconds: elapsed / done * (total - done),
                     valid: None,
                 }
@@ -382,13 +395,13 @@ pub fn train(
                 let loss = logits.binary_cross_entropy_with_logits::<Tensor>(&target, None, None, tch::Reduction::Mean);
                 (&loss * (part.len() as f64 / chunk.len() as f64)).backward();
                 loss_sum += loss.double_value(&[]) * part.len() as f64;
-                if end < chunk.len() && on_progress(&progress(loss_sum)) == Control::Stop {
+                if end < chunk.len() && on_progress(&progress(loss_sum, end)) == Control::Stop {
                     return Err(TrainError::Cancelled);
                 }
             }
             opt.step();
             seen += chunk.len();
-            if on_progress(&progress(loss_sum)) == Control::Stop {
+            if on_progress(&progress(loss_sum, chunk.len())) == Control::Stop {
                 return Err(TrainError::Cancelled);
             }
         }
@@ -514,10 +527,11 @@ impl Scorer {
     /// as those of a customer without earlier baskets. The basket-only
     /// models ignore `history`.
     ///
-    /// Scored `batch_size` baskets at a time (the model's own): the memory
-    /// check made when it was loaded holds for any number of baskets.
+    /// Scored in parts no larger than training's (`micro_batch`, at most
+    /// the model's `batch_size`): the memory check made when it was loaded
+    /// holds for any number of baskets.
     pub fn score(&self, baskets: &[&[u32]], history: HistoryOf<'_>) -> Vec<f32> {
-        let rows = self.config.batch_size.max(1) as usize;
+        let rows = micro_batch(&self.config, self.vocab);
         let mut out = Vec::with_capacity(baskets.len() * self.vocab as usize);
         for (k, part) in baskets.chunks(rows).enumerate() {
             out.extend(self.score_part(part, k * rows, history));

@@ -167,6 +167,58 @@ RESET ROLE;
 DROP OWNED BY rar_r9_bi;
 DROP ROLE rar_r9_bi;
 
+-- 8. The twenty-ninth review's roads. A split recorded on a timestamp
+-- column, whose type the owner then changed to its enum with its own cast
+-- to timestamp: the time column is checked again on every use.
+SET ROLE rar_r9_owner;
+CREATE TABLE r9.timed (tid int, item text, at timestamp);
+INSERT INTO r9.timed SELECT g / 3, 'i' || (g % 5), timestamp '2024-01-01' + (g / 3) * interval '1 day' FROM generate_series(1, 120) g;
+SELECT split, baskets > 0 AS some FROM rar_split('r9.timed', tid_column => 'tid', item_column => 'item', time_column => 'at', test_days => 5) ORDER BY 1;
+CREATE TYPE r9.when_e AS ENUM ('early', 'late');
+CREATE FUNCTION r9.when_ts(r9.when_e) RETURNS timestamp LANGUAGE sql AS
+    $$ SELECT CASE WHEN r9.note() THEN timestamp '2024-01-01' END $$;
+CREATE CAST (r9.when_e AS timestamp) WITH FUNCTION r9.when_ts(r9.when_e);
+ALTER TABLE r9.timed ALTER COLUMN at TYPE r9.when_e USING (CASE WHEN tid < 20 THEN 'early' ELSE 'late' END)::r9.when_e;
+RESET ROLE;
+DELETE FROM r9.ran;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r9.timed', tid_column => 'tid', item_column => 'item', min_support => 0.05, split => 'train')$$);
+-- A superuser's domain with a CHECK calling a role's function, cast to in
+-- a superuser's view: the check would run as the superuser.
+CREATE DOMAIN public.r9_sku AS text CHECK (r9.pred(length(VALUE)));
+CREATE VIEW public.r9_cast AS SELECT tid, item::public.r9_sku AS item FROM public.r9_base;
+SELECT show_error($$SELECT count(*) FROM rar_mine('public.r9_cast', min_support => 0.05)$$);
+-- A superuser's function with a BEGIN ATOMIC body reading a role's view,
+-- called by a superuser's view: what the body reads is followed.
+CREATE FUNCTION public.r9_lines() RETURNS TABLE (tid int, item text) LANGUAGE sql STABLE
+    BEGIN ATOMIC SELECT v.tid, v.item FROM r9.v AS v; END;
+CREATE VIEW public.r9_via_fn AS SELECT * FROM public.r9_lines();
+SELECT show_error($$SELECT count(*) FROM rar_mine('public.r9_via_fn', min_support => 0.05)$$);
+-- A label column of a superuser's domain over a role's enum, whose cast
+-- to text is the role's: labels are read through the output function.
+SET ROLE rar_r9_owner;
+CREATE TYPE r9.shade AS ENUM ('red', 'blue');
+RESET ROLE;
+CREATE DOMAIN public.r9_shade AS r9.shade;
+CREATE TABLE public.r9_lab (tid int, item text, lbl public.r9_shade);
+INSERT INTO public.r9_lab SELECT g / 3, 'i' || (g % 5), CASE WHEN g % 5 < 2 THEN 'red' ELSE 'blue' END::r9.shade FROM generate_series(1, 60) g;
+SET ROLE rar_r9_owner;
+CREATE FUNCTION r9.shade_text(r9.shade) RETURNS text LANGUAGE sql AS
+    $$ SELECT CASE WHEN r9.note() THEN pg_catalog.format('%s', $1) END $$;
+CREATE CAST (r9.shade AS text) WITH FUNCTION r9.shade_text(r9.shade);
+RESET ROLE;
+SELECT (rar_register('r9_lab', 'public.r9_lab', 'tid', 'item', label_column => 'lbl')).name;
+SELECT show_error($$CALL rar_refresh('r9_lab', min_support => 0.05, min_confidence => 0.1)$$);
+SELECT DISTINCT unnest(antecedent_labels || consequent_labels) AS label FROM rar.rule_store
+ WHERE set_id = (SELECT set_id FROM rar.rule_sets WHERE source = 'r9_lab' AND current) ORDER BY 1;
+DELETE FROM rar.sources WHERE name = 'r9_lab';
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+DROP TABLE public.r9_lab;
+DROP DOMAIN public.r9_shade;
+DROP VIEW public.r9_via_fn;
+DROP FUNCTION public.r9_lines();
+DROP VIEW public.r9_cast;
+DROP DOMAIN public.r9_sku;
+
 DROP VIEW public.r9_over_table, public.r9_over_view, public.r9_calls;
 DROP TABLE public.r9_base CASCADE;
 DROP TABLE public.r9_su;
