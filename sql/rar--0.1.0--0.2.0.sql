@@ -1138,6 +1138,18 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'GRANT SELECT on the label table to the owner of the source''s table, or register the source again without it.';
         END IF;
+        -- Called on its own (not only by rar_refresh, which checks first):
+        -- the label table is locked and checked as rar_refresh does, and a
+        -- superuser does not read a role's view or foreign table.
+        PERFORM rar.lock_for_read(tab);
+        IF EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER AND r.rolsuper)
+           AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) c.relowner
+                       WHERE c.oid OPERATOR(pg_catalog.=) tab AND c.relkind IN ('v', 'f') AND NOT o.rolsuper) THEN
+            RAISE EXCEPTION 'a superuser does not read the labels of source "%" in %', s.name, tab
+                USING ERRCODE = 'insufficient_privilege',
+                      DETAIL = 'It is a view or foreign table owned by a role without superuser: code in it would run as the superuser.',
+                      HINT = 'Read the labelled rules as the owner of the source''s table: SET ROLE ...; then call again.';
+        END IF;
         -- The key and label as text as rar_mine reads items: a cast for
         -- pg_catalog's types (and domains over them), else the type's output
         -- function, never a cast a role wrote for its own type (or under a

@@ -506,9 +506,15 @@ impl Source {
     pub fn time_column(&self, name: &str, role: &'static str, expected: &'static str) -> &ColumnInfo {
         let col = self.column(name).unwrap_or_else(|| self.undefined_column(name).raise());
         let scalar = col.kind == ColumnKind::Scalar;
-        // By its type, not its name alone: a role's type named timestamp_x
-        // would be cast with the role's own cast.
-        let time = col.type_name.starts_with("timestamp") || col.type_name == "date";
+        // By its type (through domains), not its name: a role's type named
+        // timestamp_x would be cast with the role's own cast, and a domain
+        // over text of that name is not a time.
+        let typ = self.columns.iter().position(|c| c.name == name).and_then(|k| self.type_oids.get(k).copied());
+        // SAFETY: a syscache lookup of a type this relation's column has
+        // (the relation is locked since describe).
+        let base = typ.map(|t| unsafe { pg_sys::getBaseType(t) });
+        let time =
+            matches!(base, Some(b) if b == pg_sys::DATEOID || b == pg_sys::TIMESTAMPOID || b == pg_sys::TIMESTAMPTZOID);
         if !(scalar && time && !self.is_user_typed(name)) {
             RarError::WrongType { column: col.name.clone(), type_name: col.type_name.clone(), role, expected }.raise();
         }

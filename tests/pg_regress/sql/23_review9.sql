@@ -212,6 +212,19 @@ SELECT DISTINCT unnest(antecedent_labels || consequent_labels) AS label FROM rar
  WHERE set_id = (SELECT set_id FROM rar.rule_sets WHERE source = 'r9_lab' AND current) ORDER BY 1;
 DELETE FROM rar.sources WHERE name = 'r9_lab';
 SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+-- rar_labelled_rules called on its own checks the label table as
+-- rar_refresh does: a superuser does not read a role's label view.
+SET ROLE rar_r9_owner;
+CREATE VIEW r9.lblv AS SELECT 'i' || g AS item, 'L' || g AS label FROM generate_series(0, 4) g WHERE r9.note();
+SELECT (rar_register('r9_lv', 'r9.t', 'tid', 'item', label_column => 'label', label_table => 'r9.lblv', label_key => 'item')).name;
+SELECT count(*) > 0 AS owner_reads FROM rar_labelled_rules((SELECT s FROM rar.sources s WHERE name = 'r9_lv'),
+    '{"method": "exact", "min_support": 0.05, "min_confidence": 0.1, "max_length": 3, "min_lift": 0}');
+RESET ROLE;
+DELETE FROM r9.ran;
+SELECT show_error($$SELECT count(*) FROM rar_labelled_rules((SELECT s FROM rar.sources s WHERE name = 'r9_lv'),
+    '{"method": "exact", "min_support": 0.05, "min_confidence": 0.1, "max_length": 3, "min_lift": 0}')$$);
+SELECT count(*) AS ran_as_superuser FROM r9.ran WHERE super;
+DELETE FROM rar.sources WHERE name = 'r9_lv';
 DROP TABLE public.r9_lab;
 DROP DOMAIN public.r9_shade;
 DROP VIEW public.r9_via_fn;
