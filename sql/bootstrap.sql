@@ -225,13 +225,16 @@ COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, o
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
-    SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+    SELECT (pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
             AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
                  -- BYPASSRLS skips policies, not a view's own conditions.
                  OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolbypassrls)
-                     AND NOT rar.reads_by_reader(c.oid, false))))
+                     AND NOT rar.reads_by_reader(c.oid, false)))))
+        -- A table in a schema the role may not use is hidden from it, as
+        -- PostgreSQL hides it: so is what rar derived from it.
+        AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 

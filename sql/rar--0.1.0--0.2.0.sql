@@ -403,13 +403,16 @@ RETURN rar.reads_by_reader(rel, true);
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
-    SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE')
+    SELECT (pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
             AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
                  
                  OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolbypassrls)
-                     AND NOT rar.reads_by_reader(c.oid, false))))
+                     AND NOT rar.reads_by_reader(c.oid, false)))))
+        
+        
+        AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
 
 CREATE OR REPLACE FUNCTION rar.orphan_of(rel regclass, creator name) RETURNS boolean

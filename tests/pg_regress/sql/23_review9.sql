@@ -232,6 +232,25 @@ DROP FUNCTION public.r9_lines();
 DROP VIEW public.r9_cast;
 DROP DOMAIN public.r9_sku;
 
+-- 9. A role with SELECT on a table in a schema it may not use cannot read
+-- the table, nor what rar derived from it; with USAGE it reads both.
+CREATE ROLE rar_r9_nousage;
+SET ROLE rar_r9_owner;
+GRANT SELECT ON r9.t TO rar_r9_nousage;
+SELECT (rar_register('r9_nu', 'r9.t', 'tid', 'item')).name;
+CALL rar_refresh('r9_nu', min_support => 0.05, min_confidence => 0.1);
+SET ROLE rar_r9_nousage;
+SELECT count(*) AS rules_seen FROM rar.rules WHERE source = 'r9_nu';
+SELECT regexp_replace(show_error($$SELECT * FROM rar_recommend(ARRAY['i1'], 3, source => 'r9_nu')$$), E'\n.*', '', 'g') AS error;
+RESET ROLE;
+GRANT USAGE ON SCHEMA r9 TO rar_r9_nousage;
+SET ROLE rar_r9_nousage;
+SELECT count(*) > 0 AS rules_seen FROM rar.rules WHERE source = 'r9_nu';
+RESET ROLE;
+DELETE FROM rar.sources WHERE name = 'r9_nu';
+DROP OWNED BY rar_r9_nousage;
+DROP ROLE rar_r9_nousage;
+
 DROP VIEW public.r9_over_table, public.r9_over_view, public.r9_calls;
 DROP TABLE public.r9_base CASCADE;
 DROP TABLE public.r9_su;
