@@ -105,9 +105,11 @@ pub fn with_latest_snapshot<T>(f: impl FnOnce() -> T) -> T {
             }
         }
     }
-    // In parallel mode (a query run with debug_parallel_query) no snapshot
-    // can be taken: the statement's stands, and a call that had to wait
-    // for its lock there is refused ([`crate::relation`]'s lock_for_read).
+    // In parallel mode (rar's reading functions are PARALLEL UNSAFE: only a
+    // caller's own PARALLEL SAFE function calling rar in a parallel plan
+    // gets here) no snapshot can be taken: the statement's stands, and a
+    // call that had to wait for its lock there is refused
+    // ([`crate::relation`]'s lock_for_read).
     // SAFETY: reads this backend's parallel mode flag.
     if unsafe { pg_sys::IsInParallelMode() } {
         return f();
