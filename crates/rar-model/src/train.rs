@@ -123,25 +123,30 @@ pub fn parameter_count(c: &TrainConfig, vocab: i64) -> i64 {
     n.clamp(0, i64::MAX as i128) as i64
 }
 
+/// A setting widened for the size arithmetic below (negative as 0): the
+/// products of settings a role chooses are computed in 128 bits.
+fn wide(x: i64) -> u128 {
+    x.max(0) as u128
+}
+
 /// Weights, gradients and two Adam moments, plus one batch's dense inputs,
 /// targets and logits (and the transformer's attention), in bytes.
 pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
     // In 128 bits, saturated: a product that wrapped round would let any
     // size through the memory check (every factor is the caller's).
-    let n = |x: i64| x.max(0) as u128;
-    let (batch_size, vocab) = (n(c.batch_size), n(vocab));
-    let params = n(parameter_count(c, vocab as i64)) * 16;
+    let (batch_size, vocab) = (wide(c.batch_size), wide(vocab));
+    let params = wide(parameter_count(c, vocab as i64)) * 16;
     let batch = batch_size.saturating_mul(vocab).saturating_mul(16);
     let attention = match c.model.as_str() {
         "transformer" => batch_size
-            .saturating_mul(n(c.heads))
-            .saturating_mul(n(c.max_basket_items).saturating_mul(n(c.max_basket_items)))
-            .saturating_mul(12 * n(c.layers)),
+            .saturating_mul(wide(c.heads))
+            .saturating_mul(wide(c.max_basket_items).saturating_mul(wide(c.max_basket_items)))
+            .saturating_mul(12 * wide(c.layers)),
         // The histories' item embeddings, and their share of each item.
         "gru" => batch_size
-            .saturating_mul(n(c.history))
-            .saturating_mul(n(c.max_basket_items))
-            .saturating_mul(n(c.embedding) * 12)
+            .saturating_mul(wide(c.history))
+            .saturating_mul(wide(c.max_basket_items))
+            .saturating_mul(wide(c.embedding) * 12)
             .saturating_add(batch_size.saturating_mul(vocab).saturating_mul(8)),
         _ => 0,
     };
@@ -149,10 +154,10 @@ pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
     // the backward pass (the transformer's: every item's, in every layer).
     let activations = match c.model.as_str() {
         "transformer" => batch_size
-            .saturating_mul(n(c.max_basket_items))
-            .saturating_mul(n(c.embedding) * 6)
-            .saturating_mul(n(c.layers) * 8),
-        _ => batch_size.saturating_mul(n(c.hidden) * 3 + n(c.bottleneck)).saturating_mul(8),
+            .saturating_mul(wide(c.max_basket_items))
+            .saturating_mul(wide(c.embedding) * 6)
+            .saturating_mul(wide(c.layers) * 8),
+        _ => batch_size.saturating_mul(wide(c.hidden) * 3 + wide(c.bottleneck)).saturating_mul(8),
     };
     u64::try_from(params.saturating_add(batch).saturating_add(attention).saturating_add(activations))
         .unwrap_or(u64::MAX)
@@ -162,15 +167,14 @@ pub fn memory_needed(c: &TrainConfig, vocab: i64) -> u64 {
 /// roughly: six per weight, and the transformer's attention over its items
 /// (or the sequence model's over its history).
 fn flops_per_basket(c: &TrainConfig, vocab: i64) -> u128 {
-    let n = |x: i64| x.max(0) as u128;
-    let weights = n(parameter_count(c, vocab)) * 6;
+    let weights = wide(parameter_count(c, vocab)) * 6;
     let extra = match c.model.as_str() {
         "transformer" => {
-            6 * n(c.layers)
-                * n(c.max_basket_items)
-                * (12 * n(c.embedding) * n(c.embedding) + n(c.max_basket_items) * n(c.embedding))
+            6 * wide(c.layers)
+                * wide(c.max_basket_items)
+                * (12 * wide(c.embedding) * wide(c.embedding) + wide(c.max_basket_items) * wide(c.embedding))
         }
-        "gru" => 6 * n(c.history) * n(c.max_basket_items) * n(c.embedding),
+        "gru" => 6 * wide(c.history) * wide(c.max_basket_items) * wide(c.embedding),
         _ => 0,
     };
     weights + extra
