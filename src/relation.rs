@@ -11,14 +11,14 @@ use crate::error::{OrRaise, RarError};
 /// The relations a read (or, `$2`, a change in place) of the relation `$1`
 /// reaches: itself, its partitions and inheritance children, and the
 /// relations the views among them read (for a change: that any rule on
-/// them names), at any depth. The body of a recursive `rels(oid)`, shared
+/// them names), at any depth. The body of a recursive `tree(oid)`, shared
 /// by [`TREE`] and [`ROLE_CODE`].
 macro_rules! tree_cte {
     () => {
-        "rels(oid) AS ( \
+        "tree(oid) AS ( \
              SELECT $1::pg_catalog.oid \
              UNION \
-             SELECT x.oid FROM rels r CROSS JOIN LATERAL ( \
+             SELECT x.oid FROM tree r CROSS JOIN LATERAL ( \
                  SELECT i.inhrelid FROM pg_catalog.pg_inherits i WHERE i.inhparent OPERATOR(pg_catalog.=) r.oid \
                  UNION ALL \
                  SELECT d.refobjid FROM pg_catalog.pg_rewrite w \
@@ -46,7 +46,7 @@ macro_rules! tree_cte {
 
 /// The relations a superuser's read (or, `$2`, change in place) of `$1`
 /// locks before its checks ([`lock_for_read`]): see [`tree_cte`].
-const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM rels r ORDER BY r.oid");
+const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM tree r ORDER BY r.oid");
 
 /// Whether a superuser's call on a relation would run a role's code (`$2`:
 /// whether the call changes the table in place). The relations it reaches
@@ -72,11 +72,20 @@ const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM r
 /// column type such a role owns (a domain's check, an enum's cast from
 /// text: writing a converted value runs them), followed through domains and
 /// arrays.
+///
+/// Speed: `rels`, `dependers` and `types` pass their rows through an array
+/// (`array_agg`, then `unnest`), which the planner counts as ten rows. Its
+/// guesses for the recursive parts themselves (thousands of rows, where a
+/// table has a handful) made it hash all of `pg_type`, `pg_proc` and
+/// `pg_depend`, and replan on every call: about 12 ms a call on an empty
+/// catalog, where the index lookups of the ten-row plan take under 1 ms.
 const ROLE_CODE: &str = concat!(
     "WITH RECURSIVE ",
     tree_cte!(),
     ", \
-     dependers(classid, objid, own) AS ( \
+     rels(oid) AS (SELECT u.oid FROM (SELECT pg_catalog.array_agg(t.oid) a FROM tree t) s \
+         CROSS JOIN LATERAL pg_catalog.unnest(s.a) u(oid)), \
+     depender_rows(classid, objid, own) AS ( \
          SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, r.oid, true FROM rels r \
          UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, x.indexrelid, false \
              FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
@@ -93,6 +102,10 @@ const ROLE_CODE: &str = concat!(
              FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
          UNION ALL SELECT 'pg_catalog.pg_attrdef'::pg_catalog.regclass::pg_catalog.oid, a.oid, false \
              FROM pg_catalog.pg_attrdef a JOIN rels r ON a.adrelid OPERATOR(pg_catalog.=) r.oid WHERE $2), \
+     dependers(classid, objid, own) AS ( \
+         SELECT u.classid, u.objid, u.own FROM (SELECT pg_catalog.array_agg(t.classid) c, pg_catalog.array_agg(t.objid) o, \
+             pg_catalog.array_agg(t.own) w FROM depender_rows t) s \
+         CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.c), pg_catalog.unnest(s.o), pg_catalog.unnest(s.w)) u(classid, objid, own)), \
      refs(classid, objid, own, n) AS ( \
          SELECT d.refclassid, d.refobjid, o.own, 0 FROM dependers o \
          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid \
@@ -127,19 +140,23 @@ const ROLE_CODE: &str = concat!(
              JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) coalesce(o.oprcode::pg_catalog.oid, \
                   CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid END) \
              WHERE $2 OR NOT types.own), \
-     types(typ, n, own) AS ( \
+     type_tree(typ, n, own) AS ( \
          SELECT a.atttypid, 0, true FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
          WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
          UNION \
          SELECT refs.objid, 0, false FROM refs \
          WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT refs.own \
          UNION \
-         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1, types.own FROM types \
-         JOIN pg_catalog.pg_type d ON d.oid OPERATOR(pg_catalog.=) types.typ \
-         CROSS JOIN LATERAL (VALUES (d.typbasetype), (d.typelem), \
-             ((SELECT g.rngsubtype FROM pg_catalog.pg_range g WHERE g.rngtypid OPERATOR(pg_catalog.=) d.oid)), \
-             ((SELECT g.rngtypid FROM pg_catalog.pg_range g WHERE g.rngmultitypid OPERATOR(pg_catalog.=) d.oid))) x(t) \
-         WHERE x.t IS NOT NULL AND x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16) \
+         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1, types.own FROM type_tree types \
+         CROSS JOIN LATERAL (VALUES \
+             ((SELECT d.typbasetype FROM pg_catalog.pg_type d WHERE d.oid OPERATOR(pg_catalog.=) types.typ)), \
+             ((SELECT d.typelem FROM pg_catalog.pg_type d WHERE d.oid OPERATOR(pg_catalog.=) types.typ)), \
+             ((SELECT g.rngsubtype FROM pg_catalog.pg_range g WHERE g.rngtypid OPERATOR(pg_catalog.=) types.typ)), \
+             ((SELECT g.rngtypid FROM pg_catalog.pg_range g WHERE g.rngmultitypid OPERATOR(pg_catalog.=) types.typ))) x(t) \
+         WHERE x.t IS NOT NULL AND x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16), \
+     types(typ, own) AS ( \
+         SELECT u.typ, u.own FROM (SELECT pg_catalog.array_agg(t.typ) a, pg_catalog.array_agg(t.own) o FROM type_tree t) s \
+         CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.a), pg_catalog.unnest(s.o)) u(typ, own)) \
      SELECT EXISTS (SELECT 1 FROM owners JOIN pg_catalog.pg_roles o ON o.oid OPERATOR(pg_catalog.=) owners.owner \
                     WHERE NOT o.rolsuper) \
          OR EXISTS (SELECT 1 FROM rels r JOIN pg_catalog.pg_class c ON c.oid OPERATOR(pg_catalog.=) r.oid \
@@ -500,6 +517,14 @@ impl Source {
         self.columns.iter().find(|c| c.name == name)
     }
 
+    /// The type of column `name` under its domains, if it has the column.
+    pub fn base_type(&self, name: &str) -> Option<pg_sys::Oid> {
+        let typ = self.columns.iter().position(|c| c.name == name).and_then(|k| self.type_oids.get(k).copied());
+        // SAFETY: a syscache lookup of a type this relation's column has
+        // (the relation is locked since describe).
+        typ.map(|t| unsafe { pg_sys::getBaseType(t) })
+    }
+
     /// The time column `name`: it must exist and hold dates or timestamps
     /// (not arrays of them); `role` and `expected` word the error for the
     /// calling function.
@@ -509,10 +534,7 @@ impl Source {
         // By its type (through domains), not its name: a role's type named
         // timestamp_x would be cast with the role's own cast, and a domain
         // over text of that name is not a time.
-        let typ = self.columns.iter().position(|c| c.name == name).and_then(|k| self.type_oids.get(k).copied());
-        // SAFETY: a syscache lookup of a type this relation's column has
-        // (the relation is locked since describe).
-        let base = typ.map(|t| unsafe { pg_sys::getBaseType(t) });
+        let base = self.base_type(name);
         let time =
             matches!(base, Some(b) if b == pg_sys::DATEOID || b == pg_sys::TIMESTAMPOID || b == pg_sys::TIMESTAMPTZOID);
         if !(scalar && time && !self.is_user_typed(name)) {

@@ -32,9 +32,12 @@ pub fn absolute_time(src: &Source, column: &str) -> String {
     // own, whose cast to timestamp would run in the caller's name.
     src.time_column(column, "time of a basket", "of type date, timestamp or timestamptz");
     let quoted = quote_identifier(column);
-    match src.column(column).map(|c| c.type_name.as_str()) {
-        Some("timestamp with time zone") => quoted,
-        _ => format!("({quoted}::pg_catalog.timestamp AT TIME ZONE 'UTC')"),
+    // A timestamptz (or a domain over one) is absolute already; a date or
+    // timestamp is read as UTC, whatever the session's time zone.
+    if src.base_type(column) == Some(pg_sys::TIMESTAMPTZOID) {
+        format!("({quoted}::pg_catalog.timestamptz)")
+    } else {
+        format!("({quoted}::pg_catalog.timestamp AT TIME ZONE 'UTC')")
     }
 }
 
