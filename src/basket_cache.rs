@@ -21,7 +21,8 @@
 //! security, a table with inheritance children or that is one (a partition
 //! included: a change through the parent fires only the parent's statement
 //! triggers), a temporary table, a subscription's table (logical
-//! replication fires no statement triggers), a Citus table, a disabled or
+//! replication fires no statement triggers; every entry is dropped when a
+//! table joins or leaves a subscription), a Citus table, a disabled or
 //! altered trigger, columns whose text depends on more than their value.
 //! Entries are per role: a session that changes roles reads again.
 //!
@@ -82,8 +83,25 @@ fn cache() -> std::sync::MutexGuard<'static, Cache<Key, Kept>> {
 /// Registers [`forget_relation`] for relation cache invalidations; called
 /// once from `_PG_init`.
 pub fn init() {
-    // SAFETY: registering a callback that touches only Rust memory.
-    unsafe { pg_sys::CacheRegisterRelcacheCallback(Some(forget_relation), pg_sys::Datum::from(0)) };
+    // SAFETY: registering callbacks that touch only Rust memory.
+    unsafe {
+        pg_sys::CacheRegisterRelcacheCallback(Some(forget_relation), pg_sys::Datum::from(0));
+        pg_sys::CacheRegisterSyscacheCallback(
+            pg_sys::SysCacheIdentifier::SUBSCRIPTIONRELMAP as i32,
+            Some(forget_subscribed),
+            pg_sys::Datum::from(0),
+        );
+    }
+}
+
+/// Drops every entry when a table joins or leaves a subscription (a row of
+/// `pg_subscription_rel` changes): the stamp refuses a subscribed table,
+/// whose replicated changes fire no trigger, but an entry kept before
+/// `CREATE SUBSCRIPTION` would be served again after `DROP SUBSCRIPTION`
+/// with the same stamp. Subscriptions change rarely: all entries go.
+#[pg_guard]
+unsafe extern "C-unwind" fn forget_subscribed(_arg: pg_sys::Datum, _cache: i32, _hash: u32) {
+    cache().forget(|_| true);
 }
 
 /// Drops the entries of a relation whose cache entry PostgreSQL invalidated

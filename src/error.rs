@@ -310,6 +310,12 @@ pub enum RarError {
     ChangedWhileLocking {
         relation: String,
     },
+    /// A schema whose name rar's SQL uses to reach a relation it checked
+    /// was renamed (another schema took the name) during the call.
+    SchemaRenamed {
+        schema: String,
+        relation: String,
+    },
     /// A tuning plan whose trials would take more than `rar.memory_limit`.
     PlanTooLarge {
         needed: u64,
@@ -950,6 +956,16 @@ impl RarError {
                 F,
             )
             .set_detail("Another transaction changed the relation's kind or a column's type and committed while this call read its definition.")
+            .set_hint("Run the call again."),
+            RarError::SchemaRenamed { schema, relation } => ErrorReport::new(
+                ERRCODE_T_R_SERIALIZATION_FAILURE,
+                format!("schema \"{schema}\" was renamed while rar read {relation}"),
+                F,
+            )
+            .set_detail(
+                "Another transaction renamed the schema, or gave its name to another schema, and committed during the call: \
+                 rar's statements name the relation by schema and name, and would have reached another relation than the one checked.",
+            )
             .set_hint("Run the call again."),
             RarError::NotOwner { relation, action, user } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,

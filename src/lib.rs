@@ -33,6 +33,7 @@ use pgrx::prelude::*;
 pub mod api;
 pub mod args;
 pub mod basket_cache;
+pub mod bindings;
 pub mod compat;
 pub mod distributed;
 pub mod error;
@@ -93,6 +94,7 @@ pub extern "C-unwind" fn _PG_init() {
     unsafe { std::env::set_var("RUST_LIB_BACKTRACE", "0") };
     gucs::init();
     basket_cache::init();
+    bindings::init();
     api::aggregate::init();
     rar_core::itemsets::set_thread_start(gucs::block_signals);
 }

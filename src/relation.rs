@@ -6,6 +6,7 @@ use pgrx::prelude::*;
 use rar_core::layout::{self, ColumnInfo, ColumnKind, Layout, LayoutError};
 
 use crate::args::Relation;
+use crate::bindings::Binding;
 use crate::error::{OrRaise, RarError};
 
 /// The relations a read (or, `$2`, a change in place) of the relation `$1`
@@ -56,9 +57,11 @@ const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM t
 /// superuser owns (its server's connection, or the view's definition, runs
 /// as the reader); and any function or operator such a role owns that the
 /// views' definitions, or the index expressions and predicates, check
-/// constraints, partition keys and statistics of any of them name (the
-/// planner simplifies those, calling IMMUTABLE functions as the reader), as
-/// as well as a domain such a role owns that they name (its check), and,
+/// constraints, partition keys and statistics of any of them name, and the
+/// partition keys of their ancestors (a partition's constraint holds its
+/// parents' keys; the planner simplifies those, calling IMMUTABLE functions
+/// as the reader, and a change in place checks them on every row), as
+/// well as a domain such a role owns that they name (its check), and,
 /// for any column type of those relations or type they name (through
 /// domains, arrays and ranges), a function such a role owns among its input,
 /// output, analyze or subscript functions or a range's `subtype_diff` and
@@ -71,7 +74,9 @@ const TREE: &str = concat!("WITH RECURSIVE ", tree_cte!(), " SELECT r.oid FROM t
 /// (their WHEN conditions too), rules, defaults and generated columns, and a
 /// column type such a role owns (a domain's check, an enum's cast from
 /// text: writing a converted value runs them), followed through domains and
-/// arrays.
+/// arrays. Chains (of domains, of functions whose `BEGIN ATOMIC` bodies
+/// name functions) are followed to their ends: the recursion stops when it
+/// finds nothing new.
 ///
 /// Speed: `rels`, `dependers` and `types` pass their rows through an array
 /// (`array_agg`, then `unnest`), which the planner counts as ten rows. Its
@@ -87,6 +92,9 @@ const ROLE_CODE: &str = concat!(
          CROSS JOIN LATERAL pg_catalog.unnest(s.a) u(oid)), \
      depender_rows(classid, objid, own) AS ( \
          SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, r.oid, true FROM rels r \
+         UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, a.relid, true \
+             FROM rels r CROSS JOIN LATERAL pg_catalog.pg_partition_ancestors(r.oid) a \
+             WHERE a.relid OPERATOR(pg_catalog.<>) r.oid \
          UNION ALL SELECT 'pg_catalog.pg_class'::pg_catalog.regclass::pg_catalog.oid, x.indexrelid, false \
              FROM pg_catalog.pg_index x JOIN rels r ON x.indrelid OPERATOR(pg_catalog.=) r.oid \
          UNION ALL SELECT 'pg_catalog.pg_constraint'::pg_catalog.regclass::pg_catalog.oid, c.oid, false \
@@ -106,14 +114,14 @@ const ROLE_CODE: &str = concat!(
          SELECT u.classid, u.objid, u.own FROM (SELECT pg_catalog.array_agg(t.classid) c, pg_catalog.array_agg(t.objid) o, \
              pg_catalog.array_agg(t.own) w FROM depender_rows t) s \
          CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.c), pg_catalog.unnest(s.o), pg_catalog.unnest(s.w)) u(classid, objid, own)), \
-     refs(classid, objid, own, n) AS ( \
-         SELECT d.refclassid, d.refobjid, o.own, 0 FROM dependers o \
+     refs(classid, objid, own) AS ( \
+         SELECT d.refclassid, d.refobjid, o.own AND d.objsubid OPERATOR(pg_catalog.<>) 0 FROM dependers o \
          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) o.classid AND d.objid OPERATOR(pg_catalog.=) o.objid \
-         UNION SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, t.tgfoid, false, 0 \
+         UNION SELECT 'pg_catalog.pg_proc'::pg_catalog.regclass::pg_catalog.oid, t.tgfoid, false \
              FROM pg_catalog.pg_trigger t JOIN rels r ON t.tgrelid OPERATOR(pg_catalog.=) r.oid WHERE $2 \
-         UNION SELECT d.refclassid, d.refobjid, false, refs.n OPERATOR(pg_catalog.+) 1 FROM refs \
+         UNION SELECT d.refclassid, d.refobjid, false FROM refs \
          JOIN pg_catalog.pg_depend d ON d.classid OPERATOR(pg_catalog.=) refs.classid AND d.objid OPERATOR(pg_catalog.=) refs.objid \
-         WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass AND refs.n OPERATOR(pg_catalog.<) 8), \
+         WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass), \
      owners(owner) AS ( \
          SELECT f.proowner FROM refs JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) refs.objid \
              WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass \
@@ -140,20 +148,20 @@ const ROLE_CODE: &str = concat!(
              JOIN pg_catalog.pg_proc f ON f.oid OPERATOR(pg_catalog.=) coalesce(o.oprcode::pg_catalog.oid, \
                   CASE WHEN d.refclassid OPERATOR(pg_catalog.=) 'pg_catalog.pg_proc'::pg_catalog.regclass THEN d.refobjid END) \
              WHERE $2 OR NOT types.own), \
-     type_tree(typ, n, own) AS ( \
-         SELECT a.atttypid, 0, true FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
+     type_tree(typ, own) AS ( \
+         SELECT a.atttypid, true FROM pg_catalog.pg_attribute a JOIN rels r ON a.attrelid OPERATOR(pg_catalog.=) r.oid \
          WHERE a.attnum OPERATOR(pg_catalog.>) 0::pg_catalog.int2 AND NOT a.attisdropped \
          UNION \
-         SELECT refs.objid, 0, false FROM refs \
+         SELECT refs.objid, false FROM refs \
          WHERE refs.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_type'::pg_catalog.regclass AND NOT refs.own \
          UNION \
-         SELECT x.t, types.n OPERATOR(pg_catalog.+) 1, types.own FROM type_tree types \
+         SELECT x.t, types.own FROM type_tree types \
          CROSS JOIN LATERAL (VALUES \
              ((SELECT d.typbasetype FROM pg_catalog.pg_type d WHERE d.oid OPERATOR(pg_catalog.=) types.typ)), \
              ((SELECT d.typelem FROM pg_catalog.pg_type d WHERE d.oid OPERATOR(pg_catalog.=) types.typ)), \
              ((SELECT g.rngsubtype FROM pg_catalog.pg_range g WHERE g.rngtypid OPERATOR(pg_catalog.=) types.typ)), \
              ((SELECT g.rngtypid FROM pg_catalog.pg_range g WHERE g.rngmultitypid OPERATOR(pg_catalog.=) types.typ))) x(t) \
-         WHERE x.t IS NOT NULL AND x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid AND types.n OPERATOR(pg_catalog.<) 16), \
+         WHERE x.t IS NOT NULL AND x.t OPERATOR(pg_catalog.<>) 0::pg_catalog.oid), \
      types(typ, own) AS ( \
          SELECT u.typ, u.own FROM (SELECT pg_catalog.array_agg(t.typ) a, pg_catalog.array_agg(t.own) o FROM type_tree t) s \
          CROSS JOIN LATERAL ROWS FROM (pg_catalog.unnest(s.a), pg_catalog.unnest(s.o)) u(typ, own)) \
@@ -170,7 +178,7 @@ pub struct Source {
     /// The SQL function reading it, for hints that show a call.
     pub function: &'static str,
     pub oid: pg_sys::Oid,
-    /// Schema and name, quoted: safe to put in SQL text.
+    /// Schema and name as they are (quote them for SQL text).
     pub schema: String,
     pub name: String,
     /// Schema-qualified, quoted: safe to put in SQL text.
@@ -199,6 +207,10 @@ pub struct Source {
     /// The SHARE UPDATE EXCLUSIVE locks a superuser's call holds while it
     /// runs ([`lock_for_read`]).
     held: HeldLocks,
+    /// The schema's name bound to the schema checked while the call runs
+    /// (see [`crate::bindings`]): declared after `held`, so that it ends
+    /// with the locks.
+    binding: Binding,
 }
 
 /// Relations locked in SHARE UPDATE EXCLUSIVE mode for the length of a call,
@@ -273,6 +285,9 @@ fn describe_relation(rel: pg_sys::Oid, function: &'static str, tables_only: bool
     let mut src = crate::spi::with_latest_snapshot(|| read_definition(rel, function, tables_only))?;
     src.held = held;
     src.check_unchanged()?;
+    // SAFETY: a syscache lookup of the relation locked above.
+    let namespace = unsafe { pg_sys::get_rel_namespace(rel) };
+    src.binding = Binding::new(&src.schema, namespace, &src.display)?;
     Ok(src)
 }
 
@@ -478,6 +493,7 @@ fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) 
             relkind: relkind.bytes().next().unwrap_or(0),
             type_oids,
             held: HeldLocks::default(),
+            binding: Binding::default(),
         })
     })
 }
@@ -488,6 +504,7 @@ impl Source {
     /// hold until its read).
     pub fn keep_locks(&mut self) {
         self.held.0.clear();
+        self.binding.keep_to_transaction_end();
     }
 
     /// Checks the definition read (by SQL, as committed when read) against

@@ -736,3 +736,35 @@ def test_rows_removed_through_a_parent_without_columns_are_seen(db):
         b.execute("ALTER TABLE bc_zero NO INHERIT bc_zero_parent")
         assert truth("bc_zero") == []
         assert rows(a, "bc_zero") == []
+
+
+def test_a_table_joining_a_subscription_drops_what_was_kept(db):
+    """Replicated changes fire no trigger: a subscribed table is read on
+    every call, and what a session kept before the table joined a
+    subscription is dropped then, not served again after DROP SUBSCRIPTION
+    (the stamp is the same: the replicated changes left no change row)."""
+    pub = "rar_pytest_pub"
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {pub}")
+        c.execute(f"CREATE DATABASE {pub}")
+    with connect(pub) as p:
+        p.execute("CREATE TABLE bc_sub (basket int, item text)")
+        p.execute("CREATE PUBLICATION bc_pub FOR TABLE bc_sub")
+    with db() as a, db() as s:
+        make(a, "bc_sub")
+        first = rows(a, "bc_sub")
+        assert rows(a, "bc_sub") == first and uses(a, "bc_sub") == 1
+        info = a.info
+        s.execute(
+            f"CREATE SUBSCRIPTION bc_sub_s CONNECTION 'host={info.host} port={info.port} dbname={pub} user=postgres'"
+            " PUBLICATION bc_pub WITH (create_slot = false, slot_name = NONE, enabled = false, copy_data = false)"
+        )
+        assert s.execute("SELECT count(*) FROM pg_subscription_rel WHERE srrelid = 'bc_sub'::regclass").fetchone()[0] == 1
+        assert rows(a, "bc_sub") == first
+        assert uses(a, "bc_sub") == 0, "the entry kept before the subscription is gone"
+        s.execute("DROP SUBSCRIPTION bc_sub_s")
+        assert rows(a, "bc_sub") == first
+        assert uses(a, "bc_sub") == 0, "nothing kept from before the subscription is served"
+        a.execute("DROP TABLE bc_sub")
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE {pub}")

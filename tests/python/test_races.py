@@ -83,6 +83,23 @@ def change_while_waiting(call, change, isolation=None, table="race.t"):
     return got, ran_as_super
 
 
+def call_in_thread(call):
+    """Starts `call` (as the superuser) on a thread: the thread, and the
+    dict its rows land in under "rows" (or its error under "error")."""
+    got = {}
+
+    def victim():
+        with connect() as v:
+            try:
+                got["rows"] = v.execute(call).fetchall()
+            except psycopg.Error as e:
+                got["error"] = e
+
+    t = threading.Thread(target=victim)
+    t.start()
+    return t, got
+
+
 def assert_refused(got, ran, codes=("42501",)):
     """The call failed with one of `codes` and nothing of the owner's ran as
     a superuser."""
@@ -232,16 +249,6 @@ def test_partitions_attached_while_a_superuser_waits_are_locked_before_its_check
     attacher.execute(f"SET ROLE {OWNER}")
     attacher.autocommit = False
     attacher.execute("LOCK TABLE race.c1 IN ACCESS EXCLUSIVE MODE")
-    got = {}
-
-    def victim():
-        with connect() as v:
-            try:
-                got["rows"] = v.execute(
-                    "SELECT count(*) FROM rar_mine('race.pt', min_support => 0.01, min_confidence => 0.1)"
-                ).fetchall()
-            except psycopg.Error as e:
-                got["error"] = e
 
     def indexer():
         # Holds up a plan's look at c1a's index, then gives c1b an index
@@ -263,8 +270,7 @@ def test_partitions_attached_while_a_superuser_waits_are_locked_before_its_check
                     return
                 time.sleep(0.02)
 
-    t = threading.Thread(target=victim)
-    t.start()
+    t, got = call_in_thread("SELECT count(*) FROM rar_mine('race.pt', min_support => 0.01, min_confidence => 0.1)")
     wait_for("race.c1")
     attacher.execute("ALTER TABLE race.c1 ATTACH PARTITION race.c1a FOR VALUES FROM (0) TO (300)")
     attacher.execute("ALTER TABLE race.c1 ATTACH PARTITION race.c1b FOR VALUES FROM (300) TO (1000)")
@@ -306,3 +312,45 @@ def test_a_hierarchy_lookup_renamed_while_a_superuser_waits_is_read_as_locked(ow
     assert ran == 0
     assert "error" not in got, got
     assert got["rows"][0][0] > 0
+
+
+def test_a_schema_renamed_while_a_superuser_reads_reaches_no_other_table(owned):
+    """rar reads a table by its schema's name: the schema's owner renames it
+    while a superuser's call waits (here: for the tracking table, after the
+    checks) and gives its name to a new schema whose view of the same name
+    calls the owner's function. The statement naming the schema fails
+    (40001) before it plans anything: nothing of the owner's runs as the
+    superuser, and no baskets are kept under the checked table."""
+    with connect() as c:
+        c.execute(f"GRANT CREATE ON DATABASE {c.info.dbname} TO {OWNER}")
+        c.execute(f"SET ROLE {OWNER}")
+        c.execute("SELECT rar_track_changes('race.t')")
+        c.execute("RESET ROLE")
+    holder = connect()
+    holder.autocommit = False
+    holder.execute("LOCK TABLE rar.table_changes IN ACCESS EXCLUSIVE MODE")
+    t, got = call_in_thread("SELECT count(*) FROM rar_mine('race.t', min_support => 0.01, min_confidence => 0.1)")
+    with connect() as w:
+        for _ in range(200):
+            if w.execute(
+                "SELECT count(*) FROM pg_locks WHERE NOT granted AND relation = 'rar.table_changes'::regclass"
+            ).fetchone()[0]:
+                break
+            time.sleep(0.02)
+    with connect() as o:
+        o.execute(f"SET ROLE {OWNER}")
+        o.execute("ALTER SCHEMA race RENAME TO race_old")
+        o.execute("CREATE SCHEMA race")
+        o.execute(
+            "CREATE VIEW race.t AS SELECT g / 3 AS basket, 'i' || (g % 5) AS item"
+            " FROM generate_series(1, 300) g WHERE race_old.note()"
+        )
+    holder.commit()
+    holder.close()
+    t.join(60)
+    with connect() as c:
+        ran = c.execute("SELECT count(*) FROM race_old.noted WHERE super").fetchone()[0]
+        c.execute("DROP SCHEMA race CASCADE")
+        c.execute("ALTER SCHEMA race_old RENAME TO race")
+        c.execute(f"REVOKE CREATE ON DATABASE {c.info.dbname} FROM {OWNER}")
+    assert_refused(got, ran, codes=("40001",))

@@ -192,17 +192,18 @@ pub fn numeric_column<'a>(
 
 /// The basket columns `tid` names: the column of that name, else a
 /// comma-separated list of columns (`'member_number, date'`, names in
-/// double quotes when they hold a comma), each found as [`find`] does.
+/// double quotes when they hold a comma), each found as [`find`] does. A
+/// list that does not parse (a quote left open, text after a closing quote,
+/// an empty name) names no column: it is an undefined column, as the whole
+/// text.
 pub fn basket_columns<'a>(columns: &'a [ColumnInfo], tid: &str) -> Result<Vec<&'a ColumnInfo>, LayoutError> {
     if let Ok(c) = find(columns, tid) {
         return Ok(vec![c]);
     }
-    let names = split_names(tid);
-    match names.as_slice() {
-        [] => return Err(LayoutError::UndefinedColumn { column: tid.to_string() }),
+    let names = split_names(tid).ok_or_else(|| LayoutError::UndefinedColumn { column: tid.to_string() })?;
+    if let [one] = names.as_slice() {
         // One name in quotes: a column whose name holds a comma.
-        [one] => return find(columns, one).map(|c| vec![c]),
-        _ => {}
+        return find(columns, one).map(|c| vec![c]);
     }
     let mut out: Vec<&ColumnInfo> = Vec::new();
     for n in &names {
@@ -215,10 +216,12 @@ pub fn basket_columns<'a>(columns: &'a [ColumnInfo], tid: &str) -> Result<Vec<&'
 }
 
 /// A comma-separated list of names; a name in double quotes may hold
-/// commas (`""` inside is one quote).
-fn split_names(list: &str) -> Vec<String> {
-    // Each name with whether it was quoted: blanks around an unquoted name
-    // are not part of it, those inside quotes are.
+/// commas (`""` inside is one quote), and blanks inside quotes are part of
+/// it, those around a name are not. None when the list does not parse: a
+/// quote left open, text after a closing quote, or an empty name.
+fn split_names(list: &str) -> Option<Vec<String>> {
+    // The name being read, whether it was quoted, and whether its quotes
+    // are closed.
     let (mut out, mut cur, mut quoted, mut was_quoted) = (Vec::new(), String::new(), false, false);
     let mut chars = list.chars().peekable();
     while let Some(c) = chars.next() {
@@ -227,24 +230,33 @@ fn split_names(list: &str) -> Vec<String> {
                 cur.push('"');
                 chars.next();
             }
-            '"' => {
-                quoted = !quoted;
-                if quoted {
-                    cur.clear();
-                }
+            '"' if quoted => quoted = false,
+            // An opening quote only where a name starts.
+            '"' if !was_quoted && cur.trim().is_empty() => {
+                cur.clear();
+                quoted = true;
                 was_quoted = true;
             }
-            ',' if !quoted => out.push((std::mem::take(&mut cur), std::mem::take(&mut was_quoted))),
-            c if !quoted && was_quoted => {
-                if !c.is_whitespace() {
-                    cur.push(c);
-                }
-            }
+            '"' => return None,
+            ',' if !quoted => out.push(name(std::mem::take(&mut cur), std::mem::take(&mut was_quoted))?),
+            c if quoted => cur.push(c),
+            c if was_quoted && !c.is_whitespace() => return None,
+            _ if was_quoted => {}
             c => cur.push(c),
         }
     }
-    out.push((cur, was_quoted));
-    out.into_iter().map(|(n, q)| if q { n } else { n.trim().to_string() }).filter(|n| !n.is_empty()).collect()
+    if quoted {
+        return None;
+    }
+    out.push(name(cur, was_quoted)?);
+    Some(out)
+}
+
+/// One name of a list as [`split_names`] read it: unquoted, without the
+/// blanks around it; None when it is empty.
+fn name(text: String, quoted: bool) -> Option<String> {
+    let n = if quoted { text } else { text.trim().to_string() };
+    (!n.is_empty()).then_some(n)
 }
 
 /// The list form of several basket columns, as [`basket_columns`] reads it
@@ -509,6 +521,14 @@ mod tests {
         let odd = typed(&[("a, b", "text"), ("c", "text"), ("item", "text")]);
         assert_eq!(resolve(&odd, Some("a, b"), Some("item")), Ok(long("a, b", "item")));
         assert_eq!(resolve(&odd, Some("\"a, b\", c"), Some("item")), Ok(long("\"a, b\", c", "item")));
+        // A list that does not parse names no column, as a whole.
+        for bad in ["\"c", "c\"", "c,", ",c", "c,,item", "\"c\"x, item", "c, \"item", "\"\"", "c, \"\""] {
+            assert_eq!(
+                basket_columns(&odd, bad).map(|_| ()),
+                Err(LayoutError::UndefinedColumn { column: bad.into() }),
+                "{bad}"
+            );
+        }
         // One quoted name, and blanks kept inside quotes.
         assert_eq!(basket_columns(&odd, "\"a, b\"").unwrap()[0].name, "a, b");
         let padded = typed(&[(" pad", "text"), ("c", "text"), ("item", "text")]);
