@@ -222,6 +222,9 @@ DECLARE
     had_deployed boolean;
     rel regclass;
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF source_name IS NULL OR model IS NULL OR grid IS NULL THEN
         RAISE EXCEPTION 'source, model and grid must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',

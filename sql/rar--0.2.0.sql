@@ -664,6 +664,9 @@ DECLARE
     had_deployed boolean;
     rel regclass;
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF source_name IS NULL OR model IS NULL OR grid IS NULL THEN
         RAISE EXCEPTION 'source, model and grid must not be NULL'
             USING ERRCODE = 'null_value_not_allowed',
@@ -1048,6 +1051,9 @@ DECLARE
     cols record;
     labels regclass := coalesce(label_table, source);
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF name IS NULL OR source IS NULL THEN
         RAISE EXCEPTION 'name and source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
@@ -1295,6 +1301,9 @@ DECLARE
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     -- A source's name, or its table's (src/sources.rs).
     name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
@@ -1397,6 +1406,9 @@ DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     name := (@extschema@.rar_source(name)).name;
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
@@ -1445,6 +1457,9 @@ DECLARE
     plain boolean;
     texts text[] := '{}';
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF s.label_column IS NULL THEN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,
@@ -2544,6 +2559,17 @@ AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:202
+-- rar::api::rulesets::rar::check_extension_schema
+CREATE  FUNCTION rar."check_extension_schema"(
+	"installed" TEXT /* & str */
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/rulesets.rs:149
 -- rar::api::rulesets::rar::mine_defaults
 CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
@@ -2620,6 +2646,7 @@ COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
+COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';
 COMMENT ON FUNCTION rar.baskets_sfunc(internal, text, text) IS 'Internal: transition function of rar.baskets (text, text)';

@@ -203,6 +203,9 @@ DECLARE
     cols record;
     labels regclass := coalesce(label_table, source);
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF name IS NULL OR source IS NULL THEN
         RAISE EXCEPTION 'name and source must not be NULL'
             USING ERRCODE = 'null_value_not_allowed', HINT = 'For example: SELECT rar_register(''sales'', ''public.sales'');';
@@ -450,6 +453,9 @@ DECLARE
     n_baskets bigint;
     t0 timestamptz := clock_timestamp();
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     -- A source's name, or its table's (src/sources.rs).
     name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
@@ -552,6 +558,9 @@ DECLARE
     o bigint := old_set;
     n bigint := new_set;
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     name := (@extschema@.rar_source(name)).name;
     IF n IS NULL THEN
         SELECT set_id INTO n FROM rar.rule_sets WHERE source = name AND current;
@@ -600,6 +609,9 @@ DECLARE
     plain boolean;
     texts text[] := '{}';
 BEGIN
+    -- rar's functions are called by the schema name they were installed
+    -- under: refuse to go on if that name now names another schema.
+    PERFORM rar.check_extension_schema('@extschema@');
     IF s.label_column IS NULL THEN
         RETURN QUERY
         SELECT (row_number() OVER ())::int, r.antecedent, r.consequent, r.antecedent, r.consequent,

@@ -34,6 +34,9 @@ struct Bound {
     /// The relation, for the message.
     relation: String,
     to_transaction_end: bool,
+    /// The subtransaction that made it: a kept binding ends when it aborts
+    /// (with the locks it kept).
+    subxact: pg_sys::SubTransactionId,
 }
 
 thread_local! {
@@ -71,6 +74,8 @@ impl Binding {
                 namespace,
                 relation: relation.to_string(),
                 to_transaction_end: false,
+                // SAFETY: reads this backend's current subtransaction id.
+                subxact: unsafe { pg_sys::GetCurrentSubTransactionId() },
             })
         });
         Ok(Binding(Some(id)))
@@ -83,6 +88,50 @@ impl Binding {
             BOUND.with(|b| b.borrow_mut().iter_mut().filter(|x| x.id == id).for_each(|x| x.to_transaction_end = true));
         }
     }
+}
+
+/// Binds, to the end of the transaction, the name `installed` to the
+/// extension's own schema: the name its install script gave `@extschema@`
+/// (which its PL/pgSQL bodies name its functions by, as rar's Rust code
+/// does through [`crate::spi::ext_schema`]). An error when the schema is
+/// no longer named so: its owner (in PostgreSQL 15, `public`'s is the
+/// database's owner) could have renamed it and made a schema of that name
+/// with functions of its own, which rar's calls would reach.
+pub fn bind_extension_schema(installed: &str) -> Result<(), RarError> {
+    extension_schema(Some(installed)).map(|_| ())
+}
+
+/// The name of the extension's schema now, bound to it to the end of the
+/// transaction; an error when `expected` is given and is not that name.
+pub fn extension_schema(expected: Option<&str>) -> Result<String, RarError> {
+    let row: Option<(pg_sys::Oid, String)> = Spi::connect(|client| {
+        let t = crate::spi::select_kept(
+            client,
+            "SELECT e.extnamespace, n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
+             WHERE e.extname OPERATOR(pg_catalog.=) 'rar'",
+            Some(1),
+            &[],
+        )?;
+        if t.is_empty() {
+            return Ok::<_, pgrx::spi::SpiError>(None);
+        }
+        let r = t.first();
+        Ok(Some((r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid), r.get::<String>(2)?.unwrap_or_default())))
+    })?;
+    let (namespace, now) = row.ok_or(RarError::NotInstalled)?;
+    if let Some(installed) = expected.filter(|&i| i != now) {
+        return Err(RarError::ExtensionSchemaRenamed { installed: installed.to_string(), now });
+    }
+    let held = BOUND.with(|b| {
+        b.borrow()
+            .iter()
+            .any(|x| x.to_transaction_end && x.namespace == namespace && x.schema.as_bytes() == now.as_bytes())
+    });
+    if !held {
+        Binding::new(&now, namespace, "the functions of extension rar")?.keep_to_transaction_end();
+    }
+    Ok(now)
 }
 
 impl Drop for Binding {
@@ -102,6 +151,23 @@ pub fn init() {
         PREVIOUS_HOOK = pg_sys::post_parse_analyze_hook;
         pg_sys::post_parse_analyze_hook = Some(check_bindings);
         pg_sys::RegisterXactCallback(Some(end_of_transaction), std::ptr::null_mut());
+        pg_sys::RegisterSubXactCallback(Some(end_of_subtransaction), std::ptr::null_mut());
+    }
+}
+
+/// A subtransaction's abort ends the bindings it (or one it started) kept:
+/// their locks are given back too. Subtransaction ids grow within a
+/// transaction, and any subtransaction begun after the aborting one, and
+/// not ended, is inside it.
+#[pg_guard]
+unsafe extern "C-unwind" fn end_of_subtransaction(
+    event: pg_sys::SubXactEvent::Type,
+    sub: pg_sys::SubTransactionId,
+    _parent: pg_sys::SubTransactionId,
+    _arg: *mut std::ffi::c_void,
+) {
+    if event == pg_sys::SubXactEvent::SUBXACT_EVENT_ABORT_SUB {
+        BOUND.with(|b| b.borrow_mut().retain(|x| !(x.to_transaction_end && x.subxact >= sub)));
     }
 }
 
@@ -138,23 +204,43 @@ unsafe extern "C-unwind" fn check_bindings(
         CStr::from_ptr((*pstate).p_sourcetext).to_bytes()
     };
     let moved = BOUND.with(|b| {
-        b.borrow()
-            .iter()
-            .filter(|x| names(text, &x.prefix))
-            // SAFETY: a syscache lookup by name, None when it names none;
-            // the same caches the parse just used.
-            .find(|x| unsafe { pg_sys::get_namespace_oid(x.schema.as_ptr(), true) } != x.namespace)
-            .map(|x| RarError::SchemaRenamed {
-                schema: x.schema.to_string_lossy().into_owned(),
-                relation: x.relation.clone(),
+        b.borrow().iter().filter(|x| rar_core::names::names_schema(text, &x.prefix)).find_map(|x| {
+            // SAFETY: a syscache lookup by name, InvalidOid when it names
+            // none; the same caches the parse just used.
+            let now = unsafe { pg_sys::get_namespace_oid(x.schema.as_ptr(), true) };
+            (now != x.namespace).then(|| {
+                let schema = x.schema.to_string_lossy().into_owned();
+                let relation = x.relation.clone();
+                if written_here(x.namespace) || written_here(now) {
+                    RarError::SchemaRenamedHere { schema, relation }
+                } else {
+                    RarError::SchemaRenamed { schema, relation }
+                }
             })
+        })
     });
     if let Some(e) = moved {
         e.raise();
     }
 }
 
-/// Whether `text` holds `prefix` (a quoted schema name and its dot).
-fn names(text: &[u8], prefix: &[u8]) -> bool {
-    !prefix.is_empty() && text.windows(prefix.len()).any(|w| w == prefix)
+/// Whether this transaction wrote the catalog row of schema `namespace`
+/// (renamed or made it): then the rename is the caller's own, and running
+/// the call again would not help.
+fn written_here(namespace: pg_sys::Oid) -> bool {
+    if namespace == pg_sys::InvalidOid {
+        return false;
+    }
+    // SAFETY: a syscache lookup, released before returning; the row's
+    // header is read while the cache holds it.
+    unsafe {
+        let tuple =
+            pg_sys::SearchSysCache1(pg_sys::SysCacheIdentifier::NAMESPACEOID as i32, pg_sys::Datum::from(namespace));
+        if tuple.is_null() {
+            return false;
+        }
+        let xmin = (*(*tuple).t_data).t_choice.t_heap.t_xmin;
+        pg_sys::ReleaseSysCache(tuple);
+        pg_sys::TransactionIdIsCurrentTransactionId(xmin)
+    }
 }

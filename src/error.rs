@@ -316,6 +316,17 @@ pub enum RarError {
         schema: String,
         relation: String,
     },
+    /// The extension's schema no longer has the name its install script
+    /// gave it (`@extschema@`), by which rar's SQL names its functions.
+    ExtensionSchemaRenamed {
+        installed: String,
+        now: String,
+    },
+    /// As [`RarError::SchemaRenamed`], by the calling transaction itself.
+    SchemaRenamedHere {
+        schema: String,
+        relation: String,
+    },
     /// A tuning plan whose trials would take more than `rar.memory_limit`.
     PlanTooLarge {
         needed: u64,
@@ -967,6 +978,29 @@ impl RarError {
                  rar's statements name the relation by schema and name, and would have reached another relation than the one checked.",
             )
             .set_hint("Run the call again."),
+            RarError::ExtensionSchemaRenamed { installed, now } => ErrorReport::new(
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("the schema of extension rar was renamed from \"{installed}\" to \"{now}\""),
+                F,
+            )
+            .set_detail(format!(
+                "rar's functions call one another as \"{installed}\".name: another schema of that name, with functions of its own, would be called instead."
+            ))
+            .set_hint(format!(
+                "A superuser should rename it back (ALTER SCHEMA {} RENAME TO {}, after renaming any other schema of that name), and keep the extension in a schema no untrusted role owns.",
+                pgrx::spi::quote_identifier(now),
+                pgrx::spi::quote_identifier(installed)
+            )),
+            RarError::SchemaRenamedHere { schema, relation } => ErrorReport::new(
+                ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
+                format!("schema \"{schema}\" was renamed in this transaction while rar holds {relation}"),
+                F,
+            )
+            .set_detail(
+                "rar names the relation by schema and name until the statement (or, for rar_refresh, the transaction) that read it ends: \
+                 a statement naming the schema now would reach another schema than the one rar checked.",
+            )
+            .set_hint("Rename the schema in a transaction of its own, before or after the rar call."),
             RarError::NotOwner { relation, action, user } => ErrorReport::new(
                 ERRCODE_INSUFFICIENT_PRIVILEGE,
                 format!("permission denied to {action} of table {relation}"),

@@ -38,6 +38,7 @@ use rar_core::layout::Layout;
 use rar_core::partial::Partial;
 
 use crate::basket_cache::{self, Lookup};
+use crate::bindings::Binding;
 use crate::error::RarError;
 use crate::relation::Source;
 
@@ -268,21 +269,38 @@ pub fn estimate(src: &Source, tid: &str) -> Result<Option<(u64, u64)>, RarError>
 }
 
 /// The leaf partitions of a partitioned source, quoted, with whether each is
-/// a foreign table; empty unless at least one is.
-fn foreign_leaves(src: &Source) -> Result<Vec<(String, bool)>, RarError> {
-    let leaves: Vec<(String, bool)> = Spi::connect(|client| {
+/// a foreign table; empty unless at least one is. Each leaf's schema name
+/// is bound to its schema while the [`Binding`]s returned live (see
+/// [`crate::bindings`]): the leaves are read by name, and may sit in
+/// schemas of their own.
+fn foreign_leaves(src: &Source) -> Result<(Vec<(String, bool)>, Vec<Binding>), RarError> {
+    type Leaf = (String, bool, String, pg_sys::Oid);
+    let leaves: Vec<Leaf> = Spi::connect(|client| {
         let t = crate::spi::select_kept(
             client,
-            "SELECT t.relid::pg_catalog.regclass::pg_catalog.text, l.relkind = 'f' \
-             FROM pg_catalog.pg_partition_tree($1) t JOIN pg_catalog.pg_class l ON l.oid = t.relid \
+            "SELECT pg_catalog.concat(pg_catalog.quote_ident(n.nspname), '.', pg_catalog.quote_ident(l.relname)), \
+                    l.relkind OPERATOR(pg_catalog.=) 'f'::pg_catalog.\"char\", n.nspname::pg_catalog.text, n.oid \
+             FROM pg_catalog.pg_partition_tree($1) t JOIN pg_catalog.pg_class l ON l.oid OPERATOR(pg_catalog.=) t.relid \
+             JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) l.relnamespace \
              WHERE t.isleaf ORDER BY 1",
             None,
             &[src.oid.into()],
         )?;
-        t.map(|r| Ok((r.get::<String>(1)?.unwrap_or_default(), r.get::<bool>(2)?.unwrap_or(false))))
-            .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
+        t.map(|r| {
+            Ok((
+                r.get::<String>(1)?.unwrap_or_default(),
+                r.get::<bool>(2)?.unwrap_or(false),
+                r.get::<String>(3)?.unwrap_or_default(),
+                r.get::<pg_sys::Oid>(4)?.unwrap_or(pg_sys::InvalidOid),
+            ))
+        })
+        .collect::<Result<Vec<_>, pgrx::spi::SpiError>>()
     })?;
-    Ok(if leaves.iter().any(|l| l.1) { leaves } else { Vec::new() })
+    if !leaves.iter().any(|l| l.1) {
+        return Ok((Vec::new(), Vec::new()));
+    }
+    let bindings = leaves.iter().map(|l| Binding::new(&l.2, l.3, &l.0)).collect::<Result<Vec<_>, _>>()?;
+    Ok((leaves.into_iter().map(|l| (l.0, l.1)).collect(), bindings))
 }
 
 /// The basket id as an aggregate's argument: [`agg_arg`] of its column, or
@@ -489,7 +507,7 @@ fn read_long(
         // api::basket_state); the coordinator merges them.
         return run_baskets_agg(&format!("SELECT rar.baskets_shared({cols}) FROM {}{filter}", src.quoted), args);
     }
-    let leaves = foreign_leaves(src)?;
+    let (leaves, _bound) = foreign_leaves(src)?;
     if leaves.is_empty() {
         return run_baskets_agg(&format!("SELECT rar.baskets({cols}) FROM {}{filter}", src.quoted), args);
     }

@@ -151,13 +151,9 @@ pub fn current_user() -> Result<String, RarError> {
 
 /// The schema the extension's functions live in, quoted for SQL text.
 pub fn ext_schema() -> Result<String, RarError> {
-    let name: Option<String> = one(
-        "SELECT n.nspname::pg_catalog.text FROM pg_catalog.pg_extension e \
-         JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) e.extnamespace \
-         WHERE e.extname OPERATOR(pg_catalog.=) 'rar'",
-        &[],
-    )?;
-    name.map(|n| quote_identifier(&n)).ok_or(RarError::NotInstalled)
+    // Its name stays its own while this transaction runs (a rename during
+    // the call would steer the SQL built from it elsewhere).
+    Ok(quote_identifier(&crate::bindings::extension_schema(None)?))
 }
 
 /// While alive, this call's statements see `pg_catalog, pg_temp` as their

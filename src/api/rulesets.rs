@@ -194,6 +194,16 @@ mod rar {
         }
     }
 
+    /// Refuses (55000) to go on when the extension's schema no longer has
+    /// the name `installed`, which rar's PL/pgSQL bodies (passing
+    /// `'@extschema@'`) call its functions by, and keeps that name bound to
+    /// that schema to the end of the transaction (see
+    /// `crate::bindings::bind_extension_schema`).
+    #[pg_extern(volatile, parallel_safe)]
+    fn check_extension_schema(installed: &str) {
+        crate::bindings::bind_extension_schema(installed).unwrap_or_else(|e| e.raise());
+    }
+
     /// The defaults of the mining thresholds, as `CALL rar_refresh` applies
     /// them (under a source's own defaults and the call's arguments).
     #[pg_extern(immutable, parallel_safe)]

@@ -354,3 +354,51 @@ def test_a_schema_renamed_while_a_superuser_reads_reaches_no_other_table(owned):
         c.execute("ALTER SCHEMA race_old RENAME TO race")
         c.execute(f"REVOKE CREATE ON DATABASE {c.info.dbname} FROM {OWNER}")
     assert_refused(got, ran, codes=("40001",))
+
+
+def test_a_leaf_in_a_schema_renamed_during_the_read_reaches_no_other_table(owned):
+    """A partitioned table with a foreign leaf is read leaf by leaf, each by
+    name, in the order of their names; a leaf may sit in a role's schema.
+    While the first (slow, foreign) leaf is read, the role renames its schema and gives the name to one of
+    its own holding a view of the leaf's name that calls its function: the
+    statement reading that leaf fails (40001) instead of reading the view
+    as the superuser."""
+    with connect() as c:
+        c.execute("CREATE EXTENSION IF NOT EXISTS file_fdw")
+        c.execute("DROP SERVER IF EXISTS race_files CASCADE")
+        c.execute("CREATE SERVER race_files FOREIGN DATA WRAPPER file_fdw")
+        c.execute(f"GRANT CREATE ON DATABASE {c.info.dbname} TO {OWNER}")
+        c.execute("DROP SCHEMA IF EXISTS rac_a CASCADE")
+        c.execute("CREATE SCHEMA rac_a")
+        c.execute("DROP TABLE IF EXISTS public.race_pt")
+        c.execute("CREATE TABLE public.race_pt (basket int, item text) PARTITION BY RANGE (basket)")
+        c.execute(
+            "CREATE FOREIGN TABLE rac_a.pf PARTITION OF public.race_pt FOR VALUES FROM (0) TO (100)"
+            " SERVER race_files OPTIONS (program 'sleep 2; for i in 1 2 3 4 5; do echo \"$i,a\"; echo \"$i,b\"; done',"
+            " format 'csv')"
+        )
+        c.execute("CREATE TABLE race.pl PARTITION OF public.race_pt FOR VALUES FROM (100) TO (200)")
+        c.execute("INSERT INTO race.pl SELECT 100 + g, CASE WHEN g % 2 = 0 THEN 'a' ELSE 'b' END FROM generate_series(1, 50) g")
+    t, got = call_in_thread(
+        "SELECT count(*) FROM rar_mine('public.race_pt', min_support => 0.01, min_confidence => 0.1,"
+        " tid_column => 'basket', item_column => 'item')"
+    )
+    time.sleep(1.0)
+    with connect() as o:
+        o.execute(f"SET ROLE {OWNER}")
+        o.execute("ALTER SCHEMA race RENAME TO race_old")
+        o.execute("CREATE SCHEMA race")
+        o.execute(
+            "CREATE VIEW race.pl AS SELECT 100 + g AS basket, 'x' || (g % 3) AS item"
+            " FROM generate_series(1, 30) g WHERE race_old.note()"
+        )
+    t.join(60)
+    with connect() as c:
+        ran = c.execute("SELECT count(*) FROM race_old.noted WHERE super").fetchone()[0]
+        c.execute("DROP TABLE public.race_pt")
+        c.execute("DROP SCHEMA rac_a CASCADE")
+        c.execute("DROP SCHEMA race CASCADE")
+        c.execute("ALTER SCHEMA race_old RENAME TO race")
+        c.execute("DROP SERVER race_files CASCADE")
+        c.execute(f"REVOKE CREATE ON DATABASE {c.info.dbname} FROM {OWNER}")
+    assert_refused(got, ran, codes=("40001",))

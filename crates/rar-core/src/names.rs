@@ -112,3 +112,35 @@ mod relation_name_tests {
         }
     }
 }
+
+/// Whether SQL `text` holds `prefix` (a schema's name as SQL quotes it,
+/// and its dot) where a name can start: not inside a longer identifier
+/// (`workshop.` does not name `shop`). Bytes, not characters: a name may
+/// hold any.
+pub fn names_schema(text: &[u8], prefix: &[u8]) -> bool {
+    let part_of_name = |b: u8| b.is_ascii_alphanumeric() || b == b'_' || b == b'$' || b >= 0x80;
+    !prefix.is_empty()
+        && text
+            .windows(prefix.len())
+            .enumerate()
+            .any(|(i, w)| w == prefix && (i == 0 || prefix[0] == b'"' || !part_of_name(text[i - 1])))
+}
+
+#[cfg(test)]
+mod schema_tests {
+    use super::names_schema;
+
+    #[test]
+    fn a_schema_is_named_only_where_a_name_starts() {
+        assert!(names_schema(b"SELECT * FROM shop.lines", b"shop."));
+        assert!(names_schema(b"shop.lines", b"shop."));
+        assert!(names_schema(b"FROM(shop.lines)", b"shop."));
+        assert!(!names_schema(b"SELECT * FROM workshop.t", b"shop."));
+        assert!(!names_schema(b"SELECT * FROM my_shop.t", b"shop."));
+        assert!(!names_schema(b"SELECT * FROM \xc3\xa9shop.t", b"shop."));
+        assert!(names_schema(b"FROM \"Shop\".t", b"\"Shop\"."));
+        assert!(!names_schema(b"FROM shop_x.t", b"shop."));
+        assert!(!names_schema(b"", b"shop."));
+        assert!(!names_schema(b"shop.", b""));
+    }
+}

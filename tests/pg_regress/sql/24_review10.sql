@@ -69,6 +69,44 @@ CREATE TABLE r10.clean1a PARTITION OF r10.clean1 FOR VALUES WITH (modulus 1, rem
 INSERT INTO r10.clean SELECT g / 3 * 2 + 1, 'i' || (g % 4) FROM generate_series(1, 90) g;
 SELECT count(*) > 0 AS sub_partition_rules FROM rar_mine('r10.clean1', tid_column => 'tid', item_column => 'item', min_support => 0.01);
 
+-- 4. A rar_refresh's hold on the names it read ends with a savepoint rolled
+-- back (its locks do too), and a schema renamed in the caller's own
+-- transaction while rar holds it is named as such (55000, not a 40001 that
+-- a retry could not mend); `workshop.` does not name `shop`.
+CREATE SCHEMA r10s;
+CREATE TABLE r10s.lines (basket int, item text);
+INSERT INTO r10s.lines SELECT g / 3, 'i' || (g % 4) FROM generate_series(1, 90) g;
+SELECT (rar_register('r10_lines', 'r10s.lines', 'basket', 'item')).name;
+BEGIN;
+SAVEPOINT a;
+CALL rar_refresh('r10_lines', min_support => 0.05, min_confidence => 0.1);
+ROLLBACK TO SAVEPOINT a;
+ALTER SCHEMA r10s RENAME TO r10s_old;
+CREATE SCHEMA r10s;
+SELECT 'r10s.lines is being rebuilt' AS after_rollback_to_savepoint;
+ROLLBACK;
+BEGIN;
+CALL rar_refresh('r10_lines', min_support => 0.05, min_confidence => 0.1);
+CREATE SCHEMA r10work;
+CREATE TABLE r10work.t (x int);
+SELECT count(*) AS other_schema_named FROM r10work.t;
+ALTER SCHEMA r10s RENAME TO r10s_old;
+SELECT 1 FROM r10s.other;
+ROLLBACK;
+DELETE FROM rar.sources WHERE name = 'r10_lines';
+DROP SCHEMA r10s CASCADE;
+
+-- 5. The extension's functions call one another by the name of the schema
+-- they were installed in: when that schema is renamed (and another takes
+-- its name), each refuses before it calls anything by that name.
+SELECT n.nspname AS ext_schema FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace WHERE e.extname = 'rar' \gset
+ALTER SCHEMA :"ext_schema" RENAME TO r10_home;
+SELECT r10_home.show_error($$CALL r10_home.rar_refresh('nothing')$$);
+SELECT r10_home.show_error($$SELECT r10_home.rar_register('r10_x', 'pg_catalog.pg_class')$$);
+-- Functions written in Rust name rar's functions by the schema's name now.
+SELECT count(*) > 0 AS rust_functions_work FROM r10_home.rar_mine('r10.clean1', tid_column => 'tid', item_column => 'item', min_support => 0.01);
+ALTER SCHEMA r10_home RENAME TO :"ext_schema";
+
 DROP SCHEMA r10 CASCADE;
 DROP SCHEMA r10e CASCADE;
 DROP ROLE rar_r10_evil;
