@@ -81,6 +81,20 @@ def include(sql):
     return re.sub(r"^-- include: (\S+)$", lambda m: (ROOT / m.group(1)).read_text(), sql, flags=re.M)
 
 
+def bound_safely(s):
+    """A statement that binds the operators and functions it names now (a
+    view, a policy, a function or procedure the hand-written SQL names by
+    schema, whose body may be SQL-standard) made with only pg_catalog on the
+    search path, as the full script makes it; the functions pgrx declares
+    (unqualified, in C) keep the extension's schema as their home."""
+    s = s if s.endswith(";") else s + ";"
+    if re.match(r"(CREATE\s+OR\s+REPLACE\s+VIEW|DROP\s+POLICY)", s, re.I) or re.match(
+        r"CREATE\s+OR\s+REPLACE\s+(FUNCTION|PROCEDURE|AGGREGATE)\s+(@extschema@|rar)\.", s, re.I
+    ):
+        return f"SET LOCAL search_path = pg_catalog, pg_temp;\n{s}\nSET LOCAL search_path = @extschema@, pg_temp;"
+    return s
+
+
 def main():
     old, new = sys.argv[1], sys.argv[2]
     full = statements((ROOT / f"sql/rar--{new}.sql").read_text())
@@ -103,10 +117,12 @@ def main():
     print(f"-- 1. sql/upgrade/{old}--{new}.pre.sql\n{pre}")
     print(f"-- 2. Every function, procedure, aggregate and view of {new}")
     for s in code:
-        print(s + ";\n")
+        print(bound_safely(s) + "\n")
     print(f"-- 3. sql/upgrade/{old}--{new}.post.sql\n{post}")
     print(f"-- 4. Policies, grants, comments and dumped tables of {new}")
-    for s in policies + rest:
+    for s in policies:
+        print(bound_safely(s))
+    for s in rest:
         print(s)
 
 

@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The aggregates over the support functions of src/api/aggregate.rs, for
 -- each type pair of (basket, item): text or bigint (smaller integers cast to
 -- bigint implicitly). All share one state (partial baskets), one combine,
@@ -36,3 +39,5 @@ BEGIN
     END LOOP;
 END
 $gen$;
+
+SET LOCAL search_path = @extschema@, pg_temp;

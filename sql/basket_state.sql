@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
 -- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
 -- through. Its state type is not `internal`, so Citus runs the transition
@@ -56,3 +59,5 @@ CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, 
     LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
 COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
 COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+
+SET LOCAL search_path = @extschema@, pg_temp;

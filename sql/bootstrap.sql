@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
 -- schema the extension is created in, so that they are callable unqualified.
@@ -290,7 +293,7 @@ SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 
 -- The set a basket falls in: a 64-bit hash of its id and the seed, read as
 -- a number in [0, 1). Deterministic, and the same on every server.
-CREATE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
+CREATE FUNCTION @extschema@.rar_split_bucket(basket text, seed integer, train float8, validation float8)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE
     -- Shares rar_split would refuse (negative, NaN, adding up past 1): no set.
@@ -299,7 +302,7 @@ RETURN CASE
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
     ELSE 'test'
 END;
-COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
+COMMENT ON FUNCTION @extschema@.rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 
 
 -- Long calls in progress, from any session: each reports what it is doing
@@ -311,3 +314,5 @@ SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_st
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
 GRANT SELECT ON rar.progress TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;

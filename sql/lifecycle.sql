@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The extension's life: a plain DROP EXTENSION rar refuses while the
 -- catalog holds user work (src/lifecycle.rs); CASCADE deletes it.
 CREATE FUNCTION rar.drop_guard() RETURNS event_trigger
@@ -7,3 +10,5 @@ CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTE
 EXECUTE FUNCTION rar.drop_guard();
 -- Also in sessions that replicate (session_replication_role = replica).
 ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
+
+SET LOCAL search_path = @extschema@, pg_temp;

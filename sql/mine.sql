@@ -1,8 +1,11 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
 -- the tuplestore the executor reads; pgrx declares only the value-per-call
 -- protocol, so the declaration is here. The C symbol is the Rust function
 -- rar::api::mine::mine.
-CREATE FUNCTION "rar_mine"(
+CREATE FUNCTION @extschema@."rar_mine"(
 	"source" TEXT,
 	"min_support" double precision DEFAULT 0.01,
 	"min_confidence" double precision DEFAULT 0.5,
@@ -38,3 +41,5 @@ CREATE FUNCTION "rar_mine"(
 STABLE PARALLEL UNSAFE
 LANGUAGE c
 AS 'MODULE_PATHNAME', 'mine_wrapper';
+
+SET LOCAL search_path = @extschema@, pg_temp;

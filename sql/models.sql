@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The model lifecycle: the registry `rar.models`, live training progress,
 -- deployment and rollback, and the hyperparameter search `rar_tune` with its
 -- trials. Training itself is the Rust function rar_train (src/api/train.rs).
@@ -123,7 +126,7 @@ END
 $fn$;
 
 -- Marks a model as the one in use for its table; a summary row.
-CREATE FUNCTION rar_deploy(model_id bigint)
+CREATE FUNCTION @extschema@.rar_deploy(model_id bigint)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -269,3 +272,5 @@ BEGIN
                  FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;

@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The functions of sql/models.sql that take a source, under the one naming
 -- rule (src/sources.rs): a registered source's name, or a table or view as
 -- the caller's search path finds it. A function with a pinned search path
@@ -6,13 +9,13 @@
 -- everything they call) and hand the table, or a name any search path
 -- resolves the same way, to the pinned function.
 
-CREATE FUNCTION rar_rollback(source text)
+CREATE FUNCTION @extschema@.rar_rollback(source text)
 RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
 AS $fn$
     SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
 $fn$;
 
-CREATE FUNCTION rar_tune(
+CREATE FUNCTION @extschema@.rar_tune(
     source text,
     model text,
     grid jsonb,
@@ -29,3 +32,5 @@ AS $fn$
     SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
                            customer_column, time_column)
 $fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;

@@ -92,6 +92,9 @@ CREATE TABLE rar.deployments (
 ALTER TABLE rar.deployments ENABLE ROW LEVEL SECURITY;
 
 -- rar.basket_state and rar.baskets_shared (new in 0.2.0).
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
 -- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
 -- through. Its state type is not `internal`, so Citus runs the transition
@@ -151,7 +154,12 @@ CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, 
 COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
 COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 
+SET LOCAL search_path = @extschema@, pg_temp;
 
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Change tracking of tables whose encoded baskets a session may keep
 -- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
 -- statement-level trigger to the table; every statement that inserts,
@@ -257,13 +265,18 @@ EXECUTE FUNCTION rar.table_altered();
 -- Like the tracking trigger, whatever session_replication_role says.
 ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
 
+SET LOCAL search_path = @extschema@, pg_temp;
+
 
 -- 2. Every function, procedure, aggregate and view of 0.2.0
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_manage(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((SELECT pg_catalog.pg_has_role(c.relowner, 'USAGE') FROM pg_catalog.pg_class c WHERE c.oid = rel), false)
     OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper);
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 
@@ -395,11 +408,15 @@ RETURN EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN rar.reads_by_reader(rel, true);
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN coalesce((
@@ -414,11 +431,15 @@ RETURN coalesce((
         
         AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.orphan_of(rel regclass, creator name) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN creator = CURRENT_USER AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel);
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.check_manage(src regclass, what text) RETURNS void
 LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -430,8 +451,10 @@ BEGIN
     END IF;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_split_bucket(basket text, seed integer, train float8, validation float8)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE
     
@@ -440,14 +463,109 @@ RETURN CASE
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
     ELSE 'test'
 END;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.progress WITH (security_invoker = true) AS
 SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_start AS running_for,
        pg_catalog.split_part(a.query, ':', 1) AS function,
        pg_catalog.substr(a.query, pg_catalog.strpos(a.query, ':') + 2) AS progress
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -485,7 +603,9 @@ BEGIN
     RETURN NULL;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.table_altered() RETURNS event_trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -505,12 +625,16 @@ BEGIN
     END IF;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.training WITH (security_invoker = true) AS
 SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
 FROM pg_catalog.pg_stat_activity
 WHERE query LIKE 'rar_train:%';
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.deploy(model bigint, how text)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -537,8 +661,10 @@ BEGIN
                         old.model_id, (old.metrics->'validation'->>'recall_at_10')::float8;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_deploy(model_id bigint)
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_deploy(model_id bigint)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -549,7 +675,9 @@ BEGIN
     RETURN QUERY SELECT * FROM rar.deploy(rar_deploy.model_id, 'deploy');
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.rollback(source regclass)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
@@ -577,7 +705,9 @@ BEGIN
     RETURN QUERY SELECT * FROM rar.deploy(prev, 'rollback');
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.tune(
     source_name text,
     model text,
@@ -647,77 +777,28 @@ BEGIN
                  FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-
-CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.rule_key(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(pg_catalog.length(x)::text || ':' || x, '' ORDER BY i)
         FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i));
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.items_text(items text[]) RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN (SELECT pg_catalog.string_agg(CASE WHEN t ~ '[,"\n\r]' THEN '"' || pg_catalog.replace(t, '"', '""') || '"' ELSE t END, ', ' ORDER BY i)
         FROM (SELECT pg_catalog.btrim(x, E' \t\r\n') AS t, i FROM pg_catalog.unnest(items) WITH ORDINALITY AS u(x, i)) l);
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
 RETURN (rar.may_read(rel)
@@ -727,8 +808,10 @@ RETURN (rar.may_read(rel)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_register(
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_register(
     name text,
     source regclass,
     tid_column text DEFAULT NULL,
@@ -845,8 +928,10 @@ BEGIN
     RETURNING s.*;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_hierarchy(
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_hierarchy(
     source text,
     lookup regclass,
     levels text[] DEFAULT NULL,
@@ -901,8 +986,10 @@ BEGIN
     WHERE o.name = s.name RETURNING o.*;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     rel regclass;
@@ -924,8 +1011,10 @@ BEGIN
     RETURN true;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -965,8 +1054,10 @@ BEGIN
     RETURN s;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE PROCEDURE rar_refresh(
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE PROCEDURE @extschema@.rar_refresh(
     name text,
     min_support float8 DEFAULT NULL,
     min_confidence float8 DEFAULT NULL,
@@ -1077,8 +1168,10 @@ BEGIN
         SELECT set_id FROM rar.rule_sets WHERE source = name ORDER BY set_id DESC LIMIT s.keep_sets);
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
 RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
                old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
@@ -1124,8 +1217,10 @@ BEGIN
     ORDER BY 1, 2, 3;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_labelled_rules(s rar.sources, p jsonb)
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_labelled_rules(s rar.sources, p jsonb)
 RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent_labels text[], consequent_labels text[],
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
 LANGUAGE plpgsql VOLATILE
@@ -1217,7 +1312,9 @@ BEGIN
     END IF;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.rules WITH (security_invoker = true) AS
 SELECT s.source, r.rule_id, r.antecedent, r.consequent,
        rar.items_text(r.antecedent_labels) AS antecedent_text,
@@ -1228,7 +1325,9 @@ SELECT s.source, r.rule_id, r.antecedent, r.consequent,
        s.refreshed_at, r.explanation
 FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
 WHERE s.current;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.rule_graph WITH (security_invoker = true) AS
 WITH cur AS (
     SELECT s.source, r.* FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) WHERE s.current
@@ -1249,11 +1348,15 @@ UNION ALL
 SELECT source, 'edge', from_id || '->' || to_id || '#' || rule_id, from_label || ' -> ' || to_label,
        from_id, to_id, rule_id, confidence, lift
 FROM edges;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.rule_history WITH (security_invoker = true) AS
 SELECT set_id, source, method, params, rules, baskets, current, refreshed_at, seconds, refreshed_by, model_id
 FROM rar.rule_sets;
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.managed_source(name text, action text) RETURNS rar.sources LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
@@ -1268,8 +1371,10 @@ BEGIN
     RETURN s;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -1288,8 +1393,10 @@ BEGIN
     RETURN FOUND;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -1303,6 +1410,7 @@ BEGIN
     RETURN FOUND;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
 
 CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
 	"relation" TEXT,  
@@ -1577,6 +1685,252 @@ IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
+	"installed" TEXT 
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."lock_for_read"(
+	"rel" regclass 
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
+                           customer_column, time_column)
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
 	"antecedent_before" bigint, 
@@ -1586,7 +1940,9 @@ CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.rule_trends WITH (security_invoker = true) AS
 WITH sets AS (
     SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
@@ -1622,219 +1978,7 @@ CROSS JOIN LATERAL (
     FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
       ON n.antecedent = o.antecedent AND n.consequent = o.consequent
 ) x;
-
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-
-CREATE OR REPLACE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE OR REPLACE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0,
-    customer_column text DEFAULT NULL,
-    time_column text DEFAULT NULL
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
-                           customer_column, time_column)
-$fn$;
-
-CREATE OR REPLACE FUNCTION rar."lock_for_read"(
-	"rel" regclass 
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
-	"installed" TEXT 
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
 -- Hand-written data migrations of 0.1.0 to 0.2.0, after the code.
@@ -1852,120 +1996,198 @@ EXECUTE FUNCTION rar.drop_guard();
 ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
 
 -- 4. Policies, grants, comments and dumped tables of 0.2.0
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.clean_log;
 CREATE POLICY read ON rar.clean_log FOR SELECT USING (rar.may_read(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.clean_log;
 CREATE POLICY insert ON rar.clean_log FOR INSERT
     WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE') AND run_by = CURRENT_USER);
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.clean_log;
 CREATE POLICY update ON rar.clean_log FOR UPDATE USING (pg_catalog.has_table_privilege(relation, 'DELETE'))
     WITH CHECK (pg_catalog.has_table_privilege(relation, 'DELETE'));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.splits;
 CREATE POLICY read ON rar.splits FOR SELECT USING (rar.may_read(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.splits;
 CREATE POLICY insert ON rar.splits FOR INSERT WITH CHECK (rar.may_manage(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.splits;
 CREATE POLICY update ON rar.splits FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.splits;
 CREATE POLICY delete ON rar.splits FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.encodings;
 CREATE POLICY read ON rar.encodings FOR SELECT USING (rar.may_read(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.encodings;
 CREATE POLICY insert ON rar.encodings FOR INSERT WITH CHECK (rar.may_manage(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.encodings;
 CREATE POLICY update ON rar.encodings FOR UPDATE USING (rar.may_manage(relation)) WITH CHECK (rar.may_manage(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.encodings;
 CREATE POLICY delete ON rar.encodings FOR DELETE USING (rar.may_manage(relation));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.clean_log;
 CREATE POLICY delete ON rar.clean_log FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, run_by));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.models;
 CREATE POLICY read ON rar.models FOR SELECT USING (rar.may_read(source));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.models;
 CREATE POLICY insert ON rar.models FOR INSERT
     WITH CHECK (rar.may_manage(source) AND model_id = pg_catalog.currval('rar.models_model_id_seq'::pg_catalog.regclass));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.models;
 CREATE POLICY update ON rar.models FOR UPDATE USING (rar.may_manage(source))
     WITH CHECK (rar.may_manage(source) AND model_id IS NOT NULL);
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.models;
 CREATE POLICY delete ON rar.models FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, trained_by));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.deployments;
 CREATE POLICY read ON rar.deployments FOR SELECT USING (rar.may_read(source));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.deployments;
 CREATE POLICY insert ON rar.deployments FOR INSERT
     WITH CHECK (rar.may_manage(source) AND deployment_id = pg_catalog.currval('rar.deployments_deployment_id_seq'::pg_catalog.regclass)
                 AND EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = deployments.model_id AND m.source = deployments.source));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.deployments;
 CREATE POLICY delete ON rar.deployments FOR DELETE USING (rar.may_manage(source) OR rar.orphan_of(source, deployed_by));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.tuning_trials;
 CREATE POLICY read ON rar.tuning_trials FOR SELECT USING (rar.may_read(source));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.tuning_trials;
 CREATE POLICY insert ON rar.tuning_trials FOR INSERT WITH CHECK (rar.may_manage(source)
     AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.tuning_trials;
 CREATE POLICY update ON rar.tuning_trials FOR UPDATE USING (rar.may_manage(source)) WITH CHECK (rar.may_manage(source)
     AND (model_id IS NULL OR EXISTS (SELECT 1 FROM rar.models m WHERE m.model_id = tuning_trials.model_id AND m.source = tuning_trials.source)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.tuning_trials;
 CREATE POLICY delete ON rar.tuning_trials FOR DELETE USING (rar.may_manage(source));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.sources;
 CREATE POLICY read ON rar.sources FOR SELECT USING (true);
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.sources;
 CREATE POLICY insert ON rar.sources FOR INSERT WITH CHECK (rar.may_manage(relation)
     AND coalesce(pg_catalog.has_table_privilege(label_table, 'SELECT'), true)
     AND coalesce(pg_catalog.has_table_privilege(hierarchy_table, 'SELECT'), true));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.sources;
 CREATE POLICY update ON rar.sources FOR UPDATE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by))
     WITH CHECK (rar.may_manage(relation)
     AND coalesce(pg_catalog.has_table_privilege(label_table, 'SELECT'), true)
     AND coalesce(pg_catalog.has_table_privilege(hierarchy_table, 'SELECT'), true));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.sources;
 CREATE POLICY delete ON rar.sources FOR DELETE USING (rar.may_manage(relation) OR rar.orphan_of(relation, created_by));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.source_grants;
 CREATE POLICY read ON rar.source_grants FOR SELECT USING (pg_catalog.pg_has_role(grantee, 'USAGE')
     OR EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.source_grants;
 CREATE POLICY insert ON rar.source_grants FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
                         AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.source_grants;
 CREATE POLICY update ON rar.source_grants FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source
                         AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.source_grants;
 CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.rule_sets;
 CREATE POLICY read ON rar.rule_sets FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.rule_sets;
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
                 AND set_id = pg_catalog.currval('rar.rule_sets_set_id_seq'::pg_catalog.regclass));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.rule_sets;
 CREATE POLICY update ON rar.rule_sets FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.rule_sets;
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.rule_store;
 CREATE POLICY read ON rar.rule_store FOR SELECT
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.rule_store;
 CREATE POLICY insert ON rar.rule_store FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                         WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.rule_store;
 CREATE POLICY update ON rar.rule_store FOR UPDATE
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                    WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)))
     WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                         WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
+SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.rule_store;
 CREATE POLICY delete ON rar.rule_store FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
                    WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+SET LOCAL search_path = @extschema@, pg_temp;
 COMMENT ON SCHEMA rar IS 'Catalog of the rar extension: cleaning runs, splits, encodings';
 GRANT USAGE ON SCHEMA rar TO PUBLIC;
 COMMENT ON TABLE rar.clean_log IS 'One row per rar_clean call: options, figures per rule, lines before and after';
@@ -1984,8 +2206,15 @@ SELECT pg_catalog.pg_extension_config_dump('rar.clean_log', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.clean_run_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
-COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
+COMMENT ON FUNCTION @extschema@.rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 GRANT SELECT ON rar.progress TO PUBLIC;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON TABLE rar.table_changes IS
     'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
 GRANT SELECT ON rar.table_changes TO PUBLIC;
@@ -2010,13 +2239,6 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE, DROP SCHEMA ... CASCADE of its schema and DROP OWNED BY its owner while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';

@@ -7,8 +7,11 @@ The ordering of items is not stable, it is driven by a dependency graph.
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:54
+-- src/lib.rs:55
 -- bootstrap
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Catalog of the rar extension, created first by CREATE EXTENSION.
 -- Everything here is in the schema `rar`; the SQL functions stay in the
 -- schema the extension is created in, so that they are callable unqualified.
@@ -301,7 +304,7 @@ SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 
 -- The set a basket falls in: a 64-bit hash of its id and the seed, read as
 -- a number in [0, 1). Deterministic, and the same on every server.
-CREATE FUNCTION rar_split_bucket(basket text, seed integer, train float8, validation float8)
+CREATE FUNCTION @extschema@.rar_split_bucket(basket text, seed integer, train float8, validation float8)
 RETURNS text LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 RETURN CASE
     -- Shares rar_split would refuse (negative, NaN, adding up past 1): no set.
@@ -310,7 +313,7 @@ RETURN CASE
     WHEN pg_catalog.hashtextextended(basket, seed)::float8 / 18446744073709551616.0 + 0.5 < train + validation THEN 'validation'
     ELSE 'test'
 END;
-COMMENT ON FUNCTION rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
+COMMENT ON FUNCTION @extschema@.rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 
 
 -- Long calls in progress, from any session: each reports what it is doing
@@ -322,13 +325,156 @@ SELECT a.pid, a.usename, a.datname, a.query_start, pg_catalog.now() - a.query_st
 FROM pg_catalog.pg_stat_activity a
 WHERE a.query ~ '^rar_[a-z_]+: ';
 GRANT SELECT ON rar.progress TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:58
+-- src/api/aggregate.rs:560
 -- requires:
 --   bootstrap
 
+
+CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:57
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:62
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
+-- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
+-- through. Its state type is not `internal`, so Citus runs the transition
+-- on the workers and only the combine on the coordinator: each worker sends
+-- its shards' baskets as one state (the type's text: base64 of the bytes).
+CREATE TYPE rar.basket_state;
+CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE TYPE rar.basket_state (
+    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+DO $gen$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
+                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
+                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
+        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
+                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
+                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
+                       t.b, t.i, t.suffix);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
+        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
+                       'Transition function of rar.baskets_shared: adds a line to the baskets');
+    END LOOP;
+END
+$gen$;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+
+-- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
+-- rounds of counting on the workers. rar_mine on a Citus table distributed
+-- by its basket column runs them on every shard (run_command_on_shards):
+-- each shard's frequent itemsets, then every candidate's count on each
+-- shard; only itemsets and counts reach the coordinator.
+CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:59
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Change tracking of tables whose encoded baskets a session may keep
 -- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
 -- statement-level trigger to the table; every statement that inserts,
@@ -433,13 +579,18 @@ CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TA
 EXECUTE FUNCTION rar.table_altered();
 -- Like the tracking trigger, whatever session_replication_role says.
 ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:63
+-- src/lib.rs:64
 -- requires:
 --   bootstrap
 
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The model lifecycle: the registry `rar.models`, live training progress,
 -- deployment and rollback, and the hyperparameter search `rar_tune` with its
 -- trials. Training itself is the Rust function rar_train (src/api/train.rs).
@@ -565,7 +716,7 @@ END
 $fn$;
 
 -- Marks a model as the one in use for its table; a summary row.
-CREATE FUNCTION rar_deploy(model_id bigint)
+CREATE FUNCTION @extschema@.rar_deploy(model_id bigint)
 RETURNS SETOF rar.deployment
 LANGUAGE plpgsql VOLATILE SET search_path = pg_catalog, pg_temp AS $fn$
 BEGIN
@@ -711,125 +862,18 @@ BEGIN
                  FROM rar.tuning_trials tt WHERE tt.source = rel AND tt.tuning_id = t ORDER BY tt.trial;
 END
 $fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:61
--- requires:
---   bootstrap
-
--- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
--- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
--- through. Its state type is not `internal`, so Citus runs the transition
--- on the workers and only the combine on the coordinator: each worker sends
--- its shards' baskets as one state (the type's text: base64 of the bytes).
-CREATE TYPE rar.basket_state;
-CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-CREATE TYPE rar.basket_state (
-    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
-    INTERNALLENGTH = VARIABLE, STORAGE = extended
-);
-CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-DO $gen$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
-                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
-                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
-        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
-                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
-                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
-                       t.b, t.i, t.suffix);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
-        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
-                       'Transition function of rar.baskets_shared: adds a line to the baskets');
-    END LOOP;
-END
-$gen$;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-
--- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
--- rounds of counting on the workers. rar_mine on a Citus table distributed
--- by its basket column runs them on every shard (run_command_on_shards):
--- each shard's frequent itemsets, then every candidate's count on each
--- shard; only itemsets and counts reach the coordinator.
-CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:56
--- requires:
---   bootstrap
-
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION "rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:65
+-- src/lib.rs:66
 -- requires:
 --   models
 
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- The extension's life: a plain DROP EXTENSION rar refuses while the
 -- catalog holds user work (src/lifecycle.rs); CASCADE deletes it.
 CREATE FUNCTION rar.drop_guard() RETURNS event_trigger
@@ -839,13 +883,18 @@ CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTE
 EXECUTE FUNCTION rar.drop_guard();
 -- Also in sessions that replicate (session_replication_role = replica).
 ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:67
+-- src/lib.rs:68
 -- requires:
 --   lifecycle
 
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Rule sets as database objects: registered sources, rule sets with history,
 -- the atomic refresh procedure, the views for BI tools and the reporting
 -- role. Runs after the functions it calls (rar_mine, rar_explain).
@@ -1035,7 +1084,7 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
-CREATE FUNCTION rar_register(
+CREATE FUNCTION @extschema@.rar_register(
     name text,
     source regclass,
     tid_column text DEFAULT NULL,
@@ -1157,7 +1206,7 @@ $fn$;
 -- the item (item_key, by default the source's item column) and one column
 -- per level, lowest first. rar_mine(level => ...) mines at a level or, with
 -- 'all', across the items and every level. A NULL lookup removes it.
-CREATE FUNCTION rar_hierarchy(
+CREATE FUNCTION @extschema@.rar_hierarchy(
     source text,
     lookup regclass,
     levels text[] DEFAULT NULL,
@@ -1213,7 +1262,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     rel regclass;
@@ -1238,7 +1287,7 @@ $fn$;
 
 -- The registered source `name`, checked: its table must still exist.
 -- A role that may not read its rules is told so (42501), with the remedy.
-CREATE FUNCTION rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+CREATE FUNCTION @extschema@.rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -1283,7 +1332,7 @@ $fn$;
 -- caller's transaction: readers see the old set or the new one, never a mix
 -- or none. A second refresh of the same source at the same time fails at
 -- once (wait => false, the default) or waits for the first (wait => true).
-CREATE PROCEDURE rar_refresh(
+CREATE PROCEDURE @extschema@.rar_refresh(
     name text,
     min_support float8 DEFAULT NULL,
     min_confidence float8 DEFAULT NULL,
@@ -1397,7 +1446,7 @@ $fn$;
 
 -- What changed between two rule sets of a source (by default the one
 -- before the current one, and the current one).
-CREATE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
+CREATE FUNCTION @extschema@.rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
 RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
                old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
@@ -1446,7 +1495,7 @@ $fn$;
 
 -- The rules of a source's table, with item labels from the label column (of
 -- the source, or of its lookup table).
-CREATE FUNCTION rar_labelled_rules(s rar.sources, p jsonb)
+CREATE FUNCTION @extschema@.rar_labelled_rules(s rar.sources, p jsonb)
 RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent_labels text[], consequent_labels text[],
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
 LANGUAGE plpgsql VOLATILE
@@ -1614,7 +1663,7 @@ $fn$;
 
 -- Lets `role` read the rules (and rule sets) of source `name` without any
 -- right on its table: for BI logins. Only the table's owner may grant.
-CREATE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -1635,7 +1684,7 @@ END
 $fn$;
 
 -- Takes back what rar_grant gave.
-CREATE FUNCTION rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -1649,10 +1698,12 @@ BEGIN
     RETURN FOUND;
 END
 $fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/mine.rs:35
+-- src/api/mine.rs:37
 -- rar::api::mine::mine
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
@@ -1674,7 +1725,7 @@ AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:175
+-- src/api/clean.rs:189
 -- rar::api::clean::rar_clean
 CREATE  FUNCTION "rar_clean"(
 	"target" TEXT, /* Option < & str > */
@@ -1810,7 +1861,7 @@ AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/segments.rs:31
+-- src/api/segments.rs:30
 -- rar::api::segments::rar_mine_segments
 CREATE  FUNCTION "rar_mine_segments"(
 	"source" TEXT, /* Option < & str > */
@@ -1844,7 +1895,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1078
+-- src/api/clean.rs:1191
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1857,7 +1908,7 @@ AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:81
+-- src/api/rulesets.rs:105
 -- rar::api::rulesets::rar_plot
 CREATE  FUNCTION "rar_plot"(
 	"name" TEXT, /* Option < & str > */
@@ -1897,7 +1948,7 @@ AS 'MODULE_PATHNAME', 'profile_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/recommend.rs:146
+-- src/api/recommend.rs:181
 -- rar::api::recommend::rar_recommend
 CREATE  FUNCTION "rar_recommend"(
 	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
@@ -1924,7 +1975,7 @@ AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:805
+-- src/api/clean.rs:914
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */
@@ -2071,6 +2122,440 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/basket_state.rs:211
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:274
+-- rar::api::basket_state::rar::basket_state_combine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_bb
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:229
+-- rar::api::basket_state::rar::basket_state_out
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_bi
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:217
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:298
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:176
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:202
+-- rar::api::rulesets::rar::check_extension_schema
+CREATE  FUNCTION rar."check_extension_schema"(
+	"installed" TEXT /* & str */
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:209
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:188
+-- rar::api::rulesets::rar::lock_for_read
+CREATE  FUNCTION rar."lock_for_read"(
+	"rel" regclass /* Option < crate :: args :: Relation > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:224
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:374
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:366
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:462
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:387
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:340
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:576
+-- requires:
+--   baskets_sfuncs
+--   rar::rules_sfunc
+--   rar::rules_sfunc4
+--   rar::rules_sfunc_bi
+--   rar::rules_sfunc4_bi
+--   rar::rules_sfunc_ib
+--   rar::rules_sfunc4_ib
+--   rar::rules_sfunc_bb
+--   rar::rules_sfunc4_bb
+--   rar::baskets_combine
+--   rar::baskets_serial
+--   rar::baskets_deserial
+--   rar::baskets_final
+--   rar::rules_final
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- The aggregates over the support functions of src/api/aggregate.rs, for
+-- each type pair of (basket, item): text or bigint (smaller integers cast to
+-- bigint implicitly). All share one state (partial baskets), one combine,
+-- serialize and deserialize function, and are parallel safe; the final
+-- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
+-- refused as window functions.
+--   rar.baskets(basket, item)        what rar_mine reads through
+--   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
+--   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
+DO $gen$
+DECLARE
+    t record;
+    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
+        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
+        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
+                       t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
+                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
+                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
+                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
+        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
+                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
+    END LOOP;
+END
+$gen$;
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:236
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:243
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:253
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:274
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:77
+-- requires:
+--   rulesets
+--   sources::rar::source_name
+--   sources::rar::relation_of_sql
+--   sources::rar::resolved_name
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- The functions of sql/models.sql that take a source, under the one naming
+-- rule (src/sources.rs): a registered source's name, or a table or view as
+-- the caller's search path finds it. A function with a pinned search path
+-- no longer sees the caller's, so these thin wrappers resolve the name
+-- first (with rar.relation_of or rar.resolved_name, schema-qualified like
+-- everything they call) and hand the table, or a name any search path
+-- resolves the same way, to the pinned function.
+
+CREATE FUNCTION @extschema@.rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+
+CREATE FUNCTION @extschema@.rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
+                           customer_column, time_column)
+$fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/trend.rs:187
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
@@ -2090,11 +2575,14 @@ AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:69
+-- src/lib.rs:70
 -- requires:
 --   rulesets
 --   api::trend::rar::confidence_change_p
 
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Rules over refreshes: each rule of each kept rule set of a source beside
 -- the set refreshed before it, whether it emerged, held or vanished, and a
 -- test of its change in confidence (rar.confidence_change_p, the test that
@@ -2136,450 +2624,12 @@ CROSS JOIN LATERAL (
 ) x;
 GRANT SELECT ON rar.rule_trends TO rar_reader;
 GRANT SELECT ON rar.rule_trends TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:150
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:304
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:270
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:317
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:262
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:296
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:392
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:491
--- requires:
---   bootstrap
-
-
-CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:402
--- requires:
---   baskets_sfuncs
---   rar::rules_sfunc
---   rar::rules_sfunc4
---   rar::rules_sfunc_bi
---   rar::rules_sfunc4_bi
---   rar::rules_sfunc_ib
---   rar::rules_sfunc4_ib
---   rar::rules_sfunc_bb
---   rar::rules_sfunc4_bb
---   rar::baskets_combine
---   rar::baskets_serial
---   rar::baskets_deserial
---   rar::baskets_final
---   rar::rules_final
-
--- The aggregates over the support functions of src/api/aggregate.rs, for
--- each type pair of (basket, item): text or bigint (smaller integers cast to
--- bigint implicitly). All share one state (partial baskets), one combine,
--- serialize and deserialize function, and are parallel safe; the final
--- functions consume the state (FINALFUNC_MODIFY = READ_WRITE), so they are
--- refused as window functions.
---   rar.baskets(basket, item)        what rar_mine reads through
---   rar.baskets_state(basket, item)  the baskets as bytes (a shard's answer)
---   rar_rules_agg(basket, item, min_support, min_confidence [, max_length])
-DO $gen$
-DECLARE
-    t record;
-    common constant text := 'STYPE = internal, COMBINEFUNC = rar.baskets_combine, '
-        'SERIALFUNC = rar.baskets_serial, DESERIALFUNC = rar.baskets_deserial, '
-        'FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE';
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE AGGREGATE rar.baskets(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_final, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE rar.baskets_state(basket %s, item %s) (SFUNC = rar.baskets_sfunc%s, FINALFUNC = rar.baskets_serial, %s)',
-                       t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8, max_length integer) '
-                       '(SFUNC = rar.rules_sfunc%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('CREATE AGGREGATE @extschema@.rar_rules_agg(basket %s, item %s, min_support float8, min_confidence float8) '
-                       '(SFUNC = rar.rules_sfunc4%s, FINALFUNC = rar.rules_final, %s)', t.b, t.i, t.suffix, common);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine: collects (basket, item) lines, in parallel workers when the plan has them');
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_state(%s, %s) IS %L', t.b, t.i,
-                       'The encoded baskets of a table as bytes: what a shard sends to the coordinator');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8, integer) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to max_length items) as a jsonb array');
-        EXECUTE format('COMMENT ON AGGREGATE @extschema@.rar_rules_agg(%s, %s, float8, float8) IS %L', t.b, t.i,
-                       'Association rules of each group (one consequent, up to 4 items) as a jsonb array');
-    END LOOP;
-END
-$gen$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:200
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bi
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:263
--- rar::api::basket_state::rar::basket_state_combine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:206
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:255
--- rar::api::basket_state::rar::basket_state_sfunc_bb
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:287
--- rar::api::basket_state::rar::basket_state_final
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:218
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:227
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:256
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:234
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:244
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:76
--- requires:
---   rulesets
---   sources::rar::source_name
---   sources::rar::relation_of_sql
---   sources::rar::resolved_name
-
--- The functions of sql/models.sql that take a source, under the one naming
--- rule (src/sources.rs): a registered source's name, or a table or view as
--- the caller's search path finds it. A function with a pinned search path
--- no longer sees the caller's, so these thin wrappers resolve the name
--- first (with rar.relation_of or rar.resolved_name, schema-qualified like
--- everything they call) and hand the table, or a name any search path
--- resolves the same way, to the pinned function.
-
-CREATE FUNCTION rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-
-CREATE FUNCTION rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0,
-    customer_column text DEFAULT NULL,
-    time_column text DEFAULT NULL
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
-                           customer_column, time_column)
-$fn$;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:140
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:164
--- rar::api::rulesets::rar::lock_for_read
-CREATE  FUNCTION rar."lock_for_read"(
-	"rel" regclass /* Option < crate :: args :: Relation > */
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:202
--- rar::api::rulesets::rar::check_extension_schema
-CREATE  FUNCTION rar."check_extension_schema"(
-	"installed" TEXT /* & str */
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:149
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:82
+-- src/lib.rs:83
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.

@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Rule sets as database objects: registered sources, rule sets with history,
 -- the atomic refresh procedure, the views for BI tools and the reporting
 -- role. Runs after the functions it calls (rar_mine, rar_explain).
@@ -187,7 +190,7 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
-CREATE FUNCTION rar_register(
+CREATE FUNCTION @extschema@.rar_register(
     name text,
     source regclass,
     tid_column text DEFAULT NULL,
@@ -309,7 +312,7 @@ $fn$;
 -- the item (item_key, by default the source's item column) and one column
 -- per level, lowest first. rar_mine(level => ...) mines at a level or, with
 -- 'all', across the items and every level. A NULL lookup removes it.
-CREATE FUNCTION rar_hierarchy(
+CREATE FUNCTION @extschema@.rar_hierarchy(
     source text,
     lookup regclass,
     levels text[] DEFAULT NULL,
@@ -365,7 +368,7 @@ BEGIN
 END
 $fn$;
 
-CREATE FUNCTION rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_unregister(name text) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     rel regclass;
@@ -390,7 +393,7 @@ $fn$;
 
 -- The registered source `name`, checked: its table must still exist.
 -- A role that may not read its rules is told so (42501), with the remedy.
-CREATE FUNCTION rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
+CREATE FUNCTION @extschema@.rar_source(name text) RETURNS rar.sources LANGUAGE plpgsql STABLE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -435,7 +438,7 @@ $fn$;
 -- caller's transaction: readers see the old set or the new one, never a mix
 -- or none. A second refresh of the same source at the same time fails at
 -- once (wait => false, the default) or waits for the first (wait => true).
-CREATE PROCEDURE rar_refresh(
+CREATE PROCEDURE @extschema@.rar_refresh(
     name text,
     min_support float8 DEFAULT NULL,
     min_confidence float8 DEFAULT NULL,
@@ -549,7 +552,7 @@ $fn$;
 
 -- What changed between two rule sets of a source (by default the one
 -- before the current one, and the current one).
-CREATE FUNCTION rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
+CREATE FUNCTION @extschema@.rar_diff(name text, old_set bigint DEFAULT NULL, new_set bigint DEFAULT NULL)
 RETURNS TABLE (change text, antecedent text[], consequent text[], antecedent_text text, consequent_text text,
                old_confidence float8, new_confidence float8, old_lift float8, new_lift float8)
 LANGUAGE plpgsql STABLE
@@ -598,7 +601,7 @@ $fn$;
 
 -- The rules of a source's table, with item labels from the label column (of
 -- the source, or of its lookup table).
-CREATE FUNCTION rar_labelled_rules(s rar.sources, p jsonb)
+CREATE FUNCTION @extschema@.rar_labelled_rules(s rar.sources, p jsonb)
 RETURNS TABLE (rule_id integer, antecedent text[], consequent text[], antecedent_labels text[], consequent_labels text[],
                support float8, confidence float8, lift float8, leverage float8, conviction float8, count bigint)
 LANGUAGE plpgsql VOLATILE
@@ -766,7 +769,7 @@ $fn$;
 
 -- Lets `role` read the rules (and rule sets) of source `name` without any
 -- right on its table: for BI logins. Only the table's owner may grant.
-CREATE FUNCTION rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_grant(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -787,7 +790,7 @@ END
 $fn$;
 
 -- Takes back what rar_grant gave.
-CREATE FUNCTION rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
+CREATE FUNCTION @extschema@.rar_revoke(name text, role regrole) RETURNS boolean LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp AS $fn$
 DECLARE
     s rar.sources;
@@ -801,3 +804,5 @@ BEGIN
     RETURN FOUND;
 END
 $fn$;
+
+SET LOCAL search_path = @extschema@, pg_temp;

@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Change tracking of tables whose encoded baskets a session may keep
 -- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
 -- statement-level trigger to the table; every statement that inserts,
@@ -102,3 +105,5 @@ CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TA
 EXECUTE FUNCTION rar.table_altered();
 -- Like the tracking trigger, whatever session_replication_role says.
 ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
+
+SET LOCAL search_path = @extschema@, pg_temp;

@@ -1,3 +1,6 @@
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
 -- Rules over refreshes: each rule of each kept rule set of a source beside
 -- the set refreshed before it, whether it emerged, held or vanished, and a
 -- test of its change in confidence (rar.confidence_change_p, the test that
@@ -39,3 +42,5 @@ CROSS JOIN LATERAL (
 ) x;
 GRANT SELECT ON rar.rule_trends TO rar_reader;
 GRANT SELECT ON rar.rule_trends TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;

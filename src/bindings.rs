@@ -120,7 +120,8 @@ pub fn extension_schema(expected: Option<&str>) -> Result<String, RarError> {
         Ok(Some((r.get::<pg_sys::Oid>(1)?.unwrap_or(pg_sys::InvalidOid), r.get::<String>(2)?.unwrap_or_default())))
     })?;
     let (namespace, now) = row.ok_or(RarError::NotInstalled)?;
-    if let Some(installed) = expected.filter(|&i| i != now) {
+    // The install script writes `@extschema@` as SQL quotes it.
+    if let Some(installed) = expected.filter(|&i| i != now && i != pgrx::spi::quote_identifier(&now)) {
         return Err(RarError::ExtensionSchemaRenamed { installed: installed.to_string(), now });
     }
     let held = BOUND.with(|b| {
@@ -208,7 +209,9 @@ unsafe extern "C-unwind" fn check_bindings(
             // SAFETY: a syscache lookup by name, InvalidOid when it names
             // none; the same caches the parse just used.
             let now = unsafe { pg_sys::get_namespace_oid(x.schema.as_ptr(), true) };
-            (now != x.namespace).then(|| {
+            // A name that names no schema now reaches nothing of anyone's
+            // (the parse found no relation through it).
+            (now != x.namespace && now != pg_sys::InvalidOid).then(|| {
                 let schema = x.schema.to_string_lossy().into_owned();
                 let relation = x.relation.clone();
                 if written_here(x.namespace) || written_here(now) {

@@ -980,16 +980,15 @@ impl RarError {
             .set_hint("Run the call again."),
             RarError::ExtensionSchemaRenamed { installed, now } => ErrorReport::new(
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,
-                format!("the schema of extension rar was renamed from \"{installed}\" to \"{now}\""),
+                format!("the schema of extension rar was renamed from {installed} to {}", pgrx::spi::quote_identifier(now)),
                 F,
             )
             .set_detail(format!(
-                "rar's functions call one another as \"{installed}\".name: another schema of that name, with functions of its own, would be called instead."
+                "rar's functions call one another as {installed}.name: another schema of that name, with functions of its own, would be called instead."
             ))
             .set_hint(format!(
-                "A superuser should rename it back (ALTER SCHEMA {} RENAME TO {}, after renaming any other schema of that name), and keep the extension in a schema no untrusted role owns.",
+                "A superuser should rename it back (ALTER SCHEMA {} RENAME TO {installed}, after renaming any other schema of that name), and keep the extension in a schema no untrusted role owns.",
                 pgrx::spi::quote_identifier(now),
-                pgrx::spi::quote_identifier(installed)
             )),
             RarError::SchemaRenamedHere { schema, relation } => ErrorReport::new(
                 ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE,

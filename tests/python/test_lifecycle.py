@@ -290,3 +290,110 @@ def test_other_drops_of_the_extension_are_refused_while_it_holds_work():
             c.execute("DROP SCHEMA IF EXISTS app CASCADE")
             c.execute("DROP ROLE rar_lc_dba")
             c.execute("DROP ROLE rar_lc_dbowner")
+
+
+PLANT_TYPES = ["oid", "regclass", "regnamespace", "regproc", "int2", "int4", "int8", "float8", "numeric",
+               "text", "name", "text[]", "int8[]", "float8[]", "boolean", "\"char\"", "timestamptz", "jsonb"]
+PLANT_OPS = {"=": "boolean", "<>": "boolean", "<": "boolean", "<=": "boolean", ">": "boolean",
+             ">=": "boolean", "~": "boolean", "+": "float8", "-": "float8", "*": "float8", "/": "float8",
+             "||": "text"}
+PLANT_FUNCS = [("lag", "int8", "int8"), ("lag", "float8", "float8"), ("lag", "text", "text"),
+               ("lead", "int8", "int8"), ("unnest", "text[]", "SETOF text"), ("unnest", "int8[]", "SETOF int8"),
+               ("cardinality", "text[]", "int4"), ("array_length", "text[], int4", "int4"),
+               ("array_position", "text[], text", "int4"), ("first_value", "float8", "float8")]
+
+
+def plant(c):
+    """Operators and functions in public that beat pg_catalog's for
+    argument types pg_catalog matches only through a coercion or a
+    polymorphic type: what an untrusted owner of public could leave there
+    before the extension is installed or updated."""
+    c.execute("CREATE TABLE public.planted_ran (n int)")
+    n = 0
+    for op, ret in PLANT_OPS.items():
+        for left in PLANT_TYPES:
+            for right in PLANT_TYPES:
+                exact = c.execute(
+                    "SELECT EXISTS (SELECT FROM pg_operator WHERE oprname = %s AND oprleft = %s::regtype"
+                    " AND oprright = %s::regtype)", (op, left, right)).fetchone()[0]
+                if exact:
+                    continue
+                n += 1
+                c.execute(f"CREATE FUNCTION public.planted_{n}(a {left}, b {right}) RETURNS {ret}"
+                          f" LANGUAGE sql AS $$ SELECT NULL::{ret} $$")
+                c.execute(f"CREATE OPERATOR public.{op} (LEFTARG = {left}, RIGHTARG = {right},"
+                          f" FUNCTION = public.planted_{n})")
+    for k, (name, args, ret) in enumerate(PLANT_FUNCS):
+        if name in ("lag", "lead", "first_value"):
+            # An aggregate of that name and an exact type is chosen over
+            # pg_catalog's polymorphic window function.
+            c.execute(f"CREATE FUNCTION public.planted_step_{k}(s {args}, v {args}) RETURNS {args}"
+                      " LANGUAGE sql AS $$ SELECT v $$")
+            c.execute(f"CREATE AGGREGATE public.{name}({args}) (SFUNC = public.planted_step_{k}, STYPE = {args})")
+        else:
+            c.execute(f"CREATE FUNCTION public.{name}({args}) RETURNS {ret} LANGUAGE sql"
+                      f" AS $$ SELECT NULL::{ret.removeprefix('SETOF ')} $$")
+
+
+def captured(c):
+    """pg_depend rows from anything but the planted objects to them (every
+    comparison here between the same types: the planted operators take
+    mixed ones)."""
+    return c.execute(
+        "WITH planted AS (SELECT 'pg_proc'::regclass::oid AS cls, p.oid FROM pg_proc p"
+        "                 WHERE p.pronamespace = 'public'::regnamespace::oid AND NOT EXISTS ("
+        "                   SELECT FROM pg_depend e WHERE e.classid = 'pg_proc'::regclass::oid AND e.objid = p.oid"
+        "                   AND e.deptype = 'e'::\"char\")"
+        "                 UNION ALL SELECT 'pg_operator'::regclass::oid, o.oid FROM pg_operator o"
+        "                 WHERE o.oprnamespace = 'public'::regnamespace::oid)"
+        " SELECT pg_describe_object(d.classid, d.objid, d.objsubid) || ' -> '::text"
+        "        || pg_describe_object(d.refclassid, d.refobjid, 0)"
+        " FROM pg_depend d JOIN planted p ON d.refclassid = p.cls AND d.refobjid = p.oid"
+        " WHERE NOT EXISTS (SELECT FROM planted q WHERE q.cls = d.classid AND q.oid = d.objid)"
+        " ORDER BY 1").fetchall()
+
+
+@pytest.mark.parametrize("how", ["install", "update"])
+def test_operators_planted_in_public_before_install_are_never_bound(how):
+    """The views, policies and SQL-standard bodies of the extension bind
+    their operators and functions when they are made: with only pg_catalog
+    on the search path, never to what a role planted in the extension's
+    schema before CREATE EXTENSION (or before ALTER EXTENSION UPDATE)."""
+    db = f"rar_pytest_plant_{how}"
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {db}")
+        c.execute(f"CREATE DATABASE {db}")
+    try:
+        with connect(db) as c:
+            if how == "update":
+                c.execute("CREATE EXTENSION rar VERSION '0.1.0'")
+            plant(c)
+            assert c.execute(
+                "SELECT count(*) FROM pg_operator WHERE oprnamespace = 'public'::regnamespace::oid").fetchone()[0] > 1000
+            c.execute("CREATE EXTENSION rar" if how == "install" else "ALTER EXTENSION rar UPDATE")
+            assert captured(c) == []
+    finally:
+        with connect("postgres") as c:
+            c.execute(f"DROP DATABASE IF EXISTS {db}")
+
+
+def test_an_extension_schema_whose_name_needs_quotes_works():
+    """The install script writes the schema's name as SQL quotes it
+    ("RarExt"): rar's check of that name, made first by each of its PL/pgSQL
+    functions, takes it so, and a refresh works there."""
+    db = "rar_pytest_quoted"
+    with connect("postgres") as c:
+        c.execute(f"DROP DATABASE IF EXISTS {db}")
+        c.execute(f"CREATE DATABASE {db}")
+    try:
+        with connect(db) as c:
+            c.execute('CREATE SCHEMA "RarExt"')
+            c.execute('CREATE EXTENSION rar SCHEMA "RarExt"')
+            c.execute("CREATE TABLE public.lines (basket int, item text)")
+            c.execute("INSERT INTO public.lines SELECT g / 3, 'i' || (g % 4) FROM generate_series(1, 90) g")
+            c.execute("""SELECT "RarExt".rar_register('lines', 'public.lines', 'basket', 'item')""")
+            c.execute("""CALL "RarExt".rar_refresh('lines', min_support => 0.05, min_confidence => 0.1)""")
+            assert c.execute("SELECT count(*) FROM rar.rules WHERE source = 'lines'").fetchone()[0] > 0
+    finally:
+        with connect("postgres") as c:
+            c.execute(f"DROP DATABASE IF EXISTS {db}")
