@@ -9,11 +9,12 @@
 //! would run the code the checks refused there, and the basket cache would
 //! keep its baskets under the checked table's OID.
 //!
-//! So while a [`Binding`] lives, every statement this backend parses whose
-//! text names the schema (`"schema".`) is checked, right after its parse
-//! (`post_parse_analyze_hook`, which also runs when a cached plan is parsed
-//! again), to see the name still bound to the schema checked; else the
-//! statement fails with 40001 before it plans or runs anything. A binding
+//! So while a [`Binding`] lives, every statement this backend parses is
+//! checked right after its parse (`post_parse_analyze_hook`, which also
+//! runs when a cached plan is parsed again): when the name now names
+//! another schema than the one checked (one syscache lookup; the text is
+//! read only then), a statement whose own text names it (`"schema".`, where
+//! a name starts) fails with 40001 before it plans or runs anything. A binding
 //! ends with the [`crate::relation::Source`] holding it, or, kept
 //! ([`Binding::keep_to_transaction_end`]), when the transaction ends.
 
@@ -197,21 +198,37 @@ unsafe extern "C-unwind" fn check_bindings(
     if let Some(previous) = unsafe { PREVIOUS_HOOK } {
         unsafe { previous(pstate, query, jstate) };
     }
-    // SAFETY: the parse state and its source text live through the hook.
-    let text = unsafe {
-        if pstate.is_null() || (*pstate).p_sourcetext.is_null() {
-            return;
-        }
-        CStr::from_ptr((*pstate).p_sourcetext).to_bytes()
-    };
+    if pstate.is_null() || query.is_null() || BOUND.with(|b| b.borrow().is_empty()) {
+        return;
+    }
     let moved = BOUND.with(|b| {
-        b.borrow().iter().filter(|x| rar_core::names::names_schema(text, &x.prefix)).find_map(|x| {
+        b.borrow().iter().find_map(|x| {
             // SAFETY: a syscache lookup by name, InvalidOid when it names
-            // none; the same caches the parse just used.
+            // none; the same caches the parse just used. Where the name
+            // still names the schema bound (always, but for a rename during
+            // a call) nothing more is looked at: no scan of the text.
             let now = unsafe { pg_sys::get_namespace_oid(x.schema.as_ptr(), true) };
             // A name that names no schema now reaches nothing of anyone's
             // (the parse found no relation through it).
-            (now != x.namespace && now != pg_sys::InvalidOid).then(|| {
+            if now == x.namespace || now == pg_sys::InvalidOid {
+                return None;
+            }
+            // SAFETY: the parse state, its source text and the query live
+            // through the hook; the statement's own part of a text of
+            // several (`stmt_location`, `stmt_len`: 0 to the end) is
+            // clamped to the text.
+            let statement = unsafe {
+                let text = if (*pstate).p_sourcetext.is_null() {
+                    return None;
+                } else {
+                    CStr::from_ptr((*pstate).p_sourcetext).to_bytes()
+                };
+                let from = usize::try_from((*query).stmt_location).unwrap_or(0).min(text.len());
+                let len = usize::try_from((*query).stmt_len).unwrap_or(0);
+                let to = if len == 0 { text.len() } else { from.saturating_add(len).min(text.len()) };
+                &text[from..to]
+            };
+            rar_core::names::names_schema(statement, &x.prefix).then(|| {
                 let schema = x.schema.to_string_lossy().into_owned();
                 let relation = x.relation.clone();
                 if written_here(x.namespace) || written_here(now) {
