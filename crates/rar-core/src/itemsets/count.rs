@@ -17,7 +17,7 @@ pub(super) const PARALLEL_MIN_BASKETS: usize = 8_192;
 
 /// Tid-lists and pair counts of the baskets in `range` (internal item
 /// numbers; `pairs` empty when the matrix is not used).
-pub(super) fn count_range(
+pub(super) fn count_range<C: Cell>(
     baskets: &Baskets,
     internal: &[u32],
     m: usize,
@@ -26,9 +26,9 @@ pub(super) fn count_range(
     capacity: impl Fn(usize) -> usize,
     tick: &mut dyn FnMut(),
     stop: &AtomicBool,
-) -> (Vec<Vec<u32>>, Vec<u32>) {
+) -> (Vec<Vec<u32>>, Vec<C>) {
     let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(capacity(k))).collect();
-    let mut pairs: Vec<u32> = if use_matrix { vec![0; m * (m - 1) / 2] } else { Vec::new() };
+    let mut pairs: Vec<C> = if use_matrix { vec![C::default(); m * (m - 1) / 2] } else { Vec::new() };
     let row_start = |a: usize| a * m - a * (a + 1) / 2;
     let mut recoded: Vec<u32> = Vec::new();
     for t in range {
@@ -42,7 +42,7 @@ pub(super) fn count_range(
             for (x, &a) in recoded.iter().enumerate() {
                 let base = row_start(a as usize) - a as usize - 1;
                 for &bb in &recoded[x + 1..] {
-                    pairs[base + bb as usize] += 1;
+                    pairs[base + bb as usize] += C::ONE;
                 }
             }
         }
@@ -60,9 +60,41 @@ pub(super) fn count_range(
 /// from each item's baskets.
 pub(super) const PAIR_MATRIX_MAX_BYTES: u64 = 256 << 20;
 
+/// A cell of the pair-count matrix: 16 bits when no count can pass
+/// 65,535 (fewer baskets than that), halving the matrix, whose cells are
+/// updated in no order (a matrix that fits the processor's cache is
+/// counted faster); 32 bits otherwise.
+pub(super) trait Cell: Copy + Default + Send + Sync + std::ops::AddAssign + Into<u32> + 'static {
+    const ONE: Self;
+}
+
+impl Cell for u16 {
+    const ONE: u16 = 1;
+}
+
+impl Cell for u32 {
+    const ONE: u32 = 1;
+}
+
 /// Tid-lists of the frequent items and their frequent pairs with later
 /// items, into `shared`.
 pub(super) fn count_pairs(
+    shared: &mut Shared<'_>,
+    internal: &[u32],
+    threads: usize,
+    tick: &mut dyn FnMut(),
+    force_matrix: Option<bool>,
+    force_wide: bool,
+) -> Result<(), MineError> {
+    if shared.baskets.len() <= u16::MAX as usize && !force_wide {
+        count_pairs_in::<u16>(shared, internal, threads, tick, force_matrix)
+    } else {
+        count_pairs_in::<u32>(shared, internal, threads, tick, force_matrix)
+    }
+}
+
+/// [`count_pairs`], with matrix cells of type `C`.
+fn count_pairs_in<C: Cell>(
     shared: &mut Shared<'_>,
     internal: &[u32],
     threads: usize,
@@ -77,7 +109,7 @@ pub(super) fn count_pairs(
     // item numbers: on `threads` threads, each counting a contiguous range
     // of baskets (its own matrix), the calling thread checking for
     // cancellation.
-    let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * 4;
+    let pair_bytes = (m as u64) * (m as u64 - 1) / 2 * std::mem::size_of::<C>() as u64;
     let use_matrix = force_matrix.unwrap_or(pair_bytes <= PAIR_MATRIX_MAX_BYTES.min(limits.memory_limit / 4));
     let row_start = |a: usize| a * m - a * (a + 1) / 2;
     let mut count_threads = if n < PARALLEL_MIN_BASKETS { 1 } else { threads };
@@ -88,7 +120,7 @@ pub(super) fn count_pairs(
     let counts = &shared.counts;
     let full = |k: usize| counts[k] as usize;
     let capacity = |k: usize| if count_threads == 1 { full(k) } else { full(k) / count_threads + full(k) / 8 + 16 };
-    let parts: Vec<OnceLock<(Vec<Vec<u32>>, Vec<u32>)>> = (0..count_threads).map(|_| OnceLock::new()).collect();
+    let parts: Vec<OnceLock<(Vec<Vec<u32>>, Vec<C>)>> = (0..count_threads).map(|_| OnceLock::new()).collect();
     {
         let stop = &shared.stop;
         let task = |_: &mut (), k: usize, tick: &mut dyn FnMut()| -> Result<(), Halt> {
@@ -104,7 +136,7 @@ pub(super) fn count_pairs(
     } else {
         // Ranges in order: each tid-list comes out sorted.
         let mut tids: Vec<Vec<u32>> = (0..m).map(|k| Vec::with_capacity(full(k))).collect();
-        let mut pairs: Vec<u32> = Vec::new();
+        let mut pairs: Vec<C> = Vec::new();
         for (part_tids, part_pairs) in parts {
             for (t, part) in tids.iter_mut().zip(part_tids) {
                 t.extend_from_slice(&part);
@@ -143,8 +175,8 @@ pub(super) fn count_pairs(
                 candidates.extend(
                     row.iter()
                         .enumerate()
-                        .filter(|&(_, &c)| c >= limits.min_count)
-                        .map(|(i, &c)| ((a + 1 + i) as u32, c)),
+                        .filter(|&(_, &c)| c.into() >= limits.min_count)
+                        .map(|(i, &c)| ((a + 1 + i) as u32, c.into())),
                 );
             } else {
                 if together.is_empty() {

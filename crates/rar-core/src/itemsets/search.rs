@@ -464,6 +464,8 @@ pub(super) struct Forced {
     /// Bitsets for at most this many items (`None`: as many as the budget
     /// allows).
     pub(super) bits: Option<usize>,
+    /// 32-bit cells in the pair-count matrix whatever the baskets.
+    pub(super) wide: bool,
 }
 
 /// [`mine_itemsets`], with some choices `forced`.
@@ -524,7 +526,7 @@ pub(super) fn search<V: Visitor>(
         }
     }
     if limits.max_length >= 2 && m >= 2 {
-        count_pairs(&mut shared, &internal, threads, tick, forced.matrix)?;
+        count_pairs(&mut shared, &internal, threads, tick, forced.matrix, forced.wide)?;
         if limits.max_length >= 3 {
             build_bits(&mut shared, forced.bits)?;
         }

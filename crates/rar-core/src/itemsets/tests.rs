@@ -24,11 +24,11 @@ fn a_counting_thread_stops_when_flagged() {
     let data = baskets(100_000);
     let internal: Vec<u32> = (0..data.n_items() as u32).collect();
     let stop = AtomicBool::new(true);
-    let (tids, _) = count_range(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &stop);
+    let (tids, _) = count_range::<u32>(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &stop);
     let seen = tids.iter().map(Vec::len).max().unwrap_or(0);
     assert!(seen <= 4096, "stopped at its first check, after {seen} baskets");
     let go = AtomicBool::new(false);
-    let (tids, _) = count_range(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &go);
+    let (tids, _) = count_range::<u32>(&data, &internal, data.n_items(), true, 1..100_000, |_| 0, &mut || {}, &go);
     assert_eq!(tids.iter().map(Vec::len).max(), Some(99_999), "unflagged, it counts its whole range");
 }
 
@@ -58,7 +58,7 @@ impl Visitor for Record {
 /// Every itemset with its count, as the search reports them, and the
 /// tree's count of each.
 fn found(b: &Baskets, limits: SearchLimits, matrix: Option<bool>, isolate: bool) -> Vec<(Vec<u32>, u32, Vec<u32>)> {
-    found_with(b, limits, Forced { matrix, isolate, bits: None })
+    found_with(b, limits, Forced { matrix, isolate, bits: None, wide: false })
 }
 
 fn found_with(b: &Baskets, limits: SearchLimits, forced: Forced) -> Vec<(Vec<u32>, u32, Vec<u32>)> {
@@ -70,7 +70,7 @@ fn found_with(b: &Baskets, limits: SearchLimits, forced: Forced) -> Vec<(Vec<u32
     out
 }
 
-fn itemsets(b: &Baskets, min_count: u32, max_length: usize, matrix: bool) -> Vec<(Vec<u32>, u32)> {
+fn itemsets(b: &Baskets, min_count: u32, max_length: usize, matrix: bool, wide: bool) -> Vec<(Vec<u32>, u32)> {
     let limits = SearchLimits {
         min_count,
         max_length,
@@ -79,11 +79,13 @@ fn itemsets(b: &Baskets, min_count: u32, max_length: usize, matrix: bool) -> Vec
         memory_limit: 1 << 30,
         threads: 1,
     };
-    found(b, limits, Some(matrix), false).into_iter().map(|(s, c, _)| (s, c)).collect()
+    let forced = Forced { matrix: Some(matrix), isolate: false, bits: None, wide };
+    found_with(b, limits, forced).into_iter().map(|(s, c, _)| (s, c)).collect()
 }
 
 /// Pairs counted from each item's baskets (no matrix) give the same
-/// itemsets and counts as the matrix, on dense data and on a long tail.
+/// itemsets and counts as the matrix, with 16-bit cells and 32-bit ones,
+/// on dense data and on a long tail.
 #[test]
 fn pairs_without_the_matrix_are_the_same() {
     let mut seed = 7u64;
@@ -102,12 +104,28 @@ fn pairs_without_the_matrix_are_the_same() {
         }
         let b = b.build();
         for max_length in [2, 3, 4] {
-            let with = itemsets(&b, min_count, max_length, true);
-            let without = itemsets(&b, min_count, max_length, false);
+            let with = itemsets(&b, min_count, max_length, true, false);
+            let without = itemsets(&b, min_count, max_length, false, false);
             assert!(with.iter().any(|(s, _)| s.len() >= 2), "pairs to compare");
             assert_eq!(with, without, "{items} items, max_length {max_length}");
+            assert_eq!(itemsets(&b, min_count, max_length, true, true), with, "32-bit cells, {items} items");
         }
     }
+}
+
+/// A pair in more baskets than a 16-bit cell holds is counted right
+/// (the matrix is 32-bit then).
+#[test]
+fn counts_past_sixteen_bits() {
+    let mut b = BasketsBuilder::default();
+    for t in 0..70_000 {
+        b.push(&t.to_string(), "a");
+        b.push(&t.to_string(), "b");
+    }
+    let b = b.build();
+    let pairs: Vec<u32> =
+        itemsets(&b, 1, 2, true, false).into_iter().filter(|(s, _)| s.len() == 2).map(|(_, c)| c).collect();
+    assert_eq!(pairs, vec![70_000]);
 }
 
 /// Random baskets: `items` items, half the lines from a few popular
@@ -196,7 +214,7 @@ fn bitsets_change_nothing() {
                         memory_limit: 1 << 30,
                         threads,
                     };
-                    let forced = |bits| Forced { matrix: None, isolate: false, bits };
+                    let forced = |bits| Forced { matrix: None, isolate: false, bits, wide: false };
                     let want = found_with(&b, limits, forced(Some(0)));
                     assert!(want.iter().any(|(s, _, _)| s.len() == max_length.min(4)), "deep itemsets to compare");
                     let what = format!("seed {seed}, max_length {max_length}, {antecedent_count:?}, {threads} threads");
