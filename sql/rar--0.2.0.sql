@@ -330,144 +330,6 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:560
--- requires:
---   bootstrap
-
-
-CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:57
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:62
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
--- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
--- through. Its state type is not `internal`, so Citus runs the transition
--- on the workers and only the combine on the coordinator: each worker sends
--- its shards' baskets as one state (the type's text: base64 of the bytes).
-CREATE TYPE rar.basket_state;
-CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-CREATE TYPE rar.basket_state (
-    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
-    INTERNALLENGTH = VARIABLE, STORAGE = extended
-);
-CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-DO $gen$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
-                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
-                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
-        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
-                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
-                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
-                       t.b, t.i, t.suffix);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
-        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
-                       'Transition function of rar.baskets_shared: adds a line to the baskets');
-    END LOOP;
-END
-$gen$;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-
--- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
--- rounds of counting on the workers. rar_mine on a Citus table distributed
--- by its basket column runs them on every shard (run_command_on_shards):
--- each shard's frequent itemsets, then every candidate's count on each
--- shard; only itemsets and counts reach the coordinator.
-CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:59
 -- requires:
 --   bootstrap
@@ -579,6 +441,76 @@ CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TA
 EXECUTE FUNCTION rar.table_altered();
 -- Like the tracking trigger, whatever session_replication_role says.
 ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:62
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
+-- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
+-- through. Its state type is not `internal`, so Citus runs the transition
+-- on the workers and only the combine on the coordinator: each worker sends
+-- its shards' baskets as one state (the type's text: base64 of the bytes).
+CREATE TYPE rar.basket_state;
+CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE TYPE rar.basket_state (
+    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+DO $gen$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
+                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
+                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
+        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
+                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
+                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
+                       t.b, t.i, t.suffix);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
+        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
+                       'Transition function of rar.baskets_shared: adds a line to the baskets');
+    END LOOP;
+END
+$gen$;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+
+-- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
+-- rounds of counting on the workers. rar_mine on a Citus table distributed
+-- by its basket column runs them on every shard (run_command_on_shards):
+-- each shard's frequent itemsets, then every candidate's count on each
+-- shard; only itemsets and counts reach the coordinator.
+CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 
 SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
@@ -1082,6 +1014,53 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
+-- The mining defaults of a source, checked where they are given (a nightly
+-- refresh should not be the first to find them wrong) and again at each
+-- refresh (the owner of a table may write its row of rar.sources).
+-- A key whose value is JSON null is as if absent: rar's own default.
+CREATE FUNCTION rar.check_defaults(defaults jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
+        RAISE EXCEPTION 'defaults must be a jsonb object'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
+               WHERE jsonb_typeof(d.value) <> 'null'
+                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
+                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
+        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
+               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
+        RAISE EXCEPTION 'unknown key in defaults: "%"',
+                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
+                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
+    END IF;
+    IF jsonb_typeof(defaults->'max_length') = 'number'
+       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
+        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+    END IF;
+    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
+    END IF;
+    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
+       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
+       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
+       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
+        RAISE EXCEPTION 'a threshold in defaults is out of range'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
+                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
+    END IF;
+END
+$fn$;
+
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
 CREATE FUNCTION @extschema@.rar_register(
@@ -1141,44 +1120,7 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', coalesce(label_key, cols.item_column), label_table
             USING ERRCODE = 'undefined_column', HINT = 'label_key names the column of label_table that holds the item (the same values as the source''s item column); it defaults to the item column''s name.';
     END IF;
-    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'defaults must be a jsonb object'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
-    END IF;
-    -- Checked now rather than at the first refresh (a nightly job).
-    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-               WHERE jsonb_typeof(d.value) <> 'null'
-                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
-                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
-        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
-               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
-        RAISE EXCEPTION 'unknown key in defaults: "%"',
-                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
-                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
-    END IF;
-    IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
-        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
-    END IF;
-    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
-        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
-       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
-       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
-        RAISE EXCEPTION 'a threshold in defaults is out of range'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
-    END IF;
+    PERFORM rar.check_defaults(defaults);
     IF keep_sets IS NULL OR keep_sets < 1 THEN
         RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value', HINT = 'keep_sets is how many rule sets to keep, 1 or more (the current one included).';
@@ -1193,7 +1135,7 @@ BEGIN
     END IF;
     RETURN QUERY
     INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
-    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, coalesce(defaults, '{}'), keep_sets,
+    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, jsonb_strip_nulls(coalesce(defaults, '{}')), keep_sets,
             label_table, CASE WHEN label_table IS NOT NULL THEN coalesce(label_key, cols.item_column) END)
     ON CONFLICT ON CONSTRAINT sources_pkey DO UPDATE SET relation = EXCLUDED.relation, tid_column = EXCLUDED.tid_column,
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
@@ -1403,8 +1345,9 @@ BEGIN
                                 'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
                                 (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
     END IF;
+    PERFORM rar.check_defaults(s.defaults);
     p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
-         || s.defaults
+         || jsonb_strip_nulls(s.defaults)
          || jsonb_strip_nulls(jsonb_build_object('min_support', min_support, 'min_confidence', min_confidence,
                                                  'max_length', max_length, 'min_lift', min_lift, 'method', method));
     IF p->>'method' IS NULL OR p->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
@@ -1703,6 +1646,74 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:560
+-- requires:
+--   bootstrap
+
+
+CREATE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:57
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/mine.rs:37
 -- rar::api::mine::mine
 -- Skipped due to `#[pgrx(sql = false)]`
@@ -1895,7 +1906,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1191
+-- src/api/clean.rs:1215
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1975,7 +1986,7 @@ AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:914
+-- src/api/clean.rs:938
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */
@@ -2128,19 +2139,19 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 
 /* <begin connected objects> */
 -- src/api/basket_state.rs:266
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:266
 -- rar::api::basket_state::rar::basket_state_sfunc
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:274
--- rar::api::basket_state::rar::basket_state_combine
+-- src/api/basket_state.rs:298
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:229
+-- rar::api::basket_state::rar::basket_state_out
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
@@ -2151,8 +2162,8 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:229
--- rar::api::basket_state::rar::basket_state_out
+-- src/api/basket_state.rs:274
+-- rar::api::basket_state::rar::basket_state_combine
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
@@ -2169,45 +2180,82 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/basket_state.rs:298
--- rar::api::basket_state::rar::basket_state_final
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
 -- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:176
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+-- src/api/trend.rs:193
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:202
--- rar::api::rulesets::rar::check_extension_schema
-CREATE  FUNCTION rar."check_extension_schema"(
-	"installed" TEXT /* & str */
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
+-- src/api/trend.rs:205
+-- rar::api::trend::rar::confidence_change_p
+CREATE  FUNCTION rar."confidence_change_p"(
+	"count_before" bigint, /* Option < i64 > */
+	"antecedent_before" bigint, /* Option < i64 > */
+	"count_after" bigint, /* Option < i64 > */
+	"antecedent_after" bigint /* Option < i64 > */
+) RETURNS double precision /* Option < f64 > */
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:209
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
+-- src/lib.rs:70
+-- requires:
+--   rulesets
+--   api::trend::rar::confidence_change_p
 
-/* <begin connected objects> */
--- src/api/rulesets.rs:188
--- rar::api::rulesets::rar::lock_for_read
-CREATE  FUNCTION rar."lock_for_read"(
-	"rel" regclass /* Option < crate :: args :: Relation > */
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- Rules over refreshes: each rule of each kept rule set of a source beside
+-- the set refreshed before it, whether it emerged, held or vanished, and a
+-- test of its change in confidence (rar.confidence_change_p, the test that
+-- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
+CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
+WITH sets AS (
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
+    FROM rar.rule_sets s
+    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
+)
+SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
+       x.antecedent, x.consequent,
+       rar.items_text(x.antecedent_labels) AS antecedent_text,
+       rar.items_text(x.consequent_labels) AS consequent_text,
+       x.support, x.confidence, x.lift, x.count, s.baskets,
+       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
+       CASE WHEN s.previous_set IS NULL THEN 'first'
+            WHEN x.previous_count IS NULL THEN 'emerged'
+            WHEN x.count IS NULL THEN 'vanished'
+            ELSE 'held' END AS change,
+       -- Antecedent counts from count / confidence, capped where the test
+       -- stops (2^32) so that no stored value breaks the cast.
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
+FROM sets s
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
+           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
+           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
+           n.support, n.confidence, n.lift, n.count,
+           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
+    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
+    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
+      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
+) x;
+GRANT SELECT ON rar.rule_trends TO rar_reader;
+GRANT SELECT ON rar.rule_trends TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2216,18 +2264,43 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:374
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:340
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
 	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2246,6 +2319,28 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:366
+-- rar::api::aggregate::rar::baskets_serial
+CREATE  FUNCTION rar."baskets_serial"(
+	"state" internal /* Option < Internal > */
+) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:387
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:332
 -- rar::api::aggregate::rar::rules_sfunc4_ib
 CREATE  FUNCTION rar."rules_sfunc4_ib"(
@@ -2258,66 +2353,6 @@ CREATE  FUNCTION rar."rules_sfunc4_ib"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:374
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:366
--- rar::api::aggregate::rar::baskets_serial
-CREATE  FUNCTION rar."baskets_serial"(
-	"state" internal /* Option < Internal > */
-) RETURNS bytea /* :: std :: option :: Option < Vec < u8 > > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:462
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:387
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2338,34 +2373,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:340
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
 -- rar::api::aggregate::rar::rules_sfunc_bi
 CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
@@ -2382,18 +2389,59 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
 	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
+	"basket" bigint, /* Option < i64 > */
 	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
 	"min_confidence" double precision, /* Option < f64 > */
 	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:462
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2465,14 +2513,15 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:243
--- rar::sources::rar::source_name
-CREATE  FUNCTION rar."source_name"(
-	"name" TEXT /* Option < & str > */
+-- src/sources.rs:265
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
 ) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
+STABLE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2487,18 +2536,6 @@ AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/sources.rs:274
 -- rar::sources::rar::relation_of
 CREATE  FUNCTION rar."relation_of"(
@@ -2507,6 +2544,17 @@ CREATE  FUNCTION rar."relation_of"(
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:243
+-- rar::sources::rar::source_name
+CREATE  FUNCTION rar."source_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2556,76 +2604,39 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:187
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
+-- src/api/rulesets.rs:176
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:199
--- rar::api::trend::rar::confidence_change_p
-CREATE  FUNCTION rar."confidence_change_p"(
-	"count_before" bigint, /* Option < i64 > */
-	"antecedent_before" bigint, /* Option < i64 > */
-	"count_after" bigint, /* Option < i64 > */
-	"antecedent_after" bigint /* Option < i64 > */
-) RETURNS double precision /* Option < f64 > */
-IMMUTABLE PARALLEL SAFE
+-- src/api/rulesets.rs:202
+-- rar::api::rulesets::rar::check_extension_schema
+CREATE  FUNCTION rar."check_extension_schema"(
+	"installed" TEXT /* & str */
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:70
--- requires:
---   rulesets
---   api::trend::rar::confidence_change_p
+-- src/api/rulesets.rs:188
+-- rar::api::rulesets::rar::lock_for_read
+CREATE  FUNCTION rar."lock_for_read"(
+	"rel" regclass /* Option < crate :: args :: Relation > */
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+/* </end connected objects> */
 
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- Rules over refreshes: each rule of each kept rule set of a source beside
--- the set refreshed before it, whether it emerged, held or vanished, and a
--- test of its change in confidence (rar.confidence_change_p, the test that
--- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
-CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
-WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
-           lag(s.model_id) OVER w AS previous_model
-    FROM rar.rule_sets s
-    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
-)
-SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL
-            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
-       x.antecedent, x.consequent,
-       rar.items_text(x.antecedent_labels) AS antecedent_text,
-       rar.items_text(x.consequent_labels) AS consequent_text,
-       x.support, x.confidence, x.lift, x.count, s.baskets,
-       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
-       CASE WHEN s.previous_set IS NULL THEN 'first'
-            WHEN x.previous_count IS NULL THEN 'emerged'
-            WHEN x.count IS NULL THEN 'vanished'
-            ELSE 'held' END AS change,
-       -- Antecedent counts from count / confidence, capped where the test
-       -- stops (2^32) so that no stored value breaks the cast.
-       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
-                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
-FROM sets s
-CROSS JOIN LATERAL (
-    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
-           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
-           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
-           n.support, n.confidence, n.lift, n.count,
-           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
-    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
-    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
-      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
-) x;
-GRANT SELECT ON rar.rule_trends TO rar_reader;
-GRANT SELECT ON rar.rule_trends TO PUBLIC;
-
-SET LOCAL search_path = @extschema@, pg_temp;
+/* <begin connected objects> */
+-- src/api/rulesets.rs:209
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2696,6 +2707,7 @@ COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
+COMMENT ON FUNCTION rar.check_defaults(jsonb) IS 'Refuses (22023) mining defaults rar_register and rar_refresh cannot use; a key whose value is null stands for rar''s own default';
 COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';
 COMMENT ON FUNCTION rar.check_manage(regclass, text) IS 'Internal: raises 42501 unless the current role owns the table';

@@ -188,6 +188,53 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
+-- The mining defaults of a source, checked where they are given (a nightly
+-- refresh should not be the first to find them wrong) and again at each
+-- refresh (the owner of a table may write its row of rar.sources).
+-- A key whose value is JSON null is as if absent: rar's own default.
+CREATE FUNCTION rar.check_defaults(defaults jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $fn$
+BEGIN
+    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
+        RAISE EXCEPTION 'defaults must be a jsonb object'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
+               WHERE jsonb_typeof(d.value) <> 'null'
+                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
+                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
+        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
+    END IF;
+    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
+               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
+        RAISE EXCEPTION 'unknown key in defaults: "%"',
+                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
+                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
+    END IF;
+    IF jsonb_typeof(defaults->'max_length') = 'number'
+       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
+        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+    END IF;
+    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
+        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
+    END IF;
+    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
+       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
+       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
+       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
+        RAISE EXCEPTION 'a threshold in defaults is out of range'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
+                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
+    END IF;
+END
+$fn$;
+
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
 CREATE FUNCTION @extschema@.rar_register(
@@ -247,44 +294,7 @@ BEGIN
         RAISE EXCEPTION 'column "%" of relation "%" does not exist', coalesce(label_key, cols.item_column), label_table
             USING ERRCODE = 'undefined_column', HINT = 'label_key names the column of label_table that holds the item (the same values as the source''s item column); it defaults to the item column''s name.';
     END IF;
-    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'defaults must be a jsonb object'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
-    END IF;
-    -- Checked now rather than at the first refresh (a nightly job).
-    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-               WHERE jsonb_typeof(d.value) <> 'null'
-                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
-                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
-        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
-               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
-        RAISE EXCEPTION 'unknown key in defaults: "%"',
-                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
-                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
-    END IF;
-    IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
-        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
-    END IF;
-    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
-        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
-       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
-       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
-        RAISE EXCEPTION 'a threshold in defaults is out of range'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
-    END IF;
+    PERFORM rar.check_defaults(defaults);
     IF keep_sets IS NULL OR keep_sets < 1 THEN
         RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')
             USING ERRCODE = 'invalid_parameter_value', HINT = 'keep_sets is how many rule sets to keep, 1 or more (the current one included).';
@@ -299,7 +309,7 @@ BEGIN
     END IF;
     RETURN QUERY
     INSERT INTO rar.sources AS s (name, relation, tid_column, item_column, label_column, defaults, keep_sets, label_table, label_key)
-    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, coalesce(defaults, '{}'), keep_sets,
+    VALUES (rar_register.name, source, cols.tid_column, cols.item_column, label_column, jsonb_strip_nulls(coalesce(defaults, '{}')), keep_sets,
             label_table, CASE WHEN label_table IS NOT NULL THEN coalesce(label_key, cols.item_column) END)
     ON CONFLICT ON CONSTRAINT sources_pkey DO UPDATE SET relation = EXCLUDED.relation, tid_column = EXCLUDED.tid_column,
         item_column = EXCLUDED.item_column, label_column = EXCLUDED.label_column, defaults = EXCLUDED.defaults,
@@ -509,8 +519,9 @@ BEGIN
                                 'rar-' || name, '0 3 * * *', format('CALL rar_refresh(%L)', name),
                                 (SELECT pg_catalog.pg_get_userbyid(c.relowner) FROM pg_catalog.pg_class c WHERE c.oid = s.relation));
     END IF;
+    PERFORM rar.check_defaults(s.defaults);
     p := (rar.mine_defaults() - 'antecedent_threshold' - 'consequent_threshold')
-         || s.defaults
+         || jsonb_strip_nulls(s.defaults)
          || jsonb_strip_nulls(jsonb_build_object('min_support', min_support, 'min_confidence', min_confidence,
                                                  'max_length', max_length, 'min_lift', min_lift, 'method', method));
     IF p->>'method' IS NULL OR p->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN

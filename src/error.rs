@@ -173,6 +173,10 @@ pub enum RarError {
         value: String,
         expected: &'static str,
     },
+    /// A pattern given as the empty string, which matches every line.
+    EmptyPattern {
+        name: &'static str,
+    },
     /// A statement run through SPI failed in a way PostgreSQL did not report
     /// itself (a type mismatch between a query and its reader: a bug).
     Spi {
@@ -751,6 +755,11 @@ impl RarError {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: \"{}\"", as_sql(value)), F)
                     .set_hint(format!("Valid values are {expected}."))
             }
+            RarError::EmptyPattern { name } => {
+                ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("{name} must not be empty"), F)
+                    .set_detail("The empty regular expression matches every line: the rule would remove them all.")
+                    .set_hint(format!("Leave {name} out (or NULL) to skip this rule, or give a pattern such as '^C'."))
+            }
             RarError::Spi { message } => ErrorReport::new(ERRCODE_INTERNAL_ERROR, format!("rar could not read a query's result: {message}"), F)
                 .set_hint("This is a bug in rar; please report it with the call that raised it."),
             RarError::NotInstalled => ErrorReport::new(ERRCODE_UNDEFINED_OBJECT, "extension \"rar\" is not installed in this database", F)
@@ -1166,4 +1175,51 @@ impl<T, E: Into<RarError>> OrRaise<T> for Result<T, E> {
             Err(e) => e.into().raise(),
         }
     }
+}
+
+/// Runs `f`; an error PostgreSQL raises inside it with SQLSTATE `code` gets
+/// `hint` as its HINT (PostgreSQL's own message and SQLSTATE are kept: an
+/// error context callback adds the hint while the error is reported). For
+/// errors rar cannot see coming without doing PostgreSQL's work twice: a
+/// user's regular expression that does not compile, a time past the range
+/// of `timestamp`.
+pub fn hinted<T>(code: PgSqlErrorCode, hint: &'static std::ffi::CStr, f: impl FnOnce() -> T) -> T {
+    struct Hint {
+        code: i32,
+        hint: &'static std::ffi::CStr,
+    }
+    extern "C-unwind" {
+        // Variadic: not in pgrx's bindings (its own error reporting
+        // declares it the same way).
+        fn errhint(fmt: *const std::ffi::c_char, ...) -> std::ffi::c_int;
+    }
+    unsafe extern "C-unwind" fn add_hint(arg: *mut std::ffi::c_void) {
+        // SAFETY: `arg` is the `Hint` below, alive while the callback is on
+        // the stack; geterrcode and errhint act on the error being reported.
+        unsafe {
+            let h = &*(arg as *const Hint);
+            if pgrx::pg_sys::geterrcode() == h.code {
+                errhint(c"%s".as_ptr(), h.hint.as_ptr());
+            }
+        }
+    }
+    /// Takes the callback off the stack on every way out, unwinding too.
+    struct Pop(*mut pgrx::pg_sys::ErrorContextCallback);
+    impl Drop for Pop {
+        fn drop(&mut self) {
+            // SAFETY: restores the stack as it was before `hinted` pushed.
+            unsafe { pgrx::pg_sys::error_context_stack = self.0 };
+        }
+    }
+    let h = Hint { code: code as i32, hint };
+    // SAFETY: the callback and its argument live on this frame until `Pop`
+    // restores the previous stack, before they go.
+    let mut cb = pgrx::pg_sys::ErrorContextCallback {
+        previous: unsafe { pgrx::pg_sys::error_context_stack },
+        callback: Some(add_hint),
+        arg: &h as *const Hint as *mut std::ffi::c_void,
+    };
+    let _pop = Pop(cb.previous);
+    unsafe { pgrx::pg_sys::error_context_stack = &mut cb };
+    f()
 }

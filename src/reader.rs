@@ -193,7 +193,10 @@ fn read_uncached(
                         };
                         stats.null_lines += items.iter().filter(Option::is_none).count() as u64;
                         match tid {
-                            Some(t) => items.iter().flatten().for_each(|i| builder.push(t, i)),
+                            Some(t) => {
+                                builder.add_basket(t);
+                                items.iter().flatten().for_each(|i| builder.push(t, i))
+                            }
                             None => builder.push_basket(items.iter().flatten()),
                         }
                         Ok(())

@@ -268,6 +268,10 @@ pub fn clean(
         columns: &names,
     };
     let options_json = serde_json::to_value(&options).unwrap_or(serde_json::Value::Null);
+    check_patterns(&[
+        ("cancelled_basket_pattern", cancelled_basket_pattern),
+        ("placeholder_pattern", placeholder_pattern),
+    ]);
 
     let quarantine_name = quarantine_name(&src.name);
     let t = Target {
@@ -873,6 +877,26 @@ fn remove_large_baskets(r: &mut Run, max: Option<i32>, quantile: Option<f64>) {
         None => format!("baskets with more than {limit} distinct items"),
     };
     r.remove("outlier_basket", &cond, vec![limit.into()], detail);
+}
+
+/// Refuses, before any work, a pattern that is empty (it would match every
+/// line) or that PostgreSQL's regular expressions cannot compile (its own
+/// error, with a HINT).
+fn check_patterns(patterns: &[(&'static str, Option<&str>)]) {
+    for &(name, pattern) in patterns {
+        match pattern {
+            Some("") => RarError::EmptyPattern { name }.raise(),
+            Some(p) => {
+                crate::error::hinted(
+                    PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
+                    c"cancelled_basket_pattern and placeholder_pattern are POSIX regular expressions, as for the ~ operator: '^C' matches ids starting with C; a bracket or parenthesis meant literally needs a backslash before it.",
+                    || crate::spi::one::<bool>("SELECT '' OPERATOR(pg_catalog.~) $1", &[p.into()]),
+                )
+                .or_raise();
+            }
+            None => {}
+        }
+    }
 }
 
 /// An internal subtransaction for dry runs, rolled back on every path.

@@ -66,9 +66,16 @@ pub fn encode(
     let method = required("method", "'onehot'", method);
     let bins = required("bins", "3", bins);
     let as_columns = required("as_columns", "false", as_columns);
-    let Some(columns) = columns.map(|c| no_null_elements("columns", c)).filter(|c| !c.is_empty()) else {
-        RarError::NullArgument { name: "columns", default: "" }.raise()
+    let Some(columns) = columns.map(|c| no_null_elements("columns", c)) else {
+        RarError::NullArgument { name: "columns", default: "none" }.raise()
     };
+    if columns.is_empty() {
+        RarError::ConflictingOptions {
+            message: "columns must name at least one column",
+            hint: "Name the columns to encode, for example columns => ARRAY['country'].",
+        }
+        .raise();
+    }
     if !matches!(method, "onehot" | "bins" | "zscore" | "minmax") {
         RarError::InvalidOption {
             name: "method",

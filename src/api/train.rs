@@ -480,7 +480,11 @@ fn rar_tune_plan(
             what: "trials",
             requested: e.trials.to_string(),
             limit: rar_core::tune::MAX_TRIALS,
-            hint: "Give fewer values per hyperparameter, or use search => 'random' with a number of trials.",
+            hint: if random.is_some() {
+                "Ask for fewer trials: a random search draws at most as many as its grid holds, and at most the limit."
+            } else {
+                "Give fewer values per hyperparameter, or use search => 'random' with a number of trials."
+            },
         }
         .raise()
     });

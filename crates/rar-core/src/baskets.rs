@@ -226,6 +226,14 @@ impl BasketsBuilder {
         self.lines.push((b, i));
     }
 
+    /// Adds the basket `basket` if it is not there yet, with no line: a
+    /// basket-form row whose array holds no item is a basket all the same
+    /// (it counts in the number of baskets, as an empty transaction does
+    /// in arules).
+    pub fn add_basket(&mut self, basket: &str) {
+        self.basket_of(basket);
+    }
+
     /// As [`BasketsBuilder::push`] for an integer basket id and item, named
     /// by their decimal text.
     pub fn push_ints(&mut self, basket: i64, item: i64) {

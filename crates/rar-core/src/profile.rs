@@ -36,8 +36,11 @@ pub struct Profile {
     pub rare_below: u64,
     pub rare_items: u64,
     pub rare_item_share: f64,
-    /// The support an item needs to be among the `top` most frequent: a
-    /// hint for `min_support`.
+    /// The support of the 10th, 100th and 1,000th most frequent item
+    /// (those ranks the data has), by rank: a hint for `min_support` (a
+    /// threshold at `support_at_rank["100"]` keeps about 100 items).
+    pub support_at_rank: std::collections::BTreeMap<usize, f64>,
+    /// The same values as a list, without their ranks (as in 0.1.0).
     pub support_of_top_item: Vec<f64>,
 }
 
@@ -88,6 +91,11 @@ pub fn profile(b: &Baskets, top: usize, rare_below: u64) -> Profile {
         rare_below,
         rare_items: rare,
         rare_item_share: if b.n_items() == 0 { 0.0 } else { rare as f64 / b.n_items() as f64 },
+        support_at_rank: ranks
+            .iter()
+            .filter(|&&r| r <= order.len())
+            .map(|&r| (r, share(counts[order[r - 1] as usize])))
+            .collect(),
         support_of_top_item: ranks
             .iter()
             .filter(|&&r| r <= order.len())
@@ -113,6 +121,22 @@ mod tests {
         assert_eq!(p.top_items[0], ItemCount { item: "a".into(), baskets: 3, support: 1.0 });
         assert_eq!(p.top_items[1].item, "b");
         assert_eq!((p.rare_items, p.rare_item_share), (3, 0.75));
+    }
+
+    /// Item k (k = 1..=120) in k baskets of 120: the 10th most frequent is
+    /// item 111, the 100th item 21; there is no 1,000th.
+    #[test]
+    fn support_by_rank() {
+        let mut bb = BasketsBuilder::default();
+        for k in 1..=120u32 {
+            for t in 0..k {
+                bb.push(&t.to_string(), &format!("i{k}"));
+            }
+        }
+        let p = profile(&bb.build(), 3, 5);
+        let by_rank: Vec<(usize, f64)> = p.support_at_rank.into_iter().collect();
+        assert_eq!(by_rank, vec![(10, 111.0 / 120.0), (100, 21.0 / 120.0)]);
+        assert_eq!(p.support_of_top_item, vec![111.0 / 120.0, 21.0 / 120.0]);
     }
 
     #[test]

@@ -34,7 +34,8 @@ FROM generate_series(1, 10) b, generate_series(1, 3) p WHERE p <= 1 + b % 3;
 SELECT antecedent, consequent, support, confidence, count
 FROM rar_mine('typed', min_support => 0.3, min_confidence => 0.5, min_length => 2);
 
--- Basket form: one row per basket, items in an array; NULL elements skipped.
+-- Basket form: one row per basket, items in an array; NULL elements skipped;
+-- an empty array is a basket with no item (4 baskets here).
 CREATE TABLE carts (cart text, items text[]);
 INSERT INTO carts VALUES ('a', '{x,y}'), ('b', '{x,y,z}'), ('c', '{x,NULL}'), ('d', '{}');
 SELECT antecedent, consequent, support, confidence, count
