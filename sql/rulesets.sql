@@ -216,9 +216,14 @@ BEGIN
                   HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
     END IF;
     IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 1 AND 1000) THEN
+       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 2 AND 32) THEN
         RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'max_length is a whole number of items, for example 4.';
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.';
+    END IF;
+    IF jsonb_typeof(defaults->'min_interest') = 'number' AND jsonb_typeof(defaults->'level') IS DISTINCT FROM 'string' THEN
+        RAISE EXCEPTION 'min_interest in defaults applies to rules across levels only'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give level with it (for example "level": "all"), or leave min_interest out.';
     END IF;
     IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
         RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
@@ -227,10 +232,15 @@ BEGIN
     IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
        OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
        OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0) THEN
+       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0)
+       -- and numbers a float8 holds (the refresh reads them as float8).
+       OR EXISTS (SELECT 1 FROM jsonb_each(defaults) d
+                  WHERE jsonb_typeof(d.value) = 'number' AND d.key <> 'max_length'
+                    AND (abs((d.value #>> '{}')::numeric) > 1e300
+                         OR abs((d.value #>> '{}')::numeric) < 1e-300 AND (d.value #>> '{}')::numeric <> 0)) THEN
         RAISE EXCEPTION 'a threshold in defaults is out of range'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more.';
+                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more (at most 1e300).';
     END IF;
 END
 $fn$;

@@ -83,8 +83,25 @@ fn rar_explain(
         RarError::InvalidOption { name: "count", value: count.to_string(), expected: "at most the number of baskets" }
             .raise();
     }
+    // Support is count / baskets (rar_mine's rows): numbers more than a
+    // percentage point apart (more than rounding) are arguments in another
+    // order (support given for confidence).
+    if baskets > 0 && (support - count as f64 / baskets as f64).abs() > 0.01 {
+        RarError::ConflictingOptions {
+            message: "support does not match count / baskets",
+            hint: "Pass antecedent, consequent, confidence, lift, support, count and baskets in that order, as rar_mine returns them (support is count / baskets).",
+        }
+        .raise();
+    }
     let antecedent = no_null_elements("antecedent", antecedent);
     let consequent = no_null_elements("consequent", consequent);
+    if consequent.is_empty() {
+        RarError::ConflictingOptions {
+            message: "consequent must name at least one item",
+            hint: "A rule says which items come with the antecedent, for example consequent => ARRAY['milk'].",
+        }
+        .raise();
+    }
     let a: Vec<&str> = antecedent.iter().map(String::as_str).collect();
     let c: Vec<&str> = consequent.iter().map(String::as_str).collect();
     Some(rar_core::explain::explain(

@@ -30,7 +30,7 @@ pub fn split(
 ) -> TableIterator<'static, (name!(split, String), name!(baskets, i64), name!(lines, i64))> {
     crate::error::hinted(
         PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-        c"time_column's values, and the test days counted back from the last of them, must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD): leave out or fix the lines past that range, or ask for fewer test_days.",
+        c"If the time is time_column's, or the test days counted back from the last of its values: these must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD); leave out or fix the lines past that range, or ask for fewer test_days.",
         move || {
         let train = required("train", "0.8", train);
         let validation = required("validation", "0.1", validation);

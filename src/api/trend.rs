@@ -55,7 +55,7 @@ fn rar_rules_over_time(
 > {
     crate::error::hinted(
         PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
-        c"time_column's values, and the windows of period around them, must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD): leave out or fix the lines past that range.",
+        c"If the time is time_column's, or a window of period around one of its values: these must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD); leave out or fix the lines past that range.",
         move || {
         let time = required("time_column", "none", time_column);
         let window = required("period", "'month'", period);

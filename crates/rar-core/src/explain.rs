@@ -26,6 +26,19 @@ pub fn percent(x: f64) -> String {
     }
 }
 
+/// A ratio for people: one decimal below 1,000 (`14.3`), whole numbers
+/// with separators up to a trillion (`12,346`), then in powers of ten
+/// (`1.2e15`).
+pub fn times(x: f64) -> String {
+    if x < 999.95 {
+        format!("{x:.1}")
+    } else if x < 1e12 {
+        thousands(x.round() as u64)
+    } else {
+        format!("{x:.1e}")
+    }
+}
+
 /// `a`, `a and b`, `a, b and c`.
 pub fn list(items: &[&str]) -> String {
     match items {
@@ -49,7 +62,7 @@ pub fn explain(
     test_confidence: Option<f64>,
 ) -> String {
     let how_often = if lift >= 1.05 {
-        format!("{lift:.1} times as often as usual")
+        format!("{} times as often as usual", times(lift))
     } else if lift > 0.95 {
         "about as often as usual".to_string()
     } else {
@@ -87,6 +100,10 @@ mod tests {
         assert_eq!(percent(0.0121), "1.2%");
         assert_eq!(percent(0.00049), "0.05%");
         assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+        assert_eq!(times(14.34), "14.3");
+        assert_eq!(times(999.9), "999.9");
+        assert_eq!(times(12_345.6), "12,346");
+        assert_eq!(times(1e308), "1.0e308");
     }
 
     #[test]

@@ -47,6 +47,13 @@ CALL rar_refresh('r11_null');
 UPDATE rar.sources SET defaults = '{"min_support": 7}' WHERE name = 'r11_null';
 CALL rar_refresh('r11_null');
 SELECT rar.check_defaults('{"min_support": 0.02, "level": null}');
+-- What a refresh would refuse (rar_mine's own checks) is refused here already.
+SELECT rar.check_defaults('{"min_support": 1e-400}');
+SELECT rar.check_defaults('{"min_lift": 1e400}');
+SELECT rar.check_defaults('{"max_length": 33}');
+SELECT rar.check_defaults('{"max_length": 1}');
+SELECT rar.check_defaults('{"min_interest": 1}');
+SELECT rar.check_defaults('{"min_interest": 1, "level": "all", "max_length": 32, "min_lift": 0}');
 SELECT rar_unregister('r11_null');
 
 -- 4. rar_encode with no column: its own message (it has no default).
@@ -75,5 +82,19 @@ SELECT rar_profile('r11.ranked') -> 'support_at_rank' AS support_at_rank,
 SELECT count(*) FROM rar_tune_plan('{"a":[1,2,3,4,5,6,7,8,9,10],"b":[1,2,3,4,5,6,7,8,9,10],"c":[1,2,3,4,5,6,7,8,9,10],"d":[1,2,3,4,5,6,7,8,9,10]}', 'random', 2000);
 SELECT count(*) FROM rar_tune_plan('{"a":[1,2,3,4,5,6,7,8,9,10],"b":[1,2,3,4,5,6,7,8,9,10],"c":[1,2,3,4,5,6,7,8,9,10],"d":[1,2,3,4,5,6,7,8,9,10]}');
 SELECT count(*) AS whole_grid FROM rar_tune_plan('{"a":[1,2,3]}', 'random', 50);
+
+-- 8. rar_explain: a lift of any size reads as a number for people; a
+-- support that is not count / baskets (support and confidence swapped) and
+-- an empty consequent are refused; an empty antecedent is a rule of its own.
+SELECT rar_explain('{a}', '{b}', 0.5, 12345.6, 0.1, 10, 100) AS large_lift;
+SELECT rar_explain('{a}', '{b}', 0.5, 1e308, 0.1, 10, 100) AS huge_lift;
+SELECT rar_explain('{a}', '{b}', 0.5, 2, 0.9, 10, 100);
+SELECT rar_explain('{a}', '{}', 0.5, 2, 0.1, 10, 100);
+SELECT rar_explain('{}', '{b}', 0.3, 1, 0.3, 30, 100) AS empty_antecedent;
+SELECT rar_explain('{a}', '{b}', 0.62, 14.3, 0.0121, 251, 20728) AS rounded_support_passes;
+
+-- 9. rar_mine's model thresholds are checked whatever the method.
+SELECT count(*) FROM rar_mine('r11.g', antecedent_threshold => 'NaN');
+SELECT count(*) FROM rar_mine('r11.g', consequent_threshold => 2);
 
 DROP SCHEMA r11 CASCADE;
