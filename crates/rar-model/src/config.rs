@@ -112,10 +112,37 @@ fn params_error(e: &serde_json::Error) -> ConfigError {
     }
 }
 
+/// The first key of `params` whose value alone does not parse (a wrong
+/// type: `"epochs": 1.5`, `"hidden": [64, 64]`), as an error naming it and
+/// the kind of value it takes; None when each key parses alone.
+fn key_error(s: &str) -> Option<ConfigError> {
+    let serde_json::Value::Object(map) = serde_json::from_str::<serde_json::Value>(s).ok()? else { return None };
+    map.iter().find_map(|(key, value)| {
+        let one = serde_json::Value::Object([(key.clone(), value.clone())].into_iter().collect());
+        let e = serde_json::from_value::<TrainConfig>(one).err()?;
+        let text = e.to_string();
+        if text.starts_with("unknown field") {
+            return None;
+        }
+        let wanted = text.rsplit("expected ").next().unwrap_or_default();
+        let expected = match wanted {
+            "i64" | "u64" | "i32" | "u32" | "usize" => "a whole number".to_string(),
+            "f64" | "f32" => "a number".to_string(),
+            "a string" => "a string".to_string(),
+            other => other.replace('`', "\""),
+        };
+        let value = match value {
+            serde_json::Value::String(t) => t.clone(),
+            v => v.to_string(),
+        };
+        Some(ConfigError { name: key.clone(), value, expected })
+    })
+}
+
 impl TrainConfig {
     /// Parses a JSON object of settings over the defaults.
     pub fn from_json(s: &str) -> Result<TrainConfig, ConfigError> {
-        let c: TrainConfig = serde_json::from_str(s).map_err(|e| params_error(&e))?;
+        let c: TrainConfig = serde_json::from_str(s).map_err(|e| key_error(s).unwrap_or_else(|| params_error(&e)))?;
         c.validate()?;
         Ok(c)
     }
@@ -177,8 +204,18 @@ mod tests {
         let e = TrainConfig::from_json(r#"{"epochz": 3}"#).unwrap_err();
         assert_eq!(e.value, "unknown key \"epochz\"");
         assert!(e.expected.contains("epochs") && !e.expected.contains("memory_limit"), "{}", e.expected);
+        // A value of the wrong type: the key named, its value, what it takes.
         let e = TrainConfig::from_json(r#"{"epochs": 1.5}"#).unwrap_err();
-        assert_eq!(e.value, "invalid type: floating point \"1.5\", expected i64");
+        assert_eq!((e.name.as_str(), e.value.as_str(), e.expected.as_str()), ("epochs", "1.5", "a whole number"));
+        let e = TrainConfig::from_json(r#"{"epochs": 1, "hidden": [64, 64]}"#).unwrap_err();
+        assert_eq!((e.name.as_str(), e.value.as_str(), e.expected.as_str()), ("hidden", "[64,64]", "a whole number"));
+        let e = TrainConfig::from_json(r#"{"learning_rate": "fast"}"#).unwrap_err();
+        assert_eq!((e.name.as_str(), e.expected.as_str()), ("learning_rate", "a number"));
+        let e = TrainConfig::from_json(r#"{"device": 3}"#).unwrap_err();
+        assert_eq!((e.name.as_str(), e.expected.as_str()), ("device", "a string"));
+        // Not an object at all: the message about params as a whole.
+        let e = TrainConfig::from_json("[1]").unwrap_err();
+        assert_eq!(e.name, "params");
     }
 
     #[test]

@@ -97,4 +97,12 @@ SELECT rar_explain('{a}', '{b}', 0.62, 14.3, 0.0121, 251, 20728) AS rounded_supp
 SELECT count(*) FROM rar_mine('r11.g', antecedent_threshold => 'NaN');
 SELECT count(*) FROM rar_mine('r11.g', consequent_threshold => 2);
 
+-- 10. rar_train's params: a value of the wrong type is named by its key,
+-- with the kind of value the key takes (serde's wording before).
+CREATE TABLE r11.tiny AS SELECT g % 50 AS transaction_id, 'i' || (g % 9) AS item FROM generate_series(1, 500) g;
+SELECT * FROM rar_train('r11.tiny', 'mlp', '{"epochs": 1e30}');
+SELECT * FROM rar_train('r11.tiny', 'mlp', '{"epochs": 1, "hidden": [64, 64]}');
+SELECT * FROM rar_train('r11.tiny', 'mlp', '{"learning_rate": "fast"}');
+SELECT trial FROM rar_tune('r11.tiny', 'mlp', '{"learning_rate": ["fast"]}', '{"epochs": 1}');
+
 DROP SCHEMA r11 CASCADE;
