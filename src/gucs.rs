@@ -3,8 +3,6 @@
 //! a default for everyone. `rar.max_memory_limit`, a ceiling of the memory
 //! settings, is a superuser's.
 
-use std::ffi::CString;
-
 use pgrx::{GucContext, GucFlags, GucRegistry, GucSetting};
 
 /// Most rules one mining call may produce before it stops with an error.
@@ -22,8 +20,20 @@ pub static MAX_MEMORY_LIMIT_KB: GucSetting<i32> = GucSetting::<i32>::new(-1);
 /// Memory for the baskets a session keeps between calls, in kB (0: none).
 pub static BASKET_CACHE_KB: GucSetting<i32> = GucSetting::<i32>::new(65_536);
 
-/// Default device of rar_train: 'auto', 'cpu' or 'cuda'.
-pub static DEVICE: GucSetting<Option<CString>> = GucSetting::<Option<CString>>::new(Some(c"auto"));
+/// Default device of rar_train: 'auto', 'cpu' or 'cuda' (an enum setting:
+/// PostgreSQL refuses another value at `SET`, with the values in its HINT).
+pub static DEVICE: GucSetting<Device> = GucSetting::<Device>::new(Device::Auto);
+
+/// The values of `rar.device`.
+#[derive(Debug, Clone, Copy, PartialEq, pgrx::PostgresGucEnum)]
+pub enum Device {
+    #[name = c"auto"]
+    Auto,
+    #[name = c"cpu"]
+    Cpu,
+    #[name = c"cuda"]
+    Cuda,
+}
 
 /// Whether rar_mine counts itemsets on the Citus workers where it can.
 pub static COUNT_ON_WORKERS: GucSetting<bool> = GucSetting::<bool>::new(true);
@@ -47,7 +57,7 @@ pub fn init() {
         GucContext::Userset,
         GucFlags::default(),
     );
-    GucRegistry::define_string_guc(
+    GucRegistry::define_enum_guc(
         c"rar.device",
         c"Default device of rar_train: auto, cpu or cuda.",
         c"auto trains on the GPU when libtorch sees one, else on the CPU; params => '{\"device\": ...}' overrides it per call.",
@@ -137,7 +147,12 @@ pub fn memory_limit_follows_maintenance_work_mem() -> bool {
 }
 
 pub fn device() -> String {
-    DEVICE.get().and_then(|c| c.into_string().ok()).unwrap_or_else(|| "auto".into())
+    match DEVICE.get() {
+        Device::Auto => "auto",
+        Device::Cpu => "cpu",
+        Device::Cuda => "cuda",
+    }
+    .into()
 }
 
 /// Threads for mining (counting, itemset search, rules, sort): the backend and as many as

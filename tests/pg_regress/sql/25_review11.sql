@@ -105,4 +105,11 @@ SELECT * FROM rar_train('r11.tiny', 'mlp', '{"epochs": 1, "hidden": [64, 64]}');
 SELECT * FROM rar_train('r11.tiny', 'mlp', '{"learning_rate": "fast"}');
 SELECT trial FROM rar_tune('r11.tiny', 'mlp', '{"learning_rate": ["fast"]}', '{"epochs": 1}');
 
+-- 11. rar.device takes its three values only, refused at SET.
+SET rar.device = 'tpu';
+SET rar.device = '';
+SET rar.device = 'CPU';
+SHOW rar.device;
+RESET rar.device;
+
 DROP SCHEMA r11 CASCADE;
