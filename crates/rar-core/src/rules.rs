@@ -318,7 +318,7 @@ pub fn mine_rules(
         antecedent_count: (params.support_of == SupportOf::Antecedent && params.max_consequent == 1)
             .then_some(min_support_count),
         subset_counts: params.max_consequent > 1,
-        max_length: params.max_length,
+        max_length: longest_useful(&baskets, params, min_support_count, tick)?,
         memory_limit: params.memory_limit,
         threads: params.threads.max(1),
     };
@@ -351,6 +351,46 @@ pub fn mine_rules(
     let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
     set.sort(tick);
     Ok(set)
+}
+
+/// The longest itemset that can make a rule: `max_length`, or with the
+/// antecedent's support and consequents of several items, at most the
+/// longest frequent antecedent plus `max_consequent` items. The search
+/// there counts every itemset that reaches `min_confidence` times the
+/// antecedent's count, frequent subsets or not (with `min_confidence` 0,
+/// every itemset of the baskets): on a few baskets holding many items it
+/// counted millions of itemsets no rule could use. The longest frequent
+/// antecedent is found first, by a search up to `max_length -
+/// max_consequent` items (no longer one is needed to know the cap).
+fn longest_useful(
+    baskets: &Baskets,
+    params: &MineParams,
+    min_support_count: u32,
+    tick: &mut dyn FnMut(),
+) -> Result<usize, MineError> {
+    let m = params.max_consequent;
+    if params.support_of != SupportOf::Antecedent || m <= 1 || params.max_length <= m {
+        return Ok(params.max_length);
+    }
+    struct Longest(usize);
+    impl Visitor for Longest {
+        fn visit(&mut self, _: &dyn Counts, f: Found<'_>) -> Result<(), MineError> {
+            self.0 = self.0.max(f.items.len());
+            Ok(())
+        }
+    }
+    let limits = SearchLimits {
+        min_count: min_support_count,
+        antecedent_count: None,
+        subset_counts: false,
+        max_length: params.max_length - m,
+        memory_limit: params.memory_limit,
+        threads: params.threads.max(1),
+    };
+    let mut found: Vec<Longest> = (0..limits.threads).map(|_| Longest(0)).collect();
+    mine_itemsets(baskets, limits, &mut found, tick)?;
+    let longest = found.iter().map(|l| l.0).max().unwrap_or(0);
+    Ok(params.max_length.min(longest + m))
 }
 
 /// The least count of an itemset that can make a rule: `min_support_count`,

@@ -214,3 +214,36 @@ fn improvements_and_p_values_match_direct_counting() {
         })
         .unwrap();
 }
+
+/// With the antecedent's support and consequents of two items, a few
+/// baskets holding many items: only `{}` and `{1}` are frequent
+/// antecedents, so no rule has more than three items, and the search must
+/// not count the millions of longer itemsets those baskets hold (it ran out
+/// of a 1 GB budget at `max_length` 5 before). The rules: `{1} => {a, b}`
+/// for every pair of the other 99 items.
+#[test]
+fn antecedent_support_with_long_consequents_counts_only_usable_itemsets() {
+    let mut b = BasketsBuilder::default();
+    for t in 1..=3 {
+        for k in 1..=100 {
+            b.push(&t.to_string(), &k.to_string());
+        }
+    }
+    for t in 4..=100 {
+        b.push(&t.to_string(), "1");
+    }
+    let baskets = b.build();
+    let p = MineParams {
+        min_support: 0.96,
+        min_confidence: 0.0,
+        max_length: 5,
+        min_length: 3,
+        max_consequent: 2,
+        support_of: SupportOf::Antecedent,
+        memory_limit: 64 << 20,
+        ..MineParams::default()
+    };
+    let rules = mine_rules(baskets, &p, &mut || {}).unwrap();
+    assert_eq!(rules.len(), 99 * 98 / 2);
+    assert!(rules.rows().all(|r| r.antecedent == ["1"] && r.consequent.len() == 2 && r.count == 3));
+}

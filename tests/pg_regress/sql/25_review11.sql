@@ -112,4 +112,17 @@ SET rar.device = 'CPU';
 SHOW rar.device;
 RESET rar.device;
 
+-- 12. The antecedent's support with consequents of two items (a
+-- differential review against a brute-force counter): three baskets of 100
+-- items among 100; only {} and {1} are frequent antecedents, so no rule
+-- has more than three items. It ran out of 1 GB after 35 s at max_length 5.
+CREATE TABLE r11.dense (t int, i int);
+INSERT INTO r11.dense SELECT b, k FROM generate_series(1, 3) b, generate_series(1, 100) k;
+INSERT INTO r11.dense SELECT b, 1 FROM generate_series(4, 100) b;
+SET rar.memory_limit = '64MB';
+SELECT count(*) AS rules, count(*) FILTER (WHERE antecedent = '{1}' AND cardinality(consequent) = 2 AND count = 3) AS of_1
+FROM rar_mine('r11.dense', min_support => 0.96, min_confidence => 0, max_length => 5, min_length => 3,
+              max_consequent => 2, support_of => 'antecedent');
+RESET rar.memory_limit;
+
 DROP SCHEMA r11 CASCADE;
