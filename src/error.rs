@@ -1177,49 +1177,65 @@ impl<T, E: Into<RarError>> OrRaise<T> for Result<T, E> {
     }
 }
 
-/// Runs `f`; an error PostgreSQL raises inside it with SQLSTATE `code` gets
-/// `hint` as its HINT (PostgreSQL's own message and SQLSTATE are kept: an
-/// error context callback adds the hint while the error is reported). For
-/// errors rar cannot see coming without doing PostgreSQL's work twice: a
-/// user's regular expression that does not compile, a time past the range
-/// of `timestamp`.
-pub fn hinted<T>(code: PgSqlErrorCode, hint: &'static std::ffi::CStr, f: impl FnOnce() -> T) -> T {
-    struct Hint {
-        code: i32,
-        hint: &'static std::ffi::CStr,
-    }
-    extern "C-unwind" {
-        // Variadic: not in pgrx's bindings (its own error reporting
-        // declares it the same way).
-        fn errhint(fmt: *const std::ffi::c_char, ...) -> std::ffi::c_int;
-    }
-    unsafe extern "C-unwind" fn add_hint(arg: *mut std::ffi::c_void) {
-        // SAFETY: `arg` is the `Hint` below, alive while the callback is on
-        // the stack; geterrcode and errhint act on the error being reported.
-        unsafe {
-            let h = &*(arg as *const Hint);
-            if pgrx::pg_sys::geterrcode() == h.code {
-                errhint(c"%s".as_ptr(), h.hint.as_ptr());
+/// While alive, an error PostgreSQL raises with SQLSTATE `code` gets `hint`
+/// as its HINT (PostgreSQL's own message and SQLSTATE are kept: an error
+/// context callback adds the hint while the error is reported). For errors
+/// rar cannot see coming without doing PostgreSQL's work twice: a user's
+/// regular expression that does not compile, a time past the range of
+/// `timestamp`. Dropped (unwinding too), it takes its callback off the
+/// stack again.
+pub struct HintOn {
+    previous: *mut pgrx::pg_sys::ErrorContextCallback,
+    /// The callback and its argument, at an address that stays put while
+    /// they are on the stack.
+    _frame: Box<HintFrame>,
+}
+
+struct HintFrame {
+    callback: pgrx::pg_sys::ErrorContextCallback,
+    code: i32,
+    hint: &'static std::ffi::CStr,
+}
+
+impl HintOn {
+    pub fn new(code: PgSqlErrorCode, hint: &'static std::ffi::CStr) -> Self {
+        extern "C-unwind" {
+            // Variadic: not in pgrx's bindings (its own error reporting
+            // declares it the same way).
+            fn errhint(fmt: *const std::ffi::c_char, ...) -> std::ffi::c_int;
+        }
+        unsafe extern "C-unwind" fn add_hint(arg: *mut std::ffi::c_void) {
+            // SAFETY: `arg` is the boxed frame, alive while the callback is
+            // on the stack; geterrcode and errhint act on the error being
+            // reported.
+            unsafe {
+                let f = &*(arg as *const HintFrame);
+                if pgrx::pg_sys::geterrcode() == f.code {
+                    errhint(c"%s".as_ptr(), f.hint.as_ptr());
+                }
             }
         }
+        // SAFETY: reads the current stack top; the frame pushed below is
+        // boxed, so its address holds until `drop` restores `previous`.
+        let previous = unsafe { pgrx::pg_sys::error_context_stack };
+        let mut frame = Box::new(HintFrame {
+            callback: pgrx::pg_sys::ErrorContextCallback {
+                previous,
+                callback: Some(add_hint),
+                arg: std::ptr::null_mut(),
+            },
+            code: code as i32,
+            hint,
+        });
+        frame.callback.arg = &*frame as *const HintFrame as *mut std::ffi::c_void;
+        unsafe { pgrx::pg_sys::error_context_stack = &mut frame.callback };
+        HintOn { previous, _frame: frame }
     }
-    /// Takes the callback off the stack on every way out, unwinding too.
-    struct Pop(*mut pgrx::pg_sys::ErrorContextCallback);
-    impl Drop for Pop {
-        fn drop(&mut self) {
-            // SAFETY: restores the stack as it was before `hinted` pushed.
-            unsafe { pgrx::pg_sys::error_context_stack = self.0 };
-        }
+}
+
+impl Drop for HintOn {
+    fn drop(&mut self) {
+        // SAFETY: restores the stack as it was before `new` pushed.
+        unsafe { pgrx::pg_sys::error_context_stack = self.previous };
     }
-    let h = Hint { code: code as i32, hint };
-    // SAFETY: the callback and its argument live on this frame until `Pop`
-    // restores the previous stack, before they go.
-    let mut cb = pgrx::pg_sys::ErrorContextCallback {
-        previous: unsafe { pgrx::pg_sys::error_context_stack },
-        callback: Some(add_hint),
-        arg: &h as *const Hint as *mut std::ffi::c_void,
-    };
-    let _pop = Pop(cb.previous);
-    unsafe { pgrx::pg_sys::error_context_stack = &mut cb };
-    f()
 }

@@ -887,12 +887,11 @@ fn check_patterns(patterns: &[(&'static str, Option<&str>)]) {
         match pattern {
             Some("") => RarError::EmptyPattern { name }.raise(),
             Some(p) => {
-                crate::error::hinted(
+                let _hint = crate::error::HintOn::new(
                     PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
                     c"cancelled_basket_pattern and placeholder_pattern are POSIX regular expressions, as for the ~ operator: '^C' matches ids starting with C; a bracket or parenthesis meant literally needs a backslash before it.",
-                    || crate::spi::one::<bool>("SELECT '' OPERATOR(pg_catalog.~) $1", &[p.into()]),
-                )
-                .or_raise();
+                );
+                crate::spi::one::<bool>("SELECT '' OPERATOR(pg_catalog.~) $1", &[p.into()]).or_raise();
             }
             None => {}
         }
