@@ -88,36 +88,8 @@ pub fn select_kept<'conn>(
     // first five executions for its values (a backend's first calls spent
     // 8 to 20 ms more than later ones doing so), and these catalog
     // queries look up rows by key, which a generic plan does as well.
-    let _generic = GenericPlans::new();
+    let _generic = GucLevel::open(&[(c"plan_cache_mode", c"force_generic_plan")]);
     client.select(&*plan, limit, args)
-}
-
-/// While alive, prepared statements run with one generic plan
-/// (`plan_cache_mode = force_generic_plan`); restored when dropped, or by
-/// the (sub)transaction's abort on an error.
-struct GenericPlans {
-    nest_level: i32,
-}
-
-impl GenericPlans {
-    fn new() -> Self {
-        // SAFETY: as in pin_search_path: a GUC nest level of its own, the
-        // setting saved at it and undone by AtEOXact_GUC(true, level).
-        unsafe {
-            let nest_level = pg_sys::NewGUCNestLevel();
-            save_setting(c"plan_cache_mode", c"force_generic_plan");
-            GenericPlans { nest_level }
-        }
-    }
-}
-
-impl Drop for GenericPlans {
-    fn drop(&mut self) {
-        if !std::thread::panicking() {
-            // SAFETY: undoes the nest level opened by GenericPlans::new.
-            unsafe { pg_sys::AtEOXact_GUC(true, self.nest_level) };
-        }
-    }
 }
 
 /// Runs `f` with the latest committed state as the snapshot of its
@@ -189,47 +161,70 @@ pub fn ext_schema() -> Result<String, RarError> {
     Ok(quote_identifier(&crate::bindings::extension_schema(None)?))
 }
 
-/// While alive, this call's statements see `pg_catalog, pg_temp` as their
-/// search path (PostgreSQL does the same for a function with a `SET
-/// search_path` clause), print floats exactly (`extra_float_digits = 1`:
-/// rows compared by their text, as `rar_restore` does, must not collide),
-/// and dates, times and intervals in one style (`DateStyle = ISO`,
-/// `IntervalStyle = postgres`, `TimeZone = UTC`: a basket id's text, which
-/// splits hash, must not depend on the session), and never run a whole
-/// statement in one parallel worker (`force_parallel_mode = off`).
-/// Dropped at the end of the call; on an error the transaction's (or
-/// subtransaction's) abort restores the settings.
-pub struct PinnedSearchPath {
+/// Settings saved at a GUC nest level of their own while alive (the
+/// pattern of `fmgr_security_definer`): undone when dropped, or on an error
+/// by the transaction's (or subtransaction's) abort, which pops the level.
+pub struct GucLevel {
     nest_level: i32,
 }
 
-/// Pins the search path for the rest of the calling function.
-pub fn pin_search_path() -> PinnedSearchPath {
-    // SAFETY: the pattern of fmgr_security_definer: a new GUC nest level,
-    // a setting saved at that level, undone by AtEOXact_GUC(true, level).
-    unsafe {
-        let nest_level = pg_sys::NewGUCNestLevel();
-        for (name, value) in [
-            (c"search_path", c"pg_catalog, pg_temp"),
-            (c"extra_float_digits", c"1"),
-            (c"DateStyle", c"ISO"),
-            (c"IntervalStyle", c"postgres"),
-            (c"TimeZone", c"UTC"),
-            // The reader's aggregate hands its baskets over in this
-            // process: never a single-copy Gather over the whole of it.
-            (c"force_parallel_mode", c"off"),
-        ] {
-            save_setting(name, value);
+impl GucLevel {
+    /// Opens a nest level and sets each `(name, value)` at it.
+    pub fn open(settings: &[(&std::ffi::CStr, &std::ffi::CStr)]) -> GucLevel {
+        // SAFETY: a new GUC nest level, the settings saved at it, undone by
+        // AtEOXact_GUC(true, level) in `drop`.
+        unsafe {
+            let level = GucLevel { nest_level: pg_sys::NewGUCNestLevel() };
+            for &(name, value) in settings {
+                save_setting(name, value);
+            }
+            level
         }
-        PinnedSearchPath { nest_level }
     }
+
+    /// Sets `name` to `value` for as long as the level lives.
+    pub fn set(&self, name: &std::ffi::CStr, value: &std::ffi::CStr) {
+        // SAFETY: a setting saved at this level, undone with it.
+        unsafe { save_setting(name, value) };
+    }
+}
+
+impl Drop for GucLevel {
+    fn drop(&mut self) {
+        // On an error PostgreSQL's abort processing pops the nest level.
+        if !std::thread::panicking() {
+            // SAFETY: undoes the nest level opened by `open`.
+            unsafe { pg_sys::AtEOXact_GUC(true, self.nest_level) };
+        }
+    }
+}
+
+/// Pins the settings of the rest of the calling function: its statements
+/// see `pg_catalog, pg_temp` as their search path (PostgreSQL does the same
+/// for a function with a `SET search_path` clause), print floats exactly
+/// (`extra_float_digits = 1`: rows compared by their text, as `rar_restore`
+/// does, must not collide), and dates, times and intervals in one style
+/// (`DateStyle = ISO`, `IntervalStyle = postgres`, `TimeZone = UTC`: a
+/// basket id's text, which splits hash, must not depend on the session),
+/// and never run a whole statement in one parallel worker
+/// (`force_parallel_mode = off`: the reader's aggregate hands its baskets
+/// over in this process, never through a single-copy Gather).
+pub fn pin_search_path() -> GucLevel {
+    GucLevel::open(&[
+        (c"search_path", c"pg_catalog, pg_temp"),
+        (c"extra_float_digits", c"1"),
+        (c"DateStyle", c"ISO"),
+        (c"IntervalStyle", c"postgres"),
+        (c"TimeZone", c"UTC"),
+        (c"force_parallel_mode", c"off"),
+    ])
 }
 
 /// Sets `name` to `value`, saved at the current GUC nest level (undone
 /// when that level ends).
 ///
 /// # Safety
-/// A nest level opened by [`pin_search_path`] or [`GenericPlans::new`] must be current.
+/// A nest level opened by [`GucLevel::open`] must be current.
 unsafe fn save_setting(name: &std::ffi::CStr, value: &std::ffi::CStr) {
     pg_sys::set_config_option(
         name.as_ptr(),
@@ -241,22 +236,4 @@ unsafe fn save_setting(name: &std::ffi::CStr, value: &std::ffi::CStr) {
         0,
         false,
     );
-}
-
-impl PinnedSearchPath {
-    /// Sets `name` to `value` for as long as the pin holds.
-    pub fn set(&self, name: &std::ffi::CStr, value: &std::ffi::CStr) {
-        // SAFETY: a setting saved at this pin's nest level, undone with it.
-        unsafe { save_setting(name, value) };
-    }
-}
-
-impl Drop for PinnedSearchPath {
-    fn drop(&mut self) {
-        // On an error PostgreSQL's abort processing pops the nest level.
-        if !std::thread::panicking() {
-            // SAFETY: undoes the nest level opened by pin_search_path.
-            unsafe { pg_sys::AtEOXact_GUC(true, self.nest_level) };
-        }
-    }
 }

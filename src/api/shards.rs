@@ -21,7 +21,7 @@ use crate::args::{required, Relation};
 use crate::error::{OrRaise, RarError};
 use crate::reader;
 use crate::relation::Source;
-use crate::spi::{pin_search_path, PinnedSearchPath};
+use crate::spi::{pin_search_path, GucLevel};
 use crate::{gucs, relation};
 
 /// Round 1: the itemsets of at most `max_length` items held by at least
@@ -145,7 +145,7 @@ fn shard_source(
 /// for a closed connection every second makes this backend stop too,
 /// instead of counting for no one. Set for this call only (undone with the
 /// pinned settings).
-fn stop_with_the_coordinator(pinned: &PinnedSearchPath) {
+fn stop_with_the_coordinator(pinned: &GucLevel) {
     // SAFETY: a GUC variable of this backend, read on its own thread.
     if unsafe { pg_sys::client_connection_check_interval } == 0 {
         pinned.set(c"client_connection_check_interval", c"1000");
