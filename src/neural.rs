@@ -74,6 +74,18 @@ fn check_item_column(model_id: i64, item_column: &str) {
     }
 }
 
+/// Refuses thresholds that are not probabilities (22023): `rar_mine`
+/// checks them whatever the method, `rar_evaluate` before the neural rules.
+pub fn check_thresholds(antecedent_threshold: f64, consequent_threshold: Option<f64>) {
+    for (name, v) in
+        [("antecedent_threshold", Some(antecedent_threshold)), ("consequent_threshold", consequent_threshold)]
+    {
+        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
+            RarError::InvalidOption { name, value: v.to_string(), expected: "probabilities between 0 and 1" }.raise();
+        }
+    }
+}
+
 /// Rules of `baskets` by `method` ('neural' or 'hybrid') with the model of
 /// table `rel` (trained on `item_column`).
 #[allow(clippy::too_many_arguments)]
@@ -88,13 +100,7 @@ pub fn mine(
     antecedent_threshold: f64,
     consequent_threshold: Option<f64>,
 ) -> Vec<Rule> {
-    for (name, v) in
-        [("antecedent_threshold", Some(antecedent_threshold)), ("consequent_threshold", consequent_threshold)]
-    {
-        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
-            RarError::InvalidOption { name, value: v.to_string(), expected: "probabilities between 0 and 1" }.raise();
-        }
-    }
+    check_thresholds(antecedent_threshold, consequent_threshold);
     params.validate().or_raise();
     let (model_id, architecture) = pick_model(rel, display, model);
     check_item_column(model_id, item_column);

@@ -190,13 +190,7 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
     let filters = Filters::new(max_p_value, required("p_adjust", "'holm'", p_adjust), min_improvement);
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     // Checked whatever the method (a NaN given with 'exact' was ignored).
-    for (name, v) in
-        [("antecedent_threshold", Some(antecedent_threshold)), ("consequent_threshold", consequent_threshold)]
-    {
-        if let Some(v) = v.filter(|v| !(0.0..=1.0).contains(v)) {
-            RarError::InvalidOption { name, value: v.to_string(), expected: "probabilities between 0 and 1" }.raise();
-        }
-    }
+    neural::check_thresholds(antecedent_threshold, consequent_threshold);
     if !matches!(method, "exact" | "neural" | "hybrid") {
         RarError::InvalidOption {
             name: "method",
