@@ -74,7 +74,11 @@ pub fn profile(b: &Baskets, top: usize, rare_below: u64) -> Profile {
         })
         .collect();
     let rare = counts.iter().filter(|&&c| c < rare_below).count() as u64;
-    let ranks = [10usize, 100, 1000];
+    let support_at_rank: std::collections::BTreeMap<usize, f64> = [10usize, 100, 1000]
+        .into_iter()
+        .filter(|&r| r <= order.len())
+        .map(|r| (r, share(counts[order[r - 1] as usize])))
+        .collect();
     Profile {
         lines: b.lines(),
         baskets: n,
@@ -91,16 +95,8 @@ pub fn profile(b: &Baskets, top: usize, rare_below: u64) -> Profile {
         rare_below,
         rare_items: rare,
         rare_item_share: if b.n_items() == 0 { 0.0 } else { rare as f64 / b.n_items() as f64 },
-        support_at_rank: ranks
-            .iter()
-            .filter(|&&r| r <= order.len())
-            .map(|&r| (r, share(counts[order[r - 1] as usize])))
-            .collect(),
-        support_of_top_item: ranks
-            .iter()
-            .filter(|&&r| r <= order.len())
-            .map(|&r| share(counts[order[r - 1] as usize]))
-            .collect(),
+        support_of_top_item: support_at_rank.values().copied().collect(),
+        support_at_rank,
     }
 }
 
