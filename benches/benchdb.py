@@ -1,6 +1,9 @@
-"""The benchmark database: connections to the local cluster (scripts/env.sh)
-and a fresh copy of the installed extension."""
+"""The benchmark database: connections to the local cluster (scripts/env.sh),
+a fresh copy of the installed extension, and another build of its library
+put in place (paired timings of two builds)."""
 import os
+import shutil
+import subprocess
 
 import psycopg
 
@@ -19,3 +22,13 @@ def fresh_extension(dbname):
     with connect(dbname) as c:
         c.execute("DROP EXTENSION IF EXISTS rar CASCADE")
         c.execute("CREATE EXTENSION rar")
+
+
+def install_library(path):
+    """Puts the build `path` in place of the cluster's rar.so, atomically:
+    backends started from then on load it (rar is not preloaded, so no
+    restart is needed); running ones keep the library they loaded."""
+    lib = os.path.join(subprocess.check_output(["pg_config", "--pkglibdir"], text=True).strip(), "rar.so")
+    shutil.copyfile(path, lib + ".tmp")
+    os.chmod(lib + ".tmp", 0o755)
+    os.replace(lib + ".tmp", lib)

@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Paired timing of the mining table's calls with two builds of rar.so:
-each build installed in turn (the cluster restarted), `--rounds` times, and
+each build installed in turn (`benchdb.install_library`), `--rounds` times, and
 in each round the jobs timed as benches/mine.py times rar (a fresh
 connection per run, a warm-up call, then the first call, every rule row
 sent to the client, and the same call again on kept baskets).
@@ -13,25 +13,17 @@ setup does); leaves NEW.so installed.
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import mine  # noqa: E402
+from benchdb import install_library  # noqa: E402
 
 JOBS = [
     # table, min_support, min_confidence, support_of
     ("instacart", 0.001, 0.5, "rule"),
     ("online_retail_sales", 0.01, 0.5, "rule"),
 ]
-
-
-def install(so):
-    lib = subprocess.run([os.environ["PG_CONFIG"], "--pkglibdir"], capture_output=True, text=True,
-                         check=True).stdout.strip()
-    subprocess.run(["install", "-m", "755", so, f"{lib}/rar.so"], check=True)
-    subprocess.run(["runuser", "-u", "postgres", "--", f"{os.environ['PG_BIN']}/pg_ctl", "-D", os.environ["PGDATA"],
-                    "-l", os.environ["RAR_LOG"], "-w", "restart"], check=True, capture_output=True)
 
 
 def main():
@@ -44,7 +36,7 @@ def main():
     times = {"old": {}, "new": {}}
     for rnd in range(a.rounds):
         for name, so in (("old", a.old), ("new", a.new)):
-            install(so)
+            install_library(so)
             for job in JOBS:
                 r = mine.run_rar(*job, a.repeat)
                 times[name].setdefault(job, []).append((r["time"], r["repeated"]))

@@ -8,18 +8,15 @@ Needs mine.sh's tables (online_retail_sales, instacart in rar_bench).
 Installs each build in turn into the cluster's library directory and puts
 the NEW one back at the end."""
 import os
-import shutil
 import statistics
-import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-from benchdb import connect  # noqa: E402
+from benchdb import connect, install_library  # noqa: E402
 
 OLD, NEW = sys.argv[1], sys.argv[2]
 ROUNDS = int(sys.argv[3]) if len(sys.argv) > 3 else 5
-LIB = os.path.join(subprocess.check_output(["pg_config", "--pkglibdir"], text=True).strip(), "rar.so")
 JOBS = [("online_retail_sales", "invoice_no", "stock_code"), ("instacart", "order_id", "product_id")]
 
 
@@ -40,14 +37,10 @@ def main():
     results = {(b, j[0]): [] for b in ("old", "new") for j in JOBS}
     for _ in range(ROUNDS):
         for build, path in (("old", OLD), ("new", NEW)):
-            shutil.copyfile(path, LIB + ".tmp")
-            os.chmod(LIB + ".tmp", 0o755)
-            os.replace(LIB + ".tmp", LIB)
+            install_library(path)
             for job in JOBS:
                 results[(build, job[0])].append(read_time(*job))
-    shutil.copyfile(NEW, LIB + ".tmp")
-    os.chmod(LIB + ".tmp", 0o755)
-    os.replace(LIB + ".tmp", LIB)
+    install_library(NEW)
     print("| table | old (ms) | new (ms) | new / old |")
     print("|---|---:|---:|---:|")
     for job in JOBS:
