@@ -475,77 +475,6 @@ WHERE a.query ~ '^rar_[a-z_]+: ';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
 AS $fn$
@@ -608,6 +537,45 @@ $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
@@ -625,6 +593,38 @@ SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -808,61 +808,6 @@ RETURN (rar.may_read(rel)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.check_defaults(defaults jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'defaults must be a jsonb object'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-               WHERE jsonb_typeof(d.value) <> 'null'
-                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
-                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
-        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
-               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
-        RAISE EXCEPTION 'unknown key in defaults: "%"',
-                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
-                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
-    END IF;
-    IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 2 AND 32) THEN
-        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_interest') = 'number' AND jsonb_typeof(defaults->'level') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'min_interest in defaults applies to rules across levels only'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give level with it (for example "level": "all"), or leave min_interest out.';
-    END IF;
-    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
-        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
-       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
-       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0)
-       -- and numbers a float8 holds (the refresh reads them as float8).
-       OR EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-                  WHERE jsonb_typeof(d.value) = 'number' AND d.key <> 'max_length'
-                    AND (abs((d.value #>> '{}')::numeric) > 1e300
-                         OR abs((d.value #>> '{}')::numeric) < 1e-300 AND (d.value #>> '{}')::numeric <> 0)) THEN
-        RAISE EXCEPTION 'a threshold in defaults is out of range'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more (at most 1e300).';
-    END IF;
-END
-$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1755,15 +1700,6 @@ CROSS JOIN LATERAL (
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
-	"installed" TEXT 
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."lock_for_read"(
 	"rel" regclass 
 ) RETURNS void
@@ -1780,21 +1716,21 @@ AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."check_defaults"(
+	"defaults" jsonb 
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
+CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
+	"installed" TEXT 
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1804,6 +1740,34 @@ CREATE OR REPLACE FUNCTION rar."resolved_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1835,13 +1799,44 @@ $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1859,35 +1854,17 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, 
 	"basket" bigint, 
-	"item" bigint, 
+	"item" TEXT, 
 	"min_support" double precision, 
-	"min_confidence" double precision 
+	"min_confidence" double precision, 
+	"max_length" INT 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1917,29 +1894,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 	"bytes" bytea, 
 	"_unused" internal 
@@ -1947,6 +1901,20 @@ CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1983,20 +1951,6 @@ CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
@@ -2227,13 +2181,6 @@ SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 COMMENT ON FUNCTION @extschema@.rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 GRANT SELECT ON rar.progress TO PUBLIC;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON TABLE rar.table_changes IS
     'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
 GRANT SELECT ON rar.table_changes TO PUBLIC;
@@ -2241,6 +2188,13 @@ COMMENT ON FUNCTION rar.table_changed() IS
     'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
 COMMENT ON FUNCTION rar.table_altered() IS
     'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;

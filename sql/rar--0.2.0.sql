@@ -330,128 +330,6 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:62
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
--- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
--- through. Its state type is not `internal`, so Citus runs the transition
--- on the workers and only the combine on the coordinator: each worker sends
--- its shards' baskets as one state (the type's text: base64 of the bytes).
-CREATE TYPE rar.basket_state;
-CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-CREATE TYPE rar.basket_state (
-    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
-    INTERNALLENGTH = VARIABLE, STORAGE = extended
-);
-CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-DO $gen$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
-                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
-                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
-        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
-                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
-                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
-                       t.b, t.i, t.suffix);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
-        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
-                       'Transition function of rar.baskets_shared: adds a line to the baskets');
-    END LOOP;
-END
-$gen$;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-
--- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
--- rounds of counting on the workers. rar_mine on a Citus table distributed
--- by its basket column runs them on every shard (run_command_on_shards):
--- each shard's frequent itemsets, then every candidate's count on each
--- shard; only itemsets and counts reach the coordinator.
-CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:57
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/lib.rs:59
 -- requires:
 --   bootstrap
@@ -568,6 +446,58 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:57
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:560
 -- requires:
 --   bootstrap
@@ -581,6 +511,76 @@ CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" b
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:62
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
+-- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
+-- through. Its state type is not `internal`, so Citus runs the transition
+-- on the workers and only the combine on the coordinator: each worker sends
+-- its shards' baskets as one state (the type's text: base64 of the bytes).
+CREATE TYPE rar.basket_state;
+CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE TYPE rar.basket_state (
+    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+DO $gen$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
+                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
+                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
+        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
+                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
+                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
+                       t.b, t.i, t.suffix);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
+        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
+                       'Transition function of rar.baskets_shared: adds a line to the baskets');
+    END LOOP;
+END
+$gen$;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+
+-- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
+-- rounds of counting on the workers. rar_mine on a Citus table distributed
+-- by its basket column runs them on every shard (run_command_on_shards):
+-- each shard's frequent itemsets, then every candidate's count on each
+-- shard; only itemsets and counts reach the coordinator.
+CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -1082,62 +1082,10 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
--- The mining defaults of a source, checked where they are given (a nightly
--- refresh should not be the first to find them wrong) and again at each
--- refresh (the owner of a table may write its row of rar.sources).
--- A key whose value is JSON null is as if absent: rar's own default.
-CREATE FUNCTION rar.check_defaults(defaults jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'defaults must be a jsonb object'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-               WHERE jsonb_typeof(d.value) <> 'null'
-                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
-                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
-        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
-               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
-        RAISE EXCEPTION 'unknown key in defaults: "%"',
-                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
-                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
-    END IF;
-    IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 2 AND 32) THEN
-        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_interest') = 'number' AND jsonb_typeof(defaults->'level') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'min_interest in defaults applies to rules across levels only'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give level with it (for example "level": "all"), or leave min_interest out.';
-    END IF;
-    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
-        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
-       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
-       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0)
-       -- and numbers a float8 holds (the refresh reads them as float8).
-       OR EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-                  WHERE jsonb_typeof(d.value) = 'number' AND d.key <> 'max_length'
-                    AND (abs((d.value #>> '{}')::numeric) > 1e300
-                         OR abs((d.value #>> '{}')::numeric) < 1e-300 AND (d.value #>> '{}')::numeric <> 0)) THEN
-        RAISE EXCEPTION 'a threshold in defaults is out of range'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more (at most 1e300).';
-    END IF;
-END
-$fn$;
+-- The mining defaults of a source are checked where they are given (a
+-- nightly refresh should not be the first to find them wrong) and again at
+-- each refresh (the owner of a table may write its row of rar.sources), by
+-- rar.check_defaults (src/api/rulesets.rs: the ranges rar_mine checks).
 
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.
@@ -1916,7 +1864,7 @@ AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:1215
+-- src/api/clean.rs:1214
 -- rar::api::clean::rar_normalize_item
 CREATE  FUNCTION "rar_normalize_item"(
 	"item" TEXT, /* & str */
@@ -1996,7 +1944,7 @@ AS 'MODULE_PATHNAME', 'recommend_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:938
+-- src/api/clean.rs:937
 -- rar::api::clean::rar_restore
 CREATE  FUNCTION "rar_restore"(
 	"target" TEXT, /* Option < & str > */
@@ -2143,12 +2091,12 @@ AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:193
+-- src/api/trend.rs:191
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/trend.rs:205
+-- src/api/trend.rs:203
 -- rar::api::trend::rar::confidence_change_p
 CREATE  FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, /* Option < i64 > */
@@ -2221,17 +2169,6 @@ CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:219
--- rar::api::rulesets::rar::check_extension_schema
-CREATE  FUNCTION rar."check_extension_schema"(
-	"installed" TEXT /* & str */
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/rulesets.rs:205
 -- rar::api::rulesets::rar::lock_for_read
 CREATE  FUNCTION rar."lock_for_read"(
@@ -2243,7 +2180,7 @@ AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:226
+-- src/api/rulesets.rs:238
 -- rar::api::rulesets::rar::mine_defaults
 CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
 IMMUTABLE STRICT PARALLEL SAFE
@@ -2252,8 +2189,41 @@ AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/rulesets.rs:229
+-- rar::api::rulesets::rar::check_defaults
+CREATE  FUNCTION rar."check_defaults"(
+	"defaults" jsonb /* Option < crate :: args :: JsonText > */
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:219
+-- rar::api::rulesets::rar::check_extension_schema
+CREATE  FUNCTION rar."check_extension_schema"(
+	"installed" TEXT /* & str */
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:236
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:253
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2268,6 +2238,18 @@ AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/sources.rs:265
+-- rar::sources::rar::basket_key
+CREATE  FUNCTION rar."basket_key"(
+	"rel" regclass, /* Option < crate :: args :: Relation > */
+	"tid_column" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/sources.rs:274
 -- rar::sources::rar::relation_of
 CREATE  FUNCTION rar."relation_of"(
@@ -2276,17 +2258,6 @@ CREATE  FUNCTION rar."relation_of"(
 STABLE PARALLEL RESTRICTED 
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:253
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2336,73 +2307,57 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:265
--- rar::sources::rar::basket_key
-CREATE  FUNCTION rar."basket_key"(
-	"rel" regclass, /* Option < crate :: args :: Relation > */
-	"tid_column" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:211
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:274
--- rar::api::basket_state::rar::basket_state_combine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:217
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:266
--- rar::api::basket_state::rar::basket_state_sfunc_bi
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:229
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:266
--- rar::api::basket_state::rar::basket_state_sfunc_bb
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:266
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:266
--- rar::api::basket_state::rar::basket_state_sfunc
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:298
--- rar::api::basket_state::rar::basket_state_final
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:224
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4_bb
+CREATE  FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:387
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:462
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:340
+-- rar::api::aggregate::rar::baskets_combine
+CREATE  FUNCTION rar."baskets_combine"(
+	"a" internal, /* Option < Internal > */
+	"b" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2422,41 +2377,19 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:387
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4_bb
-CREATE  FUNCTION rar."rules_sfunc4_bb"(
+-- rar::api::aggregate::rar::rules_sfunc_bi
+CREATE  FUNCTION rar."rules_sfunc_bi"(
 	"state" internal, /* Option < Internal > */
 	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:340
--- rar::api::aggregate::rar::baskets_combine
-CREATE  FUNCTION rar."baskets_combine"(
-	"a" internal, /* Option < Internal > */
-	"b" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2490,33 +2423,6 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:462
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc_bi
-CREATE  FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:374
 -- rar::api::aggregate::rar::baskets_deserial
 CREATE  FUNCTION rar."baskets_deserial"(
@@ -2526,6 +2432,22 @@ CREATE  FUNCTION rar."baskets_deserial"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_ib
+CREATE  FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2568,22 +2490,6 @@ CREATE  FUNCTION rar."rules_sfunc4_bi"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc_ib
-CREATE  FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2647,6 +2553,59 @@ END
 $gen$;
 
 SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:211
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:298
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:217
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:274
+-- rar::api::basket_state::rar::basket_state_combine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:229
+-- rar::api::basket_state::rar::basket_state_out
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_bi
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:266
+-- rar::api::basket_state::rar::basket_state_sfunc_bb
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */

@@ -188,62 +188,10 @@ SELECT pg_catalog.pg_extension_config_dump('rar.rule_store', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.source_grants', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.rule_sets_set_id_seq', '');
 
--- The mining defaults of a source, checked where they are given (a nightly
--- refresh should not be the first to find them wrong) and again at each
--- refresh (the owner of a table may write its row of rar.sources).
--- A key whose value is JSON null is as if absent: rar's own default.
-CREATE FUNCTION rar.check_defaults(defaults jsonb) RETURNS void LANGUAGE plpgsql IMMUTABLE
-SET search_path = pg_catalog, pg_temp AS $fn$
-BEGIN
-    IF jsonb_typeof(coalesce(defaults, '{}')) <> 'object' THEN
-        RAISE EXCEPTION 'defaults must be a jsonb object'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-               WHERE jsonb_typeof(d.value) <> 'null'
-                 AND (d.key IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest') AND jsonb_typeof(d.value) <> 'number'
-                      OR d.key IN ('method', 'level') AND jsonb_typeof(d.value) <> 'string')) THEN
-        RAISE EXCEPTION 'defaults must give the thresholds as numbers, and method and level as strings'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'For example: ''{"min_support": 0.005, "min_confidence": 0.6, "level": "aisle"}''.';
-    END IF;
-    IF EXISTS (SELECT 1 FROM jsonb_object_keys(defaults) k
-               WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level')) THEN
-        RAISE EXCEPTION 'unknown key in defaults: "%"',
-                        (SELECT min(k) FROM jsonb_object_keys(defaults) k
-                         WHERE k NOT IN ('min_support', 'min_confidence', 'max_length', 'min_lift', 'min_interest', 'method', 'level'))
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The keys of defaults are min_support, min_confidence, max_length, min_lift, min_interest, method and level.';
-    END IF;
-    IF jsonb_typeof(defaults->'max_length') = 'number'
-       AND NOT ((defaults->>'max_length') ~ '^[0-9]{1,4}$' AND (defaults->>'max_length')::int BETWEEN 2 AND 32) THEN
-        RAISE EXCEPTION 'invalid value for max_length in defaults: %', defaults->>'max_length'
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_interest') = 'number' AND jsonb_typeof(defaults->'level') IS DISTINCT FROM 'string' THEN
-        RAISE EXCEPTION 'min_interest in defaults applies to rules across levels only'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give level with it (for example "level": "all"), or leave min_interest out.';
-    END IF;
-    IF jsonb_typeof(defaults->'method') = 'string' AND defaults->>'method' NOT IN ('exact', 'neural', 'hybrid') THEN
-        RAISE EXCEPTION 'invalid value for method in defaults: "%"', defaults->>'method'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Valid values are ''exact'', ''neural'' and ''hybrid''.';
-    END IF;
-    IF jsonb_typeof(defaults->'min_support') = 'number' AND NOT ((defaults->>'min_support')::numeric > 0 AND (defaults->>'min_support')::numeric <= 1)
-       OR jsonb_typeof(defaults->'min_confidence') = 'number' AND NOT ((defaults->>'min_confidence')::numeric BETWEEN 0 AND 1)
-       OR jsonb_typeof(defaults->'min_lift') = 'number' AND NOT ((defaults->>'min_lift')::numeric >= 0)
-       OR jsonb_typeof(defaults->'min_interest') = 'number' AND NOT ((defaults->>'min_interest')::numeric >= 0)
-       -- and numbers a float8 holds (the refresh reads them as float8).
-       OR EXISTS (SELECT 1 FROM jsonb_each(defaults) d
-                  WHERE jsonb_typeof(d.value) = 'number' AND d.key <> 'max_length'
-                    AND (abs((d.value #>> '{}')::numeric) > 1e300
-                         OR abs((d.value #>> '{}')::numeric) < 1e-300 AND (d.value #>> '{}')::numeric <> 0)) THEN
-        RAISE EXCEPTION 'a threshold in defaults is out of range'
-            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('defaults: %s', left(defaults::text, 200)),
-                  HINT = 'min_support is a share of baskets above 0 and at most 1, min_confidence a share from 0 to 1, min_lift and min_interest 0 or more (at most 1e300).';
-    END IF;
-END
-$fn$;
+-- The mining defaults of a source are checked where they are given (a
+-- nightly refresh should not be the first to find them wrong) and again at
+-- each refresh (the owner of a table may write its row of rar.sources), by
+-- rar.check_defaults (src/api/rulesets.rs: the ranges rar_mine checks).
 
 -- Register a source under a name. Columns not given are detected now (as
 -- rar_mine does) and stored, so that later calls read the same columns.

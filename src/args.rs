@@ -79,14 +79,8 @@ impl FromDatum for Json {
         if is_null {
             return None;
         }
-        // SAFETY: a jsonb datum (detoasted by jsonb_out), printed as a C
-        // string in the current memory context, copied, then freed.
-        let text = unsafe {
-            let cstr = pgrx::fcinfo::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(datum)])?;
-            let text = cstr.to_string_lossy().into_owned();
-            pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
-            text
-        };
+        // SAFETY: a jsonb datum, as the caller promises.
+        let text = unsafe { jsonb_text(datum) }?;
         match serde_json::from_str(&text) {
             Ok(v) => Some(Json(v)),
             Err(e) => RarError::BadJson { message: e.to_string() }.raise(),
@@ -113,3 +107,45 @@ unsafe impl<'fcx> ArgAbi<'fcx> for Json {
 }
 
 pgrx::impl_sql_translatable!(Json, arg_only = "jsonb");
+
+/// A jsonb datum as PostgreSQL prints it (`jsonb_out`).
+///
+/// # Safety
+/// `datum` is a non-null jsonb datum.
+unsafe fn jsonb_text(datum: pg_sys::Datum) -> Option<String> {
+    // SAFETY: a jsonb datum (detoasted by jsonb_out), printed as a C string
+    // in the current memory context, copied, then freed.
+    unsafe {
+        let cstr = pgrx::fcinfo::direct_function_call::<&std::ffi::CStr>(pg_sys::jsonb_out, &[Some(datum)])?;
+        let text = cstr.to_string_lossy().into_owned();
+        pg_sys::pfree(cstr.as_ptr() as *mut std::ffi::c_void);
+        Some(text)
+    }
+}
+
+/// A `jsonb` argument as its text, numbers as PostgreSQL holds them (to be
+/// checked before anything reads them as float8: serde_json rounds 1e-400
+/// to 0 where PostgreSQL refuses it).
+#[derive(Debug, Clone)]
+pub struct JsonText(pub String);
+
+impl FromDatum for JsonText {
+    unsafe fn from_polymorphic_datum(datum: pg_sys::Datum, is_null: bool, _typoid: pg_sys::Oid) -> Option<Self> {
+        if is_null {
+            return None;
+        }
+        // SAFETY: a jsonb datum, as the caller promises.
+        unsafe { jsonb_text(datum) }.map(JsonText)
+    }
+}
+
+// SAFETY: a jsonb argument, read through FromDatum above; the functions
+// taking one take it as `Option<JsonText>`.
+unsafe impl<'fcx> ArgAbi<'fcx> for JsonText {
+    unsafe fn unbox_arg_unchecked(arg: pgrx::callconv::Arg<'_, 'fcx>) -> Self {
+        // SAFETY: the argument's type is jsonb, as declared below.
+        unsafe { arg.unbox_arg_using_from_datum() }.unwrap_or(JsonText(String::from("null")))
+    }
+}
+
+pgrx::impl_sql_translatable!(JsonText, arg_only = "jsonb");

@@ -6,7 +6,7 @@
 
 use pgrx::pg_sys::panic::ErrorReport;
 use pgrx::{PgLogLevel, PgSqlErrorCode};
-use rar_core::MineError;
+use rar_core::{DefaultsError, MineError};
 
 /// A number as PostgreSQL writes it: Rust's `inf` is `Infinity` there.
 fn as_sql(value: &str) -> &str {
@@ -20,6 +20,8 @@ fn as_sql(value: &str) -> &str {
 #[derive(Debug)]
 pub enum RarError {
     Mine(MineError),
+    /// A registered source's mining defaults a refresh could not use.
+    Defaults(DefaultsError),
     /// A named column that the relation does not have.
     UndefinedColumn {
         function: &'static str,
@@ -460,6 +462,12 @@ impl From<pgrx::spi::SpiError> for RarError {
             pgrx::spi::SpiError::DatumError(d) => RarError::UnexpectedType { message: d.to_string() },
             e => RarError::Spi { message: e.to_string() },
         }
+    }
+}
+
+impl From<DefaultsError> for RarError {
+    fn from(e: DefaultsError) -> Self {
+        RarError::Defaults(e)
     }
 }
 
@@ -932,6 +940,32 @@ impl RarError {
             )
             .set_detail("Across levels, a category is named \"<level>: <label>\"; an item, or a category of another level, of that name could not be told apart from it.")
             .set_hint("Rename the item, or the level (through a view over the lookup table), then call rar_hierarchy again."),
+            RarError::Defaults(e) => {
+                const EXAMPLE: &str = "For example: '{\"min_support\": 0.005, \"min_confidence\": 0.6, \"level\": \"aisle\"}'.";
+                let report = ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, e.to_string(), F);
+                match e {
+                    DefaultsError::NotObject | DefaultsError::WrongKind { .. } => report.set_hint(EXAMPLE),
+                    DefaultsError::UnknownKey { .. } => {
+                        let [rest @ .., last] = rar_core::params::SOURCE_DEFAULT_KEYS;
+                        report.set_hint(format!("The keys of defaults are {} and {last}.", rest.join(", ")))
+                    }
+                    DefaultsError::MaxLength { .. } => report.set_hint(
+                        "max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.",
+                    ),
+                    DefaultsError::InterestWithoutLevel => {
+                        report.set_hint("Give level with it (for example \"level\": \"all\"), or leave min_interest out.")
+                    }
+                    DefaultsError::Method { .. } => report.set_hint("Valid values are 'exact', 'neural' and 'hybrid'."),
+                    DefaultsError::OutOfRange { name, expected, .. } => {
+                        report.set_detail(format!("{name} must be {expected}.")).set_hint(match *name {
+                            "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
+                            "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
+                            "min_lift" => "Give a min_lift of 0 to keep every rule, or 1 to keep rules above independence.",
+                            _ => "Give min_interest as a ratio, for example 1.1 (the default) to keep rules 10% above what their ancestor rules predict, or 0 to keep all.",
+                        })
+                    }
+                }
+            }
             RarError::SourceTableDropped { name } => ErrorReport::new(
                 ERRCODE_UNDEFINED_TABLE,
                 format!("the table of source \"{name}\" was dropped"),

@@ -221,6 +221,18 @@ mod rar {
         crate::bindings::bind_extension_schema(installed).unwrap_or_else(|e| e.raise());
     }
 
+    /// Refuses (22023, with a HINT) mining defaults of a registered source
+    /// that `CALL rar_refresh` could not mine with
+    /// (`rar_core::params::check_source_defaults`: the ranges `rar_mine`
+    /// checks). Called by `rar_register` and by each refresh, since a
+    /// table's owner may write its row of `rar.sources`. NULL: nothing.
+    #[pg_extern(immutable, parallel_safe)]
+    fn check_defaults(defaults: Option<crate::args::JsonText>) {
+        if let Some(d) = defaults {
+            rar_core::params::check_source_defaults(&d.0).unwrap_or_else(|e| crate::error::RarError::from(e).raise());
+        }
+    }
+
     /// The defaults of the mining thresholds, as `CALL rar_refresh` applies
     /// them (under a source's own defaults and the call's arguments).
     #[pg_extern(immutable, parallel_safe)]

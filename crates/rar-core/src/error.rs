@@ -23,3 +23,33 @@ pub enum MineError {
     #[error("{name:?} names two things across the levels of the hierarchy")]
     HierarchyNameClash { name: String },
 }
+
+/// Mining defaults of a registered source (`rar.sources.defaults`) that
+/// `CALL rar_refresh` could not mine with; see
+/// [`crate::params::check_source_defaults`].
+#[derive(Debug, Error, Clone, PartialEq)]
+pub enum DefaultsError {
+    /// Not a JSON object.
+    #[error("defaults must be a jsonb object")]
+    NotObject,
+    /// A threshold that is not a number, or a method or level that is not a
+    /// string.
+    #[error("defaults must give the thresholds as numbers, and method and level as strings")]
+    WrongKind { key: String },
+    /// A key the refresh does not read (a typo would be ignored silently).
+    #[error("unknown key in defaults: {key:?}")]
+    UnknownKey { key: String },
+    /// A `max_length` that is not a whole number from 2 to 32.
+    #[error("invalid value for max_length in defaults: {value}")]
+    MaxLength { value: String },
+    /// `min_interest` without `level`: it applies across levels only.
+    #[error("min_interest in defaults applies to rules across levels only")]
+    InterestWithoutLevel,
+    /// A method other than exact, neural and hybrid.
+    #[error("invalid value for method in defaults: {value:?}")]
+    Method { value: String },
+    /// A threshold outside its range (as `rar_mine` checks it), or a number
+    /// beyond double precision.
+    #[error("invalid value for {name} in defaults: {value}")]
+    OutOfRange { name: &'static str, value: String, expected: &'static str },
+}

@@ -80,4 +80,4 @@ pub mod trend;
 pub mod tune;
 pub mod vocab;
 
-pub use error::MineError;
+pub use error::{DefaultsError, MineError};

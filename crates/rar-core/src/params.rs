@@ -1,6 +1,6 @@
 //! Mining thresholds and limits, validated in one place.
 
-use crate::error::MineError;
+use crate::error::{DefaultsError, MineError};
 
 /// Which itemset `min_support` applies to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,6 +125,96 @@ impl MineParams {
     }
 }
 
+/// The keys of a registered source's mining defaults, as `CALL
+/// rar_refresh` reads them.
+pub const SOURCE_DEFAULT_KEYS: [&str; 7] =
+    ["min_support", "min_confidence", "max_length", "min_lift", "min_interest", "method", "level"];
+
+/// Checks a registered source's mining defaults (`rar.sources.defaults`,
+/// the JSON text of a jsonb object) against what `CALL rar_refresh` mines
+/// with: the thresholds as [`MineParams::validate`] checks them for
+/// `rar_mine`, `max_length` of at least 2 (a refresh keeps rules of two
+/// items or more), `min_interest` only with a `level`, and every number
+/// within double precision (the refresh reads them as `float8`). A key
+/// whose value is null stands for rar's own default.
+pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
+    use serde_json::value::RawValue;
+    let object: std::collections::BTreeMap<String, &RawValue> =
+        serde_json::from_str(json).map_err(|_| DefaultsError::NotObject)?;
+    let given: Vec<(&str, &str)> =
+        object.iter().map(|(k, v)| (k.as_str(), v.get())).filter(|(_, v)| *v != "null").collect();
+    let is_number = |v: &str| v.starts_with(|c: char| c == '-' || c.is_ascii_digit());
+    let is_string = |v: &str| v.starts_with('"');
+    for &(key, value) in &given {
+        let kind_ok = match key {
+            "method" | "level" => is_string(value),
+            k if SOURCE_DEFAULT_KEYS.contains(&k) => is_number(value),
+            _ => true,
+        };
+        if !kind_ok {
+            return Err(DefaultsError::WrongKind { key: key.to_string() });
+        }
+    }
+    // Every key, null or not: a typo is refused, never ignored.
+    if let Some(key) = object.keys().find(|k| !SOURCE_DEFAULT_KEYS.contains(&k.as_str())) {
+        return Err(DefaultsError::UnknownKey { key: key.clone() });
+    }
+    let get = |key: &str| given.iter().find(|(k, _)| *k == key).map(|&(_, v)| v);
+    let mut p = MineParams::default();
+    if let Some(v) = get("max_length") {
+        p.max_length = v
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (2..=MAX_LENGTH).contains(n))
+            .ok_or_else(|| DefaultsError::MaxLength { value: shortened(v) })?;
+    }
+    if get("min_interest").is_some() && get("level").is_none() {
+        return Err(DefaultsError::InterestWithoutLevel);
+    }
+    if let Some(v) = get("method") {
+        let method: String = serde_json::from_str(v).unwrap_or_default();
+        if !["exact", "neural", "hybrid"].contains(&method.as_str()) {
+            return Err(DefaultsError::Method { value: method });
+        }
+    }
+    let number = |name: &'static str| -> Result<Option<f64>, DefaultsError> {
+        let Some(v) = get(name) else { return Ok(None) };
+        let x: f64 = v.parse().unwrap_or(f64::NAN);
+        // A number float8 cannot hold: past its range, or so small that it
+        // rounds to zero (PostgreSQL refuses both).
+        let underflow =
+            x == 0.0 && v.split(['e', 'E']).next().is_some_and(|m| m.bytes().any(|b| matches!(b, b'1'..=b'9')));
+        if !x.is_finite() || underflow {
+            return Err(DefaultsError::OutOfRange {
+                name,
+                value: shortened(v),
+                expected: "a number within double precision",
+            });
+        }
+        Ok(Some(x))
+    };
+    p.min_support = number("min_support")?.unwrap_or(p.min_support);
+    p.min_confidence = number("min_confidence")?.unwrap_or(p.min_confidence);
+    p.min_lift = number("min_lift")?.unwrap_or(p.min_lift);
+    if let Some(r) = number("min_interest")?.filter(|r| *r < 0.0) {
+        return Err(DefaultsError::OutOfRange { name: "min_interest", value: r.to_string(), expected: "at least 0" });
+    }
+    match p.validate() {
+        Err(MineError::InvalidParameter { name, value, expected }) => {
+            Err(DefaultsError::OutOfRange { name, value: shortened(&value), expected })
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A value as an error message shows it: at most 40 characters.
+fn shortened(v: &str) -> String {
+    match v.char_indices().nth(40) {
+        Some((i, _)) => format!("{}...", &v[..i]),
+        None => v.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -157,6 +247,56 @@ mod tests {
             assert!(p.validate().is_err(), "{p:?} should be rejected");
         }
         assert!(MineParams::default().validate().is_ok());
+    }
+
+    #[test]
+    fn source_defaults_are_checked_as_rar_mine_checks_them() {
+        let check = check_source_defaults;
+        for ok in [
+            "{}",
+            r#"{"min_support": 0.02, "level": null, "method": null}"#,
+            r#"{"min_interest": 1, "level": "all", "max_length": 32, "min_lift": 0}"#,
+            r#"{"min_support": 1, "min_confidence": 0, "max_length": 2, "method": "hybrid"}"#,
+            r#"{"min_lift": 1e-310}"#,
+        ] {
+            assert_eq!(check(ok), Ok(()), "{ok}");
+        }
+        let out_of_range = |name| move |e| matches!(e, DefaultsError::OutOfRange { name: n, .. } if n == name);
+        let cases: Vec<(&str, Box<dyn Fn(DefaultsError) -> bool>)> = vec![
+            ("[1]", Box::new(|e| e == DefaultsError::NotObject)),
+            ("3", Box::new(|e| e == DefaultsError::NotObject)),
+            (r#"{"min_support": "abc"}"#, Box::new(|e| matches!(e, DefaultsError::WrongKind { .. }))),
+            (r#"{"level": 2}"#, Box::new(|e| matches!(e, DefaultsError::WrongKind { .. }))),
+            (
+                r#"{"min_supp": 0.1, "zz": null}"#,
+                Box::new(|e| e == DefaultsError::UnknownKey { key: "min_supp".into() }),
+            ),
+            (r#"{"zz": null}"#, Box::new(|e| e == DefaultsError::UnknownKey { key: "zz".into() })),
+            (r#"{"max_length": 1}"#, Box::new(|e| matches!(e, DefaultsError::MaxLength { .. }))),
+            (r#"{"max_length": 33}"#, Box::new(|e| matches!(e, DefaultsError::MaxLength { .. }))),
+            (r#"{"max_length": 4.0}"#, Box::new(|e| matches!(e, DefaultsError::MaxLength { .. }))),
+            (r#"{"max_length": 1e10}"#, Box::new(|e| matches!(e, DefaultsError::MaxLength { .. }))),
+            (r#"{"min_interest": 1}"#, Box::new(|e| e == DefaultsError::InterestWithoutLevel)),
+            (r#"{"method": "bogus"}"#, Box::new(|e| e == DefaultsError::Method { value: "bogus".into() })),
+            (r#"{"min_support": 7}"#, Box::new(out_of_range("min_support"))),
+            (r#"{"min_support": 0}"#, Box::new(out_of_range("min_support"))),
+            (r#"{"min_confidence": -0.5}"#, Box::new(out_of_range("min_confidence"))),
+            (r#"{"min_lift": -1}"#, Box::new(out_of_range("min_lift"))),
+            (r#"{"min_interest": -1, "level": "all"}"#, Box::new(out_of_range("min_interest"))),
+            // float8 cannot hold these (the refresh reads them as float8).
+            (r#"{"min_lift": 1e400}"#, Box::new(out_of_range("min_lift"))),
+            (r#"{"min_confidence": 1e-400}"#, Box::new(out_of_range("min_confidence"))),
+        ];
+        for (json, expected) in cases {
+            let e = check(json).expect_err(json);
+            assert!(expected(e.clone()), "{json}: {e:?}");
+        }
+        // 1e-400 as jsonb prints it.
+        let tiny = format!(r#"{{"min_confidence": 0.{}1}}"#, "0".repeat(399));
+        assert!(matches!(check(&tiny), Err(DefaultsError::OutOfRange { name: "min_confidence", .. })));
+        // Long values are shortened in the message.
+        let e = check(&format!(r#"{{"min_lift": 1{}}}"#, "0".repeat(400))).unwrap_err();
+        assert!(e.to_string().len() < 100, "{e}");
     }
 }
 

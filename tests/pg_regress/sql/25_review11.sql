@@ -53,6 +53,11 @@ SELECT rar.check_defaults('{"min_lift": 1e400}');
 SELECT rar.check_defaults('{"max_length": 33}');
 SELECT rar.check_defaults('{"max_length": 1}');
 SELECT rar.check_defaults('{"min_interest": 1}');
+SELECT rar.check_defaults('{"min_interest": -1, "level": "all"}');
+-- Numbers float8 cannot hold are refused whatever their size (the refresh
+-- reads them as float8): 1e-400 would round to 0 in Rust.
+SELECT rar.check_defaults('{"min_confidence": 1e-400}');
+SELECT rar.check_defaults('{"min_lift": 1e-310}');
 SELECT rar.check_defaults('{"min_interest": 1, "level": "all", "max_length": 32, "min_lift": 0}');
 SELECT rar_unregister('r11_null');
 
