@@ -537,65 +537,6 @@ $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
     IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
@@ -869,8 +810,12 @@ BEGIN
             USING ERRCODE = 'undefined_column', HINT = 'label_key names the column of label_table that holds the item (the same values as the source''s item column); it defaults to the item column''s name.';
     END IF;
     PERFORM rar.check_defaults(defaults);
-    IF keep_sets IS NULL OR keep_sets < 1 THEN
-        RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')
+    IF keep_sets IS NULL THEN
+        RAISE EXCEPTION 'keep_sets must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'keep_sets is how many rule sets to keep, 1 or more (10 when left out).';
+    END IF;
+    IF keep_sets < 1 THEN
+        RAISE EXCEPTION 'invalid value for keep_sets: %', keep_sets
             USING ERRCODE = 'invalid_parameter_value', HINT = 'keep_sets is how many rule sets to keep, 1 or more (the current one included).';
     END IF;
     -- Rule sets and grants are about the table they were mined from: a
@@ -924,13 +869,19 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', lookup
             USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
     END IF;
-    IF levels IS NULL OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, none NULL', lookup
+    IF levels IS NULL OR pg_catalog.array_ndims(levels) IS DISTINCT FROM 1 OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32
+       OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, in a one-dimensional array without NULL', lookup
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
     END IF;
     IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
         RAISE EXCEPTION 'levels name a column twice: %', levels
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name each level column once, lowest first.';
+    END IF;
+    IF coalesce(item_key, s.item_column) = ANY (levels) THEN
+        RAISE EXCEPTION 'column "%" cannot be both the item and a level', coalesce(item_key, s.item_column)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'levels name the lookup''s category columns, lowest first; item_key (by default the source''s item column) names its column that holds the item.';
     END IF;
     IF 'all' = ANY (levels) THEN
         RAISE EXCEPTION 'a level may not be named "all"'
@@ -958,8 +909,12 @@ DECLARE
     rel regclass;
     creator name;
 BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'name must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the source''s name: SELECT name FROM rar.sources lists them.';
+    END IF;
     -- A source by its name (also when its table was dropped), or by its table.
-    IF name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
+    IF NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
         name := rar.source_name(name);
     END IF;
     SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
@@ -1041,6 +996,13 @@ BEGIN
     -- rar's functions are called by the schema name they were installed
     -- under: refuse to go on if that name now names another schema.
     PERFORM rar.check_extension_schema('@extschema@');
+    -- The call's thresholds: a refresh keeps rules of two items or more
+    -- (the others are checked by rar_mine, as the source's defaults are).
+    IF max_length NOT BETWEEN 2 AND 32 THEN
+        RAISE EXCEPTION 'max_length must be between 2 and 32'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The value given was %s.', max_length),
+                  HINT = 'A refresh keeps rules of two items or more; 2 to 5 is usual.';
+    END IF;
     -- A source's name, or its table's (src/sources.rs).
     name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,
@@ -1376,6 +1338,65 @@ END
 $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
 CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
 	"relation" TEXT,  
 	"columns" TEXT,  
@@ -1650,6 +1671,105 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_defaults"(
+	"defaults" jsonb 
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."lock_for_read"(
+	"rel" regclass 
+) RETURNS void
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
+	"installed" TEXT 
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
+                           customer_column, time_column)
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
 	"count_before" bigint, 
 	"antecedent_before" bigint, 
@@ -1700,115 +1820,66 @@ CROSS JOIN LATERAL (
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."lock_for_read"(
-	"rel" regclass 
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_defaults"(
-	"defaults" jsonb 
-) RETURNS void
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
-	"installed" TEXT 
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@.rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@.rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0,
-    customer_column text DEFAULT NULL,
-    time_column text DEFAULT NULL
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
-                           customer_column, time_column)
-$fn$;
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, 
-	"basket" bigint, 
+	"basket" TEXT, 
 	"item" bigint, 
 	"min_support" double precision, 
 	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1818,25 +1889,6 @@ CREATE OR REPLACE FUNCTION rar."baskets_final"(
 PARALLEL SAFE
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1868,39 +1920,31 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1918,39 +1962,16 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
 	"state" internal, 
 	"basket" bigint, 
-	"item" TEXT, 
+	"item" bigint, 
 	"min_support" double precision, 
 	"min_confidence" double precision 
 ) RETURNS internal 
 PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql

@@ -253,8 +253,12 @@ BEGIN
             USING ERRCODE = 'undefined_column', HINT = 'label_key names the column of label_table that holds the item (the same values as the source''s item column); it defaults to the item column''s name.';
     END IF;
     PERFORM rar.check_defaults(defaults);
-    IF keep_sets IS NULL OR keep_sets < 1 THEN
-        RAISE EXCEPTION 'invalid value for keep_sets: %', coalesce(keep_sets::text, 'NULL')
+    IF keep_sets IS NULL THEN
+        RAISE EXCEPTION 'keep_sets must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'keep_sets is how many rule sets to keep, 1 or more (10 when left out).';
+    END IF;
+    IF keep_sets < 1 THEN
+        RAISE EXCEPTION 'invalid value for keep_sets: %', keep_sets
             USING ERRCODE = 'invalid_parameter_value', HINT = 'keep_sets is how many rule sets to keep, 1 or more (the current one included).';
     END IF;
     -- Rule sets and grants are about the table they were mined from: a
@@ -310,13 +314,19 @@ BEGIN
         RAISE EXCEPTION 'permission denied for table %', lookup
             USING ERRCODE = 'insufficient_privilege', HINT = 'The hierarchy is read from the lookup table with the rights of whoever mines: it needs SELECT on it.';
     END IF;
-    IF levels IS NULL OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32 OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
-        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, none NULL', lookup
+    IF levels IS NULL OR pg_catalog.array_ndims(levels) IS DISTINCT FROM 1 OR pg_catalog.cardinality(levels) NOT BETWEEN 1 AND 32
+       OR pg_catalog.array_position(levels, NULL) IS NOT NULL THEN
+        RAISE EXCEPTION 'levels must name 1 to 32 columns of %, in a one-dimensional array without NULL', lookup
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name the level columns, lowest (closest to the items) first, for example levels => ''{aisle, department}''.';
     END IF;
     IF (SELECT count(DISTINCT x) FROM pg_catalog.unnest(levels) x) <> pg_catalog.cardinality(levels) THEN
         RAISE EXCEPTION 'levels name a column twice: %', levels
             USING ERRCODE = 'invalid_parameter_value', HINT = 'Name each level column once, lowest first.';
+    END IF;
+    IF coalesce(item_key, s.item_column) = ANY (levels) THEN
+        RAISE EXCEPTION 'column "%" cannot be both the item and a level', coalesce(item_key, s.item_column)
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'levels name the lookup''s category columns, lowest first; item_key (by default the source''s item column) names its column that holds the item.';
     END IF;
     IF 'all' = ANY (levels) THEN
         RAISE EXCEPTION 'a level may not be named "all"'
@@ -342,8 +352,12 @@ DECLARE
     rel regclass;
     creator name;
 BEGIN
+    IF name IS NULL THEN
+        RAISE EXCEPTION 'name must not be NULL'
+            USING ERRCODE = 'null_value_not_allowed', HINT = 'Give the source''s name: SELECT name FROM rar.sources lists them.';
+    END IF;
     -- A source by its name (also when its table was dropped), or by its table.
-    IF name IS NOT NULL AND NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
+    IF NOT EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rar_unregister.name) THEN
         name := rar.source_name(name);
     END IF;
     SELECT s.relation, s.created_by INTO rel, creator FROM rar.sources s WHERE s.name = rar_unregister.name;
@@ -427,6 +441,13 @@ BEGIN
     -- rar's functions are called by the schema name they were installed
     -- under: refuse to go on if that name now names another schema.
     PERFORM rar.check_extension_schema('@extschema@');
+    -- The call's thresholds: a refresh keeps rules of two items or more
+    -- (the others are checked by rar_mine, as the source's defaults are).
+    IF max_length NOT BETWEEN 2 AND 32 THEN
+        RAISE EXCEPTION 'max_length must be between 2 and 32'
+            USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The value given was %s.', max_length),
+                  HINT = 'A refresh keeps rules of two items or more; 2 to 5 is usual.';
+    END IF;
     -- A source's name, or its table's (src/sources.rs).
     name := rar.source_name(name);
     -- One refresh (or re-registration) of a source at a time: its row,

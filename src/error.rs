@@ -54,6 +54,12 @@ pub enum RarError {
         role: &'static str,
         expected: &'static str,
     },
+    /// One column named for two roles (the basket id and the items, or
+    /// the customer and one of them).
+    SameColumn {
+        column: String,
+        roles: [&'static str; 2],
+    },
     /// The baskets read so far outgrow `rar.memory_limit`.
     InputTooLarge {
         lines: usize,
@@ -549,7 +555,7 @@ impl RarError {
             }
             RarError::Mine(MineError::TooManyRules { limit }) => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
-                format!("more than {limit} rules satisfy the thresholds"),
+                format!("more than {limit} {} the thresholds", if *limit == 1 { "rule satisfies" } else { "rules satisfy" }),
                 F,
             )
             .set_detail(format!("rar.max_rules is {limit}; mining stopped as soon as it was passed."))
@@ -612,7 +618,7 @@ impl RarError {
                 "invalid input syntax for type rar.basket_state",
                 F,
             )
-            .set_detail(format!("The text is not base64: {message}."))
+            .set_detail(format!("The text is not base64: {}.", message.trim_end_matches('.')))
             .set_hint("A rar.basket_state is the running state of the aggregate rar.baskets_shared; its text is what Citus passes between nodes, not typed in."),
             RarError::BadShardRequest { message, text } => ErrorReport::new(
                 if *text { ERRCODE_INVALID_TEXT_REPRESENTATION } else { ERRCODE_INVALID_BINARY_REPRESENTATION },
@@ -657,6 +663,12 @@ impl RarError {
             )
             .set_detail(format!("The {role} must be {expected}."))
             .set_hint("Name a column of the right type, or use a view that casts this one."),
+            RarError::SameColumn { column, roles: [a, b] } => ErrorReport::new(
+                ERRCODE_INVALID_PARAMETER_VALUE,
+                format!("column \"{column}\" cannot be both the {a} and the {b}"),
+                F,
+            )
+            .set_hint("Name a column of its own for each (SELECT * FROM rar_columns('<table>') shows the basket id and item columns rar detects)."),
             RarError::NullArgument { name, default } => {
                 ErrorReport::new(ERRCODE_NULL_VALUE_NOT_ALLOWED, format!("{name} must not be NULL"), F).set_hint(
                     if *name == "source" || *name == "target" {
@@ -699,7 +711,8 @@ impl RarError {
             RarError::ModelSetting { name, value, expected } => {
                 // A value that quotes its own parts (an unknown key) is
                 // not quoted again.
-                let shown = if value.contains('"') { value.clone() } else { format!("\"{}\"", as_sql(value)) };
+                let value = rar_core::text::shortened(value, 40);
+                let shown = if value.contains('"') { value } else { format!("\"{}\"", as_sql(&value)) };
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("invalid value for {name}: {shown}"), F)
                     .set_hint(format!("Give {expected}."))
             }
@@ -851,7 +864,8 @@ impl RarError {
                 F,
             )
             .set_detail(format!(
-                "Building {rules} rules as jsonb would take about {}; rar.memory_limit is {}.",
+                "Building {rules} {} as jsonb would take about {}; rar.memory_limit is {}.",
+                if *rules == 1 { "rule" } else { "rules" },
                 pretty_bytes(*needed),
                 limit_text(*limit_bytes)
             ))

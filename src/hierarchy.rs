@@ -42,7 +42,7 @@ pub fn baskets_at(
             })
         }
     };
-    let h = load(&source.name, memory_limit, "rar_mine")?;
+    let h = load(&source.name, level, memory_limit, "rar_mine")?;
     let mut tick = || {
         check_for_interrupts!();
     };
@@ -87,8 +87,9 @@ pub fn level_of(h: &Hierarchy, source: &str, level: &str) -> Result<Option<usize
 }
 
 /// The hierarchy of registered source `source`, read from its lookup table
-/// for `function`.
-pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<Hierarchy, RarError> {
+/// for `function`, which wants `level` of it (a level unknown to the source
+/// is refused before the lookup is read).
+pub fn load(source: &str, level: &str, memory_limit: u64, function: &'static str) -> Result<Hierarchy, RarError> {
     let row = Spi::connect(|client| {
         let t = client.select(
             "SELECT s.hierarchy_table::pg_catalog.oid, c.oid IS NOT NULL, s.hierarchy_key, s.hierarchy_levels, \
@@ -129,6 +130,9 @@ pub fn load(source: &str, memory_limit: u64, function: &'static str) -> Result<H
         || levels.iter().any(|l| l == ACROSS)
     {
         return Err(bad());
+    }
+    if level != ACROSS && !levels.iter().any(|l| l == level) {
+        return Err(RarError::NoSuchLevel { level: level.to_string(), source: source.to_string(), levels });
     }
     let table = crate::sources::qualified(lookup)?;
     // The first of the item and level columns the lookup lacks, in one query.

@@ -588,6 +588,7 @@ impl Source {
             LayoutError::WrongType { column, type_name, role, expected } => {
                 RarError::WrongType { column, type_name, role, expected }
             }
+            LayoutError::SameColumn { column } => RarError::SameColumn { column, roles: ["basket id", "items"] },
         }
     }
 

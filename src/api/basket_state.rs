@@ -216,8 +216,11 @@ mod rar {
     /// The type's input function: base64 of the state's bytes, checked.
     #[pg_extern(sql = false)]
     pub fn basket_state_in(text: &CStr) -> Internal {
+        // Line breaks and spaces skipped, as PostgreSQL's decode(..., 'base64')
+        // skips them (its encode() breaks lines every 76 characters).
+        let text: Vec<u8> = text.to_bytes().iter().copied().filter(|b| !b.is_ascii_whitespace()).collect();
         let decoded = base64::engine::general_purpose::STANDARD
-            .decode(text.to_bytes())
+            .decode(&text)
             .unwrap_or_else(|e| RarError::BadStateText { message: e.to_string() }.raise());
         drop(read_state(&decoded).or_raise());
         // The checked bytes behind a varlena header, in the current context.

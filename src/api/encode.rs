@@ -76,6 +76,14 @@ pub fn encode(
         }
         .raise();
     }
+    if let Some(twice) = columns.iter().enumerate().find_map(|(i, c)| columns[..i].contains(c).then_some(c)) {
+        RarError::InvalidOption {
+            name: "columns",
+            value: format!("{twice} (named twice)"),
+            expected: "distinct column names",
+        }
+        .raise();
+    }
     if !matches!(method, "onehot" | "bins" | "zscore" | "minmax") {
         RarError::InvalidOption {
             name: "method",

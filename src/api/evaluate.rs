@@ -75,6 +75,22 @@ fn rar_evaluate(
         }
         seen
     });
+    if methods.as_ref().is_some_and(Vec::is_empty) {
+        RarError::ConflictingOptions {
+            message: "methods must name at least one method",
+            hint: "For example methods => '{exact,neural}', or leave methods out: exact, and neural and hybrid with a deployed model.",
+        }
+        .raise();
+    }
+    // The rules evaluated have two items or more (min_length 2).
+    if let Some(m) = max_length.filter(|m| !(2..=rar_core::params::MAX_LENGTH as i32).contains(m)) {
+        RarError::Mine(rar_core::MineError::InvalidParameter {
+            name: "max_length",
+            value: m.to_string(),
+            expected: "between 2 and 32 (rules of two items or more)",
+        })
+        .raise();
+    }
     if !matches!(on_split, "test" | "validation") {
         RarError::InvalidOption { name: "on_split", value: on_split.to_string(), expected: "'test' and 'validation'" }
             .raise();
@@ -133,7 +149,7 @@ fn rar_evaluate(
         min_support: min_support.or(defaults["min_support"].as_f64()).unwrap_or(mine_defaults::MIN_SUPPORT),
         min_confidence: min_confidence.or(defaults["min_confidence"].as_f64()).unwrap_or(mine_defaults::MIN_CONFIDENCE),
         max_length: max_length
-            .map(|m| m.max(0) as usize)
+            .map(|m| m as usize)
             .or(defaults["max_length"].as_u64().map(|m| m as usize))
             .unwrap_or(mine_defaults::MAX_LENGTH),
         min_length: 2,

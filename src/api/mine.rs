@@ -199,6 +199,13 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
         }
         .raise();
     }
+    if method == "exact" && (model.is_some() || consequent_threshold.is_some()) {
+        RarError::ConflictingOptions {
+            message: "model and consequent_threshold apply to neural and hybrid rules only",
+            hint: "Give method => 'neural' or 'hybrid' with them, or leave them out for exact rules.",
+        }
+        .raise();
+    }
     if min_improvement.is_some() && method != "exact" {
         RarError::Unsupported {
             message: "min_improvement applies to exact rules only",

@@ -22,13 +22,10 @@ pub fn profile(
 ) -> JsonB {
     let top = required("top", "10", top);
     let rare_below = required("rare_below", "5", rare_below);
-    if top < 0 || rare_below < 0 {
-        RarError::InvalidOption {
-            name: "top and rare_below",
-            value: format!("{top}, {rare_below}"),
-            expected: "counts of at least 0",
+    for (name, value) in [("top", top), ("rare_below", rare_below)] {
+        if value < 0 {
+            RarError::InvalidOption { name, value: value.to_string(), expected: "counts of at least 0" }.raise();
         }
-        .raise();
     }
     let target = sources::relation_of("source", source);
     let (tid_column, item_column) = target.columns(tid_column, item_column);

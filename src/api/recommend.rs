@@ -66,7 +66,7 @@ fn current_set(source: &str) -> Option<(i64, i32, Option<String>)> {
 /// items with their ancestors.
 fn as_the_rules_see_it(source: &str, basket: &[String], level: Option<&str>) -> Vec<String> {
     let Some(level) = level else { return basket.to_vec() };
-    let h = crate::hierarchy::load(source, crate::gucs::memory_limit_bytes(), "rar_recommend").or_raise();
+    let h = crate::hierarchy::load(source, level, crate::gucs::memory_limit_bytes(), "rar_recommend").or_raise();
     let k = crate::hierarchy::level_of(&h, source, level).or_raise();
     rar_core::hierarchy::lift_items(&h, basket, k)
 }
@@ -198,6 +198,13 @@ pub fn recommend(
         RarError::InvalidOption { name: "method", value: method.into(), expected: "'rules', 'model' and 'hybrid'" }
             .raise();
     }
+    if model_id.is_some() && method == "rules" {
+        RarError::ConflictingOptions {
+            message: "model_id applies to methods 'model' and 'hybrid' only",
+            hint: "Use method 'model' or 'hybrid' with model_id, or leave model_id out for the rules.",
+        }
+        .raise();
+    }
     if customer.is_some() && method == "rules" {
         RarError::ConflictingOptions {
             message: "customer is read only by a sequence model, and method 'rules' uses no model",
@@ -213,7 +220,7 @@ pub fn recommend(
     // roles that may not read its rules.
     let ext = ext_schema().or_raise();
     crate::spi::exec(&format!("SELECT {ext}.rar_source($1::pg_catalog.text)"), &[source.to_string().into()]).or_raise();
-    let mut basket: Vec<String> = items.into_iter().flatten().collect();
+    let mut basket: Vec<String> = crate::args::no_null_elements("items", items);
     basket.sort();
     basket.dedup();
     if basket.len() > MAX_BASKET_ITEMS {
@@ -229,6 +236,15 @@ pub fn recommend(
         RarError::ConflictingOptions {
             message: "the basket is empty",
             hint: "Give at least one item, for example ARRAY['22423'].",
+        }
+        .raise();
+    }
+    // Rules mined at a level of the hierarchy recommend its labels, the
+    // model items: one ranking of both would compare unlike things.
+    if method == "hybrid" && current_set(source).is_some_and(|(_, _, level)| level.is_some()) {
+        RarError::Unsupported {
+            message: "hybrid recommendations need rules of items, and this source's current rules are of a level of its hierarchy",
+            hint: "Use method 'rules' for recommendations at that level or 'model' for items, or refresh the rules without level.",
         }
         .raise();
     }

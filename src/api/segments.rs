@@ -52,6 +52,9 @@ pub fn mine_segments(
     ),
 > {
     let segment = required("segment_column", "none", segment_column);
+    let min_support = required("min_support", "0.01", min_support);
+    let min_confidence = required("min_confidence", "0.5", min_confidence);
+    let max_length = required("max_length", "4", max_length);
     if let Some(n) = min_baskets.filter(|n| *n < 1) {
         RarError::InvalidOption {
             name: "min_baskets",
@@ -83,7 +86,7 @@ pub fn mine_segments(
         }
         .raise(),
     };
-    let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(min_support));
+    let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(Some(min_support)));
     src.check_not_superuser_reading_user_view();
     let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
     let n_segments = kept.len() + usize::from(keep_null);

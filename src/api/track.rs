@@ -21,7 +21,7 @@ pub fn track_changes(source: Option<&str>, track: default!(Option<bool>, true)) 
     let target = sources::relation_of("source", source);
     let src = relation::describe_table(target.relation, "rar_track_changes");
     let _pinned = pin_search_path();
-    src.check_manage("track its changes");
+    src.check_manage("track changes");
     if track {
         check_trackable(&src);
     }

@@ -121,7 +121,7 @@ pub fn train(
         name!(deployed, bool),
     ),
 > {
-    let model = model.unwrap_or("autoencoder");
+    let model = required("model", "'autoencoder'", model);
     let sequence = match (model, customer_column, time_column) {
         ("gru", Some(c), Some(t)) => Some((c, t)),
         ("gru", _, _) => RarError::ConflictingOptions {
@@ -186,6 +186,13 @@ pub fn train(
             }
             .raise()
         };
+        // A customer is neither the item nor the basket: its history would be
+        // one basket.
+        for (role, columns) in [("items", vec![item.clone()]), ("basket id", src.basket_column_names(&tid))] {
+            if columns.iter().any(|c| c == customer) {
+                RarError::SameColumn { column: customer.to_string(), roles: ["customer", role] }.raise();
+            }
+        }
         let mut budget = history::Budget { limit: memory, bytes: 0, lines: 0 };
         let sets = ["train", "validation"].map(|set| {
             history::read_set(&src, &tid, item, customer, time, &the_split, set, &mut budget).or_raise()
@@ -478,7 +485,8 @@ fn rar_tune_plan(
     let plan = rar_core::tune::plan(&g, random).unwrap_or_else(|e| {
         RarError::TooMany {
             what: "trials",
-            requested: e.trials.to_string(),
+            // The product of the grid's sizes saturates: it is at least that.
+            requested: if e.trials == u64::MAX { format!("at least {}", e.trials) } else { e.trials.to_string() },
             limit: rar_core::tune::MAX_TRIALS,
             hint: if random.is_some() {
                 "Ask for fewer trials: a random search draws at most as many as its grid holds, and at most the limit."

@@ -14,15 +14,19 @@ pub fn thousands(n: u64) -> String {
 }
 
 /// A share as a percentage: whole numbers from 10%, one decimal below, two
-/// below 0.1%.
+/// below 0.1%, and below 0.01% down to its first significant digit (one
+/// basket in 100,000 is 0.001%, not 0.00%).
 pub fn percent(x: f64) -> String {
     let p = x * 100.0;
     if p >= 10.0 {
         format!("{p:.0}%")
     } else if p >= 0.1 {
         format!("{p:.1}%")
-    } else {
+    } else if p >= 0.01 || p <= 0.0 || !p.is_finite() {
         format!("{p:.2}%")
+    } else {
+        let digits = ((-p.log10()).ceil() as usize).min(20);
+        format!("{p:.digits$}%")
     }
 }
 
@@ -99,6 +103,9 @@ mod tests {
         assert_eq!(percent(0.62), "62%");
         assert_eq!(percent(0.0121), "1.2%");
         assert_eq!(percent(0.00049), "0.05%");
+        assert_eq!(percent(0.00001), "0.001%");
+        assert_eq!(percent(0.0000049), "0.0005%");
+        assert_eq!(percent(0.0), "0.00%");
         assert_eq!(list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(times(14.34), "14.3");
         assert_eq!(times(999.9), "999.9");

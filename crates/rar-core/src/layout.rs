@@ -62,6 +62,10 @@ pub enum LayoutError {
         role: &'static str,
         expected: &'static str,
     },
+    /// One column named as both the basket id and the items.
+    SameColumn {
+        column: String,
+    },
 }
 
 const TID_NAMES: &[&str] = &[
@@ -349,6 +353,7 @@ pub fn resolve(columns: &[ColumnInfo], tid: Option<&str>, item: Option<&str>) ->
         columns.iter().filter(|c| Some(c.name.as_str()) != skip.map(|s| s.name.as_str())).collect()
     };
     match (tid_col, item_col) {
+        (Some(t), Some(i)) if t.name == i.name => Err(LayoutError::SameColumn { column: t.name.clone() }),
         (Some(t), Some(i)) => layout_for(Some(t), i),
         (None, Some(i)) => {
             let rest = others(Some(i));
@@ -399,6 +404,9 @@ fn resolve_several(columns: &[ColumnInfo], tid: &str, item: Option<&str>) -> Res
                 .ok_or(LayoutError::NotDetected { role: ITEM_ROLE, candidates: vec![] })?,
         },
     };
+    if keys.iter().any(|k| k.name == item.name) {
+        return Err(LayoutError::SameColumn { column: item.name.clone() });
+    }
     if item.kind != ColumnKind::Scalar {
         return Err(LayoutError::WrongType {
             column: item.name.clone(),
@@ -500,6 +508,16 @@ mod tests {
                 numeric: *t == "integer",
             })
             .collect()
+    }
+
+    #[test]
+    fn one_column_cannot_be_both_basket_and_items() {
+        let c = cols(&[("order_id", ColumnKind::Scalar), ("shop", ColumnKind::Scalar), ("item", ColumnKind::Scalar)]);
+        let same = |column: &str| Err(LayoutError::SameColumn { column: column.into() });
+        assert_eq!(resolve(&c, Some("item"), Some("item")), same("item"));
+        assert_eq!(resolve(&c, Some("order_id"), Some("order_id")), same("order_id"));
+        assert_eq!(resolve(&c, Some("order_id, item"), Some("item")), same("item"));
+        assert!(resolve(&c, Some("order_id, shop"), Some("item")).is_ok());
     }
 
     #[test]

@@ -209,10 +209,7 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
 
 /// A value as an error message shows it: at most 40 characters.
 fn shortened(v: &str) -> String {
-    match v.char_indices().nth(40) {
-        Some((i, _)) => format!("{}...", &v[..i]),
-        None => v.to_string(),
-    }
+    crate::text::shortened(v, 40)
 }
 
 #[cfg(test)]

@@ -75,6 +75,15 @@ pub fn normalize(s: &str, fold: CaseFold, fix_mojibake: bool) -> String {
     }
 }
 
+/// `value` as an error message shows it: its first `max_chars` characters,
+/// then "..." when there were more (a 400-digit number, a pasted document).
+pub fn shortened(value: &str, max_chars: usize) -> String {
+    match value.char_indices().nth(max_chars) {
+        Some((i, _)) => format!("{}...", &value[..i]),
+        None => value.to_string(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

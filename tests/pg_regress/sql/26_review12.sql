@@ -1,0 +1,92 @@
+-- Fixes of the session of 2026-12-01 (a fuzzing review of the functions
+-- reviewed less before: no crash and no XX000 found; these are the
+-- refusals and answers it found wrong or unhelpful).
+CREATE SCHEMA r12;
+CREATE TABLE r12.sales (basket_id int, item text, customer text, sold_at timestamptz);
+INSERT INTO r12.sales
+SELECT b, 'i' || ((b * k) % 9), 'c' || (b % 20), '2024-01-01'::timestamptz + b * interval '1 hour'
+FROM generate_series(1, 300) b, generate_series(1, 3) k;
+CREATE TABLE r12.hier (item text, aisle text, dept text);
+INSERT INTO r12.hier SELECT 'i' || g, 'a' || (g % 3), 'd' || (g % 2) FROM generate_series(0, 8) g;
+
+-- 1. One column cannot be both the basket id and the items (it gave no
+-- rules, or a misleading error later); nor, for a sequence model, the
+-- customer and one of them.
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', tid_column => 'basket_id', item_column => 'basket_id')$$);
+SELECT show_error($$SELECT rar_profile('r12.sales', tid_column => 'item', item_column => 'item')$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', tid_column => 'basket_id, item', item_column => 'item')$$);
+SELECT show_error($$SELECT rar_register('r12_same', 'r12.sales', 'item', 'item')$$);
+SELECT show_error($$SELECT model_id FROM rar_train('r12.sales', 'gru', '{"epochs": 1}', tid_column => 'basket_id', item_column => 'item', customer_column => 'item', time_column => 'sold_at')$$);
+SELECT show_error($$SELECT model_id FROM rar_train('r12.sales', 'gru', '{"epochs": 1}', tid_column => 'basket_id', item_column => 'item', customer_column => 'basket_id', time_column => 'sold_at')$$);
+
+-- 2. Arguments that only a model reads, given with exact rules, are
+-- refused rather than ignored; so is a NULL model name.
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', 0.05, 0.3, method => 'exact', model => 1)$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', 0.05, 0.3, consequent_threshold => 0.5)$$);
+SELECT show_error($$SELECT model_id FROM rar_train('r12.sales', NULL)$$);
+
+-- 3. rar_explain refuses measures no rule has (it explained them).
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.5, 2, 1.0, 100, 100)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.01, 2, 0.5, 50, 100)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.5, 0, 0.5, 50, 100)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0.8, 0.5, 0.1, 10, 100)$$);
+SELECT show_error($$SELECT rar_explain('{a}', '{b}', 0, 0, 0, 0, 0)$$);
+-- Consistent measures, rounded as a report rounds them, still explain.
+SELECT rar_explain('{a}', '{b}', 0.62, 14.3, 0.0121, 251, 20728) IS NOT NULL AS consistent;
+SELECT rar_explain('{}', '{b}', 0.3, 1, 0.3, 30, 100) IS NOT NULL AS empty_antecedent;
+
+-- 4. Registered sources: NULL where a value is needed is 22004; a
+-- refresh's max_length is checked as such (it was reported as min_length).
+SELECT name FROM rar_register('r12s', 'r12.sales', 'basket_id', 'item');
+SELECT show_error($$SELECT rar_unregister(NULL)$$);
+SELECT show_error($$SELECT rar_register('r12s', 'r12.sales', 'basket_id', 'item', keep_sets => NULL)$$);
+CALL rar_refresh('r12s', 0.05, 0.3);
+SELECT show_error($$CALL rar_refresh('r12s', 0.05, 0.3, 1)$$);
+
+-- 5. rar_recommend: NULL items and a model_id with the rules are refused.
+SELECT show_error($$SELECT * FROM rar_recommend('{i1,NULL}', 3, 'r12s')$$);
+SELECT show_error($$SELECT * FROM rar_recommend('{i1}', 3, 'r12s', 'rules', 999)$$);
+SELECT count(*) > 0 AS rules_recommend FROM rar_recommend('{i1}', 3, 'r12s');
+
+-- 6. Hybrid recommendations from rules at a level of the hierarchy would
+-- rank labels and items together: refused; 'rules' and 'model' still work.
+SELECT name FROM rar_hierarchy('r12s', 'r12.hier', '{aisle,dept}');
+SELECT deployed FROM rar_train('r12.sales', 'mlp', '{"epochs": 1}', tid_column => 'basket_id', item_column => 'item');
+CALL rar_refresh('r12s', 0.05, 0.3);
+UPDATE rar.sources SET defaults = '{"level": "aisle"}' WHERE name = 'r12s';
+CALL rar_refresh('r12s', 0.05, 0.1);
+SELECT show_error($$SELECT * FROM rar_recommend('{i1}', 3, 'r12s', 'hybrid')$$);
+SELECT count(*) > 0 AS level_rules FROM rar_recommend('{i1}', 3, 'r12s', 'rules');
+SELECT count(*) > 0 AS model_items FROM rar_recommend('{i1}', 3, 'r12s', 'model');
+-- A level the source does not have is named as such before its lookup is read.
+INSERT INTO r12.hier VALUES ('i1', 'a9', 'd9');
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12s', 0.05, 0.3, level => 'nosuch')$$);
+DELETE FROM r12.hier WHERE aisle = 'a9';
+
+-- 7. rar_hierarchy: a two-dimensional levels array, and the item column
+-- named as a level, are refused.
+SELECT show_error($$SELECT rar_hierarchy('r12s', 'r12.hier', '{{aisle,dept}}')$$);
+SELECT show_error($$SELECT rar_hierarchy('r12s', 'r12.hier', '{item,aisle}')$$);
+SELECT show_error($$SELECT rar_hierarchy('r12s', 'r12.hier', '{aisle}', item_key => 'aisle')$$);
+
+-- 8. rar_evaluate: no methods at all, and a max_length named as given.
+SELECT show_error($$SELECT * FROM rar_evaluate('r12s', 0.05, 0.3, methods => '{}')$$);
+SELECT show_error($$SELECT * FROM rar_evaluate('r12s', 0.05, 0.3, -5)$$);
+
+-- 9. rar_encode: a column named twice; rar_profile: the argument at fault.
+CREATE TABLE r12.flags (basket_id int, item text, flag text);
+INSERT INTO r12.flags VALUES (1, 'a', 'x'), (2, 'b', 'y');
+SELECT show_error($$SELECT * FROM rar_encode('r12.flags', '{flag,flag}')$$);
+SELECT show_error($$SELECT rar_profile('r12.sales', top => -1)$$);
+SELECT show_error($$SELECT rar_profile('r12.sales', rare_below => -2)$$);
+
+-- 10. rar_mine_segments: NULL thresholds are 22004, as in rar_mine.
+SELECT show_error($$SELECT count(*) FROM rar_mine_segments('r12.sales', 'customer', max_length => NULL)$$);
+
+-- 11. Messages: one rule is "rule"; a partial state's text may be broken
+-- into lines, as PostgreSQL's encode(..., 'base64') breaks it.
+SET rar.max_rules = 1;
+SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', 0.05, 0.3)$$);
+RESET rar.max_rules;
+SELECT position(E'\n' IN t) > 0 AS broken_into_lines, length(t::rar.basket_state::text) > 0 AS state_read
+FROM (SELECT pg_catalog.encode(rar.baskets_shared(basket_id::text, item), 'base64') AS t FROM r12.sales) x;
