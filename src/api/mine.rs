@@ -62,6 +62,15 @@ fn mine(
     // SAFETY: pgrx hands over this call's fcinfo; sql/mine.sql declares
     // the ten columns.
     let mut out = unsafe { RuleRows::begin(fcinfo) };
+    // Not in `mined`: 0.1.0's signature (src/compat.rs) gives
+    // consequent_threshold a default of 0.1 whatever the method.
+    if method == Some("exact") && (model.is_some() || consequent_threshold.is_some()) {
+        RarError::ConflictingOptions {
+            message: "model and consequent_threshold apply to neural and hybrid rules only",
+            hint: "Give method => 'neural' or 'hybrid' with them, or leave them out for exact rules.",
+        }
+        .raise();
+    }
     let found = mined(MineArgs {
         source,
         min_support,
@@ -196,13 +205,6 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
             name: "method",
             value: method.to_string(),
             expected: "'exact', 'neural' and 'hybrid'",
-        }
-        .raise();
-    }
-    if method == "exact" && (model.is_some() || consequent_threshold.is_some()) {
-        RarError::ConflictingOptions {
-            message: "model and consequent_threshold apply to neural and hybrid rules only",
-            hint: "Give method => 'neural' or 'hybrid' with them, or leave them out for exact rules.",
         }
         .raise();
     }
