@@ -558,7 +558,7 @@ impl RarError {
                 format!("more than {limit} {} the thresholds", if *limit == 1 { "rule satisfies" } else { "rules satisfy" }),
                 F,
             )
-            .set_detail(format!("rar.max_rules is {limit}; mining stopped as soon as it was passed."))
+            .set_detail(format!("rar.max_rules is {limit}; mining stopped as soon as it was passed. Rules count before min_improvement, max_p_value and min_interest filter them."))
             .set_hint("Raise min_support or min_confidence, or lower max_length; or raise rar.max_rules if the rules are really wanted."),
             RarError::Mine(MineError::MemoryLimit { limit_bytes }) => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -967,8 +967,13 @@ impl RarError {
                         "max_length is a whole number of items from 2 to 32 (a refresh keeps rules of two items or more), for example 4.",
                     ),
                     DefaultsError::InterestWithoutLevel => {
-                        report.set_hint("Give level with it (for example \"level\": \"all\"), or leave min_interest out.")
+                        report.set_hint("Give \"level\": \"all\" with it (rules across the items and every level), or leave min_interest out.")
                     }
+                    DefaultsError::Level => {
+                        report.set_hint("Give a level of the source's hierarchy (rar_hierarchy names them), or \"all\".")
+                    }
+                    DefaultsError::LevelWithModel => report
+                        .set_hint("Give \"method\": \"exact\" with level (a model knows items, not levels), or leave level out."),
                     DefaultsError::Method { .. } => report.set_hint("Valid values are 'exact', 'neural' and 'hybrid'."),
                     DefaultsError::OutOfRange { name, expected, .. } => {
                         report.set_detail(format!("{name} must be {expected}.")).set_hint(match *name {

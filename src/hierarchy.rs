@@ -11,8 +11,7 @@ use rar_core::hierarchy::{across_levels, at_level, Hierarchy};
 use crate::error::RarError;
 use crate::sources::Target;
 
-/// `level => 'all'`: items and every level of the hierarchy together.
-pub const ACROSS: &str = "all";
+pub use rar_core::hierarchy::ACROSS;
 
 /// Rows of the lookup table fetched at a time (the memory budget is
 /// checked after each row, so a batch is what can pass it).

@@ -331,11 +331,13 @@ pub fn customer_baskets(
     let mut budget = Budget { limit: crate::gucs::memory_limit_bytes(), bytes: 0, lines: 0 };
     let mut out = Vec::new();
     // A customer is compared in its column's type: text that is not one of
-    // its values is that type's input error (22P02, or 22003 past its range).
+    // its values is that type's input error (22P02, 22007 for times, or
+    // 22003 past its range).
     const HINT: &std::ffi::CStr = c"customer is compared in the type of the model's customer column: give a value of that type (a number for an integer column).";
-    // Two guards, dropped in reverse order (each restores the stack it found).
+    // Guards dropped in reverse order (each restores the stack it found).
     let _syntax = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION, HINT);
     let _range = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, HINT);
+    let _time = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT, HINT);
     Spi::connect(|client| {
         let table = client.select(&sql, None, &[customer.to_string().into(), (max as i64).into()])?;
         for r in table {

@@ -126,6 +126,8 @@ fn rar_evaluate(
     })
     .or_raise();
     let (oid, tid, item, defaults) = head;
+    // The owner may have written the row: checked as a refresh checks it.
+    rar_core::params::check_source_defaults(&defaults).unwrap_or_else(|e| RarError::from(e).raise());
     let defaults: serde_json::Value = serde_json::from_str(&defaults).unwrap_or_default();
     let src = relation::describe(Relation(oid), "rar_evaluate");
     let layout = src.layout(Some(&tid), Some(&item)).or_raise();

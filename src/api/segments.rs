@@ -86,9 +86,17 @@ pub fn mine_segments(
         }
         .raise(),
     };
+    // A segment holds whole baskets of several items: the item column, or
+    // the basket id itself, would make each segment one item or one basket
+    // (one of several basket columns, a store with its invoices, is fine).
+    for (role, column) in [("items", &item), ("basket id", &tid)] {
+        if column == segment {
+            RarError::SameColumn { column: segment.to_string(), roles: ["segment", role] }.raise();
+        }
+    }
     let floor = min_baskets.map(i64::from).unwrap_or_else(|| rar_core::params::min_segment_baskets(Some(min_support)));
     src.check_not_superuser_reading_user_view();
-    let (kept, keep_null) = segments_from(&src, segment, &tid, floor).or_raise();
+    let (kept, keep_null) = segments_from(&src, segment, &tid, &item, floor).or_raise();
     let n_segments = kept.len() + usize::from(keep_null);
     // Grouped by the column too (the same groups, as its text names them):
     // a Citus table distributed by the segment is then mined on the workers,
@@ -168,12 +176,15 @@ fn segments_from(
     src: &relation::Source,
     segment: &str,
     tid: &str,
+    item: &str,
     floor: i64,
 ) -> Result<(Vec<String>, bool), RarError> {
+    // The baskets mining will see: those with an item in the segment.
     let sql = format!(
-        "SELECT {seg}, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL GROUP BY 1",
+        "SELECT {seg}, pg_catalog.count(DISTINCT {t}) FROM {src} WHERE {t} IS NOT NULL AND {i} IS NOT NULL GROUP BY 1",
         seg = src.text_of(segment),
         t = reader::key_arg(src, tid),
+        i = quote_identifier(item),
         src = src.quoted,
     );
     let (mut kept, mut keep_null, mut skipped) = (Vec::new(), false, 0u64);

@@ -188,7 +188,9 @@ pub fn train(
         };
         // A customer is neither the item nor the basket: its history would be
         // one basket.
-        for (role, columns) in [("items", vec![item.clone()]), ("basket id", src.basket_column_names(&tid))] {
+        for (role, columns) in
+            [("items", vec![item.clone()]), ("basket id", src.basket_column_names(&tid)), ("time", vec![time.to_string()])]
+        {
             if columns.iter().any(|c| c == customer) {
                 RarError::SameColumn { column: customer.to_string(), roles: ["customer", role] }.raise();
             }

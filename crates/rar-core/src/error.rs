@@ -42,9 +42,15 @@ pub enum DefaultsError {
     /// A `max_length` that is not a whole number from 2 to 32.
     #[error("invalid value for max_length in defaults: {value}")]
     MaxLength { value: String },
-    /// `min_interest` without `level`: it applies across levels only.
+    /// `min_interest` without `"level": "all"`: it applies across levels only.
     #[error("min_interest in defaults applies to rules across levels only")]
     InterestWithoutLevel,
+    /// An empty level name.
+    #[error("invalid value for level in defaults: \"\"")]
+    Level,
+    /// A level with method neural or hybrid: levels are mined exactly.
+    #[error("level in defaults applies to exact rules only")]
+    LevelWithModel,
     /// A method other than exact, neural and hybrid.
     #[error("invalid value for method in defaults: {value:?}")]
     Method { value: String },

@@ -82,8 +82,13 @@ pub fn explain(
             percent(confidence)
         )
     };
-    let mut s =
-        format!("{head}; seen in {} of {} baskets ({})", percent(support), thousands(baskets), thousands(count));
+    let mut s = format!(
+        "{head}; seen in {} of {} basket{} ({})",
+        percent(support),
+        thousands(baskets),
+        if baskets == 1 { "" } else { "s" },
+        thousands(count)
+    );
     if let Some(t) = test_confidence {
         s.push_str(&format!("; it held on test data at {}", percent(t)));
     }

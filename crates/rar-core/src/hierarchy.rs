@@ -22,6 +22,9 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::baskets::{Baskets, BasketsBuilder};
 use crate::error::MineError;
 
+/// `level => 'all'`: items and every level of the hierarchy together.
+pub const ACROSS: &str = "all";
+
 /// Each item's label at each level, lowest level first.
 #[derive(Debug, Clone, Default)]
 pub struct Hierarchy {

@@ -134,7 +134,8 @@ pub const SOURCE_DEFAULT_KEYS: [&str; 7] =
 /// the JSON text of a jsonb object) against what `CALL rar_refresh` mines
 /// with: the thresholds as [`MineParams::validate`] checks them for
 /// `rar_mine`, `max_length` of at least 2 (a refresh keeps rules of two
-/// items or more), `min_interest` only with a `level`, and every number
+/// items or more), `min_interest` only across levels (`"level": "all"`),
+/// a level only with exact rules, and every number
 /// within double precision (the refresh reads them as `float8`). A key
 /// whose value is null stands for rar's own default.
 pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
@@ -157,7 +158,7 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
     }
     // Every key, null or not: a typo is refused, never ignored.
     if let Some(key) = object.keys().find(|k| !SOURCE_DEFAULT_KEYS.contains(&k.as_str())) {
-        return Err(DefaultsError::UnknownKey { key: key.clone() });
+        return Err(DefaultsError::UnknownKey { key: shortened(key) });
     }
     let get = |key: &str| given.iter().find(|(k, _)| *k == key).map(|&(_, v)| v);
     let mut p = MineParams::default();
@@ -168,13 +169,21 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
             .filter(|n| (2..=MAX_LENGTH).contains(n))
             .ok_or_else(|| DefaultsError::MaxLength { value: shortened(v) })?;
     }
-    if get("min_interest").is_some() && get("level").is_none() {
+    let text = |key: &str| get(key).map(|v| serde_json::from_str::<String>(v).unwrap_or_default());
+    let level = text("level");
+    if level.as_deref() == Some("") {
+        return Err(DefaultsError::Level);
+    }
+    if get("min_interest").is_some() && level.as_deref() != Some(crate::hierarchy::ACROSS) {
         return Err(DefaultsError::InterestWithoutLevel);
     }
-    if let Some(v) = get("method") {
-        let method: String = serde_json::from_str(v).unwrap_or_default();
+    if let Some(method) = text("method") {
         if !["exact", "neural", "hybrid"].contains(&method.as_str()) {
-            return Err(DefaultsError::Method { value: method });
+            return Err(DefaultsError::Method { value: shortened(&method) });
+        }
+        // rar_mine mines levels with exact rules only (a model knows items).
+        if method != "exact" && level.is_some() {
+            return Err(DefaultsError::LevelWithModel);
         }
     }
     let number = |name: &'static str| -> Result<Option<f64>, DefaultsError> {
@@ -197,7 +206,11 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
     p.min_confidence = number("min_confidence")?.unwrap_or(p.min_confidence);
     p.min_lift = number("min_lift")?.unwrap_or(p.min_lift);
     if let Some(r) = number("min_interest")?.filter(|r| *r < 0.0) {
-        return Err(DefaultsError::OutOfRange { name: "min_interest", value: r.to_string(), expected: "at least 0" });
+        return Err(DefaultsError::OutOfRange {
+            name: "min_interest",
+            value: shortened(&r.to_string()),
+            expected: "at least 0",
+        });
     }
     match p.validate() {
         Err(MineError::InvalidParameter { name, value, expected }) => {
@@ -254,6 +267,7 @@ mod tests {
             r#"{"min_support": 0.02, "level": null, "method": null}"#,
             r#"{"min_interest": 1, "level": "all", "max_length": 32, "min_lift": 0}"#,
             r#"{"min_support": 1, "min_confidence": 0, "max_length": 2, "method": "hybrid"}"#,
+            r#"{"method": "exact", "level": "aisle"}"#,
             r#"{"min_lift": 1e-310}"#,
         ] {
             assert_eq!(check(ok), Ok(()), "{ok}");
@@ -280,6 +294,10 @@ mod tests {
             (r#"{"min_confidence": -0.5}"#, Box::new(out_of_range("min_confidence"))),
             (r#"{"min_lift": -1}"#, Box::new(out_of_range("min_lift"))),
             (r#"{"min_interest": -1, "level": "all"}"#, Box::new(out_of_range("min_interest"))),
+            (r#"{"min_interest": 1, "level": "aisle"}"#, Box::new(|e| e == DefaultsError::InterestWithoutLevel)),
+            (r#"{"level": ""}"#, Box::new(|e| e == DefaultsError::Level)),
+            (r#"{"method": "neural", "level": "aisle"}"#, Box::new(|e| e == DefaultsError::LevelWithModel)),
+            (r#"{"method": "hybrid", "level": "all"}"#, Box::new(|e| e == DefaultsError::LevelWithModel)),
             // float8 cannot hold these (the refresh reads them as float8).
             (r#"{"min_lift": 1e400}"#, Box::new(out_of_range("min_lift"))),
             (r#"{"min_confidence": 1e-400}"#, Box::new(out_of_range("min_confidence"))),
@@ -291,7 +309,15 @@ mod tests {
         // 1e-400 as jsonb prints it.
         let tiny = format!(r#"{{"min_confidence": 0.{}1}}"#, "0".repeat(399));
         assert!(matches!(check(&tiny), Err(DefaultsError::OutOfRange { name: "min_confidence", .. })));
-        // Long values are shortened in the message.
+        // Long values are shortened in the message, whatever the key.
+        for long in [
+            format!(r#"{{"method": "{}"}}"#, "x".repeat(1000)),
+            format!(r#"{{"{}": 1}}"#, "k".repeat(1000)),
+            r#"{"level": "all", "min_interest": -1.5e300}"#.to_string(),
+        ] {
+            let e = check(&long).unwrap_err();
+            assert!(e.to_string().len() < 120, "{e}");
+        }
         let e = check(&format!(r#"{{"min_lift": 1{}}}"#, "0".repeat(400))).unwrap_err();
         assert!(e.to_string().len() < 100, "{e}");
     }

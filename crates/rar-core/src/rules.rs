@@ -400,7 +400,11 @@ fn longest_useful(
 pub fn itemset_min_count(params: &MineParams, min_support_count: u32) -> u32 {
     match params.support_of {
         SupportOf::Rule => min_support_count,
-        SupportOf::Antecedent => ((params.min_confidence * min_support_count as f64) - 1e-9).ceil().max(1.0) as u32,
+        // With the rule test's tolerance (conf + CONF_EPSILON >= min_confidence),
+        // or an antecedent of thousands of baskets would miss rules it keeps.
+        SupportOf::Antecedent => {
+            (((params.min_confidence - CONF_EPSILON) * min_support_count as f64) - 1e-9).ceil().max(1.0) as u32
+        }
     }
 }
 

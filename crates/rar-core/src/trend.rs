@@ -32,11 +32,12 @@ impl WindowCounts {
         (self.a > 0 && self.c > 0).then(|| (self.ac as f64 * self.n as f64) / (self.a as f64 * self.c as f64))
     }
 
-    /// Whether the rule reaches the thresholds in this window.
+    /// Whether the rule reaches the thresholds in this window, as mining
+    /// tests them (its least basket count for `min_support`, confidence
+    /// within 1e-12).
     pub fn holds(&self, min_support: f64, min_confidence: f64) -> bool {
-        self.ac > 0
-            && self.support() + 1e-12 >= min_support
-            && self.confidence().is_some_and(|c| c + 1e-12 >= min_confidence)
+        let least = crate::params::MineParams { min_support, ..Default::default() }.min_count(self.n as usize);
+        self.ac > 0 && self.ac >= least && self.confidence().is_some_and(|c| c + 1e-12 >= min_confidence)
     }
 }
 
@@ -99,6 +100,18 @@ pub fn change(held_before: bool, holds: bool) -> &'static str {
 mod tests {
     use super::*;
     use crate::baskets::BasketsBuilder;
+
+    #[test]
+    fn holds_tests_support_as_mining_does() {
+        // 3 of 10 baskets: mining keeps the rule at min_support 0.3 + 5e-11
+        // (its least count is 3), and so does a window of the same baskets.
+        let w = WindowCounts { n: 10, ac: 3, a: 10, c: 3 };
+        assert!(w.holds(0.3 + 5e-11, 0.1));
+        assert!(w.holds(0.3, 0.3));
+        assert!(!w.holds(0.31, 0.1));
+        assert!(!w.holds(0.3, 0.31));
+        assert!(!WindowCounts { n: 10, ac: 0, a: 10, c: 0 }.holds(0.0001, 0.0));
+    }
 
     fn baskets(spec: &[&[&str]]) -> Baskets {
         let mut b = BasketsBuilder::default();

@@ -247,3 +247,25 @@ fn antecedent_support_with_long_consequents_counts_only_usable_itemsets() {
     assert_eq!(rules.len(), 99 * 98 / 2);
     assert!(rules.rows().all(|r| r.antecedent == ["1"] && r.consequent.len() == 2 && r.count == 3));
 }
+
+/// A confidence within 1e-12 of `min_confidence` is kept in both support
+/// modes, also when the antecedent is in thousands of baskets (the least
+/// itemset count of the antecedent's mode once ignored the tolerance).
+#[test]
+fn confidence_tolerance_holds_for_large_antecedents_in_both_modes() {
+    let mut b = BasketsBuilder::default();
+    for t in 0..2000 {
+        b.push(&t.to_string(), "a");
+        if t < 1000 {
+            b.push(&t.to_string(), "b");
+        }
+    }
+    let baskets = b.build();
+    for (support_of, min_support) in [(SupportOf::Rule, 0.5), (SupportOf::Antecedent, 1.0)] {
+        let p =
+            MineParams { min_support, min_confidence: 0.5 + 6e-13, max_length: 2, support_of, ..MineParams::default() };
+        let rules = mine_rules(baskets.clone(), &p, &mut || {}).unwrap();
+        let to_b: Vec<_> = rules.rows().filter(|r| r.consequent == ["b"]).map(|r| r.antecedent.len()).collect();
+        assert_eq!(to_b.len(), 2, "{support_of:?}: {{}} => {{b}} and {{a}} => {{b}}");
+    }
+}

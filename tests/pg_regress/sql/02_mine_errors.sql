@@ -42,10 +42,10 @@ RESET rar.memory_limit;
 -- The default budget (-1) is maintenance_work_mem, checked before the scan
 -- from the planner's statistics: a job that would not fit stops up front.
 SET maintenance_work_mem = '1MB';
-CREATE TABLE tall AS SELECT t AS tid, t % 7 AS item FROM generate_series(1, 25000) t;
+CREATE TABLE tall AS SELECT t AS tid, t % 7 AS item, t % 10 AS shop FROM generate_series(1, 25000) t;
 ANALYZE tall;
 SELECT show_error($$SELECT * FROM rar_mine('tall')$$);
-SELECT show_error($$SELECT * FROM rar_mine_segments('tall', 'item')$$);
+SELECT show_error($$SELECT * FROM rar_mine_segments('tall', 'shop')$$);
 RESET maintenance_work_mem;
 SELECT count(*) FROM rar_mine('tall', min_support => 0.1, min_confidence => 0.1);
 SHOW rar.max_rules;

@@ -405,7 +405,11 @@ SELECT antecedent, consequent FROM rar_mine('sec_typed', min_support => 0.1, lev
 SELECT count(*) AS test_baskets FROM rar_mine('sec.typed', min_support => 0.1, tid_column => 'tid', item_column => 'item', split => 'test') r;
 SELECT (rar_profile('sec.typed', tid_column => 'tid', item_column => 'item')->>'distinct_items')::int AS distinct_items;
 SELECT (rar_profile('sec.typed', tid_column => 'tid', item_column => 'items')->>'distinct_items')::int AS distinct_items_of_arrays;
-SELECT segment, count(*) > 0 AS has_rules FROM rar_mine_segments('sec.typed', 'item', min_support => 0.1, tid_column => 'tid', item_column => 'item', min_baskets => 1) GROUP BY 1 ORDER BY 1;
+-- A segment column of the role's type (the item's own values: a segment is
+-- neither the item nor the basket column itself).
+ALTER TABLE sec.typed ADD COLUMN shop sec.flavour;
+UPDATE sec.typed SET shop = item;
+SELECT segment, count(*) > 0 AS has_rules FROM rar_mine_segments('sec.typed', 'shop', min_support => 0.1, tid_column => 'tid', item_column => 'item', min_baskets => 1) GROUP BY 1 ORDER BY 1;
 SET ROLE rar_sec_reader;
 SELECT count(*) > 0 AS reader_mines FROM rar_mine('sec.typed', min_support => 0.1, tid_column => 'tid', item_column => 'item');
 RESET ROLE;

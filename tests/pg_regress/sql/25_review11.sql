@@ -100,7 +100,8 @@ SELECT rar_explain('{a}', '{}', 0.5, 2, 0.1, 10, 100);
 SELECT rar_explain('{}', '{b}', 0.3, 1, 0.3, 30, 100) AS empty_antecedent;
 SELECT rar_explain('{a}', '{b}', 0.62, 14.3, 0.0121, 251, 20728) AS rounded_support_passes;
 
--- 9. rar_mine's model thresholds are checked whatever the method.
+-- 9. rar_mine's model thresholds are checked whatever the method (and
+-- since 2026-12-01 consequent_threshold with exact rules is refused first).
 SELECT count(*) FROM rar_mine('r11.g', antecedent_threshold => 'NaN');
 SELECT count(*) FROM rar_mine('r11.g', consequent_threshold => 2);
 

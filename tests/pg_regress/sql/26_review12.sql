@@ -90,3 +90,49 @@ SELECT show_error($$SELECT count(*) FROM rar_mine('r12.sales', 0.05, 0.3)$$);
 RESET rar.max_rules;
 SELECT position(E'\n' IN t) > 0 AS broken_into_lines, length(t::rar.basket_state::text) > 0 AS state_read
 FROM (SELECT pg_catalog.encode(rar.baskets_shared(basket_id::text, item), 'base64') AS t FROM r12.sales) x;
+
+-- 12. (a hostile review of the above) Defaults a refresh could never mine
+-- with are refused where they are given: a level with a model's method,
+-- min_interest at one level (it applies across levels), an empty level;
+-- long values are shortened in the message.
+SELECT show_error($$SELECT rar.check_defaults('{"method": "neural", "level": "aisle"}')$$);
+SELECT show_error($$SELECT rar.check_defaults('{"level": "aisle", "min_interest": 1}')$$);
+SELECT show_error($$SELECT rar.check_defaults('{"level": ""}')$$);
+SELECT length(show_error(format($q$SELECT rar.check_defaults(%L)$q$, jsonb_build_object('method', repeat('x', 100000))))) < 300 AS shortened;
+SELECT rar.check_defaults('{"method": "exact", "level": "all", "min_interest": 1.2}');
+-- rar_evaluate checks the row as a refresh does.
+UPDATE rar.sources SET defaults = '{"max_length": 1}' WHERE name = 'r12s';
+SELECT show_error($$SELECT * FROM rar_evaluate('r12s', 0.05, 0.3)$$);
+UPDATE rar.sources SET defaults = '{}' WHERE name = 'r12s';
+-- A segment is neither the item nor the basket; a gru's customer is not
+-- its time either.
+SELECT show_error($$SELECT count(*) FROM rar_mine_segments('r12.sales', 'item', tid_column => 'basket_id', item_column => 'item')$$);
+SELECT show_error($$SELECT count(*) FROM rar_mine_segments('r12.sales', 'basket_id', tid_column => 'basket_id', item_column => 'item')$$);
+SELECT count(DISTINCT segment) AS customer_segments FROM rar_mine_segments('r12.sales', 'customer', 0.05, 0.3, tid_column => 'basket_id', item_column => 'item', min_baskets => 1);
+SELECT show_error($$SELECT model_id FROM rar_train('r12.sales', 'gru', '{"epochs": 1}', tid_column => 'basket_id', item_column => 'item', customer_column => 'sold_at', time_column => 'sold_at')$$);
+-- One basket is "basket".
+SELECT rar_explain('{a}', '{b}', 1, 1, 1, 1, 1);
+
+-- 13. (a differential review against brute force) A segment's baskets for
+-- its default floor are those mining sees: a basket of NULL items alone
+-- does not lift a segment over it.
+CREATE TABLE r12.sg (basket_id int, item text, store text);
+INSERT INTO r12.sg SELECT g, 'i' || (g % 50), 'x' FROM generate_series(1, 100) g;
+INSERT INTO r12.sg SELECT g, 'j' || (g % 7), 'x' FROM generate_series(1, 100) g;
+SELECT count(*) AS rules_before FROM rar_mine_segments('r12.sg', 'store', 0.01, 0.5);
+INSERT INTO r12.sg VALUES (101, NULL, 'x');
+SELECT count(*) AS rules_with_a_null_basket FROM rar_mine_segments('r12.sg', 'store', 0.01, 0.5);
+-- A confidence within 1e-12 of min_confidence is kept in both support
+-- modes, also for an antecedent in 2,000 baskets.
+CREATE TABLE r12.eps (basket_id int, item text);
+INSERT INTO r12.eps SELECT g, 'a' FROM generate_series(1, 2000) g;
+INSERT INTO r12.eps SELECT g, 'b' FROM generate_series(1, 1000) g;
+SELECT support_of, count(*) AS rules_to_b
+FROM (VALUES ('rule', 0.5), ('antecedent', 1.0)) v(support_of, s),
+     LATERAL rar_mine('r12.eps', min_support => s, min_confidence => 0.5 + 6e-13, max_length => 2, support_of => support_of) r
+WHERE r.consequent = '{b}' GROUP BY 1 ORDER BY 1;
+-- A window holding the baskets mining kept says the rule holds there.
+CREATE TABLE r12.eps2 (basket_id int, item text, ts timestamp);
+INSERT INTO r12.eps2 SELECT g, 'a', '2024-01-05' FROM generate_series(1, 10) g;
+INSERT INTO r12.eps2 SELECT g, 'b', '2024-01-05' FROM generate_series(1, 3) g;
+SELECT antecedent, consequent, holds FROM rar_rules_over_time('r12.eps2', 'ts', 'month', min_support => 0.3 + 5e-11, min_confidence => 0.1) ORDER BY 1, 2;
