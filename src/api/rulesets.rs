@@ -93,25 +93,8 @@ fn rar_explain(
         }
         .raise();
     }
-    // Measures that no rule has: each side's baskets hold the rule's
-    // (confidence at least support; lift at most confidence / support), a
-    // consequent's support is at most 1 (lift at least confidence), a rule
-    // held by some basket has a confidence and a lift. A point of slack,
-    // as above, for rounded figures.
-    let consequent_support = (lift > 0.0).then(|| confidence / lift);
-    let impossible = if baskets == 0 {
-        Some("baskets must be at least 1")
-    } else if count > 0 && (confidence == 0.0 || lift == 0.0) {
-        Some("a rule held by some basket has a confidence and a lift above 0")
-    } else if confidence + 0.01 < support {
-        Some("confidence cannot be below support: the antecedent is in every basket that holds the rule")
-    } else if consequent_support.is_some_and(|s| s > 1.01) {
-        Some("lift cannot be below confidence: the consequent's support (confidence / lift) is at most 1")
-    } else if consequent_support.is_some_and(|s| s + 0.01 < support) {
-        Some("lift cannot be above confidence / support: the consequent is in every basket that holds the rule")
-    } else {
-        None
-    };
+    // Counts are at least 0 here (checked above).
+    let impossible = rar_core::explain::impossible_measures(confidence, lift, support, count as u64, baskets as u64);
     if let Some(message) = impossible {
         RarError::ConflictingOptions {
             message,

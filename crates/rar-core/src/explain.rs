@@ -96,9 +96,53 @@ pub fn explain(
     s
 }
 
+/// Why measures describe no rule, if they do not: each side's baskets hold
+/// the rule's (confidence at least support; lift at most confidence /
+/// support), a consequent's support is at most 1 (lift at least
+/// confidence), a rule held by some basket has a confidence and a lift, and
+/// there is a basket. A point of slack for rounded figures.
+pub fn impossible_measures(confidence: f64, lift: f64, support: f64, count: u64, baskets: u64) -> Option<&'static str> {
+    let consequent_support = (lift > 0.0).then(|| confidence / lift);
+    if baskets == 0 {
+        Some("baskets must be at least 1")
+    } else if count > 0 && (confidence == 0.0 || lift == 0.0) {
+        Some("a rule held by some basket has a confidence and a lift above 0")
+    } else if confidence + 0.01 < support {
+        Some("confidence cannot be below support: the antecedent is in every basket that holds the rule")
+    } else if consequent_support.is_some_and(|s| s > 1.01) {
+        Some("lift cannot be below confidence: the consequent's support (confidence / lift) is at most 1")
+    } else if consequent_support.is_some_and(|s| s + 0.01 < support) {
+        Some("lift cannot be above confidence / support: the consequent is in every basket that holds the rule")
+    } else {
+        None
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn measures_of_no_rule_are_named() {
+        // The measures of real rules (rounded as reports round them).
+        assert_eq!(impossible_measures(0.62, 14.3, 0.0121, 251, 20728), None);
+        assert_eq!(impossible_measures(0.3, 1.0, 0.3, 30, 100), None);
+        assert_eq!(impossible_measures(0.5, 12345.6, 0.00001, 1, 100000), None);
+        assert_eq!(impossible_measures(1.0, 1.0, 1.0, 1, 1), None);
+        assert_eq!(impossible_measures(0.0, 0.0, 0.0, 0, 10), None);
+        // And of none.
+        for (c, l, s, n, b) in [
+            (0.5, 2.0, 1.0, 100, 100),
+            (0.01, 2.0, 0.5, 50, 100),
+            (0.5, 0.0, 0.5, 50, 100),
+            (0.0, 2.0, 0.1, 10, 100),
+            (0.8, 0.5, 0.1, 10, 100),
+            (0.5, 1e308, 0.1, 10, 100),
+            (0.0, 0.0, 0.0, 0, 0),
+        ] {
+            assert!(impossible_measures(c, l, s, n, b).is_some(), "{c} {l} {s} {n} {b}");
+        }
+    }
 
     #[test]
     fn formats_numbers_for_people() {
