@@ -360,7 +360,14 @@ fn apply_rules(r: &mut Run, o: &Options, ext: &str) -> (i64, i64) {
     r.run = next_run(&r.t).or_raise();
     let before = count(&format!("SELECT pg_catalog.count(*) FROM {}", r.t.src.quoted), &[]).or_raise();
     if o.drop_nulls {
-        let blank = if r.t.item_is_text { format!(" OR pg_catalog.btrim({}) = ''", r.t.item) } else { String::new() };
+        // Blank: nothing but Unicode white space (tabs, line breaks, no-break
+        // and ideographic spaces), which normalizing would trim to '': one
+        // run is final (rar_core::text::normalize trims the same set).
+        let blank = if r.t.item_is_text {
+            format!(" OR {} OPERATOR(pg_catalog.~) '{}'", r.t.item, rar_core::text::WHITE_SPACE_ONLY)
+        } else {
+            String::new()
+        };
         let cond = format!("{} IS NULL OR {} IS NULL{blank}", r.t.tid, r.t.item);
         r.remove("null_basket_or_item", &cond, vec![], "basket id or item NULL (or blank)".into());
     }
@@ -824,17 +831,18 @@ fn drop_duplicates_table() {
 }
 
 /// Lines whose value lies more than `k` median absolute deviations from the
-/// median.
+/// median. Values are read through numeric: money, of the numeric category,
+/// has a cast to numeric and none to float8.
 fn remove_mad_outliers(r: &mut Run, step: &'static str, col: &str, name: &str, k: f64) {
     let tab = r.t.src.quoted.clone();
     let median: Option<f64> = one(
-        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY {col}::pg_catalog.float8) FROM {tab}"),
+        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY {col}::pg_catalog.numeric::pg_catalog.float8) FROM {tab}"),
         &[],
     )
     .or_raise();
     let Some(median) = median else { return };
     let mad: f64 = one(
-        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY pg_catalog.abs({col}::pg_catalog.float8 - $1)) FROM {tab}"),
+        &format!("SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (ORDER BY pg_catalog.abs({col}::pg_catalog.numeric::pg_catalog.float8 - $1)) FROM {tab}"),
         &[median.into()],
     )
     .or_raise()
@@ -848,7 +856,7 @@ fn remove_mad_outliers(r: &mut Run, step: &'static str, col: &str, name: &str, k
         });
         return;
     }
-    let cond = format!("pg_catalog.abs({col}::pg_catalog.float8 - $1) > $2");
+    let cond = format!("pg_catalog.abs({col}::pg_catalog.numeric::pg_catalog.float8 - $1) > $2");
     let detail = format!("{name} beyond {k} MAD of the median ({median}; MAD {mad})");
     r.remove(step, &cond, vec![median.into(), (k * mad).into()], detail);
 }
@@ -1108,7 +1116,12 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
     let overriding = if writable.iter().any(|c| identity.contains(c)) { " OVERRIDING SYSTEM VALUE" } else { "" };
     let tab = &src.quoted;
     // Removed lines, back; every one of them, or nothing (a trigger may
-    // keep a line out).
+    // keep a line out). A row-level security policy of the table may refuse
+    // one (PostgreSQL's 42501, given a HINT while this statement runs).
+    let rls_hint = crate::error::HintOn::new(
+        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        c"rar_restore writes the lines back with your rights: where a row-level security policy of the table refuses one, allow those lines (or restore as a role it lets write them); the run stays in the quarantine until then.",
+    );
     let moved: Option<(i64, i64)> = Spi::connect_mut(|client| {
         let t = client.update(
             &format!(
@@ -1122,6 +1135,7 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
         let r = t.first();
         Ok::<_, pgrx::spi::SpiError>(Some((r.get::<i64>(1)?.unwrap_or(0), r.get::<i64>(2)?.unwrap_or(0))))
     })?;
+    drop(rls_hint);
     let (back, inserted) = moved.unwrap_or((0, 0));
     if back != inserted {
         return Err(refuse(

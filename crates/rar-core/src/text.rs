@@ -75,6 +75,12 @@ pub fn normalize(s: &str, fold: CaseFold, fix_mojibake: bool) -> String {
     }
 }
 
+/// A PostgreSQL regular expression of text made only of the Unicode white
+/// space [`normalize`] trims (`char::is_whitespace`): an item it would make
+/// empty, which `rar_clean` removes as blank.
+pub const WHITE_SPACE_ONLY: &str =
+    r"^[\u0009-\u000d\u0020\u0085\u00a0\u1680\u2000-\u200a\u2028-\u2029\u202f\u205f\u3000]*$";
+
 /// `value` as an error message shows it: its first `max_chars` characters,
 /// then "..." when there were more (a 400-digit number, a pasted document).
 pub fn shortened(value: &str, max_chars: usize) -> String {
@@ -87,6 +93,34 @@ pub fn shortened(value: &str, max_chars: usize) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The white space `char::is_whitespace` knows, as ranges of code points.
+    const WHITE_SPACE: [(u32, u32); 10] = [
+        (0x09, 0x0d),
+        (0x20, 0x20),
+        (0x85, 0x85),
+        (0xa0, 0xa0),
+        (0x1680, 0x1680),
+        (0x2000, 0x200a),
+        (0x2028, 0x2029),
+        (0x202f, 0x202f),
+        (0x205f, 0x205f),
+        (0x3000, 0x3000),
+    ];
+
+    #[test]
+    fn white_space_is_what_normalize_trims() {
+        let listed = |c: u32| WHITE_SPACE.iter().any(|&(a, b)| (a..=b).contains(&c));
+        for c in (0..=0x10ffff).filter_map(char::from_u32) {
+            assert_eq!(c.is_whitespace(), listed(c as u32), "U+{:04X}", c as u32);
+        }
+        // The regular expression names the same ranges.
+        let regex: String = WHITE_SPACE
+            .iter()
+            .map(|&(a, b)| if a == b { format!("\\u{a:04x}") } else { format!("\\u{a:04x}-\\u{b:04x}") })
+            .collect();
+        assert_eq!(WHITE_SPACE_ONLY, format!("^[{regex}]*$"));
+    }
 
     #[test]
     fn table_driven() {

@@ -136,3 +136,34 @@ CREATE TABLE r12.eps2 (basket_id int, item text, ts timestamp);
 INSERT INTO r12.eps2 SELECT g, 'a', '2024-01-05' FROM generate_series(1, 10) g;
 INSERT INTO r12.eps2 SELECT g, 'b', '2024-01-05' FROM generate_series(1, 3) g;
 SELECT antecedent, consequent, holds FROM rar_rules_over_time('r12.eps2', 'ts', 'month', min_support => 0.3 + 5e-11, min_confidence => 0.1) ORDER BY 1, 2;
+
+-- 14. (a fuzzing review of rar_clean and rar_restore) An item of nothing but
+-- Unicode white space (tab, line break, no-break or ideographic space) is
+-- blank: removed in the first run, which is final.
+CREATE TABLE r12.bl (invoice_no text, item text);
+INSERT INTO r12.bl VALUES ('1', E'\t'), ('2', E'\u00a0'), ('3', E'\u3000'), ('4', E' \n '), ('1', 'a'), ('2', ' b ');
+SELECT step, rows FROM rar_clean('r12.bl') WHERE step IN ('null_basket_or_item', 'item_normalized') ORDER BY 1;
+SELECT invoice_no, item FROM r12.bl ORDER BY 1;
+SELECT sum(rows) AS second_run FROM rar_clean('r12.bl');
+-- A money price column is read through numeric (it has no cast to float8).
+CREATE TABLE r12.m (invoice_no text, item text, quantity int, unit_price money);
+INSERT INTO r12.m SELECT g::text, 'i' || g % 5, 1, (CASE WHEN g = 7 THEN 1000 ELSE 1 + g % 3 END)::numeric::money FROM generate_series(1, 40) g;
+SELECT step, rows FROM rar_clean('r12.m', outlier_mad => 3) WHERE step LIKE '%outlier%';
+-- A row-level security policy that refuses a line written back stops the
+-- restore with a HINT; the run stays in the quarantine.
+CREATE ROLE r12_owner;
+CREATE SCHEMA r12p AUTHORIZATION r12_owner;
+SET ROLE r12_owner;
+CREATE TABLE r12p.pol (invoice_no text, item text);
+INSERT INTO r12p.pol VALUES ('1', 'a'), ('1', NULL), ('2', 'b');
+ALTER TABLE r12p.pol ENABLE ROW LEVEL SECURITY;
+ALTER TABLE r12p.pol FORCE ROW LEVEL SECURITY;
+CREATE POLICY readable ON r12p.pol FOR SELECT USING (true);
+CREATE POLICY deletable ON r12p.pol FOR DELETE USING (true);
+CREATE POLICY no_nulls_in ON r12p.pol FOR INSERT WITH CHECK (item IS NOT NULL);
+SELECT step, rows FROM rar_clean('r12p.pol') WHERE step = 'null_basket_or_item';
+SELECT show_error($$SELECT rar_restore('r12p.pol')$$);
+SELECT count(*) AS still_quarantined FROM r12p.pol_rar_rejected WHERE rar_action = 'removed';
+RESET ROLE;
+DROP SCHEMA r12p CASCADE;
+DROP ROLE r12_owner;
