@@ -17,6 +17,19 @@ fn as_sql(value: &str) -> &str {
     }
 }
 
+/// The HINT for a mining threshold out of its range, given to `rar_mine`
+/// or in a source's defaults.
+fn threshold_hint(name: &str) -> &'static str {
+    match name {
+        "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
+        "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
+        "min_lift" => "Give a min_lift of 0 to keep every rule, or 1 to keep rules above independence.",
+        "max_length" | "min_length" => "Rules hold at least min_length and at most max_length items in all; 2 to 5 is usual.",
+        "min_interest" => "Give min_interest as a ratio, for example 1.1 (the default) to keep rules 10% above what their ancestor rules predict, or 0 to keep all.",
+        _ => "Give a value in the range above.",
+    }
+}
+
 #[derive(Debug)]
 pub enum RarError {
     Mine(MineError),
@@ -545,13 +558,7 @@ impl RarError {
             RarError::Mine(MineError::InvalidParameter { name, value, expected }) => {
                 ErrorReport::new(ERRCODE_INVALID_PARAMETER_VALUE, format!("{name} must be {expected}"), F)
                     .set_detail(format!("The value given was {}.", as_sql(value)))
-                    .set_hint(match *name {
-                        "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
-                        "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
-                        "min_lift" => "Give a min_lift of 0 to keep every rule, or 1 to keep rules above independence.",
-                        "max_length" | "min_length" => "Rules hold at least min_length and at most max_length items in all; 2 to 5 is usual.",
-                        _ => "Give a value in the range above.",
-                    })
+                    .set_hint(threshold_hint(name))
             }
             RarError::Mine(MineError::TooManyRules { limit }) => ErrorReport::new(
                 ERRCODE_PROGRAM_LIMIT_EXCEEDED,
@@ -976,12 +983,7 @@ impl RarError {
                         .set_hint("Give \"method\": \"exact\" with level (a model knows items, not levels), or leave level out."),
                     DefaultsError::Method { .. } => report.set_hint("Valid values are 'exact', 'neural' and 'hybrid'."),
                     DefaultsError::OutOfRange { name, expected, .. } => {
-                        report.set_detail(format!("{name} must be {expected}.")).set_hint(match *name {
-                            "min_support" => "Give min_support as a share of baskets, for example 0.01 for 1%.",
-                            "min_confidence" => "Give min_confidence as a share, for example 0.5 for 50%.",
-                            "min_lift" => "Give a min_lift of 0 to keep every rule, or 1 to keep rules above independence.",
-                            _ => "Give min_interest as a ratio, for example 1.1 (the default) to keep rules 10% above what their ancestor rules predict, or 0 to keep all.",
-                        })
+                        report.set_detail(format!("{name} must be {expected}.")).set_hint(threshold_hint(name))
                     }
                 }
             }
@@ -1230,9 +1232,10 @@ impl<T, E: Into<RarError>> OrRaise<T> for Result<T, E> {
     }
 }
 
-/// While alive, an error PostgreSQL raises with SQLSTATE `code` gets `hint`
-/// as its HINT (PostgreSQL's own message and SQLSTATE are kept: an error
-/// context callback adds the hint while the error is reported). For errors
+/// While alive, an error PostgreSQL raises with one of the SQLSTATEs
+/// `codes` gets `hint` as its HINT (PostgreSQL's own message and SQLSTATE
+/// are kept: an error context callback adds the hint while the error is
+/// reported). For errors
 /// rar cannot see coming without doing PostgreSQL's work twice: a user's
 /// regular expression that does not compile, a time past the range of
 /// `timestamp`. Dropped (unwinding too), it takes its callback off the
@@ -1246,12 +1249,12 @@ pub struct HintOn {
 
 struct HintFrame {
     callback: pgrx::pg_sys::ErrorContextCallback,
-    code: i32,
+    codes: Vec<i32>,
     hint: &'static std::ffi::CStr,
 }
 
 impl HintOn {
-    pub fn new(code: PgSqlErrorCode, hint: &'static std::ffi::CStr) -> Self {
+    pub fn new(codes: &[PgSqlErrorCode], hint: &'static std::ffi::CStr) -> Self {
         extern "C-unwind" {
             // Variadic: not in pgrx's bindings (its own error reporting
             // declares it the same way).
@@ -1263,7 +1266,7 @@ impl HintOn {
             // reported.
             unsafe {
                 let f = &*(arg as *const HintFrame);
-                if pgrx::pg_sys::geterrcode() == f.code {
+                if f.codes.contains(&pgrx::pg_sys::geterrcode()) {
                     errhint(c"%s".as_ptr(), f.hint.as_ptr());
                 }
             }
@@ -1277,7 +1280,7 @@ impl HintOn {
                 callback: Some(add_hint),
                 arg: std::ptr::null_mut(),
             },
-            code: code as i32,
+            codes: codes.iter().map(|&c| c as i32).collect(),
             hint,
         });
         frame.callback.arg = &*frame as *const HintFrame as *mut std::ffi::c_void;

@@ -334,10 +334,14 @@ pub fn customer_baskets(
     // its values is that type's input error (22P02, 22007 for times, or
     // 22003 past its range).
     const HINT: &std::ffi::CStr = c"customer is compared in the type of the model's customer column: give a value of that type (a number for an integer column).";
-    // Guards dropped in reverse order (each restores the stack it found).
-    let _syntax = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION, HINT);
-    let _range = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE, HINT);
-    let _time = crate::error::HintOn::new(PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT, HINT);
+    let _hint = crate::error::HintOn::new(
+        &[
+            PgSqlErrorCode::ERRCODE_INVALID_TEXT_REPRESENTATION,
+            PgSqlErrorCode::ERRCODE_NUMERIC_VALUE_OUT_OF_RANGE,
+            PgSqlErrorCode::ERRCODE_INVALID_DATETIME_FORMAT,
+        ],
+        HINT,
+    );
     Spi::connect(|client| {
         let table = client.select(&sql, None, &[customer.to_string().into(), (max as i64).into()])?;
         for r in table {

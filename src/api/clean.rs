@@ -896,7 +896,7 @@ fn check_patterns(patterns: &[(&'static str, Option<&str>)]) {
             Some("") => RarError::EmptyPattern { name }.raise(),
             Some(p) => {
                 let _hint = crate::error::HintOn::new(
-                    PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION,
+                    &[PgSqlErrorCode::ERRCODE_INVALID_REGULAR_EXPRESSION],
                     c"cancelled_basket_pattern and placeholder_pattern are POSIX regular expressions, as for the ~ operator: '^C' matches ids starting with C; a bracket or parenthesis meant literally needs a backslash before it.",
                 );
                 crate::spi::one::<bool>("SELECT '' OPERATOR(pg_catalog.~) $1", &[p.into()]).or_raise();
@@ -1119,7 +1119,7 @@ fn restore_run(src: &Source, q: &str, quarantine_cols: &[String], run: i64) -> R
     // keep a line out). A row-level security policy of the table may refuse
     // one (PostgreSQL's 42501, given a HINT while this statement runs).
     let rls_hint = crate::error::HintOn::new(
-        PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE,
+        &[PgSqlErrorCode::ERRCODE_INSUFFICIENT_PRIVILEGE],
         c"rar_restore writes the lines back with your rights: where a row-level security policy of the table refuses one, allow those lines (or restore as a role it lets write them); the run stays in the quarantine until then.",
     );
     let moved: Option<(i64, i64)> = Spi::connect_mut(|client| {

@@ -29,7 +29,7 @@ pub fn split(
     test_days: default!(Option<i32>, "NULL"),
 ) -> TableIterator<'static, (name!(split, String), name!(baskets, i64), name!(lines, i64))> {
     let _hint = crate::error::HintOn::new(
-        PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+        &[PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW],
         c"If the time is time_column's, or the test days counted back from the last of its values: these must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD); leave out or fix the lines past that range, or ask for fewer test_days.",
     );
     let train = required("train", "0.8", train);

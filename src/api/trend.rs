@@ -54,7 +54,7 @@ fn rar_rules_over_time(
     ),
 > {
     let _hint = crate::error::HintOn::new(
-        PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW,
+        &[PgSqlErrorCode::ERRCODE_DATETIME_FIELD_OVERFLOW],
         c"If the time is time_column's, or a window of period around one of its values: these must be times PostgreSQL's timestamp holds (4713 BC to 294276 AD); leave out or fix the lines past that range.",
     );
     let time = required("time_column", "none", time_column);

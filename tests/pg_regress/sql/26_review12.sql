@@ -167,3 +167,12 @@ SELECT count(*) AS still_quarantined FROM r12p.pol_rar_rejected WHERE rar_action
 RESET ROLE;
 DROP SCHEMA r12p CASCADE;
 DROP ROLE r12_owner;
+
+-- 15. A customer value that is not of the sequence model's customer column
+-- type keeps PostgreSQL's error and gets a HINT.
+CREATE TABLE r12.cs AS SELECT basket_id, item, basket_id % 20 AS cust, sold_at FROM r12.sales;
+SELECT deployed FROM rar_train('r12.cs', 'gru', '{"epochs": 1}', tid_column => 'basket_id', item_column => 'item', customer_column => 'cust', time_column => 'sold_at');
+SELECT name FROM rar_register('r12cs', 'r12.cs', 'basket_id', 'item');
+SELECT show_error($$SELECT * FROM rar_recommend('{i1}', 3, 'r12cs', 'model', customer => 'abc')$$);
+SELECT show_error($$SELECT * FROM rar_recommend('{i1}', 3, 'r12cs', 'model', customer => '99999999999')$$);
+SELECT count(*) > 0 AS recommends_for_a_customer FROM rar_recommend('{i1}', 3, 'r12cs', 'model', customer => '7');
