@@ -96,7 +96,7 @@ fn rar_evaluate(
             .raise();
     }
     for m in methods.iter().flatten() {
-        if !matches!(m.as_str(), "exact" | "neural" | "hybrid") {
+        if !rar_core::params::METHODS.contains(&m.as_str()) {
             RarError::InvalidOption { name: "methods", value: m.clone(), expected: "'exact', 'neural' and 'hybrid'" }
                 .raise();
         }

@@ -200,7 +200,7 @@ pub fn mined(args: MineArgs<'_>) -> Mined {
     let antecedent_threshold = required("antecedent_threshold", "0.01", antecedent_threshold);
     // Checked whatever the method (a NaN given with 'exact' was ignored).
     neural::check_thresholds(antecedent_threshold, consequent_threshold);
-    if !matches!(method, "exact" | "neural" | "hybrid") {
+    if !rar_core::params::METHODS.contains(&method) {
         RarError::InvalidOption {
             name: "method",
             value: method.to_string(),

@@ -125,6 +125,10 @@ impl MineParams {
     }
 }
 
+/// The methods of rule mining: every rule, rules a model proposes (counted
+/// exactly), and exact rules a model supports.
+pub const METHODS: [&str; 3] = ["exact", "neural", "hybrid"];
+
 /// The keys of a registered source's mining defaults, as `CALL
 /// rar_refresh` reads them.
 pub const SOURCE_DEFAULT_KEYS: [&str; 7] =
@@ -178,7 +182,7 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
         return Err(DefaultsError::InterestWithoutLevel);
     }
     if let Some(method) = text("method") {
-        if !["exact", "neural", "hybrid"].contains(&method.as_str()) {
+        if !METHODS.contains(&method.as_str()) {
             return Err(DefaultsError::Method { value: shortened(&method) });
         }
         // rar_mine mines levels with exact rules only (a model knows items).
