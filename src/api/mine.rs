@@ -364,13 +364,8 @@ fn check_level(level: Option<&str>, min_interest: Option<f64>, method: &str) -> 
         }
         .raise();
     }
-    if let Some(r) = min_interest.filter(|r| !(r.is_finite() && *r >= 0.0)) {
-        RarError::InvalidOption {
-            name: "min_interest",
-            value: r.to_string(),
-            expected: "a ratio of at least 0 (1.1, the default across levels, keeps the rules 10% above what a more general rule predicts; 0 keeps all)",
-        }
-        .raise();
+    if let Some(r) = min_interest {
+        MineParams::check_min_interest(r).or_raise();
     }
     match level {
         Some(hierarchy::ACROSS) => Some(min_interest.unwrap_or(DEFAULT_MIN_INTEREST)),

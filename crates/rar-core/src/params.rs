@@ -115,6 +115,16 @@ impl MineParams {
         Ok(())
     }
 
+    /// Checks an interest ratio across levels (`min_interest`): a finite
+    /// number of at least 0. It is not a field of the parameters: levels
+    /// are read apart from the baskets.
+    pub fn check_min_interest(r: f64) -> Result<(), MineError> {
+        if r.is_finite() && r >= 0.0 {
+            return Ok(());
+        }
+        Err(invalid("min_interest", r, "a ratio of at least 0"))
+    }
+
     /// The least basket count an itemset needs: the smallest integer `c >= 1`
     /// with `c >= min_support * n`, with a tolerance of 1e-9 so that
     /// `0.005 * 20000` means 100 and not 101.
@@ -209,14 +219,8 @@ pub fn check_source_defaults(json: &str) -> Result<(), DefaultsError> {
     p.min_support = number("min_support")?.unwrap_or(p.min_support);
     p.min_confidence = number("min_confidence")?.unwrap_or(p.min_confidence);
     p.min_lift = number("min_lift")?.unwrap_or(p.min_lift);
-    if let Some(r) = number("min_interest")?.filter(|r| *r < 0.0) {
-        return Err(DefaultsError::OutOfRange {
-            name: "min_interest",
-            value: shortened(&r.to_string()),
-            expected: "at least 0",
-        });
-    }
-    match p.validate() {
+    let interest = number("min_interest")?.map_or(Ok(()), MineParams::check_min_interest);
+    match interest.and_then(|()| p.validate()) {
         Err(MineError::InvalidParameter { name, value, expected }) => {
             Err(DefaultsError::OutOfRange { name, value: shortened(&value), expected })
         }

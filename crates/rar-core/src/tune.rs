@@ -18,7 +18,8 @@ pub struct TooManyTrials {
 /// The trials of a search: `grid` maps each hyperparameter to a list of
 /// values (a single value counts as a list of one). `random` picks `trials`
 /// distinct combinations with a seeded generator; otherwise all of them, in
-/// order (the last key varies fastest). Keys come out sorted. A grid search
+/// order (the last key varies fastest). Keys come out sorted; a value given
+/// twice for one key is tried once (each trial trains a model). A grid search
 /// of more than [`MAX_TRIALS`] combinations, or a random one asking for more
 /// trials, is refused.
 pub fn plan(grid: &Map<String, Value>, random: Option<(usize, u64)>) -> Result<Vec<Map<String, Value>>, TooManyTrials> {
@@ -27,7 +28,12 @@ pub fn plan(grid: &Map<String, Value>, random: Option<(usize, u64)>) -> Result<V
     let lists: Vec<Vec<Value>> = keys
         .iter()
         .map(|k| match &grid[*k] {
-            Value::Array(a) if !a.is_empty() => a.clone(),
+            Value::Array(a) if !a.is_empty() => {
+                // By their JSON text (a hash set: a random search may draw
+                // from lists of any length).
+                let mut seen = std::collections::HashSet::with_capacity(a.len());
+                a.iter().filter(|v| seen.insert(v.to_string())).cloned().collect()
+            }
             Value::Array(_) => vec![Value::Null],
             v => vec![v.clone()],
         })
@@ -96,6 +102,15 @@ mod tests {
             }
         }
         assert_eq!(plan(&grid(), Some((50, 1))).unwrap().len(), 6);
+    }
+
+    #[test]
+    fn a_value_given_twice_is_tried_once() {
+        let g = json!({"hidden": [64, 64, 128, 64], "epochs": [3, 3]}).as_object().unwrap().clone();
+        let p = plan(&g, None).unwrap();
+        assert_eq!(p.len(), 2);
+        assert_eq!(Value::Object(p[1].clone()), json!({"epochs": 3, "hidden": 128}));
+        assert_eq!(plan(&g, Some((10, 3))).unwrap().len(), 2);
     }
 
     #[test]
