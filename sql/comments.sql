@@ -183,6 +183,7 @@ COMMENT ON COLUMN rar.rule_store.conviction IS '(1 - support of the right side) 
 COMMENT ON COLUMN rar.rule_store.count IS 'Baskets holding both sides';
 COMMENT ON COLUMN rar.rule_store.explanation IS 'The rule as an English sentence';
 COMMENT ON COLUMN rar.rule_store.antecedent_key IS 'Internal: lookup key of the left side (rar.rule_key)';
+COMMENT ON COLUMN rar.rule_store.antecedent_hash IS 'Internal: hash of antecedent_key, indexed for rar_recommend''s lookups';
 COMMENT ON COLUMN rar.source_grants.source IS 'The registered source';
 COMMENT ON COLUMN rar.source_grants.relation IS 'Its table (a grant is about that table''s rules)';
 COMMENT ON COLUMN rar.source_grants.grantee IS 'The role that may read the rules';

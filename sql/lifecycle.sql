@@ -10,5 +10,6 @@ CREATE EVENT TRIGGER rar_drop_guard ON ddl_command_start WHEN TAG IN ('DROP EXTE
 EXECUTE FUNCTION rar.drop_guard();
 -- Also in sessions that replicate (session_replication_role = replica).
 ALTER EVENT TRIGGER rar_drop_guard ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER rar_drop_guard IS 'Calls rar.drop_guard: DROP EXTENSION rar, DROP SCHEMA and DROP OWNED keep the work rar holds unless CASCADE';
 
 SET LOCAL search_path = @extschema@, pg_temp;

@@ -94,6 +94,14 @@ SELECT pg_catalog.pg_extension_config_dump('rar.deployments_deployment_id_seq', 
 CREATE TYPE rar.deployment AS (model_id bigint, source regclass, version integer, architecture text, deployed boolean,
                                recall_at_10 float8, replaced bigint, replaced_recall_at_10 float8);
 COMMENT ON TYPE rar.deployment IS 'A deployment as rar_deploy and rar_rollback answer it: the model, its validation recall@10, the model it replaced and its recall';
+COMMENT ON COLUMN rar.deployment.model_id IS 'The model deployed (or rolled back to)';
+COMMENT ON COLUMN rar.deployment.source IS 'Its table';
+COMMENT ON COLUMN rar.deployment.version IS 'Its version among the table''s models';
+COMMENT ON COLUMN rar.deployment.architecture IS 'mlp, autoencoder, transformer or gru';
+COMMENT ON COLUMN rar.deployment.deployed IS 'Whether it is the table''s deployed model now';
+COMMENT ON COLUMN rar.deployment.recall_at_10 IS 'Its recall@10 on the validation set';
+COMMENT ON COLUMN rar.deployment.replaced IS 'The model deployed before it (NULL: none)';
+COMMENT ON COLUMN rar.deployment.replaced_recall_at_10 IS 'That model''s recall@10 on the validation set';
 
 -- Deploys model `model_id` for its table, records it in rar.deployments
 -- (`action`: deploy, rollback, tune) and answers one summary row: the model,

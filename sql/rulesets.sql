@@ -71,12 +71,17 @@ CREATE TABLE rar.rule_store (
     -- rar.rule_key(antecedent): the key rar_recommend looks rules up by,
     -- one subset of the basket at a time.
     antecedent_key    text NOT NULL,
-    PRIMARY KEY (set_id, rule_id)
+    PRIMARY KEY (set_id, rule_id),
+    -- A hash of the key, indexed: items may be of any length. A column of
+    -- its own so that a role under the table's row-level security looks it
+    -- up through the index: = on bigint is leakproof, hashtextextended on
+    -- the key is not, and PostgreSQL applies no such function before the
+    -- policy has passed each row.
+    antecedent_hash   bigint GENERATED ALWAYS AS (pg_catalog.hashtextextended(antecedent_key, 0)) STORED
 );
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
--- rar_recommend finds the rules whose antecedent is in a basket. A hash of
--- the key is indexed: items may be of any length.
-CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, pg_catalog.hashtextextended(antecedent_key, 0));
+-- rar_recommend finds the rules whose antecedent is in a basket.
+CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, antecedent_hash);
 
 -- The lookup key of an item list: each item prefixed by its length in
 -- characters, so that no two lists share a key whatever their text
@@ -119,7 +124,9 @@ RETURN (rar.may_read(rel)
                           AND (s.label_table IS NOT NULL AND NOT rar.may_read(s.label_table)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
-               WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE'));
+               WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE')
+                 -- A grant outlives a dropped table in the catalog, not its rules.
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel));
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
@@ -155,8 +162,13 @@ CREATE POLICY update ON rar.source_grants FOR UPDATE
                         AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
+-- The policies that every rule read or write passes name no column of the
+-- policed row inside their subquery: PostgreSQL runs such a subquery once per
+-- statement (a hashed subplan), one rar.may_read_rules per source, where a
+-- correlated EXISTS ran it once per row (seconds for a rule view read by a
+-- role other than a superuser).
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
+    USING (source IN (SELECT s.name FROM rar.sources s WHERE rar.may_read_rules(s.name, s.relation)));
 -- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
@@ -168,18 +180,18 @@ CREATE POLICY delete ON rar.rule_sets FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
 CREATE POLICY read ON rar.rule_store FOR SELECT
-    USING (EXISTS (SELECT 1 FROM rar.rule_sets s WHERE s.set_id = rule_store.set_id));
+    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s));
 CREATE POLICY insert ON rar.rule_store FOR INSERT
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                        WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                           WHERE rar.may_manage(o.relation)));
 CREATE POLICY update ON rar.rule_store FOR UPDATE
-    USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                   WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)))
-    WITH CHECK (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                        WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                      WHERE rar.may_manage(o.relation)))
+    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                           WHERE rar.may_manage(o.relation)));
 CREATE POLICY delete ON rar.rule_store FOR DELETE
-    USING (EXISTS (SELECT 1 FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                   WHERE s.set_id = rule_store.set_id AND rar.may_manage(o.relation)));
+    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
+                      WHERE rar.may_manage(o.relation)));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
@@ -653,8 +665,9 @@ BEGIN
                 THEN pg_catalog.format('%I::pg_catalog.text', col)
                 ELSE pg_catalog.format('(CASE WHEN %1$I IS NULL THEN NULL ELSE pg_catalog.format(%2$L, %1$I) END)', col, '%s') END;
         END LOOP;
-        -- Each item's label (the least, where an item has several), joined
-        -- to the rules' items by hash: no table of the caller's is touched.
+        -- Each item's label (the least, where an item has several; trimmed of
+        -- spaces, a blank one as none: the item shows itself), joined to the
+        -- rules' items by hash: no table of the caller's is touched.
         RETURN QUERY EXECUTE format(
             $q$WITH r AS MATERIALIZED (
                    SELECT (row_number() OVER ())::int AS rule_id, m.*
@@ -663,7 +676,8 @@ BEGIN
                                  max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
                                  method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
                                  level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
-               labels AS MATERIALIZED (SELECT %1$s AS item, min(%2$s) AS label FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
+               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s), '')) AS label
+                                   FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
                sides AS MATERIALIZED (
                    SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels
                    FROM (SELECT r.rule_id, 'a' AS side, a.x, a.i FROM r, unnest(r.antecedent) WITH ORDINALITY a(x, i)

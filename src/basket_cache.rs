@@ -129,6 +129,30 @@ fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
     crate::spi::one_kept::<String>(STAMP, &[src.oid.into(), columns.to_vec().into()])
 }
 
+/// Whether the table may have inheritance children by the latest catalogs
+/// (its relcache entry, current since the lock was taken), whatever the
+/// call's snapshot. The stamp reads `pg_class` under that snapshot, and a
+/// repeatable-read transaction's may predate an `INHERIT` that the read's
+/// planner, which expands a table's children from the latest catalogs,
+/// sees: baskets with a child's rows were kept under a stamp without it,
+/// and served after `NO INHERIT` (which leaves the parent's catalog row as
+/// it was). `relhassubclass` stays set after the last child goes, until a
+/// `VACUUM` or `ANALYZE` of the table clears it: such a table is read on
+/// every call until then.
+fn may_have_children(oid: pg_sys::Oid) -> bool {
+    // SAFETY: the caller holds a lock on the relation; the entry is closed
+    // before returning, on both paths.
+    unsafe {
+        let rel = pg_sys::RelationIdGetRelation(oid);
+        if rel.is_null() {
+            return true;
+        }
+        let has = (*(*rel).rd_rel).relhassubclass;
+        pg_sys::RelationClose(rel);
+        has
+    }
+}
+
 /// The query of [`stamp`].
 const STAMP: &str = include_str!("basket_cache.sql");
 
@@ -178,6 +202,9 @@ pub fn lookup(
     // SAFETY: a lock of the relation the caller names, kept to the end of
     // the transaction as a query's would be.
     unsafe { pg_sys::LockRelationOid(src.oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
+    if may_have_children(src.oid) {
+        return Ok(Lookup::Miss { key, stamp: None });
+    }
     let mut columns: Vec<String> = match layout {
         Layout::Long { tid, item } => src.basket_column_names(tid).into_iter().chain([item.clone()]).collect(),
         Layout::Baskets { tid, items } => {

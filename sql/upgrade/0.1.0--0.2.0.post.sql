@@ -2,7 +2,7 @@
 
 -- Keys of the stored rules in the new, unambiguous form.
 UPDATE rar.rule_store SET antecedent_key = rar.rule_key(antecedent);
-CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, pg_catalog.hashtextextended(antecedent_key, 0));
+CREATE INDEX rule_store_antecedent_key ON rar.rule_store (set_id, antecedent_hash);
 
 -- Quarantine tables of 0.1.0 gain rar_pair on their next rar_clean run.
 

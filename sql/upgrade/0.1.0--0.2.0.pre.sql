@@ -32,8 +32,11 @@ CREATE TABLE rar.source_grants (
 );
 ALTER TABLE rar.source_grants ENABLE ROW LEVEL SECURITY;
 
--- Rule lookup keys are no longer joined by U+001F; the index is on a hash.
+-- Rule lookup keys are no longer joined by U+001F; the index is on a hash,
+-- a column of its own.
 DROP INDEX rar.rule_store_antecedent_key;
+ALTER TABLE rar.rule_store ADD COLUMN antecedent_hash bigint
+    GENERATED ALWAYS AS (pg_catalog.hashtextextended(antecedent_key, 0)) STORED;
 
 -- rar_deploy and rar_rollback answer a summary row instead of the whole
 -- model (weights included): a new return type.

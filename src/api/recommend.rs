@@ -92,7 +92,7 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         // way, so that the rule shown for an item does not depend on it.
         let keys = subset_keys(&basket, max_len.max(0) as usize, SUBSET_KEYS, budget);
         let matching = if keys.is_some() {
-            "pg_catalog.hashtextextended(r.antecedent_key, 0) = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
+            "r.antecedent_hash = ANY (ARRAY(SELECT pg_catalog.hashtextextended(k, 0) FROM pg_catalog.unnest($2::pg_catalog.text[]) AS k)) \
              AND r.antecedent_key = ANY ($2::pg_catalog.text[])"
         } else {
             "r.antecedent OPERATOR(pg_catalog.<@) $3::pg_catalog.text[] AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0"

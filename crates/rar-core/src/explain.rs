@@ -1,5 +1,7 @@
 //! Rules in plain English, with numbers formatted for people.
 
+use crate::keys::item_text;
+
 /// `1234567` as `1,234,567`.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -15,18 +17,31 @@ pub fn thousands(n: u64) -> String {
 
 /// A share as a percentage: whole numbers from 10%, one decimal below, two
 /// below 0.1%, and below 0.01% down to its first significant digit (one
-/// basket in 100,000 is 0.001%, not 0.00%).
+/// basket in 100,000 is 0.001%, not 0.00%). Never 100% nor 0% for a share
+/// that is not all or nothing: 0.999 is 99.9%, a share too close to 1 for
+/// four decimals "nearly 100%", one below a millionth of a percent "less
+/// than 0.000001%".
 pub fn percent(x: f64) -> String {
     let p = x * 100.0;
+    if !p.is_finite() || p <= 0.0 || p >= 100.0 {
+        return if p >= 10.0 { format!("{p:.0}%") } else { format!("{p:.2}%") };
+    }
     if p >= 10.0 {
-        format!("{p:.0}%")
-    } else if p >= 0.1 {
+        // As few decimals as keep it below 100.
+        return (0..=4)
+            .map(|d| format!("{p:.d$}"))
+            .find(|s| s.parse::<f64>().is_ok_and(|v| v < 100.0))
+            .map_or_else(|| "nearly 100%".to_string(), |s| format!("{s}%"));
+    }
+    if p >= 0.1 {
         format!("{p:.1}%")
-    } else if p >= 0.01 || p <= 0.0 || !p.is_finite() {
+    } else if p >= 0.01 {
         format!("{p:.2}%")
-    } else {
-        let digits = ((-p.log10()).ceil() as usize).min(20);
+    } else if p >= 1e-6 {
+        let digits = (-p.log10()).ceil() as usize;
         format!("{p:.digits$}%")
+    } else {
+        "less than 0.000001%".to_string()
     }
 }
 
@@ -43,12 +58,17 @@ pub fn times(x: f64) -> String {
     }
 }
 
-/// `a`, `a and b`, `a, b and c`.
+/// `a`, `a and b`, `a, b and c`; each label as [`crate::keys::items_text`] writes it
+/// (trimmed; in double quotes when it holds a comma, so that "BIRTHDAY
+/// CARD, RETRO SPOT" reads as one item).
 pub fn list(items: &[&str]) -> String {
     match items {
         [] => "anything".into(),
-        [one] => one.to_string(),
-        [init @ .., last] => format!("{} and {last}", init.join(", ")),
+        [one] => item_text(one).into_owned(),
+        [init @ .., last] => {
+            let init: Vec<_> = init.iter().map(|l| item_text(l)).collect();
+            format!("{} and {}", init.join(", "), item_text(last))
+        }
     }
 }
 
@@ -155,6 +175,19 @@ mod tests {
         assert_eq!(percent(0.00001), "0.001%");
         assert_eq!(percent(0.0000049), "0.0005%");
         assert_eq!(percent(0.0), "0.00%");
+        assert_eq!(percent(1.0), "100%");
+        assert_eq!(percent(0.999), "99.9%");
+        assert_eq!(percent(0.9996), "99.96%");
+        assert_eq!(percent(1.0 - 1e-9), "nearly 100%");
+        assert_eq!(percent(0.995), "99.5%");
+        assert_eq!(percent(0.994), "99%");
+        assert_eq!(percent(1e-300), "less than 0.000001%");
+        assert_eq!(percent(1e-8), "0.000001%");
+        assert_eq!(
+            list(&["SUKI SHOULDER BAG", "BIRTHDAY CARD, RETRO SPOT"]),
+            "SUKI SHOULDER BAG and \"BIRTHDAY CARD, RETRO SPOT\""
+        );
+        assert_eq!(list(&[" spaced "]), "spaced");
         assert_eq!(list(&["a", "b", "c"]), "a, b and c");
         assert_eq!(times(14.34), "14.3");
         assert_eq!(times(999.9), "999.9");

@@ -22,18 +22,18 @@ pub fn rule_key<S: AsRef<str>>(items: &[S]) -> String {
 /// quote or a line break put in double quotes (inner quotes doubled), as in
 /// CSV.
 pub fn items_text<S: AsRef<str>>(labels: &[S]) -> String {
-    labels
-        .iter()
-        .map(|l| {
-            let t = l.as_ref().trim_matches([' ', '\t', '\r', '\n']);
-            if t.contains([',', '"', '\n', '\r']) {
-                format!("\"{}\"", t.replace('"', "\"\""))
-            } else {
-                t.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
+    labels.iter().map(|l| item_text(l.as_ref())).collect::<Vec<_>>().join(", ")
+}
+
+/// One label as [`items_text`] writes it in a list: trimmed, and in double
+/// quotes when it holds a comma, a double quote or a line break.
+pub fn item_text(label: &str) -> std::borrow::Cow<'_, str> {
+    let t = label.trim_matches([' ', '\t', '\r', '\n']);
+    if t.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", t.replace('"', "\"\"")).into()
+    } else {
+        t.into()
+    }
 }
 
 /// The keys of the subsets of `basket` (sorted, without duplicates) with 1

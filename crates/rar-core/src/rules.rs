@@ -334,22 +334,20 @@ pub fn mine_rules(
     // the budgets again, on all of them.
     let total: u64 = collectors.iter().map(|c| c.rules.len() as u64).sum();
     check_budgets(total, tree.n_itemsets() as u64, params)?;
-    let mut parts = collectors.into_iter().map(|c| c.rules);
-    let mut rules = parts.next().unwrap_or_default();
-    for part in parts {
-        rules.extend(part);
-    }
+    // The threads' rules stay apart until the sort gathers them in order:
+    // no copy of them all into one vector first.
+    let mut parts: Vec<Vec<PackedRule>> = collectors.into_iter().map(|c| c.rules).collect();
     let resolve = |r: &mut PackedRule| r.node = tree.resolve(NodeRef { top: r.top, local: r.node });
-    match thread_pool(limits.threads, rules.len()) {
+    match thread_pool(limits.threads, total as usize) {
         Some(pool) => pool.install(|| {
             use rayon::prelude::*;
-            rules.par_iter_mut().for_each(resolve)
+            parts.par_iter_mut().for_each(|part| part.par_iter_mut().for_each(resolve))
         }),
-        None => rules.iter_mut().for_each(resolve),
+        None => parts.iter_mut().flatten().for_each(resolve),
     }
     tree.forget_refs();
-    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: limits.threads };
-    set.sort(tick);
+    let mut set = RuleSet { baskets, tree, rules: Vec::new(), vocab_rank, by_rank, packed, threads: limits.threads };
+    set.sort(parts, tick);
     Ok(set)
 }
 
@@ -513,8 +511,9 @@ pub fn rules_from_counts(
     }
     let rules = collector.rules;
     check_budgets(rules.len() as u64, tree.n_itemsets() as u64, params)?;
-    let mut set = RuleSet { baskets, tree, rules, vocab_rank, by_rank, packed, threads: params.threads.max(1) };
-    set.sort(tick);
+    let mut set =
+        RuleSet { baskets, tree, rules: Vec::new(), vocab_rank, by_rank, packed, threads: params.threads.max(1) };
+    set.sort(vec![rules], tick);
     Ok(set)
 }
 
@@ -616,8 +615,24 @@ impl RuleSet {
     /// consequent ascending (as arrays of names in byte order, element by
     /// element, a shorter array first when it is a prefix of the other).
     /// On the set's threads when the rules are many (the calling thread waits).
-    fn sort(&mut self, tick: &mut dyn FnMut()) {
-        let key = |(i, r): (usize, &PackedRule)| {
+    /// The rules come in `parts` (one per mining thread) and are gathered
+    /// into the set in that order.
+    fn sort(&mut self, parts: Vec<Vec<PackedRule>>, tick: &mut dyn FnMut()) {
+        // A rule's number across the parts, in their order, and back.
+        let starts: Vec<usize> = parts
+            .iter()
+            .scan(0, |next, p| {
+                let at = *next;
+                *next += p.len();
+                Some(at)
+            })
+            .collect();
+        let n: usize = parts.iter().map(Vec::len).sum();
+        let rule = |i: u32| -> &PackedRule {
+            let p = starts.partition_point(|&s| s <= i as usize) - 1;
+            &parts[p][i as usize - starts[p]]
+        };
+        let key = |i: usize, r: &PackedRule| {
             let m = self.measures(r);
             (m.lift, m.confidence, r.count_ac, r.names, i as u32)
         };
@@ -625,53 +640,56 @@ impl RuleSet {
             y.0.total_cmp(&x.0).then(y.1.total_cmp(&x.1)).then(y.2.cmp(&x.2)).then(x.3.cmp(&y.3))
         };
         tick();
-        let pool = thread_pool(self.threads, self.rules.len());
+        let pool = thread_pool(self.threads, n);
         let mut keyed: Vec<(f64, f64, u32, u128, u32)> = match &pool {
             Some(pool) => pool.install(|| {
                 use rayon::prelude::*;
-                let mut keyed: Vec<_> = self.rules.par_iter().enumerate().map(key).collect();
+                let mut keyed: Vec<_> = parts
+                    .par_iter()
+                    .zip(&starts)
+                    .flat_map(|(part, &start)| part.par_iter().enumerate().map(move |(j, r)| key(start + j, r)))
+                    .collect();
                 keyed.par_sort_unstable_by(numeric);
                 keyed
             }),
             None => {
-                let mut keyed: Vec<_> = self.rules.iter().enumerate().map(key).collect();
+                let mut keyed: Vec<_> = parts
+                    .iter()
+                    .zip(&starts)
+                    .flat_map(|(part, &start)| part.iter().enumerate().map(move |(j, r)| key(start + j, r)))
+                    .collect();
                 keyed.sort_unstable_by(numeric);
                 keyed
             }
         };
         tick();
-        if self.packed {
-            let rules = &self.rules;
-            self.rules = match &pool {
-                Some(pool) => pool.install(|| {
-                    use rayon::prelude::*;
-                    keyed.par_iter().map(|k| rules[k.4 as usize]).collect()
-                }),
-                None => keyed.iter().map(|k| rules[k.4 as usize]).collect(),
-            };
-            return;
-        }
-        // Break the remaining ties by the item names, from the tree.
-        let mut items = Vec::new();
-        let mut start = 0;
-        while start < keyed.len() {
-            let mut end = start + 1;
-            while end < keyed.len() && numeric(&keyed[start], &keyed[end]) == Ordering::Equal {
-                end += 1;
-            }
-            if end - start > 1 {
-                let mut run: Vec<((Vec<u32>, Vec<u32>), u32)> = keyed[start..end]
-                    .iter()
-                    .map(|k| (self.sides_by_rank(&self.rules[k.4 as usize], &mut items), k.4))
-                    .collect();
-                run.sort_unstable();
-                for (slot, (_, idx)) in keyed[start..end].iter_mut().zip(run) {
-                    slot.4 = idx;
+        if !self.packed {
+            // Break the remaining ties by the item names, from the tree.
+            let mut items = Vec::new();
+            let mut start = 0;
+            while start < keyed.len() {
+                let mut end = start + 1;
+                while end < keyed.len() && numeric(&keyed[start], &keyed[end]) == Ordering::Equal {
+                    end += 1;
                 }
+                if end - start > 1 {
+                    let mut run: Vec<((Vec<u32>, Vec<u32>), u32)> =
+                        keyed[start..end].iter().map(|k| (self.sides_by_rank(rule(k.4), &mut items), k.4)).collect();
+                    run.sort_unstable();
+                    for (slot, (_, idx)) in keyed[start..end].iter_mut().zip(run) {
+                        slot.4 = idx;
+                    }
+                }
+                start = end;
             }
-            start = end;
         }
-        self.rules = keyed.iter().map(|k| self.rules[k.4 as usize]).collect();
+        self.rules = match &pool {
+            Some(pool) => pool.install(|| {
+                use rayon::prelude::*;
+                keyed.par_iter().map(|k| *rule(k.4)).collect()
+            }),
+            None => keyed.iter().map(|k| *rule(k.4)).collect(),
+        };
     }
 
     /// The `i`-th rule in output order.
