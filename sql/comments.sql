@@ -63,6 +63,8 @@ COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
+COMMENT ON FUNCTION rar.may_read_set(bigint) IS 'Policy of rar.rule_store: whether the current role may read the rule set (its rar.rule_sets row is visible); asked once per set and role within a statement';
+COMMENT ON FUNCTION rar.may_manage_set(bigint) IS 'Policy of rar.rule_store: whether the current role may write the rule set (rar.may_manage of its source''s table); asked once per set and role within a statement';
 COMMENT ON FUNCTION rar.check_defaults(jsonb) IS 'Refuses (22023) mining defaults rar_register and rar_refresh cannot use; a key whose value is null stands for rar''s own default';
 COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';

@@ -479,38 +479,6 @@ WHERE a.query ~ '^rar_[a-z_]+: ';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
@@ -528,107 +496,6 @@ SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    added bigint;
-BEGIN
-    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
-        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
-    END IF;
-    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
-       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
-        BEGIN
-            -- Locked and deleted in one statement: rows another fold holds
-            -- are skipped, never waited for.
-            WITH gone AS (
-                DELETE FROM rar.table_changes c
-                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT o.ctid FROM rar.table_changes o
-                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
-                    FOR UPDATE SKIP LOCKED))
-                RETURNING c.weight
-            )
-            INSERT INTO rar.table_changes (relid, weight)
-            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN serialization_failure THEN
-            -- A repeatable-read writer met rows changed since its snapshot:
-            -- leave them to a later fold.
-            NULL;
-        END;
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.table_altered() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    tracked pg_catalog.oid[];
-BEGIN
-    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
-    -- takes no lock on rar.table_changes, so no role queued for that table
-    -- can hold up the database's ALTER TABLEs.
-    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
-    FROM pg_catalog.pg_event_trigger_ddl_commands() c
-    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
-                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
-    IF tracked IS NOT NULL THEN
-        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
-    END IF;
-END
-$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -784,8 +651,441 @@ $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
 LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+        BEGIN
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.table_altered() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    tracked pg_catalog.oid[];
+BEGIN
+    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
+    -- takes no lock on rar.table_changes, so no role queued for that table
+    -- can hold up the database's ALTER TABLEs.
+    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
+    IF tracked IS NOT NULL THEN
+        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
+    END IF;
+END
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
+	"relation" TEXT,  
+	"columns" TEXT,  
+	"part" TEXT,  
+	"canonical" bool,  
+	"bytes" bigint,  
+	"uses" bigint  
+)
+STRICT VOLATILE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_clean"(
+	"target" TEXT, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"quantity_column" TEXT DEFAULT NULL, 
+	"price_column" TEXT DEFAULT NULL, 
+	"drop_nulls" bool DEFAULT true, 
+	"cancelled_basket_pattern" TEXT DEFAULT NULL, 
+	"drop_nonpositive_quantity" bool DEFAULT true, 
+	"normalize_items" bool DEFAULT true, 
+	"case_fold" TEXT DEFAULT 'none', 
+	"fix_mojibake" bool DEFAULT true, 
+	"placeholder_items" TEXT[] DEFAULT NULL, 
+	"placeholder_pattern" TEXT DEFAULT NULL, 
+	"merge_duplicates" bool DEFAULT false, 
+	"outlier_mad" double precision DEFAULT NULL, 
+	"max_basket_size" INT DEFAULT NULL, 
+	"basket_size_quantile" double precision DEFAULT NULL, 
+	"dry_run" bool DEFAULT false 
+) RETURNS TABLE (
+	"step" TEXT,  
+	"action" TEXT,  
+	"rows" bigint,  
+	"detail" TEXT  
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'clean_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_columns"(
+	"source" TEXT, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"tid_column" TEXT,  
+	"item_column" TEXT  
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'columns_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_encode"(
+	"target" TEXT, 
+	"columns" TEXT[], 
+	"method" TEXT DEFAULT 'onehot', 
+	"bins" INT DEFAULT 3, 
+	"as_columns" bool DEFAULT false, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"column_name" TEXT,  
+	"method" TEXT,  
+	"added" TEXT,  
+	"detail" TEXT  
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'encode_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_evaluate"(
+	"source" TEXT, 
+	"min_support" double precision DEFAULT NULL, 
+	"min_confidence" double precision DEFAULT NULL, 
+	"max_length" INT DEFAULT NULL, 
+	"methods" TEXT[] DEFAULT NULL, 
+	"antecedent_threshold" double precision DEFAULT 0.01, 
+	"consequent_threshold" double precision DEFAULT NULL, 
+	"on_split" TEXT DEFAULT 'test' 
+) RETURNS TABLE (
+	"subject" TEXT,  
+	"metric" TEXT,  
+	"k" INT,  
+	"value" double precision  
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_explain"(
+	"antecedent" TEXT[], 
+	"consequent" TEXT[], 
+	"confidence" double precision, 
+	"lift" double precision, 
+	"support" double precision, 
+	"count" bigint, 
+	"baskets" bigint, 
+	"test_confidence" double precision DEFAULT NULL 
+) RETURNS TEXT 
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_mine_segments"(
+	"source" TEXT, 
+	"segment_column" TEXT, 
+	"min_support" double precision DEFAULT 0.01, 
+	"min_confidence" double precision DEFAULT 0.5, 
+	"max_length" INT DEFAULT 4, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"min_baskets" INT DEFAULT NULL 
+) RETURNS TABLE (
+	"segment" TEXT,  
+	"antecedent" TEXT[],  
+	"consequent" TEXT[],  
+	"support" double precision,  
+	"confidence" double precision,  
+	"lift" double precision,  
+	"leverage" double precision,  
+	"conviction" double precision,  
+	"count" bigint  
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_normalize_item"(
+	"item" TEXT, 
+	"case_fold" TEXT DEFAULT 'none', 
+	"fix_mojibake" bool DEFAULT true 
+) RETURNS TEXT 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_plot"(
+	"name" TEXT, 
+	"kind" TEXT DEFAULT 'scatter', 
+	"top" INT DEFAULT 100 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_profile"(
+	"source" TEXT, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"top" INT DEFAULT 10, 
+	"rare_below" INT DEFAULT 5 
+) RETURNS jsonb 
+STABLE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'profile_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_recommend"(
+	"items" TEXT[], 
+	"k" INT DEFAULT 10, 
+	"source" TEXT DEFAULT NULL, 
+	"method" TEXT DEFAULT 'rules', 
+	"model_id" bigint DEFAULT NULL, 
+	"customer" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"rank" INT,  
+	"item" TEXT,  
+	"score" double precision,  
+	"evidence" TEXT  
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'recommend_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_restore"(
+	"target" TEXT, 
+	"run" bigint DEFAULT NULL 
+) RETURNS bigint 
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'restore_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_rules_over_time"(
+	"source" TEXT, 
+	"time_column" TEXT, 
+	"period" TEXT DEFAULT 'month', 
+	"min_support" double precision DEFAULT 0.01, 
+	"min_confidence" double precision DEFAULT 0.5, 
+	"max_length" INT DEFAULT 4, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"window_start" timestamp,  
+	"antecedent" TEXT[],  
+	"consequent" TEXT[],  
+	"baskets" bigint,  
+	"count" bigint,  
+	"support" double precision,  
+	"confidence" double precision,  
+	"lift" double precision,  
+	"holds" bool,  
+	"change" TEXT,  
+	"p_change" double precision  
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_split"(
+	"target" TEXT, 
+	"train" double precision DEFAULT 0.8, 
+	"validation" double precision DEFAULT 0.1, 
+	"test" double precision DEFAULT 0.1, 
+	"seed" INT DEFAULT 0, 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"time_column" TEXT DEFAULT NULL, 
+	"test_days" INT DEFAULT NULL 
+) RETURNS TABLE (
+	"split" TEXT,  
+	"baskets" bigint,  
+	"lines" bigint  
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'split_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_track_changes"(
+	"source" TEXT, 
+	"track" bool DEFAULT true 
+) RETURNS bool 
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'track_changes_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_train"(
+	"source" TEXT, 
+	"model" TEXT DEFAULT 'autoencoder', 
+	"params" jsonb DEFAULT '{}', 
+	"tid_column" TEXT DEFAULT NULL, 
+	"item_column" TEXT DEFAULT NULL, 
+	"customer_column" TEXT DEFAULT NULL, 
+	"time_column" TEXT DEFAULT NULL 
+) RETURNS TABLE (
+	"model_id" bigint,  
+	"version" INT,  
+	"model" TEXT,  
+	"device" TEXT,  
+	"epochs" bigint,  
+	"best_epoch" bigint,  
+	"recall_at_10" double precision,  
+	"ndcg_at_10" double precision,  
+	"popularity_recall_at_10" double precision,  
+	"popularity_ndcg_at_10" double precision,  
+	"valid_loss" double precision,  
+	"baskets_per_second" double precision,  
+	"seconds" double precision,  
+	"deployed" bool  
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'train_wrapper';
+
+CREATE OR REPLACE FUNCTION "rar_tune_plan"(
+	"grid" jsonb, 
+	"search" TEXT DEFAULT 'grid', 
+	"trials" INT DEFAULT 10, 
+	"seed" bigint DEFAULT 0 
+) RETURNS SETOF jsonb 
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."may_manage_set"(
+	"set_id" bigint 
+) RETURNS bool 
+STABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'may_manage_set_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
+	"installed" TEXT 
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."may_read_set"(
+	"set_id" bigint 
+) RETURNS bool 
+STABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'may_read_set_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -813,7 +1113,15 @@ RETURN (rar.may_read(rel)
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE')
                  
-                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel));
+                 
+                 
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel)
+                 AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                                 WHERE s.name = may_read_rules.source
+                                   AND (s.label_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
+                                        OR s.hierarchy_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1274,8 +1582,9 @@ BEGIN
                 ELSE pg_catalog.format('(CASE WHEN %1$I IS NULL THEN NULL ELSE pg_catalog.format(%2$L, %1$I) END)', col, '%s') END;
         END LOOP;
         -- Each item's label (the least, where an item has several; trimmed of
-        -- spaces, a blank one as none: the item shows itself), joined to the
-        -- rules' items by hash: no table of the caller's is touched.
+        -- spaces, tabs and line breaks as rar.items_text trims it, a blank
+        -- one as none: the item shows itself), joined to the rules' items by
+        -- hash: no table of the caller's is touched.
         RETURN QUERY EXECUTE format(
             $q$WITH r AS MATERIALIZED (
                    SELECT (row_number() OVER ())::int AS rule_id, m.*
@@ -1284,7 +1593,7 @@ BEGIN
                                  max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
                                  method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
                                  level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
-               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s), '')) AS label
+               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s, E' \t\r\n'), '')) AS label
                                    FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
                sides AS MATERIALIZED (
                    SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels
@@ -1405,278 +1714,185 @@ END
 $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
-	"relation" TEXT,  
-	"columns" TEXT,  
-	"part" TEXT,  
-	"canonical" bool,  
-	"bytes" bigint,  
-	"uses" bigint  
-)
-STRICT VOLATILE PARALLEL RESTRICTED 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_defaults"(
+	"defaults" jsonb 
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_clean"(
-	"target" TEXT, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"quantity_column" TEXT DEFAULT NULL, 
-	"price_column" TEXT DEFAULT NULL, 
-	"drop_nulls" bool DEFAULT true, 
-	"cancelled_basket_pattern" TEXT DEFAULT NULL, 
-	"drop_nonpositive_quantity" bool DEFAULT true, 
-	"normalize_items" bool DEFAULT true, 
-	"case_fold" TEXT DEFAULT 'none', 
-	"fix_mojibake" bool DEFAULT true, 
-	"placeholder_items" TEXT[] DEFAULT NULL, 
-	"placeholder_pattern" TEXT DEFAULT NULL, 
-	"merge_duplicates" bool DEFAULT false, 
-	"outlier_mad" double precision DEFAULT NULL, 
-	"max_basket_size" INT DEFAULT NULL, 
-	"basket_size_quantile" double precision DEFAULT NULL, 
-	"dry_run" bool DEFAULT false 
-) RETURNS TABLE (
-	"step" TEXT,  
-	"action" TEXT,  
-	"rows" bigint,  
-	"detail" TEXT  
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'clean_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_columns"(
-	"source" TEXT, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"tid_column" TEXT,  
-	"item_column" TEXT  
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'columns_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_encode"(
-	"target" TEXT, 
-	"columns" TEXT[], 
-	"method" TEXT DEFAULT 'onehot', 
-	"bins" INT DEFAULT 3, 
-	"as_columns" bool DEFAULT false, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"column_name" TEXT,  
-	"method" TEXT,  
-	"added" TEXT,  
-	"detail" TEXT  
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'encode_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_evaluate"(
-	"source" TEXT, 
-	"min_support" double precision DEFAULT NULL, 
-	"min_confidence" double precision DEFAULT NULL, 
-	"max_length" INT DEFAULT NULL, 
-	"methods" TEXT[] DEFAULT NULL, 
-	"antecedent_threshold" double precision DEFAULT 0.01, 
-	"consequent_threshold" double precision DEFAULT NULL, 
-	"on_split" TEXT DEFAULT 'test' 
-) RETURNS TABLE (
-	"subject" TEXT,  
-	"metric" TEXT,  
-	"k" INT,  
-	"value" double precision  
-)
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."lock_for_read"(
+	"rel" regclass 
+) RETURNS void
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_explain"(
-	"antecedent" TEXT[], 
-	"consequent" TEXT[], 
-	"confidence" double precision, 
-	"lift" double precision, 
-	"support" double precision, 
-	"count" bigint, 
-	"baskets" bigint, 
-	"test_confidence" double precision DEFAULT NULL 
-) RETURNS TEXT 
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_mine_segments"(
-	"source" TEXT, 
-	"segment_column" TEXT, 
-	"min_support" double precision DEFAULT 0.01, 
-	"min_confidence" double precision DEFAULT 0.5, 
-	"max_length" INT DEFAULT 4, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"min_baskets" INT DEFAULT NULL 
-) RETURNS TABLE (
-	"segment" TEXT,  
-	"antecedent" TEXT[],  
-	"consequent" TEXT[],  
-	"support" double precision,  
-	"confidence" double precision,  
-	"lift" double precision,  
-	"leverage" double precision,  
-	"conviction" double precision,  
-	"count" bigint  
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_normalize_item"(
-	"item" TEXT, 
-	"case_fold" TEXT DEFAULT 'none', 
-	"fix_mojibake" bool DEFAULT true 
-) RETURNS TEXT 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_plot"(
-	"name" TEXT, 
-	"kind" TEXT DEFAULT 'scatter', 
-	"top" INT DEFAULT 100 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_profile"(
-	"source" TEXT, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"top" INT DEFAULT 10, 
-	"rare_below" INT DEFAULT 5 
-) RETURNS jsonb 
-STABLE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'profile_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_recommend"(
-	"items" TEXT[], 
-	"k" INT DEFAULT 10, 
-	"source" TEXT DEFAULT NULL, 
-	"method" TEXT DEFAULT 'rules', 
-	"model_id" bigint DEFAULT NULL, 
-	"customer" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"rank" INT,  
-	"item" TEXT,  
-	"score" double precision,  
-	"evidence" TEXT  
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'recommend_wrapper';
-
-CREATE OR REPLACE FUNCTION "rar_restore"(
-	"target" TEXT, 
-	"run" bigint DEFAULT NULL 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
 ) RETURNS bigint 
-VOLATILE PARALLEL UNSAFE 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'restore_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_rules_over_time"(
-	"source" TEXT, 
-	"time_column" TEXT, 
-	"period" TEXT DEFAULT 'month', 
-	"min_support" double precision DEFAULT 0.01, 
-	"min_confidence" double precision DEFAULT 0.5, 
-	"max_length" INT DEFAULT 4, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"window_start" timestamp,  
-	"antecedent" TEXT[],  
-	"consequent" TEXT[],  
-	"baskets" bigint,  
-	"count" bigint,  
-	"support" double precision,  
-	"confidence" double precision,  
-	"lift" double precision,  
-	"holds" bool,  
-	"change" TEXT,  
-	"p_change" double precision  
-)
-STABLE PARALLEL UNSAFE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_split"(
-	"target" TEXT, 
-	"train" double precision DEFAULT 0.8, 
-	"validation" double precision DEFAULT 0.1, 
-	"test" double precision DEFAULT 0.1, 
-	"seed" INT DEFAULT 0, 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"time_column" TEXT DEFAULT NULL, 
-	"test_days" INT DEFAULT NULL 
-) RETURNS TABLE (
-	"split" TEXT,  
-	"baskets" bigint,  
-	"lines" bigint  
-)
-VOLATILE PARALLEL UNSAFE 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'split_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_track_changes"(
-	"source" TEXT, 
-	"track" bool DEFAULT true 
-) RETURNS bool 
-VOLATILE PARALLEL UNSAFE 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'track_changes_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_train"(
-	"source" TEXT, 
-	"model" TEXT DEFAULT 'autoencoder', 
-	"params" jsonb DEFAULT '{}', 
-	"tid_column" TEXT DEFAULT NULL, 
-	"item_column" TEXT DEFAULT NULL, 
-	"customer_column" TEXT DEFAULT NULL, 
-	"time_column" TEXT DEFAULT NULL 
-) RETURNS TABLE (
-	"model_id" bigint,  
-	"version" INT,  
-	"model" TEXT,  
-	"device" TEXT,  
-	"epochs" bigint,  
-	"best_epoch" bigint,  
-	"recall_at_10" double precision,  
-	"ndcg_at_10" double precision,  
-	"popularity_recall_at_10" double precision,  
-	"popularity_ndcg_at_10" double precision,  
-	"valid_loss" double precision,  
-	"baskets_per_second" double precision,  
-	"seconds" double precision,  
-	"deployed" bool  
-)
-VOLATILE PARALLEL UNSAFE 
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'train_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
-CREATE OR REPLACE FUNCTION "rar_tune_plan"(
-	"grid" jsonb, 
-	"search" TEXT DEFAULT 'grid', 
-	"trials" INT DEFAULT 10, 
-	"seed" bigint DEFAULT 0 
-) RETURNS SETOF jsonb 
-IMMUTABLE PARALLEL SAFE
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."confidence_change_p"(
@@ -1729,192 +1945,21 @@ CROSS JOIN LATERAL (
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
-	"installed" TEXT 
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_defaults"(
-	"defaults" jsonb 
-) RETURNS void
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."lock_for_read"(
-	"rel" regclass 
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1934,24 +1979,6 @@ CREATE OR REPLACE FUNCTION rar."source_name"(
 STABLE PARALLEL RESTRICTED
 LANGUAGE c 
 AS 'MODULE_PATHNAME', 'source_name_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -2145,7 +2172,7 @@ SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.rule_sets;
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (source IN (SELECT s.name FROM rar.sources s WHERE rar.may_read_rules(s.name, s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
 SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.rule_sets;
@@ -2167,28 +2194,19 @@ CREATE POLICY delete ON rar.rule_sets FOR DELETE
 SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS read ON rar.rule_store;
-CREATE POLICY read ON rar.rule_store FOR SELECT
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s));
+CREATE POLICY read ON rar.rule_store FOR SELECT USING (rar.may_read_set(set_id));
 SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS insert ON rar.rule_store;
-CREATE POLICY insert ON rar.rule_store FOR INSERT
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
+CREATE POLICY insert ON rar.rule_store FOR INSERT WITH CHECK (rar.may_manage_set(set_id));
 SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS update ON rar.rule_store;
-CREATE POLICY update ON rar.rule_store FOR UPDATE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)))
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
+CREATE POLICY update ON rar.rule_store FOR UPDATE USING (rar.may_manage_set(set_id)) WITH CHECK (rar.may_manage_set(set_id));
 SET LOCAL search_path = @extschema@, pg_temp;
 SET LOCAL search_path = pg_catalog, pg_temp;
 DROP POLICY IF EXISTS delete ON rar.rule_store;
-CREATE POLICY delete ON rar.rule_store FOR DELETE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)));
+CREATE POLICY delete ON rar.rule_store FOR DELETE USING (rar.may_manage_set(set_id));
 SET LOCAL search_path = @extschema@, pg_temp;
 COMMENT ON SCHEMA rar IS 'Catalog of the rar extension: cleaning runs, splits, encodings';
 GRANT USAGE ON SCHEMA rar TO PUBLIC;
@@ -2210,21 +2228,6 @@ SELECT pg_catalog.pg_extension_config_dump('rar.splits', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.encodings', '');
 COMMENT ON FUNCTION @extschema@.rar_split_bucket(text, integer, float8, float8) IS 'The split set (train, validation, test) of a basket id under a seed and fractions (NULL for fractions rar_split refuses)';
 GRANT SELECT ON rar.progress TO PUBLIC;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
-COMMENT ON FUNCTION rar.table_altered() IS
-    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
-COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
 COMMENT ON TABLE rar.models IS 'Models trained by rar_train: weights, vocabulary, settings, curves, metrics; one deployed per source';
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.models TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.models_model_id_seq TO PUBLIC;
@@ -2250,8 +2253,23 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE, DROP SCHEMA ... CASCADE of its schema and DROP OWNED BY its owner while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 COMMENT ON EVENT TRIGGER rar_drop_guard IS 'Calls rar.drop_guard: DROP EXTENSION rar, DROP SCHEMA and DROP OWNED keep the work rar holds unless CASCADE';
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+COMMENT ON FUNCTION rar.table_altered() IS
+    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
+COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
@@ -2332,6 +2350,8 @@ COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
+COMMENT ON FUNCTION rar.may_read_set(bigint) IS 'Policy of rar.rule_store: whether the current role may read the rule set (its rar.rule_sets row is visible); asked once per set and role within a statement';
+COMMENT ON FUNCTION rar.may_manage_set(bigint) IS 'Policy of rar.rule_store: whether the current role may write the rule set (rar.may_manage of its source''s table); asked once per set and role within a statement';
 COMMENT ON FUNCTION rar.check_defaults(jsonb) IS 'Refuses (22023) mining defaults rar_register and rar_refresh cannot use; a key whose value is null stands for rar''s own default';
 COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';

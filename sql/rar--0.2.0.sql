@@ -330,76 +330,6 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:62
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
--- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
--- through. Its state type is not `internal`, so Citus runs the transition
--- on the workers and only the combine on the coordinator: each worker sends
--- its shards' baskets as one state (the type's text: base64 of the bytes).
-CREATE TYPE rar.basket_state;
-CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
-CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
-CREATE TYPE rar.basket_state (
-    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
-    INTERNALLENGTH = VARIABLE, STORAGE = extended
-);
-CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
-CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-DO $gen$
-DECLARE
-    t record;
-BEGIN
-    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
-                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
-    LOOP
-        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
-                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
-                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
-        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
-                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
-                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
-                       t.b, t.i, t.suffix);
-        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
-                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
-        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
-                       'Transition function of rar.baskets_shared: adds a line to the baskets');
-    END LOOP;
-END
-$gen$;
-COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
-COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
-COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
-COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
-COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
-
--- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
--- rounds of counting on the workers. rar_mine on a Citus table distributed
--- by its basket column runs them on every shard (run_command_on_shards):
--- each shard's frequent itemsets, then every candidate's count on each
--- shard; only itemsets and counts reach the coordinator.
-CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
-COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:560
 -- requires:
 --   bootstrap
@@ -413,175 +343,6 @@ CREATE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" b
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 CREATE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
 PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:57
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
--- the tuplestore the executor reads; pgrx declares only the value-per-call
--- protocol, so the declaration is here. The C symbol is the Rust function
--- rar::api::mine::mine.
-CREATE FUNCTION @extschema@."rar_mine"(
-	"source" TEXT,
-	"min_support" double precision DEFAULT 0.01,
-	"min_confidence" double precision DEFAULT 0.5,
-	"max_length" INT DEFAULT 4,
-	"tid_column" TEXT DEFAULT NULL,
-	"item_column" TEXT DEFAULT NULL,
-	"max_consequent" INT DEFAULT 1,
-	"min_lift" double precision DEFAULT 0.0,
-	"min_length" INT DEFAULT 1,
-	"support_of" TEXT DEFAULT 'rule',
-	"split" TEXT DEFAULT NULL,
-	"method" TEXT DEFAULT 'exact',
-	"model" bigint DEFAULT NULL,
-	"antecedent_threshold" double precision DEFAULT 0.01,
-	"consequent_threshold" double precision DEFAULT NULL,
-	"max_p_value" double precision DEFAULT NULL,
-	"p_adjust" TEXT DEFAULT 'holm',
-	"min_improvement" double precision DEFAULT NULL,
-	"level" TEXT DEFAULT NULL,
-	"min_interest" double precision DEFAULT NULL
-) RETURNS TABLE (
-	"antecedent" TEXT[],
-	"consequent" TEXT[],
-	"support" double precision,
-	"confidence" double precision,
-	"lift" double precision,
-	"leverage" double precision,
-	"conviction" double precision,
-	"count" bigint,
-	"model_score" double precision,
-	"p_value" double precision
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c
-AS 'MODULE_PATHNAME', 'mine_wrapper';
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:59
--- requires:
---   bootstrap
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- Change tracking of tables whose encoded baskets a session may keep
--- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
--- statement-level trigger to the table; every statement that inserts,
--- updates, deletes or truncates then adds one row here, in its own
--- transaction, so that a snapshot sees the row exactly when it sees the
--- change. A session keeps a table's baskets with the sum of the weights it
--- saw: a later snapshot of the same session sees every row an earlier one
--- saw (or the row they were folded into), so an equal sum means that no
--- change became visible since. Writers only insert rows (concurrent writers
--- do not wait for each other). When a row's number is a multiple of 1024
--- (about every 1024th change of a table), its writer folds the table's
--- older rows into one of the same total weight, skipping rows another
--- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
--- could make unrelated serializable writers fail).
-CREATE SEQUENCE rar.table_change_seq;
-CREATE TABLE rar.table_changes (
-    relid    oid NOT NULL,
-    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
-    -- How many changes the row stands for (more than 1 once folded).
-    weight   bigint NOT NULL DEFAULT 1
-);
-CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-
--- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
--- table need not write rar's catalog, and no role but the extension's
--- owner may (a row removed or forged by hand could make a session keep
--- stale baskets). It writes only rows of the table it fires on, and only
--- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
--- table it may add triggers to: that only adds rows for that table.
-CREATE FUNCTION rar.table_changed() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    added bigint;
-BEGIN
-    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
-        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
-            USING ERRCODE = 'object_not_in_prerequisite_state',
-                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
-    END IF;
-    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
-    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
-       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
-        BEGIN
-            -- Locked and deleted in one statement: rows another fold holds
-            -- are skipped, never waited for.
-            WITH gone AS (
-                DELETE FROM rar.table_changes c
-                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
-                    SELECT o.ctid FROM rar.table_changes o
-                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
-                    FOR UPDATE SKIP LOCKED))
-                RETURNING c.weight
-            )
-            INSERT INTO rar.table_changes (relid, weight)
-            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
-            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
-        EXCEPTION WHEN serialization_failure THEN
-            -- A repeatable-read writer met rows changed since its snapshot:
-            -- leave them to a later fold.
-            NULL;
-        END;
-    END IF;
-    RETURN NULL;
-END
-$fn$;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
-
--- A change of a tracked table's definition (ALTER TABLE) counts as a change
--- of the table: rows changed through a parent it inherited from for a
--- moment (ALTER TABLE ... INHERIT, then NO INHERIT) fire none of its own
--- triggers, and with a parent without columns nothing in its catalog rows
--- changes either. SECURITY DEFINER to write rar.table_changes, as the
--- trigger does; the tables are those the ALTER TABLE just changed, which
--- PostgreSQL let its caller change.
-CREATE FUNCTION rar.table_altered() RETURNS event_trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
-AS $fn$
-DECLARE
-    tracked pg_catalog.oid[];
-BEGIN
-    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
-    -- takes no lock on rar.table_changes, so no role queued for that table
-    -- can hold up the database's ALTER TABLEs.
-    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
-    FROM pg_catalog.pg_event_trigger_ddl_commands() c
-    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
-      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
-                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
-    IF tracked IS NOT NULL THEN
-        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
-    END IF;
-END
-$fn$;
-COMMENT ON FUNCTION rar.table_altered() IS
-    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
-CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
-EXECUTE FUNCTION rar.table_altered();
--- Like the tracking trigger, whatever session_replication_role says.
-ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
-COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
-
-SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -876,6 +637,128 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:57
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar_mine returns its rows in materialize mode (src/srf.rs), straight into
+-- the tuplestore the executor reads; pgrx declares only the value-per-call
+-- protocol, so the declaration is here. The C symbol is the Rust function
+-- rar::api::mine::mine.
+CREATE FUNCTION @extschema@."rar_mine"(
+	"source" TEXT,
+	"min_support" double precision DEFAULT 0.01,
+	"min_confidence" double precision DEFAULT 0.5,
+	"max_length" INT DEFAULT 4,
+	"tid_column" TEXT DEFAULT NULL,
+	"item_column" TEXT DEFAULT NULL,
+	"max_consequent" INT DEFAULT 1,
+	"min_lift" double precision DEFAULT 0.0,
+	"min_length" INT DEFAULT 1,
+	"support_of" TEXT DEFAULT 'rule',
+	"split" TEXT DEFAULT NULL,
+	"method" TEXT DEFAULT 'exact',
+	"model" bigint DEFAULT NULL,
+	"antecedent_threshold" double precision DEFAULT 0.01,
+	"consequent_threshold" double precision DEFAULT NULL,
+	"max_p_value" double precision DEFAULT NULL,
+	"p_adjust" TEXT DEFAULT 'holm',
+	"min_improvement" double precision DEFAULT NULL,
+	"level" TEXT DEFAULT NULL,
+	"min_interest" double precision DEFAULT NULL
+) RETURNS TABLE (
+	"antecedent" TEXT[],
+	"consequent" TEXT[],
+	"support" double precision,
+	"confidence" double precision,
+	"lift" double precision,
+	"leverage" double precision,
+	"conviction" double precision,
+	"count" bigint,
+	"model_score" double precision,
+	"p_value" double precision
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c
+AS 'MODULE_PATHNAME', 'mine_wrapper';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/lib.rs:62
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- rar.basket_state: partial baskets as a value (src/api/basket_state.rs),
+-- and rar.baskets_shared, the aggregate rar_mine reads a Citus table
+-- through. Its state type is not `internal`, so Citus runs the transition
+-- on the workers and only the combine on the coordinator: each worker sends
+-- its shards' baskets as one state (the type's text: base64 of the bytes).
+CREATE TYPE rar.basket_state;
+CREATE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE TYPE rar.basket_state (
+    INPUT = rar.basket_state_in, OUTPUT = rar.basket_state_out,
+    INTERNALLENGTH = VARIABLE, STORAGE = extended
+);
+CREATE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+DO $gen$
+DECLARE
+    t record;
+BEGIN
+    FOR t IN SELECT * FROM (VALUES ('text', 'text', ''), ('bigint', 'text', '_bi'),
+                                   ('text', 'bigint', '_ib'), ('bigint', 'bigint', '_bb')) AS v(b, i, suffix)
+    LOOP
+        EXECUTE format('CREATE FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) RETURNS rar.basket_state '
+                       'PARALLEL SAFE LANGUAGE c AS %L, %L',
+                       t.suffix, t.b, t.i, 'MODULE_PATHNAME', 'basket_state_sfunc' || t.suffix || '_wrapper');
+        EXECUTE format('CREATE AGGREGATE rar.baskets_shared(basket %s, item %s) (SFUNC = rar.basket_state_sfunc%s, '
+                       'STYPE = rar.basket_state, COMBINEFUNC = rar.basket_state_combine, '
+                       'FINALFUNC = rar.basket_state_final, FINALFUNC_MODIFY = READ_WRITE, PARALLEL = SAFE)',
+                       t.b, t.i, t.suffix);
+        EXECUTE format('COMMENT ON AGGREGATE rar.baskets_shared(%s, %s) IS %L', t.b, t.i,
+                       'Internal to rar_mine on a Citus table: the baskets of (basket, item) lines, encoded on each worker');
+        EXECUTE format('COMMENT ON FUNCTION rar.basket_state_sfunc%s(rar.basket_state, %s, %s) IS %L', t.suffix, t.b, t.i,
+                       'Transition function of rar.baskets_shared: adds a line to the baskets');
+    END LOOP;
+END
+$gen$;
+COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
+COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
+COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
+COMMENT ON FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) IS 'Combine function of rar.baskets_shared: merges two partial baskets';
+COMMENT ON FUNCTION rar.basket_state_final(rar.basket_state) IS 'Final function of rar.baskets_shared: hands the baskets to rar_mine, or returns them as bytes';
+
+-- rar.shard_itemsets and rar.shard_counts (src/api/shards.rs): the two
+-- rounds of counting on the workers. rar_mine on a Citus table distributed
+-- by its basket column runs them on every shard (run_command_on_shards):
+-- each shard's frequent itemsets, then every candidate's count on each
+-- shard; only itemsets and counts reach the coordinator.
+CREATE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+CREATE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, integer, bigint, integer) IS 'Internal to rar_mine on a Citus table: round 1 on one shard, the itemsets of at most max_length items in at least share of its baskets (base64)';
+COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:66
 -- requires:
 --   models
@@ -898,9 +781,585 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/lib.rs:59
+-- requires:
+--   bootstrap
+
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- Change tracking of tables whose encoded baskets a session may keep
+-- between calls (src/basket_cache.rs). rar_track_changes('sales') adds one
+-- statement-level trigger to the table; every statement that inserts,
+-- updates, deletes or truncates then adds one row here, in its own
+-- transaction, so that a snapshot sees the row exactly when it sees the
+-- change. A session keeps a table's baskets with the sum of the weights it
+-- saw: a later snapshot of the same session sees every row an earlier one
+-- saw (or the row they were folded into), so an equal sum means that no
+-- change became visible since. Writers only insert rows (concurrent writers
+-- do not wait for each other). When a row's number is a multiple of 1024
+-- (about every 1024th change of a table), its writer folds the table's
+-- older rows into one of the same total weight, skipping rows another
+-- transaction holds; a SERIALIZABLE writer does not fold (the fold's reads
+-- could make unrelated serializable writers fail).
+CREATE SEQUENCE rar.table_change_seq;
+CREATE TABLE rar.table_changes (
+    relid    oid NOT NULL,
+    change   bigint NOT NULL DEFAULT pg_catalog.nextval('rar.table_change_seq'::pg_catalog.regclass),
+    -- How many changes the row stands for (more than 1 once folded).
+    weight   bigint NOT NULL DEFAULT 1
+);
+CREATE INDEX table_changes_relid ON rar.table_changes (relid, change);
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+
+-- The trigger of rar_track_changes. SECURITY DEFINER: the writers of a
+-- table need not write rar's catalog, and no role but the extension's
+-- owner may (a row removed or forged by hand could make a session keep
+-- stale baskets). It writes only rows of the table it fires on, and only
+-- as an AFTER ... FOR EACH STATEMENT trigger. Any role may attach it to a
+-- table it may add triggers to: that only adds rows for that table.
+CREATE FUNCTION rar.table_changed() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    added bigint;
+BEGIN
+    IF TG_LEVEL OPERATOR(pg_catalog.<>) 'STATEMENT' OR TG_WHEN OPERATOR(pg_catalog.<>) 'AFTER' THEN
+        RAISE EXCEPTION 'rar.table_changed must fire AFTER ... FOR EACH STATEMENT'
+            USING ERRCODE = 'object_not_in_prerequisite_state',
+                  HINT = 'Add the trigger with SELECT rar_track_changes(''table'').';
+    END IF;
+    INSERT INTO rar.table_changes (relid) VALUES (TG_RELID) RETURNING change INTO added;
+    IF added OPERATOR(pg_catalog.%) 1024 OPERATOR(pg_catalog.=) 0
+       AND pg_catalog.current_setting('transaction_isolation') OPERATOR(pg_catalog.<>) 'serializable' THEN
+        BEGIN
+            -- Locked and deleted in one statement: rows another fold holds
+            -- are skipped, never waited for.
+            WITH gone AS (
+                DELETE FROM rar.table_changes c
+                WHERE c.ctid OPERATOR(pg_catalog.=) ANY (ARRAY(
+                    SELECT o.ctid FROM rar.table_changes o
+                    WHERE o.relid OPERATOR(pg_catalog.=) TG_RELID AND o.change OPERATOR(pg_catalog.<) added
+                    FOR UPDATE SKIP LOCKED))
+                RETURNING c.weight
+            )
+            INSERT INTO rar.table_changes (relid, weight)
+            SELECT TG_RELID, pg_catalog.sum(gone.weight)::pg_catalog.int8 FROM gone
+            HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+        EXCEPTION WHEN serialization_failure THEN
+            -- A repeatable-read writer met rows changed since its snapshot:
+            -- leave them to a later fold.
+            NULL;
+        END;
+    END IF;
+    RETURN NULL;
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+
+-- A change of a tracked table's definition (ALTER TABLE) counts as a change
+-- of the table: rows changed through a parent it inherited from for a
+-- moment (ALTER TABLE ... INHERIT, then NO INHERIT) fire none of its own
+-- triggers, and with a parent without columns nothing in its catalog rows
+-- changes either. SECURITY DEFINER to write rar.table_changes, as the
+-- trigger does; the tables are those the ALTER TABLE just changed, which
+-- PostgreSQL let its caller change.
+CREATE FUNCTION rar.table_altered() RETURNS event_trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+AS $fn$
+DECLARE
+    tracked pg_catalog.oid[];
+BEGIN
+    -- Read first: an ALTER TABLE of an untracked table (nearly all of them)
+    -- takes no lock on rar.table_changes, so no role queued for that table
+    -- can hold up the database's ALTER TABLEs.
+    SELECT pg_catalog.array_agg(DISTINCT c.objid) INTO tracked
+    FROM pg_catalog.pg_event_trigger_ddl_commands() c
+    WHERE c.classid OPERATOR(pg_catalog.=) 'pg_catalog.pg_class'::pg_catalog.regclass
+      AND EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) c.objid
+                  AND t.tgfoid OPERATOR(pg_catalog.=) 'rar.table_changed()'::pg_catalog.regprocedure);
+    IF tracked IS NOT NULL THEN
+        INSERT INTO rar.table_changes (relid) SELECT pg_catalog.unnest(tracked);
+    END IF;
+END
+$fn$;
+COMMENT ON FUNCTION rar.table_altered() IS
+    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
+CREATE EVENT TRIGGER rar_table_altered ON ddl_command_end WHEN TAG IN ('ALTER TABLE')
+EXECUTE FUNCTION rar.table_altered();
+-- Like the tracking trigger, whatever session_replication_role says.
+ALTER EVENT TRIGGER rar_table_altered ENABLE ALWAYS;
+COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
+
+SET LOCAL search_path = @extschema@, pg_temp;
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/mine.rs:37
+-- rar::api::mine::mine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/track.rs:143
+-- rar::api::track::rar_basket_cache
+CREATE  FUNCTION "rar_basket_cache"() RETURNS TABLE (
+	"relation" TEXT,  /* String */
+	"columns" TEXT,  /* String */
+	"part" TEXT,  /* String */
+	"canonical" bool,  /* bool */
+	"bytes" bigint,  /* i64 */
+	"uses" bigint  /* i64 */
+)
+STRICT VOLATILE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:189
+-- rar::api::clean::rar_clean
+CREATE  FUNCTION "rar_clean"(
+	"target" TEXT, /* Option < & str > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"price_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nulls" bool DEFAULT true, /* Option < bool > */
+	"cancelled_basket_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"drop_nonpositive_quantity" bool DEFAULT true, /* Option < bool > */
+	"normalize_items" bool DEFAULT true, /* Option < bool > */
+	"case_fold" TEXT DEFAULT 'none', /* Option < & str > */
+	"fix_mojibake" bool DEFAULT true, /* Option < bool > */
+	"placeholder_items" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
+	"placeholder_pattern" TEXT DEFAULT NULL, /* Option < & str > */
+	"merge_duplicates" bool DEFAULT false, /* Option < bool > */
+	"outlier_mad" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_basket_size" INT DEFAULT NULL, /* Option < i32 > */
+	"basket_size_quantile" double precision DEFAULT NULL, /* Option < f64 > */
+	"dry_run" bool DEFAULT false /* Option < bool > */
+) RETURNS TABLE (
+	"step" TEXT,  /* String */
+	"action" TEXT,  /* String */
+	"rows" bigint,  /* i64 */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'clean_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:106
+-- rar::compat::rar_clean
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:20
+-- rar::api::rulesets::rar_columns
+CREATE  FUNCTION "rar_columns"(
+	"source" TEXT, /* Option < & str > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"tid_column" TEXT,  /* String */
+	"item_column" TEXT  /* String */
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'columns_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:197
+-- rar::compat::rar_columns
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/encode.rs:53
+-- rar::api::encode::rar_encode
+CREATE  FUNCTION "rar_encode"(
+	"target" TEXT, /* Option < & str > */
+	"columns" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"method" TEXT DEFAULT 'onehot', /* Option < & str > */
+	"bins" INT DEFAULT 3, /* Option < i32 > */
+	"as_columns" bool DEFAULT false, /* Option < bool > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"column_name" TEXT,  /* String */
+	"method" TEXT,  /* String */
+	"added" TEXT,  /* String */
+	"detail" TEXT  /* String */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'encode_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:183
+-- rar::compat::rar_encode
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/evaluate.rs:53
+-- rar::api::evaluate::rar_evaluate
+CREATE  FUNCTION "rar_evaluate"(
+	"source" TEXT, /* Option < & str > */
+	"min_support" double precision DEFAULT NULL, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT NULL, /* Option < f64 > */
+	"max_length" INT DEFAULT NULL, /* Option < i32 > */
+	"methods" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
+	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
+	"consequent_threshold" double precision DEFAULT NULL, /* Option < f64 > */
+	"on_split" TEXT DEFAULT 'test' /* Option < & str > */
+) RETURNS TABLE (
+	"subject" TEXT,  /* String */
+	"metric" TEXT,  /* String */
+	"k" INT,  /* Option < i32 > */
+	"value" double precision  /* f64 */
+)
+VOLATILE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:45
+-- rar::api::rulesets::rar_explain
+CREATE  FUNCTION "rar_explain"(
+	"antecedent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"consequent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"confidence" double precision, /* Option < f64 > */
+	"lift" double precision, /* Option < f64 > */
+	"support" double precision, /* Option < f64 > */
+	"count" bigint, /* Option < i64 > */
+	"baskets" bigint, /* Option < i64 > */
+	"test_confidence" double precision DEFAULT NULL /* Option < f64 > */
+) RETURNS TEXT /* Option < String > */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:32
+-- rar::compat::rar_mine
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/segments.rs:30
+-- rar::api::segments::rar_mine_segments
+CREATE  FUNCTION "rar_mine_segments"(
+	"source" TEXT, /* Option < & str > */
+	"segment_column" TEXT, /* Option < & str > */
+	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
+	"max_length" INT DEFAULT 4, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"min_baskets" INT DEFAULT NULL /* Option < i32 > */
+) RETURNS TABLE (
+	"segment" TEXT,  /* Option < String > */
+	"antecedent" TEXT[],  /* Vec < String > */
+	"consequent" TEXT[],  /* Vec < String > */
+	"support" double precision,  /* f64 */
+	"confidence" double precision,  /* f64 */
+	"lift" double precision,  /* f64 */
+	"leverage" double precision,  /* f64 */
+	"conviction" double precision,  /* f64 */
+	"count" bigint  /* i64 */
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:82
+-- rar::compat::rar_mine_segments
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:1228
+-- rar::api::clean::rar_normalize_item
+CREATE  FUNCTION "rar_normalize_item"(
+	"item" TEXT, /* & str */
+	"case_fold" TEXT DEFAULT 'none', /* & str */
+	"fix_mojibake" bool DEFAULT true /* bool */
+) RETURNS TEXT /* String */
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:131
+-- rar::api::rulesets::rar_plot
+CREATE  FUNCTION "rar_plot"(
+	"name" TEXT, /* Option < & str > */
+	"kind" TEXT DEFAULT 'scatter', /* Option < & str > */
+	"top" INT DEFAULT 100 /* Option < i32 > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/profile.rs:15
+-- rar::api::profile::rar_profile
+CREATE  FUNCTION "rar_profile"(
+	"source" TEXT, /* Option < & str > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"top" INT DEFAULT 10, /* Option < i32 > */
+	"rare_below" INT DEFAULT 5 /* Option < i32 > */
+) RETURNS jsonb /* JsonB */
+STABLE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'profile_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:172
+-- rar::compat::rar_profile
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:219
+-- rar::compat::rar_recommend
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/recommend.rs:181
+-- rar::api::recommend::rar_recommend
+CREATE  FUNCTION "rar_recommend"(
+	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
+	"k" INT DEFAULT 10, /* Option < i32 > */
+	"source" TEXT DEFAULT NULL, /* Option < & str > */
+	"method" TEXT DEFAULT 'rules', /* Option < & str > */
+	"model_id" bigint DEFAULT NULL, /* Option < i64 > */
+	"customer" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"rank" INT,  /* i32 */
+	"item" TEXT,  /* String */
+	"score" double precision,  /* f64 */
+	"evidence" TEXT  /* String */
+)
+STABLE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'recommend_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:150
+-- rar::compat::rar_restore
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/clean.rs:945
+-- rar::api::clean::rar_restore
+CREATE  FUNCTION "rar_restore"(
+	"target" TEXT, /* Option < & str > */
+	"run" bigint DEFAULT NULL /* Option < i64 > */
+) RETURNS bigint /* i64 */
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'restore_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:30
+-- rar::api::trend::rar_rules_over_time
+CREATE  FUNCTION "rar_rules_over_time"(
+	"source" TEXT, /* Option < & str > */
+	"time_column" TEXT, /* Option < & str > */
+	"period" TEXT DEFAULT 'month', /* Option < & str > */
+	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
+	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
+	"max_length" INT DEFAULT 4, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"window_start" timestamp,  /* Timestamp */
+	"antecedent" TEXT[],  /* Vec < String > */
+	"consequent" TEXT[],  /* Vec < String > */
+	"baskets" bigint,  /* i64 */
+	"count" bigint,  /* i64 */
+	"support" double precision,  /* f64 */
+	"confidence" double precision,  /* Option < f64 > */
+	"lift" double precision,  /* Option < f64 > */
+	"holds" bool,  /* bool */
+	"change" TEXT,  /* Option < String > */
+	"p_change" double precision  /* Option < f64 > */
+)
+STABLE PARALLEL UNSAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:156
+-- rar::compat::rar_split
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/split.rs:19
+-- rar::api::split::rar_split
+CREATE  FUNCTION "rar_split"(
+	"target" TEXT, /* Option < & str > */
+	"train" double precision DEFAULT 0.8, /* Option < f64 > */
+	"validation" double precision DEFAULT 0.1, /* Option < f64 > */
+	"test" double precision DEFAULT 0.1, /* Option < f64 > */
+	"seed" INT DEFAULT 0, /* Option < i32 > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"time_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"test_days" INT DEFAULT NULL /* Option < i32 > */
+) RETURNS TABLE (
+	"split" TEXT,  /* String */
+	"baskets" bigint,  /* i64 */
+	"lines" bigint  /* i64 */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'split_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/track.rs:18
+-- rar::api::track::rar_track_changes
+CREATE  FUNCTION "rar_track_changes"(
+	"source" TEXT, /* Option < & str > */
+	"track" bool DEFAULT true /* Option < bool > */
+) RETURNS bool /* bool */
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'track_changes_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/compat.rs:206
+-- rar::compat::rar_train
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/train.rs:96
+-- rar::api::train::rar_train
+CREATE  FUNCTION "rar_train"(
+	"source" TEXT, /* Option < & str > */
+	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
+	"params" jsonb DEFAULT '{}', /* Option < crate :: args :: Json > */
+	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"customer_column" TEXT DEFAULT NULL, /* Option < & str > */
+	"time_column" TEXT DEFAULT NULL /* Option < & str > */
+) RETURNS TABLE (
+	"model_id" bigint,  /* i64 */
+	"version" INT,  /* i32 */
+	"model" TEXT,  /* String */
+	"device" TEXT,  /* String */
+	"epochs" bigint,  /* i64 */
+	"best_epoch" bigint,  /* i64 */
+	"recall_at_10" double precision,  /* f64 */
+	"ndcg_at_10" double precision,  /* f64 */
+	"popularity_recall_at_10" double precision,  /* f64 */
+	"popularity_ndcg_at_10" double precision,  /* f64 */
+	"valid_loss" double precision,  /* f64 */
+	"baskets_per_second" double precision,  /* f64 */
+	"seconds" double precision,  /* f64 */
+	"deployed" bool  /* bool */
+)
+VOLATILE PARALLEL UNSAFE 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'train_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/train.rs:412
+-- rar::api::train::rar_tune_plan
+CREATE  FUNCTION "rar_tune_plan"(
+	"grid" jsonb, /* Option < crate :: args :: Json > */
+	"search" TEXT DEFAULT 'grid', /* Option < & str > */
+	"trials" INT DEFAULT 10, /* Option < i32 > */
+	"seed" bigint DEFAULT 0 /* Option < i64 > */
+) RETURNS SETOF jsonb /* JsonB */
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/shards.rs:77
+-- rar::api::shards::shard_counts
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/shards.rs:32
+-- rar::api::shards::shard_itemsets
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:244
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:313
+-- rar::api::rulesets::rar::may_manage_set
+CREATE  FUNCTION rar."may_manage_set"(
+	"set_id" bigint /* Option < i64 > */
+) RETURNS bool /* bool */
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'may_manage_set_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:270
+-- rar::api::rulesets::rar::check_extension_schema
+CREATE  FUNCTION rar."check_extension_schema"(
+	"installed" TEXT /* & str */
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/rulesets.rs:295
+-- rar::api::rulesets::rar::may_read_set
+CREATE  FUNCTION rar."may_read_set"(
+	"set_id" bigint /* Option < i64 > */
+) RETURNS bool /* bool */
+STABLE PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'may_read_set_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/lib.rs:68
 -- requires:
 --   lifecycle
+--   api::rulesets::rar::may_read_set
+--   api::rulesets::rar::may_manage_set
 
 -- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
 -- extension's schema is bound); the extension's objects are named by schema.
@@ -1029,8 +1488,16 @@ RETURN (rar.may_read(rel)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE')
-                 -- A grant outlives a dropped table in the catalog, not its rules.
-                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel));
+                 -- A grant outlives a dropped table (or label or hierarchy
+                 -- table) in the catalog, not the rules: its owner sees
+                 -- none then, nor do the roles it granted them to.
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel)
+                 AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                                 WHERE s.name = may_read_rules.source
+                                   AND (s.label_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
+                                        OR s.hierarchy_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
@@ -1066,13 +1533,8 @@ CREATE POLICY update ON rar.source_grants FOR UPDATE
                         AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
--- The policies that every rule read or write passes name no column of the
--- policed row inside their subquery: PostgreSQL runs such a subquery once per
--- statement (a hashed subplan), one rar.may_read_rules per source, where a
--- correlated EXISTS ran it once per row (seconds for a rule view read by a
--- role other than a superuser).
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (source IN (SELECT s.name FROM rar.sources s WHERE rar.may_read_rules(s.name, s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
 -- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
@@ -1083,19 +1545,16 @@ CREATE POLICY update ON rar.rule_sets FOR UPDATE
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
-CREATE POLICY read ON rar.rule_store FOR SELECT
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s));
-CREATE POLICY insert ON rar.rule_store FOR INSERT
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
-CREATE POLICY update ON rar.rule_store FOR UPDATE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)))
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
-CREATE POLICY delete ON rar.rule_store FOR DELETE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)));
+-- Every rule of a set is readable, or writable, alike: the policies on the
+-- rules ask once per set and role within a statement (src/api/rulesets.rs:
+-- rar.may_read_set, rar.may_manage_set), not once per rule (a correlated
+-- subquery with rar.may_read_rules took seconds for a rule view read by a
+-- role other than a superuser) nor once per source of the database (an
+-- uncorrelated one).
+CREATE POLICY read ON rar.rule_store FOR SELECT USING (rar.may_read_set(set_id));
+CREATE POLICY insert ON rar.rule_store FOR INSERT WITH CHECK (rar.may_manage_set(set_id));
+CREATE POLICY update ON rar.rule_store FOR UPDATE USING (rar.may_manage_set(set_id)) WITH CHECK (rar.may_manage_set(set_id));
+CREATE POLICY delete ON rar.rule_store FOR DELETE USING (rar.may_manage_set(set_id));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
@@ -1570,8 +2029,9 @@ BEGIN
                 ELSE pg_catalog.format('(CASE WHEN %1$I IS NULL THEN NULL ELSE pg_catalog.format(%2$L, %1$I) END)', col, '%s') END;
         END LOOP;
         -- Each item's label (the least, where an item has several; trimmed of
-        -- spaces, a blank one as none: the item shows itself), joined to the
-        -- rules' items by hash: no table of the caller's is touched.
+        -- spaces, tabs and line breaks as rar.items_text trims it, a blank
+        -- one as none: the item shows itself), joined to the rules' items by
+        -- hash: no table of the caller's is touched.
         RETURN QUERY EXECUTE format(
             $q$WITH r AS MATERIALIZED (
                    SELECT (row_number() OVER ())::int AS rule_id, m.*
@@ -1580,7 +2040,7 @@ BEGIN
                                  max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
                                  method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
                                  level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
-               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s), '')) AS label
+               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s, E' \t\r\n'), '')) AS label
                                    FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
                sides AS MATERIALIZED (
                    SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels
@@ -1717,553 +2177,96 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/mine.rs:37
--- rar::api::mine::mine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/track.rs:143
--- rar::api::track::rar_basket_cache
-CREATE  FUNCTION "rar_basket_cache"() RETURNS TABLE (
-	"relation" TEXT,  /* String */
-	"columns" TEXT,  /* String */
-	"part" TEXT,  /* String */
-	"canonical" bool,  /* bool */
-	"bytes" bigint,  /* i64 */
-	"uses" bigint  /* i64 */
-)
-STRICT VOLATILE PARALLEL RESTRICTED 
+-- src/api/rulesets.rs:280
+-- rar::api::rulesets::rar::check_defaults
+CREATE  FUNCTION rar."check_defaults"(
+	"defaults" jsonb /* Option < crate :: args :: JsonText > */
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'basket_cache_wrapper';
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/clean.rs:189
--- rar::api::clean::rar_clean
-CREATE  FUNCTION "rar_clean"(
-	"target" TEXT, /* Option < & str > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"quantity_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"price_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"drop_nulls" bool DEFAULT true, /* Option < bool > */
-	"cancelled_basket_pattern" TEXT DEFAULT NULL, /* Option < & str > */
-	"drop_nonpositive_quantity" bool DEFAULT true, /* Option < bool > */
-	"normalize_items" bool DEFAULT true, /* Option < bool > */
-	"case_fold" TEXT DEFAULT 'none', /* Option < & str > */
-	"fix_mojibake" bool DEFAULT true, /* Option < bool > */
-	"placeholder_items" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
-	"placeholder_pattern" TEXT DEFAULT NULL, /* Option < & str > */
-	"merge_duplicates" bool DEFAULT false, /* Option < bool > */
-	"outlier_mad" double precision DEFAULT NULL, /* Option < f64 > */
-	"max_basket_size" INT DEFAULT NULL, /* Option < i32 > */
-	"basket_size_quantile" double precision DEFAULT NULL, /* Option < f64 > */
-	"dry_run" bool DEFAULT false /* Option < bool > */
-) RETURNS TABLE (
-	"step" TEXT,  /* String */
-	"action" TEXT,  /* String */
-	"rows" bigint,  /* i64 */
-	"detail" TEXT  /* String */
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'clean_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:106
--- rar::compat::rar_clean
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:20
--- rar::api::rulesets::rar_columns
-CREATE  FUNCTION "rar_columns"(
-	"source" TEXT, /* Option < & str > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"tid_column" TEXT,  /* String */
-	"item_column" TEXT  /* String */
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'columns_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:197
--- rar::compat::rar_columns
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/encode.rs:53
--- rar::api::encode::rar_encode
-CREATE  FUNCTION "rar_encode"(
-	"target" TEXT, /* Option < & str > */
-	"columns" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"method" TEXT DEFAULT 'onehot', /* Option < & str > */
-	"bins" INT DEFAULT 3, /* Option < i32 > */
-	"as_columns" bool DEFAULT false, /* Option < bool > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"column_name" TEXT,  /* String */
-	"method" TEXT,  /* String */
-	"added" TEXT,  /* String */
-	"detail" TEXT  /* String */
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'encode_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:183
--- rar::compat::rar_encode
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/evaluate.rs:53
--- rar::api::evaluate::rar_evaluate
-CREATE  FUNCTION "rar_evaluate"(
-	"source" TEXT, /* Option < & str > */
-	"min_support" double precision DEFAULT NULL, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT NULL, /* Option < f64 > */
-	"max_length" INT DEFAULT NULL, /* Option < i32 > */
-	"methods" TEXT[] DEFAULT NULL, /* :: std :: option :: Option < Vec < Option < String > > > */
-	"antecedent_threshold" double precision DEFAULT 0.01, /* Option < f64 > */
-	"consequent_threshold" double precision DEFAULT NULL, /* Option < f64 > */
-	"on_split" TEXT DEFAULT 'test' /* Option < & str > */
-) RETURNS TABLE (
-	"subject" TEXT,  /* String */
-	"metric" TEXT,  /* String */
-	"k" INT,  /* Option < i32 > */
-	"value" double precision  /* f64 */
-)
+-- src/api/rulesets.rs:256
+-- rar::api::rulesets::rar::lock_for_read
+CREATE  FUNCTION rar."lock_for_read"(
+	"rel" regclass /* Option < crate :: args :: Relation > */
+) RETURNS void
 VOLATILE PARALLEL UNSAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_evaluate_wrapper';
+AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:45
--- rar::api::rulesets::rar_explain
-CREATE  FUNCTION "rar_explain"(
-	"antecedent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"consequent" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"confidence" double precision, /* Option < f64 > */
-	"lift" double precision, /* Option < f64 > */
-	"support" double precision, /* Option < f64 > */
-	"count" bigint, /* Option < i64 > */
-	"baskets" bigint, /* Option < i64 > */
-	"test_confidence" double precision DEFAULT NULL /* Option < f64 > */
-) RETURNS TEXT /* Option < String > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_explain_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:32
--- rar::compat::rar_mine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/segments.rs:30
--- rar::api::segments::rar_mine_segments
-CREATE  FUNCTION "rar_mine_segments"(
-	"source" TEXT, /* Option < & str > */
-	"segment_column" TEXT, /* Option < & str > */
-	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
-	"max_length" INT DEFAULT 4, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"min_baskets" INT DEFAULT NULL /* Option < i32 > */
-) RETURNS TABLE (
-	"segment" TEXT,  /* Option < String > */
-	"antecedent" TEXT[],  /* Vec < String > */
-	"consequent" TEXT[],  /* Vec < String > */
-	"support" double precision,  /* f64 */
-	"confidence" double precision,  /* f64 */
-	"lift" double precision,  /* f64 */
-	"leverage" double precision,  /* f64 */
-	"conviction" double precision,  /* f64 */
-	"count" bigint  /* i64 */
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_segments_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:82
--- rar::compat::rar_mine_segments
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/clean.rs:1228
--- rar::api::clean::rar_normalize_item
-CREATE  FUNCTION "rar_normalize_item"(
-	"item" TEXT, /* & str */
-	"case_fold" TEXT DEFAULT 'none', /* & str */
-	"fix_mojibake" bool DEFAULT true /* bool */
-) RETURNS TEXT /* String */
+-- src/api/rulesets.rs:330
+-- rar::api::rulesets::rar::mine_defaults
+CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
 IMMUTABLE STRICT PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_normalize_item_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/rulesets.rs:131
--- rar::api::rulesets::rar_plot
-CREATE  FUNCTION "rar_plot"(
-	"name" TEXT, /* Option < & str > */
-	"kind" TEXT DEFAULT 'scatter', /* Option < & str > */
-	"top" INT DEFAULT 100 /* Option < i32 > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_plot_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/profile.rs:15
--- rar::api::profile::rar_profile
-CREATE  FUNCTION "rar_profile"(
-	"source" TEXT, /* Option < & str > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"top" INT DEFAULT 10, /* Option < i32 > */
-	"rare_below" INT DEFAULT 5 /* Option < i32 > */
-) RETURNS jsonb /* JsonB */
-STABLE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'profile_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:172
--- rar::compat::rar_profile
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:219
--- rar::compat::rar_recommend
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/recommend.rs:181
--- rar::api::recommend::rar_recommend
-CREATE  FUNCTION "rar_recommend"(
-	"items" TEXT[], /* :: std :: option :: Option < Vec < Option < String > > > */
-	"k" INT DEFAULT 10, /* Option < i32 > */
-	"source" TEXT DEFAULT NULL, /* Option < & str > */
-	"method" TEXT DEFAULT 'rules', /* Option < & str > */
-	"model_id" bigint DEFAULT NULL, /* Option < i64 > */
-	"customer" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"rank" INT,  /* i32 */
-	"item" TEXT,  /* String */
-	"score" double precision,  /* f64 */
-	"evidence" TEXT  /* String */
-)
-STABLE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'recommend_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:150
--- rar::compat::rar_restore
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/clean.rs:945
--- rar::api::clean::rar_restore
-CREATE  FUNCTION "rar_restore"(
-	"target" TEXT, /* Option < & str > */
-	"run" bigint DEFAULT NULL /* Option < i64 > */
-) RETURNS bigint /* i64 */
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'restore_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/trend.rs:30
--- rar::api::trend::rar_rules_over_time
-CREATE  FUNCTION "rar_rules_over_time"(
-	"source" TEXT, /* Option < & str > */
-	"time_column" TEXT, /* Option < & str > */
-	"period" TEXT DEFAULT 'month', /* Option < & str > */
-	"min_support" double precision DEFAULT 0.01, /* Option < f64 > */
-	"min_confidence" double precision DEFAULT 0.5, /* Option < f64 > */
-	"max_length" INT DEFAULT 4, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"window_start" timestamp,  /* Timestamp */
-	"antecedent" TEXT[],  /* Vec < String > */
-	"consequent" TEXT[],  /* Vec < String > */
-	"baskets" bigint,  /* i64 */
-	"count" bigint,  /* i64 */
-	"support" double precision,  /* f64 */
-	"confidence" double precision,  /* Option < f64 > */
-	"lift" double precision,  /* Option < f64 > */
-	"holds" bool,  /* bool */
-	"change" TEXT,  /* Option < String > */
-	"p_change" double precision  /* Option < f64 > */
-)
-STABLE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_rules_over_time_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:156
--- rar::compat::rar_split
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/split.rs:19
--- rar::api::split::rar_split
-CREATE  FUNCTION "rar_split"(
-	"target" TEXT, /* Option < & str > */
-	"train" double precision DEFAULT 0.8, /* Option < f64 > */
-	"validation" double precision DEFAULT 0.1, /* Option < f64 > */
-	"test" double precision DEFAULT 0.1, /* Option < f64 > */
-	"seed" INT DEFAULT 0, /* Option < i32 > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"time_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"test_days" INT DEFAULT NULL /* Option < i32 > */
-) RETURNS TABLE (
-	"split" TEXT,  /* String */
-	"baskets" bigint,  /* i64 */
-	"lines" bigint  /* i64 */
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'split_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/track.rs:18
--- rar::api::track::rar_track_changes
-CREATE  FUNCTION "rar_track_changes"(
-	"source" TEXT, /* Option < & str > */
-	"track" bool DEFAULT true /* Option < bool > */
-) RETURNS bool /* bool */
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'track_changes_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/compat.rs:206
--- rar::compat::rar_train
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/train.rs:96
--- rar::api::train::rar_train
-CREATE  FUNCTION "rar_train"(
-	"source" TEXT, /* Option < & str > */
-	"model" TEXT DEFAULT 'autoencoder', /* Option < & str > */
-	"params" jsonb DEFAULT '{}', /* Option < crate :: args :: Json > */
-	"tid_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"item_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"customer_column" TEXT DEFAULT NULL, /* Option < & str > */
-	"time_column" TEXT DEFAULT NULL /* Option < & str > */
-) RETURNS TABLE (
-	"model_id" bigint,  /* i64 */
-	"version" INT,  /* i32 */
-	"model" TEXT,  /* String */
-	"device" TEXT,  /* String */
-	"epochs" bigint,  /* i64 */
-	"best_epoch" bigint,  /* i64 */
-	"recall_at_10" double precision,  /* f64 */
-	"ndcg_at_10" double precision,  /* f64 */
-	"popularity_recall_at_10" double precision,  /* f64 */
-	"popularity_ndcg_at_10" double precision,  /* f64 */
-	"valid_loss" double precision,  /* f64 */
-	"baskets_per_second" double precision,  /* f64 */
-	"seconds" double precision,  /* f64 */
-	"deployed" bool  /* bool */
-)
-VOLATILE PARALLEL UNSAFE 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'train_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/train.rs:412
--- rar::api::train::rar_tune_plan
-CREATE  FUNCTION "rar_tune_plan"(
-	"grid" jsonb, /* Option < crate :: args :: Json > */
-	"search" TEXT DEFAULT 'grid', /* Option < & str > */
-	"trials" INT DEFAULT 10, /* Option < i32 > */
-	"seed" bigint DEFAULT 0 /* Option < i64 > */
-) RETURNS SETOF jsonb /* JsonB */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/shards.rs:77
--- rar::api::shards::shard_counts
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/shards.rs:32
--- rar::api::shards::shard_itemsets
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/trend.rs:191
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/trend.rs:203
--- rar::api::trend::rar::confidence_change_p
-CREATE  FUNCTION rar."confidence_change_p"(
-	"count_before" bigint, /* Option < i64 > */
-	"antecedent_before" bigint, /* Option < i64 > */
-	"count_after" bigint, /* Option < i64 > */
-	"antecedent_after" bigint /* Option < i64 > */
-) RETURNS double precision /* Option < f64 > */
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:70
--- requires:
---   rulesets
---   api::trend::rar::confidence_change_p
-
--- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
--- extension's schema is bound); the extension's objects are named by schema.
-SET LOCAL search_path = pg_catalog, pg_temp;
--- Rules over refreshes: each rule of each kept rule set of a source beside
--- the set refreshed before it, whether it emerged, held or vanished, and a
--- test of its change in confidence (rar.confidence_change_p, the test that
--- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
-CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
-WITH sets AS (
-    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
-           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
-           lag(s.model_id) OVER w AS previous_model
-    FROM rar.rule_sets s
-    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
-)
-SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
-       CASE WHEN s.previous_set IS NOT NULL
-            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
-       x.antecedent, x.consequent,
-       rar.items_text(x.antecedent_labels) AS antecedent_text,
-       rar.items_text(x.consequent_labels) AS consequent_text,
-       x.support, x.confidence, x.lift, x.count, s.baskets,
-       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
-       CASE WHEN s.previous_set IS NULL THEN 'first'
-            WHEN x.previous_count IS NULL THEN 'emerged'
-            WHEN x.count IS NULL THEN 'vanished'
-            ELSE 'held' END AS change,
-       -- Antecedent counts from count / confidence, capped where the test
-       -- stops (2^32) so that no stored value breaks the cast.
-       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
-                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
-FROM sets s
-CROSS JOIN LATERAL (
-    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
-           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
-           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
-           n.support, n.confidence, n.lift, n.count,
-           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
-    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
-    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
-      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
-) x;
-GRANT SELECT ON rar.rule_trends TO rar_reader;
-GRANT SELECT ON rar.rule_trends TO PUBLIC;
-
-SET LOCAL search_path = @extschema@, pg_temp;
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:211
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:269
--- rar::api::basket_state::rar::basket_state_sfunc_bi
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:301
--- rar::api::basket_state::rar::basket_state_final
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:269
--- rar::api::basket_state::rar::basket_state_sfunc_ib
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:277
--- rar::api::basket_state::rar::basket_state_combine
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:269
--- rar::api::basket_state::rar::basket_state_sfunc_bb
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:217
--- rar::api::basket_state::rar::basket_state_in
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:269
--- rar::api::basket_state::rar::basket_state_sfunc
--- Skipped due to `#[pgrx(sql = false)]`
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/basket_state.rs:232
--- rar::api::basket_state::rar::basket_state_out
--- Skipped due to `#[pgrx(sql = false)]`
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/api/aggregate.rs:224
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::aggregate::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:387
+-- rar::api::aggregate::rar::baskets_final
+CREATE  FUNCTION rar."baskets_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS bigint /* i64 */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4
+CREATE  FUNCTION rar."rules_sfunc4"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc
+CREATE  FUNCTION rar."rules_sfunc"(
+	"state" internal, /* Option < Internal > */
+	"basket" TEXT, /* Option < & str > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc4_bi
+CREATE  FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" TEXT, /* Option < & str > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision /* Option < f64 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2298,6 +2301,34 @@ AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
+-- src/api/aggregate.rs:332
+-- rar::api::aggregate::rar::rules_sfunc_bb
+CREATE  FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, /* Option < Internal > */
+	"basket" bigint, /* Option < i64 > */
+	"item" bigint, /* Option < i64 > */
+	"min_support" double precision, /* Option < f64 > */
+	"min_confidence" double precision, /* Option < f64 > */
+	"max_length" INT /* Option < i32 > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/aggregate.rs:374
+-- rar::api::aggregate::rar::baskets_deserial
+CREATE  FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, /* Option < & [u8] > */
+	"_unused" internal /* Option < Internal > */
+) RETURNS internal /* Internal */
+PARALLEL SAFE
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
 -- src/api/aggregate.rs:366
 -- rar::api::aggregate::rar::baskets_serial
 CREATE  FUNCTION rar."baskets_serial"(
@@ -2309,30 +2340,18 @@ AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:462
--- rar::api::aggregate::rar::rules_final
-CREATE  FUNCTION rar."rules_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS jsonb /* Option < JsonB > */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
 -- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc
-CREATE  FUNCTION rar."rules_sfunc"(
+-- rar::api::aggregate::rar::rules_sfunc4_ib
+CREATE  FUNCTION rar."rules_sfunc4_ib"(
 	"state" internal, /* Option < Internal > */
 	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
+	"item" bigint, /* Option < i64 > */
 	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
+	"min_confidence" double precision /* Option < f64 > */
 ) RETURNS internal /* Internal */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2352,19 +2371,14 @@ AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc_bb
-CREATE  FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision, /* Option < f64 > */
-	"max_length" INT /* Option < i32 > */
-) RETURNS internal /* Internal */
+-- src/api/aggregate.rs:462
+-- rar::api::aggregate::rar::rules_final
+CREATE  FUNCTION rar."rules_final"(
+	"state" internal /* Option < Internal > */
+) RETURNS jsonb /* Option < JsonB > */
 PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2377,74 +2391,6 @@ CREATE  FUNCTION rar."baskets_combine"(
 PARALLEL SAFE
 LANGUAGE c /* Rust */
 AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:374
--- rar::api::aggregate::rar::baskets_deserial
-CREATE  FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, /* Option < & [u8] > */
-	"_unused" internal /* Option < Internal > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4
-CREATE  FUNCTION rar."rules_sfunc4"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4_bi
-CREATE  FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, /* Option < Internal > */
-	"basket" bigint, /* Option < i64 > */
-	"item" TEXT, /* Option < & str > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:332
--- rar::api::aggregate::rar::rules_sfunc4_ib
-CREATE  FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, /* Option < Internal > */
-	"basket" TEXT, /* Option < & str > */
-	"item" bigint, /* Option < i64 > */
-	"min_support" double precision, /* Option < f64 > */
-	"min_confidence" double precision /* Option < f64 > */
-) RETURNS internal /* Internal */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/api/aggregate.rs:387
--- rar::api::aggregate::rar::baskets_final
-CREATE  FUNCTION rar."baskets_final"(
-	"state" internal /* Option < Internal > */
-) RETURNS bigint /* i64 */
-PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2511,55 +2457,156 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:202
-CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::rulesets::rar */
+-- src/api/basket_state.rs:211
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::basket_state::rar */
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:228
--- rar::api::rulesets::rar::check_extension_schema
-CREATE  FUNCTION rar."check_extension_schema"(
-	"installed" TEXT /* & str */
-) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+-- src/api/basket_state.rs:277
+-- rar::api::basket_state::rar::basket_state_combine
+-- Skipped due to `#[pgrx(sql = false)]`
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:238
--- rar::api::rulesets::rar::check_defaults
-CREATE  FUNCTION rar."check_defaults"(
-	"defaults" jsonb /* Option < crate :: args :: JsonText > */
-) RETURNS void
+-- src/api/basket_state.rs:217
+-- rar::api::basket_state::rar::basket_state_in
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:301
+-- rar::api::basket_state::rar::basket_state_final
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:269
+-- rar::api::basket_state::rar::basket_state_sfunc_bi
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:269
+-- rar::api::basket_state::rar::basket_state_sfunc
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:232
+-- rar::api::basket_state::rar::basket_state_out
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:269
+-- rar::api::basket_state::rar::basket_state_sfunc_ib
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/basket_state.rs:269
+-- rar::api::basket_state::rar::basket_state_sfunc_bb
+-- Skipped due to `#[pgrx(sql = false)]`
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:191
+CREATE SCHEMA IF NOT EXISTS rar; /* rar::api::trend::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/api/trend.rs:203
+-- rar::api::trend::rar::confidence_change_p
+CREATE  FUNCTION rar."confidence_change_p"(
+	"count_before" bigint, /* Option < i64 > */
+	"antecedent_before" bigint, /* Option < i64 > */
+	"count_after" bigint, /* Option < i64 > */
+	"antecedent_after" bigint /* Option < i64 > */
+) RETURNS double precision /* Option < f64 > */
 IMMUTABLE PARALLEL SAFE
 LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+AS 'MODULE_PATHNAME', 'confidence_change_p_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/api/rulesets.rs:247
--- rar::api::rulesets::rar::mine_defaults
-CREATE  FUNCTION rar."mine_defaults"() RETURNS jsonb /* JsonB */
-IMMUTABLE STRICT PARALLEL SAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-/* </end connected objects> */
+-- src/lib.rs:74
+-- requires:
+--   rulesets
+--   api::trend::rar::confidence_change_p
 
-/* <begin connected objects> */
--- src/api/rulesets.rs:214
--- rar::api::rulesets::rar::lock_for_read
-CREATE  FUNCTION rar."lock_for_read"(
-	"rel" regclass /* Option < crate :: args :: Relation > */
-) RETURNS void
-VOLATILE PARALLEL UNSAFE
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
+-- Made with only pg_catalog on the path (SECURITY.md: nothing planted in the
+-- extension's schema is bound); the extension's objects are named by schema.
+SET LOCAL search_path = pg_catalog, pg_temp;
+-- Rules over refreshes: each rule of each kept rule set of a source beside
+-- the set refreshed before it, whether it emerged, held or vanished, and a
+-- test of its change in confidence (rar.confidence_change_p, the test that
+-- rar_rules_over_time applies to windows of time). Runs after rulesets.sql.
+CREATE VIEW rar.rule_trends WITH (security_invoker = true) AS
+WITH sets AS (
+    SELECT s.source, s.set_id, s.refreshed_at, s.baskets, s.params, s.model_id,
+           lag(s.set_id) OVER w AS previous_set, lag(s.params) OVER w AS previous_params,
+           lag(s.model_id) OVER w AS previous_model
+    FROM rar.rule_sets s
+    WINDOW w AS (PARTITION BY s.source ORDER BY s.set_id)
+)
+SELECT s.source, s.set_id, s.refreshed_at, s.previous_set,
+       CASE WHEN s.previous_set IS NOT NULL
+            THEN s.params IS NOT DISTINCT FROM s.previous_params AND s.model_id IS NOT DISTINCT FROM s.previous_model END AS same_params,
+       x.antecedent, x.consequent,
+       rar.items_text(x.antecedent_labels) AS antecedent_text,
+       rar.items_text(x.consequent_labels) AS consequent_text,
+       x.support, x.confidence, x.lift, x.count, s.baskets,
+       x.previous_support, x.previous_confidence, x.previous_lift, x.previous_count,
+       CASE WHEN s.previous_set IS NULL THEN 'first'
+            WHEN x.previous_count IS NULL THEN 'emerged'
+            WHEN x.count IS NULL THEN 'vanished'
+            ELSE 'held' END AS change,
+       -- Antecedent counts from count / confidence, capped where the test
+       -- stops (2^32) so that no stored value breaks the cast.
+       rar.confidence_change_p(x.previous_count, LEAST(pg_catalog.round(x.previous_count / NULLIF(x.previous_confidence, 0)), 4294967296::float8)::bigint,
+                               x.count, LEAST(pg_catalog.round(x.count / NULLIF(x.confidence, 0)), 4294967296::float8)::bigint) AS p_change
+FROM sets s
+CROSS JOIN LATERAL (
+    SELECT coalesce(n.antecedent, o.antecedent) AS antecedent, coalesce(n.consequent, o.consequent) AS consequent,
+           coalesce(n.antecedent_labels, o.antecedent_labels) AS antecedent_labels,
+           coalesce(n.consequent_labels, o.consequent_labels) AS consequent_labels,
+           n.support, n.confidence, n.lift, n.count,
+           o.support AS previous_support, o.confidence AS previous_confidence, o.lift AS previous_lift, o.count AS previous_count
+    FROM (SELECT * FROM rar.rule_store r WHERE r.set_id = s.set_id) n
+    FULL JOIN (SELECT * FROM rar.rule_store r WHERE r.set_id = s.previous_set) o
+      ON n.antecedent = o.antecedent AND n.consequent = o.consequent
+) x;
+GRANT SELECT ON rar.rule_trends TO rar_reader;
+GRANT SELECT ON rar.rule_trends TO PUBLIC;
+
+SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
 -- src/sources.rs:236
 CREATE SCHEMA IF NOT EXISTS rar; /* rar::sources::rar */
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:253
+-- rar::sources::rar::resolved_name
+CREATE  FUNCTION rar."resolved_name"(
+	"name" TEXT /* Option < & str > */
+) RETURNS TEXT /* String */
+STABLE PARALLEL RESTRICTED
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+/* </end connected objects> */
+
+/* <begin connected objects> */
+-- src/sources.rs:274
+-- rar::sources::rar::relation_of
+CREATE  FUNCTION rar."relation_of"(
+	"name" TEXT /* Option < & str > */
+) RETURNS oid /* pg_sys :: Oid */
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c /* Rust */
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
@@ -2586,29 +2633,7 @@ AS 'MODULE_PATHNAME', 'source_name_wrapper';
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/sources.rs:253
--- rar::sources::rar::resolved_name
-CREATE  FUNCTION rar."resolved_name"(
-	"name" TEXT /* Option < & str > */
-) RETURNS TEXT /* String */
-STABLE PARALLEL RESTRICTED
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/sources.rs:274
--- rar::sources::rar::relation_of
-CREATE  FUNCTION rar."relation_of"(
-	"name" TEXT /* Option < & str > */
-) RETURNS oid /* pg_sys :: Oid */
-STABLE PARALLEL RESTRICTED 
-LANGUAGE c /* Rust */
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
-/* </end connected objects> */
-
-/* <begin connected objects> */
--- src/lib.rs:77
+-- src/lib.rs:81
 -- requires:
 --   rulesets
 --   sources::rar::source_name
@@ -2654,7 +2679,7 @@ SET LOCAL search_path = @extschema@, pg_temp;
 /* </end connected objects> */
 
 /* <begin connected objects> */
--- src/lib.rs:83
+-- src/lib.rs:87
 -- finalize
 -- Help inside the database: a COMMENT on every function, procedure,
 -- aggregate, table, view and column of the extension, for \df+ and \d+.
@@ -2721,6 +2746,8 @@ COMMENT ON FUNCTION @extschema@.rar_revoke(text, regrole) IS
 'Takes back what rar_grant gave.';
 COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining thresholds, as CALL rar_refresh applies them';
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
+COMMENT ON FUNCTION rar.may_read_set(bigint) IS 'Policy of rar.rule_store: whether the current role may read the rule set (its rar.rule_sets row is visible); asked once per set and role within a statement';
+COMMENT ON FUNCTION rar.may_manage_set(bigint) IS 'Policy of rar.rule_store: whether the current role may write the rule set (rar.may_manage of its source''s table); asked once per set and role within a statement';
 COMMENT ON FUNCTION rar.check_defaults(jsonb) IS 'Refuses (22023) mining defaults rar_register and rar_refresh cannot use; a key whose value is null stands for rar''s own default';
 COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';

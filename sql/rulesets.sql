@@ -125,8 +125,16 @@ RETURN (rar.may_read(rel)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE')
-                 -- A grant outlives a dropped table in the catalog, not its rules.
-                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel));
+                 -- A grant outlives a dropped table (or label or hierarchy
+                 -- table) in the catalog, not the rules: its owner sees
+                 -- none then, nor do the roles it granted them to.
+                 AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel)
+                 AND NOT EXISTS (SELECT 1 FROM rar.sources s
+                                 WHERE s.name = may_read_rules.source
+                                   AND (s.label_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
+                                        OR s.hierarchy_table IS NOT NULL
+                                        AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
@@ -162,13 +170,8 @@ CREATE POLICY update ON rar.source_grants FOR UPDATE
                         AND s.relation = source_grants.relation AND rar.may_manage(s.relation)));
 CREATE POLICY delete ON rar.source_grants FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = source_grants.source AND rar.may_manage(s.relation)));
--- The policies that every rule read or write passes name no column of the
--- policed row inside their subquery: PostgreSQL runs such a subquery once per
--- statement (a hashed subplan), one rar.may_read_rules per source, where a
--- correlated EXISTS ran it once per row (seconds for a rule view read by a
--- role other than a superuser).
 CREATE POLICY read ON rar.rule_sets FOR SELECT
-    USING (source IN (SELECT s.name FROM rar.sources s WHERE rar.may_read_rules(s.name, s.relation)));
+    USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_read_rules(s.name, s.relation)));
 -- Ids come from the identity sequence only (see rar.models).
 CREATE POLICY insert ON rar.rule_sets FOR INSERT
     WITH CHECK (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source AND rar.may_manage(s.relation))
@@ -179,19 +182,16 @@ CREATE POLICY update ON rar.rule_sets FOR UPDATE
 CREATE POLICY delete ON rar.rule_sets FOR DELETE
     USING (EXISTS (SELECT 1 FROM rar.sources s WHERE s.name = rule_sets.source
                    AND (rar.may_manage(s.relation) OR rar.orphan_of(s.relation, s.created_by))));
-CREATE POLICY read ON rar.rule_store FOR SELECT
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s));
-CREATE POLICY insert ON rar.rule_store FOR INSERT
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
-CREATE POLICY update ON rar.rule_store FOR UPDATE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)))
-    WITH CHECK (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                           WHERE rar.may_manage(o.relation)));
-CREATE POLICY delete ON rar.rule_store FOR DELETE
-    USING (set_id IN (SELECT s.set_id FROM rar.rule_sets s JOIN rar.sources o ON o.name = s.source
-                      WHERE rar.may_manage(o.relation)));
+-- Every rule of a set is readable, or writable, alike: the policies on the
+-- rules ask once per set and role within a statement (src/api/rulesets.rs:
+-- rar.may_read_set, rar.may_manage_set), not once per rule (a correlated
+-- subquery with rar.may_read_rules took seconds for a rule view read by a
+-- role other than a superuser) nor once per source of the database (an
+-- uncorrelated one).
+CREATE POLICY read ON rar.rule_store FOR SELECT USING (rar.may_read_set(set_id));
+CREATE POLICY insert ON rar.rule_store FOR INSERT WITH CHECK (rar.may_manage_set(set_id));
+CREATE POLICY update ON rar.rule_store FOR UPDATE USING (rar.may_manage_set(set_id)) WITH CHECK (rar.may_manage_set(set_id));
+CREATE POLICY delete ON rar.rule_store FOR DELETE USING (rar.may_manage_set(set_id));
 GRANT SELECT, INSERT, UPDATE, DELETE ON rar.sources, rar.source_grants, rar.rule_sets, rar.rule_store TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.rule_sets_set_id_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.sources', '');
@@ -666,8 +666,9 @@ BEGIN
                 ELSE pg_catalog.format('(CASE WHEN %1$I IS NULL THEN NULL ELSE pg_catalog.format(%2$L, %1$I) END)', col, '%s') END;
         END LOOP;
         -- Each item's label (the least, where an item has several; trimmed of
-        -- spaces, a blank one as none: the item shows itself), joined to the
-        -- rules' items by hash: no table of the caller's is touched.
+        -- spaces, tabs and line breaks as rar.items_text trims it, a blank
+        -- one as none: the item shows itself), joined to the rules' items by
+        -- hash: no table of the caller's is touched.
         RETURN QUERY EXECUTE format(
             $q$WITH r AS MATERIALIZED (
                    SELECT (row_number() OVER ())::int AS rule_id, m.*
@@ -676,7 +677,7 @@ BEGIN
                                  max_length => ($2->>'max_length')::int, min_lift => ($2->>'min_lift')::float8, min_length => 2,
                                  method => $2->>'method', tid_column => ($1).tid_column, item_column => ($1).item_column,
                                  level => $2->>'level', min_interest => ($2->>'min_interest')::float8) m),
-               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s), '')) AS label
+               labels AS MATERIALIZED (SELECT %1$s AS item, min(NULLIF(pg_catalog.btrim(%2$s, E' \t\r\n'), '')) AS label
                                    FROM %3$s WHERE %4$I IS NOT NULL GROUP BY 1),
                sides AS MATERIALIZED (
                    SELECT u.rule_id, u.side, array_agg(coalesce(l.label, u.x) ORDER BY u.i) AS labels

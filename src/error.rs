@@ -754,7 +754,7 @@ impl RarError {
                 format!("source \"{source}\" has no deployed model"),
                 F,
             )
-            .set_hint("Train one on its table with rar_train (the first model is deployed), or give model_id."),
+            .set_hint("Train one on its table with rar_train (a table's first model is deployed), or deploy one of its models with rar_deploy (rar.models lists them)."),
             RarError::NoModel { source, model_id: Some(id) } => ErrorReport::new(
                 ERRCODE_UNDEFINED_OBJECT,
                 format!("model {id} is not a model of the table of source \"{source}\""),

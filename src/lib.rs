@@ -65,7 +65,11 @@ pub mod srf;
 // The guard on DROP EXTENSION.
 ::pgrx::extension_sql_file!("../sql/lifecycle.sql", name = "lifecycle", requires = ["models"]);
 // Rule sets, the refresh procedure and the BI views.
-::pgrx::extension_sql_file!("../sql/rulesets.sql", name = "rulesets", requires = ["lifecycle"]);
+::pgrx::extension_sql_file!(
+    "../sql/rulesets.sql",
+    name = "rulesets",
+    requires = ["lifecycle", api::rulesets::rar::may_read_set, api::rulesets::rar::may_manage_set]
+);
 // The trend of each rule over the refreshes of its source.
 ::pgrx::extension_sql_file!(
     "../sql/trends.sql",

@@ -198,6 +198,48 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
     }
 }
 
+/// Most answers [`per_statement`] keeps for one call site.
+const PER_STATEMENT_MAX: usize = 4096;
+
+/// The answer of `check` for `key` and the current role, kept for the rest
+/// of the statement: in the call site's `fn_extra`, which lives in its plan
+/// state's memory (the map is dropped with it). The role is part of the key:
+/// a function called by the same statement may `SET ROLE`. At most
+/// [`PER_STATEMENT_MAX`] answers are kept (a query may call it with any
+/// numbers).
+///
+/// # Safety
+/// `fcinfo` must be the current call's.
+unsafe fn per_statement(
+    fcinfo: pg_sys::FunctionCallInfo,
+    key: i64,
+    check: impl FnOnce() -> Result<Option<bool>, RarError>,
+) -> bool {
+    type Answers = std::collections::HashMap<(u32, i64), bool>;
+    let user = pg_sys::GetUserId().to_u32();
+    let flinfo = (*fcinfo).flinfo;
+    let answers: Option<&mut Answers> = if flinfo.is_null() {
+        None
+    } else {
+        if (*flinfo).fn_extra.is_null() {
+            let map = pgrx::PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Answers::new());
+            (*flinfo).fn_extra = map.cast();
+        }
+        Some(&mut *(*flinfo).fn_extra.cast::<Answers>())
+    };
+    if let Some(&known) = answers.as_ref().and_then(|a| a.get(&(user, key))) {
+        return known;
+    }
+    let answer = check().or_raise().unwrap_or(false);
+    if let Some(a) = answers {
+        if a.len() >= PER_STATEMENT_MAX {
+            a.clear();
+        }
+        a.insert((user, key), answer);
+    }
+    answer
+}
+
 /// SQL functions of the catalog schema `rar`.
 #[pg_schema]
 mod rar {
@@ -239,6 +281,47 @@ mod rar {
     fn check_defaults(defaults: Option<crate::args::JsonText>) {
         if let Some(d) = defaults {
             rar_core::params::check_source_defaults(&d.0).unwrap_or_else(|e| crate::error::RarError::from(e).raise());
+        }
+    }
+
+    /// Whether the current role may read the rules of rule set `set_id`
+    /// (its row of `rar.rule_sets` is visible to it: `rar.may_read_rules`
+    /// of its source), for the policy on `rar.rule_store`. Once per set and
+    /// role within a statement (see [`super::per_statement`]): the policy
+    /// holds for every rule of a set, and a correlated subquery ran the
+    /// check once per rule (seconds for a rule view read by a role other
+    /// than a superuser), an uncorrelated one once per source of the
+    /// database.
+    #[pg_extern(stable, parallel_safe)]
+    fn may_read_set(set_id: Option<i64>, fcinfo: pg_sys::FunctionCallInfo) -> bool {
+        let Some(set_id) = set_id else { return false };
+        // SAFETY: fcinfo is this call's.
+        unsafe {
+            super::per_statement(fcinfo, set_id, || {
+                crate::spi::one::<bool>(
+                    "SELECT EXISTS (SELECT FROM rar.rule_sets s WHERE s.set_id OPERATOR(pg_catalog.=) $1)",
+                    &[set_id.into()],
+                )
+            })
+        }
+    }
+
+    /// Whether the current role may write the rules of rule set `set_id`
+    /// (`rar.may_manage` of its source's table), for the policies on
+    /// `rar.rule_store`: once per set and role within a statement, as
+    /// [`may_read_set`].
+    #[pg_extern(stable, parallel_safe)]
+    fn may_manage_set(set_id: Option<i64>, fcinfo: pg_sys::FunctionCallInfo) -> bool {
+        let Some(set_id) = set_id else { return false };
+        // SAFETY: fcinfo is this call's.
+        unsafe {
+            super::per_statement(fcinfo, set_id, || {
+                crate::spi::one::<bool>(
+                    "SELECT EXISTS (SELECT FROM rar.rule_sets s JOIN rar.sources o ON o.name OPERATOR(pg_catalog.=) s.source \
+                     WHERE s.set_id OPERATOR(pg_catalog.=) $1 AND rar.may_manage(o.relation))",
+                    &[set_id.into()],
+                )
+            })
         }
     }
 

@@ -11,7 +11,7 @@ SELECT count(*) AS trials FROM rar_tune_plan('{"hidden": [8, 8, 16], "epochs": [
 CREATE SCHEMA r13;
 CREATE TABLE r13.lab (order_id int, sku text, name text);
 INSERT INTO r13.lab
-SELECT o, s, CASE s WHEN 'A' THEN 'Apple, red' WHEN 'B' THEN NULL WHEN 'D' THEN '   ' ELSE '  spaced  ' END
+SELECT o, s, CASE s WHEN 'A' THEN 'Apple, red' WHEN 'B' THEN NULL WHEN 'D' THEN E' \t\n ' ELSE '  spaced  ' END
 FROM generate_series(1, 20) o, unnest('{A,B,D,E}'::text[]) s
 WHERE o % 4 <> 0 OR s <> 'E';
 SELECT name FROM rar_register('r13lab', 'r13.lab', 'order_id', 'sku', label_column => 'name',
@@ -61,8 +61,20 @@ SELECT count(*) AS recommended FROM rar_recommend('{i1}', 5, 'r13big');
 SELECT item FROM rar_recommend('{A}', 2, 'r13lab') ORDER BY rank;
 RESET ROLE;
 
--- 5. The rules of a source whose table was dropped are shown to no one,
--- the roles it was granted to included.
+-- 5. The rules of a source whose table, or label table, was dropped are
+-- shown to no one, the roles it was granted to included.
+CREATE TABLE r13.names (sku text, name text);
+INSERT INTO r13.names VALUES ('i1', 'one'), ('i2', 'two');
+SELECT name FROM rar_register('r13big', 'r13.big', 'order_id', 'sku', label_column => 'name', label_table => 'r13.names',
+                              defaults => '{"min_support": 0.5, "max_length": 2}');
+CALL rar_refresh('r13big');
+SET ROLE r13_app;
+SELECT count(*) AS rules_seen FROM rar.rules WHERE source = 'r13big';
+RESET ROLE;
+DROP TABLE r13.names;
+SET ROLE r13_app;
+SELECT count(*) AS rules_seen_after_label_drop FROM rar.rules WHERE source = 'r13big';
+RESET ROLE;
 DROP TABLE r13.lab;
 SET ROLE r13_app;
 SELECT count(*) AS rules_seen_after_drop FROM rar.rules WHERE source = 'r13lab';
