@@ -201,8 +201,9 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
 /// Most answers [`per_statement`] keeps for one call site.
 const PER_STATEMENT_MAX: usize = 4096;
 
-/// The answer of `check` for `key` and the current role, kept for the rest
-/// of the statement: in the call site's `fn_extra`, which lives in its plan
+/// The answer of the query `check` (one boolean, `$1` the set) for `set_id`
+/// and the current role, kept for the rest of the statement (false for a
+/// NULL set): in the call site's `fn_extra`, which lives in its plan
 /// state's memory (the map is dropped with it). The role is part of the key:
 /// a function called by the same statement may `SET ROLE`. At most
 /// [`PER_STATEMENT_MAX`] answers are kept (a query may call it with any
@@ -210,11 +211,8 @@ const PER_STATEMENT_MAX: usize = 4096;
 ///
 /// # Safety
 /// `fcinfo` must be the current call's.
-unsafe fn per_statement(
-    fcinfo: pg_sys::FunctionCallInfo,
-    key: i64,
-    check: impl FnOnce() -> Result<Option<bool>, RarError>,
-) -> bool {
+unsafe fn per_statement(fcinfo: pg_sys::FunctionCallInfo, set_id: Option<i64>, check: &str) -> bool {
+    let Some(key) = set_id else { return false };
     type Answers = std::collections::HashMap<(u32, i64), bool>;
     let user = pg_sys::GetUserId().to_u32();
     let flinfo = (*fcinfo).flinfo;
@@ -230,7 +228,7 @@ unsafe fn per_statement(
     if let Some(&known) = answers.as_ref().and_then(|a| a.get(&(user, key))) {
         return known;
     }
-    let answer = check().or_raise().unwrap_or(false);
+    let answer = crate::spi::one::<bool>(check, &[key.into()]).or_raise().unwrap_or(false);
     if let Some(a) = answers {
         if a.len() >= PER_STATEMENT_MAX {
             a.clear();
@@ -294,15 +292,13 @@ mod rar {
     /// database.
     #[pg_extern(stable, parallel_safe)]
     fn may_read_set(set_id: Option<i64>, fcinfo: pg_sys::FunctionCallInfo) -> bool {
-        let Some(set_id) = set_id else { return false };
         // SAFETY: fcinfo is this call's.
         unsafe {
-            super::per_statement(fcinfo, set_id, || {
-                crate::spi::one::<bool>(
-                    "SELECT EXISTS (SELECT FROM rar.rule_sets s WHERE s.set_id OPERATOR(pg_catalog.=) $1)",
-                    &[set_id.into()],
-                )
-            })
+            super::per_statement(
+                fcinfo,
+                set_id,
+                "SELECT EXISTS (SELECT FROM rar.rule_sets s WHERE s.set_id OPERATOR(pg_catalog.=) $1)",
+            )
         }
     }
 
@@ -312,16 +308,14 @@ mod rar {
     /// [`may_read_set`].
     #[pg_extern(stable, parallel_safe)]
     fn may_manage_set(set_id: Option<i64>, fcinfo: pg_sys::FunctionCallInfo) -> bool {
-        let Some(set_id) = set_id else { return false };
         // SAFETY: fcinfo is this call's.
         unsafe {
-            super::per_statement(fcinfo, set_id, || {
-                crate::spi::one::<bool>(
-                    "SELECT EXISTS (SELECT FROM rar.rule_sets s JOIN rar.sources o ON o.name OPERATOR(pg_catalog.=) s.source \
-                     WHERE s.set_id OPERATOR(pg_catalog.=) $1 AND rar.may_manage(o.relation))",
-                    &[set_id.into()],
-                )
-            })
+            super::per_statement(
+                fcinfo,
+                set_id,
+                "SELECT EXISTS (SELECT FROM rar.rule_sets s JOIN rar.sources o ON o.name OPERATOR(pg_catalog.=) s.source \
+                 WHERE s.set_id OPERATOR(pg_catalog.=) $1 AND rar.may_manage(o.relation))",
+            )
         }
     }
 
