@@ -46,7 +46,8 @@ struct Candidate {
 /// the hierarchy level it was mined at (if any).
 fn current_set(source: &str) -> Option<(i64, i32, Option<String>)> {
     Spi::connect(|client| {
-        let head = client.select(
+        let head = crate::spi::select_kept(
+            client,
             "SELECT s.set_id, coalesce((s.params->>'max_length')::int, 4) - 1, s.params->>'level' \
              FROM rar.rule_sets s WHERE s.source = $1 AND s.current",
             Some(1),
@@ -97,7 +98,10 @@ fn rule_candidates(source: &str, basket: &[String]) -> HashMap<String, Candidate
         } else {
             "r.antecedent OPERATOR(pg_catalog.<@) $3::pg_catalog.text[] AND pg_catalog.cardinality(r.antecedent) OPERATOR(pg_catalog.>) 0"
         };
-        let rows = client.select(
+        // A plan kept for the backend (the text is one of two): planning it
+        // took most of a call's time.
+        let rows = crate::spi::select_kept(
+            client,
             &format!(
                 "SELECT r.consequent, r.confidence, r.lift, r.antecedent_labels, r.consequent_labels \
                  FROM rar.rule_store r WHERE r.set_id = $1 AND {matching} \
@@ -219,7 +223,16 @@ pub fn recommend(
     // rar_source raises the errors for unknown or dropped sources, and for
     // roles that may not read its rules.
     let ext = ext_schema().or_raise();
-    crate::spi::exec(&format!("SELECT {ext}.rar_source($1::pg_catalog.text)"), &[source.to_string().into()]).or_raise();
+    Spi::connect(|client| {
+        crate::spi::select_kept(
+            client,
+            &format!("SELECT {ext}.rar_source($1::pg_catalog.text)"),
+            None,
+            &[source.into()],
+        )
+        .map(drop)
+    })
+    .or_raise();
     let mut basket: Vec<String> = crate::args::no_null_elements("items", items);
     basket.sort();
     basket.dedup();
