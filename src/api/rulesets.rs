@@ -201,39 +201,55 @@ fn rar_plot(name: Option<&str>, kind: default!(Option<&str>, "'scatter'"), top: 
 /// Most answers [`per_statement`] keeps for one call site.
 const PER_STATEMENT_MAX: usize = 4096;
 
+/// What [`per_statement`] keeps in a call site: the answers, and the
+/// statement they hold for.
+#[derive(Default)]
+struct Answers {
+    statement: (i64, u32),
+    known: std::collections::HashMap<(u32, i64), bool>,
+}
+
 /// The answer of the query `check` (one boolean, `$1` the set) for `set_id`
 /// and the current role, kept for the rest of the statement (false for a
-/// NULL set): in the call site's `fn_extra`, which lives in its plan
-/// state's memory (the map is dropped with it). The role is part of the key:
-/// a function called by the same statement may `SET ROLE`. At most
+/// NULL set): in the call site's `fn_extra`, whose memory lives as long as
+/// the plan state (the map is dropped with it), and cleared when the
+/// top-level statement or the command changes (a PL/pgSQL expression's
+/// state lives for the transaction). The role is part of the key: a
+/// function called by the same statement may `SET ROLE`. At most
 /// [`PER_STATEMENT_MAX`] answers are kept (a query may call it with any
-/// numbers).
+/// numbers). The query runs through a plan kept for the backend: planning
+/// it was most of its cost.
 ///
 /// # Safety
 /// `fcinfo` must be the current call's.
 unsafe fn per_statement(fcinfo: pg_sys::FunctionCallInfo, set_id: Option<i64>, check: &str) -> bool {
     let Some(key) = set_id else { return false };
-    type Answers = std::collections::HashMap<(u32, i64), bool>;
     let user = pg_sys::GetUserId().to_u32();
+    let statement = (pg_sys::GetCurrentStatementStartTimestamp(), pg_sys::GetCurrentCommandId(false));
     let flinfo = (*fcinfo).flinfo;
     let answers: Option<&mut Answers> = if flinfo.is_null() {
         None
     } else {
         if (*flinfo).fn_extra.is_null() {
-            let map = pgrx::PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Answers::new());
+            let map = pgrx::PgMemoryContexts::For((*flinfo).fn_mcxt).leak_and_drop_on_delete(Answers::default());
             (*flinfo).fn_extra = map.cast();
         }
-        Some(&mut *(*flinfo).fn_extra.cast::<Answers>())
+        let a = &mut *(*flinfo).fn_extra.cast::<Answers>();
+        if a.statement != statement {
+            a.known.clear();
+            a.statement = statement;
+        }
+        Some(a)
     };
-    if let Some(&known) = answers.as_ref().and_then(|a| a.get(&(user, key))) {
+    if let Some(&known) = answers.as_ref().and_then(|a| a.known.get(&(user, key))) {
         return known;
     }
-    let answer = crate::spi::one::<bool>(check, &[key.into()]).or_raise().unwrap_or(false);
+    let answer = crate::spi::one_kept::<bool>(check, &[key.into()]).or_raise().unwrap_or(false);
     if let Some(a) = answers {
-        if a.len() >= PER_STATEMENT_MAX {
-            a.clear();
+        if a.known.len() >= PER_STATEMENT_MAX {
+            a.known.clear();
         }
-        a.insert((user, key), answer);
+        a.known.insert((user, key), answer);
     }
     answer
 }
