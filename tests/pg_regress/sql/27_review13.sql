@@ -60,6 +60,18 @@ SELECT r13.lookup_plan(ARRAY[rar.rule_key('{i1}')]) LIKE '%antecedent_hash%' AS 
 SELECT count(*) AS recommended FROM rar_recommend('{i1}', 5, 'r13big');
 SELECT item FROM rar_recommend('{A}', 2, 'r13lab') ORDER BY rank;
 RESET ROLE;
+-- The policy's answer is kept for one statement only, also where a PL/pgSQL
+-- expression keeps its state for the whole transaction.
+CREATE FUNCTION r13.can_read(bigint) RETURNS boolean LANGUAGE plpgsql AS $$BEGIN RETURN rar.may_read_set($1); END$$;
+BEGIN;
+SELECT max(set_id) AS big_set FROM rar.rule_sets WHERE source = 'r13big' \gset
+SET LOCAL ROLE r13_app;
+SELECT r13.can_read(:big_set) AS granted;
+RESET ROLE;
+SELECT rar_revoke('r13big', 'r13_app');
+SET LOCAL ROLE r13_app;
+SELECT r13.can_read(:big_set) AS after_revoke;
+ROLLBACK;
 
 -- 5. The rules of a source whose table, or label table, was dropped are
 -- shown to no one, the roles it was granted to included.
