@@ -479,26 +479,6 @@ WHERE a.query ~ '^rar_[a-z_]+: ';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
-PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.training WITH (security_invoker = true) AS
 SELECT pid, usename, datname, query_start, now() - query_start AS running_for, query AS progress
 FROM pg_catalog.pg_stat_activity
@@ -690,40 +670,23 @@ AS 'MODULE_PATHNAME', 'mine_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc"("state" internal, "basket" TEXT, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
-    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bi"("state" internal, "basket" bigint, "item" TEXT) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bi_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_ib"("state" internal, "basket" TEXT, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
-    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
-                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
-                                 candidates text, memory_limit bigint) RETURNS text
-    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
-LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
+CREATE OR REPLACE FUNCTION rar."baskets_sfunc_bb"("state" internal, "basket" bigint, "item" bigint) RETURNS internal
+PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'baskets_sfunc_bb_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -786,6 +749,43 @@ BEGIN
     END IF;
 END
 $fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_in(cstring) RETURNS rar.basket_state
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_in_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_out(rar.basket_state) RETURNS cstring
+    IMMUTABLE STRICT PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_out_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_combine(rar.basket_state, rar.basket_state) RETURNS rar.basket_state
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_combine_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.basket_state_final(rar.basket_state) RETURNS bytea
+    PARALLEL SAFE LANGUAGE c AS 'MODULE_PATHNAME', 'basket_state_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_itemsets(shard pg_catalog.regclass, basket_column text, item_column text,
+                                   share float8, max_length integer, memory_limit bigint, threads integer) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_itemsets_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.shard_counts(shard pg_catalog.regclass, basket_column text, item_column text,
+                                 candidates text, memory_limit bigint) RETURNS text
+    LANGUAGE c AS 'MODULE_PATHNAME', 'shard_counts_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar.drop_guard() RETURNS event_trigger
+LANGUAGE c AS 'MODULE_PATHNAME', 'rar_drop_guard';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 CREATE OR REPLACE FUNCTION "rar_basket_cache"() RETURNS TABLE (
@@ -1062,6 +1062,59 @@ LANGUAGE c
 AS 'MODULE_PATHNAME', 'rar_tune_plan_wrapper';
 
 SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."basket_key"(
+	"rel" regclass, 
+	"tid_column" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL UNSAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."resolved_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."relation_of"(
+	"name" TEXT 
+) RETURNS oid 
+STABLE PARALLEL RESTRICTED 
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."source_name"(
+	"name" TEXT 
+) RETURNS TEXT 
+STABLE PARALLEL RESTRICTED
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'source_name_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."check_defaults"(
+	"defaults" jsonb 
+) RETURNS void
+IMMUTABLE PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
+IMMUTABLE STRICT PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar."may_manage_set"(
 	"set_id" bigint 
 ) RETURNS bool 
@@ -1071,12 +1124,14 @@ AS 'MODULE_PATHNAME', 'may_manage_set_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
-	"installed" TEXT 
+CREATE OR REPLACE FUNCTION rar."check_thresholds"(
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"min_lift" double precision 
 ) RETURNS void
-STRICT VOLATILE PARALLEL SAFE
+IMMUTABLE PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
+AS 'MODULE_PATHNAME', 'check_thresholds_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1369,8 +1424,9 @@ BEGIN
     -- rar's functions are called by the schema name they were installed
     -- under: refuse to go on if that name now names another schema.
     PERFORM rar.check_extension_schema('@extschema@');
-    -- The call's thresholds: a refresh keeps rules of two items or more
-    -- (the others are checked by rar_mine, as the source's defaults are).
+    -- The call's thresholds: a refresh keeps rules of two items or more;
+    -- the others as rar_mine checks them (here, not from inside the refresh).
+    PERFORM rar.check_thresholds(min_support, min_confidence, min_lift);
     IF max_length NOT BETWEEN 2 AND 32 THEN
         RAISE EXCEPTION 'max_length must be between 2 and 32'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The value given was %s.', max_length),
@@ -1715,12 +1771,31 @@ $fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."check_defaults"(
-	"defaults" jsonb 
-) RETURNS void
-IMMUTABLE PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'check_defaults_wrapper';
+CREATE OR REPLACE FUNCTION @extschema@.rar_rollback(source text)
+RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
+$fn$;
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION @extschema@.rar_tune(
+    source text,
+    model text,
+    grid jsonb,
+    params jsonb DEFAULT '{}',
+    search text DEFAULT 'grid',
+    trials integer DEFAULT 10,
+    seed bigint DEFAULT 0,
+    customer_column text DEFAULT NULL,
+    time_column text DEFAULT NULL
+) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
+                 valid_loss float8, seconds float8, best boolean, model_id bigint)
+LANGUAGE sql VOLATILE
+AS $fn$
+    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
+                           customer_column, time_column)
+$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1733,165 +1808,12 @@ AS 'MODULE_PATHNAME', 'lock_for_read_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."mine_defaults"() RETURNS jsonb 
-IMMUTABLE STRICT PARALLEL SAFE
+CREATE OR REPLACE FUNCTION rar."check_extension_schema"(
+	"installed" TEXT 
+) RETURNS void
+STRICT VOLATILE PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'mine_defaults_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_final"(
-	"state" internal 
-) RETURNS bigint 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
-	"bytes" bytea, 
-	"_unused" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_serial"(
-	"state" internal 
-) RETURNS bytea 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
-	"state" internal, 
-	"basket" TEXT, 
-	"item" bigint, 
-	"min_support" double precision, 
-	"min_confidence" double precision 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
-	"state" internal, 
-	"basket" bigint, 
-	"item" TEXT, 
-	"min_support" double precision, 
-	"min_confidence" double precision, 
-	"max_length" INT 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."rules_final"(
-	"state" internal 
-) RETURNS jsonb 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'rules_final_wrapper';
-SET LOCAL search_path = @extschema@, pg_temp;
-
-SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."baskets_combine"(
-	"a" internal, 
-	"b" internal 
-) RETURNS internal 
-PARALLEL SAFE
-LANGUAGE c 
-AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
+AS 'MODULE_PATHNAME', 'check_extension_schema_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1945,68 +1867,158 @@ CROSS JOIN LATERAL (
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."resolved_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'resolved_name_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc_bi_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."relation_of"(
-	"name" TEXT 
-) RETURNS oid 
-STABLE PARALLEL RESTRICTED 
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'relation_of_sql_wrapper';
+AS 'MODULE_PATHNAME', 'rules_sfunc4_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."basket_key"(
-	"rel" regclass, 
-	"tid_column" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL UNSAFE
+CREATE OR REPLACE FUNCTION rar."baskets_serial"(
+	"state" internal 
+) RETURNS bytea 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'basket_key_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_serial_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION rar."source_name"(
-	"name" TEXT 
-) RETURNS TEXT 
-STABLE PARALLEL RESTRICTED
+CREATE OR REPLACE FUNCTION rar."baskets_combine"(
+	"a" internal, 
+	"b" internal 
+) RETURNS internal 
+PARALLEL SAFE
 LANGUAGE c 
-AS 'MODULE_PATHNAME', 'source_name_wrapper';
+AS 'MODULE_PATHNAME', 'baskets_combine_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@.rar_rollback(source text)
-RETURNS SETOF rar.deployment LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.rollback(rar.relation_of(source)::pg_catalog.regclass)
-$fn$;
+CREATE OR REPLACE FUNCTION rar."baskets_final"(
+	"state" internal 
+) RETURNS bigint 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_final_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
-CREATE OR REPLACE FUNCTION @extschema@.rar_tune(
-    source text,
-    model text,
-    grid jsonb,
-    params jsonb DEFAULT '{}',
-    search text DEFAULT 'grid',
-    trials integer DEFAULT 10,
-    seed bigint DEFAULT 0,
-    customer_column text DEFAULT NULL,
-    time_column text DEFAULT NULL
-) RETURNS TABLE (tuning_id bigint, trial integer, trial_params jsonb, recall_at_10 float8, ndcg_at_10 float8,
-                 valid_loss float8, seconds float8, best boolean, model_id bigint)
-LANGUAGE sql VOLATILE
-AS $fn$
-    SELECT * FROM rar.tune(rar.resolved_name(source), model, grid, params, search, trials, seed,
-                           customer_column, time_column)
-$fn$;
+CREATE OR REPLACE FUNCTION rar."rules_final"(
+	"state" internal 
+) RETURNS jsonb 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_final_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."baskets_deserial"(
+	"bytes" bytea, 
+	"_unused" internal 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'baskets_deserial_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_bb"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_bb_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4_bi"(
+	"state" internal, 
+	"basket" bigint, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_bi_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc4"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" TEXT, 
+	"min_support" double precision, 
+	"min_confidence" double precision 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc4_wrapper';
+SET LOCAL search_path = @extschema@, pg_temp;
+
+SET LOCAL search_path = pg_catalog, pg_temp;
+CREATE OR REPLACE FUNCTION rar."rules_sfunc_ib"(
+	"state" internal, 
+	"basket" TEXT, 
+	"item" bigint, 
+	"min_support" double precision, 
+	"min_confidence" double precision, 
+	"max_length" INT 
+) RETURNS internal 
+PARALLEL SAFE
+LANGUAGE c 
+AS 'MODULE_PATHNAME', 'rules_sfunc_ib_wrapper';
 SET LOCAL search_path = @extschema@, pg_temp;
 
 -- 3. sql/upgrade/0.1.0--0.2.0.post.sql
@@ -2253,6 +2265,14 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON rar.tuning_trials TO PUBLIC;
 GRANT USAGE ON SEQUENCE rar.tuning_seq TO PUBLIC;
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_trials', '');
 SELECT pg_catalog.pg_extension_config_dump('rar.tuning_seq', '');
+COMMENT ON TABLE rar.table_changes IS
+    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
+GRANT SELECT ON rar.table_changes TO PUBLIC;
+COMMENT ON FUNCTION rar.table_changed() IS
+    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
+COMMENT ON FUNCTION rar.table_altered() IS
+    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
+COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
 COMMENT ON TYPE rar.basket_state IS 'Partial baskets (the encoded lines of a shard): the state rar.baskets_shared passes from Citus workers to the coordinator';
 COMMENT ON FUNCTION rar.basket_state_in(cstring) IS 'Input function of rar.basket_state (base64 of its bytes, checked)';
 COMMENT ON FUNCTION rar.basket_state_out(rar.basket_state) IS 'Output function of rar.basket_state (base64 of its bytes)';
@@ -2262,14 +2282,6 @@ COMMENT ON FUNCTION rar.shard_itemsets(pg_catalog.regclass, text, text, float8, 
 COMMENT ON FUNCTION rar.shard_counts(pg_catalog.regclass, text, text, text, bigint) IS 'Internal to rar_mine on a Citus table: round 2 on one shard, the count of each candidate itemset on its baskets (base64)';
 COMMENT ON FUNCTION rar.drop_guard() IS 'Refuses DROP EXTENSION rar without CASCADE, DROP SCHEMA ... CASCADE of its schema and DROP OWNED BY its owner while models, rule sets, sources, splits, encodings, cleaning runs or tuning trials exist';
 COMMENT ON EVENT TRIGGER rar_drop_guard IS 'Calls rar.drop_guard: DROP EXTENSION rar, DROP SCHEMA and DROP OWNED keep the work rar holds unless CASCADE';
-COMMENT ON TABLE rar.table_changes IS
-    'One row per statement that changed a table tracked by rar_track_changes (older rows folded into one): what tells a session that the baskets it keeps are still current';
-GRANT SELECT ON rar.table_changes TO PUBLIC;
-COMMENT ON FUNCTION rar.table_changed() IS
-    'Trigger of rar_track_changes: records that a statement changed the table, for the baskets sessions keep';
-COMMENT ON FUNCTION rar.table_altered() IS
-    'Event trigger of rar_track_changes: records that ALTER TABLE changed a tracked table, for the baskets sessions keep';
-COMMENT ON EVENT TRIGGER rar_table_altered IS 'Calls rar.table_altered: an ALTER TABLE of a table tracked by rar_track_changes is a change of it';
 COMMENT ON TABLE rar.sources IS 'Sources registered with rar_register: table, columns, item labels, mining defaults';
 COMMENT ON TABLE rar.rule_sets IS 'Rule sets kept per source (the last keep_sets of them), with parameters, counts and timing';
 COMMENT ON TABLE rar.rule_store IS 'The rules of every kept rule set';
@@ -2352,6 +2364,7 @@ COMMENT ON FUNCTION rar.mine_defaults() IS 'The defaults of the mining threshold
 COMMENT ON FUNCTION rar.lock_for_read(regclass) IS 'Takes a read''s lock on the relation (when the caller may read it) and checks that its definition is the one this transaction''s snapshot shows: what rar_refresh checks on the relations it reads holds to the end of the transaction';
 COMMENT ON FUNCTION rar.may_read_set(bigint) IS 'Policy of rar.rule_store: whether the current role may read the rule set (its rar.rule_sets row is visible); asked once per set and role within a statement';
 COMMENT ON FUNCTION rar.may_manage_set(bigint) IS 'Policy of rar.rule_store: whether the current role may write the rule set (rar.may_manage of its source''s table); asked once per set and role within a statement';
+COMMENT ON FUNCTION rar.check_thresholds(float8, float8, float8) IS 'Refuses (22023) thresholds rar_mine refuses, with its messages: what CALL rar_refresh checks its arguments with first; NULL is not given';
 COMMENT ON FUNCTION rar.check_defaults(jsonb) IS 'Refuses (22023) mining defaults rar_register and rar_refresh cannot use; a key whose value is null stands for rar''s own default';
 COMMENT ON FUNCTION rar.check_extension_schema(text) IS 'Refuses (55000) when the extension''s schema no longer has the name rar''s PL/pgSQL bodies call its functions by, and keeps that name bound to that schema to the end of the transaction: called first by each of them';
 COMMENT ON FUNCTION rar.managed_source(text, text) IS 'Internal: a registered source, for a change only the owner of its table may make';

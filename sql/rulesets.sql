@@ -453,8 +453,9 @@ BEGIN
     -- rar's functions are called by the schema name they were installed
     -- under: refuse to go on if that name now names another schema.
     PERFORM rar.check_extension_schema('@extschema@');
-    -- The call's thresholds: a refresh keeps rules of two items or more
-    -- (the others are checked by rar_mine, as the source's defaults are).
+    -- The call's thresholds: a refresh keeps rules of two items or more;
+    -- the others as rar_mine checks them (here, not from inside the refresh).
+    PERFORM rar.check_thresholds(min_support, min_confidence, min_lift);
     IF max_length NOT BETWEEN 2 AND 32 THEN
         RAISE EXCEPTION 'max_length must be between 2 and 32'
             USING ERRCODE = 'invalid_parameter_value', DETAIL = format('The value given was %s.', max_length),

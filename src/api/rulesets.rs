@@ -298,6 +298,23 @@ mod rar {
         }
     }
 
+    /// Refuses thresholds `rar_mine` would refuse, with its messages
+    /// (`MineParams::validate`): `CALL rar_refresh` checks its arguments
+    /// first, so that the error does not come from deep inside the refresh
+    /// with its statements as CONTEXT. NULL: not given.
+    #[pg_extern(immutable, parallel_safe)]
+    fn check_thresholds(min_support: Option<f64>, min_confidence: Option<f64>, min_lift: Option<f64>) {
+        let d = rar_core::params::MineParams::default();
+        let params = rar_core::params::MineParams {
+            min_support: min_support.unwrap_or(d.min_support),
+            min_confidence: min_confidence.unwrap_or(d.min_confidence),
+            min_lift: min_lift.unwrap_or(d.min_lift),
+            ..d
+        };
+        use crate::error::OrRaise;
+        params.validate().or_raise();
+    }
+
     /// Whether the current role may read the rules of rule set `set_id`
     /// (its row of `rar.rule_sets` is visible to it: `rar.may_read_rules`
     /// of its source), for the policy on `rar.rule_store`. Once per set and

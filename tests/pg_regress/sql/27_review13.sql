@@ -73,6 +73,11 @@ SET LOCAL ROLE r13_app;
 SELECT r13.can_read(:big_set) AS after_revoke;
 ROLLBACK;
 
+-- 4b. CALL rar_refresh checks its thresholds first, with rar_mine's
+-- messages: the error's CONTEXT is one line, not the refresh's statements.
+CALL rar_refresh('r13big', min_support => 0);
+CALL rar_refresh('r13big', min_confidence => 'NaN');
+
 -- 5. The rules of a source whose table, or label table, was dropped are
 -- shown to no one, the roles it was granted to included.
 CREATE TABLE r13.names (sku text, name text);
