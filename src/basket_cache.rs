@@ -115,8 +115,12 @@ unsafe extern "C-unwind" fn forget_relation(_arg: pg_sys::Datum, relid: pg_sys::
 
 /// The stamp of `src` for the columns `columns`, read under the current
 /// snapshot; `None` when its baskets may not be kept (see
-/// `basket_cache.sql`).
+/// `basket_cache.sql`, and [`may_have_children`], by the latest catalogs).
+/// The caller holds a lock on the table.
 fn stamp(src: &Source, columns: &[String]) -> Result<Option<String>, RarError> {
+    if may_have_children(src.oid) {
+        return Ok(None);
+    }
     // Untracked tables (and catalogs older than the tracking) stop here.
     let tracked = crate::spi::one_kept::<bool>(
         "SELECT EXISTS (SELECT FROM pg_catalog.pg_trigger t WHERE t.tgrelid OPERATOR(pg_catalog.=) $1 \
@@ -202,9 +206,6 @@ pub fn lookup(
     // SAFETY: a lock of the relation the caller names, kept to the end of
     // the transaction as a query's would be.
     unsafe { pg_sys::LockRelationOid(src.oid, pg_sys::AccessShareLock as pg_sys::LOCKMODE) };
-    if may_have_children(src.oid) {
-        return Ok(Lookup::Miss { key, stamp: None });
-    }
     let mut columns: Vec<String> = match layout {
         Layout::Long { tid, item } => src.basket_column_names(tid).into_iter().chain([item.clone()]).collect(),
         Layout::Baskets { tid, items } => {

@@ -223,16 +223,8 @@ pub fn recommend(
     // rar_source raises the errors for unknown or dropped sources, and for
     // roles that may not read its rules.
     let ext = ext_schema().or_raise();
-    Spi::connect(|client| {
-        crate::spi::select_kept(
-            client,
-            &format!("SELECT {ext}.rar_source($1::pg_catalog.text)"),
-            None,
-            &[source.into()],
-        )
-        .map(drop)
-    })
-    .or_raise();
+    crate::spi::one_kept::<i32>(&format!("SELECT 1 FROM {ext}.rar_source($1::pg_catalog.text)"), &[source.into()])
+        .or_raise();
     let mut basket: Vec<String> = crate::args::no_null_elements("items", items);
     basket.sort();
     basket.dedup();
