@@ -282,14 +282,19 @@ SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+
+
 
 
 SET jit = off
+AS $fn$
+BEGIN
 RETURN EXISTS (
-    
-    
-    
+    -- The relation and the relations its views read, through any depth of
+    -- views (each view once at each depth, 10,000 at most: the walk stops
+    -- there and counts as filtering).
     WITH RECURSIVE read_by_views(oid, relkind, rls, depth) AS (
         SELECT c.oid, c.relkind, c.relrowsecurity, 0 FROM pg_catalog.pg_class c WHERE c.oid = rel
         UNION
@@ -302,8 +307,8 @@ RETURN EXISTS (
         WHERE b.depth < 32
     ),
     walked AS MATERIALIZED (SELECT * FROM read_by_views LIMIT 10001),
-    
-    
+    -- Then the partitions and inheritance children of those, each once
+    -- however many paths lead to it (10,000 at most, as above).
     children(oid) AS (
         SELECT i.inhrelid FROM (SELECT DISTINCT w.oid FROM walked w) r JOIN pg_catalog.pg_inherits i ON i.inhparent = r.oid
         UNION
@@ -316,20 +321,20 @@ RETURN EXISTS (
         SELECT c.oid, c.relkind, c.relrowsecurity, true, 0 FROM inherited i JOIN pg_catalog.pg_class c ON c.oid = i.oid
     ),
     views AS (SELECT DISTINCT b.oid, b.relkind FROM below b WHERE b.relkind = 'v'),
-    
-    
-    
+    -- Past what is read here, cheaply, for every reader (the policies call
+    -- this on every row): views over 32 levels deep, or whose stored
+    -- queries are over 256 kB of text in all, count as filtering.
     too_big AS (
         SELECT COALESCE(pg_catalog.sum(pg_catalog.octet_length(w.ev_action::pg_catalog.text)), 0) > 262144 AS big
         FROM views v JOIN pg_catalog.pg_rewrite w ON w.ev_class = v.oid
     )
     SELECT 1 FROM below b
-    
-    
+    -- Row-level security (of a table read directly: a partition's own
+    -- policies do not apply when its parent is read).
     WHERE (with_rls AND b.rls AND NOT b.inherited)
        OR b.depth >= 32
-       
-       
+       -- A foreign table whose server maps roles to remote users one by one:
+       -- each role may see other remote rows.
        OR (b.relkind = 'f' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_foreign_table ft
                JOIN pg_catalog.pg_user_mappings um ON um.srvid = ft.ftserver
@@ -339,20 +344,20 @@ RETURN EXISTS (
     UNION ALL
     SELECT 1 WHERE (SELECT pg_catalog.count(*) FROM walked) > 10000 OR (SELECT pg_catalog.count(*) FROM inherited) > 10000
     UNION ALL
-    
+    -- Each view once, however many paths lead to it.
     SELECT 1 FROM views b, too_big WHERE NOT too_big.big AND (false
-       
-       
-       
-       
-       
-       
-       
-       
-       
-       
-       
-       
+       -- A view that may show each role other rows. Its functions (also
+       -- those of its operators, aggregates and window functions) are read
+       -- off its stored query, as PostgreSQL records no dependency on its
+       -- built-in functions. Safe are only the built-in functions that
+       -- depend on their arguments alone (IMMUTABLE), and those that also
+       -- read the clock or settings every role sets for itself (time zone,
+       -- date style, locale, text search configuration) and run no code of
+       -- a user's (not the JSON makers: they call a type's cast to json,
+       -- which may be a user's function). Any other (a
+       -- function of a user's, one that asks who is reading, reads the
+       -- session's state or the statistics of backends, or runs a query
+       -- given as text, such as query_to_xml) counts as row-level security.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                CROSS JOIN LATERAL (
@@ -392,7 +397,7 @@ RETURN EXISTS (
                                                 'pg_collation_for')
                                OR f.proname ~ '^(date|timestamp)_(cmp|eq|ne|lt|le|gt|ge)_timestamptz$'
                                OR f.proname ~ '^timestamptz_(cmp|eq|ne|lt|le|gt|ge)_(date|timestamp)$'))))
-       
+       -- The catalog views of roles, settings and sessions.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w,
                     pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':relid ([0-9]+)', 'g') m
@@ -401,17 +406,19 @@ RETURN EXISTS (
                  AND c.relnamespace = 'pg_catalog'::pg_catalog.regnamespace
                  AND c.relname IN ('pg_settings', 'pg_stat_activity', 'pg_roles', 'pg_user', 'pg_authid', 'pg_auth_members',
                                    'pg_shadow', 'pg_group', 'pg_locks')))
-       
+       -- CURRENT_USER, SESSION_USER, CURRENT_ROLE, USER, CURRENT_SCHEMA.
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
                  AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
-       
-       
+       -- A security barrier view (a view made to hide rows), and a security
+       -- invoker view (whose tables each reader's own rights decide).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
+END
+$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -422,19 +429,24 @@ SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
 RETURN coalesce((
     SELECT (pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
             AND (NOT rar.row_security_below(c.oid)
                  OR EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolsuper)
-                 
+                 -- BYPASSRLS skips policies, not a view's own conditions.
                  OR (EXISTS (SELECT 1 FROM pg_catalog.pg_roles r WHERE r.rolname = CURRENT_USER AND r.rolbypassrls)
                      AND NOT rar.reads_by_reader(c.oid, false)))))
-        
-        
+        -- A table in a schema the role may not use is hidden from it, as
+        -- PostgreSQL hides it: so is what rar derived from it.
         AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
+END
+$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
@@ -1159,7 +1171,10 @@ SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
                         WHERE s.name = may_read_rules.source
@@ -1167,9 +1182,9 @@ RETURN (rar.may_read(rel)
                                OR s.hierarchy_table IS NOT NULL AND NOT rar.may_read(s.hierarchy_table))))
     OR EXISTS (SELECT 1 FROM rar.source_grants g
                WHERE g.source = may_read_rules.source AND g.relation = rel AND pg_catalog.pg_has_role(g.grantee, 'USAGE')
-                 
-                 
-                 
+                 -- A grant outlives a dropped table (or label or hierarchy
+                 -- table) in the catalog, not the rules: its owner sees
+                 -- none then, nor do the roles it granted them to.
                  AND EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = rel)
                  AND NOT EXISTS (SELECT 1 FROM rar.sources s
                                  WHERE s.name = may_read_rules.source
@@ -1177,6 +1192,8 @@ RETURN (rar.may_read(rel)
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
                                         OR s.hierarchy_table IS NOT NULL
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
+END
+$fn$;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;

@@ -99,10 +99,15 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 -- below it counts only `with_rls` (a role with BYPASSRLS skips policies,
 -- not a view's own conditions).
 CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
--- Planned on every call, inside every reader's policies: never compiled
--- (a large pg_inherits made its cost cross jit_above_cost: 1 s a call).
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+-- PL/pgSQL keeps its plan for the session (an SQL function's body is
+-- planned again in every statement that calls it: about 9 ms each for a
+-- role granted SELECT on the table); never compiled (a large pg_inherits
+-- made its cost cross jit_above_cost: 1 s a call).
 SET jit = off
+AS $fn$
+BEGIN
 RETURN EXISTS (
     -- The relation and the relations its views read, through any depth of
     -- views (each view once at each depth, 10,000 at most: the walk stops
@@ -229,6 +234,8 @@ RETURN EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
                WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
+END
+$fn$;
 COMMENT ON FUNCTION rar.reads_by_reader(regclass, boolean) IS 'Whether the relation may show each role other rows, counting row-level security below it or not: see rar.row_security_below';
 
 CREATE FUNCTION rar.row_security_below(rel regclass) RETURNS boolean
@@ -237,7 +244,10 @@ RETURN rar.reads_by_reader(rel, true);
 COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, or a relation a view of it reads (through views, partitions and inheritance), may show each role other rows: row-level security, a foreign table with per-role user mappings, a security barrier or security invoker view, or a view that calls a function other than the built-ins that depend on their arguments, the clock and each session''s own formatting settings';
 
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
 RETURN coalesce((
     SELECT (pg_catalog.pg_has_role(c.relowner, 'USAGE')
         OR (pg_catalog.has_table_privilege(c.oid, 'SELECT')
@@ -250,6 +260,8 @@ RETURN coalesce((
         -- PostgreSQL hides it: so is what rar derived from it.
         AND pg_catalog.has_schema_privilege(c.relnamespace, 'USAGE')
     FROM pg_catalog.pg_class c WHERE c.oid = rel), false);
+END
+$fn$;
 COMMENT ON FUNCTION rar.may_read(regclass) IS 'Whether the current role may read every row of the table: who may read what rar derived from it';
 
 -- Rows about a table that was dropped since: writable by the role that made them.
@@ -1605,7 +1617,10 @@ CREATE TABLE rar.source_grants (
 COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by rar_grant, without SELECT on its table';
 
 CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
                         WHERE s.name = may_read_rules.source
@@ -1623,6 +1638,8 @@ RETURN (rar.may_read(rel)
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
                                         OR s.hierarchy_table IS NOT NULL
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
+END
+$fn$;
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;

@@ -117,7 +117,10 @@ CREATE TABLE rar.source_grants (
 COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by rar_grant, without SELECT on its table';
 
 CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $fn$
+BEGIN
 RETURN (rar.may_read(rel)
         AND NOT EXISTS (SELECT 1 FROM rar.sources s
                         WHERE s.name = may_read_rules.source
@@ -135,6 +138,8 @@ RETURN (rar.may_read(rel)
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.label_table)
                                         OR s.hierarchy_table IS NOT NULL
                                         AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_class c WHERE c.oid = s.hierarchy_table))));
+END
+$fn$;
 COMMENT ON FUNCTION rar.may_read_rules(text, regclass) IS 'Whether the current role may read the rules of a source: it may read the whole table (and its label and hierarchy tables), or was granted them';
 
 ALTER TABLE rar.sources ENABLE ROW LEVEL SECURITY;
