@@ -26,22 +26,36 @@ pub fn percent(x: f64) -> String {
     if !p.is_finite() || p <= 0.0 || p >= 100.0 {
         return if p >= 10.0 { format!("{p:.0}%") } else { format!("{p:.2}%") };
     }
-    if p >= 10.0 {
-        // As few decimals as keep it below 100.
-        return (0..=4)
-            .map(|d| format!("{p:.d$}"))
-            .find(|s| s.parse::<f64>().is_ok_and(|v| v < 100.0))
-            .map_or_else(|| "nearly 100%".to_string(), |s| format!("{s}%"));
+    if p < 1e-6 {
+        return "less than 0.000001%".to_string();
     }
+    let mut p = p;
+    // A share that rounds up into the next band is written as that band
+    // writes it: 0.0999 is 10%, as 0.1 is, not 10.0%.
+    while p < 10.0 {
+        let d = percent_decimals(p);
+        let s = format!("{p:.d$}");
+        match s.parse::<f64>() {
+            Ok(v) if v > p && (v >= 10.0 || percent_decimals(v) < d) => p = v,
+            _ => return format!("{s}%"),
+        }
+    }
+    // As few decimals as keep it below 100.
+    (0..=4)
+        .map(|d| format!("{p:.d$}"))
+        .find(|s| s.parse::<f64>().is_ok_and(|v| v < 100.0))
+        .map_or_else(|| "nearly 100%".to_string(), |s| format!("{s}%"))
+}
+
+/// Decimals of a percentage below 10: one, two below 0.1, then down to the
+/// first significant digit.
+fn percent_decimals(p: f64) -> usize {
     if p >= 0.1 {
-        format!("{p:.1}%")
+        1
     } else if p >= 0.01 {
-        format!("{p:.2}%")
-    } else if p >= 1e-6 {
-        let digits = (-p.log10()).ceil() as usize;
-        format!("{p:.digits$}%")
+        2
     } else {
-        "less than 0.000001%".to_string()
+        (-p.log10()).ceil() as usize
     }
 }
 
@@ -60,14 +74,24 @@ pub fn times(x: f64) -> String {
 
 /// `a`, `a and b`, `a, b and c`; each label as [`crate::keys::items_text`] writes it
 /// (trimmed; in double quotes when it holds a comma, so that "BIRTHDAY
-/// CARD, RETRO SPOT" reads as one item).
+/// CARD, RETRO SPOT" reads as one item), and in a list of two or more also
+/// when it holds " and ": "Fish and Chips" and Peas, not Fish and Chips and
+/// Peas.
 pub fn list(items: &[&str]) -> String {
+    let in_list = |label: &str| {
+        let t = item_text(label);
+        if !t.starts_with('"') && t.contains(" and ") {
+            format!("\"{t}\"")
+        } else {
+            t.into_owned()
+        }
+    };
     match items {
         [] => "anything".into(),
         [one] => item_text(one).into_owned(),
         [init @ .., last] => {
-            let init: Vec<_> = init.iter().map(|l| item_text(l)).collect();
-            format!("{} and {}", init.join(", "), item_text(last))
+            let init: Vec<_> = init.iter().map(|l| in_list(l)).collect();
+            format!("{} and {}", init.join(", "), in_list(last))
         }
     }
 }
@@ -183,12 +207,45 @@ mod tests {
         assert_eq!(percent(0.994), "99%");
         assert_eq!(percent(1e-300), "less than 0.000001%");
         assert_eq!(percent(1e-8), "0.000001%");
+        // Rounding up into the next band: written as the band writes it.
+        assert_eq!(percent(0.0999), "10%");
+        assert_eq!(percent(0.09999), "10%");
+        assert_eq!(percent(0.0998), "10%");
+        assert_eq!(percent(0.0949), "9.5%");
+        assert_eq!(percent(0.000999), "0.1%");
+        assert_eq!(percent(0.0000999), "0.01%");
+        assert_eq!(percent(0.00000999), "0.001%");
+        assert_eq!(percent(0.0000000999), "0.00001%");
+        assert_eq!(percent(0.00000001), "0.000001%");
+        // Shares from 0.0005% to 100%: each written with its own band's
+        // decimals (never "10.0%" nor "0.10%"), never falling as the share
+        // grows.
+        let mut last = 0.0;
+        for k in 1..200_000u32 {
+            let x = f64::from(k) * 5e-6;
+            let s = percent(x);
+            let n: f64 = s.trim_end_matches('%').parse().unwrap();
+            let decimals = s.trim_end_matches('%').split('.').nth(1).map_or(0, str::len);
+            if n < 10.0 {
+                assert_eq!(decimals, percent_decimals(n), "{x}: {s}");
+            } else if n < 99.0 {
+                assert_eq!(decimals, 0, "{x}: {s}");
+            }
+            assert!(n >= last && n < 100.0, "{x}: {s} after {last}");
+            last = n;
+        }
         assert_eq!(
             list(&["SUKI SHOULDER BAG", "BIRTHDAY CARD, RETRO SPOT"]),
             "SUKI SHOULDER BAG and \"BIRTHDAY CARD, RETRO SPOT\""
         );
         assert_eq!(list(&[" spaced "]), "spaced");
         assert_eq!(list(&["a", "b", "c"]), "a, b and c");
+        // " and " inside a label of a list is quoted; alone it needs no quotes.
+        assert_eq!(list(&["Fish and Chips", "Peas"]), "\"Fish and Chips\" and Peas");
+        assert_eq!(list(&["Peas", "Salt", "Fish and Chips"]), "Peas, Salt and \"Fish and Chips\"");
+        assert_eq!(list(&["Fish and Chips"]), "Fish and Chips");
+        assert_eq!(list(&["BLACK AND WHITE", "Peas"]), "BLACK AND WHITE and Peas");
+        assert_eq!(list(&["Fish, Chips and Peas", "Salt"]), "\"Fish, Chips and Peas\" and Salt");
         assert_eq!(times(14.34), "14.3");
         assert_eq!(times(999.9), "999.9");
         assert_eq!(times(12_345.6), "12,346");

@@ -78,3 +78,8 @@ SET ROLE r14_none; SELECT r14.seen(); RESET ROLE;
 RESET search_path;
 DROP SCHEMA r14 CASCADE;
 DROP ROLE r14_bi, r14_app, r14_none;
+
+-- 2. rar_explain: a label holding " and " is quoted in a list of items, and
+-- a share that rounds up into the next band is written as that band writes
+-- it (0.0999 is 10%, as 0.1 is; 0.000999 is 0.1%).
+SELECT rar_explain('{Fish and Chips,Peas}', '{Salt and Vinegar}', 0.0999, 2.0, 0.000999, 1, 1001);
