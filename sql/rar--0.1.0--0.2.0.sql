@@ -288,6 +288,8 @@ SET search_path = pg_catalog, pg_temp
 
 
 
+
+
 SET jit = off
 AS $fn$
 BEGIN
@@ -370,7 +372,7 @@ RETURN EXISTS (
                    JOIN pg_catalog.pg_operator o ON o.oid = m[1]::pg_catalog.oid
                    UNION ALL
                    SELECT o.oprcode::pg_catalog.oid
-                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':opnos \(o ([0-9 ]+)\)', 'g') m,
+                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':opnos [(]o ([0-9 ]+)[)]', 'g') m,
                         pg_catalog.unnest(pg_catalog.string_to_array(m[1], ' ')) x
                    JOIN pg_catalog.pg_operator o ON o.oid = x::pg_catalog.oid
                ) u
@@ -410,12 +412,12 @@ RETURN EXISTS (
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
-                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
+                 AND w.ev_action::pg_catalog.text ~ '[{]SQLVALUEFUNCTION :op (9|10|11|12|14) '))
        -- A security barrier view (a view made to hide rows), and a security
        -- invoker view (whose tables each reader's own rights decide).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
-               WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
+               WHERE v.oid = b.oid AND (pg_catalog.starts_with(o, 'security_barrier=') OR pg_catalog.starts_with(o, 'security_invoker='))
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
 END
 $fn$;

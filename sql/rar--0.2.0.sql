@@ -101,6 +101,8 @@ COMMENT ON FUNCTION rar.may_manage(regclass) IS 'Whether the current role owns t
 CREATE FUNCTION rar.reads_by_reader(rel regclass, with_rls boolean) RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+-- No backslash in its literals: PL/pgSQL parses them under the session's
+-- standard_conforming_strings, which any role may turn off.
 -- PL/pgSQL keeps its plan for the session (an SQL function's body is
 -- planned again in every statement that calls it: about 9 ms each for a
 -- role granted SELECT on the table); never compiled (a large pg_inherits
@@ -187,7 +189,7 @@ RETURN EXISTS (
                    JOIN pg_catalog.pg_operator o ON o.oid = m[1]::pg_catalog.oid
                    UNION ALL
                    SELECT o.oprcode::pg_catalog.oid
-                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':opnos \(o ([0-9 ]+)\)', 'g') m,
+                   FROM pg_catalog.regexp_matches(w.ev_action::pg_catalog.text, ':opnos [(]o ([0-9 ]+)[)]', 'g') m,
                         pg_catalog.unnest(pg_catalog.string_to_array(m[1], ' ')) x
                    JOIN pg_catalog.pg_operator o ON o.oid = x::pg_catalog.oid
                ) u
@@ -227,12 +229,12 @@ RETURN EXISTS (
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_rewrite w
                WHERE w.ev_class = b.oid AND pg_catalog.octet_length(w.ev_action::pg_catalog.text) <= 262144
-                 AND w.ev_action::pg_catalog.text ~ '\{SQLVALUEFUNCTION :op (9|10|11|12|14) '))
+                 AND w.ev_action::pg_catalog.text ~ '[{]SQLVALUEFUNCTION :op (9|10|11|12|14) '))
        -- A security barrier view (a view made to hide rows), and a security
        -- invoker view (whose tables each reader's own rights decide).
        OR (b.relkind = 'v' AND EXISTS (
                SELECT 1 FROM pg_catalog.pg_class v, pg_catalog.unnest(v.reloptions) o
-               WHERE v.oid = b.oid AND (o LIKE 'security\_barrier=%' OR o LIKE 'security\_invoker=%')
+               WHERE v.oid = b.oid AND (pg_catalog.starts_with(o, 'security_barrier=') OR pg_catalog.starts_with(o, 'security_invoker='))
                  AND pg_catalog.lower(pg_catalog.split_part(o, '=', 2)) !~ '^(f|fa|fal|fals|false|n|no|of|off|0)$'))));
 END
 $fn$;

@@ -83,3 +83,57 @@ DROP ROLE r14_bi, r14_app, r14_none;
 -- a share that rounds up into the next band is written as that band writes
 -- it (0.0999 is 10%, as 0.1 is; 0.000999 is 0.1%).
 SELECT rar_explain('{Fish and Chips,Peas}', '{Salt and Vinegar}', 0.0999, 2.0, 0.000999, 1, 1001);
+
+-- 3. No literal of the extension's PL/pgSQL depends on the session's
+-- standard_conforming_strings (PL/pgSQL parses a function's queries at its
+-- first call in a session, under the caller's settings): with it off, the
+-- pattern of row comparisons' operators in rar.reads_by_reader lost its
+-- backslashes and never matched, so a reader of a view that filters by a
+-- row comparison of a non-immutable operator was shown its rules (hostile
+-- review). The view below filters by such an operator; a reader with SELECT
+-- on it may not read its rules, whatever the setting.
+CREATE SCHEMA r14s;
+GRANT USAGE ON SCHEMA r14s TO PUBLIC;
+CREATE FUNCTION r14s.lt(int, int) RETURNS boolean LANGUAGE sql STABLE AS $$SELECT CASE WHEN current_user = 'postgres' THEN $1 < $2 ELSE $1 > $2 END$$;
+CREATE FUNCTION r14s.le(int, int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT $1 <= $2';
+CREATE FUNCTION r14s.eq(int, int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT $1 = $2';
+CREATE FUNCTION r14s.ge(int, int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT $1 >= $2';
+CREATE FUNCTION r14s.gt(int, int) RETURNS boolean LANGUAGE sql STABLE AS 'SELECT $1 > $2';
+CREATE FUNCTION r14s.cmp(int, int) RETURNS int LANGUAGE sql STABLE AS 'SELECT btint4cmp($1, $2)';
+CREATE OPERATOR r14s.<<< (LEFTARG = int, RIGHTARG = int, FUNCTION = r14s.lt);
+CREATE OPERATOR r14s.<<= (LEFTARG = int, RIGHTARG = int, FUNCTION = r14s.le);
+CREATE OPERATOR r14s.=== (LEFTARG = int, RIGHTARG = int, FUNCTION = r14s.eq);
+CREATE OPERATOR r14s.>>= (LEFTARG = int, RIGHTARG = int, FUNCTION = r14s.ge);
+CREATE OPERATOR r14s.>>> (LEFTARG = int, RIGHTARG = int, FUNCTION = r14s.gt);
+CREATE OPERATOR CLASS r14s.by_reader FOR TYPE int USING btree AS
+    OPERATOR 1 r14s.<<<, OPERATOR 2 r14s.<<=, OPERATOR 3 r14s.===, OPERATOR 4 r14s.>>=, OPERATOR 5 r14s.>>>,
+    FUNCTION 1 r14s.cmp(int, int);
+CREATE TABLE r14s.t (order_id int, sku text);
+INSERT INTO r14s.t SELECT o, s FROM generate_series(1, 20) o, unnest('{A,B}'::text[]) s;
+CREATE VIEW r14s.by_row AS SELECT * FROM r14s.t WHERE (order_id, 0) OPERATOR(r14s.<<<) (10, 1);
+CREATE ROLE r14_reader;
+GRANT SELECT ON r14s.by_row TO r14_reader;
+SELECT name FROM rar_register('r14row', 'r14s.by_row', 'order_id', 'sku', defaults => '{"min_support": 0.3, "max_length": 2}');
+CALL rar_refresh('r14row');
+\c
+SET standard_conforming_strings = off;
+SET ROLE r14_reader;
+SELECT rar.may_read('r14s.by_row') AS may_read, rar.row_security_below('r14s.by_row') AS filters_by_reader,
+       (SELECT count(*) FROM rar.rules WHERE source = 'r14row') AS rules_seen;
+RESET ROLE;
+RESET standard_conforming_strings;
+\c
+SET ROLE r14_reader;
+SELECT rar.may_read('r14s.by_row') AS may_read, (SELECT count(*) FROM rar.rules WHERE source = 'r14row') AS rules_seen;
+RESET ROLE;
+-- No PL/pgSQL function of the extension has a backslash outside an E''
+-- literal (whose meaning no setting changes).
+SELECT p.oid::regprocedure AS backslash_outside_e_literal
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+JOIN pg_depend d ON d.classid = 'pg_proc'::regclass AND d.objid = p.oid AND d.deptype = 'e'
+JOIN pg_extension e ON e.oid = d.refobjid AND e.extname = 'rar'
+WHERE l.lanname = 'plpgsql'
+  AND regexp_replace(p.prosrc, $re$[Ee]'([^'\\]|\\.|'')*'$re$, '', 'g') LIKE $l$%\\%$l$;
+SELECT rar_unregister('r14row');
+DROP SCHEMA r14s CASCADE;
+DROP ROLE r14_reader;
