@@ -21,6 +21,9 @@ ROOT = pathlib.Path(__file__).resolve().parents[1]
 
 
 APP_ROLE = "rar_bench_app"
+# A BI login or analyst: SELECT on the table, so its reads pass rar.may_read
+# (the views and row security under the table) rather than a grant.
+READER_ROLE = "rar_bench_reader"
 
 
 def connect(user="postgres"):
@@ -43,6 +46,9 @@ def main():
         if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (APP_ROLE,)).fetchone():
             c.execute(f"CREATE ROLE {APP_ROLE} LOGIN")
         c.execute("SELECT rar_grant('retail', %s)", (APP_ROLE,))
+        if not c.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (READER_ROLE,)).fetchone():
+            c.execute(f"CREATE ROLE {READER_ROLE} LOGIN")
+        c.execute(f"GRANT SELECT ON online_retail_sales TO {READER_ROLE}")
         rules = c.execute("SELECT count(*) FROM rar.rules WHERE source = 'retail'").fetchone()[0]
         if not c.execute("SELECT 1 FROM rar.models WHERE source = 'online_retail_sales'::regclass AND deployed").fetchone():
             c.execute("SELECT * FROM rar_train('online_retail_sales', 'mlp', '{\"epochs\": 5}')")
@@ -58,7 +64,7 @@ def main():
         b = rng.choice(baskets)
         queries.append(rng.sample(b, min(len(b), rng.randint(1, 5))))
     results = {"rules_in_set": rules, "refresh_seconds": refresh_s}
-    runs = [(role, method) for role in ("postgres", APP_ROLE) for method in ("rules", "model", "hybrid")]
+    runs = [(role, method) for role in ("postgres", APP_ROLE, READER_ROLE) for method in ("rules", "model", "hybrid")]
     for role, method in runs:
         key = method if role == "postgres" else f"{method} as {role}"
         with connect(role) as c:
