@@ -92,13 +92,29 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 -- No backslash in its literals: PL/pgSQL parses them under the session's
 -- standard_conforming_strings, which any role may turn off.
--- PL/pgSQL keeps its plan for the session (an SQL function's body is
+-- PL/pgSQL keeps its plans for the session (an SQL function's body is
 -- planned again in every statement that calls it: about 9 ms each for a
--- role granted SELECT on the table); never compiled (a large pg_inherits
--- made its cost cross jit_above_cost: 1 s a call).
+-- role granted SELECT on the table), generic from the first call (the plan
+-- cache would plan each of a session's first five calls for its values);
+-- never compiled (a large pg_inherits made its cost cross jit_above_cost:
+-- 1 s a call).
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $fn$
+DECLARE
+    rel_kind "char";
+    rel_rls boolean;
+    rel_children boolean;
 BEGIN
+-- A table or materialized view without children (most sources): the walk
+-- below would find the relation alone, so its answer is its own row
+-- security (relhassubclass is set in the transaction that adds a child, so
+-- it is true in every snapshot that sees one).
+SELECT c.relkind, c.relrowsecurity, c.relhassubclass INTO rel_kind, rel_rls, rel_children
+FROM pg_catalog.pg_class c WHERE c.oid = rel;
+IF rel_kind IN ('r', 'm') AND NOT rel_children THEN
+    RETURN coalesce(with_rls AND rel_rls, false);
+END IF;
 RETURN EXISTS (
     -- The relation and the relations its views read, through any depth of
     -- views (each view once at each depth, 10,000 at most: the walk stops
@@ -237,6 +253,7 @@ COMMENT ON FUNCTION rar.row_security_below(regclass) IS 'Whether the relation, o
 CREATE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 BEGIN
 RETURN coalesce((

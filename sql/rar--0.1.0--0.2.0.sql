@@ -290,9 +290,25 @@ SET search_path = pg_catalog, pg_temp
 
 
 
+
+
+SET plan_cache_mode = force_generic_plan
 SET jit = off
 AS $fn$
+DECLARE
+    rel_kind "char";
+    rel_rls boolean;
+    rel_children boolean;
 BEGIN
+-- A table or materialized view without children (most sources): the walk
+-- below would find the relation alone, so its answer is its own row
+-- security (relhassubclass is set in the transaction that adds a child, so
+-- it is true in every snapshot that sees one).
+SELECT c.relkind, c.relrowsecurity, c.relhassubclass INTO rel_kind, rel_rls, rel_children
+FROM pg_catalog.pg_class c WHERE c.oid = rel;
+IF rel_kind IN ('r', 'm') AND NOT rel_children THEN
+    RETURN coalesce(with_rls AND rel_rls, false);
+END IF;
 RETURN EXISTS (
     -- The relation and the relations its views read, through any depth of
     -- views (each view once at each depth, 10,000 at most: the walk stops
@@ -433,6 +449,7 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read(rel regclass) RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 BEGIN
 RETURN coalesce((
@@ -1175,6 +1192,7 @@ SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 BEGIN
 RETURN (rar.may_read(rel)
@@ -1706,25 +1724,23 @@ SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;
 CREATE OR REPLACE VIEW rar.rule_graph WITH (security_invoker = true) AS
-WITH cur AS (
-    SELECT s.source, r.* FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) WHERE s.current
-), edges AS (
-    SELECT c.source, a.item AS from_id, a.label AS from_label, k.item AS to_id, k.label AS to_label,
-           c.rule_id, c.confidence, c.lift, c.support
-    FROM cur c
-    CROSS JOIN LATERAL unnest(c.antecedent, c.antecedent_labels) AS a(item, label)
-    CROSS JOIN LATERAL unnest(c.consequent, c.consequent_labels) AS k(item, label)
-)
-SELECT source, 'node'::text AS kind, id, label, NULL::text AS from_id, NULL::text AS to_id,
-       NULL::integer AS rule_id, rules::float8 AS weight, NULL::float8 AS lift
-FROM (SELECT source, id, min(label) AS label, count(*) AS rules
-      FROM (SELECT source, from_id AS id, from_label AS label FROM edges
-            UNION ALL SELECT source, to_id, to_label FROM edges) n
-      GROUP BY source, id) nodes
+SELECT nodes.source, 'node'::text AS kind, nodes.id, nodes.label, NULL::text AS from_id, NULL::text AS to_id,
+       NULL::integer AS rule_id, nodes.rules::float8 AS weight, NULL::float8 AS lift
+FROM (SELECT s.source, n.id, min(n.label) AS label, count(*) AS rules
+      FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
+      CROSS JOIN LATERAL unnest(r.antecedent, r.antecedent_labels) AS a(item, label)
+      CROSS JOIN LATERAL unnest(r.consequent, r.consequent_labels) AS k(item, label)
+      
+      CROSS JOIN LATERAL (VALUES (a.item, a.label), (k.item, k.label)) AS n(id, label)
+      WHERE s.current
+      GROUP BY s.source, n.id) nodes
 UNION ALL
-SELECT source, 'edge', from_id || '->' || to_id || '#' || rule_id, from_label || ' -> ' || to_label,
-       from_id, to_id, rule_id, confidence, lift
-FROM edges;
+SELECT s.source, 'edge', a.item || '->' || k.item || '#' || r.rule_id, a.label || ' -> ' || k.label,
+       a.item, k.item, r.rule_id, r.confidence, r.lift
+FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
+CROSS JOIN LATERAL unnest(r.antecedent, r.antecedent_labels) AS a(item, label)
+CROSS JOIN LATERAL unnest(r.consequent, r.consequent_labels) AS k(item, label)
+WHERE s.current;
 SET LOCAL search_path = @extschema@, pg_temp;
 
 SET LOCAL search_path = pg_catalog, pg_temp;

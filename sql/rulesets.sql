@@ -119,6 +119,7 @@ COMMENT ON TABLE rar.source_grants IS 'Roles granted the rules of a source by ra
 CREATE FUNCTION rar.may_read_rules(source text, rel regclass) RETURNS boolean
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+SET plan_cache_mode = force_generic_plan
 AS $fn$
 BEGIN
 RETURN (rar.may_read(rel)
@@ -721,26 +722,27 @@ COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for 
 
 -- Nodes (items) and edges (antecedent item -> consequent item, one per rule
 -- and antecedent item) of the current rules, for graph panels.
+-- Each branch reads the rules itself, so that a filter on source reaches
+-- both (over a CTE both read, PostgreSQL built the graph of every source
+-- and filtered it after).
 CREATE VIEW rar.rule_graph WITH (security_invoker = true) AS
-WITH cur AS (
-    SELECT s.source, r.* FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id) WHERE s.current
-), edges AS (
-    SELECT c.source, a.item AS from_id, a.label AS from_label, k.item AS to_id, k.label AS to_label,
-           c.rule_id, c.confidence, c.lift, c.support
-    FROM cur c
-    CROSS JOIN LATERAL unnest(c.antecedent, c.antecedent_labels) AS a(item, label)
-    CROSS JOIN LATERAL unnest(c.consequent, c.consequent_labels) AS k(item, label)
-)
-SELECT source, 'node'::text AS kind, id, label, NULL::text AS from_id, NULL::text AS to_id,
-       NULL::integer AS rule_id, rules::float8 AS weight, NULL::float8 AS lift
-FROM (SELECT source, id, min(label) AS label, count(*) AS rules
-      FROM (SELECT source, from_id AS id, from_label AS label FROM edges
-            UNION ALL SELECT source, to_id, to_label FROM edges) n
-      GROUP BY source, id) nodes
+SELECT nodes.source, 'node'::text AS kind, nodes.id, nodes.label, NULL::text AS from_id, NULL::text AS to_id,
+       NULL::integer AS rule_id, nodes.rules::float8 AS weight, NULL::float8 AS lift
+FROM (SELECT s.source, n.id, min(n.label) AS label, count(*) AS rules
+      FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
+      CROSS JOIN LATERAL unnest(r.antecedent, r.antecedent_labels) AS a(item, label)
+      CROSS JOIN LATERAL unnest(r.consequent, r.consequent_labels) AS k(item, label)
+      -- Each edge counts once for the item it leaves and once for the one it reaches.
+      CROSS JOIN LATERAL (VALUES (a.item, a.label), (k.item, k.label)) AS n(id, label)
+      WHERE s.current
+      GROUP BY s.source, n.id) nodes
 UNION ALL
-SELECT source, 'edge', from_id || '->' || to_id || '#' || rule_id, from_label || ' -> ' || to_label,
-       from_id, to_id, rule_id, confidence, lift
-FROM edges;
+SELECT s.source, 'edge', a.item || '->' || k.item || '#' || r.rule_id, a.label || ' -> ' || k.label,
+       a.item, k.item, r.rule_id, r.confidence, r.lift
+FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
+CROSS JOIN LATERAL unnest(r.antecedent, r.antecedent_labels) AS a(item, label)
+CROSS JOIN LATERAL unnest(r.consequent, r.consequent_labels) AS k(item, label)
+WHERE s.current;
 COMMENT ON VIEW rar.rule_graph IS 'Items (kind node, weight = rules) and rules (kind edge, weight = confidence) of the current rules';
 
 CREATE VIEW rar.rule_history WITH (security_invoker = true) AS

@@ -137,3 +137,24 @@ WHERE l.lanname = 'plpgsql'
 SELECT rar_unregister('r14row');
 DROP SCHEMA r14s CASCADE;
 DROP ROLE r14_reader;
+
+-- 4. A filter on source reaches both branches of rar.rule_graph (over a
+-- CTE read by both, PostgreSQL built the graph of every source first).
+CREATE FUNCTION public.r14_plan_has(query text, pattern text) RETURNS boolean LANGUAGE plpgsql AS $$
+DECLARE line text;
+BEGIN
+    FOR line IN EXECUTE 'EXPLAIN (COSTS OFF) ' || query LOOP
+        IF line LIKE pattern THEN RETURN true; END IF;
+    END LOOP;
+    RETURN false;
+END $$;
+SELECT name FROM rar_register('r14g', 'groceries', 'transaction_id', 'item', defaults => '{"min_support": 0.02, "min_confidence": 0.2}');
+CALL rar_refresh('r14g');
+SELECT public.r14_plan_has($$SELECT * FROM rar.rule_graph WHERE source = 'r14g'$$, '%CTE%') AS builds_a_cte;
+-- Nodes weigh the edges that leave or reach them; edges, their confidence.
+SELECT kind, count(*), sum(weight)::numeric(10, 3) AS weight,
+       (SELECT count(*) FROM rar.rules WHERE source = 'r14g') AS rules
+FROM rar.rule_graph WHERE source = 'r14g' GROUP BY kind ORDER BY kind;
+SELECT id, label, weight FROM rar.rule_graph WHERE source = 'r14g' AND kind = 'node' ORDER BY weight DESC, id LIMIT 3;
+SELECT rar_unregister('r14g');
+DROP FUNCTION public.r14_plan_has(text, text);
