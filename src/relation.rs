@@ -435,7 +435,7 @@ fn read_definition(rel: pg_sys::Oid, function: &'static str, tables_only: bool) 
                 )
             } else {
                 (
-                    "a table, view or materialized view",
+                    "a table, view, materialized view or foreign table",
                     "Give the name of a table, view, materialized view or foreign table holding the sales lines.",
                 )
             };
