@@ -2247,21 +2247,18 @@ COMMENT ON VIEW rar.rules IS 'The current rules of every registered source, for 
 CREATE VIEW rar.rule_graph WITH (security_invoker = true) AS
 SELECT nodes.source, 'node'::text AS kind, nodes.id, nodes.label, NULL::text AS from_id, NULL::text AS to_id,
        NULL::integer AS rule_id, nodes.rules::float8 AS weight, NULL::float8 AS lift
-FROM (SELECT n.source, n.id, min(n.label) AS label, sum(n.edges) AS rules
+FROM (SELECT s.source, n.id, min(n.label) AS label, sum(side.edges) AS rules
       -- An item of a rule's antecedent leaves one edge for each item of its
       -- consequent, and one of its consequent is reached from each item of
       -- its antecedent: each side unnested once, not their product twice.
-      FROM (SELECT s.source, a.item AS id, a.label,
-                   greatest(cardinality(r.consequent), cardinality(r.consequent_labels)) AS edges
-            FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
-            CROSS JOIN LATERAL unnest(r.antecedent, r.antecedent_labels) AS a(item, label)
-            WHERE s.current AND greatest(cardinality(r.consequent), cardinality(r.consequent_labels)) > 0
-            UNION ALL
-            SELECT s.source, k.item, k.label, greatest(cardinality(r.antecedent), cardinality(r.antecedent_labels))
-            FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
-            CROSS JOIN LATERAL unnest(r.consequent, r.consequent_labels) AS k(item, label)
-            WHERE s.current AND greatest(cardinality(r.antecedent), cardinality(r.antecedent_labels)) > 0) n
-      GROUP BY n.source, n.id) nodes
+      FROM rar.rule_sets s JOIN rar.rule_store r USING (set_id)
+      CROSS JOIN LATERAL (VALUES
+          (r.antecedent, r.antecedent_labels, greatest(cardinality(r.consequent), cardinality(r.consequent_labels))),
+          (r.consequent, r.consequent_labels, greatest(cardinality(r.antecedent), cardinality(r.antecedent_labels)))
+      ) AS side(items, labels, edges)
+      CROSS JOIN LATERAL unnest(side.items, side.labels) AS n(id, label)
+      WHERE s.current AND side.edges > 0
+      GROUP BY s.source, n.id) nodes
 UNION ALL
 SELECT s.source, 'edge', a.item || '->' || k.item || '#' || r.rule_id, a.label || ' -> ' || k.label,
        a.item, k.item, r.rule_id, r.confidence, r.lift
