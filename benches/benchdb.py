@@ -1,6 +1,6 @@
 """The benchmark database: connections to the local cluster (scripts/env.sh),
 a fresh copy of the installed extension, and another build of its library
-put in place (paired timings of two builds)."""
+or extension script put in place (paired timings of two builds)."""
 import os
 import shutil
 import subprocess
@@ -8,9 +8,9 @@ import subprocess
 import psycopg
 
 
-def connect(dbname):
+def connect(dbname, user="postgres"):
     return psycopg.connect(host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-                           port=os.environ.get("PGPORT", "5415"), user="postgres", dbname=dbname, autocommit=True)
+                           port=os.environ.get("PGPORT", "5415"), user=user, dbname=dbname, autocommit=True)
 
 
 def fresh_extension(dbname):
@@ -32,3 +32,12 @@ def install_library(path):
     shutil.copyfile(path, lib + ".tmp")
     os.chmod(lib + ".tmp", 0o755)
     os.replace(lib + ".tmp", lib)
+
+
+def install_script(path, version="0.2.0"):
+    """Puts the extension script `path` in place of the cluster's
+    rar--`version`.sql: a `CREATE EXTENSION` from then on runs it."""
+    ext = os.path.join(subprocess.check_output(["pg_config", "--sharedir"], text=True).strip(), "extension")
+    target = os.path.join(ext, f"rar--{version}.sql")
+    shutil.copyfile(path, target + ".tmp")
+    os.replace(target + ".tmp", target)

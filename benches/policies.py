@@ -17,14 +17,11 @@ run compares the two (the library is the installed one for both).
 """
 import argparse
 import json
-import os
 import pathlib
-import shutil
 import statistics
-import subprocess
 import time
 
-import psycopg
+import benchdb
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 DB = "rar_bench_policies"
@@ -39,12 +36,7 @@ WARM = {
 
 
 def connect(user="postgres", db=DB):
-    return psycopg.connect(host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-                           port=os.environ.get("PGPORT", "5415"), user=user, dbname=db, autocommit=True)
-
-
-def pg_config(flag):
-    return subprocess.check_output([os.environ.get("PG_CONFIG", "pg_config"), flag], text=True).strip()
+    return benchdb.connect(db, user)
 
 
 def build(sources):
@@ -110,10 +102,6 @@ def measure(calls):
     return out
 
 
-def install(script):
-    shutil.copy(script, pathlib.Path(pg_config("--sharedir")) / "extension" / "rar--0.2.0.sql")
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--sources", type=int, default=120)
@@ -124,12 +112,12 @@ def main():
     results = {}
     try:
         for name, script in ([("other", pathlib.Path(args.sql))] if args.sql else []) + [("current", current)]:
-            install(script)
+            benchdb.install_script(script)
             n_sources, n_rules = build(args.sources)
             print(f"== {name}: {n_sources} sources, {n_rules:,} rules in rar.rule_store", flush=True)
             results[name] = measure(args.calls)
     finally:
-        install(current)
+        benchdb.install_script(current)
     out = ROOT / "benches" / "results" / "policies.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     json.dump(results, open(out, "w"), indent=1)

@@ -2,20 +2,22 @@
 """Latency of rar_recommend as an application sees it: one call per request
 over a connection, baskets drawn from the Online Retail table, for the rules
 (over a rule set of more than 100,000 rules), the model and both; as a
-superuser and as an application role granted the rules with rar_grant (no
-SELECT on the table), whose reads pass the catalog's row-level security.
+superuser, as an application role granted the rules with rar_grant (no
+SELECT on the table) and as a reader with SELECT on the table, whose reads
+pass the catalog's row-level security.
 
     benches/recommend.sh [--calls 1000]
 """
 import argparse
 import json
-import os
 import pathlib
 import random
 import statistics
 import time
 
 import psycopg
+
+import benchdb
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -27,18 +29,15 @@ READER_ROLE = "rar_bench_reader"
 
 
 def connect(user="postgres"):
-    return psycopg.connect(host=os.environ.get("PGHOST", "/var/lib/postgresql/rar/run"),
-                           port=os.environ.get("PGPORT", "5415"), user=user, dbname="rar_bench", autocommit=True)
+    return benchdb.connect("rar_bench", user)
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--calls", type=int, default=1000)
     args = ap.parse_args()
+    benchdb.fresh_extension("rar_bench")
     with connect() as c:
-        # The bench database holds only bench tables: always the installed build.
-        c.execute("DROP EXTENSION IF EXISTS rar CASCADE")
-        c.execute("CREATE EXTENSION rar")
         c.execute("SELECT rar_register('retail', 'online_retail_sales', defaults => '{\"min_support\": 0.003, \"min_confidence\": 0.5}')")
         t0 = time.perf_counter()
         c.execute("CALL rar_refresh('retail')")
